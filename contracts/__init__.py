@@ -1,0 +1,1 @@
+"""The published language between services: event envelope, event and RPC schemas, errors."""

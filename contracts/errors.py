@@ -1,0 +1,37 @@
+"""Typed errors that cross the RPC boundary intact and map once to an HTTP status.
+
+`deserialize_to_instance` makes nameko rebuild the same exception class on the caller's side,
+with the same arguments, so the gateway can map it without parsing strings.
+"""
+from nameko.exceptions import deserialize_to_instance
+
+
+class DomainError(Exception):
+    code = "error"
+
+    def __init__(self, message, details=None):
+        super().__init__(message, details or {})
+        self.message = message
+        self.details = details or {}
+
+
+@deserialize_to_instance
+class InvalidInput(DomainError):
+    """The request is malformed; `details` maps each offending field to its reasons."""
+    code = "invalid_input"
+
+
+@deserialize_to_instance
+class NotFound(DomainError):
+    code = "not_found"
+
+
+@deserialize_to_instance
+class Conflict(DomainError):
+    """The request is valid but the current state forbids it (e.g. the unit is reserved)."""
+    code = "conflict"
+
+
+@deserialize_to_instance
+class Forbidden(DomainError):
+    code = "forbidden"

@@ -1,0 +1,22 @@
+"""Which events each service consumes: the single source of queue bindings.
+
+Queues are declared from this table at service start and by `anchang declare`, before any
+producer runs, so no event is ever published into nothing.
+"""
+import contracts.archive  # noqa: F401  (registers the event types)
+import contracts.complaints  # noqa: F401
+import contracts.inventory  # noqa: F401
+import contracts.leads  # noqa: F401
+import contracts.transactions  # noqa: F401
+from contracts.envelope import REGISTRY
+
+SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
+    "inventory": ("transactions.deposit_received",),
+    "transactions": ("inventory.unit_reserved", "inventory.unit_reservation_rejected"),
+    # the archive files every event into the dossiers, its own dossier_opened included
+    "archive": tuple(REGISTRY),
+}
+
+
+def queue_name(service: str) -> str:
+    return f"anchang.{service}.events"

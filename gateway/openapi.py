@@ -1,0 +1,40 @@
+"""The OpenAPI document, generated from the route table and the contracts' schemas."""
+import re
+
+from apispec import APISpec
+from apispec.ext.marshmallow import MarshmallowPlugin
+
+from gateway.routes import ROUTES
+
+ERROR = {"type": "object", "properties": {"error": {"type": "object", "properties": {
+    "code": {"type": "string"}, "message": {"type": "string"}, "fields": {"type": "object"}}}}}
+
+
+def build_spec() -> dict:
+    spec = APISpec(title="anchang", version="1.0.0", openapi_version="3.0.3",
+                   plugins=[MarshmallowPlugin()])
+    spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
+    spec.components.schema("Error", ERROR)
+    paths: dict[str, dict] = {}
+    for route in ROUTES:
+        operation = {"summary": route.summary, "responses": {
+            str(route.status): {"description": "success", "content": {"application/json": {
+                "schema": route.response} if route.response else {}}},
+            "4XX": {"description": "error", "content": {"application/json": {
+                "schema": {"$ref": "#/components/schemas/Error"}}}},
+        }}
+        if route.roles is not None:
+            operation["security"] = [{"bearer": []}]
+            operation["description"] = "roles: " + ", ".join(route.roles)
+        if route.request is not None:
+            operation["requestBody"] = {"required": True, "content": {
+                "application/json": {"schema": route.request}}}
+        parameters = [{"in": "path", "name": name, "required": True,
+                       "schema": {"type": "integer"}}
+                      for name in re.findall(r"{(\w+)}", route.path)]
+        if parameters:
+            operation["parameters"] = parameters
+        paths.setdefault(route.path, {})[route.method.lower()] = operation
+    for path, operations in paths.items():
+        spec.path(path=path, operations=operations)
+    return spec.to_dict()

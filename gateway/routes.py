@@ -1,0 +1,89 @@
+"""The public API: every route, who may call it, and its schemas (the OpenAPI source)."""
+from dataclasses import dataclass
+
+from marshmallow import Schema, fields
+
+from contracts import archive, complaints, inventory, leads, transactions
+from contracts.base import StrictSchema
+from gateway.auth import ROLES
+
+SALES = ("consultant", "sales_manager", "general_manager", "admin")
+MANAGERS = ("sales_manager", "general_manager", "admin")
+DOSSIER_READERS = ("archivist", "sales_manager", "legal", "general_manager", "admin")
+SERVICE_DESK = ("customer_service", "sales_manager", "general_manager", "admin")
+
+
+class TokenRequestSchema(StrictSchema):
+    username = fields.String(required=True)
+    password = fields.String(required=True)
+
+
+class TokenSchema(Schema):
+    token = fields.String()
+    token_type = fields.String()
+    expires_at = fields.String()
+    role = fields.String(metadata={"enum": list(ROLES)})
+
+
+class ConsultantStatusBody(StrictSchema):
+    status = leads.SetConsultantStatusSchema().fields["status"]
+
+
+class HealthSchema(Schema):
+    status = fields.String()
+    services = fields.Dict()
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str  # OpenAPI form, {name} for path parameters
+    summary: str
+    roles: tuple | None  # None: no token needed
+    request: type | None = None
+    response: type | None = None
+    status: int = 200
+
+
+ROUTES = (
+    Route("POST", "/api/v1/auth/tokens", "Issue a bearer token", None, TokenRequestSchema,
+          TokenSchema, 201),
+    Route("GET", "/api/v1/health", "Health of the gateway and every service", None,
+          response=HealthSchema),
+    Route("POST", "/api/v1/offices", "Create a sales office", MANAGERS,
+          leads.CreateOfficeSchema, leads.OfficeSchema, 201),
+    Route("POST", "/api/v1/consultants", "Add a consultant to an office's rotation", MANAGERS,
+          leads.AddConsultantSchema, leads.ConsultantSchema, 201),
+    Route("PUT", "/api/v1/consultants/{consultant_id}/status",
+          "Mark a consultant available, busy, absent or inactive", SALES, ConsultantStatusBody,
+          leads.ConsultantSchema),
+    Route("POST", "/api/v1/visits", "Register a visit (来访登记): dedupe and allocate", SALES,
+          leads.RegisterVisitSchema, leads.VisitResultSchema, 201),
+    Route("GET", "/api/v1/customers/{customer_id}", "A customer (mobile masked unless yours)",
+          SALES, response=leads.CustomerSchema),
+    Route("POST", "/api/v1/projects", "Create a project with its buildings and units", MANAGERS,
+          inventory.CreateProjectSchema, inventory.ProjectSchema, 201),
+    Route("GET", "/api/v1/projects/{project_id}/board", "The sales-control board (销控表)",
+          SALES + ("finance",), response=inventory.BoardSchema),
+    Route("GET", "/api/v1/units/{unit_id}", "A unit and its current status",
+          SALES + ("finance",), response=inventory.UnitSchema),
+    Route("POST", "/api/v1/holds", "Hold a unit for a customer (预留)", SALES,
+          inventory.HoldUnitSchema, inventory.UnitSchema, 201),
+    Route("POST", "/api/v1/deposits", "Take a deposit (定金) for a unit",
+          SALES + ("finance",), transactions.TakeDepositSchema, transactions.DepositSchema, 201),
+    Route("GET", "/api/v1/deposits/{deposit_id}", "A deposit and where its saga stands",
+          SALES + ("finance",), response=transactions.DepositSchema),
+    Route("GET", "/api/v1/units/{unit_id}/dossier", "The unit's dossier (一户一档); the read "
+          "is logged", DOSSIER_READERS, response=archive.DossierSchema),
+    Route("POST", "/api/v1/complaints", "File a complaint", SERVICE_DESK,
+          complaints.FileComplaintSchema, complaints.ComplaintSchema, 201),
+    Route("GET", "/api/v1/complaints/{complaint_id}", "A complaint", SERVICE_DESK,
+          response=complaints.ComplaintSchema),
+)
+
+
+def route(method: str, path: str) -> Route:
+    for candidate in ROUTES:
+        if candidate.method == method and candidate.path == path:
+            return candidate
+    raise KeyError(f"{method} {path}")

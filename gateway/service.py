@@ -1,0 +1,194 @@
+"""The HTTP gateway: authenticate, authorize, call one service by RPC, shape the answer."""
+import re
+
+from nameko.rpc import RpcProxy
+from nameko.web.handlers import http
+
+from contracts.base import load
+from contracts.errors import Forbidden
+from gateway import auth
+from gateway.api import api, call, error_response, json_body, json_response
+from gateway.models import metadata
+from gateway.openapi import build_spec
+from gateway.routes import TokenRequestSchema, route
+from infra import config
+from infra.dependencies import Database
+
+RPC_TIMEOUT = config.rpc_timeout_seconds()
+SERVICES = ("leads", "inventory", "transactions", "complaints", "archive")
+
+
+def endpoint(method, path):
+    """nameko's @http arguments for a route of the table ({id} → <int:id>)."""
+    route(method, path)  # fails at import when the route table lacks it
+    return method, re.sub(r"{(\w+)}", r"<int:\1>", path)
+
+
+def _proxy(service):
+    return RpcProxy(service, expiration=RPC_TIMEOUT)
+
+
+class GatewayService:
+    name = "gateway"
+    db = Database(metadata, publishes_events=False)
+    leads = _proxy("leads")
+    inventory = _proxy("inventory")
+    transactions = _proxy("transactions")
+    complaints = _proxy("complaints")
+    archive = _proxy("archive")
+
+    def authorize(self, request, method, path) -> auth.CurrentUser:
+        allowed = route(method, path).roles
+        with self.db() as uow:
+            user = auth.authenticate(uow.session, request.headers.get("Authorization"))
+        if user.role not in allowed:
+            raise Forbidden(f"role {user.role} may not {method} {path}",
+                            {"role": [f"one of {', '.join(allowed)} is required"]})
+        return user
+
+    def rpc(self, service, method, payload=None, timeout=RPC_TIMEOUT):
+        return call(getattr(self, service), method, payload, timeout)
+
+    @http(*endpoint("POST", "/api/v1/auth/tokens"))
+    @api
+    def issue_token(self, request):
+        credentials = load(TokenRequestSchema(), json_body(request))
+        with self.db() as uow:
+            token = auth.issue_token(uow.session, credentials["username"],
+                                     credentials["password"], config.token_ttl_hours())
+            uow.commit()
+        return json_response(token, 201)
+
+    @http("GET", "/api/v1/openapi.json")
+    def openapi(self, request):
+        return json_response(build_spec())
+
+    @http(*endpoint("GET", "/api/v1/health"))
+    @api
+    def health(self, request):
+        services = {}
+        for service in SERVICES:
+            try:
+                services[service] = self.rpc(service, "health", timeout=2)
+            except Exception as exc:
+                services[service] = {"service": service, "error": exc.__class__.__name__}
+        healthy = all(s.get("database") == "ok" for s in services.values())
+        return json_response({"status": "ok" if healthy else "degraded", "services": services},
+                             200 if healthy else 503)
+
+    @http(*endpoint("POST", "/api/v1/offices"))
+    @api
+    def create_office(self, request):
+        self.authorize(request, "POST", "/api/v1/offices")
+        return json_response(self.rpc("leads", "create_office", json_body(request)), 201)
+
+    @http(*endpoint("POST", "/api/v1/consultants"))
+    @api
+    def add_consultant(self, request):
+        self.authorize(request, "POST", "/api/v1/consultants")
+        return json_response(self.rpc("leads", "add_consultant", json_body(request)), 201)
+
+    @http(*endpoint("PUT", "/api/v1/consultants/{consultant_id}/status"))
+    @api
+    def set_consultant_status(self, request, consultant_id):
+        user = self.authorize(request, "PUT", "/api/v1/consultants/{consultant_id}/status")
+        if not user.is_manager and user.consultant_id != consultant_id:
+            raise Forbidden("a consultant may change only their own status",
+                            {"consultant_id": ["not yours"]})
+        payload = {**json_body(request), "consultant_id": consultant_id}
+        return json_response(self.rpc("leads", "set_consultant_status", payload))
+
+    @http(*endpoint("POST", "/api/v1/visits"))
+    @api
+    def register_visit(self, request):
+        user = self.authorize(request, "POST", "/api/v1/visits")
+        result = self.rpc("leads", "register_visit", json_body(request))
+        result["customer"] = _private(user, result["customer"])
+        return json_response(result, 201)
+
+    @http(*endpoint("GET", "/api/v1/customers/{customer_id}"))
+    @api
+    def get_customer(self, request, customer_id):
+        user = self.authorize(request, "GET", "/api/v1/customers/{customer_id}")
+        customer = self.rpc("leads", "get_customer", {"customer_id": customer_id})
+        return json_response(_private(user, customer))
+
+    @http(*endpoint("POST", "/api/v1/projects"))
+    @api
+    def create_project(self, request):
+        self.authorize(request, "POST", "/api/v1/projects")
+        return json_response(self.rpc("inventory", "create_project", json_body(request)), 201)
+
+    @http(*endpoint("GET", "/api/v1/projects/{project_id}/board"))
+    @api
+    def get_board(self, request, project_id):
+        self.authorize(request, "GET", "/api/v1/projects/{project_id}/board")
+        return json_response(self.rpc("inventory", "get_board", {"project_id": project_id}))
+
+    @http(*endpoint("GET", "/api/v1/units/{unit_id}"))
+    @api
+    def get_unit(self, request, unit_id):
+        self.authorize(request, "GET", "/api/v1/units/{unit_id}")
+        return json_response(self.rpc("inventory", "get_unit", {"unit_id": unit_id}))
+
+    @http(*endpoint("POST", "/api/v1/holds"))
+    @api
+    def hold_unit(self, request):
+        user = self.authorize(request, "POST", "/api/v1/holds")
+        payload = _as_consultant(user, json_body(request))
+        return json_response(self.rpc("inventory", "hold_unit", payload), 201)
+
+    @http(*endpoint("POST", "/api/v1/deposits"))
+    @api
+    def take_deposit(self, request):
+        user = self.authorize(request, "POST", "/api/v1/deposits")
+        payload = _as_consultant(user, json_body(request))
+        return json_response(self.rpc("transactions", "take_deposit", payload), 201)
+
+    @http(*endpoint("GET", "/api/v1/deposits/{deposit_id}"))
+    @api
+    def get_deposit(self, request, deposit_id):
+        self.authorize(request, "GET", "/api/v1/deposits/{deposit_id}")
+        return json_response(self.rpc("transactions", "get_deposit", {"deposit_id": deposit_id}))
+
+    @http(*endpoint("GET", "/api/v1/units/{unit_id}/dossier"))
+    @api
+    def read_dossier(self, request, unit_id):
+        user = self.authorize(request, "GET", "/api/v1/units/{unit_id}/dossier")
+        query = {"unit_id": unit_id, "reader": user.username,
+                 "purpose": request.args.get("purpose", "")}
+        return json_response(self.rpc("archive", "read_dossier", query))
+
+    @http(*endpoint("POST", "/api/v1/complaints"))
+    @api
+    def file_complaint(self, request):
+        self.authorize(request, "POST", "/api/v1/complaints")
+        return json_response(self.rpc("complaints", "file_complaint", json_body(request)), 201)
+
+    @http(*endpoint("GET", "/api/v1/complaints/{complaint_id}"))
+    @api
+    def get_complaint(self, request, complaint_id):
+        self.authorize(request, "GET", "/api/v1/complaints/{complaint_id}")
+        return json_response(self.rpc("complaints", "get_complaint",
+                                      {"complaint_id": complaint_id}))
+
+    @http("GET", "/<path:anything>")
+    def not_found(self, request, anything):
+        return error_response(404, "not_found", f"no route for /{anything}")
+
+
+def _private(user, customer: dict) -> dict:
+    if not auth.can_see_contact(user, customer.get("consultant_id")):
+        customer = {**customer, "mobile": auth.mask_mobile(customer.get("mobile", ""))}
+    return customer
+
+
+def _as_consultant(user, payload: dict) -> dict:
+    """A consultant acts in their own name; managers and finance may name the consultant."""
+    if user.role != "consultant":
+        return payload
+    payload.setdefault("consultant_id", user.consultant_id)
+    if payload["consultant_id"] != user.consultant_id:
+        raise Forbidden("a consultant acts only in their own name",
+                        {"consultant_id": ["must be your own consultant id"]})
+    return payload

@@ -1,0 +1,192 @@
+"""`@event_handler`: consume domain events from the service's quorum queue, safely.
+
+What nameko's own event_handler does not give, and this does:
+- one queue per service bound to every routing key it handles (the archive hears everything);
+- the body is decoded and validated here; what cannot be decoded or validated is rejected to
+  the dead-letter exchange, never acked and dropped;
+- the message is acked only after the handler returned (its transaction already committed);
+- a failing handler is retried with backoff — for minutes while the database or broker is
+  away, a few times otherwise — then dead-lettered; no hot redelivery loop.
+"""
+import json
+import logging
+import time
+from dataclasses import dataclass
+from functools import partial
+
+import eventlet
+from kombu import Connection
+from kombu.mixins import ConsumerMixin
+from nameko.exceptions import ContainerBeingKilled
+from nameko.extensions import Entrypoint, ProviderCollector, SharedExtension
+from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
+
+from contracts.envelope import InvalidEvent, parse_event
+from contracts.subscriptions import SUBSCRIPTIONS
+from infra.topology import declare_service, events_queue
+
+log = logging.getLogger(__name__)
+
+TRANSIENT_ERRORS = (OperationalError, InterfaceError, DisconnectionError, ConnectionError,
+                    TimeoutError)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_attempts: int = 4            # errors that are probably not going away by themselves
+    transient_window: float = 300.0  # seconds to keep retrying while a database/broker is away
+    base_delay: float = 0.2
+    max_delay: float = 5.0
+
+    def next_delay(self, attempt: int, error: BaseException, failing_for: float):
+        """Seconds to wait before attempt `attempt + 1`, or None to dead-letter now."""
+        delay = min(self.max_delay, self.base_delay * 2 ** (attempt - 1))
+        if isinstance(error, TRANSIENT_ERRORS):
+            return delay if failing_for < self.transient_window else None
+        return delay if attempt < self.max_attempts else None
+
+
+class _ConsumerLoop(ConsumerMixin):
+    def __init__(self, connection, queue, on_message, prefetch_count, on_ready):
+        self.connection = connection
+        self.queue = queue
+        self.on_message = on_message
+        self.prefetch_count = prefetch_count
+        self.on_ready = on_ready
+
+    def get_consumers(self, Consumer, channel):
+        self.on_ready(channel)
+        return [Consumer(queues=[self.queue], on_message=self.on_message,
+                         prefetch_count=self.prefetch_count)]
+
+    def on_connection_error(self, exc, interval):
+        log.warning("broker connection lost (%s); retrying in %ss", exc, interval)
+
+
+class EventQueue(SharedExtension, ProviderCollector):
+    retry_policy = RetryPolicy()
+
+    def setup(self):
+        self.service = self.container.service_name
+        self.queue = events_queue(self.service)
+        self.accepting = True
+        self.ready = eventlet.Event()
+
+    def start(self):
+        self.routes = self._routes()
+        config = self.container.config
+        connection = Connection(config["AMQP_URI"], heartbeat=config.get("HEARTBEAT", 60))
+        prefetch = int(config.get("max_workers", 10))
+        self._loop = _ConsumerLoop(connection, self.queue, self._on_message, prefetch,
+                                   self._on_ready)
+        self._thread = self.container.spawn_managed_thread(self._loop.run,
+                                                           identifier="event_queue")
+
+    def _routes(self):
+        routes = {}
+        subscribed = set(SUBSCRIPTIONS.get(self.service, ()))
+        for handler in self._providers:
+            keys = subscribed if handler.routing_keys == ("*",) else set(handler.routing_keys)
+            unknown = keys - subscribed
+            if unknown:
+                raise RuntimeError(f"{self.service} handles {sorted(unknown)} but "
+                                   "contracts.subscriptions does not bind them")
+            routes.update({key: handler for key in keys})
+        return routes
+
+    def _on_ready(self, channel):
+        declare_service(channel, self.service)
+        if not self.ready.ready():
+            self.ready.send(True)
+
+    def stop_accepting(self):
+        self.accepting = False  # in-flight messages stay unacked and come back after restart
+
+    def stop(self):
+        self._loop.should_stop = True
+        self._thread.wait()
+
+    def kill(self):
+        self._loop.should_stop = True
+
+    def _on_message(self, message):
+        if not self.accepting:
+            return
+        try:
+            event = parse_event(json.loads(message.body))
+        except (ValueError, UnicodeDecodeError, InvalidEvent) as exc:
+            log.error("rejecting an undecodable or invalid message to dead letters: %s %s",
+                      exc, getattr(exc, "details", ""))
+            _settle(message, ack=False)
+            return
+        handler = self.routes.get(f"{event['source']}.{event['type']}")
+        if handler is None:
+            log.error("no handler for %s.%s; dead-lettered", event["source"], event["type"])
+            _settle(message, ack=False)
+            return
+        self._dispatch(handler, event, message, attempt=1, failing_since=None)
+
+    def _dispatch(self, handler, event, message, attempt, failing_since):
+        try:
+            self.container.spawn_worker(
+                handler, (event,), {},
+                context_data={"correlation_id": event["correlation_id"]},
+                handle_result=partial(self._after_handler, handler, event, message, attempt,
+                                      failing_since))
+        except ContainerBeingKilled:
+            pass  # left unacked: redelivered to another worker
+
+    def _after_handler(self, handler, event, message, attempt, failing_since, worker_ctx,
+                       result, exc_info):
+        if exc_info is None:
+            _settle(message, ack=True)
+            return result, exc_info
+        failing_since = failing_since or time.monotonic()
+        error = exc_info[1]
+        delay = self.retry_policy.next_delay(attempt, error, time.monotonic() - failing_since)
+        if delay is None:
+            log.error("event %s failed %d time(s); dead-lettered: %r",
+                      event["event_id"], attempt, error)
+            _settle(message, ack=False)
+        else:
+            log.warning("event %s failed (attempt %d, %r); retrying in %.1fs",
+                        event["event_id"], attempt, error, delay)
+            self.container.spawn_managed_thread(partial(
+                self._retry_later, delay, handler, event, message, attempt + 1, failing_since))
+        return result, exc_info
+
+    def _retry_later(self, delay, *args):
+        eventlet.sleep(delay)
+        if self.accepting:
+            self._dispatch(*args)
+
+
+def _settle(message, ack: bool):
+    """Ack, or reject to the dead-letter exchange; a closed channel means the broker already
+    took the message back, and it will be redelivered."""
+    if not message.channel.connection:
+        return
+    try:
+        message.ack() if ack else message.reject(requeue=False)
+    except Exception as exc:  # connection dropped between the check and the call
+        log.warning("could not settle message: %s", exc)
+
+
+class EventHandler(Entrypoint):
+    """Entrypoint: `@event_handler("transactions.deposit_received")`; `"*"` means every
+    routing key the service subscribes to in contracts.subscriptions."""
+    event_queue = EventQueue()
+
+    def __init__(self, *routing_keys, **kwargs):
+        self.routing_keys = routing_keys
+        super().__init__(**kwargs)
+
+    def setup(self):
+        self.event_queue.register_provider(self)
+
+    def stop(self):
+        self.event_queue.stop_accepting()
+        self.event_queue.unregister_provider(self)
+
+
+event_handler = EventHandler.decorator

@@ -1,0 +1,51 @@
+"""Column types and the messaging tables every service database has: outbox and inbox."""
+from datetime import timezone
+
+from sqlalchemy import (BigInteger, Column, DateTime, Integer, JSON, MetaData, String, Table,
+                        Text, Index, text)
+from sqlalchemy.types import TypeDecorator
+
+# BigInteger ids that are still autoincrement on SQLite
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class UTCDateTime(TypeDecorator):
+    """Timezone-aware UTC in and out on every engine (SQLite keeps no offset of its own)."""
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: times must be timezone-aware")
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return value
+
+
+def add_messaging_tables(metadata: MetaData) -> None:
+    outbox = Table(
+        "outbox", metadata,
+        Column("id", BigId, primary_key=True, autoincrement=True),
+        Column("event_id", String(36), nullable=False, unique=True),
+        Column("routing_key", String(100), nullable=False),
+        Column("payload", JSON, nullable=False),
+        Column("created_at", UTCDateTime(), nullable=False),
+        Column("published_at", UTCDateTime()),
+        Column("attempts", Integer, nullable=False, server_default=text("0")),
+        Column("last_error", Text),
+    )
+    Index("ix_outbox_unpublished", outbox.c.id,
+          postgresql_where=outbox.c.published_at.is_(None),
+          sqlite_where=outbox.c.published_at.is_(None))
+    Table(
+        "processed_events", metadata,
+        Column("event_id", String(36), primary_key=True),
+        Column("routing_key", String(100), nullable=False),
+        Column("processed_at", UTCDateTime(), nullable=False),
+    )

@@ -1,0 +1,28 @@
+"""Archive's nameko entrypoints: parse, call one handler, serialize."""
+from nameko.rpc import rpc
+
+from contracts import archive as schemas
+from contracts.base import load
+from infra.consumer import event_handler
+from infra.dependencies import Database
+from services.archive import handlers
+from services.archive.models import metadata
+
+
+class ArchiveService:
+    name = "archive"
+    uow = Database(metadata)
+
+    @rpc
+    def read_dossier(self, payload):
+        query = load(schemas.ReadDossierSchema(), payload)
+        with self.uow() as uow:
+            return schemas.DossierSchema().dump(handlers.read_dossier(uow, query))
+
+    @rpc
+    def health(self):
+        return self.uow.health()
+
+    @event_handler("*")
+    def on_event(self, event):
+        self.uow.handle_once(event, handlers.file_event)

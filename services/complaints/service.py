@@ -1,0 +1,30 @@
+"""Complaints' nameko entrypoints: parse, call one handler, serialize."""
+from nameko.rpc import rpc
+
+from contracts import complaints as schemas
+from contracts.base import load
+from infra.dependencies import Database
+from services.complaints import handlers
+from services.complaints.models import metadata
+
+
+class ComplaintsService:
+    name = "complaints"
+    uow = Database(metadata)
+
+    @rpc
+    def file_complaint(self, payload):
+        cmd = load(schemas.FileComplaintSchema(), payload)
+        with self.uow() as uow:
+            return schemas.ComplaintSchema().dump(handlers.file_complaint(uow, cmd))
+
+    @rpc
+    def get_complaint(self, payload):
+        query = load(schemas.GetComplaintSchema(), payload)
+        with self.uow() as uow:
+            return schemas.ComplaintSchema().dump(handlers.get_complaint(uow.session,
+                                                                         query["complaint_id"]))
+
+    @rpc
+    def health(self):
+        return self.uow.health()

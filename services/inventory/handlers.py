@@ -1,0 +1,155 @@
+"""Inventory use cases: load through the unit of work, apply the rules, commit once.
+
+Every status change is a conditional UPDATE (`… WHERE status = …`) so that concurrent
+workers, on any number of processes, can never hold or reserve one unit twice.
+"""
+from sqlalchemy import and_, or_, select, update
+
+from contracts.errors import Conflict, NotFound
+from infra.database import utcnow
+from services.inventory import domain
+from services.inventory.models import Hold, Project, Reservation, Unit
+
+
+def create_project(uow, cmd) -> dict:
+    session = uow.session
+    if session.scalar(select(Project.id).where(Project.code == cmd["code"])):
+        raise Conflict(f"project {cmd['code']} exists already", {"code": ["already used"]})
+    now = utcnow()
+    project = Project(code=cmd["code"], name=cmd["name"], hold_days=cmd["hold_days"],
+                      created_at=now)
+    session.add(project)
+    session.flush()
+    units = [Unit(project_id=project.id, building=building["name"], number=unit["number"],
+                  floor=unit["floor"], building_area=unit["building_area"],
+                  list_price=unit["list_price"], layout=unit["layout"], status=domain.AVAILABLE,
+                  version=1, updated_at=now)
+             for building in cmd["buildings"] for unit in building["units"]]
+    session.add_all(units)
+    uow.commit()
+    return _project_view(project, len(units))
+
+
+def hold_unit(uow, cmd) -> dict:
+    session = uow.session
+    unit_id, customer_id = cmd["unit_id"], cmd["customer_id"]
+    project = session.scalar(select(Project).join(Unit, Unit.project_id == Project.id)
+                             .where(Unit.id == unit_id))
+    if project is None:
+        raise NotFound(f"unit {unit_id} does not exist", {"unit_id": ["unknown unit"]})
+    now = utcnow()
+    taken = session.execute(
+        update(Unit).where(Unit.id == unit_id, Unit.status == domain.AVAILABLE)
+        .values(status=domain.HELD, customer_id=customer_id, consultant_id=cmd["consultant_id"],
+                version=Unit.version + 1, updated_at=now))
+    if taken.rowcount != 1:
+        raise _state_conflict(session, unit_id, "the unit cannot be held")
+    hold = Hold(unit_id=unit_id, customer_id=customer_id, consultant_id=cmd["consultant_id"],
+                status="active", created_at=now,
+                expires_at=domain.hold_expires_at(now, project.hold_days))
+    session.add(hold)
+    session.flush()
+    uow.emit("unit_held", {"hold_id": hold.id, "consultant_id": hold.consultant_id,
+                           "expires_at": hold.expires_at},
+             project_id=project.id, unit_id=unit_id, customer_id=customer_id)
+    uow.commit()
+    return unit_view(session, unit_id)
+
+
+def reserve_for_deposit(uow, event) -> None:
+    """On `deposit_received`: reserve the unit for the depositing customer, or refuse."""
+    session = uow.session
+    unit_id, customer_id = event["unit_id"], event["customer_id"]
+    deposit_id = event["data"]["deposit_id"]
+    now = utcnow()
+    reserved = session.execute(
+        update(Unit).where(Unit.id == unit_id, or_(
+            Unit.status == domain.AVAILABLE,
+            and_(Unit.status == domain.HELD, Unit.customer_id == customer_id)))
+        .values(status=domain.RESERVED, customer_id=customer_id, deposit_id=deposit_id,
+                version=Unit.version + 1, updated_at=now))
+    unit = session.get(Unit, unit_id)
+    project_id = unit.project_id if unit else event["project_id"]
+    if reserved.rowcount != 1:
+        decision = domain.decide_reservation(unit.status if unit else None,
+                                             unit.customer_id if unit else None, customer_id)
+        uow.emit("unit_reservation_rejected",
+                 {"deposit_id": deposit_id, "reason": decision.reason or "the unit changed",
+                  "unit_status": unit.status if unit else None},
+                 project_id=project_id, unit_id=unit_id, customer_id=customer_id)
+        return
+    hold = session.scalar(select(Hold).where(Hold.unit_id == unit_id, Hold.status == "active"))
+    if hold is not None:
+        hold.status, hold.ended_at = "converted", now
+    session.add(Reservation(unit_id=unit_id, deposit_id=deposit_id, customer_id=customer_id,
+                            status="active", created_at=now))
+    uow.emit("unit_reserved", {"deposit_id": deposit_id, "hold_id": hold.id if hold else None},
+             project_id=project_id, unit_id=unit_id, customer_id=customer_id)
+
+
+def expire_holds(uow, now=None) -> int:
+    """End every hold past its time (a timer calls this); the unit becomes available again."""
+    session = uow.session
+    now = now or utcnow()
+    expired = session.scalars(select(Hold).where(Hold.status == "active", Hold.expires_at <= now)
+                              .order_by(Hold.expires_at).limit(500)).all()
+    for hold in expired:
+        freed = session.execute(
+            update(Hold).where(Hold.id == hold.id, Hold.status == "active")
+            .values(status="expired", ended_at=now))
+        if freed.rowcount != 1:
+            continue
+        session.execute(
+            update(Unit).where(Unit.id == hold.unit_id, Unit.status == domain.HELD,
+                               Unit.customer_id == hold.customer_id)
+            .values(status=domain.AVAILABLE, customer_id=None, consultant_id=None,
+                    version=Unit.version + 1, updated_at=now))
+        project_id = session.scalar(select(Unit.project_id).where(Unit.id == hold.unit_id))
+        uow.emit("hold_expired", {"hold_id": hold.id}, project_id=project_id,
+                 unit_id=hold.unit_id, customer_id=hold.customer_id)
+    uow.commit()
+    return len(expired)
+
+
+def unit_view(session, unit_id) -> dict:
+    unit = session.get(Unit, unit_id)
+    if unit is None:
+        raise NotFound(f"unit {unit_id} does not exist", {"unit_id": ["unknown unit"]})
+    hold = session.scalar(select(Hold).where(Hold.unit_id == unit_id, Hold.status == "active"))
+    return _unit_view(unit, hold)
+
+
+def board(session, project_id) -> dict:
+    project = session.get(Project, project_id)
+    if project is None:
+        raise NotFound(f"project {project_id} does not exist", {"project_id": ["unknown project"]})
+    units = session.scalars(select(Unit).where(Unit.project_id == project_id)
+                            .order_by(Unit.building, Unit.floor, Unit.number)).all()
+    holds = {hold.unit_id: hold for hold in session.scalars(
+        select(Hold).join(Unit, Unit.id == Hold.unit_id)
+        .where(Unit.project_id == project_id, Hold.status == "active"))}
+    return {"project": _project_view(project, len(units)),
+            "units": [_unit_view(unit, holds.get(unit.id)) for unit in units]}
+
+
+def _state_conflict(session, unit_id, message):
+    status = session.scalar(select(Unit.status).where(Unit.id == unit_id))
+    return Conflict(f"{message}: it is {status}", {"unit_id": unit_id, "status": status})
+
+
+def _unit_view(unit, hold) -> dict:
+    return {
+        "id": unit.id, "project_id": unit.project_id, "building": unit.building,
+        "number": unit.number, "floor": unit.floor, "building_area": unit.building_area,
+        "list_price": unit.list_price, "layout": unit.layout, "status": unit.status,
+        "version": unit.version, "customer_id": unit.customer_id,
+        "reserved_by_deposit_id": unit.deposit_id,
+        "hold": None if hold is None else {"id": hold.id, "customer_id": hold.customer_id,
+                                           "consultant_id": hold.consultant_id,
+                                           "expires_at": hold.expires_at},
+    }
+
+
+def _project_view(project, unit_count) -> dict:
+    return {"id": project.id, "code": project.code, "name": project.name,
+            "hold_days": project.hold_days, "unit_count": unit_count}

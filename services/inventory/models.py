@@ -1,0 +1,76 @@
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import ForeignKey, Index, Integer, Numeric, String, UniqueConstraint, text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from infra.tables import UTCDateTime, add_messaging_tables
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Project(Base):
+    __tablename__ = "projects"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(30), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    hold_days: Mapped[int] = mapped_column(Integer, default=3)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Unit(Base):
+    """One room (户): building (号楼) + number; its status is the sales-control board's cell."""
+    __tablename__ = "units"
+    __table_args__ = (UniqueConstraint("project_id", "building", "number"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)
+    building: Mapped[str] = mapped_column(String(20))
+    number: Mapped[str] = mapped_column(String(20))
+    floor: Mapped[int] = mapped_column(Integer)
+    building_area: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    list_price: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    layout: Mapped[str | None] = mapped_column(String(10))
+    status: Mapped[str] = mapped_column(String(20), default="available")
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    customer_id: Mapped[int | None] = mapped_column(Integer)  # holder, then buyer
+    consultant_id: Mapped[int | None] = mapped_column(Integer)
+    deposit_id: Mapped[int | None] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Hold(Base):
+    """预留: a consultant keeps a unit for a named customer for a few days."""
+    __tablename__ = "holds"
+    __table_args__ = (
+        Index("uq_holds_one_active_per_unit", "unit_id", unique=True,
+              postgresql_where=text("status = 'active'"), sqlite_where=text("status = 'active'")),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    customer_id: Mapped[int] = mapped_column(Integer)
+    consultant_id: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(20), default="active")  # active/converted/expired
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class Reservation(Base):
+    """A unit reserved by a deposit; at most one active per unit, enforced by the database."""
+    __tablename__ = "reservations"
+    __table_args__ = (
+        Index("uq_reservations_one_active_per_unit", "unit_id", unique=True,
+              postgresql_where=text("status = 'active'"), sqlite_where=text("status = 'active'")),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    deposit_id: Mapped[int] = mapped_column(Integer, unique=True)
+    customer_id: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(20), default="active")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+metadata = Base.metadata
+add_messaging_tables(metadata)

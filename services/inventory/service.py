@@ -1,0 +1,53 @@
+"""Inventory's nameko entrypoints: parse, call one handler, serialize."""
+from nameko.rpc import rpc
+from nameko.timer import timer
+
+from contracts import inventory as schemas
+from contracts.base import load
+from infra import config
+from infra.consumer import event_handler
+from infra.dependencies import Database
+from services.inventory import handlers
+from services.inventory.models import metadata
+
+
+class InventoryService:
+    name = "inventory"
+    uow = Database(metadata)
+
+    @rpc
+    def create_project(self, payload):
+        cmd = load(schemas.CreateProjectSchema(), payload)
+        with self.uow() as uow:
+            return schemas.ProjectSchema().dump(handlers.create_project(uow, cmd))
+
+    @rpc
+    def hold_unit(self, payload):
+        cmd = load(schemas.HoldUnitSchema(), payload)
+        with self.uow() as uow:
+            return schemas.UnitSchema().dump(handlers.hold_unit(uow, cmd))
+
+    @rpc
+    def get_unit(self, payload):
+        query = load(schemas.GetUnitSchema(), payload)
+        with self.uow() as uow:
+            return schemas.UnitSchema().dump(handlers.unit_view(uow.session, query["unit_id"]))
+
+    @rpc
+    def get_board(self, payload):
+        query = load(schemas.GetBoardSchema(), payload)
+        with self.uow() as uow:
+            return schemas.BoardSchema().dump(handlers.board(uow.session, query["project_id"]))
+
+    @rpc
+    def health(self):
+        return self.uow.health()
+
+    @event_handler("transactions.deposit_received")
+    def on_deposit_received(self, event):
+        self.uow.handle_once(event, handlers.reserve_for_deposit)
+
+    @timer(interval=config.hold_sweep_seconds())
+    def expire_holds(self):
+        with self.uow() as uow:
+            handlers.expire_holds(uow)

@@ -1,0 +1,81 @@
+from datetime import date, datetime
+
+from sqlalchemy import Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from infra.tables import UTCDateTime, add_messaging_tables
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Office(Base):
+    """A sales office (案场) with its own reception rotation."""
+    __tablename__ = "offices"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(20), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    region_code: Mapped[str] = mapped_column(String(6))  # 洛阳 → ly
+    turn_seq: Mapped[int] = mapped_column(Integer, default=0)  # last reception turn handed out
+
+
+class Consultant(Base):
+    """置业顾问."""
+    __tablename__ = "consultants"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    office_id: Mapped[int] = mapped_column(ForeignKey("offices.id"), index=True)
+    name: Mapped[str] = mapped_column(String(50))
+    status: Mapped[str] = mapped_column(String(20), default="available")
+    rotation_order: Mapped[int] = mapped_column(Integer)
+
+
+class ReceptionTurn(Base):
+    """The last rotation turn a consultant took on a given day (轮序)."""
+    __tablename__ = "reception_turns"
+    office_id: Mapped[int] = mapped_column(ForeignKey("offices.id"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    consultant_id: Mapped[int] = mapped_column(ForeignKey("consultants.id"), primary_key=True)
+    turn: Mapped[int] = mapped_column(Integer)
+
+
+class Customer(Base):
+    __tablename__ = "customers"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(30), unique=True)
+    name: Mapped[str] = mapped_column(String(50))
+    mobile: Mapped[str] = mapped_column(String(11), unique=True)  # normalized mainland mobile
+    gender: Mapped[str | None] = mapped_column(String(10))
+    office_id: Mapped[int] = mapped_column(ForeignKey("offices.id"))
+    consultant_id: Mapped[int] = mapped_column(ForeignKey("consultants.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    visit_count: Mapped[int] = mapped_column(Integer, default=0)
+    registered_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Visit(Base):
+    """One reception (来访登记), with the rule that chose the consultant."""
+    __tablename__ = "visits"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    office_id: Mapped[int] = mapped_column(ForeignKey("offices.id"))
+    consultant_id: Mapped[int] = mapped_column(ForeignKey("consultants.id"))
+    rule: Mapped[str] = mapped_column(String(30))
+    explanation: Mapped[str] = mapped_column(String(300))
+    visitors: Mapped[int] = mapped_column(Integer, default=1)
+    notes: Mapped[str] = mapped_column(Text, default="")
+    visited_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class CodeSequence(Base):
+    """Last customer-code number per region and name initials (ly-zs → 001, 002, …)."""
+    __tablename__ = "code_sequences"
+    __table_args__ = (UniqueConstraint("region_code", "initials"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    region_code: Mapped[str] = mapped_column(String(6))
+    initials: Mapped[str] = mapped_column(String(10))
+    last: Mapped[int] = mapped_column(Integer, default=0)
+
+
+metadata = Base.metadata
+add_messaging_tables(metadata)

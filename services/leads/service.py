@@ -1,0 +1,48 @@
+"""Leads' nameko entrypoints: parse, call one handler, serialize."""
+from nameko.rpc import rpc
+
+from contracts import leads as schemas
+from contracts.base import load
+from infra.dependencies import Database
+from services.leads import handlers
+from services.leads.models import metadata
+
+
+class LeadsService:
+    name = "leads"
+    uow = Database(metadata)
+
+    @rpc
+    def create_office(self, payload):
+        cmd = load(schemas.CreateOfficeSchema(), payload)
+        with self.uow() as uow:
+            return schemas.OfficeSchema().dump(handlers.create_office(uow, cmd))
+
+    @rpc
+    def add_consultant(self, payload):
+        cmd = load(schemas.AddConsultantSchema(), payload)
+        with self.uow() as uow:
+            return schemas.ConsultantSchema().dump(handlers.add_consultant(uow, cmd))
+
+    @rpc
+    def set_consultant_status(self, payload):
+        cmd = load(schemas.SetConsultantStatusSchema(), payload)
+        with self.uow() as uow:
+            return schemas.ConsultantSchema().dump(handlers.set_consultant_status(uow, cmd))
+
+    @rpc
+    def register_visit(self, payload):
+        cmd = load(schemas.RegisterVisitSchema(), payload)
+        with self.uow() as uow:
+            return schemas.VisitResultSchema().dump(handlers.register_visit(uow, cmd))
+
+    @rpc
+    def get_customer(self, payload):
+        query = load(schemas.GetCustomerSchema(), payload)
+        with self.uow() as uow:
+            return schemas.CustomerSchema().dump(handlers.get_customer(uow.session,
+                                                                       query["customer_id"]))
+
+    @rpc
+    def health(self):
+        return self.uow.health()

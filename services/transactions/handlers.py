@@ -1,0 +1,67 @@
+"""Transactions use cases: the deposit side of the hold → deposit → reservation saga."""
+from sqlalchemy import update
+
+from contracts.errors import NotFound
+from infra.database import utcnow
+from services.transactions import domain
+from services.transactions.models import Deposit
+
+
+def take_deposit(uow, cmd) -> dict:
+    deposit = Deposit(unit_id=cmd["unit_id"], customer_id=cmd["customer_id"],
+                      consultant_id=cmd["consultant_id"], project_id=cmd["project_id"],
+                      amount=domain.to_fen(cmd["amount"]), kind=cmd["kind"],
+                      status=domain.PENDING, received_at=utcnow())
+    uow.session.add(deposit)
+    uow.session.flush()
+    uow.emit("deposit_received",
+             {"deposit_id": deposit.id, "amount": deposit.amount, "kind": deposit.kind,
+              "consultant_id": deposit.consultant_id},
+             project_id=deposit.project_id, unit_id=deposit.unit_id,
+             customer_id=deposit.customer_id)
+    uow.commit()
+    return deposit_view(deposit)
+
+
+def on_unit_reserved(uow, event) -> None:
+    _settle(uow, event, "reserved", reason=None)
+
+
+def on_unit_reservation_rejected(uow, event) -> None:
+    _settle(uow, event, "rejected", reason=event["data"]["reason"])
+
+
+def _settle(uow, event, outcome, reason):
+    session = uow.session
+    deposit = session.get(Deposit, event["data"]["deposit_id"])
+    if deposit is None:
+        raise NotFound(f"deposit {event['data']['deposit_id']} does not exist")
+    new_status = domain.settle(deposit.status, outcome)
+    if new_status is None:
+        return
+    settled = session.execute(
+        update(Deposit).where(Deposit.id == deposit.id, Deposit.status == domain.PENDING)
+        .values(status=new_status, status_reason=reason, settled_at=utcnow()))
+    if settled.rowcount != 1:
+        return
+    envelope = {"project_id": event["project_id"] or deposit.project_id,
+                "unit_id": deposit.unit_id, "customer_id": deposit.customer_id}
+    if new_status == domain.CONFIRMED:
+        uow.emit("deposit_confirmed", {"deposit_id": deposit.id, "amount": deposit.amount},
+                 **envelope)
+    else:
+        uow.emit("deposit_rejected", {"deposit_id": deposit.id, "amount": deposit.amount,
+                                      "reason": reason, "resolution": "refund"}, **envelope)
+
+
+def get_deposit(session, deposit_id) -> dict:
+    deposit = session.get(Deposit, deposit_id)
+    if deposit is None:
+        raise NotFound(f"deposit {deposit_id} does not exist", {"deposit_id": ["unknown deposit"]})
+    return deposit_view(deposit)
+
+
+def deposit_view(deposit) -> dict:
+    return {column: getattr(deposit, column) for column in (
+        "id", "unit_id", "customer_id", "consultant_id", "project_id", "amount", "kind",
+        "status", "status_reason", "received_at", "settled_at")}
