@@ -21,10 +21,19 @@ def _at_most_fen(value: Decimal):
         raise ValidationError("too large")
 
 
+class MoneyField(fields.Decimal):
+    """Accepts only strings, so a JSON float never becomes money."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, str):
+            raise ValidationError('money is a string like "12345.60", not a number')
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
 def Money(**kwargs):
     """Yuan to the fen: a JSON string like "12345.60" in and out, a Decimal inside."""
     validators = [_at_most_fen, *kwargs.pop("validate", [])]
-    return fields.Decimal(as_string=True, allow_nan=False, validate=validators, **kwargs)
+    return MoneyField(as_string=True, allow_nan=False, validate=validators, **kwargs)
 
 
 def PositiveMoney(**kwargs):

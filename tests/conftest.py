@@ -1,0 +1,68 @@
+"""Shared fixtures: fresh PostgreSQL databases and a private RabbitMQ vhost per test run.
+
+Integration and e2e tests use the real broker and database (DESIGN.md); nothing is mocked.
+"""
+import os
+import shutil
+import subprocess
+import uuid
+
+import pytest
+from kombu import Connection
+from sqlalchemy import create_engine, text
+
+from infra.migrations import DATABASE_OWNERS, upgrade
+
+PG_SERVER = os.environ.get("ANCHANG_TEST_PG", "postgresql+psycopg2://postgres@127.0.0.1:5432")
+AMQP_BASE = os.environ.get("ANCHANG_TEST_AMQP", "pyamqp://guest:guest@127.0.0.1:5672")
+RUN_ID = uuid.uuid4().hex[:8]
+
+
+def _admin_engine():
+    return create_engine(f"{PG_SERVER}/postgres", isolation_level="AUTOCOMMIT")
+
+
+def create_database(name: str) -> str:
+    engine = _admin_engine()
+    with engine.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return f"{PG_SERVER}/{name}"
+
+
+def drop_database(name: str) -> None:
+    engine = _admin_engine()
+    with engine.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_urls():
+    """One migrated PostgreSQL database per owner, fresh for this run."""
+    urls = {}
+    for owner in DATABASE_OWNERS:
+        urls[owner] = create_database(f"anchang_test_{RUN_ID}_{owner}")
+        upgrade(owner, urls[owner])
+    yield urls
+    for owner in DATABASE_OWNERS:
+        drop_database(f"anchang_test_{RUN_ID}_{owner}")
+
+
+@pytest.fixture(scope="session")
+def amqp_uri():
+    """A vhost of our own, so queues from other runs never interfere."""
+    vhost = f"anchang-test-{RUN_ID}"
+    rabbitmqctl = shutil.which("rabbitmqctl")
+    if rabbitmqctl is None:  # a remote broker: share its default vhost
+        yield f"{AMQP_BASE}/"
+        return
+    subprocess.run([rabbitmqctl, "add_vhost", vhost], check=True, capture_output=True)
+    subprocess.run([rabbitmqctl, "set_permissions", "-p", vhost, "guest", ".*", ".*", ".*"],
+                   check=True, capture_output=True)
+    uri = f"{AMQP_BASE}/{vhost}"
+    with Connection(uri) as connection:
+        connection.ensure_connection(max_retries=5)
+    yield uri
+    subprocess.run([rabbitmqctl, "delete_vhost", vhost], capture_output=True)

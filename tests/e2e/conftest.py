@@ -1,0 +1,137 @@
+"""Starts every service and the gateway as real processes (as the Procfile does) against the
+test run's PostgreSQL databases and RabbitMQ vhost, and gives tests an HTTP client."""
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+import requests
+from sqlalchemy.orm import Session
+
+from gateway.auth import create_user
+from infra.config import REPO_ROOT
+from infra.database import make_engine
+from infra.topology import declare_all
+
+PROCFILE = REPO_ROOT / "Procfile"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def procfile_commands() -> dict[str, str]:
+    commands = {}
+    for line in PROCFILE.read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            name, command = line.split(":", 1)
+            commands[name.strip()] = command.strip()
+    return commands
+
+
+class Suite:
+    def __init__(self, database_urls, amqp_uri):
+        self.port = _free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.env = {**os.environ, "AMQP_URI": amqp_uri,
+                    "GATEWAY_ADDRESS": f"127.0.0.1:{self.port}", "PYTHONWARNINGS": "ignore",
+                    "RPC_TIMEOUT_SECONDS": "10", "OUTBOX_SWEEP_SECONDS": "1"}
+        for owner, url in database_urls.items():
+            self.env[f"{owner.upper()}_DATABASE_URL"] = url
+        self.database_urls = database_urls
+        self.processes: dict[str, subprocess.Popen] = {}
+        self.logs = Path(tempfile.mkdtemp(prefix="anchang-e2e-"))
+
+    def start(self, name):
+        command = procfile_commands()[name].split()
+        command[0] = str(Path(sys.executable).with_name(command[0]))
+        log = open(self.logs / f"{name}.log", "ab")
+        self.processes[name] = subprocess.Popen(command, cwd=REPO_ROOT, env=self.env,
+                                                stdout=log, stderr=subprocess.STDOUT)
+
+    def stop(self, name, timeout=20):
+        process = self.processes.pop(name)
+        process.terminate()
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+    def wait_healthy(self, timeout=90):
+        deadline = time.monotonic() + timeout
+        last = None
+        while time.monotonic() < deadline:
+            try:
+                last = requests.get(f"{self.base_url}/api/v1/health", timeout=5)
+                if last.status_code == 200:
+                    return
+            except requests.RequestException as exc:
+                last = exc
+            time.sleep(0.5)
+        raise RuntimeError(f"suite not healthy after {timeout}s: {last}; logs in {self.logs}")
+
+    def add_user(self, username, role, consultant_id=None):
+        engine = make_engine(self.database_urls["gateway"])
+        with Session(engine) as session:
+            create_user(session, username, f"{username}-secret", role, consultant_id)
+            session.commit()
+        engine.dispose()
+        return self.client(username)
+
+    def client(self, username):
+        response = requests.post(f"{self.base_url}/api/v1/auth/tokens",
+                                 json={"username": username, "password": f"{username}-secret"})
+        response.raise_for_status()
+        return Client(self.base_url, response.json()["token"])
+
+
+class Client:
+    def __init__(self, base_url, token):
+        self.base_url = base_url
+        self.http = requests.Session()
+        self.http.headers["Authorization"] = f"Bearer {token}"
+
+    def get(self, path, **kwargs):
+        return self.http.get(self.base_url + path, timeout=30, **kwargs)
+
+    def post(self, path, json=None, **kwargs):
+        return self.http.post(self.base_url + path, json=json, timeout=30, **kwargs)
+
+    def put(self, path, json=None, **kwargs):
+        return self.http.put(self.base_url + path, json=json, timeout=30, **kwargs)
+
+
+@pytest.fixture(scope="session")
+def suite(database_urls, amqp_uri):
+    declare_all(amqp_uri)
+    suite = Suite(database_urls, amqp_uri)
+    for name in procfile_commands():
+        suite.start(name)
+    try:
+        suite.wait_healthy()
+        yield suite
+    finally:
+        for name in list(suite.processes):
+            suite.stop(name)
+
+
+@pytest.fixture(scope="session")
+def admin(suite):
+    return suite.add_user("admin", "admin")
+
+
+def wait_for(predicate, timeout=30, interval=0.2):
+    """Poll until `predicate()` returns something truthy; returns it."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = predicate()
+        if result or time.monotonic() > deadline:
+            return result
+        time.sleep(interval)
