@@ -1,1 +1,5 @@
-"""The published language between services: event envelope, event and RPC schemas, errors."""
+"""The published language between services: event envelope, event and RPC schemas, errors.
+
+Importing the package registers every event type, so any service can parse any event.
+"""
+from contracts import archive, complaints, inventory, leads, transactions  # noqa: F401

@@ -3,11 +3,6 @@
 Queues are declared from this table at service start and by `anchang declare`, before any
 producer runs, so no event is ever published into nothing.
 """
-import contracts.archive  # noqa: F401  (registers the event types)
-import contracts.complaints  # noqa: F401
-import contracts.inventory  # noqa: F401
-import contracts.leads  # noqa: F401
-import contracts.transactions  # noqa: F401
 from contracts.envelope import REGISTRY
 
 SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {

@@ -1,5 +1,6 @@
 """`anchang` operator commands: migrate, declare queues, create users, load demo data."""
 import argparse
+import os
 import sys
 
 from infra import config
@@ -34,7 +35,7 @@ def main(argv=None):
         print(f"created {args.username} ({args.role})")
     elif args.command == "demo-data":
         from gateway.demo import load_demo
-        load_demo(args.gateway)
+        load_demo(args.gateway, os.environ.get("ANCHANG_ADMIN_PASSWORD", "admin-password"))
     return 0
 
 

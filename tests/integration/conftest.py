@@ -1,0 +1,26 @@
+import pytest
+from sqlalchemy.orm import sessionmaker
+
+from infra.database import UnitOfWork, make_engine
+from infra.migrations import owner_metadata
+
+
+class Store:
+    """A service's database as its handlers see it: a unit-of-work factory (no relay)."""
+
+    def __init__(self, owner, url):
+        self.engine = make_engine(url, pool_size=60)
+        self.metadata = owner_metadata(owner)
+        self.session_factory = sessionmaker(self.engine, expire_on_commit=False)
+        self.owner = owner
+
+    def __call__(self, correlation_id=None):
+        return UnitOfWork(self.session_factory, self.metadata, self.owner, None, correlation_id)
+
+
+@pytest.fixture(scope="session")
+def stores(database_urls):
+    stores = {owner: Store(owner, url) for owner, url in database_urls.items()}
+    yield stores
+    for store in stores.values():
+        store.engine.dispose()

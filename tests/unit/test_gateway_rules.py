@@ -1,0 +1,29 @@
+from gateway.auth import CurrentUser, can_see_contact, hash_password, mask_mobile, verify_password
+from gateway.openapi import build_spec
+from gateway.routes import ROUTES
+
+
+def test_passwords_are_salted_and_verified():
+    first, second = hash_password("s3cret"), hash_password("s3cret")
+    assert first != second
+    assert verify_password("s3cret", first) and not verify_password("wrong", first)
+    assert not verify_password("s3cret", "garbage")
+
+
+def test_contact_details_only_for_the_own_consultant_or_managers():
+    own = CurrentUser(1, "a", "consultant", consultant_id=5)
+    other = CurrentUser(2, "b", "consultant", consultant_id=6)
+    manager = CurrentUser(3, "m", "sales_manager")
+    agent = CurrentUser(4, "c", "call_agent")
+    assert can_see_contact(own, 5) and can_see_contact(manager, 5)
+    assert not can_see_contact(other, 5) and not can_see_contact(agent, 5)
+    assert mask_mobile("13800138000") == "138****8000"
+
+
+def test_openapi_lists_every_route_with_its_schemas():
+    spec = build_spec()
+    for route in ROUTES:
+        operation = spec["paths"][route.path][route.method.lower()]
+        assert ("security" in operation) == (route.roles is not None)
+        assert ("requestBody" in operation) == (route.request is not None)
+    assert "RegisterVisit" in spec["components"]["schemas"]

@@ -1,0 +1,54 @@
+from datetime import datetime, timezone
+from decimal import Decimal
+
+import pytest
+
+from services.complaints.domain import closure_due
+from services.inventory import domain as inventory
+from services.transactions import domain as transactions
+
+
+def test_a_deposit_reserves_an_available_unit():
+    assert inventory.decide_reservation("available", None, 7).accepted
+
+
+def test_a_deposit_reserves_a_unit_held_for_the_same_customer_only():
+    assert inventory.decide_reservation("held", 7, 7).accepted
+    refused = inventory.decide_reservation("held", 8, 7)
+    assert not refused.accepted and "another customer" in refused.reason
+
+
+@pytest.mark.parametrize("status", ["reserved", "subscribed", "contracted", "filed"])
+def test_a_deposit_on_a_taken_unit_is_refused(status):
+    decision = inventory.decide_reservation(status, 1, 7)
+    assert not decision.accepted and status in decision.reason
+
+
+def test_unknown_units_are_refused():
+    assert not inventory.decide_reservation(None, None, 7).accepted
+
+
+def test_holds_last_the_projects_days_and_need_aware_times():
+    start = datetime(2026, 11, 22, 2, tzinfo=timezone.utc)
+    assert inventory.hold_expires_at(start, 3) == datetime(2026, 11, 25, 2, tzinfo=timezone.utc)
+    with pytest.raises(ValueError):
+        inventory.hold_expires_at(datetime(2026, 11, 22), 3)
+
+
+def test_only_a_pending_deposit_is_settled():
+    assert transactions.settle("pending", "reserved") == "confirmed"
+    assert transactions.settle("pending", "rejected") == "refund_pending"
+    assert transactions.settle("confirmed", "rejected") is None
+    assert transactions.settle("refund_pending", "reserved") is None
+
+
+def test_money_is_kept_to_the_fen_and_never_rounded_silently():
+    assert transactions.to_fen(Decimal("20000")) == Decimal("20000.00")
+    assert str(transactions.to_fen(Decimal("0.1"))) == "0.10"
+    with pytest.raises(ValueError):
+        transactions.to_fen(Decimal("0.001"))
+
+
+def test_complaints_close_within_seven_days():
+    filed = datetime(2026, 11, 22, 2, tzinfo=timezone.utc)
+    assert closure_due(filed) == datetime(2026, 11, 29, 2, tzinfo=timezone.utc)

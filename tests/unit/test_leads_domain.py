@@ -1,0 +1,62 @@
+from datetime import datetime, timezone
+
+import pytest
+
+from services.leads import domain
+from services.leads.domain import RotationCandidate as C
+
+
+@pytest.mark.parametrize("raw, expected", [
+    ("13800138000", "13800138000"), ("138 0013 8000", "13800138000"),
+    ("+86 138-0013-8000", "13800138000"), ("0086(138)00138000", "13800138000"),
+    ("8613800138000", "13800138000"),
+    ("12800138000", None), ("1380013800", None), ("138001380001", None), ("", None),
+    ("abc", None), ("010-62345678", None),
+])
+def test_mobiles_are_normalized_or_refused(raw, expected):
+    assert domain.normalize_mobile(raw) == expected
+
+
+@pytest.mark.parametrize("name, initials", [
+    ("张三", "zs"), ("欧阳娜娜", "oynn"), ("李 四", "ls"), ("John Smith", "js"), ("王Amy", "wa"),
+    ("123", "x"),
+])
+def test_name_initials_follow_pinyin(name, initials):
+    assert domain.name_initials(name) == initials
+
+
+def test_customer_code_has_the_seed_format():
+    assert domain.customer_code("ly", "zs", 1) == "ly-zs001"
+    assert domain.customer_code("ly", "zs", 42) == "ly-zs042"
+    assert domain.customer_code("ly", "zs", 1234) == "ly-zs1234"
+
+
+def test_rotation_goes_in_roster_order_then_round_robin():
+    fresh = [C(1, "available", 1, 0), C(2, "available", 2, 0), C(3, "available", 3, 0)]
+    assert domain.next_in_rotation(fresh).consultant_id == 1
+    after_two = [C(1, "available", 1, 1), C(2, "available", 2, 2), C(3, "available", 3, 0)]
+    assert domain.next_in_rotation(after_two).consultant_id == 3
+    all_served = [C(1, "available", 1, 4), C(2, "available", 2, 5), C(3, "available", 3, 6)]
+    assert domain.next_in_rotation(all_served).consultant_id == 1
+
+
+def test_a_busy_consultant_is_skipped_but_keeps_the_turn():
+    busy_first = [C(1, "busy", 1, 0), C(2, "available", 2, 0), C(3, "available", 3, 0)]
+    allocation = domain.next_in_rotation(busy_first)
+    assert allocation.consultant_id == 2
+    assert "skipped busy consultant(s) [1]" in allocation.explanation
+    # consultant 1 is free again before the next visitor: it is still their turn
+    back = [C(1, "available", 1, 0), C(2, "available", 2, 1), C(3, "available", 3, 0)]
+    assert domain.next_in_rotation(back).consultant_id == 1
+
+
+def test_absent_and_inactive_consultants_never_get_customers():
+    roster = [C(1, "absent", 1, 0), C(2, "inactive", 2, 0), C(3, "available", 3, 9)]
+    assert domain.next_in_rotation(roster).consultant_id == 3
+    with pytest.raises(domain.NoConsultantAvailable):
+        domain.next_in_rotation([C(1, "absent", 1, 0), C(2, "busy", 2, 0)])
+
+
+def test_office_day_is_beijing_time():
+    late_utc = datetime(2026, 11, 22, 17, 30, tzinfo=timezone.utc)  # 01:30 next day in Shanghai
+    assert str(domain.office_day(late_utc)) == "2026-11-23"
