@@ -20,7 +20,7 @@ def make_engine(url: str, pool_size: int = 10):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True,
+    return create_engine(url, pool_size=pool_size, max_overflow=4, pool_pre_ping=True,
                          pool_recycle=1800)
 
 

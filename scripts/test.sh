@@ -5,4 +5,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 bash scripts/ensure-services.sh
-PYTHONWARNINGS=ignore exec .venv/bin/python -m pytest "${@:-tests}"
+PYTHONWARNINGS=ignore exec .venv/bin/python -m pytest "$@"

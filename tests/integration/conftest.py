@@ -9,7 +9,7 @@ class Store:
     """A service's database as its handlers see it: a unit-of-work factory (no relay)."""
 
     def __init__(self, owner, url):
-        self.engine = make_engine(url, pool_size=60)
+        self.engine = make_engine(url, pool_size=50)
         self.metadata = owner_metadata(owner)
         self.session_factory = sessionmaker(self.engine, expire_on_commit=False)
         self.owner = owner
@@ -18,7 +18,7 @@ class Store:
         return UnitOfWork(self.session_factory, self.metadata, self.owner, None, correlation_id)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def stores(database_urls):
     stores = {owner: Store(owner, url) for owner, url in database_urls.items()}
     yield stores
