@@ -77,7 +77,7 @@ def test_concurrent_first_visits_of_one_number_make_one_customer(stores):
     store = stores["leads"]
     with store() as uow:
         office = leads.create_office(uow, {"code": "race-office", "name": "race",
-                                           "region_code": "ly"})
+                                           "region_code": "bj"})
     for name in ("王五", "赵六", "孙七"):
         with store() as uow:
             leads.add_consultant(uow, {"office_id": office["id"], "name": name})
@@ -98,7 +98,7 @@ def test_concurrent_first_visits_of_one_number_make_one_customer(stores):
     assert sum(not r["returning"] for r in same_number) == 1
     assert len({r["customer"]["consultant_id"] for r in same_number}) == 1
     codes = sorted(r["customer"]["code"] for r in results if not r["returning"])
-    assert codes == [f"ly-zs{n:03d}" for n in range(1, 12)]
+    assert codes == [f"bj-zs{n:03d}" for n in range(1, 12)]
     # eleven new customers over three consultants: the rotation spreads them 4/4/3
     with store() as uow:
         per_consultant = uow.session.execute(
