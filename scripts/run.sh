@@ -18,6 +18,7 @@ if ! python3 -c "import socket; socket.create_connection(('127.0.0.1', 5672), 2)
   fi
 fi
 export PYTHONWARNINGS=ignore
+export PATH="$PWD/.venv/bin:$PATH"
 .venv/bin/anchang migrate
 .venv/bin/anchang declare
 .venv/bin/anchang create-user admin "${ANCHANG_ADMIN_PASSWORD:-admin-password}" admin 2>/dev/null || true
