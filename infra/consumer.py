@@ -70,7 +70,6 @@ class EventQueue(SharedExtension, ProviderCollector):
         self.service = self.container.service_name
         self.queue = events_queue(self.service)
         self.accepting = True
-        self.ready = eventlet.Event()
 
     def start(self):
         self.routes = self._routes()
@@ -96,8 +95,6 @@ class EventQueue(SharedExtension, ProviderCollector):
 
     def _on_ready(self, channel):
         declare_service(channel, self.service)
-        if not self.ready.ready():
-            self.ready.send(True)
 
     def stop_accepting(self):
         self.accepting = False  # in-flight messages stay unacked and come back after restart
