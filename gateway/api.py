@@ -8,7 +8,10 @@ import logging
 from decimal import Decimal
 from functools import wraps
 
+import amqp.exceptions
 import eventlet
+import kombu.exceptions
+import sqlalchemy.exc
 from nameko.exceptions import RemoteError, UnknownService
 from werkzeug.wrappers import Response
 
@@ -19,6 +22,10 @@ log = logging.getLogger(__name__)
 
 STATUS_BY_ERROR = ((InvalidInput, 400), (Unauthenticated, 401), (Forbidden, 403),
                    (NotFound, 404), (Conflict, 409))
+DATABASE_DOWN = (sqlalchemy.exc.OperationalError, sqlalchemy.exc.InterfaceError,
+                 sqlalchemy.exc.DisconnectionError)
+BROKER_DOWN = (kombu.exceptions.OperationalError, amqp.exceptions.ConnectionError,
+               ConnectionError)
 
 
 class ServiceTimeout(Exception):
@@ -79,6 +86,14 @@ def api(handler):
             return error_response(504, "service_timeout", f"{exc} did not answer in time")
         except ServiceUnavailable as exc:
             return error_response(503, "service_unavailable", f"service {exc} is not running")
+        except DATABASE_DOWN as exc:
+            log.warning("gateway database unavailable: %s", exc.__class__.__name__)
+            return error_response(503, "database_unavailable",
+                                  "the gateway's database is not reachable; try again shortly")
+        except BROKER_DOWN as exc:
+            log.warning("broker unavailable: %s", exc)
+            return error_response(503, "broker_unavailable",
+                                  "the message broker is not reachable; try again shortly")
         except RemoteError as exc:
             log.error("unexpected error from a service: %s %s", exc.exc_type, exc.value)
             return error_response(500, "internal_error", "the request failed; it has been logged")

@@ -32,6 +32,8 @@ def build_spec() -> dict:
         parameters = [{"in": "path", "name": name, "required": True,
                        "schema": {"type": "integer"}}
                       for name in re.findall(r"{(\w+)}", route.path)]
+        if route.query is not None:
+            parameters.append({"in": "query", "schema": route.query})
         if parameters:
             operation["parameters"] = parameters
         paths.setdefault(route.path, {})[route.method.lower()] = operation

@@ -1,9 +1,9 @@
 """The public API: every route, who may call it, and its schemas (the OpenAPI source)."""
 from dataclasses import dataclass
 
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
 
-from contracts import archive, complaints, inventory, leads, transactions
+from contracts import archive, complaints, inventory, leads, operations, transactions
 from contracts.base import StrictSchema
 from gateway.auth import ROLES
 
@@ -11,6 +11,7 @@ SALES = ("consultant", "sales_manager", "general_manager", "admin")
 MANAGERS = ("sales_manager", "general_manager", "admin")
 DOSSIER_READERS = ("archivist", "sales_manager", "legal", "general_manager", "admin")
 SERVICE_DESK = ("customer_service", "sales_manager", "general_manager", "admin")
+OPERATORS = ("admin",)
 
 
 class TokenRequestSchema(StrictSchema):
@@ -30,8 +31,32 @@ class ConsultantStatusBody(StrictSchema):
 
 
 class HealthSchema(Schema):
-    status = fields.String()
-    services = fields.Dict()
+    status = fields.String(metadata={"enum": ["ok", "degraded"]})
+    services = fields.Dict(keys=fields.String(),
+                           values=fields.Nested(operations.ServiceHealthSchema))
+
+
+class DeadLettersQuery(StrictSchema):
+    """Query string of GET /admin/dead-letters (strings in, so `limit` is parsed)."""
+    service = fields.String(validate=validate.OneOf(operations.CONSUMING_SERVICES),
+                            metadata={"description": "one service; every consuming service "
+                                                     "when absent"})
+    status = fields.String(load_default="dead",
+                           validate=validate.OneOf(operations.DEAD_LETTER_STATUSES))
+    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
+
+
+class ServiceDeadLetterSchema(operations.DeadLetterSchema):
+    service = fields.String()
+
+
+class DeadLetterListSchema(Schema):
+    dead_letters = fields.List(fields.Nested(ServiceDeadLetterSchema))
+
+
+class ReplayRequestSchema(operations.ReplayDeadLettersSchema):
+    service = fields.String(required=True,
+                            validate=validate.OneOf(operations.CONSUMING_SERVICES))
 
 
 @dataclass(frozen=True)
@@ -43,6 +68,7 @@ class Route:
     request: type | None = None
     response: type | None = None
     status: int = 200
+    query: type | None = None
 
 
 ROUTES = (
@@ -79,6 +105,11 @@ ROUTES = (
           complaints.FileComplaintSchema, complaints.ComplaintSchema, 201),
     Route("GET", "/api/v1/complaints/{complaint_id}", "A complaint", SERVICE_DESK,
           response=complaints.ComplaintSchema),
+    Route("GET", "/api/v1/admin/dead-letters", "Dead letters of every consuming service "
+          "(oldest first)", OPERATORS, response=DeadLetterListSchema, query=DeadLettersQuery),
+    Route("POST", "/api/v1/admin/dead-letters/replay", "Replay one service's dead letters "
+          "(ids, or all: true) onto its events queue", OPERATORS, ReplayRequestSchema,
+          operations.ReplayResultSchema),
 )
 
 

@@ -6,16 +6,17 @@ from nameko.web.handlers import http
 
 from contracts.base import load
 from contracts.errors import Forbidden
+from contracts.operations import CONSUMING_SERVICES, SERVICES
 from gateway import auth
 from gateway.api import api, call, error_response, json_body, json_response
 from gateway.models import metadata
 from gateway.openapi import build_spec
-from gateway.routes import TokenRequestSchema, route
+from gateway.routes import DeadLettersQuery, ReplayRequestSchema, TokenRequestSchema, route
 from infra import config
 from infra.dependencies import Database
 
 RPC_TIMEOUT = config.rpc_timeout_seconds()
-SERVICES = ("leads", "inventory", "transactions", "complaints", "archive")
+HEALTH_TIMEOUT = 2
 
 
 def endpoint(method, path):
@@ -69,10 +70,12 @@ class GatewayService:
         services = {}
         for service in SERVICES:
             try:
-                services[service] = self.rpc(service, "health", timeout=2)
+                services[service] = self.rpc(service, "health", timeout=HEALTH_TIMEOUT)
             except Exception as exc:
-                services[service] = {"service": service, "error": exc.__class__.__name__}
-        healthy = all(s.get("database") == "ok" for s in services.values())
+                services[service] = {"service": service,
+                                     "error": f"no answer: {exc.__class__.__name__}"}
+        healthy = all(s.get("database") == "ok" and s.get("broker") == "ok"
+                      for s in services.values())
         return json_response({"status": "ok" if healthy else "degraded", "services": services},
                              200 if healthy else 503)
 
@@ -171,6 +174,25 @@ class GatewayService:
         self.authorize(request, "GET", "/api/v1/complaints/{complaint_id}")
         return json_response(self.rpc("complaints", "get_complaint",
                                       {"complaint_id": complaint_id}))
+
+    @http(*endpoint("GET", "/api/v1/admin/dead-letters"))
+    @api
+    def list_dead_letters(self, request):
+        self.authorize(request, "GET", "/api/v1/admin/dead-letters")
+        query = load(DeadLettersQuery(), dict(request.args))
+        letters = []
+        for service in [query.pop("service")] if "service" in query else CONSUMING_SERVICES:
+            letters += [{**letter, "service": service}
+                        for letter in self.rpc(service, "list_dead_letters", query)]
+        return json_response({"dead_letters": letters})
+
+    @http(*endpoint("POST", "/api/v1/admin/dead-letters/replay"))
+    @api
+    def replay_dead_letters(self, request):
+        self.authorize(request, "POST", "/api/v1/admin/dead-letters/replay")
+        cmd = load(ReplayRequestSchema(), json_body(request))
+        payload = {"all": True} if cmd["all"] else {"ids": cmd["ids"]}
+        return json_response(self.rpc(cmd["service"], "replay_dead_letters", payload))
 
     @http("GET", "/<path:anything>")
     def not_found(self, request, anything):

@@ -2,8 +2,8 @@
 
 What nameko's own event_handler does not give, and this does:
 - one queue per service bound to every routing key it handles (the archive hears everything);
-- the body is decoded and validated here; what cannot be decoded or validated is rejected to
-  the dead-letter exchange, never acked and dropped;
+- the body is decoded and validated here; what cannot be decoded or validated goes to the
+  service's dead letters with the reason, never acked and dropped;
 - the message is acked only after the handler returned (its transaction already committed);
 - a failing handler is retried with backoff — for minutes while the database or broker is
   away, a few times otherwise — then dead-lettered; no hot redelivery loop.
@@ -23,6 +23,7 @@ from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 
 from contracts.envelope import InvalidEvent, parse_event
 from contracts.subscriptions import SUBSCRIPTIONS
+from infra.dead_letters import ERROR_HEADER, ROUTING_KEY_HEADER, dead_letter_publisher
 from infra.topology import declare_service, events_queue
 
 log = logging.getLogger(__name__)
@@ -70,6 +71,7 @@ class EventQueue(SharedExtension, ProviderCollector):
         self.service = self.container.service_name
         self.queue = events_queue(self.service)
         self.accepting = True
+        self.dead_letters = dead_letter_publisher(self.container.config["AMQP_URI"])
 
     def start(self):
         self.routes = self._routes()
@@ -112,14 +114,13 @@ class EventQueue(SharedExtension, ProviderCollector):
         try:
             event = parse_event(json.loads(message.body))
         except (ValueError, UnicodeDecodeError, InvalidEvent) as exc:
-            log.error("rejecting an undecodable or invalid message to dead letters: %s %s",
-                      exc, getattr(exc, "details", ""))
-            _settle(message, ack=False)
+            details = getattr(exc, "details", None)
+            self._dead_letter(message, f"undecodable or invalid: {exc}"
+                                       + (f" {json.dumps(details, default=str)}" if details else ""))
             return
         handler = self.routes.get(f"{event['source']}.{event['type']}")
         if handler is None:
-            log.error("no handler for %s.%s; dead-lettered", event["source"], event["type"])
-            _settle(message, ack=False)
+            self._dead_letter(message, f"no handler for {event['source']}.{event['type']}")
             return
         self._dispatch(handler, event, message, attempt=1, failing_since=None)
 
@@ -142,15 +143,32 @@ class EventQueue(SharedExtension, ProviderCollector):
         error = exc_info[1]
         delay = self.retry_policy.next_delay(attempt, error, time.monotonic() - failing_since)
         if delay is None:
-            log.error("event %s failed %d time(s); dead-lettered: %r",
-                      event["event_id"], attempt, error)
-            _settle(message, ack=False)
+            self._dead_letter(message, f"failed {attempt} time(s): {error!r}")
         else:
             log.warning("event %s failed (attempt %d, %r); retrying in %.1fs",
                         event["event_id"], attempt, error, delay)
             self.container.spawn_managed_thread(partial(
                 self._retry_later, delay, handler, event, message, attempt + 1, failing_since))
         return result, exc_info
+
+    def _dead_letter(self, message, reason: str):
+        """Hand the message to the dead-letter exchange with the reason, then ack it. When
+        that publish fails the message is rejected instead, and the broker dead-letters it
+        (without the reason)."""
+        log.error("dead-lettering a message from %s: %s", self.queue.name, reason)
+        headers = {**(message.headers or {}), ERROR_HEADER: reason[:2000],
+                   ROUTING_KEY_HEADER: message.delivery_info.get("routing_key")}
+        try:
+            self.dead_letters.publish(
+                message.body, routing_key=self.service, headers=headers,
+                content_type=message.content_type or "application/octet-stream",
+                content_encoding=message.content_encoding or "binary",
+                message_id=message.properties.get("message_id"))
+        except Exception as exc:
+            log.warning("could not republish to dead letters (%s); rejecting instead", exc)
+            _settle(message, ack=False)
+            return
+        _settle(message, ack=True)
 
     def _retry_later(self, delay, *args):
         eventlet.sleep(delay)

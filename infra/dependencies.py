@@ -2,11 +2,13 @@
 import logging
 
 import eventlet
+from kombu import Connection
 from nameko.extensions import DependencyProvider
 from sqlalchemy import text
 from sqlalchemy.orm import sessionmaker
 
-from infra import config
+from contracts.subscriptions import SUBSCRIPTIONS, queue_name
+from infra import config, dead_letters
 from infra.database import UnitOfWork, handle_once, make_engine
 from infra.outbox import OutboxRelay
 
@@ -15,13 +17,16 @@ log = logging.getLogger(__name__)
 
 class UnitOfWorkFactory:
     """What a worker gets: `uow()` opens a unit of work; `handle_once(event, fn)` applies an
-    event exactly once."""
+    event exactly once; the operations side: health and the dead letters."""
 
-    def __init__(self, session_factory, metadata, source, relay):
+    def __init__(self, session_factory, metadata, source, relay, amqp_uri):
         self.session_factory = session_factory
         self.metadata = metadata
         self.source = source
         self.relay = relay
+        self.amqp_uri = amqp_uri
+        self.engine = session_factory.kw["bind"]
+        self.dead_letters_table = metadata.tables.get("dead_letters")
 
     def __call__(self, correlation_id=None) -> UnitOfWork:
         return UnitOfWork(self.session_factory, self.metadata, self.source, self.relay,
@@ -37,12 +42,41 @@ class UnitOfWorkFactory:
             database = "ok"
         except Exception as exc:
             database = f"unreachable: {exc.__class__.__name__}"
-        backlog = self.relay.backlog() if database == "ok" and self.relay else None
-        return {"service": self.source, "database": database, "outbox_backlog": backlog}
+        report = {"service": self.source, "database": database,
+                  **broker_status(self.amqp_uri, self.source)}
+        if database == "ok":
+            report["outbox_backlog"] = self.relay.backlog() if self.relay else 0
+            report["dead_letters"] = dead_letters.count_dead(self.engine, self.dead_letters_table)
+        return report
+
+    def list_dead_letters(self, status=dead_letters.DEAD, limit=100) -> list[dict]:
+        return dead_letters.list_letters(self.engine, self.dead_letters_table, status, limit)
+
+    def replay_dead_letters(self, ids=None) -> list[int]:
+        """Replay the given dead letters, or all of them when `ids` is None."""
+        if self.source not in SUBSCRIPTIONS:
+            return []
+        return dead_letters.replay(self.engine, self.dead_letters_table,
+                                   dead_letters.replay_publisher(self.amqp_uri), self.source, ids)
+
+
+def broker_status(amqp_uri: str, service: str) -> dict:
+    """Whether the broker answers and, for a consuming service, its events queue right now."""
+    try:
+        with Connection(amqp_uri, connect_timeout=2) as connection:
+            connection.ensure_connection(max_retries=1)
+            if service not in SUBSCRIPTIONS:
+                return {"broker": "ok"}
+            _, waiting, consumers = connection.default_channel.queue_declare(
+                queue_name(service), passive=True)
+            return {"broker": "ok", "events_waiting": waiting, "event_consumers": consumers}
+    except Exception as exc:
+        return {"broker": f"unreachable: {exc.__class__.__name__}"}
 
 
 class Database(DependencyProvider):
-    """The service's own database, with its outbox relay and the relay's periodic sweep."""
+    """The service's own database, with its outbox relay and the relay's periodic sweep, and
+    for a service that consumes events, the store of its dead letters."""
 
     def __init__(self, metadata, publishes_events=True):
         self.metadata = metadata
@@ -57,14 +91,24 @@ class Database(DependencyProvider):
         workers = int(self.container.config.get("max_workers", 10))
         self.engine = make_engine(url, pool_size=workers + 2)
         self.session_factory = sessionmaker(self.engine, expire_on_commit=False)
-        self.relay = (OutboxRelay(self.engine, self.metadata, self.container.config["AMQP_URI"])
+        amqp_uri = self.container.config["AMQP_URI"]
+        self.relay = (OutboxRelay(self.engine, self.metadata, amqp_uri)
                       if self.publishes_events else None)
-        self.factory = UnitOfWorkFactory(self.session_factory, self.metadata, service, self.relay)
+        self.factory = UnitOfWorkFactory(self.session_factory, self.metadata, service, self.relay,
+                                         amqp_uri)
+        self.dead_letter_store = (
+            dead_letters.DeadLetterStore(amqp_uri, service, self.engine,
+                                         self.metadata.tables["dead_letters"],
+                                         heartbeat=self.container.config.get("HEARTBEAT", 60))
+            if service in SUBSCRIPTIONS else None)
 
     def start(self):
         self._sweeping = self.publishes_events
         if self._sweeping:
             self._sweeper = self.container.spawn_managed_thread(self._sweep, identifier="outbox_sweep")
+        if self.dead_letter_store:
+            self.container.spawn_managed_thread(self.dead_letter_store.run,
+                                                identifier="dead_letter_store")
 
     def _sweep(self):
         interval = config.outbox_sweep_seconds()
@@ -80,10 +124,14 @@ class Database(DependencyProvider):
         if self._sweeping:
             self._sweeping = False
             self._sweeper.kill()
+        if self.dead_letter_store:
+            self.dead_letter_store.stop()
         self.engine.dispose()
 
     def kill(self):
         self._sweeping = False
+        if self.dead_letter_store:
+            self.dead_letter_store.stop()
         self.engine.dispose()
 
     def get_dependency(self, worker_ctx):

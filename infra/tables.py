@@ -1,8 +1,9 @@
-"""Column types and the messaging tables every service database has: outbox and inbox."""
+"""Column types and the messaging tables every service database has: outbox, inbox and
+dead letters."""
 from datetime import timezone
 
-from sqlalchemy import (BigInteger, Column, DateTime, Integer, JSON, MetaData, String, Table,
-                        Text, Index, text)
+from sqlalchemy import (BigInteger, Column, DateTime, Index, Integer, JSON, LargeBinary, MetaData,
+                        String, Table, Text, text)
 from sqlalchemy.types import TypeDecorator
 
 # BigInteger ids that are still autoincrement on SQLite
@@ -48,4 +49,21 @@ def add_messaging_tables(metadata: MetaData) -> None:
         Column("event_id", String(36), primary_key=True),
         Column("routing_key", String(100), nullable=False),
         Column("processed_at", UTCDateTime(), nullable=False),
+    )
+    Table(
+        "dead_letters", metadata,
+        Column("id", BigId, primary_key=True, autoincrement=True),
+        Column("fingerprint", String(64), nullable=False, unique=True),  # sha256 of the body
+        Column("event_id", String(36), index=True),
+        Column("routing_key", String(200)),
+        Column("content_type", String(100)),
+        Column("content_encoding", String(50)),
+        Column("body", LargeBinary, nullable=False),
+        Column("reason", Text, nullable=False),
+        Column("status", String(10), nullable=False, index=True),  # dead | replayed
+        Column("deaths", Integer, nullable=False, server_default=text("1")),
+        Column("first_dead_at", UTCDateTime(), nullable=False),
+        Column("last_dead_at", UTCDateTime(), nullable=False),
+        Column("replays", Integer, nullable=False, server_default=text("0")),
+        Column("replayed_at", UTCDateTime()),
     )

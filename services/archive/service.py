@@ -5,11 +5,12 @@ from contracts import archive as schemas
 from contracts.base import load
 from infra.consumer import event_handler
 from infra.dependencies import Database
+from infra import operations
 from services.archive import handlers
 from services.archive.models import metadata
 
 
-class ArchiveService:
+class ArchiveService(operations.OperationsRpc):
     name = "archive"
     uow = Database(metadata)
 
@@ -18,10 +19,6 @@ class ArchiveService:
         query = load(schemas.ReadDossierSchema(), payload)
         with self.uow() as uow:
             return schemas.DossierSchema().dump(handlers.read_dossier(uow, query))
-
-    @rpc
-    def health(self):
-        return self.uow.health()
 
     @event_handler("*")
     def on_event(self, event):

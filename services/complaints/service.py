@@ -4,11 +4,12 @@ from nameko.rpc import rpc
 from contracts import complaints as schemas
 from contracts.base import load
 from infra.dependencies import Database
+from infra import operations
 from services.complaints import handlers
 from services.complaints.models import metadata
 
 
-class ComplaintsService:
+class ComplaintsService(operations.OperationsRpc):
     name = "complaints"
     uow = Database(metadata)
 
@@ -24,7 +25,3 @@ class ComplaintsService:
         with self.uow() as uow:
             return schemas.ComplaintSchema().dump(handlers.get_complaint(uow.session,
                                                                          query["complaint_id"]))
-
-    @rpc
-    def health(self):
-        return self.uow.health()

@@ -7,11 +7,12 @@ from contracts.base import load
 from infra import config
 from infra.consumer import event_handler
 from infra.dependencies import Database
+from infra import operations
 from services.inventory import handlers
 from services.inventory.models import metadata
 
 
-class InventoryService:
+class InventoryService(operations.OperationsRpc):
     name = "inventory"
     uow = Database(metadata)
 
@@ -38,10 +39,6 @@ class InventoryService:
         query = load(schemas.GetBoardSchema(), payload)
         with self.uow() as uow:
             return schemas.BoardSchema().dump(handlers.board(uow.session, query["project_id"]))
-
-    @rpc
-    def health(self):
-        return self.uow.health()
 
     @event_handler("transactions.deposit_received")
     def on_deposit_received(self, event):

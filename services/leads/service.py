@@ -4,11 +4,12 @@ from nameko.rpc import rpc
 from contracts import leads as schemas
 from contracts.base import load
 from infra.dependencies import Database
+from infra import operations
 from services.leads import handlers
 from services.leads.models import metadata
 
 
-class LeadsService:
+class LeadsService(operations.OperationsRpc):
     name = "leads"
     uow = Database(metadata)
 
@@ -42,7 +43,3 @@ class LeadsService:
         with self.uow() as uow:
             return schemas.CustomerSchema().dump(handlers.get_customer(uow.session,
                                                                        query["customer_id"]))
-
-    @rpc
-    def health(self):
-        return self.uow.health()

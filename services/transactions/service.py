@@ -5,11 +5,12 @@ from contracts import transactions as schemas
 from contracts.base import load
 from infra.consumer import event_handler
 from infra.dependencies import Database
+from infra import operations
 from services.transactions import handlers
 from services.transactions.models import metadata
 
 
-class TransactionsService:
+class TransactionsService(operations.OperationsRpc):
     name = "transactions"
     uow = Database(metadata)
 
@@ -25,10 +26,6 @@ class TransactionsService:
         with self.uow() as uow:
             return schemas.DepositSchema().dump(handlers.get_deposit(uow.session,
                                                                      query["deposit_id"]))
-
-    @rpc
-    def health(self):
-        return self.uow.health()
 
     @event_handler("inventory.unit_reserved")
     def on_unit_reserved(self, event):

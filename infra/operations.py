@@ -1,0 +1,26 @@
+"""The RPCs every service answers the same way. A service class inherits them; its Database
+dependency must be called `uow`. Services inherit `operations.OperationsRpc` through the module:
+a class imported by name into a service module would look like a second service to
+`nameko run`."""
+from nameko.rpc import rpc
+
+from contracts import operations as schemas
+from contracts.base import load
+
+
+class OperationsRpc:
+    @rpc
+    def health(self):
+        return schemas.ServiceHealthSchema().dump(self.uow.health())
+
+    @rpc
+    def list_dead_letters(self, payload=None):
+        query = load(schemas.ListDeadLettersSchema(), payload or {})
+        letters = self.uow.list_dead_letters(query["status"], query["limit"])
+        return schemas.DeadLetterSchema(many=True).dump(letters)
+
+    @rpc
+    def replay_dead_letters(self, payload):
+        cmd = load(schemas.ReplayDeadLettersSchema(), payload)
+        replayed = self.uow.replay_dead_letters(None if cmd["all"] else cmd["ids"])
+        return {"service": self.name, "replayed": replayed}
