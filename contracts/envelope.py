@@ -44,6 +44,7 @@ class InvalidEvent(Exception):
 
     def __init__(self, message, details=None):
         super().__init__(message, details or {})
+        self.message = message
         self.details = details or {}
 
 

@@ -112,11 +112,22 @@ class EventQueue(SharedExtension, ProviderCollector):
         if not self.accepting:
             return
         try:
-            event = parse_event(json.loads(message.body))
-        except (ValueError, UnicodeDecodeError, InvalidEvent) as exc:
-            details = getattr(exc, "details", None)
-            self._dead_letter(message, f"undecodable or invalid: {exc}"
-                                       + (f" {json.dumps(details, default=str)}" if details else ""))
+            self._receive(message)
+        except Exception:  # one message must never stop the consumer loop
+            log.exception("unexpected error receiving a message; rejecting it to dead letters")
+            _settle(message, ack=False)
+
+    def _receive(self, message):
+        try:
+            body = json.loads(message.body)
+        except (ValueError, UnicodeDecodeError) as exc:
+            self._dead_letter(message, f"not JSON: {exc}")
+            return
+        try:
+            event = parse_event(body)
+        except InvalidEvent as exc:
+            self._dead_letter(message, f"invalid event: {exc.message} "
+                                       f"{json.dumps(exc.details, ensure_ascii=False)}")
             return
         handler = self.routes.get(f"{event['source']}.{event['type']}")
         if handler is None:

@@ -45,6 +45,12 @@ def describe(body: bytes, headers: dict | None, message_id: str | None,
             "body": body, "reason": str(reason)[:2000]}
 
 
+def raw_body(message) -> bytes:
+    """The body as bytes: py-amqp hands over text already decoded when it has an encoding."""
+    body = message.body
+    return body if isinstance(body, bytes) else body.encode(message.content_encoding or "utf-8")
+
+
 def _broker_reason(headers, death) -> str:
     why = headers.get("x-first-death-reason") or death.get("reason") or "unknown"
     queue = headers.get("x-first-death-queue") or death.get("queue") or "?"
@@ -157,7 +163,7 @@ class DeadLetterStore:
         self._loop.should_stop = True
 
     def _on_message(self, message):
-        letter = describe(message.body, message.headers, message.properties.get("message_id"),
+        letter = describe(raw_body(message), message.headers, message.properties.get("message_id"),
                           message.delivery_info.get("routing_key"))
         delay = 0.5
         while not self._loop.should_stop:

@@ -27,3 +27,33 @@ def test_openapi_lists_every_route_with_its_schemas():
         assert ("security" in operation) == (route.roles is not None)
         assert ("requestBody" in operation) == (route.request is not None)
     assert "RegisterVisit" in spec["components"]["schemas"]
+
+
+def _failing_endpoint(error):
+    from gateway.api import api
+
+    @api
+    def endpoint(self, request):
+        raise error
+    return endpoint
+
+
+def test_an_unreachable_database_or_broker_is_a_503_in_the_error_format():
+    import json
+
+    import kombu.exceptions
+    from sqlalchemy.exc import OperationalError
+
+    from gateway.api import ServiceTimeout, ServiceUnavailable
+
+    cases = [(OperationalError("SELECT 1", {}, Exception("refused")), 503, "database_unavailable"),
+             (kombu.exceptions.OperationalError("connection refused"), 503, "broker_unavailable"),
+             (ConnectionRefusedError(111, "refused"), 503, "broker_unavailable"),
+             (ServiceUnavailable("inventory"), 503, "service_unavailable"),
+             (ServiceTimeout("inventory.hold_unit"), 504, "service_timeout"),
+             (RuntimeError("a bug"), 500, "internal_error")]
+    for error, status, code in cases:
+        response = _failing_endpoint(error)(None, None)
+        body = json.loads(response.get_data(as_text=True))
+        assert (response.status_code, body["error"]["code"]) == (status, code)
+        assert "Traceback" not in body["error"]["message"]

@@ -1,0 +1,102 @@
+"""The dead-letter store against the real RabbitMQ and PostgreSQL: every dead letter is kept
+with its reason, counted once per body, and replayed onto the service's own queue."""
+import json
+import threading
+import time
+
+import pytest
+from kombu import Connection, Producer
+from sqlalchemy import delete
+
+from contracts.subscriptions import queue_name
+from infra import dead_letters
+from infra.topology import dead_letters_exchange, declare_service, events_queue
+
+pytestmark = pytest.mark.integration
+SERVICE = "archive"
+
+
+@pytest.fixture
+def store(stores, amqp_uri):
+    engine = stores[SERVICE].engine
+    table = stores[SERVICE].metadata.tables["dead_letters"]
+    with Connection(amqp_uri) as connection:
+        channel = connection.channel()
+        declare_service(channel, SERVICE)
+        channel.queue_purge(queue_name(SERVICE))
+    with engine.begin() as connection:
+        connection.execute(delete(table))
+    consumer = dead_letters.DeadLetterStore(amqp_uri, SERVICE, engine, table)
+    thread = threading.Thread(target=consumer.run, daemon=True)
+    thread.start()
+    yield engine, table
+    consumer.stop()
+    thread.join(10)
+
+
+def send_to_dead_letters(amqp_uri, body: bytes, headers):
+    with Connection(amqp_uri) as connection:
+        Producer(connection.channel()).publish(
+            body, exchange=dead_letters_exchange, routing_key=SERVICE, headers=headers,
+            content_type="application/json", content_encoding="utf-8", delivery_mode=2)
+
+
+def wait_for(predicate, timeout=10):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError("condition not met in time")
+
+
+def test_dead_letters_are_stored_with_reasons_and_counted_once_per_body(store, amqp_uri):
+    engine, table = store
+    poison = b'{"event_id": "not-closed"'
+    send_to_dead_letters(amqp_uri, poison, {"x-anchang-error": "undecodable: Expecting ','",
+                                            "x-anchang-routing-key": "leads.lead_registered"})
+    send_to_dead_letters(amqp_uri, poison, {"x-anchang-error": "undecodable: again"})
+    send_to_dead_letters(amqp_uri, b'{"event_id": "abc"}', {
+        "x-first-death-reason": "delivery_limit", "x-first-death-queue": "anchang.archive.events"})
+
+    def stored():
+        letters = dead_letters.list_letters(engine, table)
+        return letters if sum(letter["deaths"] for letter in letters) == 3 else None
+
+    first, second = wait_for(stored)
+    assert first["body"] == poison.decode()
+    assert first["reason"] == "undecodable: again" and first["deaths"] == 2
+    assert first["routing_key"] == "leads.lead_registered" and first["event_id"] is None
+    assert second["reason"].endswith("anchang.archive.events: delivery_limit")
+    assert dead_letters.count_dead(engine, table) == 2
+
+
+def test_replay_puts_the_original_body_back_on_the_service_queue(store, amqp_uri):
+    engine, table = store
+    bodies = [json.dumps({"event_id": f"00000000-0000-0000-0000-00000000000{n}"}).encode()
+              for n in range(3)]
+    for body in bodies:
+        send_to_dead_letters(amqp_uri, body, {"x-anchang-error": "failed 4 time(s)"})
+    wait_for(lambda: dead_letters.count_dead(engine, table) == 3)
+    first_id = dead_letters.list_letters(engine, table)[0]["id"]
+
+    publisher = dead_letters.replay_publisher(amqp_uri)
+    assert dead_letters.replay(engine, table, publisher, SERVICE, ids=[first_id]) == [first_id]
+    assert len(dead_letters.replay(engine, table, publisher, SERVICE)) == 2
+    assert dead_letters.replay(engine, table, publisher, SERVICE) == []  # nothing left dead
+
+    with Connection(amqp_uri) as connection:
+        queue = connection.SimpleQueue(events_queue(SERVICE))
+        replayed = []
+        for _ in range(3):
+            message = queue.get(timeout=5)
+            replayed.append((message.body if isinstance(message.body, bytes)
+                             else message.body.encode(), message.headers))
+            message.ack()
+        queue.close()
+    assert sorted(body for body, _ in replayed) == sorted(bodies)
+    assert all(headers["x-anchang-replays"] == 1 for _, headers in replayed)
+    letters = dead_letters.list_letters(engine, table, status="replayed")
+    assert [letter["replays"] for letter in letters] == [1, 1, 1]
+    assert dead_letters.count_dead(engine, table) == 0
