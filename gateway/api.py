@@ -24,6 +24,7 @@ STATUS_BY_ERROR = ((InvalidInput, 400), (Unauthenticated, 401), (Forbidden, 403)
                    (NotFound, 404), (Conflict, 409))
 DATABASE_DOWN = (sqlalchemy.exc.OperationalError, sqlalchemy.exc.InterfaceError,
                  sqlalchemy.exc.DisconnectionError)
+SERVICE_DATABASE_DOWN = {"OperationalError", "InterfaceError", "DisconnectionError"}
 BROKER_DOWN = (kombu.exceptions.OperationalError, amqp.exceptions.ConnectionError,
                ConnectionError)
 
@@ -95,6 +96,9 @@ def api(handler):
             return error_response(503, "broker_unavailable",
                                   "the message broker is not reachable; try again shortly")
         except RemoteError as exc:
+            if exc.exc_type in SERVICE_DATABASE_DOWN:
+                return error_response(503, "service_unavailable",
+                                      "a service's database is not reachable; try again shortly")
             log.error("unexpected error from a service: %s %s", exc.exc_type, exc.value)
             return error_response(500, "internal_error", "the request failed; it has been logged")
         except Exception as exc:

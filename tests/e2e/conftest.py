@@ -48,12 +48,14 @@ class Suite:
         self.processes: dict[str, subprocess.Popen] = {}
         self.logs = Path(tempfile.mkdtemp(prefix="anchang-e2e-"))
 
-    def start(self, name):
+    def start(self, name, instance=None):
+        """Start the Procfile's `name` process; `instance` names a second worker of it."""
+        instance = instance or name
         command = procfile_commands()[name].split()
         command[0] = str(Path(sys.executable).with_name(command[0]))
-        log = open(self.logs / f"{name}.log", "ab")
-        self.processes[name] = subprocess.Popen(command, cwd=REPO_ROOT, env=self.env,
-                                                stdout=log, stderr=subprocess.STDOUT)
+        log = open(self.logs / f"{instance}.log", "ab")
+        self.processes[instance] = subprocess.Popen(command, cwd=REPO_ROOT, env=self.env,
+                                                    stdout=log, stderr=subprocess.STDOUT)
 
     def stop(self, name, timeout=20):
         process = self.processes.pop(name)

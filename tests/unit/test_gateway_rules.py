@@ -42,6 +42,7 @@ def test_an_unreachable_database_or_broker_is_a_503_in_the_error_format():
     import json
 
     import kombu.exceptions
+    from nameko.exceptions import RemoteError
     from sqlalchemy.exc import OperationalError
 
     from gateway.api import ServiceTimeout, ServiceUnavailable
@@ -51,6 +52,9 @@ def test_an_unreachable_database_or_broker_is_a_503_in_the_error_format():
              (ConnectionRefusedError(111, "refused"), 503, "broker_unavailable"),
              (ServiceUnavailable("inventory"), 503, "service_unavailable"),
              (ServiceTimeout("inventory.hold_unit"), 504, "service_timeout"),
+             (RemoteError("OperationalError", "server closed the connection"), 503,
+              "service_unavailable"),
+             (RemoteError("KeyError", "'unit_id'"), 500, "internal_error"),
              (RuntimeError("a bug"), 500, "internal_error")]
     for error, status, code in cases:
         response = _failing_endpoint(error)(None, None)

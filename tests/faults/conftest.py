@@ -1,0 +1,307 @@
+"""The fault suite's cluster: every service as a real process on fresh PostgreSQL databases and
+a RabbitMQ vhost of its own, with the means to break things (stop the broker, stop
+PostgreSQL, SIGKILL a process) and the checks that nothing was lost or applied twice.
+
+These tests stop the machine's RabbitMQ and PostgreSQL for a while; they always start them
+again, and run last (`-m faults` runs them alone).
+"""
+import itertools
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+import requests
+from kombu import Connection
+from sqlalchemy import create_engine, text
+
+from contracts.subscriptions import SUBSCRIPTIONS, queue_name
+from infra.config import REPO_ROOT
+from infra.migrations import DATABASE_OWNERS, upgrade
+from infra.topology import declare_all
+from tests.conftest import AMQP_BASE, create_database, drop_database
+from tests.e2e.conftest import Suite, procfile_commands
+
+METRICS_FILE = REPO_ROOT / "var" / "fault-metrics.json"
+CONSUMERS = tuple(SUBSCRIPTIONS)
+_units = itertools.count(1)
+
+
+def port_open(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), 2).close()
+        return True
+    except OSError:
+        return False
+
+
+def wait_until(predicate, timeout, interval=0.25, what="condition"):
+    """Poll `predicate` until truthy; returns (value, seconds waited)."""
+    started = time.monotonic()
+    while True:
+        try:
+            value = predicate()
+        except Exception:  # the database or broker may still be coming back
+            value = None
+        if value:
+            return value, time.monotonic() - started
+        if time.monotonic() - started > timeout:
+            raise AssertionError(f"{what} not reached within {timeout}s")
+        time.sleep(interval)
+
+
+class Infrastructure:
+    """Stop and start the machine's RabbitMQ node and PostgreSQL cluster."""
+
+    def __init__(self):
+        self.rabbitmqctl = shutil.which("rabbitmqctl")
+        self.pg_ctlcluster = shutil.which("pg_ctlcluster")
+        if not (self.rabbitmqctl and self.pg_ctlcluster):
+            pytest.fail("the fault suite needs rabbitmqctl and pg_ctlcluster on this machine")
+        self.pg_version = sorted(os.listdir("/etc/postgresql"), key=float)[-1]
+
+    def stop_broker(self):
+        subprocess.run([self.rabbitmqctl, "stop_app"], check=True, capture_output=True)
+
+    def start_broker(self):
+        subprocess.run([self.rabbitmqctl, "start_app"], check=True, capture_output=True)
+        wait_until(lambda: port_open(5672), 60, what="RabbitMQ listening")
+
+    def stop_postgres(self):
+        subprocess.run([self.pg_ctlcluster, "--skip-systemctl-redirect", self.pg_version, "main",
+                        "stop", "-m", "fast"], check=True, capture_output=True)
+
+    def start_postgres(self):
+        subprocess.run([self.pg_ctlcluster, "--skip-systemctl-redirect", self.pg_version, "main",
+                        "start"], check=True, capture_output=True)
+        wait_until(lambda: port_open(5432), 60, what="PostgreSQL listening")
+
+    def restore(self):
+        """Whatever a test did, leave both running."""
+        if not port_open(5672):
+            self.start_broker()
+        if not port_open(5432):
+            self.start_postgres()
+
+
+class Cluster(Suite):
+    def __init__(self, database_urls, amqp_uri, rpc_timeout):
+        super().__init__(database_urls, amqp_uri)
+        self.env["RPC_TIMEOUT_SECONDS"] = str(rpc_timeout)
+        self.amqp_uri = amqp_uri
+        self.engines = {owner: create_engine(url, pool_pre_ping=True)
+                        for owner, url in database_urls.items()}
+        self.admin = None
+
+    # processes ----------------------------------------------------------------------------
+    def kill(self, instance):
+        """SIGKILL: no graceful stop, nothing acked that was not acked already."""
+        process = self.processes.pop(instance)
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+
+    def cpu_seconds(self) -> dict[str, float]:
+        ticks = os.sysconf("SC_CLK_TCK")
+        used = {}
+        for name, process in self.processes.items():
+            fields = Path(f"/proc/{process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+            used[name] = (int(fields[11]) + int(fields[12])) / ticks  # utime + stime
+        return used
+
+    def log_lines(self, needle: str) -> int:
+        return sum(path.read_text(errors="replace").count(needle)
+                   for path in self.logs.glob("*.log"))
+
+    # databases ----------------------------------------------------------------------------
+    def sql(self, owner, query, **params):
+        with self.engines[owner].connect() as connection:
+            return connection.execute(text(query), params).all()
+
+    def scalar(self, owner, query, **params):
+        return self.sql(owner, query, **params)[0][0]
+
+    def outbox_backlog(self) -> int:
+        return sum(self.scalar(owner, "SELECT count(*) FROM outbox WHERE published_at IS NULL")
+                   for owner in DATABASE_OWNERS if owner != "gateway")
+
+    def dead_letters(self) -> dict[str, int]:
+        return {owner: self.scalar(owner, "SELECT count(*) FROM dead_letters")
+                for owner in DATABASE_OWNERS if owner != "gateway"}
+
+    def expected_deliveries(self) -> dict[str, set]:
+        """For each consuming service, the ids of every committed event it subscribes to."""
+        published = [(key, event_id) for owner in DATABASE_OWNERS if owner != "gateway"
+                     for key, event_id in self.sql(owner, "SELECT routing_key, event_id "
+                                                          "FROM outbox")]
+        return {service: {event_id for key, event_id in published
+                          if key in SUBSCRIPTIONS[service]} for service in CONSUMERS}
+
+    def processed(self, service) -> set:
+        return {row[0] for row in self.sql(service, "SELECT event_id FROM processed_events")}
+
+    def caught_up(self) -> bool:
+        if self.outbox_backlog():
+            return False
+        return all(expected <= self.processed(service)
+                   for service, expected in self.expected_deliveries().items())
+
+    def settle(self, timeout=120) -> float:
+        """Wait until every committed event is published and applied by every subscriber, and
+        no deposit waits for inventory; returns the seconds it took."""
+        def settled():
+            return self.caught_up() and self.scalar(
+                "transactions", "SELECT count(*) FROM deposits WHERE status = 'pending'") == 0
+        return wait_until(settled, timeout, interval=0.5, what="every event applied")[1]
+
+    # the broker ---------------------------------------------------------------------------
+    def queue_consumers(self) -> dict[str, int]:
+        counts = {}
+        with Connection(self.amqp_uri, connect_timeout=2) as connection:
+            channel = connection.channel()
+            for service in CONSUMERS:
+                counts[service] = channel.queue_declare(queue_name(service), passive=True)[2]
+        return counts
+
+    # the business -------------------------------------------------------------------------
+    def make_project(self, units: int) -> list[int]:
+        n = next(_units)
+        rooms = [{"number": f"{101 + i}", "floor": 1 + i // 100, "building_area": "89.50",
+                  "list_price": "1200000.00", "layout": "3/2"} for i in range(units)]
+        response = self.admin.post("/api/v1/projects", {
+            "code": f"fault-{uuid.uuid4().hex[:6]}-{n}", "name": f"Fault garden {n}",
+            "buildings": [{"name": "1", "units": rooms}]})
+        assert response.status_code == 201, response.text
+        board = self.admin.get(f"/api/v1/projects/{response.json()['id']}/board").json()
+        return [unit["id"] for unit in board["units"]]
+
+    def deposit(self, unit_id, customer_id, timeout=30):
+        """POST a deposit; returns (status code or exception name, seconds)."""
+        started = time.monotonic()
+        try:
+            response = self.admin.http.post(f"{self.base_url}/api/v1/deposits", json={
+                "unit_id": unit_id, "customer_id": customer_id, "consultant_id": 1,
+                "amount": "10000.00"}, timeout=timeout)
+            outcome = response.status_code
+        except requests.RequestException as exc:
+            outcome = exc.__class__.__name__
+        return outcome, time.monotonic() - started
+
+    def deposits_concurrently(self, orders, concurrency):
+        with ThreadPoolExecutor(max_workers=concurrency) as pool:
+            return list(pool.map(lambda order: self.deposit(*order), orders))
+
+    # the invariants -----------------------------------------------------------------------
+    def assert_nothing_lost_nothing_twice(self, injected=None):
+        """Every committed event reached every subscriber exactly once, and the deposit saga
+        added up: one outcome per deposit, at most one active reservation per unit."""
+        injected = injected or {}
+        assert self.outbox_backlog() == 0
+        for service, expected in self.expected_deliveries().items():
+            processed = self.processed(service)
+            assert expected <= processed, f"{service} missed {len(expected - processed)} event(s)"
+            assert processed - expected == injected.get(service, set()), \
+                f"{service} applied events nobody committed"
+        documents = self.scalar("archive", "SELECT count(*) FROM documents")
+        assert documents == len(self.processed("archive"))  # one entry per event, no more
+
+        deposits = self.scalar("transactions", "SELECT count(*) FROM deposits")
+        outcomes = dict(self.sql("transactions",
+                                 "SELECT status, count(*) FROM deposits GROUP BY status"))
+        assert set(outcomes) <= {"confirmed", "refund_pending"}, outcomes
+        answers = self.scalar("inventory", "SELECT count(*) FROM outbox WHERE routing_key IN "
+                              "('inventory.unit_reserved', 'inventory.unit_reservation_rejected')")
+        assert answers == deposits  # inventory answered each deposit once
+        settled = self.scalar("transactions", "SELECT count(*) FROM outbox WHERE routing_key IN "
+                              "('transactions.deposit_confirmed', "
+                              "'transactions.deposit_rejected')")
+        assert settled == deposits  # each deposit settled once
+        doubled = self.scalar("inventory", "SELECT count(*) FROM (SELECT unit_id FROM "
+                              "reservations WHERE status = 'active' GROUP BY unit_id "
+                              "HAVING count(*) > 1) AS doubled")
+        assert doubled == 0
+        reserved = self.scalar("inventory",
+                               "SELECT count(*) FROM reservations WHERE status = 'active'")
+        assert reserved == outcomes.get("confirmed", 0)
+        return {"deposits": deposits, "confirmed": outcomes.get("confirmed", 0),
+                "refund_pending": outcomes.get("refund_pending", 0),
+                "events": sum(len(e) for e in self.expected_deliveries().values())}
+
+    def dispose(self):
+        for engine in self.engines.values():
+            engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def infrastructure():
+    infrastructure = Infrastructure()
+    METRICS_FILE.unlink(missing_ok=True)
+    yield infrastructure
+    infrastructure.restore()
+
+
+def _vhost(name):
+    subprocess.run(["rabbitmqctl", "add_vhost", name], check=True, capture_output=True)
+    subprocess.run(["rabbitmqctl", "set_permissions", "-p", name, "guest", ".*", ".*", ".*"],
+                   check=True, capture_output=True)
+    return f"{AMQP_BASE}/{name}"
+
+
+@pytest.fixture
+def cluster_factory(infrastructure):
+    """Builds a cluster on fresh databases and a fresh vhost; tears everything down after."""
+    made = []
+
+    def build(rpc_timeout=10, inventory_workers=1):
+        name = f"anchang_fault_{uuid.uuid4().hex[:8]}"
+        urls = {}
+        for owner in DATABASE_OWNERS:
+            urls[owner] = create_database(f"{name}_{owner}")
+            upgrade(owner, urls[owner])
+        amqp_uri = _vhost(name)
+        declare_all(amqp_uri)
+        cluster = Cluster(urls, amqp_uri, rpc_timeout)
+        made.append((name, cluster))
+        for process in procfile_commands():
+            cluster.start(process)
+        for n in range(2, inventory_workers + 1):
+            cluster.start("inventory", instance=f"inventory-{n}")
+        cluster.wait_healthy()
+        cluster.admin = cluster.add_user("admin", "admin")
+        return cluster
+
+    yield build
+    infrastructure.restore()
+    for name, cluster in made:
+        for instance in list(cluster.processes):
+            cluster.stop(instance)
+        cluster.dispose()
+        for owner in DATABASE_OWNERS:
+            drop_database(f"{name}_{owner}")
+        subprocess.run(["rabbitmqctl", "delete_vhost", name], capture_output=True)
+
+
+@pytest.fixture
+def record():
+    """Record a test's measured numbers; the run prints them all at the end."""
+    def add(test, **numbers):
+        METRICS_FILE.parent.mkdir(exist_ok=True)
+        results = json.loads(METRICS_FILE.read_text()) if METRICS_FILE.exists() else {}
+        results[test] = {key: round(value, 2) if isinstance(value, float) else value
+                         for key, value in numbers.items()}
+        METRICS_FILE.write_text(json.dumps(results, indent=2, ensure_ascii=False))
+    return add
+
+
+def pytest_terminal_summary(terminalreporter):
+    if METRICS_FILE.exists():
+        terminalreporter.section("fault suite measurements")
+        for test, numbers in json.loads(METRICS_FILE.read_text()).items():
+            terminalreporter.write_line(f"{test}: " + ", ".join(f"{k}={v}"
+                                                                for k, v in numbers.items()))
