@@ -35,3 +35,9 @@ class Conflict(DomainError):
 @deserialize_to_instance
 class Forbidden(DomainError):
     code = "forbidden"
+
+
+@deserialize_to_instance
+class RequestInterrupted(DomainError):
+    """The request reached the service a second time after a restart; it is not run twice."""
+    code = "request_interrupted"

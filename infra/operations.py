@@ -2,18 +2,18 @@
 dependency must be called `uow`. Services inherit `operations.OperationsRpc` through the module:
 a class imported by name into a service module would look like a second service to
 `nameko run`."""
-from nameko.rpc import rpc
 
 from contracts import operations as schemas
 from contracts.base import load
+from infra.rpc import rpc
 
 
 class OperationsRpc:
-    @rpc
+    @rpc(idempotent=True)
     def health(self):
         return schemas.ServiceHealthSchema().dump(self.uow.health())
 
-    @rpc
+    @rpc(idempotent=True)
     def list_dead_letters(self, payload=None):
         query = load(schemas.ListDeadLettersSchema(), payload or {})
         letters = self.uow.list_dead_letters(query["status"], query["limit"])

@@ -1,10 +1,10 @@
 """Archive's nameko entrypoints: parse, call one handler, serialize."""
-from nameko.rpc import rpc
 
 from contracts import archive as schemas
 from contracts.base import load
 from infra.consumer import event_handler
 from infra.dependencies import Database
+from infra.rpc import rpc
 from infra import operations
 from services.archive import handlers
 from services.archive.models import metadata

@@ -1,9 +1,9 @@
 """Complaints' nameko entrypoints: parse, call one handler, serialize."""
-from nameko.rpc import rpc
 
 from contracts import complaints as schemas
 from contracts.base import load
 from infra.dependencies import Database
+from infra.rpc import rpc
 from infra import operations
 from services.complaints import handlers
 from services.complaints.models import metadata
@@ -19,7 +19,7 @@ class ComplaintsService(operations.OperationsRpc):
         with self.uow() as uow:
             return schemas.ComplaintSchema().dump(handlers.file_complaint(uow, cmd))
 
-    @rpc
+    @rpc(idempotent=True)
     def get_complaint(self, payload):
         query = load(schemas.GetComplaintSchema(), payload)
         with self.uow() as uow:

@@ -1,5 +1,4 @@
 """Inventory's nameko entrypoints: parse, call one handler, serialize."""
-from nameko.rpc import rpc
 from nameko.timer import timer
 
 from contracts import inventory as schemas
@@ -7,6 +6,7 @@ from contracts.base import load
 from infra import config
 from infra.consumer import event_handler
 from infra.dependencies import Database
+from infra.rpc import rpc
 from infra import operations
 from services.inventory import handlers
 from services.inventory.models import metadata
@@ -28,13 +28,13 @@ class InventoryService(operations.OperationsRpc):
         with self.uow() as uow:
             return schemas.UnitSchema().dump(handlers.hold_unit(uow, cmd))
 
-    @rpc
+    @rpc(idempotent=True)
     def get_unit(self, payload):
         query = load(schemas.GetUnitSchema(), payload)
         with self.uow() as uow:
             return schemas.UnitSchema().dump(handlers.unit_view(uow.session, query["unit_id"]))
 
-    @rpc
+    @rpc(idempotent=True)
     def get_board(self, payload):
         query = load(schemas.GetBoardSchema(), payload)
         with self.uow() as uow:

@@ -1,9 +1,9 @@
 """Leads' nameko entrypoints: parse, call one handler, serialize."""
-from nameko.rpc import rpc
 
 from contracts import leads as schemas
 from contracts.base import load
 from infra.dependencies import Database
+from infra.rpc import rpc
 from infra import operations
 from services.leads import handlers
 from services.leads.models import metadata
@@ -37,7 +37,7 @@ class LeadsService(operations.OperationsRpc):
         with self.uow() as uow:
             return schemas.VisitResultSchema().dump(handlers.register_visit(uow, cmd))
 
-    @rpc
+    @rpc(idempotent=True)
     def get_customer(self, payload):
         query = load(schemas.GetCustomerSchema(), payload)
         with self.uow() as uow:

@@ -1,10 +1,10 @@
 """Transactions' nameko entrypoints: parse, call one handler, serialize."""
-from nameko.rpc import rpc
 
 from contracts import transactions as schemas
 from contracts.base import load
 from infra.consumer import event_handler
 from infra.dependencies import Database
+from infra.rpc import rpc
 from infra import operations
 from services.transactions import handlers
 from services.transactions.models import metadata
@@ -20,7 +20,7 @@ class TransactionsService(operations.OperationsRpc):
         with self.uow() as uow:
             return schemas.DepositSchema().dump(handlers.take_deposit(uow, cmd))
 
-    @rpc
+    @rpc(idempotent=True)
     def get_deposit(self, payload):
         query = load(schemas.GetDepositSchema(), payload)
         with self.uow() as uow:
