@@ -17,6 +17,8 @@ from infra.dependencies import Database
 
 RPC_TIMEOUT = config.rpc_timeout_seconds()
 HEALTH_TIMEOUT = 2
+PUBLISH_RETRY = {"max_retries": 2, "interval_start": 0.2, "interval_step": 0.3,
+                 "interval_max": 0.5}
 
 
 def endpoint(method, path):
@@ -26,7 +28,9 @@ def endpoint(method, path):
 
 
 def _proxy(service):
-    return RpcProxy(service, expiration=RPC_TIMEOUT)
+    """Requests expire with the caller's deadline; publishing gives up within a second when
+    the broker is away, so callers get a quick 503 instead of piling up."""
+    return RpcProxy(service, expiration=RPC_TIMEOUT, retry_policy=PUBLISH_RETRY)
 
 
 class GatewayService:

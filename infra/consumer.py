@@ -16,13 +16,13 @@ from functools import partial
 
 import eventlet
 from kombu import Connection
-from kombu.mixins import ConsumerMixin
 from nameko.exceptions import ContainerBeingKilled
 from nameko.extensions import Entrypoint, ProviderCollector, SharedExtension
 from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 
 from contracts.envelope import InvalidEvent, parse_event
 from contracts.subscriptions import SUBSCRIPTIONS
+from infra.consumer_loop import ConsumerLoop
 from infra.dead_letters import ERROR_HEADER, ROUTING_KEY_HEADER, dead_letter_publisher
 from infra.topology import declare_service, events_queue
 
@@ -47,23 +47,6 @@ class RetryPolicy:
         return delay if attempt < self.max_attempts else None
 
 
-class _ConsumerLoop(ConsumerMixin):
-    def __init__(self, connection, queue, on_message, prefetch_count, on_ready):
-        self.connection = connection
-        self.queue = queue
-        self.on_message = on_message
-        self.prefetch_count = prefetch_count
-        self.on_ready = on_ready
-
-    def get_consumers(self, Consumer, channel):
-        self.on_ready(channel)
-        return [Consumer(queues=[self.queue], on_message=self.on_message,
-                         prefetch_count=self.prefetch_count)]
-
-    def on_connection_error(self, exc, interval):
-        log.warning("broker connection lost (%s); retrying in %ss", exc, interval)
-
-
 class EventQueue(SharedExtension, ProviderCollector):
     retry_policy = RetryPolicy()
 
@@ -78,7 +61,7 @@ class EventQueue(SharedExtension, ProviderCollector):
         config = self.container.config
         connection = Connection(config["AMQP_URI"], heartbeat=config.get("HEARTBEAT", 60))
         prefetch = int(config.get("max_workers", 10))
-        self._loop = _ConsumerLoop(connection, self.queue, self._on_message, prefetch,
+        self._loop = ConsumerLoop(connection, self.queue, self._on_message, prefetch,
                                    self._on_ready)
         self._thread = self.container.spawn_managed_thread(self._loop.run,
                                                            identifier="event_queue")

@@ -14,12 +14,12 @@ import logging
 
 import eventlet
 from kombu import Connection
-from kombu.mixins import ConsumerMixin
 from nameko.amqp.publish import Publisher
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from contracts.subscriptions import queue_name
+from infra.consumer_loop import ConsumerLoop
 from infra.database import utcnow
 from infra.topology import dead_letters_exchange, dead_letters_queue
 
@@ -153,8 +153,8 @@ class DeadLetterStore:
         self.service = service
         self.engine = engine
         self.table = table
-        self._loop = _StoreLoop(Connection(amqp_uri, heartbeat=heartbeat),
-                                dead_letters_queue(service), self._on_message)
+        self._loop = ConsumerLoop(Connection(amqp_uri, heartbeat=heartbeat),
+                                  dead_letters_queue(service), self._on_message, prefetch_count=1)
 
     def run(self):
         self._loop.run()
@@ -179,16 +179,3 @@ class DeadLetterStore:
                       letter["reason"])
             message.ack()
             return
-
-
-class _StoreLoop(ConsumerMixin):
-    def __init__(self, connection, queue, on_message):
-        self.connection = connection
-        self.queue = queue
-        self.on_message = on_message
-
-    def get_consumers(self, Consumer, channel):
-        return [Consumer(queues=[self.queue], on_message=self.on_message, prefetch_count=1)]
-
-    def on_connection_error(self, exc, interval):
-        log.warning("dead-letter store lost the broker (%s); retrying in %ss", exc, interval)

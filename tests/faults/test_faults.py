@@ -81,8 +81,14 @@ def test_broker_outage_while_deposits_keep_coming(cluster_factory, infrastructur
                                                   outage_seconds):
     cluster = cluster_factory()
     units = cluster.make_project(50)
+    burst = [(random.choice(units), 90_000 + n) for n in range(100)]
     with DepositStream(cluster, units, per_second=10, first_customer=10_000) as stream:
         time.sleep(5)
+        in_flight = threading.Thread(target=lambda: stream.outcomes.extend(
+            (time.monotonic(), *outcome)
+            for outcome in cluster.deposits_concurrently(burst, concurrency=50)))
+        in_flight.start()  # the broker goes while a burst of deposits is under way
+        time.sleep(0.5)
         infrastructure.stop_broker()
         stopped = time.monotonic()
         time.sleep(outage_seconds)
@@ -98,6 +104,7 @@ def test_broker_outage_while_deposits_keep_coming(cluster_factory, infrastructur
                    what="deposits accepted again")
         gateway_back = time.monotonic() - back
         time.sleep(10)
+        in_flight.join()
     settled = cluster.settle(timeout=120)
 
     statuses = stream.statuses()
