@@ -40,6 +40,8 @@ class AtMostOnceRpc(Rpc):
 
     def handle_message(self, body, message):
         if message.delivery_info.get("redelivered") and not self.idempotent:
+            log.warning("refusing a redelivered %s request: it is not run twice",
+                        self.method_name)
             raise RequestInterrupted(
                 f"{self.method_name} was interrupted by a restart and is not run twice; "
                 "check whether it took effect before retrying")

@@ -197,6 +197,21 @@ class Cluster(Suite):
         with ThreadPoolExecutor(max_workers=concurrency) as pool:
             return list(pool.map(lambda order: self.deposit(*order), orders))
 
+    def paced_deposits(self, orders, per_second, concurrency=50):
+        """Send the orders at a steady rate, each on its own turn; returns the outcomes."""
+        started = time.monotonic()
+
+        def send(numbered):
+            n, order = numbered
+            time.sleep(max(0.0, started + n / per_second - time.monotonic()))
+            return self.deposit(*order)
+        with ThreadPoolExecutor(max_workers=concurrency) as pool:
+            return list(pool.map(send, enumerate(orders)))
+
+    def deposits_per_customer(self) -> dict[int, int]:
+        return dict(self.sql("transactions", "SELECT customer_id, count(*) FROM deposits "
+                                             "GROUP BY customer_id"))
+
     # the invariants -----------------------------------------------------------------------
     def assert_nothing_lost_nothing_twice(self, injected=None):
         """Every committed event reached every subscriber exactly once, and the deposit saga

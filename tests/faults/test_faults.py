@@ -123,3 +123,157 @@ def test_broker_outage_while_deposits_keep_coming(cluster_factory, infrastructur
            outbox_backlog_at_restart=backlog_at_restart, consumers_back_s=consumers_back,
            backlog_drained_s=backlog_drained, gateway_back_s=gateway_back,
            settled_after_stream_s=settled)
+
+
+def test_consumers_killed_10_times_during_a_1000_event_stream(cluster_factory, record):
+    cluster = cluster_factory()
+    units = cluster.make_project(100)
+    seed = random.randrange(1 << 30)
+    rng = random.Random(seed)
+    kills = []
+
+    def kill_ten_times():
+        for _ in range(10):
+            time.sleep(rng.uniform(0.5, 2.0))
+            victim = rng.choice(["inventory", "archive"])  # the stream's consumers
+            cluster.kill(victim)
+            kills.append(victim)
+            time.sleep(rng.uniform(0.1, 1.0))
+            cluster.start(victim)
+
+    killer = threading.Thread(target=kill_ten_times)
+    orders = [(units[n % 100], 20_000 + n) for n in range(1000)]
+    started = time.monotonic()
+    killer.start()
+    outcomes = cluster.paced_deposits(orders, per_second=40)
+    killer.join()
+    settled = cluster.settle(timeout=240)
+
+    assert [status for status, _ in outcomes] == [201] * 1000
+    assert len(kills) == 10
+    totals = cluster.assert_nothing_lost_nothing_twice()
+    assert totals["deposits"] == 1000
+    assert (totals["confirmed"], totals["refund_pending"]) == (100, 900)
+    assert cluster.dead_letters() == dict.fromkeys(cluster.dead_letters(), 0)
+    record("3 SIGKILL x10 during 1,000 deposit_received events",
+           seed=seed, kills=f"{kills.count('inventory')} inventory, "
+                            f"{kills.count('archive')} archive",
+           deposit_received_events=1000, events_in_all=totals["events"],
+           redeliveries_ignored_as_duplicates=cluster.log_lines("ignored"),
+           stream_and_settle_s=time.monotonic() - started, settled_after_stream_s=settled)
+
+
+def test_poison_among_5000_good_messages(cluster_factory, record):
+    cluster = cluster_factory()
+    good = [valid_event("leads.lead_registered", customer_id=n + 1) for n in range(5000)]
+    not_json = [b'{"event_id": "%d", "type": ' % n for n in range(34)]
+    wrong_schema = [{**valid_event("leads.lead_registered"), "data": {"office_id": "one"}}
+                    for _ in range(33)]
+    always_raises = [valid_event("inventory.unit_reserved",  # no such deposit: NotFound
+                                 {"deposit_id": 900_000 + n, "hold_id": None}, unit_id=n + 1)
+                     for n in range(33)]
+    stream = good + not_json + wrong_schema
+    random.shuffle(stream)
+
+    started = time.monotonic()
+    send_to_queue(cluster.amqp_uri, "transactions", always_raises)
+    send_to_queue(cluster.amqp_uri, "archive", stream)
+    good_ids = {event["event_id"] for event in good}
+    wait_until(lambda: good_ids <= cluster.processed("archive"), 180, interval=0.5,
+               what="every good message applied")
+    applied = time.monotonic() - started
+    wait_until(lambda: sum(cluster.dead_letters().values()) == 100, 60,
+               what="every poison message in dead letters")
+    dead_lettered = time.monotonic() - started
+
+    cpu_before = cluster.cpu_seconds()
+    time.sleep(5)
+    cpu_after = cluster.cpu_seconds()
+    idle_cpu = {name: cpu_after[name] - cpu_before[name] for name in cpu_after}
+
+    assert cluster.dead_letters() == {"leads": 0, "inventory": 0, "transactions": 33,
+                                      "complaints": 0, "archive": 67}
+    reasons = dict(cluster.sql("archive", "SELECT split_part(reason, ':', 1), count(*) FROM "
+                                          "dead_letters GROUP BY 1"))
+    assert reasons == {"not JSON": 34, "invalid event": 33}
+    assert cluster.processed("transactions") == set()
+    cluster.assert_nothing_lost_nothing_twice(injected={"archive": good_ids})
+    health = cluster.admin.get("/api/v1/health")
+    assert health.status_code == 200  # every service still up
+    assert all(seconds < 0.5 for seconds in idle_cpu.values()), idle_cpu  # no spinning
+    record("4 poison: 100 among 5,000 good", good_applied=5000, dead_letters=100,
+           good_applied_s=applied, good_per_s=5000 / applied, all_dead_lettered_s=dead_lettered,
+           idle_cpu_s_in_5s=max(idle_cpu.values()))
+
+
+def test_postgres_stopped_for_20_seconds(cluster_factory, infrastructure, record):
+    cluster = cluster_factory()
+    units = cluster.make_project(20)
+    orders = [(units[n % 20], 30_000 + n) for n in range(200)]
+    outcomes = []
+    in_flight = threading.Thread(target=lambda: outcomes.extend(
+        cluster.paced_deposits(orders, per_second=40)))
+    in_flight.start()
+    time.sleep(2)
+    infrastructure.stop_postgres()
+    stopped = time.monotonic()
+    time.sleep(20)
+    infrastructure.start_postgres()
+    down_for = time.monotonic() - stopped
+    in_flight.join()
+    settled = cluster.settle(timeout=240)
+
+    statuses = [status for status, _ in outcomes]
+    assert set(statuses) <= {201, 503, 504}, statuses
+    totals = cluster.assert_nothing_lost_nothing_twice()
+    assert totals["deposits"] >= statuses.count(201)
+    assert cluster.dead_letters() == dict.fromkeys(cluster.dead_letters(), 0)  # transient
+    retries = cluster.log_lines("retrying in")
+    assert retries > 0  # events really waited for the database
+    record("5 PostgreSQL stopped 20s", down_s=down_for, requests=len(statuses),
+           accepted=statuses.count(201), refused_503=statuses.count(503),
+           timed_out_504=statuses.count(504), deposits=totals["deposits"],
+           events=totals["events"], handler_retries_logged=retries,
+           settled_after_restart_s=settled, dead_letters=0)
+
+
+def test_a_stopped_service_answers_503_or_504_in_time_and_nothing_happens_late(
+        cluster_factory, record):
+    timeout = 3
+    cluster = cluster_factory(rpc_timeout=timeout)
+    units = cluster.make_project(10)
+
+    cluster.stop("transactions")
+    status, elapsed = cluster.deposit(units[0], 40_001)
+    assert status == 504 and elapsed <= timeout + 1.5
+    assert cluster.admin.get(f"/api/v1/units/{units[0]}").status_code == 200  # others serve
+    cluster.start("transactions")
+    cluster.wait_healthy()
+    time.sleep(timeout + 1)  # the queued request has expired by now, not run late
+    assert 40_001 not in cluster.deposits_per_customer()
+    assert cluster.deposit(units[0], 40_001)[0] == 201  # the caller's retry
+
+    # killed mid-request: what it had received is refused on redelivery, never run twice
+    orders = [(units[1 + n % 9], 41_000 + n) for n in range(60)]
+    outcomes = []
+    burst = threading.Thread(target=lambda: outcomes.extend(
+        cluster.deposits_concurrently(orders, concurrency=30)))
+    burst.start()
+    time.sleep(0.3)
+    cluster.kill("transactions")
+    cluster.start("transactions")
+    burst.join()
+    cluster.settle()
+
+    statuses = [status for status, _ in outcomes]
+    assert set(statuses) <= {201, 503, 504}, statuses
+    per_customer = cluster.deposits_per_customer()
+    assert max(per_customer.values()) == 1  # no request applied twice
+    assert all(per_customer.get(customer) == 1
+               for (_, customer), (status, _) in zip(orders, outcomes) if status == 201)
+    cluster.assert_nothing_lost_nothing_twice()
+    record("6 service stopped / killed under calls", rpc_timeout_s=timeout,
+           stopped_answer=f"{status} in {elapsed:.2f}s", burst=len(orders),
+           burst_accepted=statuses.count(201), burst_refused_503=statuses.count(503),
+           burst_timed_out_504=statuses.count(504),
+           interrupted_requests_refused=cluster.log_lines("is not run twice"))
