@@ -3,10 +3,13 @@
 Called right after each commit for the rows that commit wrote, and by a periodic sweep for
 whatever is left (a crash after commit, a broker outage, a message nobody could route yet).
 Rows are claimed with `FOR UPDATE SKIP LOCKED`, so several workers of one service never
-publish the same row twice on PostgreSQL; on SQLite a rare duplicate publish is absorbed by
-the consumers' inbox.
+publish the same row twice on PostgreSQL. SQLite has no row locks: there, a relay publishes
+only while it holds an exclusive lock file beside the database, and a relay that finds it
+taken leaves the rows to the worker holding it.
 """
+import fcntl
 import logging
+from contextlib import contextmanager
 
 from kombu import Exchange
 from nameko.amqp.publish import Publisher, UndeliverableMessage
@@ -40,6 +43,27 @@ class OutboxRelay:
 
     def publish_pending(self, event_ids=None) -> int:
         """Publish unpublished rows (all, or only `event_ids`) in id order; returns how many."""
+        with self._sole_publisher() as alone:
+            return self._publish_pending(event_ids) if alone else 0
+
+    @contextmanager
+    def _sole_publisher(self):
+        database = self.engine.url.database if self.engine.dialect.name == "sqlite" else None
+        if not database or database == ":memory:":
+            yield True  # PostgreSQL: rows are claimed with SKIP LOCKED
+            return
+        with open(f"{database}.relay-lock", "a") as lock_file:
+            try:
+                fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                yield False
+                return
+            try:
+                yield True
+            finally:
+                fcntl.flock(lock_file, fcntl.LOCK_UN)
+
+    def _publish_pending(self, event_ids) -> int:
         outbox = self.outbox
         query = (select(outbox.c.id, outbox.c.event_id, outbox.c.routing_key, outbox.c.payload)
                  .where(outbox.c.published_at.is_(None))

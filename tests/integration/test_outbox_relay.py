@@ -74,3 +74,52 @@ def test_nothing_is_lost_when_the_broker_is_unreachable(stores):
     with store.engine.connect() as connection:
         row = connection.execute(select(outbox).where(outbox.c.event_id == event["event_id"])).one()
     assert row.published_at is None
+
+
+@pytest.mark.parametrize("engine_kind", ["postgresql", "sqlite"])
+def test_concurrent_relays_publish_every_row_exactly_once(stores, amqp_uri, tmp_path,
+                                                          engine_kind):
+    """Four workers' relays sweeping the same outbox at once: no row is published twice
+    (SKIP LOCKED on PostgreSQL; on SQLite one relay at a time holds the lock file)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from sqlalchemy import delete
+    from sqlalchemy.orm import sessionmaker
+
+    from infra.database import make_engine
+    from infra.migrations import upgrade
+
+    if engine_kind == "sqlite":
+        url = f"sqlite:///{tmp_path}/complaints.sqlite"
+        upgrade("complaints", url)
+        engine = make_engine(url)
+    else:
+        engine = stores["complaints"].engine
+    metadata = stores["complaints"].metadata
+    with engine.begin() as connection:
+        connection.execute(delete(metadata.tables["outbox"]))
+    queue = Queue(f"relay-race-{engine_kind}",
+                  bindings=[binding(events_exchange, routing_key="complaints.complaint_filed")],
+                  durable=True, auto_delete=False)
+    with Connection(amqp_uri) as connection:
+        queue.bind(connection.channel()).declare()
+        connection.channel().queue_purge(queue.name)
+    with UnitOfWork(sessionmaker(engine), metadata, "complaints", None) as uow:
+        for n in range(300):
+            uow.emit("complaint_filed", {"complaint_id": n, "channel": "phone", "due_at": DUE})
+        uow.commit()
+
+    relays = [OutboxRelay(engine, metadata, amqp_uri, batch_size=25) for _ in range(4)]
+
+    def sweep(relay):
+        while relay.publish_pending():
+            pass
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        list(pool.map(sweep, relays))
+
+    received = drain(amqp_uri, queue.name, expected=301, timeout=2)
+    ids = [event["data"]["complaint_id"] for event in received]
+    assert sorted(ids) == list(range(300))  # all of them, none twice
+    assert relays[0].backlog() == 0
+    if engine_kind == "sqlite":
+        engine.dispose()
