@@ -1,7 +1,6 @@
 """The HTTP gateway: authenticate, authorize, call one service by RPC, shape the answer."""
 import re
 
-from nameko.rpc import RpcProxy
 from nameko.web.handlers import http
 
 from contracts.base import load
@@ -14,11 +13,10 @@ from gateway.openapi import build_spec
 from gateway.routes import DeadLettersQuery, ReplayRequestSchema, TokenRequestSchema, route
 from infra import config
 from infra.dependencies import Database
+from infra.rpc import RpcProxy
 
 RPC_TIMEOUT = config.rpc_timeout_seconds()
 HEALTH_TIMEOUT = 2
-PUBLISH_RETRY = {"max_retries": 2, "interval_start": 0.2, "interval_step": 0.3,
-                 "interval_max": 0.5}
 
 
 def endpoint(method, path):
@@ -30,7 +28,7 @@ def endpoint(method, path):
 def _proxy(service):
     """Requests expire with the caller's deadline; publishing gives up within a second when
     the broker is away, so callers get a quick 503 instead of piling up."""
-    return RpcProxy(service, expiration=RPC_TIMEOUT, retry_policy=PUBLISH_RETRY)
+    return RpcProxy(service, expiration=RPC_TIMEOUT)
 
 
 class GatewayService:

@@ -14,13 +14,13 @@ import logging
 
 import eventlet
 from kombu import Connection
-from nameko.amqp.publish import Publisher
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from contracts.subscriptions import queue_name
 from infra.consumer_loop import ConsumerLoop
 from infra.database import utcnow
+from infra.publisher import FailFastPublisher
 from infra.topology import dead_letters_exchange, dead_letters_queue
 
 log = logging.getLogger(__name__)
@@ -110,7 +110,7 @@ def count_dead(engine, table) -> int:
                                   .where(table.c.status == DEAD)).scalar_one()
 
 
-def replay(engine, table, publisher: Publisher, service: str, ids=None) -> list[int]:
+def replay(engine, table, publisher: FailFastPublisher, service: str, ids=None) -> list[int]:
     """Publish the chosen dead letters (all when `ids` is None) back onto the service's events
     queue, with confirms; each row is marked replayed only after the broker took it."""
     query = select(table).where(table.c.status == DEAD).order_by(table.c.id)
@@ -132,17 +132,14 @@ def replay(engine, table, publisher: Publisher, service: str, ids=None) -> list[
     return replayed
 
 
-def replay_publisher(amqp_uri: str) -> Publisher:
-    return Publisher(amqp_uri, use_confirms=True, mandatory=True, retry=True,
-                     retry_policy={"max_retries": 2, "interval_start": 0.2,
-                                   "interval_step": 0.5, "interval_max": 1})
+def replay_publisher(amqp_uri: str) -> FailFastPublisher:
+    return FailFastPublisher(amqp_uri, use_confirms=True, mandatory=True, retry=True)
 
 
-def dead_letter_publisher(amqp_uri: str) -> Publisher:
+def dead_letter_publisher(amqp_uri: str) -> FailFastPublisher:
     """Used by the consumer to hand a message it gives up on to the dead-letter exchange."""
-    return Publisher(amqp_uri, exchange=dead_letters_exchange, use_confirms=True,
-                     mandatory=True, retry=True,
-                     retry_policy={"max_retries": 1, "interval_start": 0.2, "interval_max": 1})
+    return FailFastPublisher(amqp_uri, exchange=dead_letters_exchange, use_confirms=True,
+                             mandatory=True, retry=True)
 
 
 class DeadLetterStore:

@@ -12,11 +12,12 @@ import logging
 from contextlib import contextmanager
 
 from kombu import Exchange
-from nameko.amqp.publish import Publisher, UndeliverableMessage
+from nameko.amqp.publish import UndeliverableMessage
 from sqlalchemy import func, select, update
 
 from contracts.envelope import EVENTS_EXCHANGE
 from infra.database import utcnow
+from infra.publisher import FailFastPublisher
 
 log = logging.getLogger(__name__)
 
@@ -28,11 +29,9 @@ class OutboxRelay:
         self.engine = engine
         self.outbox = metadata.tables["outbox"]
         self.batch_size = batch_size
-        self.publisher = Publisher(
+        self.publisher = FailFastPublisher(
             amqp_uri, exchange=events_exchange, declare=[events_exchange],
-            use_confirms=True, mandatory=True, retry=True,
-            retry_policy={"max_retries": 2, "interval_start": 0.2, "interval_step": 0.5,
-                          "interval_max": 1})
+            use_confirms=True, mandatory=True, retry=True)
 
     def publish_after_commit(self, event_ids) -> None:
         try:

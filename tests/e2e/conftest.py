@@ -110,7 +110,7 @@ class Client:
         return self.http.put(self.base_url + path, json=json, timeout=30, **kwargs)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")  # stopped before the fault suite starts its own cluster
 def suite(database_urls, amqp_uri):
     declare_all(amqp_uri)
     suite = Suite(database_urls, amqp_uri)
@@ -124,7 +124,7 @@ def suite(database_urls, amqp_uri):
             suite.stop(name)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def admin(suite):
     return suite.add_user("admin", "admin")
 

@@ -10,7 +10,8 @@ from sqlalchemy import delete
 
 from contracts.subscriptions import queue_name
 from infra import dead_letters
-from infra.topology import dead_letters_exchange, declare_service, events_queue
+from infra.topology import (dead_letters_exchange, dead_letters_queue, declare_service,
+                            events_queue)
 
 pytestmark = pytest.mark.integration
 SERVICE = "archive"
@@ -32,6 +33,10 @@ def store(stores, amqp_uri):
     yield engine, table
     consumer.stop()
     thread.join(10)
+    with Connection(amqp_uri) as connection:  # archive's queue hears every routing key
+        channel = connection.channel()
+        for queue in (events_queue(SERVICE), dead_letters_queue(SERVICE)):
+            queue.bind(channel).delete()
 
 
 def send_to_dead_letters(amqp_uri, body: bytes, headers):
