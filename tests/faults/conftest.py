@@ -181,7 +181,7 @@ class Cluster(Suite):
         board = self.admin.get(f"/api/v1/projects/{response.json()['id']}/board").json()
         return [unit["id"] for unit in board["units"]]
 
-    def deposit(self, unit_id, customer_id, timeout=30):
+    def deposit(self, unit_id, customer_id, timeout=60):
         """POST a deposit; returns (status code or exception name, seconds)."""
         started = time.monotonic()
         try:
