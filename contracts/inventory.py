@@ -4,7 +4,12 @@ from marshmallow import fields, validate, validates_schema, ValidationError
 from contracts.base import Id, Money, PositiveMoney, StrictSchema
 from contracts.envelope import EventType, register
 
-UNIT_STATUSES = ("available", "held", "reserved", "subscribed", "contracted", "filed")
+UNIT_STATUSES = ("available", "held", "offered", "reserved", "subscribed", "contracted",
+                 "filed")
+HOLD_STATUSES = ("pending", "active", "converted", "expired", "released", "rejected")
+WAITLIST_STATUSES = ("waiting", "offered", "claimed", "withdrawn", "lapsed")
+Name = lambda **kw: fields.String(validate=validate.Length(min=1, max=100), **kw)  # noqa: E731
+Reason = lambda **kw: fields.String(validate=validate.Length(min=1, max=200), **kw)  # noqa: E731
 
 
 class NewUnitSchema(StrictSchema):
@@ -31,15 +36,41 @@ class CreateProjectSchema(StrictSchema):
     code = fields.String(required=True, validate=validate.Regexp(r"^[a-z0-9-]{2,30}$"))
     name = fields.String(required=True, validate=validate.Length(min=1, max=100))
     hold_days = fields.Integer(load_default=3, strict=True, validate=validate.Range(min=1, max=30))
+    holds_auto_approved = fields.Boolean(load_default=False, metadata={
+        "description": "holds start active without a manager's approval"})
+    offer_hours = fields.Integer(load_default=2, strict=True, validate=validate.Range(min=1, max=72),
+                                 metadata={"description": "how long the first waiting consultant "
+                                                          "may claim a unit whose hold ended"})
     buildings = fields.List(fields.Nested(NewBuildingSchema), required=True,
                             validate=validate.Length(min=1, max=200))
 
 
 class HoldSchema(StrictSchema):
     id = fields.Integer()
+    unit_id = fields.Integer()
     customer_id = fields.Integer()
+    customer_name = fields.String(allow_none=True)
     consultant_id = fields.Integer()
+    status = fields.String(metadata={"enum": list(HOLD_STATUSES)})
+    created_at = fields.AwareDateTime()
     expires_at = fields.AwareDateTime()
+    approved_by = fields.String(allow_none=True)
+    approved_at = fields.AwareDateTime(allow_none=True)
+    extensions = fields.Integer()
+    ended_at = fields.AwareDateTime(allow_none=True)
+    ended_by = fields.String(allow_none=True)
+    end_reason = fields.String(allow_none=True)
+
+
+class WaitlistEntrySchema(StrictSchema):
+    id = fields.Integer()
+    unit_id = fields.Integer()
+    consultant_id = fields.Integer()
+    customer_id = fields.Integer()
+    status = fields.String(metadata={"enum": list(WAITLIST_STATUSES)})
+    position = fields.Integer(allow_none=True, metadata={"description": "1 = next in line"})
+    created_at = fields.AwareDateTime()
+    offer_expires_at = fields.AwareDateTime(allow_none=True)
 
 
 class UnitSchema(StrictSchema):
@@ -54,6 +85,8 @@ class UnitSchema(StrictSchema):
     status = fields.String()
     version = fields.Integer()
     hold = fields.Nested(HoldSchema, allow_none=True)
+    waitlist = fields.List(fields.Nested(WaitlistEntrySchema))
+    offered_until = fields.AwareDateTime(allow_none=True)
     reserved_by_deposit_id = fields.Integer(allow_none=True)
     customer_id = fields.Integer(allow_none=True)
 
@@ -63,6 +96,8 @@ class ProjectSchema(StrictSchema):
     code = fields.String()
     name = fields.String()
     hold_days = fields.Integer()
+    holds_auto_approved = fields.Boolean()
+    offer_hours = fields.Integer()
     unit_count = fields.Integer()
 
 
@@ -82,13 +117,85 @@ class BoardSchema(StrictSchema):
 class HoldUnitSchema(StrictSchema):
     unit_id = Id(required=True)
     customer_id = Id(required=True)
+    customer_name = fields.String(load_default=None, validate=validate.Length(min=1, max=50))
     consultant_id = Id(required=True)
+
+
+class ApproveHoldSchema(StrictSchema):
+    hold_id = Id(required=True)
+    approve = fields.Boolean(required=True)
+    manager = Name(required=True)
+    comment = fields.String(load_default="", validate=validate.Length(max=200))
+
+
+class ExtendHoldSchema(StrictSchema):
+    """An extension is the manager's approval itself (第9篇: 须经营销经理批准)."""
+    hold_id = Id(required=True)
+    days = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=30))
+    approved_by = Name(required=True)
+    reason = Reason(required=True)
+
+
+class ReleaseHoldSchema(StrictSchema):
+    hold_id = Id(required=True)
+    consultant_id = Id(required=True, allow_none=True,
+                       metadata={"description": "the releasing consultant; null for a manager"})
+    released_by = Name(required=True)
+    reason = Reason(required=True)
+
+
+class GetHoldSchema(StrictSchema):
+    hold_id = Id(required=True)
+
+
+class JoinWaitlistSchema(StrictSchema):
+    unit_id = Id(required=True)
+    consultant_id = Id(required=True)
+    customer_id = Id(required=True)
+
+
+class WithdrawFromWaitlistSchema(StrictSchema):
+    entry_id = Id(required=True)
+    consultant_id = Id(required=True, allow_none=True,
+                       metadata={"description": "the withdrawing consultant; null for a manager"})
 
 
 class UnitHeld(StrictSchema):
     hold_id = fields.Integer(required=True)
     consultant_id = fields.Integer(required=True)
     expires_at = fields.AwareDateTime(required=True)
+    status = fields.String(load_default="active", validate=validate.OneOf(("pending", "active")))
+
+
+class HoldApproved(StrictSchema):
+    hold_id = fields.Integer(required=True)
+    approved_by = fields.String(required=True)
+
+
+class HoldExtended(StrictSchema):
+    hold_id = fields.Integer(required=True)
+    expires_at = fields.AwareDateTime(required=True)
+    approved_by = fields.String(required=True)
+    reason = fields.String(required=True)
+
+
+class HoldReleased(StrictSchema):
+    hold_id = fields.Integer(required=True)
+    outcome = fields.String(required=True, validate=validate.OneOf(("released", "rejected")))
+    by = fields.String(required=True)
+    reason = fields.String(required=True)
+
+
+class UnitOffered(StrictSchema):
+    entry_id = fields.Integer(required=True)
+    consultant_id = fields.Integer(required=True)
+    offer_expires_at = fields.AwareDateTime(required=True)
+
+
+class OfferLapsed(StrictSchema):
+    entry_id = fields.Integer(required=True)
+    consultant_id = fields.Integer(required=True)
+    outcome = fields.String(required=True, validate=validate.OneOf(("lapsed", "withdrawn")))
 
 
 class HoldExpired(StrictSchema):
@@ -110,6 +217,19 @@ register(
     EventType("inventory", "unit_held", 1, UnitHeld,
               {"hold_id": 1, "consultant_id": 3, "expires_at": "2026-11-25T02:00:00+00:00"}),
     EventType("inventory", "hold_expired", 1, HoldExpired, {"hold_id": 1}),
+    EventType("inventory", "hold_approved", 1, HoldApproved,
+              {"hold_id": 1, "approved_by": "manager-wang"}),
+    EventType("inventory", "hold_extended", 1, HoldExtended,
+              {"hold_id": 1, "expires_at": "2026-11-27T02:00:00+00:00",
+               "approved_by": "manager-wang", "reason": "customer abroad until Friday"}),
+    EventType("inventory", "hold_released", 1, HoldReleased,
+              {"hold_id": 1, "outcome": "released", "by": "consultant-3",
+               "reason": "customer chose another unit"}),
+    EventType("inventory", "unit_offered", 1, UnitOffered,
+              {"entry_id": 4, "consultant_id": 5,
+               "offer_expires_at": "2026-11-25T04:00:00+00:00"}),
+    EventType("inventory", "offer_lapsed", 1, OfferLapsed,
+              {"entry_id": 4, "consultant_id": 5, "outcome": "lapsed"}),
     EventType("inventory", "unit_reserved", 1, UnitReserved, {"deposit_id": 7, "hold_id": 1}),
     EventType("inventory", "unit_reservation_rejected", 1, UnitReservationRejected,
               {"deposit_id": 8, "reason": "the unit is reserved by another deposit",

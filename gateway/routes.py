@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from marshmallow import Schema, fields, validate
 
 from contracts import archive, complaints, inventory, leads, operations, transactions
-from contracts.base import StrictSchema
+from contracts.base import Id, StrictSchema
 from gateway.auth import ROLES
 
 SALES = ("consultant", "sales_manager", "general_manager", "admin")
@@ -24,6 +24,25 @@ class TokenSchema(Schema):
     token_type = fields.String()
     expires_at = fields.String()
     role = fields.String(metadata={"enum": list(ROLES)})
+
+
+class HoldApprovalBody(StrictSchema):
+    approve = inventory.ApproveHoldSchema().fields["approve"]
+    comment = inventory.ApproveHoldSchema().fields["comment"]
+
+
+class HoldExtensionBody(StrictSchema):
+    days = inventory.ExtendHoldSchema().fields["days"]
+    reason = inventory.ExtendHoldSchema().fields["reason"]
+
+
+class HoldReleaseBody(StrictSchema):
+    reason = inventory.ReleaseHoldSchema().fields["reason"]
+
+
+class WaitlistBody(StrictSchema):
+    customer_id = inventory.JoinWaitlistSchema().fields["customer_id"]
+    consultant_id = Id(metadata={"description": "defaults to the calling consultant"})
 
 
 class ConsultantStatusBody(StrictSchema):
@@ -95,6 +114,20 @@ ROUTES = (
           SALES + ("finance",), response=inventory.UnitSchema),
     Route("POST", "/api/v1/holds", "Hold a unit for a customer (预留)", SALES,
           inventory.HoldUnitSchema, inventory.UnitSchema, 201),
+    Route("GET", "/api/v1/holds/{hold_id}", "A hold and where it stands", SALES,
+          response=inventory.HoldSchema),
+    Route("POST", "/api/v1/holds/{hold_id}/approval", "Approve or reject a pending hold "
+          "(营销经理批准)", MANAGERS, HoldApprovalBody, inventory.HoldSchema),
+    Route("POST", "/api/v1/holds/{hold_id}/extension", "Extend a hold; a manager's act, refused "
+          "while consultants wait for the unit", MANAGERS, HoldExtensionBody,
+          inventory.HoldSchema),
+    Route("POST", "/api/v1/holds/{hold_id}/release", "Give a held unit back (the holding "
+          "consultant or a manager)", SALES, HoldReleaseBody, inventory.HoldSchema),
+    Route("POST", "/api/v1/units/{unit_id}/waitlist", "Wait for a held unit (等待记录); the first "
+          "waiting gets the unit when the hold ends", SALES, WaitlistBody,
+          inventory.WaitlistEntrySchema, 201),
+    Route("POST", "/api/v1/waitlist/{entry_id}/withdrawal", "Leave a unit's waitlist, or pass "
+          "on an offer", SALES, response=inventory.WaitlistEntrySchema),
     Route("POST", "/api/v1/deposits", "Take a deposit (定金) for a unit",
           SALES + ("finance",), transactions.TakeDepositSchema, transactions.DepositSchema, 201),
     Route("GET", "/api/v1/deposits/{deposit_id}", "A deposit and where its saga stands",

@@ -4,13 +4,15 @@ import re
 from nameko.web.handlers import http
 
 from contracts.base import load
-from contracts.errors import Forbidden
+from contracts.errors import Forbidden, InvalidInput
 from contracts.operations import CONSUMING_SERVICES, SERVICES
 from gateway import auth
 from gateway.api import api, call, error_response, json_body, json_response
 from gateway.models import metadata
 from gateway.openapi import build_spec
-from gateway.routes import DeadLettersQuery, ReplayRequestSchema, TokenRequestSchema, route
+from gateway.routes import (DeadLettersQuery, HoldApprovalBody, HoldExtensionBody,
+                            HoldReleaseBody, ReplayRequestSchema, TokenRequestSchema,
+                            WaitlistBody, route)
 from infra import config
 from infra.dependencies import Database
 from infra.rpc import RpcProxy
@@ -142,6 +144,56 @@ class GatewayService:
         user = self.authorize(request, "POST", "/api/v1/holds")
         payload = _as_consultant(user, json_body(request))
         return json_response(self.rpc("inventory", "hold_unit", payload), 201)
+
+    @http(*endpoint("GET", "/api/v1/holds/{hold_id}"))
+    @api
+    def get_hold(self, request, hold_id):
+        self.authorize(request, "GET", "/api/v1/holds/{hold_id}")
+        return json_response(self.rpc("inventory", "get_hold", {"hold_id": hold_id}))
+
+    @http(*endpoint("POST", "/api/v1/holds/{hold_id}/approval"))
+    @api
+    def approve_hold(self, request, hold_id):
+        user = self.authorize(request, "POST", "/api/v1/holds/{hold_id}/approval")
+        body = load(HoldApprovalBody(), json_body(request))
+        return json_response(self.rpc("inventory", "approve_hold", {
+            **body, "hold_id": hold_id, "manager": user.username}))
+
+    @http(*endpoint("POST", "/api/v1/holds/{hold_id}/extension"))
+    @api
+    def extend_hold(self, request, hold_id):
+        user = self.authorize(request, "POST", "/api/v1/holds/{hold_id}/extension")
+        body = load(HoldExtensionBody(), json_body(request))
+        return json_response(self.rpc("inventory", "extend_hold", {
+            **body, "hold_id": hold_id, "approved_by": user.username}))
+
+    @http(*endpoint("POST", "/api/v1/holds/{hold_id}/release"))
+    @api
+    def release_hold(self, request, hold_id):
+        user = self.authorize(request, "POST", "/api/v1/holds/{hold_id}/release")
+        body = load(HoldReleaseBody(), json_body(request))
+        return json_response(self.rpc("inventory", "release_hold", {
+            **body, "hold_id": hold_id, "released_by": user.username,
+            "consultant_id": None if user.is_manager else user.consultant_id}))
+
+    @http(*endpoint("POST", "/api/v1/units/{unit_id}/waitlist"))
+    @api
+    def join_waitlist(self, request, unit_id):
+        user = self.authorize(request, "POST", "/api/v1/units/{unit_id}/waitlist")
+        body = _as_consultant(user, load(WaitlistBody(), json_body(request)))
+        if "consultant_id" not in body:
+            raise InvalidInput("name the waiting consultant",
+                               {"consultant_id": ["required for a manager"]})
+        return json_response(self.rpc("inventory", "join_waitlist",
+                                      {**body, "unit_id": unit_id}), 201)
+
+    @http(*endpoint("POST", "/api/v1/waitlist/{entry_id}/withdrawal"))
+    @api
+    def withdraw_from_waitlist(self, request, entry_id):
+        user = self.authorize(request, "POST", "/api/v1/waitlist/{entry_id}/withdrawal")
+        return json_response(self.rpc("inventory", "withdraw_from_waitlist", {
+            "entry_id": entry_id,
+            "consultant_id": None if user.is_manager else user.consultant_id}))
 
     @http(*endpoint("POST", "/api/v1/deposits"))
     @api

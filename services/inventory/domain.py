@@ -2,8 +2,11 @@
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-# 销控 states, in the order a sale moves through them
-AVAILABLE, HELD, RESERVED = "available", "held", "reserved"
+# 销控 states, in the order a sale moves through them; `offered`: a hold ended and the first
+# waiting consultant may claim the unit for a while (第9篇: 记录的其他置业顾问优先续留)
+AVAILABLE, HELD, OFFERED, RESERVED = "available", "held", "offered", "reserved"
+OPEN_HOLD_STATUSES = ("pending", "active")
+OPEN_ENTRY_STATUSES = ("waiting", "offered")
 
 
 @dataclass(frozen=True)
@@ -35,3 +38,20 @@ def hold_expires_at(start: datetime, hold_days: int) -> datetime:
     if start.tzinfo is None:
         raise ValueError("hold start must be timezone-aware")
     return start + timedelta(days=hold_days)
+
+
+def opening_hold_status(auto_approved: bool) -> str:
+    """A hold waits for the sales manager's approval (第9篇 §2) unless the project approves
+    holds by itself."""
+    return "active" if auto_approved else "pending"
+
+
+def offer_expires_at(now: datetime, offer_hours: int) -> datetime:
+    if now.tzinfo is None:
+        raise ValueError("offer start must be timezone-aware")
+    return now + timedelta(hours=offer_hours)
+
+
+def may_extend(waiting_consultants: int) -> bool:
+    """Waiting consultants come before a renewal (第9篇 §4: 优先照顾等待的置业顾问)."""
+    return waiting_consultants == 0

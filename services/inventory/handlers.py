@@ -7,7 +7,7 @@ from sqlalchemy import and_, or_, select, update
 
 from contracts.errors import Conflict, NotFound
 from infra.database import utcnow
-from services.inventory import domain
+from services.inventory import domain, holds
 from services.inventory.models import Hold, Project, Reservation, Unit
 
 
@@ -17,7 +17,8 @@ def create_project(uow, cmd) -> dict:
         raise Conflict(f"project {cmd['code']} exists already", {"code": ["already used"]})
     now = utcnow()
     project = Project(code=cmd["code"], name=cmd["name"], hold_days=cmd["hold_days"],
-                      created_at=now)
+                      holds_auto_approved=cmd["holds_auto_approved"],
+                      offer_hours=cmd["offer_hours"], created_at=now)
     session.add(project)
     session.flush()
     units = [Unit(project_id=project.id, building=building["name"], number=unit["number"],
@@ -28,32 +29,6 @@ def create_project(uow, cmd) -> dict:
     session.add_all(units)
     uow.commit()
     return _project_view(project, len(units))
-
-
-def hold_unit(uow, cmd) -> dict:
-    session = uow.session
-    unit_id, customer_id = cmd["unit_id"], cmd["customer_id"]
-    project = session.scalar(select(Project).join(Unit, Unit.project_id == Project.id)
-                             .where(Unit.id == unit_id))
-    if project is None:
-        raise NotFound(f"unit {unit_id} does not exist", {"unit_id": ["unknown unit"]})
-    now = utcnow()
-    taken = session.execute(
-        update(Unit).where(Unit.id == unit_id, Unit.status == domain.AVAILABLE)
-        .values(status=domain.HELD, customer_id=customer_id, consultant_id=cmd["consultant_id"],
-                version=Unit.version + 1, updated_at=now))
-    if taken.rowcount != 1:
-        raise _state_conflict(session, unit_id, "the unit cannot be held")
-    hold = Hold(unit_id=unit_id, customer_id=customer_id, consultant_id=cmd["consultant_id"],
-                status="active", created_at=now,
-                expires_at=domain.hold_expires_at(now, project.hold_days))
-    session.add(hold)
-    session.flush()
-    uow.emit("unit_held", {"hold_id": hold.id, "consultant_id": hold.consultant_id,
-                           "expires_at": hold.expires_at},
-             project_id=project.id, unit_id=unit_id, customer_id=customer_id)
-    uow.commit()
-    return unit_view(session, unit_id)
 
 
 def reserve_for_deposit(uow, event) -> None:
@@ -78,45 +53,27 @@ def reserve_for_deposit(uow, event) -> None:
                   "unit_status": unit.status if unit else None},
                  project_id=project_id, unit_id=unit_id, customer_id=customer_id)
         return
-    hold = session.scalar(select(Hold).where(Hold.unit_id == unit_id, Hold.status == "active"))
+    hold = session.scalar(select(Hold).where(Hold.unit_id == unit_id,
+                                             Hold.status.in_(domain.OPEN_HOLD_STATUSES)))
     if hold is not None:
-        hold.status, hold.ended_at = "converted", now
+        hold.status, hold.ended_at, hold.ended_by = "converted", now, f"deposit {deposit_id}"
     session.add(Reservation(unit_id=unit_id, deposit_id=deposit_id, customer_id=customer_id,
                             status="active", created_at=now))
     uow.emit("unit_reserved", {"deposit_id": deposit_id, "hold_id": hold.id if hold else None},
              project_id=project_id, unit_id=unit_id, customer_id=customer_id)
 
 
-def expire_holds(uow, now=None) -> int:
-    """End every hold past its time (a timer calls this); the unit becomes available again."""
-    session = uow.session
-    now = now or utcnow()
-    expired = session.scalars(select(Hold).where(Hold.status == "active", Hold.expires_at <= now)
-                              .order_by(Hold.expires_at).limit(500)).all()
-    for hold in expired:
-        freed = session.execute(
-            update(Hold).where(Hold.id == hold.id, Hold.status == "active")
-            .values(status="expired", ended_at=now))
-        if freed.rowcount != 1:
-            continue
-        session.execute(
-            update(Unit).where(Unit.id == hold.unit_id, Unit.status == domain.HELD,
-                               Unit.customer_id == hold.customer_id)
-            .values(status=domain.AVAILABLE, customer_id=None, consultant_id=None,
-                    version=Unit.version + 1, updated_at=now))
-        project_id = session.scalar(select(Unit.project_id).where(Unit.id == hold.unit_id))
-        uow.emit("hold_expired", {"hold_id": hold.id}, project_id=project_id,
-                 unit_id=hold.unit_id, customer_id=hold.customer_id)
-    uow.commit()
-    return len(expired)
-
-
 def unit_view(session, unit_id) -> dict:
     unit = session.get(Unit, unit_id)
     if unit is None:
         raise NotFound(f"unit {unit_id} does not exist", {"unit_id": ["unknown unit"]})
-    hold = session.scalar(select(Hold).where(Hold.unit_id == unit_id, Hold.status == "active"))
-    return _unit_view(unit, hold)
+    hold = session.scalar(select(Hold).where(Hold.unit_id == unit_id,
+                                             Hold.status.in_(domain.OPEN_HOLD_STATUSES)))
+    view = _unit_view(unit, hold)
+    view["waitlist"] = holds.waitlist(session, unit_id)
+    offered = [entry for entry in view["waitlist"] if entry["status"] == "offered"]
+    view["offered_until"] = offered[0]["offer_expires_at"] if offered else None
+    return view
 
 
 def board(session, project_id) -> dict:
@@ -125,16 +82,11 @@ def board(session, project_id) -> dict:
         raise NotFound(f"project {project_id} does not exist", {"project_id": ["unknown project"]})
     units = session.scalars(select(Unit).where(Unit.project_id == project_id)
                             .order_by(Unit.building, Unit.floor, Unit.number)).all()
-    holds = {hold.unit_id: hold for hold in session.scalars(
+    open_holds = {hold.unit_id: hold for hold in session.scalars(
         select(Hold).join(Unit, Unit.id == Hold.unit_id)
-        .where(Unit.project_id == project_id, Hold.status == "active"))}
+        .where(Unit.project_id == project_id, Hold.status.in_(domain.OPEN_HOLD_STATUSES)))}
     return {"project": _project_view(project, len(units)),
-            "units": [_unit_view(unit, holds.get(unit.id)) for unit in units]}
-
-
-def _state_conflict(session, unit_id, message):
-    status = session.scalar(select(Unit.status).where(Unit.id == unit_id))
-    return Conflict(f"{message}: it is {status}", {"unit_id": unit_id, "status": status})
+            "units": [_unit_view(unit, open_holds.get(unit.id)) for unit in units]}
 
 
 def _unit_view(unit, hold) -> dict:
@@ -144,12 +96,11 @@ def _unit_view(unit, hold) -> dict:
         "list_price": unit.list_price, "layout": unit.layout, "status": unit.status,
         "version": unit.version, "customer_id": unit.customer_id,
         "reserved_by_deposit_id": unit.deposit_id,
-        "hold": None if hold is None else {"id": hold.id, "customer_id": hold.customer_id,
-                                           "consultant_id": hold.consultant_id,
-                                           "expires_at": hold.expires_at},
+        "hold": None if hold is None else holds.hold_view(hold),
     }
 
 
 def _project_view(project, unit_count) -> dict:
     return {"id": project.id, "code": project.code, "name": project.name,
-            "hold_days": project.hold_days, "unit_count": unit_count}
+            "hold_days": project.hold_days, "holds_auto_approved": project.holds_auto_approved,
+            "offer_hours": project.offer_hours, "unit_count": unit_count}

@@ -1,7 +1,8 @@
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import ForeignKey, Index, Integer, Numeric, String, UniqueConstraint, text
+from sqlalchemy import (Boolean, ForeignKey, Index, Integer, Numeric, String, UniqueConstraint,
+                        text)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from infra.tables import UTCDateTime, add_messaging_tables
@@ -17,6 +18,8 @@ class Project(Base):
     code: Mapped[str] = mapped_column(String(30), unique=True)
     name: Mapped[str] = mapped_column(String(100))
     hold_days: Mapped[int] = mapped_column(Integer, default=3)
+    holds_auto_approved: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    offer_hours: Mapped[int] = mapped_column(Integer, server_default=text("2"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
@@ -40,20 +43,51 @@ class Unit(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+OPEN_HOLD = text("status IN ('pending', 'active')")
+OPEN_ENTRY = text("status IN ('waiting', 'offered')")
+
+
 class Hold(Base):
-    """预留: a consultant keeps a unit for a named customer for a few days."""
+    """预留: a consultant keeps a unit for a named customer for a few days (第9篇). Pending
+    until a manager approves (unless the project approves holds by itself); at most one
+    open hold per unit, enforced by the database."""
     __tablename__ = "holds"
     __table_args__ = (
-        Index("uq_holds_one_active_per_unit", "unit_id", unique=True,
-              postgresql_where=text("status = 'active'"), sqlite_where=text("status = 'active'")),
+        Index("uq_holds_one_open_per_unit", "unit_id", unique=True,
+              postgresql_where=OPEN_HOLD, sqlite_where=OPEN_HOLD),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
     customer_id: Mapped[int] = mapped_column(Integer)
+    customer_name: Mapped[str | None] = mapped_column(String(50))
     consultant_id: Mapped[int] = mapped_column(Integer)
-    status: Mapped[str] = mapped_column(String(20), default="active")  # active/converted/expired
+    # pending → active → converted | expired | released; pending → rejected
+    status: Mapped[str] = mapped_column(String(20), default="active")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    approved_by: Mapped[str | None] = mapped_column(String(100))
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    extensions: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    ended_by: Mapped[str | None] = mapped_column(String(100))
+    end_reason: Mapped[str | None] = mapped_column(String(200))
+
+
+class WaitlistEntry(Base):
+    """等待记录: a consultant waiting for a held unit, served in time order. When the hold
+    ends, the first waiting entry is offered the unit for the project's claim window."""
+    __tablename__ = "waitlist_entries"
+    __table_args__ = (
+        Index("uq_waitlist_one_open_per_consultant", "unit_id", "consultant_id", unique=True,
+              postgresql_where=OPEN_ENTRY, sqlite_where=OPEN_ENTRY),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    consultant_id: Mapped[int] = mapped_column(Integer)
+    customer_id: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(20))  # waiting/offered/claimed/withdrawn/lapsed
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    offer_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 

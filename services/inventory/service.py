@@ -8,7 +8,7 @@ from infra.consumer import event_handler
 from infra.dependencies import Database
 from infra.rpc import rpc
 from infra import operations
-from services.inventory import handlers
+from services.inventory import handlers, holds
 from services.inventory.models import metadata
 
 
@@ -26,7 +26,44 @@ class InventoryService(operations.OperationsRpc):
     def hold_unit(self, payload):
         cmd = load(schemas.HoldUnitSchema(), payload)
         with self.uow() as uow:
-            return schemas.UnitSchema().dump(handlers.hold_unit(uow, cmd))
+            hold = holds.hold_unit(uow, cmd)
+            return schemas.UnitSchema().dump(handlers.unit_view(uow.session, hold["unit_id"]))
+
+    @rpc(idempotent=True)
+    def get_hold(self, payload):
+        query = load(schemas.GetHoldSchema(), payload)
+        with self.uow() as uow:
+            return schemas.HoldSchema().dump(holds.get_hold(uow.session, query["hold_id"]))
+
+    @rpc
+    def approve_hold(self, payload):
+        cmd = load(schemas.ApproveHoldSchema(), payload)
+        with self.uow() as uow:
+            return schemas.HoldSchema().dump(holds.approve_hold(uow, cmd))
+
+    @rpc
+    def extend_hold(self, payload):
+        cmd = load(schemas.ExtendHoldSchema(), payload)
+        with self.uow() as uow:
+            return schemas.HoldSchema().dump(holds.extend_hold(uow, cmd))
+
+    @rpc
+    def release_hold(self, payload):
+        cmd = load(schemas.ReleaseHoldSchema(), payload)
+        with self.uow() as uow:
+            return schemas.HoldSchema().dump(holds.release_hold(uow, cmd))
+
+    @rpc
+    def join_waitlist(self, payload):
+        cmd = load(schemas.JoinWaitlistSchema(), payload)
+        with self.uow() as uow:
+            return schemas.WaitlistEntrySchema().dump(holds.join_waitlist(uow, cmd))
+
+    @rpc
+    def withdraw_from_waitlist(self, payload):
+        cmd = load(schemas.WithdrawFromWaitlistSchema(), payload)
+        with self.uow() as uow:
+            return schemas.WaitlistEntrySchema().dump(holds.withdraw_from_waitlist(uow, cmd))
 
     @rpc(idempotent=True)
     def get_unit(self, payload):
@@ -47,4 +84,5 @@ class InventoryService(operations.OperationsRpc):
     @timer(interval=config.hold_sweep_seconds())
     def expire_holds(self):
         with self.uow() as uow:
-            handlers.expire_holds(uow)
+            holds.expire(uow)
+

@@ -32,15 +32,18 @@ def test_poison_is_kept_with_its_reason_and_counted_in_health(suite, admin):
                         unit_id=987654)
     send_to_queue(amqp_uri, "transactions", [ghost])  # a deposit that does not exist: raises
 
-    archived = wait_for(lambda: len(dead_letters(admin, "archive")) >= 2 and
-                        dead_letters(admin, "archive"))
-    reasons = sorted(letter["reason"] for letter in archived)
-    assert reasons[0].startswith('invalid event: invalid envelope {"event_id": ["Missing')
-    assert reasons[1].startswith("not JSON: Unterminated string")
-    assert {letter["service"] for letter in archived} == {"archive"}
+    def reasons():
+        letters = [letter for letter in dead_letters(admin, "archive")
+                   if letter["reason"].startswith(("not JSON", "invalid event"))]
+        return sorted(letter["reason"] for letter in letters) if len(letters) >= 2 else None
+    first, second = wait_for(reasons)
+    assert first.startswith('invalid event: invalid envelope {"event_id": ["Missing')
+    assert second.startswith("not JSON: Unterminated string")
 
-    failed = wait_for(lambda: dead_letters(admin, "transactions"))
-    assert failed[0]["event_id"] == ghost["event_id"]
+    def ghost_letter():
+        return [letter for letter in dead_letters(admin, "transactions")
+                if letter["event_id"] == ghost["event_id"]]
+    failed = wait_for(ghost_letter)
     assert failed[0]["routing_key"] == "anchang.transactions.events"
     assert "failed 4 time(s)" in failed[0]["reason"] and "987654" in failed[0]["reason"]
 
@@ -51,13 +54,13 @@ def test_poison_is_kept_with_its_reason_and_counted_in_health(suite, admin):
 
     listed = [json.loads(line) for line in
               anchang(suite, "dead-letters", "list", "--service", "transactions").splitlines()]
-    assert [letter["event_id"] for letter in listed] == [ghost["event_id"]]
+    assert ghost["event_id"] in [letter["event_id"] for letter in listed]
+    assert {letter["service"] for letter in listed} == {"transactions"}
 
     # replaying what still fails brings it back to the dead letters, one death more
     out = anchang(suite, "dead-letters", "replay", "transactions", "--id", str(failed[0]["id"]))
     assert out.startswith("replayed 1 dead letter(s) of transactions")
-    again = wait_for(lambda: [letter for letter in dead_letters(admin, "transactions")
-                              if letter["deaths"] == 2])
+    again = wait_for(lambda: [letter for letter in ghost_letter() if letter["deaths"] == 2])
     assert again[0]["id"] == failed[0]["id"] and again[0]["replays"] == 1
 
 

@@ -25,7 +25,7 @@ def deposit_event(unit_id, deposit_id, customer_id):
 def new_unit(store, code):
     with store() as uow:
         project = inventory.create_project(uow, {
-            "code": code, "name": code, "hold_days": 3,
+            "code": code, "name": code, "hold_days": 3, "holds_auto_approved": False, "offer_hours": 2,
             "buildings": [{"name": "1", "units": [
                 {"number": "101", "floor": 1, "building_area": "90.00",
                  "list_price": "1000000.00", "layout": None}]}]})

@@ -52,3 +52,27 @@ def test_money_is_kept_to_the_fen_and_never_rounded_silently():
 def test_complaints_close_within_seven_days():
     filed = datetime(2026, 11, 22, 2, tzinfo=timezone.utc)
     assert closure_due(filed) == datetime(2026, 11, 29, 2, tzinfo=timezone.utc)
+
+
+def test_a_hold_waits_for_approval_unless_the_project_approves_by_itself():
+    from services.inventory.domain import opening_hold_status
+    assert opening_hold_status(auto_approved=False) == "pending"
+    assert opening_hold_status(auto_approved=True) == "active"
+
+
+def test_waiting_consultants_come_before_a_renewal():
+    from services.inventory.domain import may_extend
+    assert may_extend(waiting_consultants=0)
+    assert not may_extend(waiting_consultants=1)
+
+
+def test_an_offer_lasts_the_projects_claim_window():
+    from datetime import datetime, timezone
+
+    import pytest
+
+    from services.inventory.domain import offer_expires_at
+    start = datetime(2026, 11, 22, 2, tzinfo=timezone.utc)
+    assert offer_expires_at(start, 2) == datetime(2026, 11, 22, 4, tzinfo=timezone.utc)
+    with pytest.raises(ValueError):
+        offer_expires_at(datetime(2026, 11, 22, 2), 2)
