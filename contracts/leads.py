@@ -10,6 +10,9 @@ GENDERS = ("male", "female")
 CHANNELS = ("daily_paper", "evening_paper", "tv", "passing_by", "word_of_mouth", "referral",
             "flyer", "outdoor", "website", "phone_invite", "other")
 ALLOCATION_RULES = ("new_visitor_rotation", "returning_customer", "manager_override")
+# seed 003: where call lists come from (自有来访/来电, 拓展, 购买名单, …)
+CALL_LIST_SOURCES = ("own_visitors", "own_callers", "expansion", "purchased", "other")
+MAX_IMPORT_ROWS = 50_000
 
 
 class CreateOfficeSchema(StrictSchema):
@@ -96,10 +99,49 @@ class LeadAssigned(StrictSchema):
     explanation = fields.String(required=True)
 
 
+class CallListImported(StrictSchema):
+    import_id = fields.Integer(required=True)
+    source = fields.String(required=True, validate=validate.OneOf(CALL_LIST_SOURCES))
+    added = fields.Integer(required=True)
+
+
 register(
+    EventType("leads", "call_list_imported", 1, CallListImported,
+              {"import_id": 1, "source": "purchased", "added": 4980}),
     EventType("leads", "lead_registered", 1, LeadRegistered,
               {"customer_code": "ly-zs001", "office_id": 1, "channel": "passing_by"}),
     EventType("leads", "lead_assigned", 1, LeadAssigned,
               {"consultant_id": 3, "office_id": 1, "rule": "new_visitor_rotation",
                "explanation": "reception rotation: next free consultant in today's order"}),
 )
+
+
+class ImportCallListSchema(StrictSchema):
+    """A call list as a table: its header and its rows, cells as text."""
+    source = fields.String(required=True, validate=validate.OneOf(CALL_LIST_SOURCES))
+    file_name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    imported_by = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    header = fields.List(fields.String(allow_none=True), required=True,
+                         validate=validate.Length(min=1, max=50))
+    rows = fields.List(fields.List(fields.Raw(allow_none=True)), required=True,
+                       validate=validate.Length(max=MAX_IMPORT_ROWS))
+    first_line = fields.Integer(load_default=2, strict=True, validate=validate.Range(min=1))
+
+
+class ImportErrorSchema(StrictSchema):
+    line = fields.Integer()
+    field = fields.String()
+    reason = fields.String()
+
+
+class CallListImportSchema(StrictSchema):
+    id = fields.Integer()
+    source = fields.String()
+    file_name = fields.String()
+    rows = fields.Integer()
+    added = fields.Integer(metadata={"description": "new numbers in the call pool"})
+    duplicates = fields.Integer(metadata={"description": "numbers already known (a customer, "
+                                                         "an earlier list, or earlier in this "
+                                                         "one)"})
+    rejected = fields.Integer()
+    errors = fields.List(fields.Nested(ImportErrorSchema))

@@ -45,6 +45,11 @@ class WaitlistBody(StrictSchema):
     consultant_id = Id(metadata={"description": "defaults to the calling consultant"})
 
 
+class CallListQuery(StrictSchema):
+    source = leads.ImportCallListSchema().fields["source"]
+    file_name = fields.String(load_default="upload", validate=validate.Length(min=1, max=200))
+
+
 class ConsultantStatusBody(StrictSchema):
     status = leads.SetConsultantStatusSchema().fields["status"]
 
@@ -104,6 +109,9 @@ ROUTES = (
           leads.ConsultantSchema),
     Route("POST", "/api/v1/visits", "Register a visit (来访登记): dedupe and allocate", SALES,
           leads.RegisterVisitSchema, leads.VisitResultSchema, 201),
+    Route("POST", "/api/v1/call-lists", "Import a call list (CSV or XLSX body; columns 姓名/name, "
+          "手机/mobile, 备注/notes) into the call pool", MANAGERS,
+          response=leads.CallListImportSchema, status=201, query=CallListQuery),
     Route("GET", "/api/v1/customers/{customer_id}", "A customer (mobile masked unless yours)",
           SALES, response=leads.CustomerSchema),
     Route("POST", "/api/v1/projects", "Create a project with its buildings and units", MANAGERS,

@@ -10,7 +10,9 @@ from gateway import auth
 from gateway.api import api, call, error_response, json_body, json_response
 from gateway.models import metadata
 from gateway.openapi import build_spec
-from gateway.routes import (DeadLettersQuery, HoldApprovalBody, HoldExtensionBody,
+from gateway.tables import read_table
+from contracts.leads import MAX_IMPORT_ROWS
+from gateway.routes import (CallListQuery, DeadLettersQuery, HoldApprovalBody, HoldExtensionBody,
                             HoldReleaseBody, ReplayRequestSchema, TokenRequestSchema,
                             WaitlistBody, route)
 from infra import config
@@ -111,6 +113,20 @@ class GatewayService:
         user = self.authorize(request, "POST", "/api/v1/visits")
         result = self.rpc("leads", "register_visit", json_body(request))
         result["customer"] = _private(user, result["customer"])
+        return json_response(result, 201)
+
+    @http(*endpoint("POST", "/api/v1/call-lists"))
+    @api
+    def import_call_list(self, request):
+        user = self.authorize(request, "POST", "/api/v1/call-lists")
+        query = load(CallListQuery(), dict(request.args))
+        header, rows = read_table(request.get_data(), request.content_type or "")
+        if len(rows) > MAX_IMPORT_ROWS:
+            raise InvalidInput(f"at most {MAX_IMPORT_ROWS} rows per list",
+                               {"_body": [f"{len(rows)} rows"]})
+        result = self.rpc("leads", "import_call_list", {
+            **query, "imported_by": user.username, "header": header, "rows": rows},
+            timeout=max(RPC_TIMEOUT, 60))
         return json_response(result, 201)
 
     @http(*endpoint("GET", "/api/v1/customers/{customer_id}"))

@@ -1,12 +1,16 @@
-"""Leads use cases: offices, consultants, and the visit registration that allocates them."""
+"""Leads use cases: offices, consultants, the visit registration that allocates them, and
+call lists imported into the call pool."""
 from sqlalchemy import and_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from contracts.errors import Conflict, InvalidInput, NotFound
 from infra.database import utcnow
-from services.leads import domain
-from services.leads.models import (CodeSequence, Consultant, Customer, Office, ReceptionTurn,
-                                   Visit)
+from services.leads import call_lists, domain
+from services.leads.models import (CallLead, CodeSequence, Consultant, Customer, LeadImport,
+                                   Office, ReceptionTurn, Visit)
+
+IMPORT_BATCH = 5000
 
 
 def create_office(uow, cmd) -> dict:
@@ -155,3 +159,44 @@ def customer_view(customer) -> dict:
     return {column: getattr(customer, column) for column in (
         "id", "code", "name", "mobile", "gender", "office_id", "consultant_id", "channel",
         "visit_count", "registered_at")}
+
+
+def import_call_list(uow, cmd) -> dict:
+    """Add a call list's new numbers to the call pool in bulk; numbers of existing customers,
+    of earlier lists or repeated in this one are counted as duplicates, bad rows reported."""
+    try:
+        parsed = call_lists.parse(cmd["header"], cmd["rows"], cmd["first_line"])
+    except call_lists.UnusableColumns as exc:
+        raise InvalidInput("the list's columns are not usable; nothing was imported",
+                           {"header": [f"missing: {', '.join(exc.missing) or '-'}",
+                                       f"unknown: {', '.join(exc.unknown) or '-'}"]}) from None
+    session = uow.session
+    now = utcnow()
+    batch = LeadImport(source=cmd["source"], file_name=cmd["file_name"],
+                       imported_by=cmd["imported_by"], rows=len(cmd["rows"]), added=0,
+                       duplicates=0, rejected=len(parsed.errors), imported_at=now)
+    session.add(batch)
+    session.flush()
+    added = 0
+    for start in range(0, len(parsed.leads), IMPORT_BATCH):
+        leads = parsed.leads[start:start + IMPORT_BATCH]
+        customers = set(session.scalars(select(Customer.mobile).where(
+            Customer.mobile.in_([lead["mobile"] for lead in leads]))))
+        fresh = [{**lead, "source": cmd["source"], "import_id": batch.id, "status": "pool",
+                  "created_at": now} for lead in leads if lead["mobile"] not in customers]
+        if fresh:
+            added += len(session.execute(
+                _insert_new_numbers(session).returning(CallLead.mobile), fresh).all())
+    batch.added = added
+    batch.duplicates = len(cmd["rows"]) - len(parsed.errors) - added
+    uow.emit("call_list_imported", {"import_id": batch.id, "source": batch.source,
+                                    "added": added})
+    uow.commit()
+    return {"id": batch.id, "source": batch.source, "file_name": batch.file_name,
+            "rows": batch.rows, "added": batch.added, "duplicates": batch.duplicates,
+            "rejected": batch.rejected, "errors": parsed.errors}
+
+
+def _insert_new_numbers(session):
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    return dialect.insert(CallLead).on_conflict_do_nothing(index_elements=["mobile"])

@@ -3,7 +3,7 @@ from datetime import date, datetime
 from sqlalchemy import Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from infra.tables import UTCDateTime, add_messaging_tables
+from infra.tables import BigId, UTCDateTime, add_messaging_tables
 
 
 class Base(DeclarativeBase):
@@ -75,6 +75,32 @@ class CodeSequence(Base):
     region_code: Mapped[str] = mapped_column(String(6))
     initials: Mapped[str] = mapped_column(String(10))
     last: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class LeadImport(Base):
+    """One imported call list: where it came from, who brought it, what it added."""
+    __tablename__ = "lead_imports"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(String(20))
+    file_name: Mapped[str] = mapped_column(String(200))
+    imported_by: Mapped[str] = mapped_column(String(100))
+    rows: Mapped[int] = mapped_column(Integer)
+    added: Mapped[int] = mapped_column(Integer)
+    duplicates: Mapped[int] = mapped_column(Integer)
+    rejected: Mapped[int] = mapped_column(Integer)
+    imported_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class CallLead(Base):
+    """A number to call (call客): one per mobile, never one of an existing customer."""
+    __tablename__ = "call_leads"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    mobile: Mapped[str] = mapped_column(String(11), unique=True)
+    name: Mapped[str | None] = mapped_column(String(50))
+    source: Mapped[str] = mapped_column(String(20))
+    import_id: Mapped[int] = mapped_column(ForeignKey("lead_imports.id"), index=True)
+    status: Mapped[str] = mapped_column(String(10))  # pool, then the call center's outcomes
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 metadata = Base.metadata

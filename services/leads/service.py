@@ -37,6 +37,12 @@ class LeadsService(operations.OperationsRpc):
         with self.uow() as uow:
             return schemas.VisitResultSchema().dump(handlers.register_visit(uow, cmd))
 
+    @rpc
+    def import_call_list(self, payload):
+        cmd = load(schemas.ImportCallListSchema(), payload)
+        with self.uow() as uow:
+            return schemas.CallListImportSchema().dump(handlers.import_call_list(uow, cmd))
+
     @rpc(idempotent=True)
     def get_customer(self, payload):
         query = load(schemas.GetCustomerSchema(), payload)
