@@ -15,12 +15,12 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def make_engine(url: str, pool_size: int = 10):
+def make_engine(url: str, pool_size: int = 10, max_overflow: int = 4):
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_size=pool_size, max_overflow=4, pool_pre_ping=True,
+    return create_engine(url, pool_size=pool_size, max_overflow=max_overflow, pool_pre_ping=True,
                          pool_recycle=1800)
 
 

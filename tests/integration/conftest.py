@@ -10,7 +10,9 @@ class Store:
     """A service's database as its handlers see it: a unit-of-work factory (no relay)."""
 
     def __init__(self, owner, url):
-        self.engine = make_engine(url, pool_size=50)
+        # bursts of up to 50 threads; connections beyond 5 close when returned, so the
+        # server's 100-connection limit is not used up by idle pools
+        self.engine = make_engine(url, pool_size=5, max_overflow=50)
         self.metadata = owner_metadata(owner)
         self.session_factory = sessionmaker(self.engine, expire_on_commit=False)
         self.owner = owner
