@@ -35,6 +35,18 @@ def procfile_commands() -> dict[str, str]:
     return commands
 
 
+def stop_process(process: subprocess.Popen, timeout: float = 20) -> None:
+    """SIGTERM (nameko stops gracefully), then SIGKILL past the timeout."""
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 class Suite:
     def __init__(self, database_urls, amqp_uri):
         self.port = _free_port()
@@ -58,13 +70,7 @@ class Suite:
                                                     stdout=log, stderr=subprocess.STDOUT)
 
     def stop(self, name, timeout=20):
-        process = self.processes.pop(name)
-        process.terminate()
-        try:
-            process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(self.processes.pop(name), timeout)
 
     def wait_healthy(self, timeout=90):
         deadline = time.monotonic() + timeout
