@@ -1,7 +1,5 @@
 """The benchmark's own world: fresh PostgreSQL databases, a private RabbitMQ vhost, every
 service started as a process from the Procfile (the e2e tests' `Suite`), and its cleanup."""
-import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -17,8 +15,9 @@ from contracts.subscriptions import SUBSCRIPTIONS, queue_name
 from infra.config import REPO_ROOT
 from infra.migrations import DATABASE_OWNERS, owner_metadata, upgrade
 from infra.topology import declare_all
-from tests.conftest import AMQP_BASE, PG_SERVER, create_database, drop_database
-from tests.e2e.conftest import Suite, procfile_commands, stop_process
+from tests.conftest import (AMQP_BASE, PG_SERVER, create_database, create_vhost,
+                            delete_vhost, drop_database)
+from tests.e2e.conftest import Suite, free_port, procfile_commands, stop_process
 
 # the gateway's RPC timeout during the run: long enough to time a 200,000-unit board instead
 # of getting its 504; rows that pass the default 10 s say so
@@ -51,21 +50,6 @@ def wait_for_infrastructure(timeout: float = 300) -> None:
             raise RuntimeError("RabbitMQ or PostgreSQL does not answer")
         answered = answered + 1 if infrastructure_answers() else 0
         time.sleep(3)
-
-
-def rabbitmqctl(*args, attempts: int = 30) -> None:
-    for _ in range(attempts):
-        done = subprocess.run([shutil.which("rabbitmqctl"), *args], capture_output=True)
-        if done.returncode == 0:
-            return
-        time.sleep(2)
-    raise RuntimeError(f"rabbitmqctl {' '.join(args)} failed: {done.stderr.decode()[-300:]}")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def start_nameko(target: str, env: dict, log_path: Path) -> subprocess.Popen:
@@ -120,7 +104,7 @@ class BenchEnvironment:
             self.database_urls[owner] = create_database(name)
             if owner != "ceiling":
                 upgrade(owner, self.database_urls[owner])
-        self.amqp_uri = self._add_vhost()
+        self.amqp_uri = create_vhost(self.vhost)
         declare_all(self.amqp_uri)
         service_urls = {owner: url for owner, url in self.database_urls.items()
                         if owner != "ceiling"}
@@ -129,16 +113,6 @@ class BenchEnvironment:
         self.start_services()
         admin = self.suite.add_user("bench-admin", "admin")
         self.token = admin.http.headers["Authorization"]
-
-    def _add_vhost(self) -> str:
-        if shutil.which("rabbitmqctl") is None:  # a remote broker: share its default vhost
-            return f"{AMQP_BASE}/"
-        rabbitmqctl("add_vhost", self.vhost)
-        rabbitmqctl("set_permissions", "-p", self.vhost, "guest", ".*", ".*", ".*")
-        uri = f"{AMQP_BASE}/{self.vhost}"
-        with Connection(uri) as connection:
-            connection.ensure_connection(max_retries=5)
-        return uri
 
     def close(self):
         """Stop every process we started, drop our databases and vhost; keep going on errors."""
@@ -151,8 +125,8 @@ class BenchEnvironment:
         for owner, name in self.database_names.items():
             if owner in self.database_urls:
                 _quietly(drop_database, name)
-        if self.amqp_uri and shutil.which("rabbitmqctl"):
-            _quietly(rabbitmqctl, "delete_vhost", self.vhost, attempts=5)
+        if self.amqp_uri:
+            _quietly(delete_vhost, self.vhost)
 
     # --- what the benchmarks use ---------------------------------------------------------
 

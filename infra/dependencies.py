@@ -19,14 +19,14 @@ class UnitOfWorkFactory:
     """What a worker gets: `uow()` opens a unit of work; `handle_once(event, fn)` applies an
     event exactly once; the operations side: health and the dead letters."""
 
-    def __init__(self, session_factory, metadata, source, relay, amqp_uri):
-        self.session_factory = session_factory
+    def __init__(self, engine, metadata, source, relay, amqp_uri):
+        self.engine = engine
+        self.session_factory = sessionmaker(engine, expire_on_commit=False)
         self.metadata = metadata
         self.source = source
         self.relay = relay
         self.amqp_uri = amqp_uri
-        self.engine = session_factory.kw["bind"]
-        self.dead_letters_table = metadata.tables.get("dead_letters")
+        self.dead_letters_table = metadata.tables.get("dead_letters")  # none in the gateway
 
     def __call__(self, correlation_id=None) -> UnitOfWork:
         return UnitOfWork(self.session_factory, self.metadata, self.source, self.relay,
@@ -90,12 +90,11 @@ class Database(DependencyProvider):
             patch_psycopg()  # psycopg2 waits cooperatively under eventlet
         workers = int(self.container.config.get("max_workers", 10))
         self.engine = make_engine(url, pool_size=workers + 2)
-        self.session_factory = sessionmaker(self.engine, expire_on_commit=False)
         amqp_uri = self.container.config["AMQP_URI"]
         self.relay = (OutboxRelay(self.engine, self.metadata, amqp_uri)
                       if self.publishes_events else None)
-        self.factory = UnitOfWorkFactory(self.session_factory, self.metadata, service, self.relay,
-                                         amqp_uri)
+        self.factory = UnitOfWorkFactory(self.engine, self.metadata, service, self.relay,
+                                          amqp_uri)
         self.dead_letter_store = (
             dead_letters.DeadLetterStore(amqp_uri, service, self.engine,
                                          self.metadata.tables["dead_letters"],

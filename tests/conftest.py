@@ -50,19 +50,29 @@ def database_urls():
         drop_database(f"anchang_test_{RUN_ID}_{owner}")
 
 
-@pytest.fixture(scope="session")
-def amqp_uri():
-    """A vhost of our own, so queues from other runs never interfere."""
-    vhost = f"anchang-test-{RUN_ID}"
+def create_vhost(name: str) -> str:
+    """A RabbitMQ vhost of our own, so queues from other runs never interfere; its URI. A
+    remote broker (no rabbitmqctl here) is shared through its default vhost."""
     rabbitmqctl = shutil.which("rabbitmqctl")
-    if rabbitmqctl is None:  # a remote broker: share its default vhost
-        yield f"{AMQP_BASE}/"
-        return
-    subprocess.run([rabbitmqctl, "add_vhost", vhost], check=True, capture_output=True)
-    subprocess.run([rabbitmqctl, "set_permissions", "-p", vhost, "guest", ".*", ".*", ".*"],
+    if rabbitmqctl is None:
+        return f"{AMQP_BASE}/"
+    subprocess.run([rabbitmqctl, "add_vhost", name], check=True, capture_output=True)
+    subprocess.run([rabbitmqctl, "set_permissions", "-p", name, "guest", ".*", ".*", ".*"],
                    check=True, capture_output=True)
-    uri = f"{AMQP_BASE}/{vhost}"
+    uri = f"{AMQP_BASE}/{name}"
     with Connection(uri) as connection:
         connection.ensure_connection(max_retries=5)
-    yield uri
-    subprocess.run([rabbitmqctl, "delete_vhost", vhost], capture_output=True)
+    return uri
+
+
+def delete_vhost(name: str) -> None:
+    rabbitmqctl = shutil.which("rabbitmqctl")
+    if rabbitmqctl is not None:
+        subprocess.run([rabbitmqctl, "delete_vhost", name], capture_output=True)
+
+
+@pytest.fixture(scope="session")
+def amqp_uri():
+    vhost = f"anchang-test-{RUN_ID}"
+    yield create_vhost(vhost)
+    delete_vhost(vhost)

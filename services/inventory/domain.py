@@ -30,10 +30,6 @@ def decide_reservation(unit_status: str | None, unit_customer_id: int | None,
     return ReservationDecision(False, f"the unit is already {unit_status}")
 
 
-def can_hold(unit_status: str) -> bool:
-    return unit_status == AVAILABLE
-
-
 def hold_expires_at(start: datetime, hold_days: int) -> datetime:
     if start.tzinfo is None:
         raise ValueError("hold start must be timezone-aware")

@@ -20,7 +20,7 @@ from infra.topology import declare_all
 PROCFILE = REPO_ROOT / "Procfile"
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
@@ -49,7 +49,7 @@ def stop_process(process: subprocess.Popen, timeout: float = 20) -> None:
 
 class Suite:
     def __init__(self, database_urls, amqp_uri):
-        self.port = _free_port()
+        self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.env = {**os.environ, "AMQP_URI": amqp_uri,
                     "GATEWAY_ADDRESS": f"127.0.0.1:{self.port}", "PYTHONWARNINGS": "ignore",

@@ -22,12 +22,14 @@ import requests
 from kombu import Connection
 from sqlalchemy import create_engine, text
 
+from contracts.operations import SERVICES
 from contracts.subscriptions import SUBSCRIPTIONS, queue_name
 from infra.config import REPO_ROOT
 from infra.migrations import DATABASE_OWNERS, upgrade
 from infra.topology import declare_all
-from tests.conftest import AMQP_BASE, create_database, drop_database
+from tests.conftest import create_database, create_vhost, delete_vhost, drop_database
 from tests.e2e.conftest import Suite, procfile_commands
+from tests.waiting import wait_until
 
 METRICS_FILE = REPO_ROOT / "var" / "fault-metrics.json"
 CONSUMERS = tuple(SUBSCRIPTIONS)
@@ -40,21 +42,6 @@ def port_open(port: int) -> bool:
         return True
     except OSError:
         return False
-
-
-def wait_until(predicate, timeout, interval=0.25, what="condition"):
-    """Poll `predicate` until truthy; returns (value, seconds waited)."""
-    started = time.monotonic()
-    while True:
-        try:
-            value = predicate()
-        except Exception:  # the database or broker may still be coming back
-            value = None
-        if value:
-            return value, time.monotonic() - started
-        if time.monotonic() - started > timeout:
-            raise AssertionError(f"{what} not reached within {timeout}s")
-        time.sleep(interval)
 
 
 class Infrastructure:
@@ -128,18 +115,18 @@ class Cluster(Suite):
         return self.sql(owner, query, **params)[0][0]
 
     def outbox_backlog(self) -> int:
-        return sum(self.scalar(owner, "SELECT count(*) FROM outbox WHERE published_at IS NULL")
-                   for owner in DATABASE_OWNERS if owner != "gateway")
+        return sum(self.scalar(service, "SELECT count(*) FROM outbox WHERE published_at IS NULL")
+                   for service in SERVICES)
 
     def dead_letters(self) -> dict[str, int]:
-        return {owner: self.scalar(owner, "SELECT count(*) FROM dead_letters")
-                for owner in DATABASE_OWNERS if owner != "gateway"}
+        return {service: self.scalar(service, "SELECT count(*) FROM dead_letters")
+                for service in SERVICES}
 
     def expected_deliveries(self) -> dict[str, set]:
         """For each consuming service, the ids of every committed event it subscribes to."""
-        published = [(key, event_id) for owner in DATABASE_OWNERS if owner != "gateway"
-                     for key, event_id in self.sql(owner, "SELECT routing_key, event_id "
-                                                          "FROM outbox")]
+        published = [(key, event_id) for service in SERVICES
+                     for key, event_id in self.sql(service, "SELECT routing_key, event_id "
+                                                            "FROM outbox")]
         return {service: {event_id for key, event_id in published
                           if key in SUBSCRIPTIONS[service]} for service in CONSUMERS}
 
@@ -261,13 +248,6 @@ def infrastructure():
     infrastructure.restore()
 
 
-def _vhost(name):
-    subprocess.run(["rabbitmqctl", "add_vhost", name], check=True, capture_output=True)
-    subprocess.run(["rabbitmqctl", "set_permissions", "-p", name, "guest", ".*", ".*", ".*"],
-                   check=True, capture_output=True)
-    return f"{AMQP_BASE}/{name}"
-
-
 @pytest.fixture
 def cluster_factory(infrastructure):
     """Builds a cluster on fresh databases and a fresh vhost; tears everything down after."""
@@ -279,7 +259,7 @@ def cluster_factory(infrastructure):
         for owner in DATABASE_OWNERS:
             urls[owner] = create_database(f"{name}_{owner}")
             upgrade(owner, urls[owner])
-        amqp_uri = _vhost(name)
+        amqp_uri = create_vhost(name)
         declare_all(amqp_uri)
         cluster = Cluster(urls, amqp_uri, rpc_timeout)
         made.append((name, cluster))
@@ -299,7 +279,7 @@ def cluster_factory(infrastructure):
         cluster.dispose()
         for owner in DATABASE_OWNERS:
             drop_database(f"{name}_{owner}")
-        subprocess.run(["rabbitmqctl", "delete_vhost", name], capture_output=True)
+        delete_vhost(name)
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from tests.faults.conftest import wait_until
+from tests.waiting import wait_until
 from tests.messaging import send_to_queue, valid_event
 
 pytestmark = pytest.mark.faults

@@ -2,7 +2,6 @@
 with its reason, counted once per body, and replayed onto the service's own queue."""
 import json
 import threading
-import time
 
 import pytest
 from kombu import Connection, Producer
@@ -10,6 +9,7 @@ from sqlalchemy import delete
 
 from contracts.subscriptions import queue_name
 from infra import dead_letters
+from tests.waiting import wait_until
 from infra.topology import (dead_letters_exchange, dead_letters_queue, declare_service,
                             events_queue)
 
@@ -46,16 +46,6 @@ def send_to_dead_letters(amqp_uri, body: bytes, headers):
             content_type="application/json", content_encoding="utf-8", delivery_mode=2)
 
 
-def wait_for(predicate, timeout=10):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError("condition not met in time")
-
-
 def test_dead_letters_are_stored_with_reasons_and_counted_once_per_body(store, amqp_uri):
     engine, table = store
     poison = b'{"event_id": "not-closed"'
@@ -69,7 +59,7 @@ def test_dead_letters_are_stored_with_reasons_and_counted_once_per_body(store, a
         letters = dead_letters.list_letters(engine, table)
         return letters if sum(letter["deaths"] for letter in letters) == 3 else None
 
-    first, second = wait_for(stored)
+    first, second = wait_until(stored, 10)[0]
     assert first["body"] == poison.decode()
     assert first["reason"] == "undecodable: again" and first["deaths"] == 2
     assert first["routing_key"] == "leads.lead_registered" and first["event_id"] is None
@@ -83,7 +73,7 @@ def test_replay_puts_the_original_body_back_on_the_service_queue(store, amqp_uri
               for n in range(3)]
     for body in bodies:
         send_to_dead_letters(amqp_uri, body, {"x-anchang-error": "failed 4 time(s)"})
-    wait_for(lambda: dead_letters.count_dead(engine, table) == 3)
+    wait_until(lambda: dead_letters.count_dead(engine, table) == 3, 10)
     first_id = dead_letters.list_letters(engine, table)[0]["id"]
 
     publisher = dead_letters.replay_publisher(amqp_uri)
