@@ -1,7 +1,8 @@
 """`@rpc` as every service uses it: nameko's, made safe for broker restarts.
 
-- A reply that cannot be published (the broker went away mid-request) is logged, not allowed
-  to kill the service: nameko would let that error end the container.
+- A reply that cannot be published, or a message that cannot be acked, because the broker
+  went away mid-request is logged, not allowed to kill the service (or the gateway): nameko
+  would let that error end the container.
 - `RpcProxy` calls publish with the fail-fast publisher, so callers hear within a second
   that the broker is away instead of waiting out nameko's connection retries.
 - Commands run at most once. A request the broker delivers a second time (the connection
@@ -14,6 +15,7 @@ import logging
 import amqp.exceptions
 import kombu.exceptions
 from nameko import rpc as nameko_rpc
+from nameko.messaging import QueueConsumer
 
 from contracts.errors import RequestInterrupted
 from infra.publisher import FailFastPublisher
@@ -24,7 +26,31 @@ BROKER_ERRORS = (kombu.exceptions.OperationalError, amqp.exceptions.ConnectionEr
                  ConnectionError, OSError)
 
 
+class ResilientQueueConsumer(QueueConsumer):
+    """nameko's queue consumer, but an ack or requeue on a connection that has just dropped
+    is ignored whatever the error (nameko ignores only amqp's own, and a reset socket would
+    end the container): the broker has taken the message back already."""
+
+    def ack_message(self, message):
+        try:
+            super().ack_message(message)
+        except BROKER_ERRORS as exc:
+            log.warning("could not ack (%s); the broker redelivers the message", exc)
+
+    def requeue_message(self, message):
+        try:
+            super().requeue_message(message)
+        except BROKER_ERRORS as exc:
+            log.warning("could not requeue (%s); the broker redelivers the message", exc)
+
+
+class ResilientReplyListener(nameko_rpc.ReplyListener):
+    queue_consumer = ResilientQueueConsumer()
+
+
 class ResilientRpcConsumer(nameko_rpc.RpcConsumer):
+    queue_consumer = ResilientQueueConsumer()
+
     def handle_result(self, message, result, exc_info):
         try:
             return super().handle_result(message, result, exc_info)
@@ -65,6 +91,8 @@ class _ServiceProxy(nameko_rpc.ServiceProxy):
 
 
 class RpcProxy(nameko_rpc.RpcProxy):
+    rpc_reply_listener = ResilientReplyListener()
+
     def get_dependency(self, worker_ctx):
         return _ServiceProxy(worker_ctx, self.target_service, self.rpc_reply_listener,
                              **self.options)

@@ -49,3 +49,14 @@ def test_a_reply_the_broker_cannot_take_is_logged_not_raised():
     with patch.object(RpcConsumer, "handle_result", side_effect=KeyError("bug")):
         with pytest.raises(KeyError):  # anything else is still a bug, loudly
             consumer.handle_result(message(False), None, None)
+
+
+def test_an_ack_on_a_dropped_connection_is_logged_not_raised():
+    from infra.rpc import ResilientQueueConsumer
+    consumer = ResilientQueueConsumer()
+    dropped = message(False)
+    dropped.ack.side_effect = ConnectionResetError(104, "Connection reset by peer")
+    dropped.requeue.side_effect = BrokenPipeError(32, "Broken pipe")
+    consumer.ack_message(dropped)
+    consumer.requeue_message(dropped)
+    assert dropped.ack.call_count == 1 and dropped.requeue.call_count == 1
