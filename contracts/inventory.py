@@ -202,9 +202,50 @@ class HoldExpired(StrictSchema):
     hold_id = fields.Integer(required=True)
 
 
-class UnitReserved(StrictSchema):
+class PinnedPrice(StrictSchema):
+    """The price a reservation was made at: the unit's price-list version then, which
+    transactions pins for the subscription and contract. Absent from older events."""
+    price_list_version = fields.Integer(load_default=None, allow_none=True)
+    unit_price = Money(load_default=None, allow_none=True)
+    total_price = Money(load_default=None, allow_none=True)
+    floor_total_price = Money(load_default=None, allow_none=True,
+                              metadata={"description": "底价: below it a discount needs the "
+                                                       "general manager"})
+
+
+class UnitReserved(PinnedPrice):
     deposit_id = fields.Integer(required=True)
     hold_id = fields.Integer(required=True, allow_none=True)
+
+
+class ReservationSwapped(PinnedPrice):
+    """The reservation moved from one unit to another in one transaction; the price fields
+    are the new unit's."""
+    application_id = fields.Integer(required=True)
+    deposit_id = fields.Integer(required=True)
+    from_unit_id = fields.Integer(required=True)
+    to_unit_id = fields.Integer(required=True)
+
+
+class SwapRejected(StrictSchema):
+    application_id = fields.Integer(required=True)
+    deposit_id = fields.Integer(required=True)
+    reason = fields.String(required=True)
+    unit_status = fields.String(required=True, allow_none=True)
+
+
+class UnitReleased(StrictSchema):
+    """A reserved (or later) unit is available again: refund, forfeiture (挞定) or swap."""
+    deposit_id = fields.Integer(required=True, allow_none=True)
+    reason = fields.String(required=True, validate=validate.OneOf(("refund", "forfeiture",
+                                                                   "swap")))
+    previous_status = fields.String(required=True)
+
+
+class UnitSold(StrictSchema):
+    deposit_id = fields.Integer(required=True)
+    contract_id = fields.Integer(required=True)
+    filing_number = fields.String(required=True)
 
 
 class UnitReservationRejected(StrictSchema):
@@ -230,7 +271,21 @@ register(
                "offer_expires_at": "2026-11-25T04:00:00+00:00"}),
     EventType("inventory", "offer_lapsed", 1, OfferLapsed,
               {"entry_id": 4, "consultant_id": 5, "outcome": "lapsed"}),
-    EventType("inventory", "unit_reserved", 1, UnitReserved, {"deposit_id": 7, "hold_id": 1}),
+    EventType("inventory", "unit_reserved", 1, UnitReserved,
+              {"deposit_id": 7, "hold_id": 1, "price_list_version": 2,
+               "unit_price": "12345.00", "total_price": "1234500.00",
+               "floor_total_price": "1180000.00"}),
+    EventType("inventory", "reservation_swapped", 1, ReservationSwapped,
+              {"application_id": 2, "deposit_id": 7, "from_unit_id": 11, "to_unit_id": 12,
+               "price_list_version": 2, "unit_price": "12000.00", "total_price": "1200000.00",
+               "floor_total_price": "1150000.00"}),
+    EventType("inventory", "swap_rejected", 1, SwapRejected,
+              {"application_id": 2, "deposit_id": 7, "reason": "the unit is held by another "
+               "customer", "unit_status": "held"}),
+    EventType("inventory", "unit_released", 1, UnitReleased,
+              {"deposit_id": 7, "reason": "refund", "previous_status": "subscribed"}),
+    EventType("inventory", "unit_sold", 1, UnitSold,
+              {"deposit_id": 7, "contract_id": 4, "filing_number": "LY2026-000123"}),
     EventType("inventory", "unit_reservation_rejected", 1, UnitReservationRejected,
               {"deposit_id": 8, "reason": "the unit is reserved by another deposit",
                "unit_status": "reserved"}),

@@ -99,6 +99,16 @@ class LeadAssigned(StrictSchema):
     explanation = fields.String(required=True)
 
 
+class VisitRecorded(StrictSchema):
+    """Every registered visit or call of a customer, first or returning (the deal report
+    counts them)."""
+    kind = fields.String(required=True, validate=validate.OneOf(("visit", "call")))
+    office_id = fields.Integer(required=True)
+    consultant_id = fields.Integer(required=True)
+    channel = fields.String(required=True)
+    first = fields.Boolean(required=True)
+
+
 class CallListImported(StrictSchema):
     import_id = fields.Integer(required=True)
     source = fields.String(required=True, validate=validate.OneOf(CALL_LIST_SOURCES))
@@ -108,6 +118,9 @@ class CallListImported(StrictSchema):
 register(
     EventType("leads", "call_list_imported", 1, CallListImported,
               {"import_id": 1, "source": "purchased", "added": 4980}),
+    EventType("leads", "visit_recorded", 1, VisitRecorded,
+              {"kind": "visit", "office_id": 1, "consultant_id": 3, "channel": "passing_by",
+               "first": True}),
     EventType("leads", "lead_registered", 1, LeadRegistered,
               {"customer_code": "ly-zs001", "office_id": 1, "channel": "passing_by"}),
     EventType("leads", "lead_assigned", 1, LeadAssigned,

@@ -26,34 +26,6 @@ class TokenSchema(Schema):
     role = fields.String(metadata={"enum": list(ROLES)})
 
 
-class HoldApprovalBody(StrictSchema):
-    approve = inventory.ApproveHoldSchema().fields["approve"]
-    comment = inventory.ApproveHoldSchema().fields["comment"]
-
-
-class HoldExtensionBody(StrictSchema):
-    days = inventory.ExtendHoldSchema().fields["days"]
-    reason = inventory.ExtendHoldSchema().fields["reason"]
-
-
-class HoldReleaseBody(StrictSchema):
-    reason = inventory.ReleaseHoldSchema().fields["reason"]
-
-
-class WaitlistBody(StrictSchema):
-    customer_id = inventory.JoinWaitlistSchema().fields["customer_id"]
-    consultant_id = Id(metadata={"description": "defaults to the calling consultant"})
-
-
-class CallListQuery(StrictSchema):
-    source = leads.ImportCallListSchema().fields["source"]
-    file_name = fields.String(load_default="upload", validate=validate.Length(min=1, max=200))
-
-
-class ConsultantStatusBody(StrictSchema):
-    status = leads.SetConsultantStatusSchema().fields["status"]
-
-
 class HealthSchema(Schema):
     status = fields.String(metadata={"enum": ["ok", "degraded"]})
     services = fields.Dict(keys=fields.String(),
@@ -95,11 +67,24 @@ class Route:
     query: type | None = None
 
 
-ROUTES = (
+AUTH_AND_HEALTH_ROUTES = (
     Route("POST", "/api/v1/auth/tokens", "Issue a bearer token", None, TokenRequestSchema,
           TokenSchema, 201),
     Route("GET", "/api/v1/health", "Health of the gateway and every service", None,
           response=HealthSchema),
+)
+
+
+class CallListQuery(StrictSchema):
+    source = leads.ImportCallListSchema().fields["source"]
+    file_name = fields.String(load_default="upload", validate=validate.Length(min=1, max=200))
+
+
+class ConsultantStatusBody(StrictSchema):
+    status = leads.SetConsultantStatusSchema().fields["status"]
+
+
+LEADS_ROUTES = (
     Route("POST", "/api/v1/offices", "Create a sales office", MANAGERS,
           leads.CreateOfficeSchema, leads.OfficeSchema, 201),
     Route("POST", "/api/v1/consultants", "Add a consultant to an office's rotation", MANAGERS,
@@ -114,6 +99,29 @@ ROUTES = (
           response=leads.CallListImportSchema, status=201, query=CallListQuery),
     Route("GET", "/api/v1/customers/{customer_id}", "A customer (mobile masked unless yours)",
           SALES, response=leads.CustomerSchema),
+)
+
+
+class HoldApprovalBody(StrictSchema):
+    approve = inventory.ApproveHoldSchema().fields["approve"]
+    comment = inventory.ApproveHoldSchema().fields["comment"]
+
+
+class HoldExtensionBody(StrictSchema):
+    days = inventory.ExtendHoldSchema().fields["days"]
+    reason = inventory.ExtendHoldSchema().fields["reason"]
+
+
+class HoldReleaseBody(StrictSchema):
+    reason = inventory.ReleaseHoldSchema().fields["reason"]
+
+
+class WaitlistBody(StrictSchema):
+    customer_id = inventory.JoinWaitlistSchema().fields["customer_id"]
+    consultant_id = Id(metadata={"description": "defaults to the calling consultant"})
+
+
+INVENTORY_ROUTES = (
     Route("POST", "/api/v1/projects", "Create a project with its buildings and units", MANAGERS,
           inventory.CreateProjectSchema, inventory.ProjectSchema, 201),
     Route("GET", "/api/v1/projects/{project_id}/board", "The sales-control board (销控表)",
@@ -136,16 +144,28 @@ ROUTES = (
           inventory.WaitlistEntrySchema, 201),
     Route("POST", "/api/v1/waitlist/{entry_id}/withdrawal", "Leave a unit's waitlist, or pass "
           "on an offer", SALES, response=inventory.WaitlistEntrySchema),
+)
+
+
+TRANSACTIONS_ROUTES = (
     Route("POST", "/api/v1/deposits", "Take a deposit (定金) for a unit",
           SALES + ("finance",), transactions.TakeDepositSchema, transactions.DepositSchema, 201),
     Route("GET", "/api/v1/deposits/{deposit_id}", "A deposit and where its saga stands",
           SALES + ("finance",), response=transactions.DepositSchema),
+)
+
+
+SERVICE_DESK_ROUTES = (
     Route("GET", "/api/v1/units/{unit_id}/dossier", "The unit's dossier (一户一档); the read "
           "is logged", DOSSIER_READERS, response=archive.DossierSchema),
     Route("POST", "/api/v1/complaints", "File a complaint", SERVICE_DESK,
           complaints.FileComplaintSchema, complaints.ComplaintSchema, 201),
     Route("GET", "/api/v1/complaints/{complaint_id}", "A complaint", SERVICE_DESK,
           response=complaints.ComplaintSchema),
+)
+
+
+ADMIN_ROUTES = (
     Route("GET", "/api/v1/admin/dead-letters", "Dead letters of every consuming service "
           "(oldest first)", OPERATORS, response=DeadLetterListSchema, query=DeadLettersQuery),
     Route("POST", "/api/v1/admin/dead-letters/replay", "Replay one service's dead letters "
@@ -153,6 +173,9 @@ ROUTES = (
           operations.ReplayResultSchema),
 )
 
+
+ROUTES = (AUTH_AND_HEALTH_ROUTES + LEADS_ROUTES + INVENTORY_ROUTES + TRANSACTIONS_ROUTES
+          + SERVICE_DESK_ROUTES + ADMIN_ROUTES)
 
 def route(method: str, path: str) -> Route:
     for candidate in ROUTES:

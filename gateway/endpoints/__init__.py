@@ -1,0 +1,33 @@
+"""The gateway's routes, one mixin per domain; `gateway.service.GatewayService` joins them."""
+import re
+
+from contracts.errors import Forbidden
+from gateway import auth
+from gateway.routes import route
+from infra import config
+
+RPC_TIMEOUT = config.rpc_timeout_seconds()
+
+
+def endpoint(method, path):
+    """nameko's @http arguments for a route of the table ({id} → <int:id>)."""
+    route(method, path)  # fails at import when the route table lacks it
+    return method, re.sub(r"{(\w+)}", r"<int:\1>", path)
+
+
+def private_view(user, customer: dict) -> dict:
+    """A customer as `user` may see it: the mobile masked unless it is their own customer."""
+    if not auth.can_see_contact(user, customer.get("consultant_id")):
+        customer = {**customer, "mobile": auth.mask_mobile(customer.get("mobile", ""))}
+    return customer
+
+
+def as_consultant(user, payload: dict) -> dict:
+    """A consultant acts in their own name; managers and finance may name the consultant."""
+    if user.role != "consultant":
+        return payload
+    payload.setdefault("consultant_id", user.consultant_id)
+    if payload["consultant_id"] != user.consultant_id:
+        raise Forbidden("a consultant acts only in their own name",
+                        {"consultant_id": ["must be your own consultant id"]})
+    return payload

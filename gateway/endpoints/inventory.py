@@ -1,0 +1,87 @@
+"""Gateway routes for projects, units, the board, holds and waitlists (the inventory service)."""
+from nameko.web.handlers import http
+
+from contracts.base import load
+from contracts.errors import InvalidInput
+from gateway.api import api, json_body, json_response
+from gateway.endpoints import as_consultant, endpoint
+from gateway.routes import HoldApprovalBody, HoldExtensionBody, HoldReleaseBody, WaitlistBody
+
+
+class InventoryEndpoints:
+    """Mixed into GatewayService, which gives `authorize` and `rpc`."""
+
+    @http(*endpoint("POST", "/api/v1/projects"))
+    @api
+    def create_project(self, request):
+        self.authorize(request, "POST", "/api/v1/projects")
+        return json_response(self.rpc("inventory", "create_project", json_body(request)), 201)
+
+    @http(*endpoint("GET", "/api/v1/projects/{project_id}/board"))
+    @api
+    def get_board(self, request, project_id):
+        self.authorize(request, "GET", "/api/v1/projects/{project_id}/board")
+        return json_response(self.rpc("inventory", "get_board", {"project_id": project_id}))
+
+    @http(*endpoint("GET", "/api/v1/units/{unit_id}"))
+    @api
+    def get_unit(self, request, unit_id):
+        self.authorize(request, "GET", "/api/v1/units/{unit_id}")
+        return json_response(self.rpc("inventory", "get_unit", {"unit_id": unit_id}))
+
+    @http(*endpoint("POST", "/api/v1/holds"))
+    @api
+    def hold_unit(self, request):
+        user = self.authorize(request, "POST", "/api/v1/holds")
+        payload = as_consultant(user, json_body(request))
+        return json_response(self.rpc("inventory", "hold_unit", payload), 201)
+
+    @http(*endpoint("GET", "/api/v1/holds/{hold_id}"))
+    @api
+    def get_hold(self, request, hold_id):
+        self.authorize(request, "GET", "/api/v1/holds/{hold_id}")
+        return json_response(self.rpc("inventory", "get_hold", {"hold_id": hold_id}))
+
+    @http(*endpoint("POST", "/api/v1/holds/{hold_id}/approval"))
+    @api
+    def approve_hold(self, request, hold_id):
+        user = self.authorize(request, "POST", "/api/v1/holds/{hold_id}/approval")
+        body = load(HoldApprovalBody(), json_body(request))
+        return json_response(self.rpc("inventory", "approve_hold", {
+            **body, "hold_id": hold_id, "manager": user.username}))
+
+    @http(*endpoint("POST", "/api/v1/holds/{hold_id}/extension"))
+    @api
+    def extend_hold(self, request, hold_id):
+        user = self.authorize(request, "POST", "/api/v1/holds/{hold_id}/extension")
+        body = load(HoldExtensionBody(), json_body(request))
+        return json_response(self.rpc("inventory", "extend_hold", {
+            **body, "hold_id": hold_id, "approved_by": user.username}))
+
+    @http(*endpoint("POST", "/api/v1/holds/{hold_id}/release"))
+    @api
+    def release_hold(self, request, hold_id):
+        user = self.authorize(request, "POST", "/api/v1/holds/{hold_id}/release")
+        body = load(HoldReleaseBody(), json_body(request))
+        return json_response(self.rpc("inventory", "release_hold", {
+            **body, "hold_id": hold_id, "released_by": user.username,
+            "consultant_id": None if user.is_manager else user.consultant_id}))
+
+    @http(*endpoint("POST", "/api/v1/units/{unit_id}/waitlist"))
+    @api
+    def join_waitlist(self, request, unit_id):
+        user = self.authorize(request, "POST", "/api/v1/units/{unit_id}/waitlist")
+        body = as_consultant(user, load(WaitlistBody(), json_body(request)))
+        if "consultant_id" not in body:
+            raise InvalidInput("name the waiting consultant",
+                               {"consultant_id": ["required for a manager"]})
+        return json_response(self.rpc("inventory", "join_waitlist",
+                                      {**body, "unit_id": unit_id}), 201)
+
+    @http(*endpoint("POST", "/api/v1/waitlist/{entry_id}/withdrawal"))
+    @api
+    def withdraw_from_waitlist(self, request, entry_id):
+        user = self.authorize(request, "POST", "/api/v1/waitlist/{entry_id}/withdrawal")
+        return json_response(self.rpc("inventory", "withdraw_from_waitlist", {
+            "entry_id": entry_id,
+            "consultant_id": None if user.is_manager else user.consultant_id}))
