@@ -5,6 +5,7 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from cachetools import TTLCache
 from sqlalchemy import select
 
 from contracts.errors import Conflict
@@ -76,18 +77,46 @@ def issue_token(session, username, password, ttl_hours: int) -> dict:
             "role": user.role}
 
 
-def authenticate(session, authorization_header: str | None) -> CurrentUser:
+class TokenCache:
+    """Valid tokens seen in the last `seconds`, so that most requests skip the database.
+
+    A token's own expiry is checked on every request; a user deactivated (or a token deleted)
+    keeps access for at most `seconds`. Unknown tokens are never cached."""
+
+    def __init__(self, seconds: float = 30, size: int = 10_000):
+        self._entries = TTLCache(maxsize=size, ttl=seconds)
+
+    def get(self, token_hash: str):
+        return self._entries.get(token_hash)
+
+    def put(self, token_hash: str, user: "CurrentUser", expires_at) -> None:
+        self._entries[token_hash] = (user, expires_at)
+
+
+def authenticate(session_factory, authorization_header: str | None,
+                 cache: TokenCache | None = None) -> CurrentUser:
+    """The user behind a bearer token; `session_factory()` opens a session only on a miss."""
     scheme, _, token = (authorization_header or "").partition(" ")
     if scheme.lower() != "bearer" or not token:
         raise Unauthenticated("a bearer token is required")
-    row = session.execute(
-        select(User, Token.expires_at).join(Token, Token.user_id == User.id)
-        .where(Token.token_hash == _token_hash(token.strip()))).first()
-    if row is None or row.expires_at <= utcnow() or not row.User.active:
+    token_hash = _token_hash(token.strip())
+    cached = cache.get(token_hash) if cache is not None else None
+    if cached is None:
+        with session_factory() as session:
+            row = session.execute(
+                select(User, Token.expires_at).join(Token, Token.user_id == User.id)
+                .where(Token.token_hash == token_hash)).first()
+            if row is None or not row.User.active:
+                raise Unauthenticated("the token is unknown or expired")
+            user = row.User
+            cached = (CurrentUser(user.id, user.username, user.role, user.consultant_id,
+                                  list(user.project_ids or [])), row.expires_at)
+        if cache is not None:
+            cache.put(token_hash, *cached)
+    user, expires_at = cached
+    if expires_at <= utcnow():
         raise Unauthenticated("the token is unknown or expired")
-    user = row.User
-    return CurrentUser(user.id, user.username, user.role, user.consultant_id,
-                       list(user.project_ids or []))
+    return user
 
 
 def mask_mobile(mobile: str) -> str:

@@ -2,6 +2,8 @@
 
 The routes live in `gateway.endpoints`, one mixin per domain; this class gives them the
 token check (`authorize`) and the RPC proxies (`rpc`)."""
+from contextlib import contextmanager
+
 from nameko.web.handlers import http
 
 from contracts.base import load
@@ -21,6 +23,7 @@ from infra.dependencies import Database
 from infra.rpc import RpcProxy
 
 HEALTH_TIMEOUT = 2
+TOKENS = auth.TokenCache(seconds=config.token_cache_seconds())
 
 
 def _proxy(service):
@@ -41,12 +44,17 @@ class GatewayService(leads_api.LeadsEndpoints, inventory_api.InventoryEndpoints,
 
     def authorize(self, request, method, path) -> auth.CurrentUser:
         allowed = route(method, path).roles
-        with self.db() as uow:
-            user = auth.authenticate(uow.session, request.headers.get("Authorization"))
+        user = auth.authenticate(self._session, request.headers.get("Authorization"),
+                                 TOKENS)
         if user.role not in allowed:
             raise Forbidden(f"role {user.role} may not {method} {path}",
                             {"role": [f"one of {', '.join(allowed)} is required"]})
         return user
+
+    @contextmanager
+    def _session(self):
+        with self.db() as uow:
+            yield uow.session
 
     def rpc(self, service, method, payload=None, timeout=RPC_TIMEOUT):
         return call(getattr(self, service), method, payload, timeout)

@@ -34,3 +34,8 @@ def hold_sweep_seconds() -> float:
 
 def token_ttl_hours() -> int:
     return int(os.environ.get("TOKEN_TTL_HOURS", "12"))
+
+
+def token_cache_seconds() -> float:
+    """How long the gateway trusts a token it checked, without asking its database again."""
+    return float(os.environ.get("TOKEN_CACHE_SECONDS", "30"))

@@ -10,7 +10,7 @@ from sqlalchemy.orm import sessionmaker
 from contracts.subscriptions import SUBSCRIPTIONS, queue_name
 from infra import config, dead_letters
 from infra.database import UnitOfWork, handle_once, make_engine
-from infra.outbox import OutboxRelay
+from infra.outbox import BackgroundRelay, OutboxRelay
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +91,7 @@ class Database(DependencyProvider):
         workers = int(self.container.config.get("max_workers", 10))
         self.engine = make_engine(url, pool_size=workers + 2)
         amqp_uri = self.container.config["AMQP_URI"]
-        self.relay = (OutboxRelay(self.engine, self.metadata, amqp_uri)
+        self.relay = (BackgroundRelay(OutboxRelay(self.engine, self.metadata, amqp_uri))
                       if self.publishes_events else None)
         self.factory = UnitOfWorkFactory(self.engine, self.metadata, service, self.relay,
                                           amqp_uri)
@@ -105,6 +105,8 @@ class Database(DependencyProvider):
         self._sweeping = self.publishes_events
         if self._sweeping:
             self._sweeper = self.container.spawn_managed_thread(self._sweep, identifier="outbox_sweep")
+            self._publisher = self.container.spawn_managed_thread(
+                self.relay.run, identifier="outbox_publisher")
         if self.dead_letter_store:
             self.container.spawn_managed_thread(self.dead_letter_store.run,
                                                 identifier="dead_letter_store")
@@ -123,6 +125,7 @@ class Database(DependencyProvider):
         if self._sweeping:
             self._sweeping = False
             self._sweeper.kill()
+            self._publisher.kill()
         if self.dead_letter_store:
             self.dead_letter_store.stop()
         self.engine.dispose()

@@ -11,6 +11,7 @@ import fcntl
 import logging
 from contextlib import contextmanager
 
+from eventlet.queue import LightQueue
 from kombu import Exchange
 from nameko.amqp.publish import UndeliverableMessage
 from sqlalchemy import func, select, update
@@ -95,3 +96,32 @@ class OutboxRelay:
         with self.engine.connect() as connection:
             return connection.execute(select(func.count()).select_from(self.outbox)
                                       .where(self.outbox.c.published_at.is_(None))).scalar_one()
+
+
+class BackgroundRelay:
+    """Publishes after commit from a green thread of its own, so a request or an event
+    handler answers as soon as its transaction commits instead of waiting for the broker's
+    confirms. Ids that arrive while a batch is being published go out together in the next.
+    Ids still queued when the process dies belong to committed rows: the sweep publishes them.
+    """
+
+    def __init__(self, relay: OutboxRelay):
+        self.relay = relay
+        self.batch_size = relay.batch_size
+        self._queue = LightQueue()
+
+    def publish_after_commit(self, event_ids) -> None:
+        self._queue.put(list(event_ids))
+
+    def run(self) -> None:
+        while True:
+            event_ids = self._queue.get()
+            while not self._queue.empty() and len(event_ids) < self.batch_size:
+                event_ids += self._queue.get_nowait()
+            self.relay.publish_after_commit(event_ids)
+
+    def publish_pending(self, event_ids=None) -> int:
+        return self.relay.publish_pending(event_ids)
+
+    def backlog(self) -> int:
+        return self.relay.backlog()

@@ -61,3 +61,58 @@ def test_an_unreachable_database_or_broker_is_a_503_in_the_error_format():
         body = json.loads(response.get_data(as_text=True))
         assert (response.status_code, body["error"]["code"]) == (status, code)
         assert "Traceback" not in body["error"]["message"]
+
+
+class CountingSessions:
+    """A session factory for authenticate() that counts how often the database is asked."""
+
+    def __init__(self, user, expires_at):
+        self.opened = 0
+        self.row = type("Row", (), {"User": user, "expires_at": expires_at})()
+
+    def __call__(self):
+        sessions = self
+
+        class Session:
+            def __enter__(self):
+                sessions.opened += 1
+                return self
+
+            def __exit__(self, *exc):
+                return False
+
+            def execute(self, _statement):
+                return type("Result", (), {"first": lambda _self: sessions.row})()
+        return Session()
+
+
+def _stored_user(active=True):
+    return type("User", (), {"id": 1, "username": "w", "role": "consultant", "consultant_id": 5,
+                             "project_ids": [1], "active": active})()
+
+
+def test_a_checked_token_is_trusted_from_the_cache_until_its_own_expiry():
+    from datetime import timedelta
+
+    import pytest
+
+    from gateway.auth import TokenCache, Unauthenticated, authenticate
+    from infra.database import utcnow
+    sessions = CountingSessions(_stored_user(), utcnow() + timedelta(hours=1))
+    cache = TokenCache(seconds=30)
+    first = authenticate(sessions, "Bearer abc", cache)
+    second = authenticate(sessions, "Bearer abc", cache)
+    assert first == second and first.consultant_id == 5
+    assert sessions.opened == 1
+    authenticate(sessions, "Bearer other", cache)
+    assert sessions.opened == 2
+
+    expired = CountingSessions(_stored_user(), utcnow() - timedelta(seconds=1))
+    for _ in range(2):
+        with pytest.raises(Unauthenticated):
+            authenticate(expired, "Bearer old", cache)
+    inactive = CountingSessions(_stored_user(active=False), utcnow() + timedelta(hours=1))
+    for _ in range(2):
+        with pytest.raises(Unauthenticated):
+            authenticate(inactive, "Bearer gone", cache)
+    assert inactive.opened == 2  # a refused token is never cached
