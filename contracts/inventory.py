@@ -105,6 +105,21 @@ class GetUnitSchema(StrictSchema):
     unit_id = Id(required=True)
 
 
+class StatusChangeSchema(StrictSchema):
+    from_status = fields.String(metadata={"enum": list(UNIT_STATUSES)})
+    to_status = fields.String(metadata={"enum": list(UNIT_STATUSES)})
+    changed_by = fields.String()
+    reason = fields.String()
+    event_id = fields.String(allow_none=True)
+    event_type = fields.String(allow_none=True, metadata={"description": "source.type"})
+    changed_at = fields.AwareDateTime()
+
+
+class UnitHistorySchema(StrictSchema):
+    unit_id = fields.Integer()
+    changes = fields.List(fields.Nested(StatusChangeSchema))
+
+
 class GetBoardSchema(StrictSchema):
     project_id = Id(required=True)
 

@@ -128,6 +128,9 @@ INVENTORY_ROUTES = (
           SALES + ("finance",), response=inventory.BoardSchema),
     Route("GET", "/api/v1/units/{unit_id}", "A unit and its current status",
           SALES + ("finance",), response=inventory.UnitSchema),
+    Route("GET", "/api/v1/units/{unit_id}/history", "Every status change of a unit: from, to, "
+          "who, when, why and the event", SALES + ("finance",),
+          response=inventory.UnitHistorySchema),
     Route("POST", "/api/v1/holds", "Hold a unit for a customer (预留)", SALES,
           inventory.HoldUnitSchema, inventory.UnitSchema, 201),
     Route("GET", "/api/v1/holds/{hold_id}", "A hold and where it stands", SALES,

@@ -29,6 +29,12 @@ class InventoryEndpoints:
         self.authorize(request, "GET", "/api/v1/units/{unit_id}")
         return json_response(self.rpc("inventory", "get_unit", {"unit_id": unit_id}))
 
+    @http(*endpoint("GET", "/api/v1/units/{unit_id}/history"))
+    @api
+    def get_unit_history(self, request, unit_id):
+        self.authorize(request, "GET", "/api/v1/units/{unit_id}/history")
+        return json_response(self.rpc("inventory", "get_unit_history", {"unit_id": unit_id}))
+
     @http(*endpoint("POST", "/api/v1/holds"))
     @api
     def hold_unit(self, request):

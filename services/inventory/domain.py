@@ -5,6 +5,12 @@ from datetime import datetime, timedelta
 # 销控 states, in the order a sale moves through them; `offered`: a hold ended and the first
 # waiting consultant may claim the unit for a while (第9篇: 记录的其他置业顾问优先续留)
 AVAILABLE, HELD, OFFERED, RESERVED = "available", "held", "offered", "reserved"
+SUBSCRIBED, CONTRACTED, FILED = "subscribed", "contracted", "filed"  # 认购, 签约, 备案
+# the stages of a sale after the deposit, in order; a unit only moves forward through them
+SALE_STAGES = (RESERVED, SUBSCRIBED, CONTRACTED, FILED)
+# what a refund (退房) or a forfeiture (挞定) may release: a filed sale is final here
+RELEASABLE = {"refund": (RESERVED, SUBSCRIBED, CONTRACTED), "forfeiture": (RESERVED, SUBSCRIBED)}
+SWAPPABLE = (RESERVED, SUBSCRIBED)  # 换房 before the contract; after it, refund and buy anew
 OPEN_HOLD_STATUSES = ("pending", "active")
 OPEN_ENTRY_STATUSES = ("waiting", "offered")
 
@@ -28,6 +34,28 @@ def decide_reservation(unit_status: str | None, unit_customer_id: int | None,
             return ReservationDecision(True)
         return ReservationDecision(False, "the unit is held for another customer")
     return ReservationDecision(False, f"the unit is already {unit_status}")
+
+
+def stages_before(stage: str) -> tuple[str, ...]:
+    """The sale stages a unit may be in for `stage` to apply: any earlier one, so events that
+    arrive out of order (a contract before its subscription) still move the unit forward,
+    and a late one never moves it back."""
+    return SALE_STAGES[:SALE_STAGES.index(stage)]
+
+
+def swap_refusal(target_status: str | None, target_customer_id: int | None,
+                 customer_id: int) -> str | None:
+    """Why a reservation cannot move to the target unit, or None when it can: the target is
+    available, or held (or offered) for the same customer."""
+    if target_status is None:
+        return "unknown unit"
+    if target_status == AVAILABLE:
+        return None
+    if target_status in (HELD, OFFERED):
+        if target_customer_id == customer_id:
+            return None
+        return f"the unit is {target_status} for another customer"
+    return f"the unit is already {target_status}"
 
 
 def hold_expires_at(start: datetime, hold_days: int) -> datetime:

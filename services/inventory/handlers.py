@@ -3,11 +3,12 @@
 Every status change is a conditional UPDATE (`… WHERE status = …`) so that concurrent
 workers, on any number of processes, can never hold or reserve one unit twice.
 """
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, or_, select
 
 from contracts.errors import Conflict, NotFound
 from infra.database import utcnow
 from services.inventory import domain, holds
+from services.inventory.history import change_status
 from services.inventory.models import Hold, Project, Reservation, Unit
 
 
@@ -37,15 +38,16 @@ def reserve_for_deposit(uow, event) -> None:
     unit_id, customer_id = event["unit_id"], event["customer_id"]
     deposit_id = event["data"]["deposit_id"]
     now = utcnow()
-    reserved = session.execute(
-        update(Unit).where(Unit.id == unit_id, or_(
+    reserved = change_status(
+        session, unit_id, domain.RESERVED, where=(or_(
             Unit.status == domain.AVAILABLE,
-            and_(Unit.status == domain.HELD, Unit.customer_id == customer_id)))
-        .values(status=domain.RESERVED, customer_id=customer_id, deposit_id=deposit_id,
-                version=Unit.version + 1, updated_at=now))
+            and_(Unit.status == domain.HELD, Unit.customer_id == customer_id)),),
+        by=f"deposit {deposit_id}", reason=f"deposit {deposit_id} received", event=event,
+        now=now, customer_id=customer_id, deposit_id=deposit_id,
+        consultant_id=event["data"]["consultant_id"])
     unit = session.get(Unit, unit_id)
     project_id = unit.project_id if unit else event["project_id"]
-    if reserved.rowcount != 1:
+    if reserved is None:
         decision = domain.decide_reservation(unit.status if unit else None,
                                              unit.customer_id if unit else None, customer_id)
         uow.emit("unit_reservation_rejected",

@@ -102,8 +102,27 @@ class Reservation(Base):
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
     deposit_id: Mapped[int] = mapped_column(Integer, unique=True)
     customer_id: Mapped[int] = mapped_column(Integer)
+    # active → sold (filed) | released (refund, forfeiture); a swap moves it to another unit
     status: Mapped[str] = mapped_column(String(20), default="active")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    end_reason: Mapped[str | None] = mapped_column(String(20))
+
+
+class UnitStatusChange(Base):
+    """Every status change of a unit: from, to, who, when, why, and the event behind it."""
+    __tablename__ = "unit_status_changes"
+    __table_args__ = (Index("ix_unit_status_changes_unit", "unit_id", "id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    project_id: Mapped[int] = mapped_column(Integer)
+    from_status: Mapped[str] = mapped_column(String(20))
+    to_status: Mapped[str] = mapped_column(String(20))
+    changed_by: Mapped[str] = mapped_column(String(100))
+    reason: Mapped[str] = mapped_column(String(200))
+    event_id: Mapped[str | None] = mapped_column(String(36))
+    event_type: Mapped[str | None] = mapped_column(String(60))
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 metadata = Base.metadata

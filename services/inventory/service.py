@@ -8,7 +8,7 @@ from infra.consumer import event_handler
 from infra.dependencies import Database
 from infra.rpc import rpc
 from infra import operations
-from services.inventory import handlers, holds
+from services.inventory import handlers, history, holds, sales
 from services.inventory.models import metadata
 
 
@@ -77,9 +77,40 @@ class InventoryService(operations.OperationsRpc):
         with self.uow() as uow:
             return schemas.BoardSchema().dump(handlers.board(uow.session, query["project_id"]))
 
+    @rpc(idempotent=True)
+    def get_unit_history(self, payload):
+        query = load(schemas.GetUnitSchema(), payload)
+        with self.uow() as uow:
+            return schemas.UnitHistorySchema().dump(history.unit_history(uow.session,
+                                                                         query["unit_id"]))
+
     @event_handler("transactions.deposit_received")
     def on_deposit_received(self, event):
         self.uow.handle_once(event, handlers.reserve_for_deposit)
+
+    @event_handler("transactions.subscription_signed")
+    def on_subscription_signed(self, event):
+        self.uow.handle_once(event, sales.advance_sale)
+
+    @event_handler("transactions.contract_signed")
+    def on_contract_signed(self, event):
+        self.uow.handle_once(event, sales.advance_sale)
+
+    @event_handler("transactions.contract_filed")
+    def on_contract_filed(self, event):
+        self.uow.handle_once(event, sales.advance_sale)
+
+    @event_handler("transactions.refund_approved")
+    def on_refund_approved(self, event):
+        self.uow.handle_once(event, sales.release_unit)
+
+    @event_handler("transactions.deposit_forfeited")
+    def on_deposit_forfeited(self, event):
+        self.uow.handle_once(event, sales.release_unit)
+
+    @event_handler("transactions.swap_approved")
+    def on_swap_approved(self, event):
+        self.uow.handle_once(event, sales.swap_reservation)
 
     @timer(interval=config.hold_sweep_seconds())
     def expire_holds(self):

@@ -76,3 +76,24 @@ def test_an_offer_lasts_the_projects_claim_window():
     assert offer_expires_at(start, 2) == datetime(2026, 11, 22, 4, tzinfo=timezone.utc)
     with pytest.raises(ValueError):
         offer_expires_at(datetime(2026, 11, 22, 2), 2)
+
+
+def test_a_sale_stage_follows_any_earlier_stage_and_never_a_later_one():
+    from services.inventory.domain import stages_before
+    assert stages_before("subscribed") == ("reserved",)
+    assert stages_before("filed") == ("reserved", "subscribed", "contracted")
+    assert "contracted" not in stages_before("subscribed")
+
+
+@pytest.mark.parametrize("status, holder, refusal", [
+    ("available", None, None),
+    ("held", 7, None),
+    ("offered", 7, None),
+    ("held", 8, "the unit is held for another customer"),
+    ("reserved", 8, "the unit is already reserved"),
+    (None, None, "unknown unit"),
+])
+def test_a_swap_goes_only_to_a_free_unit_or_one_kept_for_the_same_customer(status, holder,
+                                                                           refusal):
+    from services.inventory.domain import swap_refusal
+    assert swap_refusal(status, holder, 7) == refusal
