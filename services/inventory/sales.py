@@ -12,7 +12,7 @@ import logging
 from sqlalchemy import and_, or_, select, update
 
 from infra.database import utcnow
-from services.inventory import domain, holds
+from services.inventory import domain, holds, prices
 from services.inventory.history import change_status
 from services.inventory.models import Hold, Reservation, Unit
 
@@ -133,12 +133,16 @@ def _move(uow, event, reservation, source) -> str | None:
                                        Hold.status.in_(domain.OPEN_HOLD_STATUSES))
                     .values(status="converted", ended_at=now,
                             ended_by=f"swap {data['application_id']}"))
+    price = prices.pinned(session.scalars(select(Unit).where(Unit.id == to_id).execution_options(
+        populate_existing=True)).one())
     reservation.unit_id = to_id
+    for field, value in price.items():
+        setattr(reservation, field, value)
     session.flush()
     envelope = _envelope(session, reservation)
     uow.emit("reservation_swapped", {"application_id": data["application_id"],
                                      "deposit_id": deposit_id, "from_unit_id": from_id,
-                                     "to_unit_id": to_id}, **envelope)
+                                     "to_unit_id": to_id, **price}, **envelope)
     uow.emit("unit_released", {"deposit_id": deposit_id, "reason": "swap",
                                "previous_status": stage},
              project_id=source.project_id, unit_id=from_id, customer_id=customer_id)

@@ -8,7 +8,7 @@ from infra.consumer import event_handler
 from infra.dependencies import Database
 from infra.rpc import rpc
 from infra import operations
-from services.inventory import handlers, history, holds, sales
+from services.inventory import handlers, history, holds, prices, sales
 from services.inventory.models import metadata
 
 
@@ -84,6 +84,33 @@ class InventoryService(operations.OperationsRpc):
             return schemas.UnitHistorySchema().dump(history.unit_history(uow.session,
                                                                          query["unit_id"]))
 
+    @rpc
+    def create_price_list(self, payload):
+        cmd = load(schemas.CreatePriceListSchema(), payload)
+        with self.uow() as uow:
+            return schemas.PriceListSchema().dump(prices.create_price_list(uow, cmd))
+
+    @rpc(idempotent=True)
+    def list_price_lists(self, payload):
+        query = load(schemas.GetPriceListsSchema(), payload)
+        with self.uow() as uow:
+            return schemas.PriceListsSchema().dump(prices.list_versions(uow.session,
+                                                                        query["project_id"]))
+
+    @rpc(idempotent=True)
+    def get_price_list(self, payload):
+        query = load(schemas.GetPriceListSchema(), payload)
+        with self.uow() as uow:
+            return schemas.PriceListSchema().dump(prices.get_version(
+                uow.session, query["project_id"], query["version"]))
+
+    @rpc(idempotent=True)
+    def get_unit_price(self, payload):
+        query = load(schemas.GetUnitPriceSchema(), payload)
+        with self.uow() as uow:
+            return schemas.UnitPriceSchema().dump(prices.price_at(uow.session, query["unit_id"],
+                                                                  query["at"]))
+
     @event_handler("transactions.deposit_received")
     def on_deposit_received(self, event):
         self.uow.handle_once(event, handlers.reserve_for_deposit)
@@ -116,4 +143,10 @@ class InventoryService(operations.OperationsRpc):
     def expire_holds(self):
         with self.uow() as uow:
             holds.expire(uow)
+
+    @timer(interval=config.hold_sweep_seconds())
+    def apply_price_lists(self):
+        with self.uow() as uow:
+            prices.apply_due(uow.session)
+            uow.commit()
 
