@@ -16,7 +16,11 @@ class NewUnitSchema(StrictSchema):
     number = fields.String(required=True, validate=validate.Length(min=1, max=20))
     floor = fields.Integer(required=True, strict=True, validate=validate.Range(min=-5, max=200))
     building_area = PositiveMoney(required=True)  # m², two decimals like money
-    list_price = PositiveMoney(required=True)
+    list_price = PositiveMoney(load_default=None, metadata={"description": "总价; with the "
+                                                                         "unit price, or alone"})
+    list_unit_price = PositiveMoney(load_default=None, metadata={"description": "单价 per m²"})
+    floor_total_price = Money(load_default=None, validate=[validate.Range(min=0)],
+                              metadata={"description": "底价"})
     layout = fields.String(load_default=None, allow_none=True, validate=validate.Regexp(r"^\d/\d(/\d)?$"))
 
 
@@ -73,6 +77,18 @@ class WaitlistEntrySchema(StrictSchema):
     offer_expires_at = fields.AwareDateTime(allow_none=True)
 
 
+class UnitReservationSchema(StrictSchema):
+    """The deposit's reservation of the unit, with the price pinned when it was made."""
+    deposit_id = fields.Integer()
+    customer_id = fields.Integer()
+    status = fields.String(metadata={"enum": ["active", "sold"]})
+    created_at = fields.AwareDateTime()
+    price_list_version = fields.Integer(allow_none=True)
+    unit_price = Money(allow_none=True)
+    total_price = Money(allow_none=True)
+    floor_total_price = Money(allow_none=True)
+
+
 class UnitSchema(StrictSchema):
     id = fields.Integer()
     project_id = fields.Integer()
@@ -80,10 +96,16 @@ class UnitSchema(StrictSchema):
     number = fields.String()
     floor = fields.Integer()
     building_area = Money()
-    list_price = Money()
+    list_price = Money(allow_none=True, metadata={"description": "总价 of the current price list"})
+    list_unit_price = Money(allow_none=True, metadata={"description": "单价 per m²"})
+    floor_total_price = Money(allow_none=True, metadata={"description": "底价"})
+    price_list_version = fields.Integer(allow_none=True)
     layout = fields.String(allow_none=True)
-    status = fields.String()
+    status = fields.String(metadata={"enum": list(UNIT_STATUSES)})
     version = fields.Integer()
+    consultant_id = fields.Integer(allow_none=True, metadata={
+        "description": "the holding, then the selling consultant"})
+    reservation = fields.Nested(UnitReservationSchema, allow_none=True)
     hold = fields.Nested(HoldSchema, allow_none=True)
     waitlist = fields.List(fields.Nested(WaitlistEntrySchema))
     offered_until = fields.AwareDateTime(allow_none=True)
@@ -103,6 +125,86 @@ class ProjectSchema(StrictSchema):
 
 class GetUnitSchema(StrictSchema):
     unit_id = Id(required=True)
+
+
+class StatusChangeSchema(StrictSchema):
+    from_status = fields.String(metadata={"enum": list(UNIT_STATUSES)})
+    to_status = fields.String(metadata={"enum": list(UNIT_STATUSES)})
+    changed_by = fields.String()
+    reason = fields.String()
+    event_id = fields.String(allow_none=True)
+    event_type = fields.String(allow_none=True, metadata={"description": "source.type"})
+    changed_at = fields.AwareDateTime()
+
+
+class UnitHistorySchema(StrictSchema):
+    unit_id = fields.Integer()
+    changes = fields.List(fields.Nested(StatusChangeSchema))
+
+
+class PriceSchema(StrictSchema):
+    unit_id = Id(required=True)
+    unit_price = PositiveMoney(load_default=None, metadata={"description": "单价 per m²"})
+    total_price = PositiveMoney(load_default=None, metadata={
+        "description": "总价; either price may be left out, it follows from the area"})
+    floor_total_price = Money(load_default=None, validate=[validate.Range(
+        min=0, error="must not be negative")], metadata={"description": "底价"})
+
+
+class CreatePriceListSchema(StrictSchema):
+    project_id = Id(required=True)
+    effective_from = fields.AwareDateTime(load_default=None, metadata={
+        "description": "when the version applies; now when absent, never in the past"})
+    created_by = Name(required=True)
+    note = fields.String(load_default="", validate=validate.Length(max=200))
+    prices = fields.List(fields.Nested(PriceSchema), required=True,
+                         validate=validate.Length(min=1, max=200_000))
+
+    @validates_schema
+    def one_price_per_unit(self, data, **kwargs):
+        unit_ids = [price["unit_id"] for price in data.get("prices", [])]
+        if len(unit_ids) != len(set(unit_ids)):
+            raise ValidationError("a unit is priced twice", "prices")
+
+
+class PriceListSchema(StrictSchema):
+    project_id = fields.Integer()
+    version = fields.Integer()
+    effective_from = fields.AwareDateTime()
+    created_by = fields.String()
+    note = fields.String()
+    created_at = fields.AwareDateTime()
+    in_force = fields.Boolean(metadata={"description": "its time has come"})
+    prices = fields.List(fields.Nested(PriceSchema))
+
+
+class PriceListsSchema(StrictSchema):
+    project_id = fields.Integer()
+    price_lists = fields.List(fields.Nested(PriceListSchema))
+
+
+class GetPriceListsSchema(StrictSchema):
+    project_id = Id(required=True)
+
+
+class GetPriceListSchema(StrictSchema):
+    project_id = Id(required=True)
+    version = Id(required=True)
+
+
+class GetUnitPriceSchema(StrictSchema):
+    unit_id = Id(required=True)
+    at = fields.AwareDateTime(load_default=None, metadata={"description": "now when absent"})
+
+
+class UnitPriceSchema(StrictSchema):
+    unit_id = fields.Integer()
+    at = fields.AwareDateTime()
+    price_list_version = fields.Integer()
+    effective_from = fields.AwareDateTime()
+    unit_price = Money()
+    total_price = Money()
+    floor_total_price = Money(allow_none=True)
 
 
 class GetBoardSchema(StrictSchema):

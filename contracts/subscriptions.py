@@ -6,7 +6,10 @@ producer runs, so no event is ever published into nothing.
 from contracts.envelope import REGISTRY
 
 SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
-    "inventory": ("transactions.deposit_received",),
+    "inventory": ("transactions.deposit_received", "transactions.subscription_signed",
+                  "transactions.contract_signed", "transactions.contract_filed",
+                  "transactions.refund_approved", "transactions.deposit_forfeited",
+                  "transactions.swap_approved"),
     "transactions": ("inventory.unit_reserved", "inventory.unit_reservation_rejected"),
     # the archive files every event into the dossiers, its own dossier_opened included
     "archive": tuple(REGISTRY),

@@ -121,6 +121,16 @@ class WaitlistBody(StrictSchema):
     consultant_id = Id(metadata={"description": "defaults to the calling consultant"})
 
 
+class PriceListBody(StrictSchema):
+    effective_from = inventory.CreatePriceListSchema().fields["effective_from"]
+    note = inventory.CreatePriceListSchema().fields["note"]
+    prices = inventory.CreatePriceListSchema().fields["prices"]
+
+
+class UnitPriceQuery(StrictSchema):
+    at = inventory.GetUnitPriceSchema().fields["at"]
+
+
 INVENTORY_ROUTES = (
     Route("POST", "/api/v1/projects", "Create a project with its buildings and units", MANAGERS,
           inventory.CreateProjectSchema, inventory.ProjectSchema, 201),
@@ -128,6 +138,19 @@ INVENTORY_ROUTES = (
           SALES + ("finance",), response=inventory.BoardSchema),
     Route("GET", "/api/v1/units/{unit_id}", "A unit and its current status",
           SALES + ("finance",), response=inventory.UnitSchema),
+    Route("GET", "/api/v1/units/{unit_id}/history", "Every status change of a unit: from, to, "
+          "who, when, why and the event", SALES + ("finance",),
+          response=inventory.UnitHistorySchema),
+    Route("POST", "/api/v1/projects/{project_id}/price-lists", "A new price-list version "
+          "(价目表): unit, total and floor prices (底价) from a time on", MANAGERS,
+          PriceListBody, inventory.PriceListSchema, 201),
+    Route("GET", "/api/v1/projects/{project_id}/price-lists", "Every price-list version of a "
+          "project", SALES + ("finance",), response=inventory.PriceListsSchema),
+    Route("GET", "/api/v1/projects/{project_id}/price-lists/{version}", "One price-list "
+          "version with its prices", SALES + ("finance",), response=inventory.PriceListSchema),
+    Route("GET", "/api/v1/units/{unit_id}/price", "A unit's price at a moment (?at=, now by "
+          "default)", SALES + ("finance",), response=inventory.UnitPriceSchema,
+          query=UnitPriceQuery),
     Route("POST", "/api/v1/holds", "Hold a unit for a customer (预留)", SALES,
           inventory.HoldUnitSchema, inventory.UnitSchema, 201),
     Route("GET", "/api/v1/holds/{hold_id}", "A hold and where it stands", SALES,

@@ -5,7 +5,8 @@ from contracts.base import load
 from contracts.errors import InvalidInput
 from gateway.api import api, json_body, json_response
 from gateway.endpoints import as_consultant, endpoint
-from gateway.routes import HoldApprovalBody, HoldExtensionBody, HoldReleaseBody, WaitlistBody
+from gateway.routes import (HoldApprovalBody, HoldExtensionBody, HoldReleaseBody, PriceListBody,
+                            UnitPriceQuery, WaitlistBody)
 
 
 class InventoryEndpoints:
@@ -28,6 +29,43 @@ class InventoryEndpoints:
     def get_unit(self, request, unit_id):
         self.authorize(request, "GET", "/api/v1/units/{unit_id}")
         return json_response(self.rpc("inventory", "get_unit", {"unit_id": unit_id}))
+
+    @http(*endpoint("GET", "/api/v1/units/{unit_id}/history"))
+    @api
+    def get_unit_history(self, request, unit_id):
+        self.authorize(request, "GET", "/api/v1/units/{unit_id}/history")
+        return json_response(self.rpc("inventory", "get_unit_history", {"unit_id": unit_id}))
+
+    @http(*endpoint("POST", "/api/v1/projects/{project_id}/price-lists"))
+    @api
+    def create_price_list(self, request, project_id):
+        user = self.authorize(request, "POST", "/api/v1/projects/{project_id}/price-lists")
+        body = load(PriceListBody(), json_body(request))
+        return json_response(self.rpc("inventory", "create_price_list", {
+            **PriceListBody().dump(body), "project_id": project_id,
+            "created_by": user.username}), 201)
+
+    @http(*endpoint("GET", "/api/v1/projects/{project_id}/price-lists"))
+    @api
+    def list_price_lists(self, request, project_id):
+        self.authorize(request, "GET", "/api/v1/projects/{project_id}/price-lists")
+        return json_response(self.rpc("inventory", "list_price_lists",
+                                      {"project_id": project_id}))
+
+    @http(*endpoint("GET", "/api/v1/projects/{project_id}/price-lists/{version}"))
+    @api
+    def get_price_list(self, request, project_id, version):
+        self.authorize(request, "GET", "/api/v1/projects/{project_id}/price-lists/{version}")
+        return json_response(self.rpc("inventory", "get_price_list",
+                                      {"project_id": project_id, "version": version}))
+
+    @http(*endpoint("GET", "/api/v1/units/{unit_id}/price"))
+    @api
+    def get_unit_price(self, request, unit_id):
+        self.authorize(request, "GET", "/api/v1/units/{unit_id}/price")
+        query = load(UnitPriceQuery(), dict(request.args))
+        return json_response(self.rpc("inventory", "get_unit_price", {
+            **UnitPriceQuery().dump(query), "unit_id": unit_id}))
 
     @http(*endpoint("POST", "/api/v1/holds"))
     @api

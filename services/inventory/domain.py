@@ -1,10 +1,17 @@
 """Inventory rules, free of frameworks: what may happen to a unit, and when a hold ends."""
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 
 # 销控 states, in the order a sale moves through them; `offered`: a hold ended and the first
 # waiting consultant may claim the unit for a while (第9篇: 记录的其他置业顾问优先续留)
 AVAILABLE, HELD, OFFERED, RESERVED = "available", "held", "offered", "reserved"
+SUBSCRIBED, CONTRACTED, FILED = "subscribed", "contracted", "filed"  # 认购, 签约, 备案
+# the stages of a sale after the deposit, in order; a unit only moves forward through them
+SALE_STAGES = (RESERVED, SUBSCRIBED, CONTRACTED, FILED)
+# what a refund (退房) or a forfeiture (挞定) may release: a filed sale is final here
+RELEASABLE = {"refund": (RESERVED, SUBSCRIBED, CONTRACTED), "forfeiture": (RESERVED, SUBSCRIBED)}
+SWAPPABLE = (RESERVED, SUBSCRIBED)  # 换房 before the contract; after it, refund and buy anew
 OPEN_HOLD_STATUSES = ("pending", "active")
 OPEN_ENTRY_STATUSES = ("waiting", "offered")
 
@@ -30,6 +37,28 @@ def decide_reservation(unit_status: str | None, unit_customer_id: int | None,
     return ReservationDecision(False, f"the unit is already {unit_status}")
 
 
+def stages_before(stage: str) -> tuple[str, ...]:
+    """The sale stages a unit may be in for `stage` to apply: any earlier one, so events that
+    arrive out of order (a contract before its subscription) still move the unit forward,
+    and a late one never moves it back."""
+    return SALE_STAGES[:SALE_STAGES.index(stage)]
+
+
+def swap_refusal(target_status: str | None, target_customer_id: int | None,
+                 customer_id: int) -> str | None:
+    """Why a reservation cannot move to the target unit, or None when it can: the target is
+    available, or held (or offered) for the same customer."""
+    if target_status is None:
+        return "unknown unit"
+    if target_status == AVAILABLE:
+        return None
+    if target_status in (HELD, OFFERED):
+        if target_customer_id == customer_id:
+            return None
+        return f"the unit is {target_status} for another customer"
+    return f"the unit is already {target_status}"
+
+
 def hold_expires_at(start: datetime, hold_days: int) -> datetime:
     if start.tzinfo is None:
         raise ValueError("hold start must be timezone-aware")
@@ -51,3 +80,37 @@ def offer_expires_at(now: datetime, offer_hours: int) -> datetime:
 def may_extend(waiting_consultants: int) -> bool:
     """Waiting consultants come before a renewal (第9篇 §4: 优先照顾等待的置业顾问)."""
     return waiting_consultants == 0
+
+
+FEN = Decimal("0.01")
+
+
+def to_fen(amount: Decimal) -> Decimal:
+    return amount.quantize(FEN, rounding=ROUND_HALF_UP)
+
+
+def complete_price(area: Decimal | None, unit_price: Decimal | None,
+                   total_price: Decimal | None) -> tuple[Decimal | None, Decimal | None]:
+    """单价 × 建筑面积 = 总价: when one of them is given, the other follows from the area."""
+    if unit_price is None and total_price is not None and area:
+        unit_price = to_fen(total_price / area)
+    elif total_price is None and unit_price is not None and area:
+        total_price = to_fen(unit_price * area)
+    return unit_price, total_price
+
+
+def price_problems(unit_price, total_price, floor_total_price) -> dict[str, list[str]]:
+    """What is wrong with a unit's prices: none below zero, a floor price (底价) not above
+    the list price."""
+    problems = {}
+    for name, value in (("unit_price", unit_price), ("total_price", total_price)):
+        if value is None:
+            problems[name] = ["give the unit price or the total price"]
+        elif value <= 0:
+            problems[name] = ["must be greater than 0"]
+    if floor_total_price is not None:
+        if floor_total_price < 0:
+            problems["floor_total_price"] = ["must not be negative"]
+        elif total_price is not None and floor_total_price > total_price:
+            problems["floor_total_price"] = ["above the total price"]
+    return problems

@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from contracts.errors import Conflict, Forbidden, NotFound
 from infra.database import utcnow
 from services.inventory import domain
+from services.inventory.history import change_status
 from services.inventory.models import Hold, Project, Unit, WaitlistEntry
 
 
@@ -24,13 +25,13 @@ def hold_unit(uow, cmd) -> dict:
     if project is None:
         raise NotFound(f"unit {unit_id} does not exist", {"unit_id": ["unknown unit"]})
     now = utcnow()
-    taken = session.execute(
-        update(Unit).where(Unit.id == unit_id, or_(
+    taken = change_status(
+        session, unit_id, domain.HELD, where=(or_(
             Unit.status == domain.AVAILABLE,
-            and_(Unit.status == domain.OFFERED, Unit.consultant_id == consultant_id)))
-        .values(status=domain.HELD, customer_id=cmd["customer_id"], consultant_id=consultant_id,
-                version=Unit.version + 1, updated_at=now))
-    if taken.rowcount != 1:
+            and_(Unit.status == domain.OFFERED, Unit.consultant_id == consultant_id)),),
+        by=f"consultant {consultant_id}", reason=f"held for customer {cmd['customer_id']}",
+        now=now, customer_id=cmd["customer_id"], consultant_id=consultant_id)
+    if taken is None:
         raise unit_conflict(session, unit_id, "the unit cannot be held")
     session.execute(update(WaitlistEntry).where(
         WaitlistEntry.unit_id == unit_id, WaitlistEntry.consultant_id == consultant_id,
@@ -115,17 +116,17 @@ def end_hold(uow, hold, outcome, by, reason, now=None) -> None:
     if ended.rowcount != 1:
         raise Conflict(f"hold {hold.id} is {hold.status}, not open",
                        {"hold_id": [f"the hold is {hold.status}"]})
-    freed = session.execute(
-        update(Unit).where(Unit.id == hold.unit_id, Unit.status == domain.HELD,
-                           Unit.customer_id == hold.customer_id)
-        .values(status=domain.AVAILABLE, customer_id=None, consultant_id=None,
-                version=Unit.version + 1, updated_at=now))
+    freed = change_status(
+        session, hold.unit_id, domain.AVAILABLE,
+        where=(Unit.status == domain.HELD, Unit.customer_id == hold.customer_id),
+        by=by, reason=f"hold {hold.id} {outcome}: {reason}", now=now,
+        customer_id=None, consultant_id=None)
     if outcome == "expired":
         uow.emit("hold_expired", {"hold_id": hold.id}, **_envelope(session, hold))
     else:
         uow.emit("hold_released", {"hold_id": hold.id, "outcome": outcome, "by": by,
                                    "reason": reason}, **_envelope(session, hold))
-    if freed.rowcount == 1:
+    if freed is not None:
         offer_to_next(uow, hold.unit_id, now)
 
 
@@ -139,11 +140,11 @@ def offer_to_next(uow, unit_id, now) -> WaitlistEntry | None:
         return None
     project = session.scalar(select(Project).join(Unit, Unit.project_id == Project.id)
                              .where(Unit.id == unit_id))
-    offered = session.execute(
-        update(Unit).where(Unit.id == unit_id, Unit.status == domain.AVAILABLE)
-        .values(status=domain.OFFERED, consultant_id=entry.consultant_id,
-                customer_id=entry.customer_id, version=Unit.version + 1, updated_at=now))
-    if offered.rowcount != 1:
+    offered = change_status(
+        session, unit_id, domain.OFFERED, where=(Unit.status == domain.AVAILABLE,),
+        by="waitlist", reason=f"offered to consultant {entry.consultant_id}, first in line",
+        now=now, consultant_id=entry.consultant_id, customer_id=entry.customer_id)
+    if offered is None:
         return None
     entry.status = "offered"
     entry.offer_expires_at = domain.offer_expires_at(now, project.offer_hours)
@@ -205,11 +206,10 @@ def _close_entry(uow, entry, outcome, now) -> None:
     session.refresh(entry)
     if was != "offered":
         return
-    session.execute(update(Unit).where(
-        Unit.id == entry.unit_id, Unit.status == domain.OFFERED,
-        Unit.consultant_id == entry.consultant_id)
-        .values(status=domain.AVAILABLE, customer_id=None, consultant_id=None,
-                version=Unit.version + 1, updated_at=now))
+    change_status(session, entry.unit_id, domain.AVAILABLE,
+                  where=(Unit.status == domain.OFFERED, Unit.consultant_id == entry.consultant_id),
+                  by="timer" if outcome == "lapsed" else f"consultant {entry.consultant_id}",
+                  reason=f"offer {outcome}", now=now, customer_id=None, consultant_id=None)
     project_id = session.scalar(select(Unit.project_id).where(Unit.id == entry.unit_id))
     uow.emit("offer_lapsed", {"entry_id": entry.id, "consultant_id": entry.consultant_id,
                               "outcome": outcome},

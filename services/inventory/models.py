@@ -33,7 +33,11 @@ class Unit(Base):
     number: Mapped[str] = mapped_column(String(20))
     floor: Mapped[int] = mapped_column(Integer)
     building_area: Mapped[Decimal] = mapped_column(Numeric(14, 2))
-    list_price: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    # the current price list's prices (总价, 单价, 底价), copied when its version takes effect
+    list_price: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    list_unit_price: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    floor_total_price: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    price_list_version: Mapped[int | None] = mapped_column(Integer)
     layout: Mapped[str | None] = mapped_column(String(10))
     status: Mapped[str] = mapped_column(String(20), default="available")
     version: Mapped[int] = mapped_column(Integer, default=1)
@@ -102,8 +106,57 @@ class Reservation(Base):
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
     deposit_id: Mapped[int] = mapped_column(Integer, unique=True)
     customer_id: Mapped[int] = mapped_column(Integer)
+    # active → sold (filed) | released (refund, forfeiture); a swap moves it to another unit
     status: Mapped[str] = mapped_column(String(20), default="active")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    end_reason: Mapped[str | None] = mapped_column(String(20))
+    # the price pinned when the deposit reserved the unit (or when a swap moved it)
+    price_list_version: Mapped[int | None] = mapped_column(Integer)
+    unit_price: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    total_price: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    floor_total_price: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+
+
+class PriceList(Base):
+    """价目表: one version of a project's prices, in force from `effective_from` until a later
+    version replaces a unit's price. Versions are never changed once written."""
+    __tablename__ = "price_lists"
+    __table_args__ = (UniqueConstraint("project_id", "version"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"))
+    version: Mapped[int] = mapped_column(Integer)
+    effective_from: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    created_by: Mapped[str] = mapped_column(String(100))
+    note: Mapped[str] = mapped_column(String(200), server_default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    applied_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # copied onto the units
+
+
+class PriceListItem(Base):
+    """A unit's prices in one version; a version lists only the units whose price it sets."""
+    __tablename__ = "price_list_items"
+    price_list_id: Mapped[int] = mapped_column(ForeignKey("price_lists.id"), primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), primary_key=True, index=True)
+    unit_price: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    total_price: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    floor_total_price: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+
+
+class UnitStatusChange(Base):
+    """Every status change of a unit: from, to, who, when, why, and the event behind it."""
+    __tablename__ = "unit_status_changes"
+    __table_args__ = (Index("ix_unit_status_changes_unit", "unit_id", "id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    project_id: Mapped[int] = mapped_column(Integer)
+    from_status: Mapped[str] = mapped_column(String(20))
+    to_status: Mapped[str] = mapped_column(String(20))
+    changed_by: Mapped[str] = mapped_column(String(100))
+    reason: Mapped[str] = mapped_column(String(200))
+    event_id: Mapped[str | None] = mapped_column(String(36))
+    event_type: Mapped[str | None] = mapped_column(String(60))
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 metadata = Base.metadata

@@ -8,7 +8,7 @@ from infra.consumer import event_handler
 from infra.dependencies import Database
 from infra.rpc import rpc
 from infra import operations
-from services.inventory import handlers, holds
+from services.inventory import handlers, history, holds, prices, sales
 from services.inventory.models import metadata
 
 
@@ -77,12 +77,76 @@ class InventoryService(operations.OperationsRpc):
         with self.uow() as uow:
             return schemas.BoardSchema().dump(handlers.board(uow.session, query["project_id"]))
 
+    @rpc(idempotent=True)
+    def get_unit_history(self, payload):
+        query = load(schemas.GetUnitSchema(), payload)
+        with self.uow() as uow:
+            return schemas.UnitHistorySchema().dump(history.unit_history(uow.session,
+                                                                         query["unit_id"]))
+
+    @rpc
+    def create_price_list(self, payload):
+        cmd = load(schemas.CreatePriceListSchema(), payload)
+        with self.uow() as uow:
+            return schemas.PriceListSchema().dump(prices.create_price_list(uow, cmd))
+
+    @rpc(idempotent=True)
+    def list_price_lists(self, payload):
+        query = load(schemas.GetPriceListsSchema(), payload)
+        with self.uow() as uow:
+            return schemas.PriceListsSchema().dump(prices.list_versions(uow.session,
+                                                                        query["project_id"]))
+
+    @rpc(idempotent=True)
+    def get_price_list(self, payload):
+        query = load(schemas.GetPriceListSchema(), payload)
+        with self.uow() as uow:
+            return schemas.PriceListSchema().dump(prices.get_version(
+                uow.session, query["project_id"], query["version"]))
+
+    @rpc(idempotent=True)
+    def get_unit_price(self, payload):
+        query = load(schemas.GetUnitPriceSchema(), payload)
+        with self.uow() as uow:
+            return schemas.UnitPriceSchema().dump(prices.price_at(uow.session, query["unit_id"],
+                                                                  query["at"]))
+
     @event_handler("transactions.deposit_received")
     def on_deposit_received(self, event):
         self.uow.handle_once(event, handlers.reserve_for_deposit)
+
+    @event_handler("transactions.subscription_signed")
+    def on_subscription_signed(self, event):
+        self.uow.handle_once(event, sales.advance_sale)
+
+    @event_handler("transactions.contract_signed")
+    def on_contract_signed(self, event):
+        self.uow.handle_once(event, sales.advance_sale)
+
+    @event_handler("transactions.contract_filed")
+    def on_contract_filed(self, event):
+        self.uow.handle_once(event, sales.advance_sale)
+
+    @event_handler("transactions.refund_approved")
+    def on_refund_approved(self, event):
+        self.uow.handle_once(event, sales.release_unit)
+
+    @event_handler("transactions.deposit_forfeited")
+    def on_deposit_forfeited(self, event):
+        self.uow.handle_once(event, sales.release_unit)
+
+    @event_handler("transactions.swap_approved")
+    def on_swap_approved(self, event):
+        self.uow.handle_once(event, sales.swap_reservation)
 
     @timer(interval=config.hold_sweep_seconds())
     def expire_holds(self):
         with self.uow() as uow:
             holds.expire(uow)
+
+    @timer(interval=config.hold_sweep_seconds())
+    def apply_price_lists(self):
+        with self.uow() as uow:
+            prices.apply_due(uow.session)
+            uow.commit()
 

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from contracts.envelope import build_event, parse_event
 from infra.database import handle_once
 from services.inventory import handlers as inventory
-from services.inventory.models import Reservation
+from services.inventory.models import Reservation, Unit
 from services.leads import handlers as leads
 from services.leads.models import Customer
 
@@ -105,3 +105,38 @@ def test_concurrent_first_visits_of_one_number_make_one_customer(stores):
             select(Customer.consultant_id, func.count()).where(Customer.office_id == office["id"])
             .group_by(Customer.consultant_id)).all()
     assert sorted(count for _, count in per_consultant) == [3, 4, 4]
+
+
+def test_concurrent_swaps_onto_one_unit_move_one_reservation(stores):
+    """Ten deposits on ten units all swap onto one free unit at once: one moves, nine are
+    refused; no unit is left with two reservations or a reservation without its unit."""
+    from services.inventory import sales
+    store = stores["inventory"]
+    sources = [new_unit(store, f"swap-src-{i}") for i in range(10)]
+    target = new_unit(store, "swap-target")
+    for i, unit_id in enumerate(sources):
+        handle_once(store, deposit_event(unit_id, 6000 + i, 300 + i),
+                    inventory.reserve_for_deposit)
+    swaps = [parse_event(build_event("transactions", "swap_approved", {
+        "application_id": 40 + i, "deposit_id": 6000 + i, "from_unit_id": unit_id,
+        "to_unit_id": target}, customer_id=300 + i)) for i, unit_id in enumerate(sources)]
+    start = threading.Barrier(10)
+
+    def apply(event):
+        start.wait()
+        return handle_once(store, event, sales.swap_reservation)
+
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        results = list(pool.map(apply, swaps))
+    assert results.count(True) == 1
+    moved = sources[results.index(True)]
+    with store() as uow:
+        active = dict(uow.session.execute(
+            select(Reservation.unit_id, func.count()).where(Reservation.status == "active",
+                                                            Reservation.unit_id.in_(sources + [target]))
+            .group_by(Reservation.unit_id)).all())
+        statuses = dict(uow.session.execute(select(Unit.id, Unit.status).where(
+            Unit.id.in_(sources + [target]))).all())
+    assert active == {unit_id: 1 for unit_id in sources + [target] if unit_id != moved}
+    assert statuses[moved] == "available" and statuses[target] == "reserved"
+    assert outbox_types(store, target).count("swap_rejected") == 9

@@ -76,3 +76,42 @@ def test_an_offer_lasts_the_projects_claim_window():
     assert offer_expires_at(start, 2) == datetime(2026, 11, 22, 4, tzinfo=timezone.utc)
     with pytest.raises(ValueError):
         offer_expires_at(datetime(2026, 11, 22, 2), 2)
+
+
+def test_a_sale_stage_follows_any_earlier_stage_and_never_a_later_one():
+    from services.inventory.domain import stages_before
+    assert stages_before("subscribed") == ("reserved",)
+    assert stages_before("filed") == ("reserved", "subscribed", "contracted")
+    assert "contracted" not in stages_before("subscribed")
+
+
+@pytest.mark.parametrize("status, holder, refusal", [
+    ("available", None, None),
+    ("held", 7, None),
+    ("offered", 7, None),
+    ("held", 8, "the unit is held for another customer"),
+    ("reserved", 8, "the unit is already reserved"),
+    (None, None, "unknown unit"),
+])
+def test_a_swap_goes_only_to_a_free_unit_or_one_kept_for_the_same_customer(status, holder,
+                                                                           refusal):
+    from services.inventory.domain import swap_refusal
+    assert swap_refusal(status, holder, 7) == refusal
+
+
+def test_the_unit_price_and_the_total_price_follow_from_each_other_by_the_area():
+    from services.inventory.domain import complete_price
+    assert complete_price(Decimal("89.50"), Decimal("12345.67"), None) == (
+        Decimal("12345.67"), Decimal("1104937.47"))  # 1104937.4665 → half up
+    assert complete_price(Decimal("3.00"), None, Decimal("100.00")) == (
+        Decimal("33.33"), Decimal("100.00"))
+    assert complete_price(Decimal("90"), None, None) == (None, None)
+
+
+def test_prices_below_zero_and_a_floor_above_the_list_price_are_refused():
+    from services.inventory.domain import price_problems
+    assert price_problems(Decimal("1"), Decimal("100"), Decimal("90")) == {}
+    assert price_problems(Decimal("-1"), Decimal("100"), Decimal("-5")) == {
+        "unit_price": ["must be greater than 0"], "floor_total_price": ["must not be negative"]}
+    assert price_problems(Decimal("1"), Decimal("100"), Decimal("101")) == {
+        "floor_total_price": ["above the total price"]}
