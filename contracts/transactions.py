@@ -6,6 +6,10 @@ from contracts.envelope import EventType, register
 
 DEPOSIT_KINDS = ("small", "large")  # 小定 / 大定
 DEPOSIT_STATUSES = ("pending", "confirmed", "refund_pending")
+SIGNATORIES = ("customer", "consultant", "manager")
+PAYMENT_PURPOSES = ("deposit", "down_payment", "installment", "full_payment", "loan", "other")
+PAYMENT_CHANNELS = ("pos", "transfer", "cash", "bank_loan")
+PAYMENT_METHODS = ("lump_sum", "mortgage", "provident_fund", "installments")
 
 
 class TakeDepositSchema(StrictSchema):
@@ -15,6 +19,17 @@ class TakeDepositSchema(StrictSchema):
     amount = PositiveMoney(required=True)
     kind = fields.String(load_default="small", validate=validate.OneOf(DEPOSIT_KINDS))
     project_id = Id(load_default=None, allow_none=True)
+    # what the order form (定单) says; the total price is checked against the deposit here and
+    # replaced by the price inventory pins when it reserves the unit
+    customer_name = fields.String(load_default=None, allow_none=True,
+                                  validate=validate.Length(min=1, max=100))
+    customer_id_number = fields.String(load_default=None, allow_none=True,
+                                       validate=validate.Length(min=15, max=30))
+    building_area = fields.Decimal(load_default=None, allow_none=True, as_string=True,
+                                   places=2, validate=validate.Range(min=0, min_inclusive=False))
+    total_price = PositiveMoney(load_default=None, allow_none=True)
+    due_date = fields.Date(load_default=None, allow_none=True,
+                           metadata={"description": "补足日 or 签约日 agreed with the customer"})
 
 
 class GetDepositSchema(StrictSchema):
@@ -33,6 +48,173 @@ class DepositSchema(StrictSchema):
     status_reason = fields.String(allow_none=True)
     received_at = fields.AwareDateTime()
     settled_at = fields.AwareDateTime(allow_none=True)
+
+
+class OrderFormQuery(StrictSchema):
+    order_form_id = Id(required=True)
+
+
+class DepositOrderFormQuery(StrictSchema):
+    deposit_id = Id(required=True)
+
+
+class SignOrderFormSchema(StrictSchema):
+    """A signature on the order form; the gateway names the signer from the caller's token."""
+    order_form_id = Id(required=True)
+    party = fields.String(required=True, validate=validate.OneOf(SIGNATORIES))
+    name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    role = fields.String(required=True)
+
+
+class VoidOrderFormSchema(StrictSchema):
+    """作废: only with a reason, approved by a manager."""
+    order_form_id = Id(required=True)
+    reason = fields.String(required=True, validate=validate.Length(min=2, max=200))
+    requested_by = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    approved_by = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    approver_role = fields.String(required=True)
+
+
+class RecordPaymentSchema(StrictSchema):
+    order_form_id = Id(required=True)
+    amount = Money(required=True)
+    purpose = fields.String(load_default="other", validate=validate.OneOf(PAYMENT_PURPOSES))
+    channel = fields.String(load_default="transfer", validate=validate.OneOf(PAYMENT_CHANNELS))
+    recorded_by = fields.String(required=True, validate=validate.Length(min=1, max=100))
+
+
+class ReceiptSchema(StrictSchema):
+    id = fields.Integer()
+    project_id = fields.Integer()
+    number = fields.Integer()
+    order_form_id = fields.Integer()
+    payment_id = fields.Integer()
+    kind = fields.String(metadata={"enum": ["deposit", "purchase"]})
+    amount = Money()
+    status = fields.String(metadata={"enum": ["issued", "voided", "exchanged"]})
+    issued_at = fields.AwareDateTime()
+    voided_at = fields.AwareDateTime(allow_none=True)
+    void_reason = fields.String(allow_none=True)
+    replaced_by_id = fields.Integer(allow_none=True)
+
+
+class PaymentSchema(StrictSchema):
+    id = fields.Integer()
+    order_form_id = fields.Integer()
+    amount = Money()
+    purpose = fields.String()
+    method = fields.String()
+    recorded_by = fields.String()
+    paid_at = fields.AwareDateTime()
+    receipt = fields.Nested(ReceiptSchema)
+
+
+class SignatureSchema(StrictSchema):
+    name = fields.String(allow_none=True)
+    signed_at = fields.AwareDateTime(allow_none=True)
+
+
+class OrderFormSchema(StrictSchema):
+    id = fields.Integer()
+    deposit_id = fields.Integer()
+    project_id = fields.Integer()
+    unit_id = fields.Integer()
+    customer_id = fields.Integer()
+    consultant_id = fields.Integer()
+    customer_name = fields.String(allow_none=True)
+    customer_id_number = fields.String(allow_none=True)
+    building_area = fields.Decimal(as_string=True, allow_none=True)
+    price_list_version = fields.Integer(allow_none=True)
+    unit_price = Money(allow_none=True)
+    total_price = Money(allow_none=True)
+    floor_total_price = Money(allow_none=True)
+    deposit_amount = Money()
+    kind = fields.String()
+    due_date = fields.Date(allow_none=True)
+    status = fields.String(metadata={"enum": ["active", "voided"]})
+    signatures = fields.Dict(keys=fields.String(), values=fields.Nested(SignatureSchema))
+    void_reason = fields.String(allow_none=True)
+    void_requested_by = fields.String(allow_none=True)
+    void_approved_by = fields.String(allow_none=True)
+    voided_at = fields.AwareDateTime(allow_none=True)
+    created_at = fields.AwareDateTime()
+    amount_paid = Money()
+    balance_due = Money(allow_none=True)
+    receipts = fields.List(fields.Nested(ReceiptSchema))
+
+
+class SignSubscriptionSchema(StrictSchema):
+    """认购书: the buyer named on the order form, or a proxy with a power of attorney."""
+    order_form_id = Id(required=True)
+    buyer_name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    buyer_id_number = fields.String(required=True, validate=validate.Length(min=15, max=30))
+    signed_by = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    power_of_attorney = fields.String(load_default=None, allow_none=True,
+                                      validate=validate.Length(min=1, max=100))
+    power_of_attorney_notarized = fields.Boolean(load_default=None, allow_none=True)
+    total_price = PositiveMoney(load_default=None, allow_none=True, metadata={
+        "description": "only when the reservation pinned no price; must equal it otherwise"})
+
+
+class SubscriptionSchema(StrictSchema):
+    id = fields.Integer()
+    order_form_id = fields.Integer()
+    buyer_name = fields.String()
+    buyer_id_number = fields.String()
+    signed_by = fields.String()
+    power_of_attorney = fields.String(allow_none=True)
+    power_of_attorney_notarized = fields.Boolean(allow_none=True)
+    price_list_version = fields.Integer(allow_none=True)
+    unit_price = Money(allow_none=True)
+    list_total_price = Money()
+    discount = Money()
+    total_price = Money()
+    status = fields.String()
+    signed_at = fields.AwareDateTime()
+
+
+class SubscriptionQuery(StrictSchema):
+    subscription_id = Id(required=True)
+
+
+class SignContractSchema(StrictSchema):
+    subscription_id = Id(required=True)
+    buyer_name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    buyer_id_number = fields.String(required=True, validate=validate.Length(min=15, max=30))
+    signed_by = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    power_of_attorney = fields.String(load_default=None, allow_none=True,
+                                      validate=validate.Length(min=1, max=100))
+    power_of_attorney_notarized = fields.Boolean(load_default=None, allow_none=True)
+    payment_method = fields.String(required=True, validate=validate.OneOf(PAYMENT_METHODS))
+    mortgage_documents_due = fields.Date(load_default=None, allow_none=True, metadata={
+        "description": "按揭资料 deadline from the contract; required for a mortgage"})
+
+
+class ContractSchema(StrictSchema):
+    id = fields.Integer()
+    subscription_id = fields.Integer()
+    order_form_id = fields.Integer()
+    buyer_name = fields.String()
+    buyer_id_number = fields.String()
+    signed_by = fields.String()
+    power_of_attorney = fields.String(allow_none=True)
+    power_of_attorney_notarized = fields.Boolean(allow_none=True)
+    total_price = Money()
+    payment_method = fields.String()
+    mortgage_documents_due = fields.Date(allow_none=True)
+    status = fields.String(metadata={"enum": ["signed", "filed"]})
+    signed_at = fields.AwareDateTime()
+    filing_number = fields.String(allow_none=True)
+    filed_at = fields.AwareDateTime(allow_none=True)
+
+
+class ContractQuery(StrictSchema):
+    contract_id = Id(required=True)
+
+
+class FileContractSchema(StrictSchema):
+    contract_id = Id(required=True)
+    filing_number = fields.String(required=True, validate=validate.Length(min=3, max=50))
 
 
 class DepositReceived(StrictSchema):
@@ -103,7 +285,39 @@ class DepositForfeited(StrictSchema):
     reason = fields.String(required=True)
 
 
+class PaymentReceived(StrictSchema):
+    """A payment recorded with its receipt (finance consumes it)."""
+    payment_id = fields.Integer(required=True)
+    order_form_id = fields.Integer(required=True)
+    deposit_id = fields.Integer(required=True)
+    amount = Money(required=True)
+    purpose = fields.String(required=True)
+    method = fields.String(required=True)
+    receipt_id = fields.Integer(required=True)
+    receipt_number = fields.Integer(required=True)
+    paid_at = fields.AwareDateTime(required=True)
+
+
+class ReceiptVoided(StrictSchema):
+    """A receipt voided (order voided, refund) or exchanged for a purchase receipt at signing
+    (`replaced_by_number`)."""
+    receipt_id = fields.Integer(required=True)
+    receipt_number = fields.Integer(required=True)
+    order_form_id = fields.Integer(required=True)
+    amount = Money(required=True)
+    reason = fields.String(required=True)
+    replaced_by_number = fields.Integer(load_default=None, allow_none=True)
+
+
 register(
+    EventType("transactions", "payment_received", 1, PaymentReceived,
+              {"payment_id": 9, "order_form_id": 4, "deposit_id": 7, "amount": "300000.00",
+               "purpose": "down_payment", "method": "transfer", "receipt_id": 12,
+               "receipt_number": 57, "paid_at": "2026-11-22T03:00:00+00:00"}),
+    EventType("transactions", "receipt_voided", 1, ReceiptVoided,
+              {"receipt_id": 11, "receipt_number": 56, "order_form_id": 4,
+               "amount": "20000.00", "reason": "exchanged for a purchase receipt at signing",
+               "replaced_by_number": 58}),
     EventType("transactions", "deposit_received", 1, DepositReceived,
               {"deposit_id": 7, "amount": "20000.00", "kind": "small", "consultant_id": 3}),
     EventType("transactions", "deposit_confirmed", 1, DepositConfirmed,

@@ -170,11 +170,57 @@ INVENTORY_ROUTES = (
 )
 
 
+def _strict_body(schema, *names):
+    """A request body made of some of an RPC schema's fields (the others come from the path
+    or the caller's token)."""
+    return type(f"{schema.__name__.removesuffix('Schema')}Body", (StrictSchema,),
+                {name: schema().fields[name] for name in names})
+
+
+SignOrderFormBody = _strict_body(transactions.SignOrderFormSchema, "party", "name")
+VoidOrderFormBody = _strict_body(transactions.VoidOrderFormSchema, "reason", "requested_by")
+PaymentBody = _strict_body(transactions.RecordPaymentSchema, "amount", "purpose", "channel")
+SubscriptionBody = _strict_body(transactions.SignSubscriptionSchema, "buyer_name",
+                                "buyer_id_number", "signed_by", "power_of_attorney",
+                                "power_of_attorney_notarized", "total_price")
+ContractBody = _strict_body(transactions.SignContractSchema, "buyer_name", "buyer_id_number",
+                            "signed_by", "power_of_attorney", "power_of_attorney_notarized",
+                            "payment_method", "mortgage_documents_due")
+FilingBody = _strict_body(transactions.FileContractSchema, "filing_number")
+
+DEALS = SALES + ("finance",)
+
 TRANSACTIONS_ROUTES = (
     Route("POST", "/api/v1/deposits", "Take a deposit (定金) for a unit",
-          SALES + ("finance",), transactions.TakeDepositSchema, transactions.DepositSchema, 201),
+          DEALS, transactions.TakeDepositSchema, transactions.DepositSchema, 201),
     Route("GET", "/api/v1/deposits/{deposit_id}", "A deposit and where its saga stands",
-          SALES + ("finance",), response=transactions.DepositSchema),
+          DEALS, response=transactions.DepositSchema),
+    Route("GET", "/api/v1/deposits/{deposit_id}/order-form", "The order form (定单) made when "
+          "the deposit was confirmed", DEALS, response=transactions.OrderFormSchema),
+    Route("GET", "/api/v1/order-forms/{order_form_id}", "An order form with its payments' "
+          "receipts", DEALS, response=transactions.OrderFormSchema),
+    Route("POST", "/api/v1/order-forms/{order_form_id}/signatures", "Record a signature: "
+          "customer, consultant or (a manager) the manager", SALES, SignOrderFormBody,
+          transactions.OrderFormSchema),
+    Route("POST", "/api/v1/order-forms/{order_form_id}/void", "Void an order form (作废) with a "
+          "reason; the calling manager approves; its receipts are voided, nothing is deleted",
+          MANAGERS, VoidOrderFormBody, transactions.OrderFormSchema),
+    Route("POST", "/api/v1/order-forms/{order_form_id}/payments", "Record a payment and issue "
+          "its receipt (numbered per project without gaps)", DEALS, PaymentBody,
+          transactions.PaymentSchema, 201),
+    Route("POST", "/api/v1/order-forms/{order_form_id}/subscription", "Sign the subscription "
+          "(认购书) at the pinned price; buyer identity checked, a proxy only with a power of "
+          "attorney", SALES, SubscriptionBody, transactions.SubscriptionSchema, 201),
+    Route("GET", "/api/v1/subscriptions/{subscription_id}", "A subscription", DEALS,
+          response=transactions.SubscriptionSchema),
+    Route("POST", "/api/v1/subscriptions/{subscription_id}/contract", "Sign the sales contract "
+          "(商品房买卖合同); the deposit receipt is exchanged for a purchase receipt", SALES,
+          ContractBody, transactions.ContractSchema, 201),
+    Route("GET", "/api/v1/contracts/{contract_id}", "A contract", DEALS,
+          response=transactions.ContractSchema),
+    Route("POST", "/api/v1/contracts/{contract_id}/filing", "Record the filing (备案) with its "
+          "number: the sale is final", MANAGERS + ("legal",), FilingBody,
+          transactions.ContractSchema),
 )
 
 

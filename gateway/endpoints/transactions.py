@@ -1,6 +1,9 @@
-"""Gateway routes for deposits (the transactions service)."""
+"""Gateway routes for deposits, order forms, payments, subscriptions and contracts (the
+transactions service)."""
 from nameko.web.handlers import http
 
+from contracts.base import load
+from gateway import routes
 from gateway.api import api, json_body, json_response
 from gateway.endpoints import as_consultant, endpoint
 
@@ -20,3 +23,88 @@ class TransactionsEndpoints:
     def get_deposit(self, request, deposit_id):
         self.authorize(request, "GET", "/api/v1/deposits/{deposit_id}")
         return json_response(self.rpc("transactions", "get_deposit", {"deposit_id": deposit_id}))
+
+    @http(*endpoint("GET", "/api/v1/deposits/{deposit_id}/order-form"))
+    @api
+    def get_deposit_order_form(self, request, deposit_id):
+        self.authorize(request, "GET", "/api/v1/deposits/{deposit_id}/order-form")
+        return json_response(self.rpc("transactions", "get_deposit_order_form",
+                                      {"deposit_id": deposit_id}))
+
+    @http(*endpoint("GET", "/api/v1/order-forms/{order_form_id}"))
+    @api
+    def get_order_form(self, request, order_form_id):
+        self.authorize(request, "GET", "/api/v1/order-forms/{order_form_id}")
+        return json_response(self.rpc("transactions", "get_order_form",
+                                      {"order_form_id": order_form_id}))
+
+    @http(*endpoint("POST", "/api/v1/order-forms/{order_form_id}/signatures"))
+    @api
+    def sign_order_form(self, request, order_form_id):
+        user = self.authorize(request, "POST", "/api/v1/order-forms/{order_form_id}/signatures")
+        body = load(routes.SignOrderFormBody(), json_body(request))
+        return json_response(self.rpc("transactions", "sign_order_form", {
+            **body, "order_form_id": order_form_id, "role": user.role}))
+
+    @http(*endpoint("POST", "/api/v1/order-forms/{order_form_id}/void"))
+    @api
+    def void_order_form(self, request, order_form_id):
+        user = self.authorize(request, "POST", "/api/v1/order-forms/{order_form_id}/void")
+        body = load(routes.VoidOrderFormBody(), json_body(request))
+        return json_response(self.rpc("transactions", "void_order_form", {
+            **body, "order_form_id": order_form_id, "approved_by": user.username,
+            "approver_role": user.role}))
+
+    @http(*endpoint("POST", "/api/v1/order-forms/{order_form_id}/payments"))
+    @api
+    def record_payment(self, request, order_form_id):
+        user = self.authorize(request, "POST", "/api/v1/order-forms/{order_form_id}/payments")
+        body = load(routes.PaymentBody(), json_body(request))
+        return json_response(self.rpc("transactions", "record_payment", {
+            **_given(request, body), "order_form_id": order_form_id,
+            "recorded_by": user.username}), 201)
+
+    @http(*endpoint("POST", "/api/v1/order-forms/{order_form_id}/subscription"))
+    @api
+    def sign_subscription(self, request, order_form_id):
+        self.authorize(request, "POST", "/api/v1/order-forms/{order_form_id}/subscription")
+        body = load(routes.SubscriptionBody(), json_body(request))
+        return json_response(self.rpc("transactions", "sign_subscription", {
+            **_given(request, body), "order_form_id": order_form_id}), 201)
+
+    @http(*endpoint("GET", "/api/v1/subscriptions/{subscription_id}"))
+    @api
+    def get_subscription(self, request, subscription_id):
+        self.authorize(request, "GET", "/api/v1/subscriptions/{subscription_id}")
+        return json_response(self.rpc("transactions", "get_subscription",
+                                      {"subscription_id": subscription_id}))
+
+    @http(*endpoint("POST", "/api/v1/subscriptions/{subscription_id}/contract"))
+    @api
+    def sign_contract(self, request, subscription_id):
+        self.authorize(request, "POST", "/api/v1/subscriptions/{subscription_id}/contract")
+        body = load(routes.ContractBody(), json_body(request))
+        return json_response(self.rpc("transactions", "sign_contract", {
+            **_given(request, body), "subscription_id": subscription_id}), 201)
+
+    @http(*endpoint("GET", "/api/v1/contracts/{contract_id}"))
+    @api
+    def get_contract(self, request, contract_id):
+        self.authorize(request, "GET", "/api/v1/contracts/{contract_id}")
+        return json_response(self.rpc("transactions", "get_contract",
+                                      {"contract_id": contract_id}))
+
+    @http(*endpoint("POST", "/api/v1/contracts/{contract_id}/filing"))
+    @api
+    def file_contract(self, request, contract_id):
+        self.authorize(request, "POST", "/api/v1/contracts/{contract_id}/filing")
+        body = load(routes.FilingBody(), json_body(request))
+        return json_response(self.rpc("transactions", "file_contract", {
+            **body, "contract_id": contract_id}))
+
+
+def _given(request, body: dict) -> dict:
+    """The fields the caller sent, as the JSON they sent (the service validates them again:
+    dates and money go over RPC as strings)."""
+    raw = json_body(request)
+    return {name: raw[name] for name in body if name in raw}

@@ -1,6 +1,7 @@
 """Deposit rules, free of frameworks."""
 from decimal import Decimal
 
+FEN = Decimal("0.01")
 PENDING, CONFIRMED, REFUND_PENDING = "pending", "confirmed", "refund_pending"
 
 # what inventory's answer does to a pending deposit
@@ -21,3 +22,65 @@ def to_fen(amount: Decimal) -> Decimal:
     if quantized != amount:
         raise ValueError(f"{amount} has more than two decimal places")
     return quantized
+
+
+# --- order forms (定单), receipts and the sale documents ---------------------------------
+
+ACTIVE, VOIDED = "active", "voided"
+SIGNATORIES = ("customer", "consultant", "manager")  # 客户、经办置业顾问、案场经理三方签名
+MANAGER_ROLES = ("sales_manager", "general_manager", "admin")
+PAYMENT_METHODS = ("lump_sum", "mortgage", "provident_fund", "installments")
+
+
+def check_deposit_amount(amount: Decimal, stated_total_price: Decimal | None) -> dict:
+    """Field errors of a deposit: more than zero, not more than the unit's price."""
+    errors = {}
+    if amount <= 0:
+        errors["amount"] = ["must be greater than 0"]
+    elif stated_total_price is not None and amount > stated_total_price:
+        errors["amount"] = [f"more than the total price {stated_total_price}"]
+    return errors
+
+
+def missing_signatures(signatures: dict) -> list[str]:
+    return [party for party in SIGNATORIES if not signatures.get(party)]
+
+
+def balance_due(total_price: Decimal | None, paid: Decimal) -> Decimal | None:
+    return None if total_price is None else total_price - paid
+
+
+def check_payment(amount: Decimal, total_price: Decimal | None, paid: Decimal) -> dict:
+    """A payment is positive and never takes the amount paid above the total price."""
+    if amount <= 0:
+        return {"amount": ["must be greater than 0"]}
+    due = balance_due(total_price, paid)
+    if due is not None and amount > due:
+        return {"amount": [f"more than the {due} still due on the total price {total_price}"]}
+    return {}
+
+
+def normalize_id_number(value: str | None) -> str:
+    """ID numbers compare without spaces and with an upper-case check letter (…X)."""
+    return "".join((value or "").split()).upper()
+
+
+def check_buyer(order_id_number: str | None, buyer_id_number: str, signer: str, buyer_name: str,
+                power_of_attorney: str | None) -> dict:
+    """核对身份: the buyer is the one on the order form; anyone else signs only with a power of
+    attorney (委托代理书) recorded."""
+    errors = {}
+    if not order_id_number:
+        errors["buyer_id_number"] = ["the order form records no ID number to check against"]
+    elif normalize_id_number(order_id_number) != normalize_id_number(buyer_id_number):
+        errors["buyer_id_number"] = ["does not match the ID number on the order form"]
+    if signer.strip() != buyer_name.strip() and not (power_of_attorney or "").strip():
+        errors["power_of_attorney"] = ["a proxy signs only with a power of attorney"]
+    return errors
+
+
+def pinned_total(pinned_total_price: Decimal | None, stated_total_price: Decimal | None
+                 ) -> Decimal | None:
+    """The order's price: the one inventory pinned at reservation, else what the order form
+    states (reservations made before prices were pinned)."""
+    return pinned_total_price if pinned_total_price is not None else stated_total_price

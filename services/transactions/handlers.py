@@ -1,17 +1,24 @@
 """Transactions use cases: the deposit side of the hold → deposit → reservation saga."""
 from sqlalchemy import update
 
-from contracts.errors import NotFound
+from contracts.errors import InvalidInput, NotFound
 from infra.database import utcnow
-from services.transactions import domain
+from services.transactions import domain, sales
 from services.transactions.models import Deposit
 
 
 def take_deposit(uow, cmd) -> dict:
+    errors = domain.check_deposit_amount(cmd["amount"], cmd["total_price"])
+    if errors:
+        raise InvalidInput("the deposit is refused", errors)
     deposit = Deposit(unit_id=cmd["unit_id"], customer_id=cmd["customer_id"],
                       consultant_id=cmd["consultant_id"], project_id=cmd["project_id"],
                       amount=domain.to_fen(cmd["amount"]), kind=cmd["kind"],
-                      status=domain.PENDING, received_at=utcnow())
+                      status=domain.PENDING, received_at=utcnow(),
+                      customer_name=cmd["customer_name"],
+                      customer_id_number=cmd["customer_id_number"],
+                      building_area=cmd["building_area"], stated_total_price=cmd["total_price"],
+                      due_date=cmd["due_date"])
     uow.session.add(deposit)
     uow.session.flush()
     uow.emit("deposit_received",
@@ -47,6 +54,7 @@ def _settle(uow, event, outcome, reason):
     envelope = {"project_id": event["project_id"] or deposit.project_id,
                 "unit_id": deposit.unit_id, "customer_id": deposit.customer_id}
     if new_status == domain.CONFIRMED:
+        sales.make_order_form(uow, deposit, envelope["project_id"], event["data"])
         uow.emit("deposit_confirmed", {"deposit_id": deposit.id, "amount": deposit.amount},
                  **envelope)
     else:

@@ -1,7 +1,7 @@
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Integer, Numeric, String
+from sqlalchemy import (Boolean, Date, ForeignKey, Integer, Numeric, String, UniqueConstraint)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from infra.tables import UTCDateTime, add_messaging_tables
@@ -25,6 +25,123 @@ class Deposit(Base):
     status_reason: Mapped[str | None] = mapped_column(String(200))
     received_at: Mapped[datetime] = mapped_column(UTCDateTime())
     settled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # what the consultant wrote on the order form (定单) when taking the deposit
+    customer_name: Mapped[str | None] = mapped_column(String(100))
+    customer_id_number: Mapped[str | None] = mapped_column(String(30))
+    building_area: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
+    stated_total_price: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    due_date: Mapped[date | None] = mapped_column(Date)  # 补足日 / 签约日
+
+
+class OrderForm(Base):
+    """定单: made when the deposit is confirmed; voided with a reason and approval, never
+    deleted."""
+    __tablename__ = "order_forms"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    deposit_id: Mapped[int] = mapped_column(ForeignKey("deposits.id"), index=True)
+    project_id: Mapped[int] = mapped_column(Integer)  # 0 when the deposit named no project
+    unit_id: Mapped[int] = mapped_column(Integer, index=True)
+    customer_id: Mapped[int] = mapped_column(Integer, index=True)
+    consultant_id: Mapped[int] = mapped_column(Integer, index=True)
+    customer_name: Mapped[str | None] = mapped_column(String(100))
+    customer_id_number: Mapped[str | None] = mapped_column(String(30))
+    building_area: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
+    price_list_version: Mapped[int | None] = mapped_column(Integer)
+    unit_price: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    total_price: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    floor_total_price: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    deposit_amount: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    kind: Mapped[str] = mapped_column(String(10))
+    due_date: Mapped[date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(20), index=True)  # active / voided / replaced
+    customer_signature: Mapped[str | None] = mapped_column(String(100))
+    customer_signed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    consultant_signature: Mapped[str | None] = mapped_column(String(100))
+    consultant_signed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    manager_signature: Mapped[str | None] = mapped_column(String(100))
+    manager_signed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    void_reason: Mapped[str | None] = mapped_column(String(200))
+    void_requested_by: Mapped[str | None] = mapped_column(String(100))
+    void_approved_by: Mapped[str | None] = mapped_column(String(100))
+    voided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ReceiptCounter(Base):
+    """The last receipt number of a project; incremented in the receipt's own transaction, so
+    numbers have no gaps and never repeat (the row lock orders concurrent payments)."""
+    __tablename__ = "receipt_counters"
+    project_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    last_number: Mapped[int] = mapped_column(Integer)
+
+
+class Payment(Base):
+    __tablename__ = "payments"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_form_id: Mapped[int] = mapped_column(ForeignKey("order_forms.id"), index=True)
+    amount: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    purpose: Mapped[str] = mapped_column(String(20))  # deposit / down_payment / installment …
+    method: Mapped[str] = mapped_column(String(20))  # pos / transfer / cash / bank_loan
+    recorded_by: Mapped[str] = mapped_column(String(100))
+    paid_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Receipt(Base):
+    """收据: one per payment, numbered per project without gaps; voided or exchanged receipts
+    stay on record."""
+    __tablename__ = "receipts"
+    __table_args__ = (UniqueConstraint("project_id", "number", name="uq_receipts_project_number"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(Integer)
+    number: Mapped[int] = mapped_column(Integer)
+    order_form_id: Mapped[int] = mapped_column(ForeignKey("order_forms.id"), index=True)
+    payment_id: Mapped[int] = mapped_column(ForeignKey("payments.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # deposit 定金收据 / purchase 购房款收据
+    amount: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    status: Mapped[str] = mapped_column(String(20))  # issued / voided / exchanged
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    voided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    void_reason: Mapped[str | None] = mapped_column(String(200))
+    replaced_by_id: Mapped[int | None] = mapped_column(Integer)
+
+
+class Subscription(Base):
+    """认购书: signed by the buyer (or a proxy with a power of attorney) at the pinned price."""
+    __tablename__ = "subscriptions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_form_id: Mapped[int] = mapped_column(ForeignKey("order_forms.id"), unique=True)
+    buyer_name: Mapped[str] = mapped_column(String(100))
+    buyer_id_number: Mapped[str] = mapped_column(String(30))
+    signed_by: Mapped[str] = mapped_column(String(100))
+    power_of_attorney: Mapped[str | None] = mapped_column(String(100))  # 委托书 number
+    power_of_attorney_notarized: Mapped[bool | None] = mapped_column(Boolean)
+    price_list_version: Mapped[int | None] = mapped_column(Integer)
+    unit_price: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    list_total_price: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    discount: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    total_price: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    status: Mapped[str] = mapped_column(String(20))  # signed / contracted / voided
+    signed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Contract(Base):
+    """商品房买卖合同; the sale is final only once filed (备案)."""
+    __tablename__ = "contracts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subscription_id: Mapped[int] = mapped_column(ForeignKey("subscriptions.id"), unique=True)
+    order_form_id: Mapped[int] = mapped_column(ForeignKey("order_forms.id"), index=True)
+    buyer_name: Mapped[str] = mapped_column(String(100))
+    buyer_id_number: Mapped[str] = mapped_column(String(30))
+    signed_by: Mapped[str] = mapped_column(String(100))
+    power_of_attorney: Mapped[str | None] = mapped_column(String(100))
+    power_of_attorney_notarized: Mapped[bool | None] = mapped_column(Boolean)
+    total_price: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    payment_method: Mapped[str] = mapped_column(String(20))
+    mortgage_documents_due: Mapped[date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(20))  # signed / filed
+    signed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    filing_number: Mapped[str | None] = mapped_column(String(50), unique=True)
+    filed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 metadata = Base.metadata

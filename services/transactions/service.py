@@ -6,7 +6,7 @@ from infra.consumer import event_handler
 from infra.dependencies import Database
 from infra.rpc import rpc
 from infra import operations
-from services.transactions import handlers
+from services.transactions import handlers, sales
 from services.transactions.models import metadata
 
 
@@ -26,6 +26,70 @@ class TransactionsService(operations.OperationsRpc):
         with self.uow() as uow:
             return schemas.DepositSchema().dump(handlers.get_deposit(uow.session,
                                                                      query["deposit_id"]))
+
+    @rpc(idempotent=True)
+    def get_order_form(self, payload):
+        query = load(schemas.OrderFormQuery(), payload)
+        with self.uow() as uow:
+            return schemas.OrderFormSchema().dump(
+                sales.get_order_form(uow.session, query["order_form_id"]))
+
+    @rpc(idempotent=True)
+    def get_deposit_order_form(self, payload):
+        query = load(schemas.DepositOrderFormQuery(), payload)
+        with self.uow() as uow:
+            return schemas.OrderFormSchema().dump(
+                sales.get_deposit_order_form(uow.session, query["deposit_id"]))
+
+    @rpc
+    def sign_order_form(self, payload):
+        cmd = load(schemas.SignOrderFormSchema(), payload)
+        with self.uow() as uow:
+            return schemas.OrderFormSchema().dump(sales.sign_order_form(uow, cmd))
+
+    @rpc
+    def void_order_form(self, payload):
+        cmd = load(schemas.VoidOrderFormSchema(), payload)
+        with self.uow() as uow:
+            return schemas.OrderFormSchema().dump(sales.void_order_form(uow, cmd))
+
+    @rpc
+    def record_payment(self, payload):
+        cmd = load(schemas.RecordPaymentSchema(), payload)
+        with self.uow() as uow:
+            return schemas.PaymentSchema().dump(sales.record_payment(uow, cmd))
+
+    @rpc
+    def sign_subscription(self, payload):
+        cmd = load(schemas.SignSubscriptionSchema(), payload)
+        with self.uow() as uow:
+            return schemas.SubscriptionSchema().dump(sales.sign_subscription(uow, cmd))
+
+    @rpc(idempotent=True)
+    def get_subscription(self, payload):
+        query = load(schemas.SubscriptionQuery(), payload)
+        with self.uow() as uow:
+            return schemas.SubscriptionSchema().dump(
+                sales.get_subscription(uow.session, query["subscription_id"]))
+
+    @rpc
+    def sign_contract(self, payload):
+        cmd = load(schemas.SignContractSchema(), payload)
+        with self.uow() as uow:
+            return schemas.ContractSchema().dump(sales.sign_contract(uow, cmd))
+
+    @rpc
+    def file_contract(self, payload):
+        cmd = load(schemas.FileContractSchema(), payload)
+        with self.uow() as uow:
+            return schemas.ContractSchema().dump(sales.file_contract(uow, cmd))
+
+    @rpc(idempotent=True)
+    def get_contract(self, payload):
+        query = load(schemas.ContractQuery(), payload)
+        with self.uow() as uow:
+            return schemas.ContractSchema().dump(sales.get_contract(uow.session,
+                                                                    query["contract_id"]))
 
     @event_handler("inventory.unit_reserved")
     def on_unit_reserved(self, event):

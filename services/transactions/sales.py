@@ -1,0 +1,364 @@
+"""From confirmed deposit to filed contract: order forms (定单), payments and their receipts
+(收据), the subscription (认购书), the contract (商品房买卖合同) and its filing (备案)."""
+from decimal import Decimal
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from contracts.errors import Conflict, Forbidden, InvalidInput, NotFound
+from infra.database import utcnow
+from services.transactions import domain
+from services.transactions.models import (Contract, Deposit, OrderForm, Payment, Receipt,
+                                          ReceiptCounter, Subscription)
+
+ZERO = Decimal("0.00")
+
+
+# --- order forms ----------------------------------------------------------------------------
+
+def make_order_form(uow, deposit: Deposit, project_id: int | None, pinned: dict) -> OrderForm:
+    """The 定单 of a deposit inventory has just confirmed, with the deposit's payment and its
+    deposit receipt (定金收据)."""
+    total_price = domain.pinned_total(pinned.get("total_price"), deposit.stated_total_price)
+    order = OrderForm(
+        deposit_id=deposit.id, project_id=project_id or 0, unit_id=deposit.unit_id,
+        customer_id=deposit.customer_id, consultant_id=deposit.consultant_id,
+        customer_name=deposit.customer_name, customer_id_number=deposit.customer_id_number,
+        building_area=deposit.building_area, price_list_version=pinned.get("price_list_version"),
+        unit_price=pinned.get("unit_price"), total_price=total_price,
+        floor_total_price=pinned.get("floor_total_price"), deposit_amount=deposit.amount,
+        kind=deposit.kind, due_date=deposit.due_date, status=domain.ACTIVE, created_at=utcnow())
+    uow.session.add(order)
+    uow.session.flush()
+    _pay(uow, order, deposit.amount, "deposit", "pos", f"consultant-{deposit.consultant_id}",
+         receipt_kind="deposit")
+    return order
+
+
+def _order(session, order_form_id, lock=False) -> OrderForm:
+    order = session.get(OrderForm, order_form_id, with_for_update=lock)
+    if order is None:
+        raise NotFound(f"order form {order_form_id} does not exist",
+                       {"order_form_id": ["unknown order form"]})
+    return order
+
+
+def _active_order(session, order_form_id) -> OrderForm:
+    order = _order(session, order_form_id, lock=True)
+    if order.status != domain.ACTIVE:
+        raise Conflict(f"order form {order.id} is {order.status}",
+                       {"order_form_id": [f"the order form is {order.status}"]})
+    return order
+
+
+def sign_order_form(uow, cmd) -> dict:
+    """One of the three signatures; the manager's only by a manager."""
+    if cmd["party"] == "manager" and cmd["role"] not in domain.MANAGER_ROLES:
+        raise Forbidden("only a sales manager signs for the manager",
+                        {"party": ["the manager's signature needs a manager"]})
+    order = _active_order(uow.session, cmd["order_form_id"])
+    if getattr(order, f"{cmd['party']}_signature"):
+        raise Conflict(f"the {cmd['party']} has signed already",
+                       {"party": ["signed already"]})
+    setattr(order, f"{cmd['party']}_signature", cmd["name"])
+    setattr(order, f"{cmd['party']}_signed_at", utcnow())
+    uow.commit()
+    return order_form_view(uow.session, order)
+
+
+def void_order_form(uow, cmd) -> dict:
+    """作废: with a reason and a manager's approval; the form and its receipts stay on record."""
+    if cmd["approver_role"] not in domain.MANAGER_ROLES:
+        raise Forbidden("voiding an order form needs a manager's approval",
+                        {"approved_by": ["not a manager"]})
+    order = _active_order(uow.session, cmd["order_form_id"])
+    if uow.session.scalar(select(Subscription.id).where(Subscription.order_form_id == order.id)):
+        raise Conflict("the subscription is signed: the order form is voided by a refund",
+                       {"order_form_id": ["subscription signed"]})
+    voided = uow.session.execute(
+        update(OrderForm).where(OrderForm.id == order.id, OrderForm.status == domain.ACTIVE)
+        .values(status=domain.VOIDED, void_reason=cmd["reason"],
+                void_requested_by=cmd["requested_by"], void_approved_by=cmd["approved_by"],
+                voided_at=utcnow()))
+    if voided.rowcount != 1:
+        raise Conflict("the order form was voided meanwhile", {"order_form_id": ["voided"]})
+    void_receipts(uow, order, cmd["reason"])
+    uow.commit()
+    uow.session.refresh(order)
+    return order_form_view(uow.session, order)
+
+
+def get_order_form(session, order_form_id) -> dict:
+    return order_form_view(session, _order(session, order_form_id))
+
+
+def get_deposit_order_form(session, deposit_id) -> dict:
+    order = session.scalar(select(OrderForm).where(OrderForm.deposit_id == deposit_id)
+                           .order_by(OrderForm.id.desc()).limit(1))
+    if order is None:
+        raise NotFound(f"deposit {deposit_id} has no order form (not confirmed yet?)",
+                       {"deposit_id": ["no order form"]})
+    return order_form_view(session, order)
+
+
+def amount_paid(session, order_form_id) -> Decimal:
+    return session.scalar(select(func.coalesce(func.sum(Payment.amount), ZERO))
+                          .where(Payment.order_form_id == order_form_id)) or ZERO
+
+
+def order_form_view(session, order) -> dict:
+    paid = Decimal(amount_paid(session, order.id)).quantize(domain.FEN)
+    view = {column: getattr(order, column) for column in (
+        "id", "deposit_id", "project_id", "unit_id", "customer_id", "consultant_id",
+        "customer_name", "customer_id_number", "building_area", "price_list_version",
+        "unit_price", "total_price", "floor_total_price", "deposit_amount", "kind", "due_date",
+        "status", "void_reason", "void_requested_by", "void_approved_by", "voided_at",
+        "created_at")}
+    view["signatures"] = {party: {"name": getattr(order, f"{party}_signature"),
+                                  "signed_at": getattr(order, f"{party}_signed_at")}
+                          for party in domain.SIGNATORIES}
+    view["amount_paid"] = paid
+    view["balance_due"] = domain.balance_due(order.total_price, paid)
+    view["receipts"] = [receipt_view(r) for r in session.scalars(
+        select(Receipt).where(Receipt.order_form_id == order.id).order_by(Receipt.number))]
+    return view
+
+
+# --- payments and receipts ------------------------------------------------------------------
+
+def next_receipt_number(session, project_id: int) -> int:
+    """The project's next receipt number, taken in the caller's transaction: the counter row
+    stays locked until it commits, and a rollback gives the number back, so there are no gaps."""
+    number = session.execute(
+        update(ReceiptCounter).where(ReceiptCounter.project_id == project_id)
+        .values(last_number=ReceiptCounter.last_number + 1)
+        .returning(ReceiptCounter.last_number)).scalar()
+    if number is not None:
+        return number
+    try:
+        with session.begin_nested():
+            session.add(ReceiptCounter(project_id=project_id, last_number=1))
+        return 1
+    except IntegrityError:  # another transaction created the counter first: use it
+        return next_receipt_number(session, project_id)
+
+
+def _issue_receipt(uow, order, payment_id, amount, kind) -> Receipt:
+    receipt = Receipt(project_id=order.project_id,
+                      number=next_receipt_number(uow.session, order.project_id),
+                      order_form_id=order.id, payment_id=payment_id, kind=kind, amount=amount,
+                      status="issued", issued_at=utcnow())
+    uow.session.add(receipt)
+    uow.session.flush()
+    return receipt
+
+
+def _pay(uow, order, amount, purpose, method, recorded_by, receipt_kind="purchase") -> dict:
+    payment = Payment(order_form_id=order.id, amount=amount, purpose=purpose, method=method,
+                      recorded_by=recorded_by, paid_at=utcnow())
+    uow.session.add(payment)
+    uow.session.flush()
+    receipt = _issue_receipt(uow, order, payment.id, amount, receipt_kind)
+    uow.emit("payment_received", {
+        "payment_id": payment.id, "order_form_id": order.id, "deposit_id": order.deposit_id,
+        "amount": amount, "purpose": purpose, "method": method, "receipt_id": receipt.id,
+        "receipt_number": receipt.number, "paid_at": payment.paid_at}, **_envelope(order))
+    return payment_view(payment, receipt)
+
+
+def record_payment(uow, cmd) -> dict:
+    """A payment on an active order form, with its receipt; never above the total price."""
+    order = _active_order(uow.session, cmd["order_form_id"])
+    errors = domain.check_payment(cmd["amount"], order.total_price,
+                                  amount_paid(uow.session, order.id))
+    if errors:
+        raise InvalidInput("the payment is refused", errors)
+    result = _pay(uow, order, cmd["amount"], cmd["purpose"], cmd["channel"], cmd["recorded_by"])
+    uow.commit()
+    return result
+
+
+def void_receipts(uow, order, reason) -> None:
+    for receipt in uow.session.scalars(select(Receipt).where(
+            Receipt.order_form_id == order.id, Receipt.status == "issued")):
+        receipt.status, receipt.voided_at, receipt.void_reason = "voided", utcnow(), reason
+        uow.emit("receipt_voided", {"receipt_id": receipt.id, "receipt_number": receipt.number,
+                                    "order_form_id": order.id, "amount": receipt.amount,
+                                    "reason": reason, "replaced_by_number": None},
+                 **_envelope(order))
+
+
+def exchange_deposit_receipts(uow, order) -> None:
+    """收回原定金收据,换成购房款收据: at signing each deposit receipt gives way to a purchase
+    receipt of the same payment under a new number; the old one stays, marked exchanged."""
+    for old in uow.session.scalars(select(Receipt).where(
+            Receipt.order_form_id == order.id, Receipt.kind == "deposit",
+            Receipt.status == "issued")).all():
+        new = _issue_receipt(uow, order, old.payment_id, old.amount, "purchase")
+        old.status, old.voided_at, old.replaced_by_id = "exchanged", utcnow(), new.id
+        old.void_reason = "exchanged for a purchase receipt at signing"
+        uow.emit("receipt_voided", {"receipt_id": old.id, "receipt_number": old.number,
+                                    "order_form_id": order.id, "amount": old.amount,
+                                    "reason": old.void_reason, "replaced_by_number": new.number},
+                 **_envelope(order))
+
+
+def list_receipts(session, project_id) -> list[dict]:
+    return [receipt_view(r) for r in session.scalars(
+        select(Receipt).where(Receipt.project_id == project_id).order_by(Receipt.number))]
+
+
+def receipt_view(receipt) -> dict:
+    return {column: getattr(receipt, column) for column in (
+        "id", "project_id", "number", "order_form_id", "payment_id", "kind", "amount", "status",
+        "issued_at", "voided_at", "void_reason", "replaced_by_id")}
+
+
+def payment_view(payment, receipt) -> dict:
+    return {**{column: getattr(payment, column) for column in (
+        "id", "order_form_id", "amount", "purpose", "method", "recorded_by", "paid_at")},
+        "receipt": receipt_view(receipt)}
+
+
+def _envelope(order) -> dict:
+    return {"project_id": order.project_id or None, "unit_id": order.unit_id,
+            "customer_id": order.customer_id}
+
+
+# --- subscription, contract, filing ---------------------------------------------------------
+
+def _check_buyer(order, cmd) -> None:
+    errors = domain.check_buyer(order.customer_id_number, cmd["buyer_id_number"],
+                                cmd["signed_by"], cmd["buyer_name"], cmd["power_of_attorney"])
+    if errors:
+        raise InvalidInput("the buyer's identity is not established", errors)
+
+
+def sign_subscription(uow, cmd) -> dict:
+    order = _active_order(uow.session, cmd["order_form_id"])
+    missing = domain.missing_signatures({p: getattr(order, f"{p}_signature")
+                                         for p in domain.SIGNATORIES})
+    if missing:
+        raise Conflict("the order form is not signed by all three parties",
+                       {"order_form_id": [f"missing signatures: {', '.join(missing)}"]})
+    _check_buyer(order, cmd)
+    if order.total_price is None and cmd["total_price"] is None:
+        raise InvalidInput("the reservation pinned no price: state the total price",
+                           {"total_price": ["required: no pinned price"]})
+    if order.total_price is not None and cmd["total_price"] not in (None, order.total_price):
+        raise Conflict("the price is pinned from the reservation's price list",
+                       {"total_price": [f"the pinned total price is {order.total_price}"]})
+    list_total = order.total_price if order.total_price is not None else cmd["total_price"]
+    discount = ZERO  # approved discounts (特惠) arrive with the approval chains
+    subscription = Subscription(
+        order_form_id=order.id, buyer_name=cmd["buyer_name"],
+        buyer_id_number=domain.normalize_id_number(cmd["buyer_id_number"]),
+        signed_by=cmd["signed_by"], power_of_attorney=cmd["power_of_attorney"],
+        power_of_attorney_notarized=cmd["power_of_attorney_notarized"],
+        price_list_version=order.price_list_version, unit_price=order.unit_price,
+        list_total_price=list_total, discount=discount, total_price=list_total - discount,
+        status="signed", signed_at=utcnow())
+    uow.session.add(subscription)
+    try:
+        uow.session.flush()
+    except IntegrityError:
+        raise Conflict("the order form has a subscription already",
+                       {"order_form_id": ["subscribed already"]}) from None
+    if order.total_price is None:
+        order.total_price = subscription.total_price
+    uow.emit("subscription_signed", {
+        "subscription_id": subscription.id, "deposit_id": order.deposit_id,
+        "consultant_id": order.consultant_id, "total_price": subscription.total_price,
+        "price_list_version": subscription.price_list_version}, **_envelope(order))
+    uow.commit()
+    return subscription_view(subscription)
+
+
+def get_subscription(session, subscription_id) -> dict:
+    return subscription_view(_subscription(session, subscription_id))
+
+
+def _subscription(session, subscription_id, lock=False) -> Subscription:
+    subscription = session.get(Subscription, subscription_id, with_for_update=lock)
+    if subscription is None:
+        raise NotFound(f"subscription {subscription_id} does not exist",
+                       {"subscription_id": ["unknown subscription"]})
+    return subscription
+
+
+def subscription_view(subscription) -> dict:
+    return {column: getattr(subscription, column) for column in (
+        "id", "order_form_id", "buyer_name", "buyer_id_number", "signed_by",
+        "power_of_attorney", "power_of_attorney_notarized", "price_list_version", "unit_price",
+        "list_total_price", "discount", "total_price", "status", "signed_at")}
+
+
+def sign_contract(uow, cmd) -> dict:
+    subscription = _subscription(uow.session, cmd["subscription_id"], lock=True)
+    if subscription.status != "signed":
+        raise Conflict(f"the subscription is {subscription.status}",
+                       {"subscription_id": [f"the subscription is {subscription.status}"]})
+    order = _active_order(uow.session, subscription.order_form_id)
+    _check_buyer(order, cmd)
+    if cmd["payment_method"] == "mortgage" and cmd["mortgage_documents_due"] is None:
+        raise InvalidInput("a mortgage contract sets the deadline for the mortgage documents",
+                           {"mortgage_documents_due": ["required for a mortgage"]})
+    contract = Contract(
+        subscription_id=subscription.id, order_form_id=order.id, buyer_name=cmd["buyer_name"],
+        buyer_id_number=domain.normalize_id_number(cmd["buyer_id_number"]),
+        signed_by=cmd["signed_by"], power_of_attorney=cmd["power_of_attorney"],
+        power_of_attorney_notarized=cmd["power_of_attorney_notarized"],
+        total_price=subscription.total_price, payment_method=cmd["payment_method"],
+        mortgage_documents_due=cmd["mortgage_documents_due"], status="signed",
+        signed_at=utcnow())
+    uow.session.add(contract)
+    subscription.status = "contracted"
+    uow.session.flush()
+    exchange_deposit_receipts(uow, order)
+    uow.emit("contract_signed", {
+        "contract_id": contract.id, "subscription_id": subscription.id,
+        "deposit_id": order.deposit_id, "total_price": contract.total_price,
+        "payment_method": contract.payment_method}, **_envelope(order))
+    uow.commit()
+    return contract_view(contract)
+
+
+def file_contract(uow, cmd) -> dict:
+    """备案 recorded with the authority's number; only then is the sale final. Sent again with
+    the same number it answers the same; another number is a conflict."""
+    contract = _contract(uow.session, cmd["contract_id"], lock=True)
+    if contract.status == "filed":
+        if contract.filing_number == cmd["filing_number"]:
+            return contract_view(contract)
+        raise Conflict("the contract is filed already under another number",
+                       {"filing_number": [f"filed as {contract.filing_number}"]})
+    if uow.session.scalar(select(Contract.id).where(
+            Contract.filing_number == cmd["filing_number"])):
+        raise Conflict("that filing number belongs to another contract",
+                       {"filing_number": ["used by another contract"]})
+    contract.status, contract.filing_number, contract.filed_at = (
+        "filed", cmd["filing_number"], utcnow())
+    order = _order(uow.session, contract.order_form_id)
+    uow.emit("contract_filed", {"contract_id": contract.id, "deposit_id": order.deposit_id,
+                                "filing_number": contract.filing_number}, **_envelope(order))
+    uow.commit()
+    return contract_view(contract)
+
+
+def _contract(session, contract_id, lock=False) -> Contract:
+    contract = session.get(Contract, contract_id, with_for_update=lock)
+    if contract is None:
+        raise NotFound(f"contract {contract_id} does not exist",
+                       {"contract_id": ["unknown contract"]})
+    return contract
+
+
+def get_contract(session, contract_id) -> dict:
+    return contract_view(_contract(session, contract_id))
+
+
+def contract_view(contract) -> dict:
+    return {column: getattr(contract, column) for column in (
+        "id", "subscription_id", "order_form_id", "buyer_name", "buyer_id_number", "signed_by",
+        "power_of_attorney", "power_of_attorney_notarized", "total_price", "payment_method",
+        "mortgage_documents_due", "status", "signed_at", "filing_number", "filed_at")}
