@@ -9,7 +9,32 @@ GENDERS = ("male", "female")
 # 来访/来电登记表 channels (获知途径)
 CHANNELS = ("daily_paper", "evening_paper", "tv", "passing_by", "word_of_mouth", "referral",
             "flyer", "outdoor", "website", "phone_invite", "other")
-ALLOCATION_RULES = ("new_visitor_rotation", "returning_customer", "manager_override")
+# every rule that can choose a customer's consultant (第1篇 三、客户分配的原则)
+ALLOCATION_RULES = ("new_visitor_rotation", "returning_customer", "returning_customer_assisted",
+                    "phone_invited", "referral", "same_day_call", "call_answered",
+                    "call_phone_order", "call_reception_order", "existing_customer_call",
+                    "manager_override")
+# 来访客户登记表: the seed's lists; "other" takes a free text (其他__) in the *_other field
+AGE_BANDS = ("under_25", "25_34", "35_44", "45_54", "55_plus")
+MARITAL_STATUSES = ("single", "married", "divorced", "widowed")
+FOCUS_POINTS = ("location", "unit_price", "total_price", "layout", "view", "floor",
+                "payment_method", "transport", "construction_progress", "school", "orientation",
+                "interior_zoning", "amenities", "appreciation", "area", "delivery_standard",
+                "other")
+PURCHASE_MOTIVES = ("own_use", "for_family", "investment", "own_use_and_investment", "other")
+CUSTOMER_CATEGORIES = ("private_business_owner", "company_purchase", "relocation_compensation",
+                       "state_enterprise_leader", "teacher", "lawyer", "doctor",
+                       "working_elsewhere", "private_company_leader", "freelancer",
+                       "civil_servant", "other")
+PROPERTY_TYPES = ("walk_up", "low_rise_elevator", "mid_rise", "high_rise", "stacked_villa",
+                  "townhouse", "detached_villa")
+AREA_BANDS = ("101_120", "121_150", "151_180", "181_200", "200_250", "250_plus")
+LAYOUTS = ("1b1l", "2b2l", "3b2l", "4b2l", "small_duplex", "large_duplex", "other")
+UNIT_PRICE_BANDS = ("1500_2000", "2000_2500", "2500_3000", "3000_3500", "3500_4000",
+                    "4000_plus")
+TOTAL_PRICE_BANDS = ("under_300k", "310k_400k", "410k_600k", "610k_800k", "810k_1m", "1m_plus")
+PAYMENT_METHODS = ("lump_sum", "mortgage", "provident_fund", "installments", "other")
+ID_NUMBER = r"^\d{17}[\dXx]$"  # 居民身份证号码 (18 characters)
 # seed 003: where call lists come from (自有来访/来电, 拓展, 购买名单, …)
 CALL_LIST_SOURCES = ("own_visitors", "own_callers", "expansion", "purchased", "other")
 MAX_IMPORT_ROWS = 50_000
@@ -20,6 +45,8 @@ class CreateOfficeSchema(StrictSchema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=100))
     region_code = fields.String(required=True, validate=validate.Regexp(
         r"^[a-z]{1,6}$", error="lower-case pinyin initials of the region, e.g. ly for 洛阳"))
+    alternate_groups = fields.Boolean(load_default=False, metadata={
+        "description": "two duty groups on alternate days (隔天值班)"})
 
 
 class OfficeSchema(StrictSchema):
@@ -27,11 +54,13 @@ class OfficeSchema(StrictSchema):
     code = fields.String()
     name = fields.String()
     region_code = fields.String()
+    alternate_groups = fields.Boolean()
 
 
 class AddConsultantSchema(StrictSchema):
     office_id = Id(required=True)
     name = fields.String(required=True, validate=validate.Length(min=1, max=50))
+    duty_group = fields.Integer(load_default=1, strict=True, validate=validate.OneOf((1, 2)))
 
 
 class SetConsultantStatusSchema(StrictSchema):
@@ -45,20 +74,106 @@ class ConsultantSchema(StrictSchema):
     name = fields.String()
     status = fields.String()
     rotation_order = fields.Integer()
+    duty_group = fields.Integer()
 
 
-class RegisterVisitSchema(StrictSchema):
+def _choice(values, **kw):
+    return fields.String(load_default=None, allow_none=True, validate=validate.OneOf(values), **kw)
+
+
+def _text(max_length, **kw):
+    return fields.String(load_default="", validate=validate.Length(max=max_length), **kw)
+
+
+class IntendedProductSchema(StrictSchema):
+    """意向产品."""
+    property_type = _choice(PROPERTY_TYPES)
+    area_band = _choice(AREA_BANDS)
+    layout = _choice(LAYOUTS)
+    layout_other = _text(50)
+    unit_price_band = _choice(UNIT_PRICE_BANDS)
+    total_price_band = _choice(TOTAL_PRICE_BANDS)
+    payment_method = _choice(PAYMENT_METHODS)
+    payment_other = _text(50)
+
+
+class CustomerFormSchema(StrictSchema):
+    """What both registration forms ask about the customer (基本情况 … 意向产品)."""
     office_id = Id(required=True)
     name = fields.String(required=True, validate=validate.Length(min=1, max=50))
     mobile = fields.String(required=True, validate=validate.Length(min=1, max=32))
+    other_mobiles = fields.List(fields.String(validate=validate.Length(min=1, max=32)),
+                                load_default=list, validate=validate.Length(max=5))
+    id_number = fields.String(load_default=None, allow_none=True,
+                              validate=validate.Regexp(ID_NUMBER, error="not an 18-character "
+                                                       "resident ID number"))
     gender = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(GENDERS))
+    age_band = _choice(AGE_BANDS)
+    marital_status = _choice(MARITAL_STATUSES)
+    residence_area = _text(100)
+    address = _text(200)
+    postcode = fields.String(load_default="", validate=validate.Regexp(r"^(\d{6})?$"))
+    family_structure = _text(100)
     channel = fields.String(load_default="other", validate=validate.OneOf(CHANNELS))
+    channel_other = _text(50)
+    focus_points = fields.List(fields.String(validate=validate.OneOf(FOCUS_POINTS)),
+                               load_default=list)
+    focus_other = _text(100)
+    purchase_motive = _choice(PURCHASE_MOTIVES)
+    motive_other = _text(100)
+    customer_category = _choice(CUSTOMER_CATEGORIES)
+    category_other = _text(100)
+    intended_product = fields.Nested(IntendedProductSchema, load_default=dict)
+    recommended_units = _text(200)
+    intended_units = _text(200)
+    notes = _text(2000)
+
+
+class RegisterVisitSchema(CustomerFormSchema):
+    """来访客户登记表, plus who brought the visitor (for the allocation rules)."""
     visitors = fields.Integer(load_default=1, strict=True, validate=validate.Range(min=1, max=50))
-    notes = fields.String(load_default="", validate=validate.Length(max=2000))
+    visitor_relation = _text(100)
+    invited_by = Id(load_default=None, allow_none=True,
+                    metadata={"description": "consultant who invited the visitor by phone"})
+    referrer_mobile = fields.String(load_default=None, allow_none=True,
+                                    validate=validate.Length(min=1, max=32),
+                                    metadata={"description": "mobile of the existing customer "
+                                                             "who referred them (老带新)"})
+
+
+class RegisterCallSchema(CustomerFormSchema):
+    """来电客户登记表: the call's ad medium and theme, and who answered it."""
+    ad_medium = _text(100)
+    ad_theme = _text(200)
+    answered_by = Id(load_default=None, allow_none=True,
+                     metadata={"description": "consultant who answered, from the phone log"})
+
+
+class ReassignCustomerSchema(StrictSchema):
+    """A manager's decision (override or hopeless-customer reassignment), always with reason."""
+    customer_id = Id(required=True)
+    consultant_id = Id(required=True)
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
+    decided_by = fields.String(required=True, validate=validate.Length(min=1, max=100))
+
+
+class SetOfficeRosterSchema(StrictSchema):
+    """Duty groups on alternate days (two groups when the office says so) and the day's phone
+    answering order (电话接听顺序)."""
+    office_id = Id(required=True)
+    alternate_groups = fields.Boolean(load_default=None, allow_none=True)
+    groups = fields.Dict(keys=fields.String(validate=validate.Regexp(r"^\d+$")),
+                         values=fields.Integer(strict=True, validate=validate.OneOf((1, 2))),
+                         load_default=dict, metadata={"description": "consultant id → group"})
+    phone_order = fields.List(Id(), load_default=None, allow_none=True)
+    day = fields.Date(load_default=None, allow_none=True,
+                      metadata={"description": "day of the phone order; today by default"})
 
 
 class AssignmentSchema(StrictSchema):
     consultant_id = fields.Integer()
+    assisted_by = fields.Integer(allow_none=True, metadata={
+        "description": "who received the visitor for the absent or busy consultant"})
     rule = fields.String()
     explanation = fields.String()
 
@@ -73,13 +188,27 @@ class CustomerSchema(StrictSchema):
     consultant_id = fields.Integer()
     channel = fields.String()
     visit_count = fields.Integer()
+    call_count = fields.Integer()
     registered_at = fields.AwareDateTime()
+    other_mobiles = fields.List(fields.String())
+    id_number = fields.String(allow_none=True)
+    profile = fields.Dict(metadata={"description": "the registration forms' other answers"})
 
 
 class VisitResultSchema(StrictSchema):
     customer = fields.Nested(CustomerSchema)
     returning = fields.Boolean()
     assignment = fields.Nested(AssignmentSchema)
+    matched_by = fields.String(allow_none=True, metadata={
+        "description": "mobile or id_number: how a returning customer was recognized"})
+
+
+class OfficeRosterSchema(StrictSchema):
+    office_id = fields.Integer()
+    alternate_groups = fields.Boolean()
+    groups = fields.Dict(keys=fields.String(), values=fields.Integer())
+    phone_order = fields.List(fields.Integer())
+    day = fields.Date()
 
 
 class GetCustomerSchema(StrictSchema):

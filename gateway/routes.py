@@ -84,6 +84,18 @@ class ConsultantStatusBody(StrictSchema):
     status = leads.SetConsultantStatusSchema().fields["status"]
 
 
+class OfficeRosterBody(StrictSchema):
+    alternate_groups = leads.SetOfficeRosterSchema().fields["alternate_groups"]
+    groups = leads.SetOfficeRosterSchema().fields["groups"]
+    phone_order = leads.SetOfficeRosterSchema().fields["phone_order"]
+    day = leads.SetOfficeRosterSchema().fields["day"]
+
+
+class ReassignmentBody(StrictSchema):
+    consultant_id = leads.ReassignCustomerSchema().fields["consultant_id"]
+    reason = leads.ReassignCustomerSchema().fields["reason"]
+
+
 LEADS_ROUTES = (
     Route("POST", "/api/v1/offices", "Create a sales office", MANAGERS,
           leads.CreateOfficeSchema, leads.OfficeSchema, 201),
@@ -92,8 +104,16 @@ LEADS_ROUTES = (
     Route("PUT", "/api/v1/consultants/{consultant_id}/status",
           "Mark a consultant available, busy, absent or inactive", SALES, ConsultantStatusBody,
           leads.ConsultantSchema),
-    Route("POST", "/api/v1/visits", "Register a visit (来访登记): dedupe and allocate", SALES,
+    Route("POST", "/api/v1/visits", "Register a visit (来访登记): dedupe and allocate; the "
+          "rule and explanation of the allocation come back", SALES,
           leads.RegisterVisitSchema, leads.VisitResultSchema, 201),
+    Route("POST", "/api/v1/calls", "Register a call (来电登记): dedupe and allocate", SALES,
+          leads.RegisterCallSchema, leads.VisitResultSchema, 201),
+    Route("PUT", "/api/v1/offices/{office_id}/roster", "Duty groups on alternate days and the "
+          "day's phone answering order", MANAGERS, OfficeRosterBody, leads.OfficeRosterSchema),
+    Route("POST", "/api/v1/customers/{customer_id}/reassignments", "A manager gives a customer "
+          "to another consultant, with a reason", MANAGERS, ReassignmentBody,
+          leads.VisitResultSchema, 201),
     Route("POST", "/api/v1/call-lists", "Import a call list (CSV or XLSX body; columns 姓名/name, "
           "手机/mobile, 备注/notes) into the call pool", MANAGERS,
           response=leads.CallListImportSchema, status=201, query=CallListQuery),

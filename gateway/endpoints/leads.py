@@ -6,7 +6,7 @@ from contracts.errors import Forbidden, InvalidInput
 from contracts.leads import MAX_IMPORT_ROWS
 from gateway.api import api, json_body, json_response
 from gateway.endpoints import RPC_TIMEOUT, endpoint, private_view
-from gateway.routes import CallListQuery
+from gateway.routes import CallListQuery, OfficeRosterBody
 from gateway.tables import read_table
 
 
@@ -40,6 +40,33 @@ class LeadsEndpoints:
     def register_visit(self, request):
         user = self.authorize(request, "POST", "/api/v1/visits")
         result = self.rpc("leads", "register_visit", json_body(request))
+        result["customer"] = private_view(user, result["customer"])
+        return json_response(result, 201)
+
+    @http(*endpoint("POST", "/api/v1/calls"))
+    @api
+    def register_call(self, request):
+        user = self.authorize(request, "POST", "/api/v1/calls")
+        result = self.rpc("leads", "register_call", json_body(request))
+        result["customer"] = private_view(user, result["customer"])
+        return json_response(result, 201)
+
+    @http(*endpoint("PUT", "/api/v1/offices/{office_id}/roster"))
+    @api
+    def set_office_roster(self, request, office_id):
+        self.authorize(request, "PUT", "/api/v1/offices/{office_id}/roster")
+        payload = {**load(OfficeRosterBody(), json_body(request)), "office_id": office_id}
+        if payload.get("day") is not None:
+            payload["day"] = payload["day"].isoformat()
+        return json_response(self.rpc("leads", "set_office_roster", payload))
+
+    @http(*endpoint("POST", "/api/v1/customers/{customer_id}/reassignments"))
+    @api
+    def reassign_customer(self, request, customer_id):
+        user = self.authorize(request, "POST", "/api/v1/customers/{customer_id}/reassignments")
+        payload = {**json_body(request), "customer_id": customer_id,
+                   "decided_by": user.username}
+        result = self.rpc("leads", "reassign_customer", payload)
         result["customer"] = private_view(user, result["customer"])
         return json_response(result, 201)
 

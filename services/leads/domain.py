@@ -41,6 +41,7 @@ class RotationCandidate:
     status: str
     rotation_order: int
     last_turn: int  # 0 when the consultant has not received anyone today
+    duty_group: int = 1
 
 
 @dataclass(frozen=True)
@@ -48,13 +49,99 @@ class Allocation:
     consultant_id: int
     rule: str
     explanation: str
+    assisted_by: int | None = None  # who received the visitor in the owner's place
+
+
+@dataclass(frozen=True)
+class Staff:
+    """A consultant as the allocation rules see them."""
+    id: int
+    status: str
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What the rules decided before the rotation is consulted: a fixed consultant (`allocation`,
+    possibly needing an assistant), or the rotation with a `note` on why."""
+    allocation: Allocation | None = None
+    needs_assistant: bool = False
+    note: str = ""
+
+
+def group_on_duty(day: date) -> int:
+    """With two groups on alternate days (隔天值班), group 1 has the even days."""
+    return 1 if day.toordinal() % 2 == 0 else 2
+
+
+def on_duty(candidates: list[RotationCandidate], day: date, alternate_groups: bool):
+    if not alternate_groups:
+        return candidates
+    group = group_on_duty(day)
+    return [c for c in candidates if c.duty_group == group]
+
+
+def can_take_new(staff: Staff | None) -> bool:
+    return staff is not None and staff.status in ("available", "busy")
+
+
+def choose_for_visit(owner: Staff | None, same_day_caller: int | None, inviter: Staff | None,
+                     referrer_owner: Staff | None) -> Decision:
+    """第1篇 三(一): a returning customer → the original consultant (the one who answered their
+    call today, if so), assisted by another when the original is not free; a phone-invited
+    visitor → the inviter; a referred visitor (老带新) → the referrer's consultant; otherwise
+    the rotation. Absent or inactive consultants never get a new customer."""
+    if owner is not None:
+        if same_day_caller == owner.id:
+            allocation = Allocation(owner.id, "same_day_call", "called today and visits the "
+                                    "same day: received by the consultant who answered")
+        else:
+            allocation = Allocation(owner.id, "returning_customer",
+                                    "returning customer: stays with the original consultant")
+        return Decision(allocation, needs_assistant=owner.status != "available")
+    notes = []
+    if inviter is not None:
+        if can_take_new(inviter):
+            return Decision(Allocation(inviter.id, "phone_invited",
+                                       "invited by phone: received by the inviting consultant"))
+        notes.append(f"inviting consultant {inviter.id} is {inviter.status}")
+    if referrer_owner is not None:
+        if can_take_new(referrer_owner):
+            return Decision(Allocation(referrer_owner.id, "referral", "referred by an existing "
+                                       "customer (老带新): goes to that customer's consultant"))
+        notes.append(f"referrer's consultant {referrer_owner.id} is {referrer_owner.status}")
+    return Decision(note="; ".join(notes))
+
+
+def choose_for_call(owner: Staff | None, answered_by: Staff | None,
+                    has_phone_order: bool) -> Decision:
+    """第1篇 三(三): an existing customer's call → their consultant; a new caller → whoever the
+    phone log says answered, else the day's phone answering order, else the reception order."""
+    if owner is not None:
+        return Decision(Allocation(owner.id, "existing_customer_call",
+                                   "an existing customer's call goes to their consultant"))
+    if answered_by is not None:
+        if can_take_new(answered_by):
+            return Decision(Allocation(answered_by.id, "call_answered",
+                                       "new caller: goes to the consultant who answered"))
+        return Decision(note=f"answering consultant {answered_by.id} is {answered_by.status}")
+    return Decision(note="" if has_phone_order else "no phone answering order today")
+
+
+def assistant_for(candidates: list[RotationCandidate], owner_id: int) -> int | None:
+    """Who receives a returning customer whose consultant is not free: the manager sends the
+    last consultant in today's line (第1篇 三(二)3), so the rotation is not disturbed."""
+    free = [c for c in candidates if c.status == "available" and c.consultant_id != owner_id]
+    if not free:
+        return None
+    return max(free, key=lambda c: (c.last_turn, c.rotation_order)).consultant_id
 
 
 class NoConsultantAvailable(Exception):
     pass
 
 
-def next_in_rotation(candidates: list[RotationCandidate]) -> Allocation:
+def next_in_rotation(candidates: list[RotationCandidate], rule: str = "new_visitor_rotation",
+                     label: str = "reception rotation") -> Allocation:
     """The day's reception rotation: whoever has waited longest (fewest/earliest turns, then
     roster order) among the free consultants. A busy consultant is skipped but, having taken
     no turn, stays first in line for the next visitor; absent and inactive ones never get
@@ -63,19 +150,14 @@ def next_in_rotation(candidates: list[RotationCandidate]) -> Allocation:
     skipped = [c for c in waiting if c.status == "busy"]
     free = [c for c in waiting if c.status == "available"]
     if not free:
-        raise NoConsultantAvailable("no consultant is free for reception")
+        raise NoConsultantAvailable(f"no consultant is free for the {label}")
     chosen = free[0]
-    explanation = "reception rotation: next free consultant in today's order"
+    explanation = f"{label}: next free consultant in today's order"
     ahead = [c.consultant_id for c in skipped if (c.last_turn, c.rotation_order)
              < (chosen.last_turn, chosen.rotation_order)]
     if ahead:
         explanation += f"; skipped busy consultant(s) {ahead}, who keep their turn"
-    return Allocation(chosen.consultant_id, "new_visitor_rotation", explanation)
-
-
-def returning_allocation(consultant_id: int) -> Allocation:
-    return Allocation(consultant_id, "returning_customer",
-                      "returning customer: stays with the original consultant")
+    return Allocation(chosen.consultant_id, rule, explanation)
 
 
 OFFICE_TIMEZONE = ZoneInfo("Asia/Shanghai")

@@ -1,14 +1,17 @@
 """Leads use cases: offices, consultants, the visit registration that allocates them, and
 call lists imported into the call pool."""
-from sqlalchemy import and_, select, update
+from datetime import datetime, time
+
+from sqlalchemy import and_, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from contracts.errors import Conflict, InvalidInput, NotFound
 from infra.database import utcnow
 from services.leads import call_lists, domain
-from services.leads.models import (CallLead, CodeSequence, Consultant, Customer, LeadImport,
-                                   Office, ReceptionTurn, Visit)
+from services.leads.models import (Assignment, CallLead, CodeSequence, Consultant, Customer,
+                                   CustomerMobile, LeadImport, Office, PhoneOrder, PhoneTurn,
+                                   ReceptionTurn, Visit)
 
 IMPORT_BATCH = 5000
 
@@ -16,7 +19,8 @@ IMPORT_BATCH = 5000
 def create_office(uow, cmd) -> dict:
     if uow.session.scalar(select(Office.id).where(Office.code == cmd["code"])):
         raise Conflict(f"office {cmd['code']} exists already", {"code": ["already used"]})
-    office = Office(code=cmd["code"], name=cmd["name"], region_code=cmd["region_code"], turn_seq=0)
+    office = Office(code=cmd["code"], name=cmd["name"], region_code=cmd["region_code"], turn_seq=0,
+                    alternate_groups=cmd.get("alternate_groups", False))
     uow.session.add(office)
     uow.commit()
     return _office_view(office)
@@ -28,7 +32,7 @@ def add_consultant(uow, cmd) -> dict:
     last = session.scalar(select(Consultant.rotation_order).where(Consultant.office_id == office.id)
                           .order_by(Consultant.rotation_order.desc()).limit(1)) or 0
     consultant = Consultant(office_id=office.id, name=cmd["name"], status="available",
-                            rotation_order=last + 1)
+                            rotation_order=last + 1, duty_group=cmd.get("duty_group", 1))
     session.add(consultant)
     uow.commit()
     return consultant_view(consultant)
@@ -43,73 +47,337 @@ def set_consultant_status(uow, cmd) -> dict:
     return consultant_view(consultant)
 
 
+PROFILE_FIELDS = ("age_band", "marital_status", "residence_area", "address", "postcode",
+                  "family_structure", "channel_other", "focus_points", "focus_other",
+                  "purchase_motive", "motive_other", "customer_category", "category_other",
+                  "intended_product")
+CONTACT_FIELDS = ("visitors", "visitor_relation", "recommended_units", "intended_units", "notes",
+                  "ad_medium", "ad_theme", "invited_by", "referrer_mobile", "answered_by")
+
+
 def register_visit(uow, cmd) -> dict:
-    """来访登记: dedupe by mobile, allocate, record the visit. Two first visits of one number at
-    the same moment meet the unique index; the loser is retried as the returning customer."""
-    mobile = domain.normalize_mobile(cmd["mobile"])
-    if mobile is None:
-        raise InvalidInput("invalid mobile number",
-                           {"mobile": ["not a mainland mobile number (11 digits, 1[3-9]…)"]})
+    """来访登记: dedupe, allocate by the rules of 第1篇, record the visit."""
+    return _register(uow, cmd, "visit")
+
+
+def register_call(uow, cmd) -> dict:
+    """来电登记: dedupe, allocate by the phone rules of 第1篇, record the call."""
+    return _register(uow, cmd, "call")
+
+
+def _register(uow, cmd, kind) -> dict:
+    """Two first contacts of one number (or ID) at the same moment meet the unique indexes; the
+    loser is retried as the returning customer."""
+    mobiles = _mobiles(cmd)
+    referrer = None
+    if cmd.get("referrer_mobile"):
+        referrer = domain.normalize_mobile(cmd["referrer_mobile"])
+        if referrer is None:
+            raise InvalidInput("invalid referrer mobile",
+                               {"referrer_mobile": ["not a mainland mobile number"]})
     try:
-        return _register_visit(uow, cmd, mobile)
+        return _register_contact(uow, cmd, kind, mobiles, referrer)
     except IntegrityError:
         uow.rollback()
-        return _register_visit(uow, cmd, mobile)
+        return _register_contact(uow, cmd, kind, mobiles, referrer)
 
 
-def _register_visit(uow, cmd, mobile) -> dict:
+def _mobiles(cmd) -> list[str]:
+    """The primary mobile first, then the others, normalized and each once."""
+    mobiles = []
+    for field, raw in [("mobile", cmd["mobile"])] + [
+            (f"other_mobiles.{i}", raw) for i, raw in enumerate(cmd.get("other_mobiles", []))]:
+        mobile = domain.normalize_mobile(raw)
+        if mobile is None:
+            raise InvalidInput("invalid mobile number",
+                               {field: ["not a mainland mobile number (11 digits, 1[3-9]…)"]})
+        if mobile not in mobiles:
+            mobiles.append(mobile)
+    return mobiles
+
+
+def _register_contact(uow, cmd, kind, mobiles, referrer) -> dict:
     session = uow.session
     office = _office(session, cmd["office_id"])
     now = utcnow()
-    customer = session.scalar(select(Customer).where(Customer.mobile == mobile))
-    returning = customer is not None
-    if returning:
-        allocation = domain.returning_allocation(customer.consultant_id)
+    customer, matched_by = _find_customer(session, mobiles, cmd.get("id_number"))
+    owner = _staff(session, customer.consultant_id) if customer else None
+    if kind == "visit":
+        decision = domain.choose_for_visit(
+            owner, _same_day_caller(session, customer, now) if customer else None,
+            _staff_in_office(session, office, cmd.get("invited_by"), "invited_by"),
+            _referrer_owner(session, referrer))
     else:
-        allocation = _rotate(session, office, now)
-        customer = Customer(
-            code=_next_code(session, office.region_code, domain.name_initials(cmd["name"])),
-            name=cmd["name"], mobile=mobile, gender=cmd["gender"], office_id=office.id,
-            consultant_id=allocation.consultant_id, channel=cmd["channel"], visit_count=0,
-            registered_at=now)
-        session.add(customer)
-        session.flush()
-        uow.emit("lead_registered", {"customer_code": customer.code, "office_id": office.id,
-                                     "channel": customer.channel}, customer_id=customer.id)
-    customer.visit_count += 1
-    session.add(Visit(customer_id=customer.id, office_id=office.id,
-                      consultant_id=allocation.consultant_id, rule=allocation.rule,
-                      explanation=allocation.explanation, visitors=cmd["visitors"],
-                      notes=cmd["notes"], visited_at=now))
+        answered = _staff_in_office(session, office, cmd.get("answered_by"), "answered_by")
+        decision = domain.choose_for_call(owner, answered,
+                                          _has_phone_order(session, office, now))
+    allocation = decision.allocation
+    if allocation is None:
+        allocation = _rotate(session, office, now, kind, decision.note)
+    elif decision.needs_assistant:
+        allocation = _with_assistant(session, office, now, allocation, owner)
+    first = customer is None
+    if first:
+        customer = _new_customer(uow, cmd, office, mobiles, allocation, now)
+    else:
+        _update_customer(session, customer, cmd, mobiles)
+    if kind == "visit":
+        customer.visit_count += 1
+    else:
+        customer.call_count += 1
+    session.add(Visit(customer_id=customer.id, office_id=office.id, kind=kind,
+                      channel=cmd["channel"], first=first,
+                      consultant_id=allocation.consultant_id, assisted_by=allocation.assisted_by,
+                      rule=allocation.rule, explanation=allocation.explanation,
+                      visitors=cmd.get("visitors", 1), notes=cmd["notes"],
+                      form=_answers(cmd, CONTACT_FIELDS), visited_at=now))
     uow.emit("lead_assigned", {"consultant_id": allocation.consultant_id, "office_id": office.id,
                                "rule": allocation.rule, "explanation": allocation.explanation},
              customer_id=customer.id)
+    uow.emit("visit_recorded", {"kind": kind, "office_id": office.id,
+                                "consultant_id": allocation.consultant_id,
+                                "channel": cmd["channel"], "first": first},
+             customer_id=customer.id)
     uow.commit()
-    return {"customer": customer_view(customer), "returning": returning,
-            "assignment": {"consultant_id": allocation.consultant_id, "rule": allocation.rule,
-                           "explanation": allocation.explanation}}
+    return {"customer": customer_view(customer, _customer_mobiles(session, customer)),
+            "returning": not first, "matched_by": matched_by,
+            "assignment": _assignment_view(allocation)}
 
 
-def _rotate(session, office, now) -> domain.Allocation:
-    # taking the office's turn counter also locks the office row: one allocation at a time
+def _find_customer(session, mobiles, id_number):
+    """A match on any of the mobiles, else on the ID number, is the same customer."""
+    customer_id = session.scalar(select(CustomerMobile.customer_id)
+                                 .where(CustomerMobile.mobile.in_(mobiles))
+                                 .order_by(CustomerMobile.customer_id).limit(1))
+    if customer_id is not None:
+        return session.get(Customer, customer_id), "mobile"
+    if id_number:
+        customer = session.scalar(select(Customer).where(Customer.id_number == id_number.upper()))
+        if customer is not None:
+            return customer, "id_number"
+    return None, None
+
+
+def _new_customer(uow, cmd, office, mobiles, allocation, now):
+    session = uow.session
+    customer = Customer(
+        code=_next_code(session, office.region_code, domain.name_initials(cmd["name"])),
+        name=cmd["name"], mobile=mobiles[0], gender=cmd["gender"], office_id=office.id,
+        consultant_id=allocation.consultant_id, channel=cmd["channel"], visit_count=0,
+        call_count=0, registered_at=now,
+        id_number=cmd["id_number"].upper() if cmd.get("id_number") else None,
+        profile=_answers(cmd, PROFILE_FIELDS))
+    session.add(customer)
+    session.flush()
+    session.add_all([CustomerMobile(mobile=mobile, customer_id=customer.id) for mobile in mobiles])
+    uow.emit("lead_registered", {"customer_code": customer.code, "office_id": office.id,
+                                 "channel": customer.channel}, customer_id=customer.id)
+    return customer
+
+
+def _update_customer(session, customer, cmd, mobiles):
+    """A returning customer's new answers fill in the profile (第一次来访无法填写完全的在之后回访及
+    再次来访时填写完全); a new number of theirs is added unless it is someone else's."""
+    answers = {k: v for k, v in _answers(cmd, PROFILE_FIELDS).items() if v not in ("", [], {}, None)}
+    if answers:
+        customer.profile = {**(customer.profile or {}), **answers}
+    if customer.gender is None and cmd.get("gender"):
+        customer.gender = cmd["gender"]
+    if cmd.get("id_number") and customer.id_number is None and session.scalar(
+            select(Customer.id).where(Customer.id_number == cmd["id_number"].upper())) is None:
+        customer.id_number = cmd["id_number"].upper()
+    session.execute(_insert_ignoring(session, CustomerMobile, "mobile"),
+                    [{"mobile": mobile, "customer_id": customer.id} for mobile in mobiles])
+
+
+def _answers(cmd, names) -> dict:
+    return {name: cmd[name] for name in names if name in cmd}
+
+
+def _customer_mobiles(session, customer) -> list[str]:
+    return list(session.scalars(select(CustomerMobile.mobile).where(
+        CustomerMobile.customer_id == customer.id).order_by(CustomerMobile.mobile)))
+
+
+def _staff(session, consultant_id):
+    consultant = session.get(Consultant, consultant_id)
+    return domain.Staff(consultant.id, consultant.status)
+
+
+def _staff_in_office(session, office, consultant_id, field):
+    if consultant_id is None:
+        return None
+    consultant = session.get(Consultant, consultant_id)
+    if consultant is None or consultant.office_id != office.id:
+        raise NotFound("unknown consultant", {field: [f"no consultant {consultant_id} in office "
+                                                      f"{office.id}"]})
+    return domain.Staff(consultant.id, consultant.status)
+
+
+def _referrer_owner(session, referrer):
+    if referrer is None:
+        return None
+    row = session.execute(select(Consultant.id, Consultant.status)
+                          .join(Customer, Customer.consultant_id == Consultant.id)
+                          .join(CustomerMobile, CustomerMobile.customer_id == Customer.id)
+                          .where(CustomerMobile.mobile == referrer)).first()
+    if row is None:
+        raise NotFound("unknown referrer", {"referrer_mobile": ["no customer has this mobile"]})
+    return domain.Staff(row.id, row.status)
+
+
+def _day_start(now):
+    day = domain.office_day(now)
+    return datetime.combine(day, time(), domain.OFFICE_TIMEZONE)
+
+
+def _same_day_caller(session, customer, now):
+    return session.scalar(select(Visit.consultant_id).where(
+        Visit.customer_id == customer.id, Visit.kind == "call",
+        Visit.visited_at >= _day_start(now)).order_by(Visit.id.desc()).limit(1))
+
+
+def _has_phone_order(session, office, now) -> bool:
+    return session.scalar(select(PhoneOrder.consultant_id).where(
+        PhoneOrder.office_id == office.id, PhoneOrder.day == domain.office_day(now))
+        .limit(1)) is not None
+
+
+def _with_assistant(session, office, now, allocation, owner):
+    assistant = domain.assistant_for(_reception_candidates(session, office, now), owner.id)
+    if assistant is None:
+        note = f"; the original consultant is {owner.status} and nobody is free to assist"
+    else:
+        note = (f"; the original consultant is {owner.status}: consultant {assistant} assists, "
+                "the customer stays the original's")
+    rule = "returning_customer_assisted" if allocation.rule == "returning_customer" \
+        else allocation.rule
+    return domain.Allocation(allocation.consultant_id, rule, allocation.explanation + note,
+                             assistant)
+
+
+def _rotate(session, office, now, kind, note) -> domain.Allocation:
+    """The next consultant in today's phone order (calls, when the office set one) or reception
+    rotation; taking the office's turn counter also locks the office row, so workers side by
+    side hand out one turn at a time."""
     turn = session.execute(update(Office).where(Office.id == office.id)
                            .values(turn_seq=Office.turn_seq + 1)
                            .returning(Office.turn_seq)).scalar_one()
+    day = domain.office_day(now)
+    allocation = None
+    if kind == "call":
+        phone = _phone_candidates(session, office, day)
+        if phone:
+            try:
+                allocation = domain.next_in_rotation(phone, "call_phone_order",
+                                                     "phone answering order")
+                turns = PhoneTurn
+            except domain.NoConsultantAvailable:
+                note = "; ".join(filter(None, [note, "nobody free in the phone order"]))
+    if allocation is None:
+        rule, label = (("call_reception_order", "reception order for calls") if kind == "call"
+                       else ("new_visitor_rotation", "reception rotation"))
+        try:
+            allocation = domain.next_in_rotation(_reception_candidates(session, office, now),
+                                                 rule, label)
+        except domain.NoConsultantAvailable as exc:
+            raise Conflict(str(exc), {"office_id": [str(exc)]}) from None
+        turns = ReceptionTurn
+    session.merge(turns(office_id=office.id, day=day, consultant_id=allocation.consultant_id,
+                        turn=turn))
+    if note:
+        allocation = domain.Allocation(allocation.consultant_id, allocation.rule,
+                                       f"{allocation.explanation} ({note})")
+    return allocation
+
+
+def _reception_candidates(session, office, now):
     day = domain.office_day(now)
     rows = session.execute(
         select(Consultant, ReceptionTurn.turn)
         .outerjoin(ReceptionTurn, and_(ReceptionTurn.consultant_id == Consultant.id,
                                        ReceptionTurn.day == day))
         .where(Consultant.office_id == office.id)).all()
-    candidates = [domain.RotationCandidate(c.id, c.status, c.rotation_order, last_turn or 0)
-                  for c, last_turn in rows]
-    try:
-        allocation = domain.next_in_rotation(candidates)
-    except domain.NoConsultantAvailable as exc:
-        raise Conflict(str(exc), {"office_id": office.id}) from None
-    session.merge(ReceptionTurn(office_id=office.id, day=day,
-                                consultant_id=allocation.consultant_id, turn=turn))
-    return allocation
+    candidates = [domain.RotationCandidate(c.id, c.status, c.rotation_order, last_turn or 0,
+                                           c.duty_group) for c, last_turn in rows]
+    return domain.on_duty(candidates, day, office.alternate_groups)
+
+
+def _phone_candidates(session, office, day):
+    rows = session.execute(
+        select(Consultant, PhoneOrder.position, PhoneTurn.turn)
+        .join(PhoneOrder, and_(PhoneOrder.consultant_id == Consultant.id,
+                               PhoneOrder.day == day, PhoneOrder.office_id == office.id))
+        .outerjoin(PhoneTurn, and_(PhoneTurn.consultant_id == Consultant.id,
+                                   PhoneTurn.day == day))).all()
+    return [domain.RotationCandidate(c.id, c.status, position, last_turn or 0)
+            for c, position, last_turn in rows]
+
+
+def set_office_roster(uow, cmd) -> dict:
+    """Duty groups and the day's phone answering order, set by the office manager."""
+    session = uow.session
+    office = _office(session, cmd["office_id"])
+    if cmd.get("alternate_groups") is not None:
+        office.alternate_groups = cmd["alternate_groups"]
+    staff = {c.id: c for c in session.scalars(select(Consultant).where(
+        Consultant.office_id == office.id))}
+    for key, group in cmd["groups"].items():
+        if int(key) not in staff:
+            raise NotFound("unknown consultant", {f"groups.{key}": ["not a consultant of this "
+                                                                    "office"]})
+        staff[int(key)].duty_group = group
+    day = cmd.get("day") or domain.office_day(utcnow())
+    if cmd.get("phone_order") is not None:
+        for i, consultant_id in enumerate(cmd["phone_order"]):
+            if consultant_id not in staff:
+                raise NotFound("unknown consultant", {f"phone_order.{i}": [
+                    "not a consultant of this office"]})
+        if len(set(cmd["phone_order"])) != len(cmd["phone_order"]):
+            raise InvalidInput("a consultant appears twice", {"phone_order": ["repeated"]})
+        session.execute(delete(PhoneOrder).where(PhoneOrder.office_id == office.id,
+                                                 PhoneOrder.day == day))
+        session.add_all([PhoneOrder(office_id=office.id, day=day, consultant_id=consultant_id,
+                                    position=i + 1)
+                         for i, consultant_id in enumerate(cmd["phone_order"])])
+    uow.commit()
+    order = session.scalars(select(PhoneOrder.consultant_id).where(
+        PhoneOrder.office_id == office.id, PhoneOrder.day == day)
+        .order_by(PhoneOrder.position)).all()
+    return {"office_id": office.id, "alternate_groups": office.alternate_groups,
+            "groups": {str(c.id): c.duty_group for c in staff.values()},
+            "phone_order": list(order), "day": day}
+
+
+def reassign_customer(uow, cmd, rule="manager_override", excluded_from_credit=False) -> dict:
+    """A manager gives a customer to another consultant of the office, with a reason."""
+    session = uow.session
+    customer = _customer(session, cmd["customer_id"])
+    office = _office(session, customer.office_id)
+    target = _staff_in_office(session, office, cmd["consultant_id"], "consultant_id")
+    if not domain.can_take_new(target):
+        raise Conflict("consultant cannot take customers",
+                       {"consultant_id": [f"consultant is {target.status}"]})
+    if target.id == customer.consultant_id:
+        raise Conflict("already this consultant's customer",
+                       {"consultant_id": ["the customer's consultant already"]})
+    explanation = f"{rule.replace('_', ' ')} by {cmd['decided_by']}: {cmd['reason']}"
+    session.add(Assignment(customer_id=customer.id, from_consultant_id=customer.consultant_id,
+                           to_consultant_id=target.id, rule=rule, reason=cmd["reason"],
+                           decided_by=cmd["decided_by"],
+                           excluded_from_credit=excluded_from_credit, decided_at=utcnow()))
+    customer.consultant_id = target.id
+    allocation = domain.Allocation(target.id, rule, explanation)
+    uow.emit("lead_assigned", {"consultant_id": target.id, "office_id": office.id, "rule": rule,
+                               "explanation": explanation}, customer_id=customer.id)
+    uow.commit()
+    return {"customer": customer_view(customer, _customer_mobiles(session, customer)),
+            "returning": True, "matched_by": None, "assignment": _assignment_view(allocation)}
+
+
+def _assignment_view(allocation) -> dict:
+    return {"consultant_id": allocation.consultant_id, "assisted_by": allocation.assisted_by,
+            "rule": allocation.rule, "explanation": allocation.explanation}
 
 
 def _next_code(session, region_code, initials) -> str:
@@ -132,10 +400,15 @@ def _bump_sequence(session, region_code, initials):
 
 
 def get_customer(session, customer_id) -> dict:
+    customer = _customer(session, customer_id)
+    return customer_view(customer, _customer_mobiles(session, customer))
+
+
+def _customer(session, customer_id):
     customer = session.get(Customer, customer_id)
     if customer is None:
         raise NotFound("unknown customer", {"customer_id": ["unknown customer"]})
-    return customer_view(customer)
+    return customer
 
 
 def _office(session, office_id):
@@ -147,18 +420,21 @@ def _office(session, office_id):
 
 def _office_view(office) -> dict:
     return {"id": office.id, "code": office.code, "name": office.name,
-            "region_code": office.region_code}
+            "region_code": office.region_code, "alternate_groups": office.alternate_groups}
 
 
 def consultant_view(consultant) -> dict:
     return {"id": consultant.id, "office_id": consultant.office_id, "name": consultant.name,
-            "status": consultant.status, "rotation_order": consultant.rotation_order}
+            "status": consultant.status, "rotation_order": consultant.rotation_order,
+            "duty_group": consultant.duty_group}
 
 
-def customer_view(customer) -> dict:
-    return {column: getattr(customer, column) for column in (
+def customer_view(customer, mobiles) -> dict:
+    view = {column: getattr(customer, column) for column in (
         "id", "code", "name", "mobile", "gender", "office_id", "consultant_id", "channel",
-        "visit_count", "registered_at")}
+        "visit_count", "call_count", "registered_at", "id_number", "profile")}
+    view["other_mobiles"] = [mobile for mobile in mobiles if mobile != customer.mobile]
+    return view
 
 
 def import_call_list(uow, cmd) -> dict:
@@ -180,8 +456,8 @@ def import_call_list(uow, cmd) -> dict:
     added = 0
     for start in range(0, len(parsed.leads), IMPORT_BATCH):
         leads = parsed.leads[start:start + IMPORT_BATCH]
-        customers = set(session.scalars(select(Customer.mobile).where(
-            Customer.mobile.in_([lead["mobile"] for lead in leads]))))
+        customers = set(session.scalars(select(CustomerMobile.mobile).where(
+            CustomerMobile.mobile.in_([lead["mobile"] for lead in leads]))))
         fresh = [{**lead, "source": cmd["source"], "import_id": batch.id, "status": "pool",
                   "created_at": now} for lead in leads if lead["mobile"] not in customers]
         if fresh:
@@ -198,5 +474,9 @@ def import_call_list(uow, cmd) -> dict:
 
 
 def _insert_new_numbers(session):
+    return _insert_ignoring(session, CallLead, "mobile")
+
+
+def _insert_ignoring(session, table, key):
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    return dialect.insert(CallLead).on_conflict_do_nothing(index_elements=["mobile"])
+    return dialect.insert(table).on_conflict_do_nothing(index_elements=[key])

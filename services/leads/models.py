@@ -1,6 +1,7 @@
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (JSON, Boolean, Date, ForeignKey, Integer, String, Text,
+                        UniqueConstraint)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from infra.tables import BigId, UTCDateTime, add_messaging_tables
@@ -18,6 +19,8 @@ class Office(Base):
     name: Mapped[str] = mapped_column(String(100))
     region_code: Mapped[str] = mapped_column(String(6))  # 洛阳 → ly
     turn_seq: Mapped[int] = mapped_column(Integer, default=0)  # last reception turn handed out
+    # an even number of consultants may be split in two groups on duty on alternate days
+    alternate_groups: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class Consultant(Base):
@@ -28,6 +31,7 @@ class Consultant(Base):
     name: Mapped[str] = mapped_column(String(50))
     status: Mapped[str] = mapped_column(String(20), default="available")
     rotation_order: Mapped[int] = mapped_column(Integer)
+    duty_group: Mapped[int] = mapped_column(Integer, default=1)
 
 
 class ReceptionTurn(Base):
@@ -37,6 +41,24 @@ class ReceptionTurn(Base):
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     consultant_id: Mapped[int] = mapped_column(ForeignKey("consultants.id"), primary_key=True)
     turn: Mapped[int] = mapped_column(Integer)
+
+
+class PhoneTurn(Base):
+    """The last call a consultant took on a given day in the phone answering order."""
+    __tablename__ = "phone_turns"
+    office_id: Mapped[int] = mapped_column(ForeignKey("offices.id"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    consultant_id: Mapped[int] = mapped_column(ForeignKey("consultants.id"), primary_key=True)
+    turn: Mapped[int] = mapped_column(Integer)
+
+
+class PhoneOrder(Base):
+    """The day's phone answering order (电话接听顺序) set by the office manager."""
+    __tablename__ = "phone_orders"
+    office_id: Mapped[int] = mapped_column(ForeignKey("offices.id"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    consultant_id: Mapped[int] = mapped_column(ForeignKey("consultants.id"), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer)
 
 
 class Customer(Base):
@@ -50,21 +72,52 @@ class Customer(Base):
     consultant_id: Mapped[int] = mapped_column(ForeignKey("consultants.id"), index=True)
     channel: Mapped[str] = mapped_column(String(20))
     visit_count: Mapped[int] = mapped_column(Integer, default=0)
+    call_count: Mapped[int] = mapped_column(Integer, default=0)
     registered_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    id_number: Mapped[str | None] = mapped_column(String(18), unique=True)
+    profile: Mapped[dict] = mapped_column(JSON, default=dict)  # the forms' other answers
+
+
+class CustomerMobile(Base):
+    """Every mobile a customer gave; one number belongs to one customer (the dedupe key)."""
+    __tablename__ = "customer_mobiles"
+    mobile: Mapped[str] = mapped_column(String(11), primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
 
 
 class Visit(Base):
-    """One reception (来访登记), with the rule that chose the consultant."""
+    """One registered contact, a visit (来访登记) or a call (来电登记), with the rule that chose
+    the consultant."""
     __tablename__ = "visits"
     id: Mapped[int] = mapped_column(primary_key=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
     office_id: Mapped[int] = mapped_column(ForeignKey("offices.id"))
     consultant_id: Mapped[int] = mapped_column(ForeignKey("consultants.id"))
+    kind: Mapped[str] = mapped_column(String(10), default="visit")
+    channel: Mapped[str] = mapped_column(String(20), default="other")
+    first: Mapped[bool] = mapped_column(Boolean, default=False)
+    assisted_by: Mapped[int | None] = mapped_column(ForeignKey("consultants.id"))
+    form: Mapped[dict] = mapped_column(JSON, default=dict)  # this contact's answers
     rule: Mapped[str] = mapped_column(String(30))
     explanation: Mapped[str] = mapped_column(String(300))
     visitors: Mapped[int] = mapped_column(Integer, default=1)
     notes: Mapped[str] = mapped_column(Text, default="")
     visited_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Assignment(Base):
+    """A manager's decision to give a customer to another consultant, with the reason; the
+    previous consultant has no share in a later deal when `excluded_from_credit`."""
+    __tablename__ = "assignments"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    from_consultant_id: Mapped[int] = mapped_column(ForeignKey("consultants.id"))
+    to_consultant_id: Mapped[int] = mapped_column(ForeignKey("consultants.id"))
+    rule: Mapped[str] = mapped_column(String(30))
+    reason: Mapped[str] = mapped_column(String(500))
+    decided_by: Mapped[str] = mapped_column(String(100))
+    excluded_from_credit: Mapped[bool] = mapped_column(Boolean, default=False)
+    decided_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class CodeSequence(Base):

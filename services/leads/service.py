@@ -49,3 +49,21 @@ class LeadsService(operations.OperationsRpc):
         with self.uow() as uow:
             return schemas.CustomerSchema().dump(handlers.get_customer(uow.session,
                                                                        query["customer_id"]))
+
+    @rpc
+    def register_call(self, payload):
+        cmd = load(schemas.RegisterCallSchema(), payload)
+        with self.uow() as uow:
+            return schemas.VisitResultSchema().dump(handlers.register_call(uow, cmd))
+
+    @rpc
+    def set_office_roster(self, payload):
+        cmd = load(schemas.SetOfficeRosterSchema(), payload)
+        with self.uow() as uow:
+            return schemas.OfficeRosterSchema().dump(handlers.set_office_roster(uow, cmd))
+
+    @rpc
+    def reassign_customer(self, payload):
+        cmd = load(schemas.ReassignCustomerSchema(), payload)
+        with self.uow() as uow:
+            return schemas.VisitResultSchema().dump(handlers.reassign_customer(uow, cmd))

@@ -60,3 +60,53 @@ def test_absent_and_inactive_consultants_never_get_customers():
 def test_office_day_is_beijing_time():
     late_utc = datetime(2026, 11, 22, 17, 30, tzinfo=timezone.utc)  # 01:30 next day in Shanghai
     assert str(domain.office_day(late_utc)) == "2026-11-23"
+
+
+from datetime import date as _date  # noqa: E402
+
+S = domain.Staff
+
+
+def test_returning_customer_stays_with_the_original_and_needs_an_assistant_when_away():
+    assert domain.choose_for_visit(S(4, "available"), None, None, None) == domain.Decision(
+        domain.Allocation(4, "returning_customer",
+                          "returning customer: stays with the original consultant"))
+    away = domain.choose_for_visit(S(4, "absent"), None, S(5, "available"), None)
+    assert away.allocation.consultant_id == 4 and away.needs_assistant
+    same_day = domain.choose_for_visit(S(4, "available"), 4, None, None)
+    assert same_day.allocation.rule == "same_day_call"
+
+
+def test_invited_then_referred_then_rotation_and_never_an_absent_consultant():
+    assert domain.choose_for_visit(None, None, S(5, "busy"), S(6, "available")) \
+        .allocation.rule == "phone_invited"
+    referred = domain.choose_for_visit(None, None, S(5, "absent"), S(6, "available"))
+    assert (referred.allocation.consultant_id, referred.allocation.rule) == (6, "referral")
+    rotation = domain.choose_for_visit(None, None, S(5, "inactive"), S(6, "absent"))
+    assert rotation.allocation is None
+    assert rotation.note == ("inviting consultant 5 is inactive; "
+                             "referrer's consultant 6 is absent")
+
+
+def test_calls_go_to_the_owner_then_the_answerer_then_the_orders():
+    assert domain.choose_for_call(S(4, "absent"), S(5, "available"), True) \
+        .allocation.rule == "existing_customer_call"
+    assert domain.choose_for_call(None, S(5, "busy"), True).allocation.consultant_id == 5
+    assert domain.choose_for_call(None, S(5, "absent"), True).allocation is None
+    assert domain.choose_for_call(None, None, False).note == "no phone answering order today"
+
+
+def test_the_assistant_is_the_last_free_consultant_in_line():
+    line = [C(1, "absent", 1, 3), C(2, "available", 2, 1), C(3, "available", 3, 2),
+            C(4, "busy", 4, 0)]
+    assert domain.assistant_for(line, 1) == 3
+    assert domain.assistant_for([C(1, "absent", 1, 0)], 1) is None
+
+
+def test_alternate_groups_take_turns_by_day():
+    line = [C(1, "available", 1, 0, 1), C(2, "available", 2, 0, 2)]
+    even, odd = _date(2026, 11, 22), _date(2026, 11, 23)
+    assert {domain.group_on_duty(even), domain.group_on_duty(odd)} == {1, 2}
+    assert [c.consultant_id for c in domain.on_duty(line, even, True)] == [
+        domain.group_on_duty(even)]
+    assert domain.on_duty(line, even, False) == line
