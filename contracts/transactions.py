@@ -1,5 +1,5 @@
 """Transactions: deposits (定金) and their saga with inventory."""
-from marshmallow import fields, validate
+from marshmallow import ValidationError, fields, validate
 
 from contracts.base import Id, Money, PositiveMoney, StrictSchema
 from contracts.envelope import EventType, register
@@ -215,6 +215,109 @@ class ContractQuery(StrictSchema):
 class FileContractSchema(StrictSchema):
     contract_id = Id(required=True)
     filing_number = fields.String(required=True, validate=validate.Length(min=3, max=50))
+
+
+PLAN_ITEM_KINDS = ("full_payment", "down_payment", "installment", "loan")
+REPAYMENT_METHODS = ("equal_installments", "equal_principal")  # 等额本息 / 等额本金
+
+
+class PlanItemInput(StrictSchema):
+    kind = fields.String(required=True, validate=validate.OneOf(PLAN_ITEM_KINDS))
+    due_date = fields.Date(required=True)
+    amount = PositiveMoney(required=True)
+
+
+class RateField(fields.Decimal):
+    """An annual interest rate as a decimal string ("0.049" is 4.9 %), never a float."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, str):
+            raise ValidationError('a rate is a string like "0.049", not a number')
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+def Rate(**kwargs):
+    return RateField(as_string=True, allow_nan=False, validate=[
+        validate.Range(min=0, max=1, max_inclusive=False)], **kwargs)
+
+
+class MortgageInput(StrictSchema):
+    bank = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    annual_rate = Rate(required=True)
+    months = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=360))
+    repayment = fields.String(load_default="equal_installments",
+                              validate=validate.OneOf(REPAYMENT_METHODS))
+
+
+class SetPaymentPlanSchema(StrictSchema):
+    contract_id = Id(required=True)
+    items = fields.List(fields.Nested(PlanItemInput), required=True,
+                        validate=validate.Length(min=1, max=120))
+    mortgage = fields.Nested(MortgageInput, load_default=None, allow_none=True)
+
+
+class RepaymentQuery(StrictSchema):
+    principal = PositiveMoney(required=True)
+    annual_rate = Rate(required=True)
+    months = fields.Integer(required=True, validate=validate.Range(min=1, max=360))
+    method = fields.String(load_default="equal_installments",
+                           validate=validate.OneOf(REPAYMENT_METHODS))
+
+
+class RepaymentSchema(StrictSchema):
+    method = fields.String()
+    principal = Money()
+    annual_rate = fields.Decimal(as_string=True)
+    months = fields.Integer()
+    first_payment = Money()
+    last_payment = Money()
+    monthly_decrease = Money(metadata={"description": "等额本金: how much less each month"})
+    total_payment = Money()
+    total_interest = Money()
+
+
+class MortgageDocumentSchema(StrictSchema):
+    name = fields.String()
+    handed_in_on = fields.Date()
+    late = fields.Boolean(metadata={"description": "handed in after the contract's deadline"})
+    recorded_by = fields.String()
+
+
+class MortgageSchema(StrictSchema):
+    bank = fields.String()
+    loan_amount = Money()
+    annual_rate = fields.Decimal(as_string=True)
+    months = fields.Integer()
+    repayment = fields.Nested(RepaymentSchema)
+    documents_due = fields.Date(allow_none=True)
+    documents = fields.List(fields.Nested(MortgageDocumentSchema))
+
+
+class PlanItemSchema(StrictSchema):
+    seq = fields.Integer()
+    kind = fields.String()
+    due_date = fields.Date()
+    amount = Money()
+    paid = Money()
+    outstanding = Money()
+    overdue = fields.Boolean()
+
+
+class PaymentPlanSchema(StrictSchema):
+    contract_id = fields.Integer()
+    payment_method = fields.String()
+    total_price = Money()
+    amount_paid = Money()
+    balance_due = Money()
+    items = fields.List(fields.Nested(PlanItemSchema))
+    mortgage = fields.Nested(MortgageSchema, allow_none=True)
+
+
+class MortgageDocumentInput(StrictSchema):
+    contract_id = Id(required=True)
+    name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    handed_in_on = fields.Date(required=True)
+    recorded_by = fields.String(required=True, validate=validate.Length(min=1, max=100))
 
 
 class DepositReceived(StrictSchema):

@@ -164,6 +164,8 @@ ContractBody = _strict_body(transactions.SignContractSchema, "buyer_name", "buye
                             "signed_by", "power_of_attorney", "power_of_attorney_notarized",
                             "payment_method", "mortgage_documents_due")
 FilingBody = _strict_body(transactions.FileContractSchema, "filing_number")
+PaymentPlanBody = _strict_body(transactions.SetPaymentPlanSchema, "items", "mortgage")
+MortgageDocumentBody = _strict_body(transactions.MortgageDocumentInput, "name", "handed_in_on")
 
 DEALS = SALES + ("finance",)
 
@@ -198,6 +200,17 @@ TRANSACTIONS_ROUTES = (
     Route("POST", "/api/v1/contracts/{contract_id}/filing", "Record the filing (备案) with its "
           "number: the sale is final", MANAGERS + ("legal",), FilingBody,
           transactions.ContractSchema),
+    Route("PUT", "/api/v1/contracts/{contract_id}/payment-plan", "Set the payment plan (due "
+          "dates; a loan plan names the bank and terms); the deposit covers the first items",
+          DEALS, PaymentPlanBody, transactions.PaymentPlanSchema),
+    Route("GET", "/api/v1/contracts/{contract_id}/payment-plan", "The plan: paid, outstanding "
+          "and overdue per item; the mortgage with its repayments and documents", DEALS,
+          response=transactions.PaymentPlanSchema),
+    Route("POST", "/api/v1/contracts/{contract_id}/mortgage-documents", "Record a mortgage "
+          "document handed in (late when after the contract's deadline)", DEALS,
+          MortgageDocumentBody, transactions.PaymentPlanSchema, 201),
+    Route("GET", "/api/v1/repayments", "Monthly repayments of a loan (等额本息 or 等额本金)",
+          DEALS, response=transactions.RepaymentSchema, query=transactions.RepaymentQuery),
 )
 
 

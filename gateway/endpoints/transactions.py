@@ -102,6 +102,38 @@ class TransactionsEndpoints:
         return json_response(self.rpc("transactions", "file_contract", {
             **body, "contract_id": contract_id}))
 
+    @http(*endpoint("PUT", "/api/v1/contracts/{contract_id}/payment-plan"))
+    @api
+    def set_payment_plan(self, request, contract_id):
+        self.authorize(request, "PUT", "/api/v1/contracts/{contract_id}/payment-plan")
+        body = load(routes.PaymentPlanBody(), json_body(request))
+        return json_response(self.rpc("transactions", "set_payment_plan", {
+            **_given(request, body), "contract_id": contract_id}))
+
+    @http(*endpoint("GET", "/api/v1/contracts/{contract_id}/payment-plan"))
+    @api
+    def get_payment_plan(self, request, contract_id):
+        self.authorize(request, "GET", "/api/v1/contracts/{contract_id}/payment-plan")
+        return json_response(self.rpc("transactions", "get_payment_plan",
+                                      {"contract_id": contract_id}))
+
+    @http(*endpoint("POST", "/api/v1/contracts/{contract_id}/mortgage-documents"))
+    @api
+    def record_mortgage_document(self, request, contract_id):
+        user = self.authorize(request, "POST",
+                              "/api/v1/contracts/{contract_id}/mortgage-documents")
+        body = load(routes.MortgageDocumentBody(), json_body(request))
+        return json_response(self.rpc("transactions", "record_mortgage_document", {
+            **_given(request, body), "contract_id": contract_id,
+            "recorded_by": user.username}), 201)
+
+    @http(*endpoint("GET", "/api/v1/repayments"))
+    @api
+    def calculate_repayment(self, request):
+        self.authorize(request, "GET", "/api/v1/repayments")
+        return json_response(self.rpc("transactions", "calculate_repayment",
+                                      dict(request.args)))
+
 
 def _given(request, body: dict) -> dict:
     """The fields the caller sent, as the JSON they sent (the service validates them again:

@@ -84,3 +84,42 @@ def pinned_total(pinned_total_price: Decimal | None, stated_total_price: Decimal
     """The order's price: the one inventory pinned at reservation, else what the order form
     states (reservations made before prices were pinned)."""
     return pinned_total_price if pinned_total_price is not None else stated_total_price
+
+
+# --- payment plans ----------------------------------------------------------------------------
+
+PLAN_ITEM_KINDS = ("full_payment", "down_payment", "installment", "loan")
+LOAN_METHODS = ("mortgage", "provident_fund")  # 按揭 / 公积金: a bank or the fund pays the loan
+
+
+def check_plan(method: str, total_price: Decimal, items: list[dict]) -> dict:
+    """Field errors of a payment plan: it adds up to the contract price, its dates run in
+    order, and its shape fits the payment method."""
+    errors = []
+    kinds = [item["kind"] for item in items]
+    total = sum((item["amount"] for item in items), Decimal("0.00"))
+    if total != total_price:
+        errors.append(f"the items add up to {total}, the contract price is {total_price}")
+    dates = [item["due_date"] for item in items]
+    if dates != sorted(dates):
+        errors.append("due dates must run in order")
+    if any(item["amount"] <= 0 for item in items):
+        errors.append("every amount is greater than 0")
+    if method == "lump_sum" and kinds != ["full_payment"]:
+        errors.append("a lump sum is one full_payment item")
+    if method in LOAN_METHODS and (kinds[:1] != ["down_payment"] or kinds.count("loan") != 1
+                                   or kinds[-1] != "loan"):
+        errors.append("a loan plan is a down_payment first and one loan item last")
+    if method == "installments" and (len(items) < 2 or "loan" in kinds):
+        errors.append("installments are at least two items and no loan")
+    return {"items": errors} if errors else {}
+
+
+def allocate(paid: Decimal, items: list[dict]) -> list[Decimal]:
+    """What has been paid, the deposit first, covers the plan's items in due order."""
+    covered = []
+    for item in items:
+        share = min(paid, item["amount"])
+        covered.append(share)
+        paid -= share
+    return covered

@@ -144,5 +144,40 @@ class Contract(Base):
     filed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
+class PlanItem(Base):
+    """One due amount of a contract's payment plan; what is paid covers them in due order."""
+    __tablename__ = "payment_plan_items"
+    __table_args__ = (UniqueConstraint("contract_id", "seq", name="uq_plan_items_contract_seq"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(20))  # full_payment / down_payment / installment / loan
+    due_date: Mapped[date] = mapped_column(Date)
+    amount: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+
+
+class Mortgage(Base):
+    """按揭 (or 公积金 loan): the bank, the loan and its repayment terms."""
+    __tablename__ = "mortgages"
+    contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id"), primary_key=True,
+                                             autoincrement=False)
+    bank: Mapped[str] = mapped_column(String(100))
+    loan_amount: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    annual_rate: Mapped[Decimal] = mapped_column(Numeric(7, 5))
+    months: Mapped[int] = mapped_column(Integer)
+    repayment: Mapped[str] = mapped_column(String(20))  # equal_installments / equal_principal
+
+
+class MortgageDocument(Base):
+    """按揭资料 handed in by the buyer; the contract sets the deadline."""
+    __tablename__ = "mortgage_documents"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    handed_in_on: Mapped[date] = mapped_column(Date)
+    recorded_by: Mapped[str] = mapped_column(String(100))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 metadata = Base.metadata
 add_messaging_tables(metadata)

@@ -326,7 +326,7 @@ def sign_contract(uow, cmd) -> dict:
 def file_contract(uow, cmd) -> dict:
     """备案 recorded with the authority's number; only then is the sale final. Sent again with
     the same number it answers the same; another number is a conflict."""
-    contract = _contract(uow.session, cmd["contract_id"], lock=True)
+    contract = find_contract(uow.session, cmd["contract_id"], lock=True)
     if contract.status == "filed":
         if contract.filing_number == cmd["filing_number"]:
             return contract_view(contract)
@@ -345,7 +345,7 @@ def file_contract(uow, cmd) -> dict:
     return contract_view(contract)
 
 
-def _contract(session, contract_id, lock=False) -> Contract:
+def find_contract(session, contract_id, lock=False) -> Contract:
     contract = session.get(Contract, contract_id, with_for_update=lock)
     if contract is None:
         raise NotFound(f"contract {contract_id} does not exist",
@@ -354,7 +354,7 @@ def _contract(session, contract_id, lock=False) -> Contract:
 
 
 def get_contract(session, contract_id) -> dict:
-    return contract_view(_contract(session, contract_id))
+    return contract_view(find_contract(session, contract_id))
 
 
 def contract_view(contract) -> dict:

@@ -6,7 +6,7 @@ from infra.consumer import event_handler
 from infra.dependencies import Database
 from infra.rpc import rpc
 from infra import operations
-from services.transactions import handlers, sales
+from services.transactions import handlers, plans, sales
 from services.transactions.models import metadata
 
 
@@ -90,6 +90,30 @@ class TransactionsService(operations.OperationsRpc):
         with self.uow() as uow:
             return schemas.ContractSchema().dump(sales.get_contract(uow.session,
                                                                     query["contract_id"]))
+
+    @rpc
+    def set_payment_plan(self, payload):
+        cmd = load(schemas.SetPaymentPlanSchema(), payload)
+        with self.uow() as uow:
+            return schemas.PaymentPlanSchema().dump(plans.set_payment_plan(uow, cmd))
+
+    @rpc(idempotent=True)
+    def get_payment_plan(self, payload):
+        query = load(schemas.ContractQuery(), payload)
+        with self.uow() as uow:
+            return schemas.PaymentPlanSchema().dump(
+                plans.get_payment_plan(uow.session, query["contract_id"]))
+
+    @rpc
+    def record_mortgage_document(self, payload):
+        cmd = load(schemas.MortgageDocumentInput(), payload)
+        with self.uow() as uow:
+            return schemas.PaymentPlanSchema().dump(plans.record_mortgage_document(uow, cmd))
+
+    @rpc(idempotent=True)
+    def calculate_repayment(self, payload):
+        query = load(schemas.RepaymentQuery(), payload)
+        return schemas.RepaymentSchema().dump(plans.calculate_repayment(query))
 
     @event_handler("inventory.unit_reserved")
     def on_unit_reserved(self, event):
