@@ -320,6 +320,80 @@ class MortgageDocumentInput(StrictSchema):
     recorded_by = fields.String(required=True, validate=validate.Length(min=1, max=100))
 
 
+APPLICATION_KINDS = ("swap", "refund", "rename", "discount", "layout_change")
+APPLICATION_STATUSES = ("pending", "approved", "rejected", "completed", "failed")
+
+
+class FileApplicationSchema(StrictSchema):
+    """An application on an order form; each kind needs its own fields (the seed's forms)."""
+    order_form_id = Id(required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(APPLICATION_KINDS))
+    reason = fields.String(required=True, validate=validate.Length(min=2, max=500))
+    applicant = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    to_unit_id = Id(load_default=None, allow_none=True, metadata={"description": "swap"})
+    to_building_area = fields.Decimal(load_default=None, allow_none=True, as_string=True,
+                                      places=2, validate=validate.Range(min=0, min_inclusive=False),
+                                      metadata={"description": "swap: the new unit's area"})
+    penalty = Money(load_default=None, allow_none=True, metadata={"description": "refund: 违约金"})
+    refund_amount = Money(load_default=None, allow_none=True,
+                          metadata={"description": "refund: optional, checked against paid"})
+    new_buyer_name = fields.String(load_default=None, allow_none=True,
+                                   validate=validate.Length(min=1, max=100))
+    new_buyer_id_number = fields.String(load_default=None, allow_none=True,
+                                        validate=validate.Length(min=15, max=30))
+    discounted_total_price = PositiveMoney(load_default=None, allow_none=True)
+    requirements = fields.String(load_default=None, allow_none=True,
+                                 validate=validate.Length(min=2, max=2000),
+                                 metadata={"description": "layout change: 改动要求"})
+    construction_number = fields.String(load_default=None, allow_none=True,
+                                        validate=validate.Length(max=50))
+
+
+class DecideApplicationSchema(StrictSchema):
+    """One approval step; the gateway names the approver and role from the caller's token."""
+    application_id = Id(required=True)
+    decision = fields.String(required=True, validate=validate.OneOf(("approve", "reject")))
+    comment = fields.String(load_default="", validate=validate.Length(max=500))
+    approver = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    role = fields.String(required=True)
+
+
+class PayRefundSchema(StrictSchema):
+    application_id = Id(required=True)
+    bank_reference = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    paid_by = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    role = fields.String(required=True)
+
+
+class ApplicationQuery(StrictSchema):
+    application_id = Id(required=True)
+
+
+class ApprovalStepSchema(StrictSchema):
+    seq = fields.Integer()
+    role = fields.String()
+    approver = fields.String()
+    decision = fields.String()
+    comment = fields.String()
+    decided_at = fields.AwareDateTime()
+
+
+class ApplicationSchema(StrictSchema):
+    id = fields.Integer()
+    kind = fields.String(metadata={"enum": list(APPLICATION_KINDS)})
+    order_form_id = fields.Integer()
+    status = fields.String(metadata={"enum": list(APPLICATION_STATUSES)})
+    applicant = fields.String()
+    reason = fields.String()
+    details = fields.Dict(metadata={"description": "the form's fields; money as strings"})
+    outcome = fields.String(allow_none=True)
+    chain = fields.List(fields.String())
+    waiting_for = fields.String(allow_none=True)
+    steps = fields.List(fields.Nested(ApprovalStepSchema))
+    created_at = fields.AwareDateTime()
+    closed_at = fields.AwareDateTime(allow_none=True)
+
+
 class DepositReceived(StrictSchema):
     deposit_id = fields.Integer(required=True)
     amount = Money(required=True)
@@ -412,7 +486,52 @@ class ReceiptVoided(StrictSchema):
     replaced_by_number = fields.Integer(load_default=None, allow_none=True)
 
 
+class UnitSwapped(StrictSchema):
+    """换房 done: the reservation moved, a new order form and receipts replace the old ones."""
+    application_id = fields.Integer(required=True)
+    deposit_id = fields.Integer(required=True)
+    from_unit_id = fields.Integer(required=True)
+    to_unit_id = fields.Integer(required=True)
+    old_order_form_id = fields.Integer(required=True)
+    new_order_form_id = fields.Integer(required=True)
+    total_price = Money(required=True, allow_none=True)
+
+
+class RefundPaid(StrictSchema):
+    """Finance paid an approved refund out; the order form and its receipts are voided."""
+    application_id = fields.Integer(required=True)
+    deposit_id = fields.Integer(required=True)
+    refund_amount = Money(required=True)
+    bank_reference = fields.String(required=True)
+
+
+class BuyerRenamed(StrictSchema):
+    application_id = fields.Integer(required=True)
+    deposit_id = fields.Integer(required=True)
+    order_form_id = fields.Integer(required=True)
+    new_buyer_name = fields.String(required=True)
+
+
+class DiscountApproved(StrictSchema):
+    application_id = fields.Integer(required=True)
+    deposit_id = fields.Integer(required=True)
+    original_total_price = Money(required=True)
+    discounted_total_price = Money(required=True)
+
+
 register(
+    EventType("transactions", "unit_swapped", 1, UnitSwapped,
+              {"application_id": 2, "deposit_id": 7, "from_unit_id": 11, "to_unit_id": 12,
+               "old_order_form_id": 4, "new_order_form_id": 6, "total_price": "1250000.00"}),
+    EventType("transactions", "refund_paid", 1, RefundPaid,
+              {"application_id": 3, "deposit_id": 7, "refund_amount": "45000.00",
+               "bank_reference": "ICBC-20261122-0042"}),
+    EventType("transactions", "buyer_renamed", 1, BuyerRenamed,
+              {"application_id": 5, "deposit_id": 7, "order_form_id": 4,
+               "new_buyer_name": "李四"}),
+    EventType("transactions", "discount_approved", 1, DiscountApproved,
+              {"application_id": 6, "deposit_id": 7, "original_total_price": "1200000.00",
+               "discounted_total_price": "1180000.00"}),
     EventType("transactions", "payment_received", 1, PaymentReceived,
               {"payment_id": 9, "order_form_id": 4, "deposit_id": 7, "amount": "300000.00",
                "purpose": "down_payment", "method": "transfer", "receipt_id": 12,

@@ -164,6 +164,15 @@ ContractBody = _strict_body(transactions.SignContractSchema, "buyer_name", "buye
                             "signed_by", "power_of_attorney", "power_of_attorney_notarized",
                             "payment_method", "mortgage_documents_due")
 FilingBody = _strict_body(transactions.FileContractSchema, "filing_number")
+ApplicationBody = _strict_body(
+    transactions.FileApplicationSchema, "kind", "reason", "to_unit_id", "to_building_area",
+    "penalty", "refund_amount", "new_buyer_name", "new_buyer_id_number",
+    "discounted_total_price", "requirements", "construction_number")
+DecisionBody = _strict_body(transactions.DecideApplicationSchema, "decision", "comment")
+RefundPaymentBody = _strict_body(transactions.PayRefundSchema, "bank_reference")
+# everyone who may decide a step of some chain; the service checks the step's own role
+APPROVERS = ("consultant", "sales_statistician", "sales_manager", "general_manager", "finance",
+             "engineering", "cost_review")
 PaymentPlanBody = _strict_body(transactions.SetPaymentPlanSchema, "items", "mortgage")
 MortgageDocumentBody = _strict_body(transactions.MortgageDocumentInput, "name", "handed_in_on")
 
@@ -209,6 +218,17 @@ TRANSACTIONS_ROUTES = (
     Route("POST", "/api/v1/contracts/{contract_id}/mortgage-documents", "Record a mortgage "
           "document handed in (late when after the contract's deadline)", DEALS,
           MortgageDocumentBody, transactions.PaymentPlanSchema, 201),
+    Route("POST", "/api/v1/order-forms/{order_form_id}/applications", "File an application: "
+          "swap 换房, refund 退房, rename 更名, discount 特惠 or layout change 户型结构变更",
+          SALES, ApplicationBody, transactions.ApplicationSchema, 201),
+    Route("GET", "/api/v1/applications/{application_id}", "An application, its chain and the "
+          "steps decided", APPROVERS + ("admin",), response=transactions.ApplicationSchema),
+    Route("POST", "/api/v1/applications/{application_id}/decisions", "Approve or reject the "
+          "next step, in the caller's role (403 wrong role, 409 out of order)", APPROVERS,
+          DecisionBody, transactions.ApplicationSchema),
+    Route("POST", "/api/v1/applications/{application_id}/refund-payment", "Finance pays an "
+          "approved refund out: the order form and its receipts are voided", ("finance",),
+          RefundPaymentBody, transactions.ApplicationSchema),
     Route("GET", "/api/v1/repayments", "Monthly repayments of a loan (等额本息 or 等额本金)",
           DEALS, response=transactions.RepaymentSchema, query=transactions.RepaymentQuery),
 )

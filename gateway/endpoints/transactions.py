@@ -127,6 +127,41 @@ class TransactionsEndpoints:
             **_given(request, body), "contract_id": contract_id,
             "recorded_by": user.username}), 201)
 
+    @http(*endpoint("POST", "/api/v1/order-forms/{order_form_id}/applications"))
+    @api
+    def file_application(self, request, order_form_id):
+        user = self.authorize(request, "POST", "/api/v1/order-forms/{order_form_id}/applications")
+        body = load(routes.ApplicationBody(), json_body(request))
+        return json_response(self.rpc("transactions", "file_application", {
+            **_given(request, body), "order_form_id": order_form_id,
+            "applicant": user.username}), 201)
+
+    @http(*endpoint("GET", "/api/v1/applications/{application_id}"))
+    @api
+    def get_application(self, request, application_id):
+        self.authorize(request, "GET", "/api/v1/applications/{application_id}")
+        return json_response(self.rpc("transactions", "get_application",
+                                      {"application_id": application_id}))
+
+    @http(*endpoint("POST", "/api/v1/applications/{application_id}/decisions"))
+    @api
+    def decide_application(self, request, application_id):
+        user = self.authorize(request, "POST", "/api/v1/applications/{application_id}/decisions")
+        body = load(routes.DecisionBody(), json_body(request))
+        return json_response(self.rpc("transactions", "decide_application", {
+            **body, "application_id": application_id, "approver": user.username,
+            "role": user.role}))
+
+    @http(*endpoint("POST", "/api/v1/applications/{application_id}/refund-payment"))
+    @api
+    def pay_refund(self, request, application_id):
+        user = self.authorize(request, "POST",
+                              "/api/v1/applications/{application_id}/refund-payment")
+        body = load(routes.RefundPaymentBody(), json_body(request))
+        return json_response(self.rpc("transactions", "pay_refund", {
+            **body, "application_id": application_id, "paid_by": user.username,
+            "role": user.role}))
+
     @http(*endpoint("GET", "/api/v1/repayments"))
     @api
     def calculate_repayment(self, request):

@@ -1,5 +1,5 @@
 """Deposit rules, free of frameworks."""
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 FEN = Decimal("0.01")
 PENDING, CONFIRMED, REFUND_PENDING = "pending", "confirmed", "refund_pending"
@@ -123,3 +123,24 @@ def allocate(paid: Decimal, items: list[dict]) -> list[Decimal]:
         covered.append(share)
         paid -= share
     return covered
+
+
+def fen(amount: Decimal) -> Decimal:
+    return amount.quantize(FEN, rounding=ROUND_HALF_UP)
+
+
+def check_refund(paid: Decimal, penalty: Decimal, refund_amount: Decimal | None) -> dict:
+    """退房: the penalty (违约金) comes out of what was paid; the refund is never more than was
+    paid and, when stated, is what was paid less the penalty."""
+    errors = {}
+    if penalty < 0:
+        errors["penalty"] = ["must be 0 or more"]
+    elif penalty > paid:
+        errors["penalty"] = [f"more than the {paid} paid"]
+    if refund_amount is not None:
+        if refund_amount > paid:
+            errors["refund_amount"] = [f"more than the {paid} paid"]
+        elif not errors and refund_amount != paid - penalty:
+            errors["refund_amount"] = [f"{paid} paid less the penalty {penalty} is "
+                                       f"{paid - penalty}"]
+    return errors

@@ -54,9 +54,10 @@ def _settle(uow, event, outcome, reason):
     envelope = {"project_id": event["project_id"] or deposit.project_id,
                 "unit_id": deposit.unit_id, "customer_id": deposit.customer_id}
     if new_status == domain.CONFIRMED:
-        sales.make_order_form(uow, deposit, envelope["project_id"], event["data"])
         uow.emit("deposit_confirmed", {"deposit_id": deposit.id, "amount": deposit.amount},
                  **envelope)
+        sales.make_order_form(uow, deposit, envelope["project_id"], event["data"],
+                              stated_total_price=deposit.stated_total_price)
     else:
         uow.emit("deposit_rejected", {"deposit_id": deposit.id, "amount": deposit.amount,
                                       "reason": reason, "resolution": "refund"}, **envelope)

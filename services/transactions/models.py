@@ -1,7 +1,8 @@
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import (Boolean, Date, ForeignKey, Integer, Numeric, String, UniqueConstraint)
+from sqlalchemy import (JSON, Boolean, Date, ForeignKey, Integer, Numeric, String, Text,
+                        UniqueConstraint)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from infra.tables import UTCDateTime, add_messaging_tables
@@ -177,6 +178,37 @@ class MortgageDocument(Base):
     handed_in_on: Mapped[date] = mapped_column(Date)
     recorded_by: Mapped[str] = mapped_column(String(100))
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Application(Base):
+    """A change asking for approval: swap 换房, refund 退房, rename 更名, discount 特惠, layout
+    change 户型结构变更. `chain` is fixed when it is filed; `details` holds the form's fields."""
+    __tablename__ = "applications"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20), index=True)
+    order_form_id: Mapped[int] = mapped_column(ForeignKey("order_forms.id"), index=True)
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    applicant: Mapped[str] = mapped_column(String(100))
+    reason: Mapped[str] = mapped_column(String(500))
+    details: Mapped[dict] = mapped_column(JSON)
+    chain: Mapped[list] = mapped_column(JSON)
+    outcome: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class ApprovalStep(Base):
+    """One decision: who, in which role, when, approve or reject, and the comment."""
+    __tablename__ = "approval_steps"
+    __table_args__ = (UniqueConstraint("application_id", "seq", name="uq_approval_steps_seq"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    role: Mapped[str] = mapped_column(String(30))
+    approver: Mapped[str] = mapped_column(String(100))
+    decision: Mapped[str] = mapped_column(String(10))  # approve / reject
+    comment: Mapped[str] = mapped_column(String(500))
+    decided_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 metadata = Base.metadata

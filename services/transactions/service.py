@@ -6,7 +6,7 @@ from infra.consumer import event_handler
 from infra.dependencies import Database
 from infra.rpc import rpc
 from infra import operations
-from services.transactions import handlers, plans, sales
+from services.transactions import applications, handlers, plans, sales
 from services.transactions.models import metadata
 
 
@@ -114,6 +114,39 @@ class TransactionsService(operations.OperationsRpc):
     def calculate_repayment(self, payload):
         query = load(schemas.RepaymentQuery(), payload)
         return schemas.RepaymentSchema().dump(plans.calculate_repayment(query))
+
+    @rpc
+    def file_application(self, payload):
+        cmd = load(schemas.FileApplicationSchema(), payload)
+        with self.uow() as uow:
+            return schemas.ApplicationSchema().dump(applications.file_application(uow, cmd))
+
+    @rpc
+    def decide_application(self, payload):
+        cmd = load(schemas.DecideApplicationSchema(), payload)
+        with self.uow() as uow:
+            return schemas.ApplicationSchema().dump(applications.decide(uow, cmd))
+
+    @rpc
+    def pay_refund(self, payload):
+        cmd = load(schemas.PayRefundSchema(), payload)
+        with self.uow() as uow:
+            return schemas.ApplicationSchema().dump(applications.pay_refund(uow, cmd))
+
+    @rpc(idempotent=True)
+    def get_application(self, payload):
+        query = load(schemas.ApplicationQuery(), payload)
+        with self.uow() as uow:
+            return schemas.ApplicationSchema().dump(
+                applications.get_application(uow.session, query["application_id"]))
+
+    @event_handler("inventory.reservation_swapped")
+    def on_reservation_swapped(self, event):
+        self.uow.handle_once(event, applications.on_reservation_swapped)
+
+    @event_handler("inventory.swap_rejected")
+    def on_swap_rejected(self, event):
+        self.uow.handle_once(event, applications.on_swap_rejected)
 
     @event_handler("inventory.unit_reserved")
     def on_unit_reserved(self, event):

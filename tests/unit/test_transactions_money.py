@@ -97,3 +97,28 @@ def test_what_is_paid_covers_the_first_items_first():
     items = [item("down_payment", "30.00", 1), item("installment", "30.00", 2),
              item("installment", "40.00", 3)]
     assert domain.allocate(D("45.00"), items) == [D("30.00"), D("15.00"), D("0")]
+
+
+def test_the_approval_chain_is_walked_in_order_by_the_right_roles():
+    from services.transactions import approvals
+    chain = approvals.chain_for("refund", {})
+    assert approvals.check_decision("pending", chain, 0, "consultant") is None
+    wrong = approvals.check_decision("pending", chain, 0, "legal")
+    assert (wrong.status, "consultant" in wrong.reason) == (403, True)
+    early = approvals.check_decision("pending", chain, 1, "sales_manager")
+    assert (early.status, "sales_statistician" in early.reason) == (409, True)
+    again = approvals.check_decision("pending", chain, 2, "consultant")
+    assert again.status == 409
+    assert approvals.check_decision("rejected", chain, 1, "sales_statistician").status == 409
+    assert approvals.status_after(chain, 0, True) == "pending"
+    assert approvals.status_after(chain, 3, True) == "approved"
+    assert approvals.status_after(chain, 0, False) == "rejected"
+
+
+def test_a_discount_below_the_floor_needs_the_general_manager():
+    from services.transactions import approvals
+    above = {"discounted_total_price": "1150000.00", "floor_total_price": "1150000.00"}
+    below = {"discounted_total_price": "1149999.99", "floor_total_price": "1150000.00"}
+    assert "general_manager" not in approvals.chain_for("discount", above)
+    assert approvals.chain_for("discount", below) == ("sales_manager", "general_manager",
+                                                      "finance")
