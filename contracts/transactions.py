@@ -394,6 +394,75 @@ class ApplicationSchema(StrictSchema):
     closed_at = fields.AwareDateTime(allow_none=True)
 
 
+class ConfirmBankReceiptSchema(StrictSchema):
+    """The finance system confirms that the bank received the money of a receipt."""
+    bank_reference = fields.String(required=True, validate=validate.Length(min=1, max=100),
+                                   metadata={"description": "the bank's own reference: the "
+                                                            "idempotency key"})
+    project_id = Id(required=True)
+    receipt_number = Id(required=True)
+    amount = PositiveMoney(required=True)
+    received_on = fields.Date(required=True)
+    bank = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    confirmed_by = fields.String(required=True, validate=validate.Length(min=1, max=100))
+
+
+class BankConfirmationSchema(StrictSchema):
+    id = fields.Integer()
+    bank_reference = fields.String()
+    project_id = fields.Integer()
+    receipt_number = fields.Integer()
+    payment_id = fields.Integer()
+    amount = Money()
+    payment_amount = Money()
+    matches = fields.Boolean()
+    received_on = fields.Date()
+    bank = fields.String()
+    confirmed_by = fields.String()
+    confirmed_at = fields.AwareDateTime()
+
+
+class ReconciliationQuery(StrictSchema):
+    project_id = Id(required=True)
+    start = fields.Date(required=True, data_key="from")
+    end = fields.Date(required=True, data_key="to")
+
+
+class ReconciliationWeekSchema(StrictSchema):
+    week_start = fields.Date()
+    issued_count = fields.Integer()
+    issued_amount = Money()
+    confirmed_count = fields.Integer()
+    confirmed_amount = Money()
+    difference = Money()
+    cumulative_issued = Money()
+    cumulative_confirmed = Money()
+
+
+class ReconciliationDifferenceSchema(StrictSchema):
+    receipt_number = fields.Integer()
+    payment_id = fields.Integer()
+    paid_on = fields.Date()
+    issued_amount = Money()
+    confirmed_amount = Money(allow_none=True)
+    problem = fields.String(metadata={"enum": ["not confirmed", "amount differs"]})
+
+
+class ReconciliationSchema(StrictSchema):
+    project_id = fields.Integer()
+    start = fields.Date(data_key="from")
+    end = fields.Date(data_key="to")
+    weeks = fields.List(fields.Nested(ReconciliationWeekSchema))
+    total_issued = Money()
+    total_confirmed = Money()
+    differences = fields.List(fields.Nested(ReconciliationDifferenceSchema))
+
+
+class FileContentSchema(StrictSchema):
+    file_name = fields.String()
+    content_base64 = fields.String()
+
+
 class DepositReceived(StrictSchema):
     deposit_id = fields.Integer(required=True)
     amount = Money(required=True)

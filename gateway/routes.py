@@ -173,6 +173,15 @@ RefundPaymentBody = _strict_body(transactions.PayRefundSchema, "bank_reference")
 # everyone who may decide a step of some chain; the service checks the step's own role
 APPROVERS = ("consultant", "sales_statistician", "sales_manager", "general_manager", "finance",
              "engineering", "cost_review")
+BankReceiptBody = _strict_body(transactions.ConfirmBankReceiptSchema, "bank_reference",
+                               "project_id", "receipt_number", "amount", "received_on", "bank")
+
+
+class ReconciliationPeriod(StrictSchema):
+    start = transactions.ReconciliationQuery().fields["start"]
+    end = transactions.ReconciliationQuery().fields["end"]
+
+
 PaymentPlanBody = _strict_body(transactions.SetPaymentPlanSchema, "items", "mortgage")
 MortgageDocumentBody = _strict_body(transactions.MortgageDocumentInput, "name", "handed_in_on")
 
@@ -229,6 +238,17 @@ TRANSACTIONS_ROUTES = (
     Route("POST", "/api/v1/applications/{application_id}/refund-payment", "Finance pays an "
           "approved refund out: the order form and its receipts are voided", ("finance",),
           RefundPaymentBody, transactions.ApplicationSchema),
+    Route("POST", "/api/v1/finance/bank-receipts", "The finance system confirms a bank receipt; "
+          "idempotent by the bank's reference (the same request twice: the same answer, counted "
+          "once; another payload under that reference: 409)", ("finance", "admin"),
+          BankReceiptBody, transactions.BankConfirmationSchema),
+    Route("GET", "/api/v1/projects/{project_id}/reconciliation", "Weekly reconciliation (收据"
+          "核对): receipts issued against confirmed, per week and cumulative, with the "
+          "differences", ("finance",) + MANAGERS, response=transactions.ReconciliationSchema,
+          query=ReconciliationPeriod),
+    Route("GET", "/api/v1/projects/{project_id}/reconciliation.xlsx", "The weekly "
+          "reconciliation as an XLSX workbook (sheets weeks and differences)",
+          ("finance",) + MANAGERS, query=ReconciliationPeriod),
     Route("GET", "/api/v1/repayments", "Monthly repayments of a loan (等额本息 or 等额本金)",
           DEALS, response=transactions.RepaymentSchema, query=transactions.RepaymentQuery),
 )

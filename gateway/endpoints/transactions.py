@@ -1,11 +1,16 @@
 """Gateway routes for deposits, order forms, payments, subscriptions and contracts (the
 transactions service)."""
+import base64
+
 from nameko.web.handlers import http
+from werkzeug.wrappers import Response
 
 from contracts.base import load
 from gateway import routes
 from gateway.api import api, json_body, json_response
 from gateway.endpoints import as_consultant, endpoint
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 class TransactionsEndpoints:
@@ -162,12 +167,40 @@ class TransactionsEndpoints:
             **body, "application_id": application_id, "paid_by": user.username,
             "role": user.role}))
 
+    @http(*endpoint("POST", "/api/v1/finance/bank-receipts"))
+    @api
+    def confirm_bank_receipt(self, request):
+        user = self.authorize(request, "POST", "/api/v1/finance/bank-receipts")
+        body = load(routes.BankReceiptBody(), json_body(request))
+        return json_response(self.rpc("transactions", "confirm_bank_receipt", {
+            **_given(request, body), "confirmed_by": user.username}))
+
+    @http(*endpoint("GET", "/api/v1/projects/{project_id}/reconciliation"))
+    @api
+    def get_reconciliation(self, request, project_id):
+        self.authorize(request, "GET", "/api/v1/projects/{project_id}/reconciliation")
+        return json_response(self.rpc("transactions", "get_reconciliation",
+                                      _period(request, project_id)))
+
+    @http(*endpoint("GET", "/api/v1/projects/{project_id}/reconciliation.xlsx"))
+    @api
+    def get_reconciliation_xlsx(self, request, project_id):
+        self.authorize(request, "GET", "/api/v1/projects/{project_id}/reconciliation.xlsx")
+        file = self.rpc("transactions", "get_reconciliation_xlsx", _period(request, project_id))
+        return Response(base64.b64decode(file["content_base64"]), mimetype=XLSX, headers={
+            "Content-Disposition": f'attachment; filename="{file["file_name"]}"'})
+
     @http(*endpoint("GET", "/api/v1/repayments"))
     @api
     def calculate_repayment(self, request):
         self.authorize(request, "GET", "/api/v1/repayments")
         return json_response(self.rpc("transactions", "calculate_repayment",
                                       dict(request.args)))
+
+
+def _period(request, project_id) -> dict:
+    query = {key: request.args[key] for key in ("from", "to") if key in request.args}
+    return {**query, "project_id": project_id}
 
 
 def _given(request, body: dict) -> dict:

@@ -211,5 +211,22 @@ class ApprovalStep(Base):
     decided_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+class BankConfirmation(Base):
+    """The finance system's word that the bank received a payment; one per bank reference and
+    one per payment. `fingerprint` is the request as first sent, to answer a repeat the same."""
+    __tablename__ = "bank_confirmations"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    bank_reference: Mapped[str] = mapped_column(String(100), unique=True)
+    payment_id: Mapped[int] = mapped_column(ForeignKey("payments.id"), unique=True)
+    receipt_id: Mapped[int] = mapped_column(ForeignKey("receipts.id"))
+    project_id: Mapped[int] = mapped_column(Integer, index=True)
+    amount: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    received_on: Mapped[date] = mapped_column(Date)
+    bank: Mapped[str] = mapped_column(String(100))
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    confirmed_by: Mapped[str] = mapped_column(String(100))
+    confirmed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 metadata = Base.metadata
 add_messaging_tables(metadata)

@@ -6,7 +6,7 @@ from infra.consumer import event_handler
 from infra.dependencies import Database
 from infra.rpc import rpc
 from infra import operations
-from services.transactions import applications, handlers, plans, sales
+from services.transactions import applications, finance, handlers, plans, sales
 from services.transactions.models import metadata
 
 
@@ -139,6 +139,26 @@ class TransactionsService(operations.OperationsRpc):
         with self.uow() as uow:
             return schemas.ApplicationSchema().dump(
                 applications.get_application(uow.session, query["application_id"]))
+
+    @rpc
+    def confirm_bank_receipt(self, payload):
+        cmd = load(schemas.ConfirmBankReceiptSchema(), payload)
+        with self.uow() as uow:
+            return schemas.BankConfirmationSchema().dump(finance.confirm_bank_receipt(uow, cmd))
+
+    @rpc(idempotent=True)
+    def get_reconciliation(self, payload):
+        query = load(schemas.ReconciliationQuery(), payload)
+        with self.uow() as uow:
+            return schemas.ReconciliationSchema().dump(finance.reconciliation(
+                uow.session, query["project_id"], query["start"], query["end"]))
+
+    @rpc(idempotent=True)
+    def get_reconciliation_xlsx(self, payload):
+        query = load(schemas.ReconciliationQuery(), payload)
+        with self.uow() as uow:
+            return schemas.FileContentSchema().dump(finance.reconciliation_file(
+                uow.session, query["project_id"], query["start"], query["end"]))
 
     @event_handler("inventory.reservation_swapped")
     def on_reservation_swapped(self, event):

@@ -1,5 +1,7 @@
 """The sale through the gateway: deposit → order form → payment with receipt → subscription →
 contract → filing, and a refund walking its approval chain to finance's payout."""
+from datetime import date, timedelta
+
 import pytest
 
 from tests.e2e.conftest import wait_for
@@ -87,6 +89,25 @@ def test_deposit_to_filed_contract_with_receipts(suite, admin):
     calc = finance.get("/api/v1/repayments", params={"principal": "1000000.00",
                                                      "annual_rate": "0.049", "months": "360"})
     assert calc.status_code == 200 and calc.json()["first_payment"] == "5307.27"
+
+    bank = {"bank_reference": f"CCB-{contract['id']}", "project_id": project["id"],
+            "receipt_number": 2, "amount": "340000.00", "received_on": "2026-11-22",
+            "bank": "建设银行"}
+    first = finance.post("/api/v1/finance/bank-receipts", bank)
+    assert first.status_code == 200, first.text
+    again = finance.post("/api/v1/finance/bank-receipts", bank)
+    assert (again.status_code, again.json()) == (200, first.json())
+    changed = finance.post("/api/v1/finance/bank-receipts", {**bank, "amount": "340000.01"})
+    assert changed.status_code == 409 and "bank_reference" in changed.json()["error"]["fields"]
+    period = {"from": (date.today() - timedelta(days=20)).isoformat(),
+              "to": (date.today() + timedelta(days=1)).isoformat()}
+    report = finance.get(f"/api/v1/projects/{project['id']}/reconciliation", params=period)
+    assert report.status_code == 200, report.text
+    assert report.json()["total_confirmed"] == "340000.00"
+    assert {d["receipt_number"] for d in report.json()["differences"]} == {3}  # the deposit's
+    xlsx = finance.get(f"/api/v1/projects/{project['id']}/reconciliation.xlsx", params=period)
+    assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
+    assert "spreadsheetml" in xlsx.headers["Content-Type"]
 
     filing = f"/api/v1/contracts/{contract['id']}/filing"
     filed = manager.post(filing, {"filing_number": f"LY2026-{contract['id']:06d}"})
