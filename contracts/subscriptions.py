@@ -8,7 +8,8 @@ from contracts.envelope import REGISTRY
 SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
     "inventory": ("transactions.deposit_received",),
     "transactions": ("inventory.unit_reserved", "inventory.unit_reservation_rejected",
-                     "inventory.reservation_swapped", "inventory.swap_rejected"),
+                     "inventory.reservation_swapped", "inventory.swap_rejected",
+                     "leads.lead_registered", "leads.visit_recorded"),
     # the archive files every event into the dossiers, its own dossier_opened included
     "archive": tuple(REGISTRY),
 }

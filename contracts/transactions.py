@@ -5,7 +5,7 @@ from contracts.base import Id, Money, PositiveMoney, StrictSchema
 from contracts.envelope import EventType, register
 
 DEPOSIT_KINDS = ("small", "large")  # 小定 / 大定
-DEPOSIT_STATUSES = ("pending", "confirmed", "refund_pending")
+DEPOSIT_STATUSES = ("pending", "confirmed", "refund_pending", "refunded")
 SIGNATORIES = ("customer", "consultant", "manager")
 PAYMENT_PURPOSES = ("deposit", "down_payment", "installment", "full_payment", "loan", "other")
 PAYMENT_CHANNELS = ("pos", "transfer", "cash", "bank_loan")
@@ -48,6 +48,8 @@ class DepositSchema(StrictSchema):
     status_reason = fields.String(allow_none=True)
     received_at = fields.AwareDateTime()
     settled_at = fields.AwareDateTime(allow_none=True)
+    unanswered_at = fields.AwareDateTime(allow_none=True, metadata={
+        "description": "when the deposit was flagged for waiting too long for inventory"})
 
 
 class OrderFormQuery(StrictSchema):
@@ -463,6 +465,109 @@ class FileContentSchema(StrictSchema):
     content_base64 = fields.String()
 
 
+class DepositListSchema(StrictSchema):
+    deposits = fields.List(fields.Nested(DepositSchema))
+
+
+COLLECTION_LEVELS = ("consultant", "sales_manager", "finance")
+
+
+class CollectionsQuery(StrictSchema):
+    consultant_id = Id(load_default=None, allow_none=True)
+
+
+class OverdueItemSchema(StrictSchema):
+    contract_id = fields.Integer()
+    order_form_id = fields.Integer()
+    buyer_name = fields.String()
+    seq = fields.Integer()
+    kind = fields.String()
+    due_date = fields.Date()
+    outstanding = Money()
+    days_overdue = fields.Integer()
+    level = fields.String(metadata={"enum": list(COLLECTION_LEVELS)})
+    steps = fields.Integer()
+
+
+class ConsultantOverdueSchema(StrictSchema):
+    consultant_id = fields.Integer()
+    items = fields.List(fields.Nested(OverdueItemSchema))
+    total_outstanding = Money()
+
+
+class OverdueSchema(StrictSchema):
+    as_of = fields.Date()
+    consultants = fields.List(fields.Nested(ConsultantOverdueSchema))
+
+
+class RecordCollectionSchema(StrictSchema):
+    contract_id = Id(required=True)
+    seq = Id(required=True)
+    action = fields.String(required=True, validate=validate.OneOf(("contact", "escalate")))
+    note = fields.String(required=True, validate=validate.Length(min=2, max=500))
+    by = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    role = fields.String(required=True)
+
+
+class CollectionStepSchema(StrictSchema):
+    level = fields.String()
+    action = fields.String()
+    by = fields.String()
+    note = fields.String()
+    at = fields.AwareDateTime()
+
+
+class CollectionCaseSchema(StrictSchema):
+    contract_id = fields.Integer()
+    seq = fields.Integer()
+    level = fields.String(metadata={"enum": list(COLLECTION_LEVELS)})
+    outstanding = Money()
+    due_date = fields.Date()
+    steps = fields.List(fields.Nested(CollectionStepSchema))
+
+
+class ProjectQuery(StrictSchema):
+    project_id = Id(required=True)
+
+
+class DealReportSchema(StrictSchema):
+    """客户成交报告 of one deal."""
+    deposit_id = fields.Integer()
+    customer_id = fields.Integer()
+    customer_code = fields.String(allow_none=True)
+    customer_name = fields.String(allow_none=True)
+    consultant_id = fields.Integer()
+    unit_id = fields.Integer()
+    channel = fields.String(allow_none=True, metadata={"description": "来访渠道"})
+    first_visit_at = fields.AwareDateTime(allow_none=True)
+    deposit_at = fields.AwareDateTime()
+    days_first_visit_to_deposit = fields.Integer(allow_none=True, metadata={
+        "description": "自首次看房至大定时间 (office days)"})
+    visits = fields.Integer(metadata={"description": "来访次数"})
+    visits_box = fields.String()
+    calls = fields.Integer()
+    deposit_kind = fields.String()
+    deposit_amount = Money()
+    building_area = fields.Decimal(as_string=True, allow_none=True)
+    unit_price = Money(allow_none=True)
+    total_price = Money(allow_none=True)
+    subscribed_at = fields.AwareDateTime(allow_none=True)
+    contracted_at = fields.AwareDateTime(allow_none=True)
+    payment_method = fields.String(allow_none=True)
+    status = fields.String()
+
+
+class DealReportListSchema(StrictSchema):
+    deals = fields.List(fields.Nested(DealReportSchema))
+
+
+class DepositUnanswered(StrictSchema):
+    """The deposit saga's timeout: inventory has not answered; the deposit stays pending."""
+    deposit_id = fields.Integer(required=True)
+    received_at = fields.AwareDateTime(required=True)
+    waited_seconds = fields.Integer(required=True)
+
+
 class DepositReceived(StrictSchema):
     deposit_id = fields.Integer(required=True)
     amount = Money(required=True)
@@ -589,6 +694,9 @@ class DiscountApproved(StrictSchema):
 
 
 register(
+    EventType("transactions", "deposit_unanswered", 1, DepositUnanswered,
+              {"deposit_id": 7, "received_at": "2026-11-22T03:00:00+00:00",
+               "waited_seconds": 905}),
     EventType("transactions", "unit_swapped", 1, UnitSwapped,
               {"application_id": 2, "deposit_id": 7, "from_unit_id": 11, "to_unit_id": 12,
                "old_order_form_id": 4, "new_order_form_id": 6, "total_price": "1250000.00"}),

@@ -182,6 +182,7 @@ class ReconciliationPeriod(StrictSchema):
     end = transactions.ReconciliationQuery().fields["end"]
 
 
+CollectionBody = _strict_body(transactions.RecordCollectionSchema, "seq", "action", "note")
 PaymentPlanBody = _strict_body(transactions.SetPaymentPlanSchema, "items", "mortgage")
 MortgageDocumentBody = _strict_body(transactions.MortgageDocumentInput, "name", "handed_in_on")
 
@@ -249,6 +250,20 @@ TRANSACTIONS_ROUTES = (
     Route("GET", "/api/v1/projects/{project_id}/reconciliation.xlsx", "The weekly "
           "reconciliation as an XLSX workbook (sheets weeks and differences)",
           ("finance",) + MANAGERS, query=ReconciliationPeriod),
+    Route("GET", "/api/v1/deposits/unanswered", "Deposits inventory has not answered in time "
+          "(the saga's timeout): still pending, to be checked", MANAGERS + ("finance",),
+          response=transactions.DepositListSchema),
+    Route("GET", "/api/v1/collections", "Overdue amounts buyers owe (催款), per consultant; a "
+          "consultant sees their own", DEALS, response=transactions.OverdueSchema,
+          query=transactions.CollectionsQuery),
+    Route("POST", "/api/v1/contracts/{contract_id}/collections", "Record a collection step on "
+          "an overdue item: contact, or escalate consultant → sales manager → finance",
+          ("consultant", "sales_manager", "finance"), CollectionBody,
+          transactions.CollectionCaseSchema),
+    Route("GET", "/api/v1/deposits/{deposit_id}/deal-report", "The deal report (成交报告) of "
+          "a deposit", DEALS, response=transactions.DealReportSchema),
+    Route("GET", "/api/v1/projects/{project_id}/deal-reports", "Every deal report of a project",
+          MANAGERS + ("finance",), response=transactions.DealReportListSchema),
     Route("GET", "/api/v1/repayments", "Monthly repayments of a loan (等额本息 or 等额本金)",
           DEALS, response=transactions.RepaymentSchema, query=transactions.RepaymentQuery),
 )

@@ -6,6 +6,7 @@ from nameko.web.handlers import http
 from werkzeug.wrappers import Response
 
 from contracts.base import load
+from contracts.errors import Forbidden, InvalidInput
 from gateway import routes
 from gateway.api import api, json_body, json_response
 from gateway.endpoints import as_consultant, endpoint
@@ -190,12 +191,61 @@ class TransactionsEndpoints:
         return Response(base64.b64decode(file["content_base64"]), mimetype=XLSX, headers={
             "Content-Disposition": f'attachment; filename="{file["file_name"]}"'})
 
+    @http(*endpoint("GET", "/api/v1/deposits/unanswered"))
+    @api
+    def list_unanswered_deposits(self, request):
+        self.authorize(request, "GET", "/api/v1/deposits/unanswered")
+        return json_response(self.rpc("transactions", "list_unanswered_deposits", {}))
+
+    @http(*endpoint("GET", "/api/v1/collections"))
+    @api
+    def list_overdue(self, request):
+        user = self.authorize(request, "GET", "/api/v1/collections")
+        query = dict(request.args)
+        if user.role == "consultant":
+            if user.consultant_id is None:
+                raise Forbidden("this consultant account names no consultant",
+                                {"consultant_id": ["not set on your account"]})
+            query["consultant_id"] = user.consultant_id
+        elif "consultant_id" in query:
+            query["consultant_id"] = _whole(query["consultant_id"], "consultant_id")
+        return json_response(self.rpc("transactions", "list_overdue", query))
+
+    @http(*endpoint("POST", "/api/v1/contracts/{contract_id}/collections"))
+    @api
+    def record_collection(self, request, contract_id):
+        user = self.authorize(request, "POST", "/api/v1/contracts/{contract_id}/collections")
+        body = load(routes.CollectionBody(), json_body(request))
+        return json_response(self.rpc("transactions", "record_collection", {
+            **body, "contract_id": contract_id, "by": user.username, "role": user.role}))
+
+    @http(*endpoint("GET", "/api/v1/deposits/{deposit_id}/deal-report"))
+    @api
+    def get_deal_report(self, request, deposit_id):
+        self.authorize(request, "GET", "/api/v1/deposits/{deposit_id}/deal-report")
+        return json_response(self.rpc("transactions", "get_deal_report",
+                                      {"deposit_id": deposit_id}))
+
+    @http(*endpoint("GET", "/api/v1/projects/{project_id}/deal-reports"))
+    @api
+    def list_deal_reports(self, request, project_id):
+        self.authorize(request, "GET", "/api/v1/projects/{project_id}/deal-reports")
+        return json_response(self.rpc("transactions", "list_deal_reports",
+                                      {"project_id": project_id}))
+
     @http(*endpoint("GET", "/api/v1/repayments"))
     @api
     def calculate_repayment(self, request):
         self.authorize(request, "GET", "/api/v1/repayments")
         return json_response(self.rpc("transactions", "calculate_repayment",
                                       dict(request.args)))
+
+
+def _whole(text: str, field: str) -> int:
+    """A query-string id: the service takes ids as JSON integers only."""
+    if not text.isdigit():
+        raise InvalidInput("not a whole number", {field: ["not a whole number"]})
+    return int(text)
 
 
 def _period(request, project_id) -> dict:

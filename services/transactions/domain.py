@@ -144,3 +144,22 @@ def check_refund(paid: Decimal, penalty: Decimal, refund_amount: Decimal | None)
             errors["refund_amount"] = [f"{paid} paid less the penalty {penalty} is "
                                        f"{paid - penalty}"]
     return errors
+
+
+# --- collections (催款) and the deal report -----------------------------------------------------
+
+COLLECTION_LEVELS = ("consultant", "sales_manager", "finance")  # 置业顾问 → 案场经理 → 财务
+CUSTOMER_OWED = ("full_payment", "down_payment", "installment")  # a loan is the bank's to pay
+
+
+def next_collection_level(level: str) -> str | None:
+    index = COLLECTION_LEVELS.index(level)
+    return COLLECTION_LEVELS[index + 1] if index + 1 < len(COLLECTION_LEVELS) else None
+
+
+def visit_bucket(visits: int) -> str:
+    """来访次数 as the deal report's boxes: 一次 … 五次, 五次以上."""
+    names = ("一次", "二次", "三次", "四次", "五次")
+    if visits < 1:
+        return "无"
+    return names[visits - 1] if visits <= 5 else "五次以上"

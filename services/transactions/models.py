@@ -32,6 +32,8 @@ class Deposit(Base):
     building_area: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
     stated_total_price: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
     due_date: Mapped[date | None] = mapped_column(Date)  # 补足日 / 签约日
+    # set by the timer when inventory has not answered in time; the deposit stays pending
+    unanswered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class OrderForm(Base):
@@ -226,6 +228,42 @@ class BankConfirmation(Base):
     fingerprint: Mapped[str] = mapped_column(String(64))
     confirmed_by: Mapped[str] = mapped_column(String(100))
     confirmed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class CollectionCase(Base):
+    """催款 of one overdue plan item: who is chasing it now (consultant → manager → finance)."""
+    __tablename__ = "collection_cases"
+    __table_args__ = (UniqueConstraint("contract_id", "seq", name="uq_collection_cases_item"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    level: Mapped[str] = mapped_column(String(20))
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class CollectionStep(Base):
+    """One recorded act of a collection: a contact with the buyer or an escalation."""
+    __tablename__ = "collection_steps"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("collection_cases.id"), index=True)
+    level: Mapped[str] = mapped_column(String(20))
+    action: Mapped[str] = mapped_column(String(20))  # contact / escalate
+    by: Mapped[str] = mapped_column(String(100))
+    note: Mapped[str] = mapped_column(String(500))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class LeadActivity(Base):
+    """What leads told us about a customer (registration, visits, calls): the deal report's
+    read model, one row per event."""
+    __tablename__ = "lead_activity"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(Integer, index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # registered / visit / call
+    channel: Mapped[str | None] = mapped_column(String(50))
+    consultant_id: Mapped[int | None] = mapped_column(Integer)
+    customer_code: Mapped[str | None] = mapped_column(String(50))
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 metadata = Base.metadata

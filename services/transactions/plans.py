@@ -14,8 +14,12 @@ from services.transactions.models import Mortgage, MortgageDocument, PlanItem
 OFFICE_TZ = ZoneInfo("Asia/Shanghai")
 
 
+def office_date(moment: datetime) -> date:
+    return moment.astimezone(OFFICE_TZ).date()
+
+
 def office_today(now: datetime | None = None) -> date:
-    return (now or utcnow()).astimezone(OFFICE_TZ).date()
+    return office_date(now or utcnow())
 
 
 def set_payment_plan(uow, cmd) -> dict:

@@ -1,4 +1,5 @@
 """Transactions' nameko entrypoints: parse, call one handler, serialize."""
+from nameko.timer import timer
 
 from contracts import transactions as schemas
 from contracts.base import load
@@ -6,7 +7,9 @@ from infra.consumer import event_handler
 from infra.dependencies import Database
 from infra.rpc import rpc
 from infra import operations
-from services.transactions import applications, finance, handlers, plans, sales
+from infra.database import utcnow
+from services.transactions import (applications, collecting, deals, finance, handlers, plans,
+                                   sales)
 from services.transactions.models import metadata
 
 
@@ -159,6 +162,52 @@ class TransactionsService(operations.OperationsRpc):
         with self.uow() as uow:
             return schemas.FileContentSchema().dump(finance.reconciliation_file(
                 uow.session, query["project_id"], query["start"], query["end"]))
+
+    @rpc(idempotent=True)
+    def list_unanswered_deposits(self, payload=None):
+        with self.uow() as uow:
+            return schemas.DepositListSchema().dump(
+                {"deposits": handlers.unanswered_deposits(uow.session)})
+
+    @timer(interval=handlers.sweep_seconds())
+    def flag_unanswered_deposits(self):
+        with self.uow() as uow:
+            handlers.flag_unanswered_deposits(uow, utcnow(), handlers.answer_timeout())
+
+    @rpc(idempotent=True)
+    def list_overdue(self, payload):
+        query = load(schemas.CollectionsQuery(), payload)
+        with self.uow() as uow:
+            return schemas.OverdueSchema().dump(
+                collecting.overdue(uow.session, query["consultant_id"]))
+
+    @rpc
+    def record_collection(self, payload):
+        cmd = load(schemas.RecordCollectionSchema(), payload)
+        with self.uow() as uow:
+            return schemas.CollectionCaseSchema().dump(collecting.record_collection(uow, cmd))
+
+    @rpc(idempotent=True)
+    def get_deal_report(self, payload):
+        query = load(schemas.GetDepositSchema(), payload)
+        with self.uow() as uow:
+            return schemas.DealReportSchema().dump(
+                deals.deal_report(uow.session, query["deposit_id"]))
+
+    @rpc(idempotent=True)
+    def list_deal_reports(self, payload):
+        query = load(schemas.ProjectQuery(), payload)
+        with self.uow() as uow:
+            return schemas.DealReportListSchema().dump(
+                {"deals": deals.project_deals(uow.session, query["project_id"])})
+
+    @event_handler("leads.lead_registered")
+    def on_lead_registered(self, event):
+        self.uow.handle_once(event, deals.on_lead_registered)
+
+    @event_handler("leads.visit_recorded")
+    def on_visit_recorded(self, event):
+        self.uow.handle_once(event, deals.on_visit_recorded)
 
     @event_handler("inventory.reservation_swapped")
     def on_reservation_swapped(self, event):

@@ -33,8 +33,9 @@ def test_deposit_to_filed_contract_with_receipts(suite, admin):
                                 consultant_id=consultant_id)
     manager = suite.add_user(f"tx-manager-{consultant_id}", "sales_manager")
     finance = suite.add_user(f"tx-finance-{consultant_id}", "finance")
-    customer = consultant.post("/api/v1/visits", {"office_id": office["id"], "name": "张三",
-                                                  "mobile": "13700137000"}).json()["customer"]
+    customer = consultant.post("/api/v1/visits", {"office_id": office["id"], "name": "孙七",
+                                                  "mobile": "13700137000",
+                                                  "channel": "passing_by"}).json()["customer"]
 
     for amount, extra in (("0", {}), ("-1.00", {}), ("1200000.01", {})):
         refused = consultant.post("/api/v1/deposits", {
@@ -109,6 +110,16 @@ def test_deposit_to_filed_contract_with_receipts(suite, admin):
     assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
     assert "spreadsheetml" in xlsx.headers["Content-Type"]
 
+    deal = wait_for(lambda: (lambda r: r if r["visits"] else None)(
+        manager.get(f"/api/v1/deposits/{deposit['id']}/deal-report").json()))
+    assert deal, "the deal report never heard of the customer's visit"
+    assert (deal["customer_code"], deal["channel"]) == (customer["code"], "passing_by")
+    assert deal["days_first_visit_to_deposit"] in (0, 1)  # the same office day, but midnight
+    assert (deal["payment_method"], deal["total_price"]) == ("mortgage", "1200000.00")
+    mine = consultant.get("/api/v1/collections", params={"consultant_id": "999"})
+    assert mine.status_code == 200 and all(
+        group["consultant_id"] == consultant_id for group in mine.json()["consultants"])
+
     filing = f"/api/v1/contracts/{contract['id']}/filing"
     filed = manager.post(filing, {"filing_number": f"LY2026-{contract['id']:06d}"})
     assert filed.status_code == 200 and filed.json()["status"] == "filed"
@@ -124,7 +135,7 @@ def test_a_refund_walks_its_chain_and_finance_pays_it_out(suite, admin):
              for role in ("consultant", "sales_statistician", "sales_manager",
                           "general_manager", "finance", "legal")}
     customer = users["consultant"].post("/api/v1/visits", {
-        "office_id": office["id"], "name": "王五", "mobile": "13600136000"}).json()["customer"]
+        "office_id": office["id"], "name": "吴九", "mobile": "13600136000"}).json()["customer"]
     _, form = confirmed_deposit(users["consultant"], admin, project, unit_id, customer["id"])
 
     base = f"/api/v1/order-forms/{form['id']}/applications"
