@@ -13,7 +13,7 @@ from contracts.envelope import parse_event
 from contracts.errors import Conflict, Forbidden, InvalidInput
 from infra.database import handle_once
 from services.transactions import applications, handlers, sales
-from services.transactions.models import Deposit
+from services.transactions.models import Deposit, OrderForm
 from tests.integration.test_transactions_sales import (confirmed_order, contract, new_project,
                                                        order, outbox, pay, sign_all, subscribe)
 from tests.messaging import valid_event
@@ -226,3 +226,19 @@ def test_a_swap_refused_by_inventory_fails_and_one_after_the_contract_is_refused
     with pytest.raises(Conflict) as refused:
         apply(store, form["id"], "swap", to_unit_id=79)
     assert "contract" in str(refused.value.details)
+
+
+def test_concurrent_copies_of_inventorys_swap_answer_make_one_new_order_form(stores):
+    store = stores["transactions"]
+    form = confirmed_order(store, new_project())
+    swap = decide(store, apply(store, form["id"], "swap", to_unit_id=55)["id"], "sales_manager")
+    copies = [swapped(swap, form["deposit_id"], 55) for _ in range(6)]  # distinct event ids
+    with ThreadPoolExecutor(6) as pool:
+        list(pool.map(lambda event: handle_once(store, event,
+                                                applications.on_reservation_swapped), copies))
+    with store() as uow:
+        statuses = uow.session.scalars(select(OrderForm.status).where(
+            OrderForm.deposit_id == form["deposit_id"])).all()
+    assert sorted(statuses) == ["active", "replaced"]
+    assert len(events_of(store, "transactions.unit_swapped", swap["id"])) == 1
+    assert [r["status"] for r in order(store, form["id"])["receipts"]] == ["exchanged"]

@@ -14,7 +14,7 @@ from contracts.envelope import parse_event
 from contracts.errors import Conflict, Forbidden, InvalidInput
 from infra.database import handle_once
 from services.transactions import handlers, sales
-from services.transactions.models import Receipt
+from services.transactions.models import OrderForm, Receipt
 from tests.messaging import valid_event
 
 pytestmark = pytest.mark.integration
@@ -267,3 +267,23 @@ def test_contract_exchanges_the_deposit_receipt_and_filing_makes_the_sale_final(
         sales.file_contract(uow, {"contract_id": signed["id"], "filing_number": "LY-other"})
     assert len([e for e in outbox(store, "transactions.contract_filed")
                 if e["data"]["contract_id"] == signed["id"]]) == 1
+
+
+def test_concurrent_answers_for_one_deposit_make_one_outcome_and_one_order_form(stores):
+    store = stores["transactions"]
+    taken = deposit(store, new_project())
+    rejected = parse_event(valid_event("inventory.unit_reservation_rejected", {
+        "deposit_id": taken["id"], "reason": "race", "unit_status": "reserved"}))
+    answers = [(reserved(taken), handlers.on_unit_reserved) for _ in range(6)]
+    answers.insert(3, (rejected, handlers.on_unit_reservation_rejected))
+    with ThreadPoolExecutor(7) as pool:
+        list(pool.map(lambda answer: handle_once(store, *answer), answers))
+    with store() as uow:
+        status = handlers.get_deposit(uow.session, taken["id"])["status"]
+        forms = uow.session.scalars(select(OrderForm.id).where(
+            OrderForm.deposit_id == taken["id"])).all()
+    assert status in ("confirmed", "refund_pending")
+    assert len(forms) == (1 if status == "confirmed" else 0)
+    receipts = [e for e in outbox(store, "transactions.payment_received")
+                if e["data"]["deposit_id"] == taken["id"]]
+    assert len(receipts) == len(forms)
