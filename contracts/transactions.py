@@ -5,7 +5,7 @@ from contracts.base import Id, Money, PositiveMoney, StrictSchema
 from contracts.envelope import EventType, register
 
 DEPOSIT_KINDS = ("small", "large")  # 小定 / 大定
-DEPOSIT_STATUSES = ("pending", "confirmed", "refund_pending", "refunded")
+DEPOSIT_STATUSES = ("pending", "confirmed", "refund_pending", "refunded", "forfeited")
 SIGNATORIES = ("customer", "consultant", "manager")
 PAYMENT_PURPOSES = ("deposit", "down_payment", "installment", "full_payment", "loan", "other")
 PAYMENT_CHANNELS = ("pos", "transfer", "cash", "bank_loan")
@@ -77,6 +77,14 @@ class VoidOrderFormSchema(StrictSchema):
     approver_role = fields.String(required=True)
 
 
+class ForfeitDepositSchema(StrictSchema):
+    """挞定 after the agreed top-up or signing date, decided by a manager."""
+    order_form_id = Id(required=True)
+    reason = fields.String(required=True, validate=validate.Length(min=2, max=200))
+    approved_by = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    approver_role = fields.String(required=True)
+
+
 class RecordPaymentSchema(StrictSchema):
     order_form_id = Id(required=True)
     amount = Money(required=True)
@@ -133,7 +141,7 @@ class OrderFormSchema(StrictSchema):
     deposit_amount = Money()
     kind = fields.String()
     due_date = fields.Date(allow_none=True)
-    status = fields.String(metadata={"enum": ["active", "voided"]})
+    status = fields.String(metadata={"enum": ["active", "voided", "replaced", "forfeited"]})
     signatures = fields.Dict(keys=fields.String(), values=fields.Nested(SignatureSchema))
     void_reason = fields.String(allow_none=True)
     void_requested_by = fields.String(allow_none=True)

@@ -156,6 +156,7 @@ def _strict_body(schema, *names):
 
 SignOrderFormBody = _strict_body(transactions.SignOrderFormSchema, "party", "name")
 VoidOrderFormBody = _strict_body(transactions.VoidOrderFormSchema, "reason", "requested_by")
+ForfeitureBody = _strict_body(transactions.ForfeitDepositSchema, "reason")
 PaymentBody = _strict_body(transactions.RecordPaymentSchema, "amount", "purpose", "channel")
 SubscriptionBody = _strict_body(transactions.SignSubscriptionSchema, "buyer_name",
                                 "buyer_id_number", "signed_by", "power_of_attorney",
@@ -203,6 +204,9 @@ TRANSACTIONS_ROUTES = (
     Route("POST", "/api/v1/order-forms/{order_form_id}/void", "Void an order form (作废) with a "
           "reason; the calling manager approves; its receipts are voided, nothing is deleted",
           MANAGERS, VoidOrderFormBody, transactions.OrderFormSchema),
+    Route("POST", "/api/v1/order-forms/{order_form_id}/forfeiture", "Declare the deposit "
+          "forfeited (挞定) once the agreed date passed unsigned; the calling manager decides; "
+          "the unit is released", MANAGERS, ForfeitureBody, transactions.OrderFormSchema),
     Route("POST", "/api/v1/order-forms/{order_form_id}/payments", "Record a payment and issue "
           "its receipt (numbered per project without gaps)", DEALS, PaymentBody,
           transactions.PaymentSchema, 201),

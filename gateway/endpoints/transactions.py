@@ -61,6 +61,15 @@ class TransactionsEndpoints:
             **body, "order_form_id": order_form_id, "approved_by": user.username,
             "approver_role": user.role}))
 
+    @http(*endpoint("POST", "/api/v1/order-forms/{order_form_id}/forfeiture"))
+    @api
+    def forfeit_deposit(self, request, order_form_id):
+        user = self.authorize(request, "POST", "/api/v1/order-forms/{order_form_id}/forfeiture")
+        body = load(routes.ForfeitureBody(), json_body(request))
+        return json_response(self.rpc("transactions", "forfeit_deposit", {
+            **body, "order_form_id": order_form_id, "approved_by": user.username,
+            "approver_role": user.role}))
+
     @http(*endpoint("POST", "/api/v1/order-forms/{order_form_id}/payments"))
     @api
     def record_payment(self, request, order_form_id):

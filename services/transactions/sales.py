@@ -90,6 +90,29 @@ def void_order_form(uow, cmd) -> dict:
     return order_form_view(uow.session, order)
 
 
+def forfeit_deposit(uow, cmd, today) -> dict:
+    """挞定: the buyer let the top-up or signing date pass without signing; a manager declares
+    the deposit forfeited. The company keeps the money, so its receipts stay valid; the order
+    form is closed and inventory releases the unit (`deposit_forfeited`)."""
+    if cmd["approver_role"] not in domain.MANAGER_ROLES:
+        raise Forbidden("a forfeiture is a manager's decision", {"approved_by": ["not a manager"]})
+    order = active_order(uow.session, cmd["order_form_id"])
+    if uow.session.scalar(select(Subscription.id).where(Subscription.order_form_id == order.id)):
+        raise Conflict("the subscription is signed: a refund application, not a forfeiture",
+                       {"order_form_id": ["subscription signed"]})
+    if order.due_date is None or order.due_date >= today:
+        raise Conflict("the buyer still has time to sign",
+                       {"order_form_id": [f"the agreed date {order.due_date} has not passed"
+                                          if order.due_date else "no agreed date on the form"]})
+    order.status, order.void_reason, order.voided_at = "forfeited", cmd["reason"], utcnow()
+    order.void_requested_by = order.void_approved_by = cmd["approved_by"]
+    uow.session.get(Deposit, order.deposit_id).status = "forfeited"
+    uow.emit("deposit_forfeited", {"deposit_id": order.deposit_id, "reason": cmd["reason"]},
+             **envelope(order))
+    uow.commit()
+    return order_form_view(uow.session, order)
+
+
 def get_order_form(session, order_form_id) -> dict:
     return order_form_view(session, _order(session, order_form_id))
 

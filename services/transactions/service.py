@@ -57,6 +57,13 @@ class TransactionsService(operations.OperationsRpc):
             return schemas.OrderFormSchema().dump(sales.void_order_form(uow, cmd))
 
     @rpc
+    def forfeit_deposit(self, payload):
+        cmd = load(schemas.ForfeitDepositSchema(), payload)
+        with self.uow() as uow:
+            return schemas.OrderFormSchema().dump(
+                sales.forfeit_deposit(uow, cmd, plans.office_today()))
+
+    @rpc
     def record_payment(self, payload):
         cmd = load(schemas.RecordPaymentSchema(), payload)
         with self.uow() as uow:

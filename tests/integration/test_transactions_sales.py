@@ -3,6 +3,7 @@ receipts numbered without gaps per project, voiding, subscription, contract and 
 import itertools
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -287,3 +288,33 @@ def test_concurrent_answers_for_one_deposit_make_one_outcome_and_one_order_form(
     receipts = [e for e in outbox(store, "transactions.payment_received")
                 if e["data"]["deposit_id"] == taken["id"]]
     assert len(receipts) == len(forms)
+
+
+def test_a_deposit_is_forfeited_only_after_the_agreed_date_and_by_a_manager(stores):
+    store = stores["transactions"]
+    form = confirmed_order(store, new_project(), due_date="2026-11-29")
+    request = {"order_form_id": form["id"], "reason": "not signed by the agreed date",
+               "approved_by": "manager-wang", "approver_role": "sales_manager"}
+    with store() as uow, pytest.raises(Conflict) as early:
+        sales.forfeit_deposit(uow, request, today=date(2026, 11, 29))
+    assert "has not passed" in str(early.value.details)
+    with store() as uow, pytest.raises(Forbidden):
+        sales.forfeit_deposit(uow, {**request, "approver_role": "consultant"},
+                              today=date(2026, 11, 30))
+    with store() as uow:
+        forfeited = sales.forfeit_deposit(uow, request, today=date(2026, 11, 30))
+    assert forfeited["status"] == "forfeited"
+    assert [r["status"] for r in forfeited["receipts"]] == ["issued"]  # the money is kept
+    events = [e for e in outbox(store, "transactions.deposit_forfeited")
+              if e["data"]["deposit_id"] == form["deposit_id"]]
+    assert len(events) == 1 and events[0]["unit_id"] == form["unit_id"]
+    with pytest.raises(Conflict):
+        pay(store, form["id"], "1.00")
+
+    signed = confirmed_order(store, new_project(), due_date="2026-11-01")
+    sign_all(store, signed["id"])
+    subscribe(store, signed["id"])
+    with store() as uow, pytest.raises(Conflict) as subscribed:
+        sales.forfeit_deposit(uow, {**request, "order_form_id": signed["id"]},
+                              today=date(2026, 11, 30))
+    assert "refund" in subscribed.value.message
