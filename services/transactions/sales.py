@@ -191,9 +191,21 @@ def _pay(uow, order, amount, purpose, method, recorded_by, receipt_kind="purchas
     return payment_view(payment, receipt)
 
 
+def application_in_flight(session, order_id, kind) -> int | None:
+    """An application of `kind` approved and waiting for its effect (inventory's answer to a
+    swap, finance's payout of a refund): the order form must not change under it."""
+    return session.scalar(select(Application.id).where(
+        Application.order_form_id == order_id, Application.kind == kind,
+        Application.status == "approved"))
+
+
 def record_payment(uow, cmd) -> dict:
     """A payment on an active order form, with its receipt; never above the total price."""
     order = active_order(uow.session, cmd["order_form_id"])
+    refund = application_in_flight(uow.session, order.id, "refund")
+    if refund:
+        raise Conflict(f"refund {refund} is approved: no more payments on this order form",
+                       {"order_form_id": ["a refund is being paid out"]})
     errors = domain.check_payment(cmd["amount"], order.total_price,
                                   amount_paid(uow.session, order.id))
     if errors:
@@ -341,6 +353,10 @@ def sign_contract(uow, cmd) -> dict:
         raise Conflict(f"the subscription is {subscription.status}",
                        {"subscription_id": [f"the subscription is {subscription.status}"]})
     order = active_order(uow.session, subscription.order_form_id)
+    swap = application_in_flight(uow.session, order.id, "swap")
+    if swap:
+        raise Conflict(f"swap {swap} is approved and waiting for inventory: sign after it",
+                       {"subscription_id": ["a swap is under way"]})
     _check_buyer(order, cmd)
     if cmd["payment_method"] == "mortgage" and cmd["mortgage_documents_due"] is None:
         raise InvalidInput("a mortgage contract sets the deadline for the mortgage documents",

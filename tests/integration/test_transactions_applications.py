@@ -242,3 +242,24 @@ def test_concurrent_copies_of_inventorys_swap_answer_make_one_new_order_form(sto
     assert sorted(statuses) == ["active", "replaced"]
     assert len(events_of(store, "transactions.unit_swapped", swap["id"])) == 1
     assert [r["status"] for r in order(store, form["id"])["receipts"]] == ["exchanged"]
+
+
+def test_no_contract_while_a_swap_is_under_way_and_no_payment_while_a_refund_is(stores):
+    store = stores["transactions"]
+    form = confirmed_order(store, new_project())
+    sign_all(store, form["id"])
+    subscription = subscribe(store, form["id"])
+    swap = decide(store, apply(store, form["id"], "swap", to_unit_id=66)["id"], "sales_manager")
+    with pytest.raises(Conflict) as under_way:
+        contract(store, subscription["id"])
+    assert "swap" in under_way.value.message
+    handle_once(store, parse_event(valid_event("inventory.swap_rejected", {
+        "application_id": swap["id"], "deposit_id": form["deposit_id"], "reason": "taken",
+        "unit_status": "sold"})), applications.on_swap_rejected)
+    assert contract(store, subscription["id"])["status"] == "signed"
+
+    refund = approve_all(store, apply(store, form["id"], "refund", penalty="0.00"))
+    assert refund["status"] == "approved"
+    with pytest.raises(Conflict) as paying_out:
+        pay(store, form["id"], "1000.00")
+    assert "refund" in paying_out.value.message
