@@ -69,12 +69,19 @@ class SignOrderFormSchema(StrictSchema):
 
 
 class VoidOrderFormSchema(StrictSchema):
-    """作废: only with a reason, approved by a manager."""
+    """作废: only with a reason, approved by a manager; a corrected form replaces it."""
     order_form_id = Id(required=True)
     reason = fields.String(required=True, validate=validate.Length(min=2, max=200))
     requested_by = fields.String(required=True, validate=validate.Length(min=1, max=100))
     approved_by = fields.String(required=True, validate=validate.Length(min=1, max=100))
     approver_role = fields.String(required=True)
+    customer_name = fields.String(load_default=None, allow_none=True,
+                                  validate=validate.Length(min=1, max=100))
+    customer_id_number = fields.String(load_default=None, allow_none=True,
+                                       validate=validate.Length(min=15, max=30))
+    building_area = fields.Decimal(load_default=None, allow_none=True, as_string=True,
+                                   places=2, validate=validate.Range(min=0, min_inclusive=False))
+    due_date = fields.Date(load_default=None, allow_none=True)
 
 
 class ForfeitDepositSchema(StrictSchema):

@@ -155,7 +155,9 @@ def _strict_body(schema, *names):
 
 
 SignOrderFormBody = _strict_body(transactions.SignOrderFormSchema, "party", "name")
-VoidOrderFormBody = _strict_body(transactions.VoidOrderFormSchema, "reason", "requested_by")
+VoidOrderFormBody = _strict_body(transactions.VoidOrderFormSchema, "reason", "requested_by",
+                                 "customer_name", "customer_id_number", "building_area",
+                                 "due_date")
 ForfeitureBody = _strict_body(transactions.ForfeitDepositSchema, "reason")
 PaymentBody = _strict_body(transactions.RecordPaymentSchema, "amount", "purpose", "channel")
 SubscriptionBody = _strict_body(transactions.SignSubscriptionSchema, "buyer_name",
@@ -202,8 +204,9 @@ TRANSACTIONS_ROUTES = (
           "customer, consultant or (a manager) the manager", SALES, SignOrderFormBody,
           transactions.OrderFormSchema),
     Route("POST", "/api/v1/order-forms/{order_form_id}/void", "Void an order form (作废) with a "
-          "reason; the calling manager approves; its receipts are voided, nothing is deleted",
-          MANAGERS, VoidOrderFormBody, transactions.OrderFormSchema),
+          "reason, the calling manager approving; a corrected form replaces it (answered) and "
+          "takes its payments with new receipts; nothing is deleted", MANAGERS,
+          VoidOrderFormBody, transactions.OrderFormSchema),
     Route("POST", "/api/v1/order-forms/{order_form_id}/forfeiture", "Declare the deposit "
           "forfeited (挞定) once the agreed date passed unsigned; the calling manager decides; "
           "the unit is released", MANAGERS, ForfeitureBody, transactions.OrderFormSchema),

@@ -58,7 +58,7 @@ class TransactionsEndpoints:
         user = self.authorize(request, "POST", "/api/v1/order-forms/{order_form_id}/void")
         body = load(routes.VoidOrderFormBody(), json_body(request))
         return json_response(self.rpc("transactions", "void_order_form", {
-            **body, "order_form_id": order_form_id, "approved_by": user.username,
+            **_given(request, body), "order_form_id": order_form_id, "approved_by": user.username,
             "approver_role": user.role}))
 
     @http(*endpoint("POST", "/api/v1/order-forms/{order_form_id}/forfeiture"))

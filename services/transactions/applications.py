@@ -10,7 +10,7 @@ from contracts.errors import Conflict, Forbidden, InvalidInput, NotFound
 from infra.database import utcnow
 from services.transactions import approvals, domain, sales
 from services.transactions.models import (Application, ApprovalStep, Contract, Deposit,
-                                          OrderForm, Payment, Receipt, Subscription)
+                                          OrderForm, Subscription)
 
 APPROVED_AWAITING = {"swap": "inventory moves the reservation",
                      "refund": "finance pays the refund out"}
@@ -220,12 +220,7 @@ def on_reservation_swapped(uow, event) -> None:
     deposit.building_area = Decimal(area) if area else None
     new = sales.make_order_form(uow, deposit, old.project_id, data, with_deposit_payment=False)
     new.customer_name, new.customer_id_number = old.customer_name, old.customer_id_number
-    uow.session.execute(update(Payment).where(Payment.order_form_id == old.id)
-                        .values(order_form_id=new.id))
-    for receipt in uow.session.scalars(select(Receipt).where(
-            Receipt.order_form_id == old.id, Receipt.status == "issued")).all():
-        sales.replace_receipt(uow, old, receipt, new, receipt.kind,
-                              f"swapped to unit {data['to_unit_id']}")
+    sales.move_payments(uow, old, new, f"swapped to unit {data['to_unit_id']}")
     old.status, old.voided_at = "replaced", utcnow()
     old.void_reason = f"swapped to unit {data['to_unit_id']} (application {application.id})"
     old.void_approved_by = _last_approver(uow.session, application)

@@ -68,26 +68,48 @@ def sign_order_form(uow, cmd) -> dict:
     return order_form_view(uow.session, order)
 
 
+CORRECTABLE = ("customer_name", "customer_id_number", "building_area", "due_date")
+
+
 def void_order_form(uow, cmd) -> dict:
-    """作废: with a reason and a manager's approval; the form and its receipts stay on record."""
+    """作废: an order form is never altered (不得涂改) nor deleted. With a reason and a manager's
+    approval it is voided and a corrected one written in its place, to be signed again; the
+    payments move to it with new receipts, the old receipts stay on record as exchanged. Ending
+    the deal is a refund application or a forfeiture, not a void."""
     if cmd["approver_role"] not in domain.MANAGER_ROLES:
         raise Forbidden("voiding an order form needs a manager's approval",
                         {"approved_by": ["not a manager"]})
     order = active_order(uow.session, cmd["order_form_id"])
     if uow.session.scalar(select(Subscription.id).where(Subscription.order_form_id == order.id)):
-        raise Conflict("the subscription is signed: the order form is voided by a refund",
+        raise Conflict("the subscription is signed: the order form can no longer be rewritten",
                        {"order_form_id": ["subscription signed"]})
-    voided = uow.session.execute(
-        update(OrderForm).where(OrderForm.id == order.id, OrderForm.status == domain.ACTIVE)
-        .values(status=domain.VOIDED, void_reason=cmd["reason"],
-                void_requested_by=cmd["requested_by"], void_approved_by=cmd["approved_by"],
-                voided_at=utcnow()))
-    if voided.rowcount != 1:
-        raise Conflict("the order form was voided meanwhile", {"order_form_id": ["voided"]})
-    void_receipts(uow, order, cmd["reason"])
+    corrections = {field: cmd[field] for field in CORRECTABLE if cmd.get(field) is not None}
+    copied = {field: getattr(order, field) for field in COPIED_ON_REWRITE}
+    new = OrderForm(**{**copied, **corrections}, status=domain.ACTIVE, created_at=utcnow())
+    uow.session.add(new)
+    order.status, order.void_reason, order.voided_at = domain.VOIDED, cmd["reason"], utcnow()
+    order.void_requested_by, order.void_approved_by = cmd["requested_by"], cmd["approved_by"]
+    uow.session.flush()
+    move_payments(uow, order, new, f"order form {order.id} voided: {cmd['reason']}")
     uow.commit()
-    uow.session.refresh(order)
-    return order_form_view(uow.session, order)
+    return order_form_view(uow.session, new)
+
+
+# what a rewritten order form keeps; signatures are given again
+COPIED_ON_REWRITE = (
+    "deposit_id", "project_id", "unit_id", "customer_id", "consultant_id", "customer_name",
+    "customer_id_number", "building_area", "price_list_version", "unit_price", "total_price",
+    "floor_total_price", "deposit_amount", "kind", "due_date")
+
+
+def move_payments(uow, old, new, reason) -> None:
+    """The old form's payments now belong to `new`, each with a new receipt; the old receipts
+    stay, exchanged."""
+    uow.session.execute(update(Payment).where(Payment.order_form_id == old.id)
+                        .values(order_form_id=new.id))
+    for receipt in uow.session.scalars(select(Receipt).where(
+            Receipt.order_form_id == old.id, Receipt.status == "issued")).all():
+        replace_receipt(uow, old, receipt, new, receipt.kind, reason)
 
 
 def forfeit_deposit(uow, cmd, today) -> dict:

@@ -168,12 +168,13 @@ def test_payments_get_consecutive_receipts_and_never_exceed_the_price(stores):
     assert [r["number"] for r in other["receipts"]] == [4]  # the project's sequence
 
 
-def test_voiding_needs_a_reason_and_a_manager_and_keeps_everything_on_record(stores):
+def test_voiding_needs_a_reason_and_a_manager_and_rewrites_the_form(stores):
     store = stores["transactions"]
     form = confirmed_order(store, new_project())
+    sign_all(store, form["id"])
     pay(store, form["id"], "100000.00")
-    request = {"order_form_id": form["id"], "reason": "customer withdrew before signing",
-               "requested_by": "consultant-3"}
+    request = {"order_form_id": form["id"], "reason": "ID number written wrongly",
+               "requested_by": "consultant-3", "customer_id_number": "410302199001011250"}
     with store() as uow, pytest.raises(Forbidden):
         sales.void_order_form(uow, {**request, "approved_by": "consultant-3",
                                     "approver_role": "consultant"})
@@ -181,14 +182,23 @@ def test_voiding_needs_a_reason_and_a_manager_and_keeps_everything_on_record(sto
         load(schemas.VoidOrderFormSchema(), {**request, "reason": "", "approved_by": "m",
                                              "approver_role": "sales_manager"})
     with store() as uow:
-        voided = sales.void_order_form(uow, {**request, "approved_by": "manager-wang",
-                                             "approver_role": "sales_manager"})
-    assert (voided["status"], voided["void_approved_by"]) == ("voided", "manager-wang")
-    assert [r["status"] for r in voided["receipts"]] == ["voided", "voided"]
+        new = sales.void_order_form(uow, load(schemas.VoidOrderFormSchema(), {
+            **request, "approved_by": "manager-wang", "approver_role": "sales_manager"}))
+    old = order(store, form["id"])
+    assert (old["status"], old["void_approved_by"]) == ("voided", "manager-wang")
+    assert [r["status"] for r in old["receipts"]] == ["exchanged", "exchanged"]
+    assert old["amount_paid"] == Decimal("0.00")
+    assert (new["status"], new["customer_id_number"]) == ("active", "410302199001011250")
+    assert (new["total_price"], new["amount_paid"]) == (Decimal("1200000.00"),
+                                                        Decimal("120000.00"))
+    assert [(r["number"], r["kind"]) for r in new["receipts"]] == [(3, "deposit"),
+                                                                   (4, "purchase")]
+    assert all(s["name"] is None for s in new["signatures"].values())  # signed again
     with pytest.raises(Conflict) as refused:
         pay(store, form["id"], "1.00")
     assert "voided" in str(refused.value.details["order_form_id"])
-    assert order(store, form["id"])["amount_paid"] == Decimal("120000.00")
+    with store() as uow:
+        assert sales.get_deposit_order_form(uow.session, form["deposit_id"])["id"] == new["id"]
 
 
 def test_concurrent_payments_take_every_number_once_without_gaps(stores):
