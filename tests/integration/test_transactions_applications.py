@@ -12,7 +12,7 @@ from contracts.base import load
 from contracts.envelope import parse_event
 from contracts.errors import Conflict, Forbidden, InvalidInput
 from infra.database import handle_once
-from services.transactions import applications, handlers, sales
+from services.transactions import applications, sales
 from services.transactions.models import Deposit, OrderForm
 from tests.integration.test_transactions_sales import (confirmed_order, contract, new_project,
                                                        order, outbox, pay, sign_all, subscribe)
