@@ -10,7 +10,9 @@ SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
                   "transactions.contract_signed", "transactions.contract_filed",
                   "transactions.refund_approved", "transactions.deposit_forfeited",
                   "transactions.swap_approved"),
-    "transactions": ("inventory.unit_reserved", "inventory.unit_reservation_rejected"),
+    "transactions": ("inventory.unit_reserved", "inventory.unit_reservation_rejected",
+                     "inventory.reservation_swapped", "inventory.swap_rejected",
+                     "leads.lead_registered", "leads.visit_recorded"),
     # the archive files every event into the dossiers, its own dossier_opened included
     "archive": tuple(REGISTRY),
 }

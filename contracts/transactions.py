@@ -1,11 +1,11 @@
 """Transactions: deposits (定金) and their saga with inventory."""
-from marshmallow import fields, validate
+from marshmallow import ValidationError, fields, validate
 
 from contracts.base import Id, Money, PositiveMoney, StrictSchema
 from contracts.envelope import EventType, register
 
 DEPOSIT_KINDS = ("small", "large")  # 小定 / 大定
-DEPOSIT_STATUSES = ("pending", "confirmed", "refund_pending")
+DEPOSIT_STATUSES = ("pending", "confirmed", "refund_pending", "refunded", "forfeited")
 SIGNATORIES = ("customer", "consultant", "manager")
 PAYMENT_PURPOSES = ("deposit", "down_payment", "installment", "full_payment", "loan", "other")
 PAYMENT_CHANNELS = ("pos", "transfer", "cash", "bank_loan")
@@ -48,6 +48,8 @@ class DepositSchema(StrictSchema):
     status_reason = fields.String(allow_none=True)
     received_at = fields.AwareDateTime()
     settled_at = fields.AwareDateTime(allow_none=True)
+    unanswered_at = fields.AwareDateTime(allow_none=True, metadata={
+        "description": "when the deposit was flagged for waiting too long for inventory"})
 
 
 class OrderFormQuery(StrictSchema):
@@ -67,10 +69,25 @@ class SignOrderFormSchema(StrictSchema):
 
 
 class VoidOrderFormSchema(StrictSchema):
-    """作废: only with a reason, approved by a manager."""
+    """作废: only with a reason, approved by a manager; a corrected form replaces it."""
     order_form_id = Id(required=True)
     reason = fields.String(required=True, validate=validate.Length(min=2, max=200))
     requested_by = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    approved_by = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    approver_role = fields.String(required=True)
+    customer_name = fields.String(load_default=None, allow_none=True,
+                                  validate=validate.Length(min=1, max=100))
+    customer_id_number = fields.String(load_default=None, allow_none=True,
+                                       validate=validate.Length(min=15, max=30))
+    building_area = fields.Decimal(load_default=None, allow_none=True, as_string=True,
+                                   places=2, validate=validate.Range(min=0, min_inclusive=False))
+    due_date = fields.Date(load_default=None, allow_none=True)
+
+
+class ForfeitDepositSchema(StrictSchema):
+    """挞定 after the agreed top-up or signing date, decided by a manager."""
+    order_form_id = Id(required=True)
+    reason = fields.String(required=True, validate=validate.Length(min=2, max=200))
     approved_by = fields.String(required=True, validate=validate.Length(min=1, max=100))
     approver_role = fields.String(required=True)
 
@@ -131,7 +148,7 @@ class OrderFormSchema(StrictSchema):
     deposit_amount = Money()
     kind = fields.String()
     due_date = fields.Date(allow_none=True)
-    status = fields.String(metadata={"enum": ["active", "voided"]})
+    status = fields.String(metadata={"enum": ["active", "voided", "replaced", "forfeited"]})
     signatures = fields.Dict(keys=fields.String(), values=fields.Nested(SignatureSchema))
     void_reason = fields.String(allow_none=True)
     void_requested_by = fields.String(allow_none=True)
@@ -215,6 +232,355 @@ class ContractQuery(StrictSchema):
 class FileContractSchema(StrictSchema):
     contract_id = Id(required=True)
     filing_number = fields.String(required=True, validate=validate.Length(min=3, max=50))
+
+
+PLAN_ITEM_KINDS = ("full_payment", "down_payment", "installment", "loan")
+REPAYMENT_METHODS = ("equal_installments", "equal_principal")  # 等额本息 / 等额本金
+
+
+class PlanItemInput(StrictSchema):
+    kind = fields.String(required=True, validate=validate.OneOf(PLAN_ITEM_KINDS))
+    due_date = fields.Date(required=True)
+    amount = PositiveMoney(required=True)
+
+
+class RateField(fields.Decimal):
+    """An annual interest rate as a decimal string ("0.049" is 4.9 %), never a float."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, str):
+            raise ValidationError('a rate is a string like "0.049", not a number')
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+def Rate(**kwargs):
+    return RateField(as_string=True, allow_nan=False, validate=[
+        validate.Range(min=0, max=1, max_inclusive=False)], **kwargs)
+
+
+class MortgageInput(StrictSchema):
+    bank = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    annual_rate = Rate(required=True)
+    months = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=360))
+    repayment = fields.String(load_default="equal_installments",
+                              validate=validate.OneOf(REPAYMENT_METHODS))
+
+
+class SetPaymentPlanSchema(StrictSchema):
+    contract_id = Id(required=True)
+    items = fields.List(fields.Nested(PlanItemInput), required=True,
+                        validate=validate.Length(min=1, max=120))
+    mortgage = fields.Nested(MortgageInput, load_default=None, allow_none=True)
+
+
+class RepaymentQuery(StrictSchema):
+    principal = PositiveMoney(required=True)
+    annual_rate = Rate(required=True)
+    months = fields.Integer(required=True, validate=validate.Range(min=1, max=360))
+    method = fields.String(load_default="equal_installments",
+                           validate=validate.OneOf(REPAYMENT_METHODS))
+
+
+class RepaymentSchema(StrictSchema):
+    method = fields.String()
+    principal = Money()
+    annual_rate = fields.Decimal(as_string=True)
+    months = fields.Integer()
+    first_payment = Money()
+    last_payment = Money()
+    monthly_decrease = Money(metadata={"description": "等额本金: how much less each month"})
+    total_payment = Money()
+    total_interest = Money()
+
+
+class MortgageDocumentSchema(StrictSchema):
+    name = fields.String()
+    handed_in_on = fields.Date()
+    late = fields.Boolean(metadata={"description": "handed in after the contract's deadline"})
+    recorded_by = fields.String()
+
+
+class MortgageSchema(StrictSchema):
+    bank = fields.String()
+    loan_amount = Money()
+    annual_rate = fields.Decimal(as_string=True)
+    months = fields.Integer()
+    repayment = fields.Nested(RepaymentSchema)
+    documents_due = fields.Date(allow_none=True)
+    documents = fields.List(fields.Nested(MortgageDocumentSchema))
+
+
+class PlanItemSchema(StrictSchema):
+    seq = fields.Integer()
+    kind = fields.String()
+    due_date = fields.Date()
+    amount = Money()
+    paid = Money()
+    outstanding = Money()
+    overdue = fields.Boolean()
+
+
+class PaymentPlanSchema(StrictSchema):
+    contract_id = fields.Integer()
+    payment_method = fields.String()
+    total_price = Money()
+    amount_paid = Money()
+    balance_due = Money()
+    items = fields.List(fields.Nested(PlanItemSchema))
+    mortgage = fields.Nested(MortgageSchema, allow_none=True)
+
+
+class MortgageDocumentInput(StrictSchema):
+    contract_id = Id(required=True)
+    name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    handed_in_on = fields.Date(required=True)
+    recorded_by = fields.String(required=True, validate=validate.Length(min=1, max=100))
+
+
+APPLICATION_KINDS = ("swap", "refund", "rename", "discount", "layout_change")
+APPLICATION_STATUSES = ("pending", "approved", "rejected", "completed", "failed")
+
+
+class FileApplicationSchema(StrictSchema):
+    """An application on an order form; each kind needs its own fields (the seed's forms)."""
+    order_form_id = Id(required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(APPLICATION_KINDS))
+    reason = fields.String(required=True, validate=validate.Length(min=2, max=500))
+    applicant = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    to_unit_id = Id(load_default=None, allow_none=True, metadata={"description": "swap"})
+    to_building_area = fields.Decimal(load_default=None, allow_none=True, as_string=True,
+                                      places=2, validate=validate.Range(min=0, min_inclusive=False),
+                                      metadata={"description": "swap: the new unit's area"})
+    penalty = Money(load_default=None, allow_none=True, metadata={"description": "refund: 违约金"})
+    refund_amount = Money(load_default=None, allow_none=True,
+                          metadata={"description": "refund: optional, checked against paid"})
+    new_buyer_name = fields.String(load_default=None, allow_none=True,
+                                   validate=validate.Length(min=1, max=100))
+    new_buyer_id_number = fields.String(load_default=None, allow_none=True,
+                                        validate=validate.Length(min=15, max=30))
+    discounted_total_price = PositiveMoney(load_default=None, allow_none=True)
+    requirements = fields.String(load_default=None, allow_none=True,
+                                 validate=validate.Length(min=2, max=2000),
+                                 metadata={"description": "layout change: 改动要求"})
+    construction_number = fields.String(load_default=None, allow_none=True,
+                                        validate=validate.Length(max=50))
+
+
+class DecideApplicationSchema(StrictSchema):
+    """One approval step; the gateway names the approver and role from the caller's token."""
+    application_id = Id(required=True)
+    decision = fields.String(required=True, validate=validate.OneOf(("approve", "reject")))
+    comment = fields.String(load_default="", validate=validate.Length(max=500))
+    approver = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    role = fields.String(required=True)
+
+
+class PayRefundSchema(StrictSchema):
+    application_id = Id(required=True)
+    bank_reference = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    paid_by = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    role = fields.String(required=True)
+
+
+class ApplicationQuery(StrictSchema):
+    application_id = Id(required=True)
+
+
+class ApprovalStepSchema(StrictSchema):
+    seq = fields.Integer()
+    role = fields.String()
+    approver = fields.String()
+    decision = fields.String()
+    comment = fields.String()
+    decided_at = fields.AwareDateTime()
+
+
+class ApplicationSchema(StrictSchema):
+    id = fields.Integer()
+    kind = fields.String(metadata={"enum": list(APPLICATION_KINDS)})
+    order_form_id = fields.Integer()
+    status = fields.String(metadata={"enum": list(APPLICATION_STATUSES)})
+    applicant = fields.String()
+    reason = fields.String()
+    details = fields.Dict(metadata={"description": "the form's fields; money as strings"})
+    outcome = fields.String(allow_none=True)
+    chain = fields.List(fields.String())
+    waiting_for = fields.String(allow_none=True)
+    steps = fields.List(fields.Nested(ApprovalStepSchema))
+    created_at = fields.AwareDateTime()
+    closed_at = fields.AwareDateTime(allow_none=True)
+
+
+class ConfirmBankReceiptSchema(StrictSchema):
+    """The finance system confirms that the bank received the money of a receipt."""
+    bank_reference = fields.String(required=True, validate=validate.Length(min=1, max=100),
+                                   metadata={"description": "the bank's own reference: the "
+                                                            "idempotency key"})
+    project_id = Id(required=True)
+    receipt_number = Id(required=True)
+    amount = PositiveMoney(required=True)
+    received_on = fields.Date(required=True)
+    bank = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    confirmed_by = fields.String(required=True, validate=validate.Length(min=1, max=100))
+
+
+class BankConfirmationSchema(StrictSchema):
+    id = fields.Integer()
+    bank_reference = fields.String()
+    project_id = fields.Integer()
+    receipt_number = fields.Integer()
+    payment_id = fields.Integer()
+    amount = Money()
+    payment_amount = Money()
+    matches = fields.Boolean()
+    received_on = fields.Date()
+    bank = fields.String()
+    confirmed_by = fields.String()
+    confirmed_at = fields.AwareDateTime()
+
+
+class ReconciliationQuery(StrictSchema):
+    project_id = Id(required=True)
+    start = fields.Date(required=True, data_key="from")
+    end = fields.Date(required=True, data_key="to")
+
+
+class ReconciliationWeekSchema(StrictSchema):
+    week_start = fields.Date()
+    issued_count = fields.Integer()
+    issued_amount = Money()
+    confirmed_count = fields.Integer()
+    confirmed_amount = Money()
+    difference = Money()
+    cumulative_issued = Money()
+    cumulative_confirmed = Money()
+
+
+class ReconciliationDifferenceSchema(StrictSchema):
+    receipt_number = fields.Integer()
+    payment_id = fields.Integer()
+    paid_on = fields.Date()
+    issued_amount = Money()
+    confirmed_amount = Money(allow_none=True)
+    problem = fields.String(metadata={"enum": ["not confirmed", "amount differs"]})
+
+
+class ReconciliationSchema(StrictSchema):
+    project_id = fields.Integer()
+    start = fields.Date(data_key="from")
+    end = fields.Date(data_key="to")
+    weeks = fields.List(fields.Nested(ReconciliationWeekSchema))
+    total_issued = Money()
+    total_confirmed = Money()
+    differences = fields.List(fields.Nested(ReconciliationDifferenceSchema))
+
+
+class FileContentSchema(StrictSchema):
+    file_name = fields.String()
+    content_base64 = fields.String()
+
+
+class DepositListSchema(StrictSchema):
+    deposits = fields.List(fields.Nested(DepositSchema))
+
+
+COLLECTION_LEVELS = ("consultant", "sales_manager", "finance")
+
+
+class CollectionsQuery(StrictSchema):
+    consultant_id = Id(load_default=None, allow_none=True)
+
+
+class OverdueItemSchema(StrictSchema):
+    contract_id = fields.Integer()
+    order_form_id = fields.Integer()
+    buyer_name = fields.String()
+    seq = fields.Integer()
+    kind = fields.String()
+    due_date = fields.Date()
+    outstanding = Money()
+    days_overdue = fields.Integer()
+    level = fields.String(metadata={"enum": list(COLLECTION_LEVELS)})
+    steps = fields.Integer()
+
+
+class ConsultantOverdueSchema(StrictSchema):
+    consultant_id = fields.Integer()
+    items = fields.List(fields.Nested(OverdueItemSchema))
+    total_outstanding = Money()
+
+
+class OverdueSchema(StrictSchema):
+    as_of = fields.Date()
+    consultants = fields.List(fields.Nested(ConsultantOverdueSchema))
+
+
+class RecordCollectionSchema(StrictSchema):
+    contract_id = Id(required=True)
+    seq = Id(required=True)
+    action = fields.String(required=True, validate=validate.OneOf(("contact", "escalate")))
+    note = fields.String(required=True, validate=validate.Length(min=2, max=500))
+    by = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    role = fields.String(required=True)
+
+
+class CollectionStepSchema(StrictSchema):
+    level = fields.String()
+    action = fields.String()
+    by = fields.String()
+    note = fields.String()
+    at = fields.AwareDateTime()
+
+
+class CollectionCaseSchema(StrictSchema):
+    contract_id = fields.Integer()
+    seq = fields.Integer()
+    level = fields.String(metadata={"enum": list(COLLECTION_LEVELS)})
+    outstanding = Money()
+    due_date = fields.Date()
+    steps = fields.List(fields.Nested(CollectionStepSchema))
+
+
+class ProjectQuery(StrictSchema):
+    project_id = Id(required=True)
+
+
+class DealReportSchema(StrictSchema):
+    """客户成交报告 of one deal."""
+    deposit_id = fields.Integer()
+    customer_id = fields.Integer()
+    customer_code = fields.String(allow_none=True)
+    customer_name = fields.String(allow_none=True)
+    consultant_id = fields.Integer()
+    unit_id = fields.Integer()
+    channel = fields.String(allow_none=True, metadata={"description": "来访渠道"})
+    first_visit_at = fields.AwareDateTime(allow_none=True)
+    deposit_at = fields.AwareDateTime()
+    days_first_visit_to_deposit = fields.Integer(allow_none=True, metadata={
+        "description": "自首次看房至大定时间 (office days)"})
+    visits = fields.Integer(metadata={"description": "来访次数"})
+    visits_box = fields.String()
+    calls = fields.Integer()
+    deposit_kind = fields.String()
+    deposit_amount = Money()
+    building_area = fields.Decimal(as_string=True, allow_none=True)
+    unit_price = Money(allow_none=True)
+    total_price = Money(allow_none=True)
+    subscribed_at = fields.AwareDateTime(allow_none=True)
+    contracted_at = fields.AwareDateTime(allow_none=True)
+    payment_method = fields.String(allow_none=True)
+    status = fields.String()
+
+
+class DealReportListSchema(StrictSchema):
+    deals = fields.List(fields.Nested(DealReportSchema))
+
+
+class DepositUnanswered(StrictSchema):
+    """The deposit saga's timeout: inventory has not answered; the deposit stays pending."""
+    deposit_id = fields.Integer(required=True)
+    received_at = fields.AwareDateTime(required=True)
+    waited_seconds = fields.Integer(required=True)
 
 
 class DepositReceived(StrictSchema):
@@ -309,7 +675,55 @@ class ReceiptVoided(StrictSchema):
     replaced_by_number = fields.Integer(load_default=None, allow_none=True)
 
 
+class UnitSwapped(StrictSchema):
+    """换房 done: the reservation moved, a new order form and receipts replace the old ones."""
+    application_id = fields.Integer(required=True)
+    deposit_id = fields.Integer(required=True)
+    from_unit_id = fields.Integer(required=True)
+    to_unit_id = fields.Integer(required=True)
+    old_order_form_id = fields.Integer(required=True)
+    new_order_form_id = fields.Integer(required=True)
+    total_price = Money(required=True, allow_none=True)
+
+
+class RefundPaid(StrictSchema):
+    """Finance paid an approved refund out; the order form and its receipts are voided."""
+    application_id = fields.Integer(required=True)
+    deposit_id = fields.Integer(required=True)
+    refund_amount = Money(required=True)
+    bank_reference = fields.String(required=True)
+
+
+class BuyerRenamed(StrictSchema):
+    application_id = fields.Integer(required=True)
+    deposit_id = fields.Integer(required=True)
+    order_form_id = fields.Integer(required=True)
+    new_buyer_name = fields.String(required=True)
+
+
+class DiscountApproved(StrictSchema):
+    application_id = fields.Integer(required=True)
+    deposit_id = fields.Integer(required=True)
+    original_total_price = Money(required=True)
+    discounted_total_price = Money(required=True)
+
+
 register(
+    EventType("transactions", "deposit_unanswered", 1, DepositUnanswered,
+              {"deposit_id": 7, "received_at": "2026-11-22T03:00:00+00:00",
+               "waited_seconds": 905}),
+    EventType("transactions", "unit_swapped", 1, UnitSwapped,
+              {"application_id": 2, "deposit_id": 7, "from_unit_id": 11, "to_unit_id": 12,
+               "old_order_form_id": 4, "new_order_form_id": 6, "total_price": "1250000.00"}),
+    EventType("transactions", "refund_paid", 1, RefundPaid,
+              {"application_id": 3, "deposit_id": 7, "refund_amount": "45000.00",
+               "bank_reference": "ICBC-20261122-0042"}),
+    EventType("transactions", "buyer_renamed", 1, BuyerRenamed,
+              {"application_id": 5, "deposit_id": 7, "order_form_id": 4,
+               "new_buyer_name": "李四"}),
+    EventType("transactions", "discount_approved", 1, DiscountApproved,
+              {"application_id": 6, "deposit_id": 7, "original_total_price": "1200000.00",
+               "discounted_total_price": "1180000.00"}),
     EventType("transactions", "payment_received", 1, PaymentReceived,
               {"payment_id": 9, "order_form_id": 4, "deposit_id": 7, "amount": "300000.00",
                "purpose": "down_payment", "method": "transfer", "receipt_id": 12,

@@ -14,7 +14,9 @@ from infra.database import utcnow
 
 # the roles of the sales office, from the seeds
 ROLES = ("consultant", "sales_manager", "call_agent", "finance", "customer_service",
-         "archivist", "legal", "general_manager", "admin")
+         "archivist", "legal", "general_manager", "admin",
+         # who sign the change forms of 第3篇: 销售统计员, 工程部, 审算人员
+         "sales_statistician", "engineering", "cost_review")
 MANAGERS = ("sales_manager", "general_manager", "admin")
 
 

@@ -198,7 +198,10 @@ def _strict_body(schema, *names):
 
 
 SignOrderFormBody = _strict_body(transactions.SignOrderFormSchema, "party", "name")
-VoidOrderFormBody = _strict_body(transactions.VoidOrderFormSchema, "reason", "requested_by")
+VoidOrderFormBody = _strict_body(transactions.VoidOrderFormSchema, "reason", "requested_by",
+                                 "customer_name", "customer_id_number", "building_area",
+                                 "due_date")
+ForfeitureBody = _strict_body(transactions.ForfeitDepositSchema, "reason")
 PaymentBody = _strict_body(transactions.RecordPaymentSchema, "amount", "purpose", "channel")
 SubscriptionBody = _strict_body(transactions.SignSubscriptionSchema, "buyer_name",
                                 "buyer_id_number", "signed_by", "power_of_attorney",
@@ -207,6 +210,27 @@ ContractBody = _strict_body(transactions.SignContractSchema, "buyer_name", "buye
                             "signed_by", "power_of_attorney", "power_of_attorney_notarized",
                             "payment_method", "mortgage_documents_due")
 FilingBody = _strict_body(transactions.FileContractSchema, "filing_number")
+ApplicationBody = _strict_body(
+    transactions.FileApplicationSchema, "kind", "reason", "to_unit_id", "to_building_area",
+    "penalty", "refund_amount", "new_buyer_name", "new_buyer_id_number",
+    "discounted_total_price", "requirements", "construction_number")
+DecisionBody = _strict_body(transactions.DecideApplicationSchema, "decision", "comment")
+RefundPaymentBody = _strict_body(transactions.PayRefundSchema, "bank_reference")
+# everyone who may decide a step of some chain; the service checks the step's own role
+APPROVERS = ("consultant", "sales_statistician", "sales_manager", "general_manager", "finance",
+             "engineering", "cost_review")
+BankReceiptBody = _strict_body(transactions.ConfirmBankReceiptSchema, "bank_reference",
+                               "project_id", "receipt_number", "amount", "received_on", "bank")
+
+
+class ReconciliationPeriod(StrictSchema):
+    start = transactions.ReconciliationQuery().fields["start"]
+    end = transactions.ReconciliationQuery().fields["end"]
+
+
+CollectionBody = _strict_body(transactions.RecordCollectionSchema, "seq", "action", "note")
+PaymentPlanBody = _strict_body(transactions.SetPaymentPlanSchema, "items", "mortgage")
+MortgageDocumentBody = _strict_body(transactions.MortgageDocumentInput, "name", "handed_in_on")
 
 DEALS = SALES + ("finance",)
 
@@ -223,8 +247,12 @@ TRANSACTIONS_ROUTES = (
           "customer, consultant or (a manager) the manager", SALES, SignOrderFormBody,
           transactions.OrderFormSchema),
     Route("POST", "/api/v1/order-forms/{order_form_id}/void", "Void an order form (作废) with a "
-          "reason; the calling manager approves; its receipts are voided, nothing is deleted",
-          MANAGERS, VoidOrderFormBody, transactions.OrderFormSchema),
+          "reason, the calling manager approving; a corrected form replaces it (answered) and "
+          "takes its payments with new receipts; nothing is deleted", MANAGERS,
+          VoidOrderFormBody, transactions.OrderFormSchema),
+    Route("POST", "/api/v1/order-forms/{order_form_id}/forfeiture", "Declare the deposit "
+          "forfeited (挞定) once the agreed date passed unsigned; the calling manager decides; "
+          "the unit is released", MANAGERS, ForfeitureBody, transactions.OrderFormSchema),
     Route("POST", "/api/v1/order-forms/{order_form_id}/payments", "Record a payment and issue "
           "its receipt (numbered per project without gaps)", DEALS, PaymentBody,
           transactions.PaymentSchema, 201),
@@ -241,6 +269,53 @@ TRANSACTIONS_ROUTES = (
     Route("POST", "/api/v1/contracts/{contract_id}/filing", "Record the filing (备案) with its "
           "number: the sale is final", MANAGERS + ("legal",), FilingBody,
           transactions.ContractSchema),
+    Route("PUT", "/api/v1/contracts/{contract_id}/payment-plan", "Set the payment plan (due "
+          "dates; a loan plan names the bank and terms); the deposit covers the first items",
+          DEALS, PaymentPlanBody, transactions.PaymentPlanSchema),
+    Route("GET", "/api/v1/contracts/{contract_id}/payment-plan", "The plan: paid, outstanding "
+          "and overdue per item; the mortgage with its repayments and documents", DEALS,
+          response=transactions.PaymentPlanSchema),
+    Route("POST", "/api/v1/contracts/{contract_id}/mortgage-documents", "Record a mortgage "
+          "document handed in (late when after the contract's deadline)", DEALS,
+          MortgageDocumentBody, transactions.PaymentPlanSchema, 201),
+    Route("POST", "/api/v1/order-forms/{order_form_id}/applications", "File an application: "
+          "swap 换房, refund 退房, rename 更名, discount 特惠 or layout change 户型结构变更",
+          SALES, ApplicationBody, transactions.ApplicationSchema, 201),
+    Route("GET", "/api/v1/applications/{application_id}", "An application, its chain and the "
+          "steps decided", APPROVERS + ("admin",), response=transactions.ApplicationSchema),
+    Route("POST", "/api/v1/applications/{application_id}/decisions", "Approve or reject the "
+          "next step, in the caller's role (403 wrong role, 409 out of order)", APPROVERS,
+          DecisionBody, transactions.ApplicationSchema),
+    Route("POST", "/api/v1/applications/{application_id}/refund-payment", "Finance pays an "
+          "approved refund out: the order form and its receipts are voided", ("finance",),
+          RefundPaymentBody, transactions.ApplicationSchema),
+    Route("POST", "/api/v1/finance/bank-receipts", "The finance system confirms a bank receipt; "
+          "idempotent by the bank's reference (the same request twice: the same answer, counted "
+          "once; another payload under that reference: 409)", ("finance", "admin"),
+          BankReceiptBody, transactions.BankConfirmationSchema),
+    Route("GET", "/api/v1/projects/{project_id}/reconciliation", "Weekly reconciliation (收据"
+          "核对): receipts issued against confirmed, per week and cumulative, with the "
+          "differences", ("finance",) + MANAGERS, response=transactions.ReconciliationSchema,
+          query=ReconciliationPeriod),
+    Route("GET", "/api/v1/projects/{project_id}/reconciliation.xlsx", "The weekly "
+          "reconciliation as an XLSX workbook (sheets weeks and differences)",
+          ("finance",) + MANAGERS, query=ReconciliationPeriod),
+    Route("GET", "/api/v1/deposits/unanswered", "Deposits inventory has not answered in time "
+          "(the saga's timeout): still pending, to be checked", MANAGERS + ("finance",),
+          response=transactions.DepositListSchema),
+    Route("GET", "/api/v1/collections", "Overdue amounts buyers owe (催款), per consultant; a "
+          "consultant sees their own", DEALS, response=transactions.OverdueSchema,
+          query=transactions.CollectionsQuery),
+    Route("POST", "/api/v1/contracts/{contract_id}/collections", "Record a collection step on "
+          "an overdue item: contact, or escalate consultant → sales manager → finance",
+          ("consultant", "sales_manager", "finance"), CollectionBody,
+          transactions.CollectionCaseSchema),
+    Route("GET", "/api/v1/deposits/{deposit_id}/deal-report", "The deal report (成交报告) of "
+          "a deposit", DEALS, response=transactions.DealReportSchema),
+    Route("GET", "/api/v1/projects/{project_id}/deal-reports", "Every deal report of a project",
+          MANAGERS + ("finance",), response=transactions.DealReportListSchema),
+    Route("GET", "/api/v1/repayments", "Monthly repayments of a loan (等额本息 or 等额本金)",
+          DEALS, response=transactions.RepaymentSchema, query=transactions.RepaymentQuery),
 )
 
 

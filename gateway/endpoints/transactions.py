@@ -1,11 +1,17 @@
 """Gateway routes for deposits, order forms, payments, subscriptions and contracts (the
 transactions service)."""
+import base64
+
 from nameko.web.handlers import http
+from werkzeug.wrappers import Response
 
 from contracts.base import load
+from contracts.errors import Forbidden, InvalidInput
 from gateway import routes
 from gateway.api import api, json_body, json_response
 from gateway.endpoints import as_consultant, endpoint
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 class TransactionsEndpoints:
@@ -52,6 +58,15 @@ class TransactionsEndpoints:
         user = self.authorize(request, "POST", "/api/v1/order-forms/{order_form_id}/void")
         body = load(routes.VoidOrderFormBody(), json_body(request))
         return json_response(self.rpc("transactions", "void_order_form", {
+            **_given(request, body), "order_form_id": order_form_id, "approved_by": user.username,
+            "approver_role": user.role}))
+
+    @http(*endpoint("POST", "/api/v1/order-forms/{order_form_id}/forfeiture"))
+    @api
+    def forfeit_deposit(self, request, order_form_id):
+        user = self.authorize(request, "POST", "/api/v1/order-forms/{order_form_id}/forfeiture")
+        body = load(routes.ForfeitureBody(), json_body(request))
+        return json_response(self.rpc("transactions", "forfeit_deposit", {
             **body, "order_form_id": order_form_id, "approved_by": user.username,
             "approver_role": user.role}))
 
@@ -101,6 +116,150 @@ class TransactionsEndpoints:
         body = load(routes.FilingBody(), json_body(request))
         return json_response(self.rpc("transactions", "file_contract", {
             **body, "contract_id": contract_id}))
+
+    @http(*endpoint("PUT", "/api/v1/contracts/{contract_id}/payment-plan"))
+    @api
+    def set_payment_plan(self, request, contract_id):
+        self.authorize(request, "PUT", "/api/v1/contracts/{contract_id}/payment-plan")
+        body = load(routes.PaymentPlanBody(), json_body(request))
+        return json_response(self.rpc("transactions", "set_payment_plan", {
+            **_given(request, body), "contract_id": contract_id}))
+
+    @http(*endpoint("GET", "/api/v1/contracts/{contract_id}/payment-plan"))
+    @api
+    def get_payment_plan(self, request, contract_id):
+        self.authorize(request, "GET", "/api/v1/contracts/{contract_id}/payment-plan")
+        return json_response(self.rpc("transactions", "get_payment_plan",
+                                      {"contract_id": contract_id}))
+
+    @http(*endpoint("POST", "/api/v1/contracts/{contract_id}/mortgage-documents"))
+    @api
+    def record_mortgage_document(self, request, contract_id):
+        user = self.authorize(request, "POST",
+                              "/api/v1/contracts/{contract_id}/mortgage-documents")
+        body = load(routes.MortgageDocumentBody(), json_body(request))
+        return json_response(self.rpc("transactions", "record_mortgage_document", {
+            **_given(request, body), "contract_id": contract_id,
+            "recorded_by": user.username}), 201)
+
+    @http(*endpoint("POST", "/api/v1/order-forms/{order_form_id}/applications"))
+    @api
+    def file_application(self, request, order_form_id):
+        user = self.authorize(request, "POST", "/api/v1/order-forms/{order_form_id}/applications")
+        body = load(routes.ApplicationBody(), json_body(request))
+        return json_response(self.rpc("transactions", "file_application", {
+            **_given(request, body), "order_form_id": order_form_id,
+            "applicant": user.username}), 201)
+
+    @http(*endpoint("GET", "/api/v1/applications/{application_id}"))
+    @api
+    def get_application(self, request, application_id):
+        self.authorize(request, "GET", "/api/v1/applications/{application_id}")
+        return json_response(self.rpc("transactions", "get_application",
+                                      {"application_id": application_id}))
+
+    @http(*endpoint("POST", "/api/v1/applications/{application_id}/decisions"))
+    @api
+    def decide_application(self, request, application_id):
+        user = self.authorize(request, "POST", "/api/v1/applications/{application_id}/decisions")
+        body = load(routes.DecisionBody(), json_body(request))
+        return json_response(self.rpc("transactions", "decide_application", {
+            **body, "application_id": application_id, "approver": user.username,
+            "role": user.role}))
+
+    @http(*endpoint("POST", "/api/v1/applications/{application_id}/refund-payment"))
+    @api
+    def pay_refund(self, request, application_id):
+        user = self.authorize(request, "POST",
+                              "/api/v1/applications/{application_id}/refund-payment")
+        body = load(routes.RefundPaymentBody(), json_body(request))
+        return json_response(self.rpc("transactions", "pay_refund", {
+            **body, "application_id": application_id, "paid_by": user.username,
+            "role": user.role}))
+
+    @http(*endpoint("POST", "/api/v1/finance/bank-receipts"))
+    @api
+    def confirm_bank_receipt(self, request):
+        user = self.authorize(request, "POST", "/api/v1/finance/bank-receipts")
+        body = load(routes.BankReceiptBody(), json_body(request))
+        return json_response(self.rpc("transactions", "confirm_bank_receipt", {
+            **_given(request, body), "confirmed_by": user.username}))
+
+    @http(*endpoint("GET", "/api/v1/projects/{project_id}/reconciliation"))
+    @api
+    def get_reconciliation(self, request, project_id):
+        self.authorize(request, "GET", "/api/v1/projects/{project_id}/reconciliation")
+        return json_response(self.rpc("transactions", "get_reconciliation",
+                                      _period(request, project_id)))
+
+    @http(*endpoint("GET", "/api/v1/projects/{project_id}/reconciliation.xlsx"))
+    @api
+    def get_reconciliation_xlsx(self, request, project_id):
+        self.authorize(request, "GET", "/api/v1/projects/{project_id}/reconciliation.xlsx")
+        file = self.rpc("transactions", "get_reconciliation_xlsx", _period(request, project_id))
+        return Response(base64.b64decode(file["content_base64"]), mimetype=XLSX, headers={
+            "Content-Disposition": f'attachment; filename="{file["file_name"]}"'})
+
+    @http(*endpoint("GET", "/api/v1/deposits/unanswered"))
+    @api
+    def list_unanswered_deposits(self, request):
+        self.authorize(request, "GET", "/api/v1/deposits/unanswered")
+        return json_response(self.rpc("transactions", "list_unanswered_deposits", {}))
+
+    @http(*endpoint("GET", "/api/v1/collections"))
+    @api
+    def list_overdue(self, request):
+        user = self.authorize(request, "GET", "/api/v1/collections")
+        query = dict(request.args)
+        if user.role == "consultant":
+            if user.consultant_id is None:
+                raise Forbidden("this consultant account names no consultant",
+                                {"consultant_id": ["not set on your account"]})
+            query["consultant_id"] = user.consultant_id
+        elif "consultant_id" in query:
+            query["consultant_id"] = _whole(query["consultant_id"], "consultant_id")
+        return json_response(self.rpc("transactions", "list_overdue", query))
+
+    @http(*endpoint("POST", "/api/v1/contracts/{contract_id}/collections"))
+    @api
+    def record_collection(self, request, contract_id):
+        user = self.authorize(request, "POST", "/api/v1/contracts/{contract_id}/collections")
+        body = load(routes.CollectionBody(), json_body(request))
+        return json_response(self.rpc("transactions", "record_collection", {
+            **body, "contract_id": contract_id, "by": user.username, "role": user.role}))
+
+    @http(*endpoint("GET", "/api/v1/deposits/{deposit_id}/deal-report"))
+    @api
+    def get_deal_report(self, request, deposit_id):
+        self.authorize(request, "GET", "/api/v1/deposits/{deposit_id}/deal-report")
+        return json_response(self.rpc("transactions", "get_deal_report",
+                                      {"deposit_id": deposit_id}))
+
+    @http(*endpoint("GET", "/api/v1/projects/{project_id}/deal-reports"))
+    @api
+    def list_deal_reports(self, request, project_id):
+        self.authorize(request, "GET", "/api/v1/projects/{project_id}/deal-reports")
+        return json_response(self.rpc("transactions", "list_deal_reports",
+                                      {"project_id": project_id}))
+
+    @http(*endpoint("GET", "/api/v1/repayments"))
+    @api
+    def calculate_repayment(self, request):
+        self.authorize(request, "GET", "/api/v1/repayments")
+        return json_response(self.rpc("transactions", "calculate_repayment",
+                                      dict(request.args)))
+
+
+def _whole(text: str, field: str) -> int:
+    """A query-string id: the service takes ids as JSON integers only."""
+    if not text.isdigit():
+        raise InvalidInput("not a whole number", {field: ["not a whole number"]})
+    return int(text)
+
+
+def _period(request, project_id) -> dict:
+    query = {key: request.args[key] for key in ("from", "to") if key in request.args}
+    return {**query, "project_id": project_id}
 
 
 def _given(request, body: dict) -> dict:

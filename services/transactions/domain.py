@@ -1,5 +1,5 @@
 """Deposit rules, free of frameworks."""
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 FEN = Decimal("0.01")
 PENDING, CONFIRMED, REFUND_PENDING = "pending", "confirmed", "refund_pending"
@@ -84,3 +84,82 @@ def pinned_total(pinned_total_price: Decimal | None, stated_total_price: Decimal
     """The order's price: the one inventory pinned at reservation, else what the order form
     states (reservations made before prices were pinned)."""
     return pinned_total_price if pinned_total_price is not None else stated_total_price
+
+
+# --- payment plans ----------------------------------------------------------------------------
+
+PLAN_ITEM_KINDS = ("full_payment", "down_payment", "installment", "loan")
+LOAN_METHODS = ("mortgage", "provident_fund")  # 按揭 / 公积金: a bank or the fund pays the loan
+
+
+def check_plan(method: str, total_price: Decimal, items: list[dict]) -> dict:
+    """Field errors of a payment plan: it adds up to the contract price, its dates run in
+    order, and its shape fits the payment method."""
+    errors = []
+    kinds = [item["kind"] for item in items]
+    total = sum((item["amount"] for item in items), Decimal("0.00"))
+    if total != total_price:
+        errors.append(f"the items add up to {total}, the contract price is {total_price}")
+    dates = [item["due_date"] for item in items]
+    if dates != sorted(dates):
+        errors.append("due dates must run in order")
+    if any(item["amount"] <= 0 for item in items):
+        errors.append("every amount is greater than 0")
+    if method == "lump_sum" and kinds != ["full_payment"]:
+        errors.append("a lump sum is one full_payment item")
+    if method in LOAN_METHODS and (kinds[:1] != ["down_payment"] or kinds.count("loan") != 1
+                                   or kinds[-1] != "loan"):
+        errors.append("a loan plan is a down_payment first and one loan item last")
+    if method == "installments" and (len(items) < 2 or "loan" in kinds):
+        errors.append("installments are at least two items and no loan")
+    return {"items": errors} if errors else {}
+
+
+def allocate(paid: Decimal, items: list[dict]) -> list[Decimal]:
+    """What has been paid, the deposit first, covers the plan's items in due order."""
+    covered = []
+    for item in items:
+        share = min(paid, item["amount"])
+        covered.append(share)
+        paid -= share
+    return covered
+
+
+def fen(amount: Decimal) -> Decimal:
+    return amount.quantize(FEN, rounding=ROUND_HALF_UP)
+
+
+def check_refund(paid: Decimal, penalty: Decimal, refund_amount: Decimal | None) -> dict:
+    """退房: the penalty (违约金) comes out of what was paid; the refund is never more than was
+    paid and, when stated, is what was paid less the penalty."""
+    errors = {}
+    if penalty < 0:
+        errors["penalty"] = ["must be 0 or more"]
+    elif penalty > paid:
+        errors["penalty"] = [f"more than the {paid} paid"]
+    if refund_amount is not None:
+        if refund_amount > paid:
+            errors["refund_amount"] = [f"more than the {paid} paid"]
+        elif not errors and refund_amount != paid - penalty:
+            errors["refund_amount"] = [f"{paid} paid less the penalty {penalty} is "
+                                       f"{paid - penalty}"]
+    return errors
+
+
+# --- collections (催款) and the deal report -----------------------------------------------------
+
+COLLECTION_LEVELS = ("consultant", "sales_manager", "finance")  # 置业顾问 → 案场经理 → 财务
+CUSTOMER_OWED = ("full_payment", "down_payment", "installment")  # a loan is the bank's to pay
+
+
+def next_collection_level(level: str) -> str | None:
+    index = COLLECTION_LEVELS.index(level)
+    return COLLECTION_LEVELS[index + 1] if index + 1 < len(COLLECTION_LEVELS) else None
+
+
+def visit_bucket(visits: int) -> str:
+    """来访次数 as the deal report's boxes: 一次 … 五次, 五次以上."""
+    names = ("一次", "二次", "三次", "四次", "五次")
+    if visits < 1:
+        return "无"
+    return names[visits - 1] if visits <= 5 else "五次以上"

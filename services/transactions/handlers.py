@@ -1,5 +1,8 @@
 """Transactions use cases: the deposit side of the hold → deposit → reservation saga."""
-from sqlalchemy import update
+import os
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
 
 from contracts.errors import InvalidInput, NotFound
 from infra.database import utcnow
@@ -54,12 +57,48 @@ def _settle(uow, event, outcome, reason):
     envelope = {"project_id": event["project_id"] or deposit.project_id,
                 "unit_id": deposit.unit_id, "customer_id": deposit.customer_id}
     if new_status == domain.CONFIRMED:
-        sales.make_order_form(uow, deposit, envelope["project_id"], event["data"])
         uow.emit("deposit_confirmed", {"deposit_id": deposit.id, "amount": deposit.amount},
                  **envelope)
+        sales.make_order_form(uow, deposit, envelope["project_id"], event["data"],
+                              stated_total_price=deposit.stated_total_price)
     else:
         uow.emit("deposit_rejected", {"deposit_id": deposit.id, "amount": deposit.amount,
                                       "reason": reason, "resolution": "refund"}, **envelope)
+
+
+def answer_timeout() -> timedelta:
+    """How long a deposit may wait for inventory's answer before it is flagged."""
+    return timedelta(seconds=float(os.environ.get("DEPOSIT_ANSWER_TIMEOUT_SECONDS", "900")))
+
+
+def sweep_seconds() -> float:
+    return float(os.environ.get("DEPOSIT_TIMEOUT_SWEEP_SECONDS", "60"))
+
+
+def flag_unanswered_deposits(uow, now: datetime, timeout: timedelta) -> list[int]:
+    """The saga's timeout. A deposit inventory has not answered in time is flagged once and
+    announced (`deposit_unanswered`), but stays pending: only inventory knows whether the unit
+    was reserved, so the late answer still settles it; refunding here could refund a deposit
+    whose unit is reserved. The flag lists it for the manager, who checks inventory's dead
+    letters and replays them."""
+    flagged = uow.session.execute(
+        update(Deposit).where(Deposit.status == domain.PENDING, Deposit.unanswered_at.is_(None),
+                              Deposit.received_at < now - timeout)
+        .values(unanswered_at=now).returning(Deposit.id, Deposit.project_id, Deposit.unit_id,
+                                             Deposit.customer_id, Deposit.received_at)).all()
+    for row in flagged:
+        uow.emit("deposit_unanswered", {
+            "deposit_id": row.id, "received_at": row.received_at,
+            "waited_seconds": int((now - row.received_at).total_seconds())},
+            project_id=row.project_id, unit_id=row.unit_id, customer_id=row.customer_id)
+    uow.commit()
+    return [row.id for row in flagged]
+
+
+def unanswered_deposits(session) -> list[dict]:
+    return [deposit_view(deposit) for deposit in session.scalars(
+        select(Deposit).where(Deposit.status == domain.PENDING,
+                              Deposit.unanswered_at.is_not(None)).order_by(Deposit.id))]
 
 
 def get_deposit(session, deposit_id) -> dict:
@@ -72,4 +111,4 @@ def get_deposit(session, deposit_id) -> dict:
 def deposit_view(deposit) -> dict:
     return {column: getattr(deposit, column) for column in (
         "id", "unit_id", "customer_id", "consultant_id", "project_id", "amount", "kind",
-        "status", "status_reason", "received_at", "settled_at")}
+        "status", "status_reason", "received_at", "settled_at", "unanswered_at")}

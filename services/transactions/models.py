@@ -1,7 +1,8 @@
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import (Boolean, Date, ForeignKey, Integer, Numeric, String, UniqueConstraint)
+from sqlalchemy import (JSON, Boolean, Date, ForeignKey, Integer, Numeric, String, Text,
+                        UniqueConstraint)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from infra.tables import UTCDateTime, add_messaging_tables
@@ -31,6 +32,8 @@ class Deposit(Base):
     building_area: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
     stated_total_price: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
     due_date: Mapped[date | None] = mapped_column(Date)  # 补足日 / 签约日
+    # set by the timer when inventory has not answered in time; the deposit stays pending
+    unanswered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class OrderForm(Base):
@@ -142,6 +145,125 @@ class Contract(Base):
     signed_at: Mapped[datetime] = mapped_column(UTCDateTime())
     filing_number: Mapped[str | None] = mapped_column(String(50), unique=True)
     filed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class PlanItem(Base):
+    """One due amount of a contract's payment plan; what is paid covers them in due order."""
+    __tablename__ = "payment_plan_items"
+    __table_args__ = (UniqueConstraint("contract_id", "seq", name="uq_plan_items_contract_seq"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(20))  # full_payment / down_payment / installment / loan
+    due_date: Mapped[date] = mapped_column(Date)
+    amount: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+
+
+class Mortgage(Base):
+    """按揭 (or 公积金 loan): the bank, the loan and its repayment terms."""
+    __tablename__ = "mortgages"
+    contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id"), primary_key=True,
+                                             autoincrement=False)
+    bank: Mapped[str] = mapped_column(String(100))
+    loan_amount: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    annual_rate: Mapped[Decimal] = mapped_column(Numeric(7, 5))
+    months: Mapped[int] = mapped_column(Integer)
+    repayment: Mapped[str] = mapped_column(String(20))  # equal_installments / equal_principal
+
+
+class MortgageDocument(Base):
+    """按揭资料 handed in by the buyer; the contract sets the deadline."""
+    __tablename__ = "mortgage_documents"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    handed_in_on: Mapped[date] = mapped_column(Date)
+    recorded_by: Mapped[str] = mapped_column(String(100))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Application(Base):
+    """A change asking for approval: swap 换房, refund 退房, rename 更名, discount 特惠, layout
+    change 户型结构变更. `chain` is fixed when it is filed; `details` holds the form's fields."""
+    __tablename__ = "applications"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20), index=True)
+    order_form_id: Mapped[int] = mapped_column(ForeignKey("order_forms.id"), index=True)
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    applicant: Mapped[str] = mapped_column(String(100))
+    reason: Mapped[str] = mapped_column(String(500))
+    details: Mapped[dict] = mapped_column(JSON)
+    chain: Mapped[list] = mapped_column(JSON)
+    outcome: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class ApprovalStep(Base):
+    """One decision: who, in which role, when, approve or reject, and the comment."""
+    __tablename__ = "approval_steps"
+    __table_args__ = (UniqueConstraint("application_id", "seq", name="uq_approval_steps_seq"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    role: Mapped[str] = mapped_column(String(30))
+    approver: Mapped[str] = mapped_column(String(100))
+    decision: Mapped[str] = mapped_column(String(10))  # approve / reject
+    comment: Mapped[str] = mapped_column(String(500))
+    decided_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class BankConfirmation(Base):
+    """The finance system's word that the bank received a payment; one per bank reference and
+    one per payment. `fingerprint` is the request as first sent, to answer a repeat the same."""
+    __tablename__ = "bank_confirmations"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    bank_reference: Mapped[str] = mapped_column(String(100), unique=True)
+    payment_id: Mapped[int] = mapped_column(ForeignKey("payments.id"), unique=True)
+    receipt_id: Mapped[int] = mapped_column(ForeignKey("receipts.id"))
+    project_id: Mapped[int] = mapped_column(Integer, index=True)
+    amount: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    received_on: Mapped[date] = mapped_column(Date)
+    bank: Mapped[str] = mapped_column(String(100))
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    confirmed_by: Mapped[str] = mapped_column(String(100))
+    confirmed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class CollectionCase(Base):
+    """催款 of one overdue plan item: who is chasing it now (consultant → manager → finance)."""
+    __tablename__ = "collection_cases"
+    __table_args__ = (UniqueConstraint("contract_id", "seq", name="uq_collection_cases_item"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    level: Mapped[str] = mapped_column(String(20))
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class CollectionStep(Base):
+    """One recorded act of a collection: a contact with the buyer or an escalation."""
+    __tablename__ = "collection_steps"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("collection_cases.id"), index=True)
+    level: Mapped[str] = mapped_column(String(20))
+    action: Mapped[str] = mapped_column(String(20))  # contact / escalate
+    by: Mapped[str] = mapped_column(String(100))
+    note: Mapped[str] = mapped_column(String(500))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class LeadActivity(Base):
+    """What leads told us about a customer (registration, visits, calls): the deal report's
+    read model, one row per event."""
+    __tablename__ = "lead_activity"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(Integer, index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # registered / visit / call
+    channel: Mapped[str | None] = mapped_column(String(50))
+    consultant_id: Mapped[int | None] = mapped_column(Integer)
+    customer_code: Mapped[str | None] = mapped_column(String(50))
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 metadata = Base.metadata

@@ -8,18 +8,19 @@ from sqlalchemy.exc import IntegrityError
 from contracts.errors import Conflict, Forbidden, InvalidInput, NotFound
 from infra.database import utcnow
 from services.transactions import domain
-from services.transactions.models import (Contract, Deposit, OrderForm, Payment, Receipt,
-                                          ReceiptCounter, Subscription)
+from services.transactions.models import (Application, Contract, Deposit, OrderForm, Payment,
+                                          Receipt, ReceiptCounter, Subscription)
 
 ZERO = Decimal("0.00")
 
 
 # --- order forms ----------------------------------------------------------------------------
 
-def make_order_form(uow, deposit: Deposit, project_id: int | None, pinned: dict) -> OrderForm:
-    """The 定单 of a deposit inventory has just confirmed, with the deposit's payment and its
-    deposit receipt (定金收据)."""
-    total_price = domain.pinned_total(pinned.get("total_price"), deposit.stated_total_price)
+def make_order_form(uow, deposit: Deposit, project_id: int | None, pinned: dict, *,
+                    stated_total_price=None, with_deposit_payment=True) -> OrderForm:
+    """The 定单 of a deposit inventory has just reserved a unit for, at the price it pinned;
+    for a new deposit, with its payment and deposit receipt (定金收据)."""
+    total_price = domain.pinned_total(pinned.get("total_price"), stated_total_price)
     order = OrderForm(
         deposit_id=deposit.id, project_id=project_id or 0, unit_id=deposit.unit_id,
         customer_id=deposit.customer_id, consultant_id=deposit.consultant_id,
@@ -30,8 +31,9 @@ def make_order_form(uow, deposit: Deposit, project_id: int | None, pinned: dict)
         kind=deposit.kind, due_date=deposit.due_date, status=domain.ACTIVE, created_at=utcnow())
     uow.session.add(order)
     uow.session.flush()
-    _pay(uow, order, deposit.amount, "deposit", "pos", f"consultant-{deposit.consultant_id}",
-         receipt_kind="deposit")
+    if with_deposit_payment:
+        _pay(uow, order, deposit.amount, "deposit", "pos", f"consultant-{deposit.consultant_id}",
+             receipt_kind="deposit")
     return order
 
 
@@ -43,7 +45,7 @@ def _order(session, order_form_id, lock=False) -> OrderForm:
     return order
 
 
-def _active_order(session, order_form_id) -> OrderForm:
+def active_order(session, order_form_id) -> OrderForm:
     order = _order(session, order_form_id, lock=True)
     if order.status != domain.ACTIVE:
         raise Conflict(f"order form {order.id} is {order.status}",
@@ -56,7 +58,7 @@ def sign_order_form(uow, cmd) -> dict:
     if cmd["party"] == "manager" and cmd["role"] not in domain.MANAGER_ROLES:
         raise Forbidden("only a sales manager signs for the manager",
                         {"party": ["the manager's signature needs a manager"]})
-    order = _active_order(uow.session, cmd["order_form_id"])
+    order = active_order(uow.session, cmd["order_form_id"])
     if getattr(order, f"{cmd['party']}_signature"):
         raise Conflict(f"the {cmd['party']} has signed already",
                        {"party": ["signed already"]})
@@ -66,25 +68,70 @@ def sign_order_form(uow, cmd) -> dict:
     return order_form_view(uow.session, order)
 
 
+CORRECTABLE = ("customer_name", "customer_id_number", "building_area", "due_date")
+
+
 def void_order_form(uow, cmd) -> dict:
-    """作废: with a reason and a manager's approval; the form and its receipts stay on record."""
+    """作废: an order form is never altered (不得涂改) nor deleted. With a reason and a manager's
+    approval it is voided and a corrected one written in its place, to be signed again; the
+    payments move to it with new receipts, the old receipts stay on record as exchanged. Ending
+    the deal is a refund application or a forfeiture, not a void."""
     if cmd["approver_role"] not in domain.MANAGER_ROLES:
         raise Forbidden("voiding an order form needs a manager's approval",
                         {"approved_by": ["not a manager"]})
-    order = _active_order(uow.session, cmd["order_form_id"])
+    order = active_order(uow.session, cmd["order_form_id"])
     if uow.session.scalar(select(Subscription.id).where(Subscription.order_form_id == order.id)):
-        raise Conflict("the subscription is signed: the order form is voided by a refund",
+        raise Conflict("the subscription is signed: the order form can no longer be rewritten",
                        {"order_form_id": ["subscription signed"]})
-    voided = uow.session.execute(
-        update(OrderForm).where(OrderForm.id == order.id, OrderForm.status == domain.ACTIVE)
-        .values(status=domain.VOIDED, void_reason=cmd["reason"],
-                void_requested_by=cmd["requested_by"], void_approved_by=cmd["approved_by"],
-                voided_at=utcnow()))
-    if voided.rowcount != 1:
-        raise Conflict("the order form was voided meanwhile", {"order_form_id": ["voided"]})
-    void_receipts(uow, order, cmd["reason"])
+    corrections = {field: cmd[field] for field in CORRECTABLE if cmd.get(field) is not None}
+    copied = {field: getattr(order, field) for field in COPIED_ON_REWRITE}
+    new = OrderForm(**{**copied, **corrections}, status=domain.ACTIVE, created_at=utcnow())
+    uow.session.add(new)
+    order.status, order.void_reason, order.voided_at = domain.VOIDED, cmd["reason"], utcnow()
+    order.void_requested_by, order.void_approved_by = cmd["requested_by"], cmd["approved_by"]
+    uow.session.flush()
+    move_payments(uow, order, new, f"order form {order.id} voided: {cmd['reason']}")
     uow.commit()
-    uow.session.refresh(order)
+    return order_form_view(uow.session, new)
+
+
+# what a rewritten order form keeps; signatures are given again
+COPIED_ON_REWRITE = (
+    "deposit_id", "project_id", "unit_id", "customer_id", "consultant_id", "customer_name",
+    "customer_id_number", "building_area", "price_list_version", "unit_price", "total_price",
+    "floor_total_price", "deposit_amount", "kind", "due_date")
+
+
+def move_payments(uow, old, new, reason) -> None:
+    """The old form's payments now belong to `new`, each with a new receipt; the old receipts
+    stay, exchanged."""
+    uow.session.execute(update(Payment).where(Payment.order_form_id == old.id)
+                        .values(order_form_id=new.id))
+    for receipt in uow.session.scalars(select(Receipt).where(
+            Receipt.order_form_id == old.id, Receipt.status == "issued")).all():
+        replace_receipt(uow, old, receipt, new, receipt.kind, reason)
+
+
+def forfeit_deposit(uow, cmd, today) -> dict:
+    """挞定: the buyer let the top-up or signing date pass without signing; a manager declares
+    the deposit forfeited. The company keeps the money, so its receipts stay valid; the order
+    form is closed and inventory releases the unit (`deposit_forfeited`)."""
+    if cmd["approver_role"] not in domain.MANAGER_ROLES:
+        raise Forbidden("a forfeiture is a manager's decision", {"approved_by": ["not a manager"]})
+    order = active_order(uow.session, cmd["order_form_id"])
+    if uow.session.scalar(select(Subscription.id).where(Subscription.order_form_id == order.id)):
+        raise Conflict("the subscription is signed: a refund application, not a forfeiture",
+                       {"order_form_id": ["subscription signed"]})
+    if order.due_date is None or order.due_date >= today:
+        raise Conflict("the buyer still has time to sign",
+                       {"order_form_id": [f"the agreed date {order.due_date} has not passed"
+                                          if order.due_date else "no agreed date on the form"]})
+    order.status, order.void_reason, order.voided_at = "forfeited", cmd["reason"], utcnow()
+    order.void_requested_by = order.void_approved_by = cmd["approved_by"]
+    uow.session.get(Deposit, order.deposit_id).status = "forfeited"
+    uow.emit("deposit_forfeited", {"deposit_id": order.deposit_id, "reason": cmd["reason"]},
+             **envelope(order))
+    uow.commit()
     return order_form_view(uow.session, order)
 
 
@@ -162,13 +209,25 @@ def _pay(uow, order, amount, purpose, method, recorded_by, receipt_kind="purchas
     uow.emit("payment_received", {
         "payment_id": payment.id, "order_form_id": order.id, "deposit_id": order.deposit_id,
         "amount": amount, "purpose": purpose, "method": method, "receipt_id": receipt.id,
-        "receipt_number": receipt.number, "paid_at": payment.paid_at}, **_envelope(order))
+        "receipt_number": receipt.number, "paid_at": payment.paid_at}, **envelope(order))
     return payment_view(payment, receipt)
+
+
+def application_in_flight(session, order_id, kind) -> int | None:
+    """An application of `kind` approved and waiting for its effect (inventory's answer to a
+    swap, finance's payout of a refund): the order form must not change under it."""
+    return session.scalar(select(Application.id).where(
+        Application.order_form_id == order_id, Application.kind == kind,
+        Application.status == "approved"))
 
 
 def record_payment(uow, cmd) -> dict:
     """A payment on an active order form, with its receipt; never above the total price."""
-    order = _active_order(uow.session, cmd["order_form_id"])
+    order = active_order(uow.session, cmd["order_form_id"])
+    refund = application_in_flight(uow.session, order.id, "refund")
+    if refund:
+        raise Conflict(f"refund {refund} is approved: no more payments on this order form",
+                       {"order_form_id": ["a refund is being paid out"]})
     errors = domain.check_payment(cmd["amount"], order.total_price,
                                   amount_paid(uow.session, order.id))
     if errors:
@@ -185,7 +244,7 @@ def void_receipts(uow, order, reason) -> None:
         uow.emit("receipt_voided", {"receipt_id": receipt.id, "receipt_number": receipt.number,
                                     "order_form_id": order.id, "amount": receipt.amount,
                                     "reason": reason, "replaced_by_number": None},
-                 **_envelope(order))
+                 **envelope(order))
 
 
 def exchange_deposit_receipts(uow, order) -> None:
@@ -194,13 +253,21 @@ def exchange_deposit_receipts(uow, order) -> None:
     for old in uow.session.scalars(select(Receipt).where(
             Receipt.order_form_id == order.id, Receipt.kind == "deposit",
             Receipt.status == "issued")).all():
-        new = _issue_receipt(uow, order, old.payment_id, old.amount, "purchase")
-        old.status, old.voided_at, old.replaced_by_id = "exchanged", utcnow(), new.id
-        old.void_reason = "exchanged for a purchase receipt at signing"
-        uow.emit("receipt_voided", {"receipt_id": old.id, "receipt_number": old.number,
-                                    "order_form_id": order.id, "amount": old.amount,
-                                    "reason": old.void_reason, "replaced_by_number": new.number},
-                 **_envelope(order))
+        replace_receipt(uow, order, old, order, "purchase",
+                        "exchanged for a purchase receipt at signing")
+
+
+def replace_receipt(uow, old_order, old: Receipt, new_order, kind: str, reason: str) -> Receipt:
+    """A new receipt, under the next number, for the payment of `old`, which stays on record
+    as exchanged (收回原收据)."""
+    new = _issue_receipt(uow, new_order, old.payment_id, old.amount, kind)
+    old.status, old.voided_at, old.replaced_by_id, old.void_reason = (
+        "exchanged", utcnow(), new.id, reason)
+    uow.emit("receipt_voided", {"receipt_id": old.id, "receipt_number": old.number,
+                                "order_form_id": old_order.id, "amount": old.amount,
+                                "reason": reason, "replaced_by_number": new.number},
+             **envelope(old_order))
+    return new
 
 
 def list_receipts(session, project_id) -> list[dict]:
@@ -220,9 +287,17 @@ def payment_view(payment, receipt) -> dict:
         "receipt": receipt_view(receipt)}
 
 
-def _envelope(order) -> dict:
+def envelope(order) -> dict:
     return {"project_id": order.project_id or None, "unit_id": order.unit_id,
             "customer_id": order.customer_id}
+
+
+def approved_discount(session, order_form_id) -> Decimal | None:
+    """The discounted total of the order's latest completed discount application."""
+    application = session.scalar(select(Application).where(
+        Application.order_form_id == order_form_id, Application.kind == "discount",
+        Application.status == "completed").order_by(Application.id.desc()).limit(1))
+    return None if application is None else Decimal(application.details["discounted_total_price"])
 
 
 # --- subscription, contract, filing ---------------------------------------------------------
@@ -235,7 +310,7 @@ def _check_buyer(order, cmd) -> None:
 
 
 def sign_subscription(uow, cmd) -> dict:
-    order = _active_order(uow.session, cmd["order_form_id"])
+    order = active_order(uow.session, cmd["order_form_id"])
     missing = domain.missing_signatures({p: getattr(order, f"{p}_signature")
                                          for p in domain.SIGNATORIES})
     if missing:
@@ -249,7 +324,8 @@ def sign_subscription(uow, cmd) -> dict:
         raise Conflict("the price is pinned from the reservation's price list",
                        {"total_price": [f"the pinned total price is {order.total_price}"]})
     list_total = order.total_price if order.total_price is not None else cmd["total_price"]
-    discount = ZERO  # approved discounts (特惠) arrive with the approval chains
+    discounted = approved_discount(uow.session, order.id)
+    discount = ZERO if discounted is None else list_total - discounted
     subscription = Subscription(
         order_form_id=order.id, buyer_name=cmd["buyer_name"],
         buyer_id_number=domain.normalize_id_number(cmd["buyer_id_number"]),
@@ -269,7 +345,7 @@ def sign_subscription(uow, cmd) -> dict:
     uow.emit("subscription_signed", {
         "subscription_id": subscription.id, "deposit_id": order.deposit_id,
         "consultant_id": order.consultant_id, "total_price": subscription.total_price,
-        "price_list_version": subscription.price_list_version}, **_envelope(order))
+        "price_list_version": subscription.price_list_version}, **envelope(order))
     uow.commit()
     return subscription_view(subscription)
 
@@ -298,7 +374,11 @@ def sign_contract(uow, cmd) -> dict:
     if subscription.status != "signed":
         raise Conflict(f"the subscription is {subscription.status}",
                        {"subscription_id": [f"the subscription is {subscription.status}"]})
-    order = _active_order(uow.session, subscription.order_form_id)
+    order = active_order(uow.session, subscription.order_form_id)
+    swap = application_in_flight(uow.session, order.id, "swap")
+    if swap:
+        raise Conflict(f"swap {swap} is approved and waiting for inventory: sign after it",
+                       {"subscription_id": ["a swap is under way"]})
     _check_buyer(order, cmd)
     if cmd["payment_method"] == "mortgage" and cmd["mortgage_documents_due"] is None:
         raise InvalidInput("a mortgage contract sets the deadline for the mortgage documents",
@@ -318,7 +398,7 @@ def sign_contract(uow, cmd) -> dict:
     uow.emit("contract_signed", {
         "contract_id": contract.id, "subscription_id": subscription.id,
         "deposit_id": order.deposit_id, "total_price": contract.total_price,
-        "payment_method": contract.payment_method}, **_envelope(order))
+        "payment_method": contract.payment_method}, **envelope(order))
     uow.commit()
     return contract_view(contract)
 
@@ -326,7 +406,7 @@ def sign_contract(uow, cmd) -> dict:
 def file_contract(uow, cmd) -> dict:
     """备案 recorded with the authority's number; only then is the sale final. Sent again with
     the same number it answers the same; another number is a conflict."""
-    contract = _contract(uow.session, cmd["contract_id"], lock=True)
+    contract = find_contract(uow.session, cmd["contract_id"], lock=True)
     if contract.status == "filed":
         if contract.filing_number == cmd["filing_number"]:
             return contract_view(contract)
@@ -340,12 +420,12 @@ def file_contract(uow, cmd) -> dict:
         "filed", cmd["filing_number"], utcnow())
     order = _order(uow.session, contract.order_form_id)
     uow.emit("contract_filed", {"contract_id": contract.id, "deposit_id": order.deposit_id,
-                                "filing_number": contract.filing_number}, **_envelope(order))
+                                "filing_number": contract.filing_number}, **envelope(order))
     uow.commit()
     return contract_view(contract)
 
 
-def _contract(session, contract_id, lock=False) -> Contract:
+def find_contract(session, contract_id, lock=False) -> Contract:
     contract = session.get(Contract, contract_id, with_for_update=lock)
     if contract is None:
         raise NotFound(f"contract {contract_id} does not exist",
@@ -354,7 +434,7 @@ def _contract(session, contract_id, lock=False) -> Contract:
 
 
 def get_contract(session, contract_id) -> dict:
-    return contract_view(_contract(session, contract_id))
+    return contract_view(find_contract(session, contract_id))
 
 
 def contract_view(contract) -> dict:

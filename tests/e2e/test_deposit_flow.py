@@ -96,7 +96,8 @@ def test_walk_in_hold_deposit_reservation_and_dossier(suite, admin):
     assert admin.get(f"/api/v1/units/{unit_id}").json()["reserved_by_deposit_id"] == deposit["id"]
 
     expected = ["lead_registered", "lead_assigned", "lead_assigned", "unit_held",
-                "deposit_received", "unit_reserved", "deposit_confirmed", "deposit_received",
+                "deposit_received", "unit_reserved", "deposit_confirmed", "payment_received",
+                "deposit_received",
                 "unit_reservation_rejected", "deposit_rejected"]
 
     def timeline():
@@ -114,9 +115,10 @@ def test_walk_in_hold_deposit_reservation_and_dossier(suite, admin):
     assert [e["type"] for e in entries].count("dossier_opened") == 1
     customer_types = [e["type"] for e in entries
                       if e["customer_id"] == customer["id"] and e["type"] != "dossier_opened"]
+    # the confirmed deposit's order form records the deposit as its first payment
     assert customer_types == ["lead_registered", "lead_assigned", "visit_recorded",
                               "lead_assigned", "visit_recorded", "unit_held", "deposit_received",
-                              "unit_reserved", "payment_received", "deposit_confirmed"]
+                              "unit_reserved", "deposit_confirmed", "payment_received"]
     assert len({entry["event_id"] for entry in entries}) == len(entries)
 
     engine = create_engine(suite.database_urls["archive"])

@@ -3,6 +3,7 @@ receipts numbered without gaps per project, voiding, subscription, contract and 
 import itertools
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -14,7 +15,7 @@ from contracts.envelope import parse_event
 from contracts.errors import Conflict, Forbidden, InvalidInput
 from infra.database import handle_once
 from services.transactions import handlers, sales
-from services.transactions.models import Receipt
+from services.transactions.models import OrderForm, Receipt
 from tests.messaging import valid_event
 
 pytestmark = pytest.mark.integration
@@ -167,12 +168,13 @@ def test_payments_get_consecutive_receipts_and_never_exceed_the_price(stores):
     assert [r["number"] for r in other["receipts"]] == [4]  # the project's sequence
 
 
-def test_voiding_needs_a_reason_and_a_manager_and_keeps_everything_on_record(stores):
+def test_voiding_needs_a_reason_and_a_manager_and_rewrites_the_form(stores):
     store = stores["transactions"]
     form = confirmed_order(store, new_project())
+    sign_all(store, form["id"])
     pay(store, form["id"], "100000.00")
-    request = {"order_form_id": form["id"], "reason": "customer withdrew before signing",
-               "requested_by": "consultant-3"}
+    request = {"order_form_id": form["id"], "reason": "ID number written wrongly",
+               "requested_by": "consultant-3", "customer_id_number": "410302199001011250"}
     with store() as uow, pytest.raises(Forbidden):
         sales.void_order_form(uow, {**request, "approved_by": "consultant-3",
                                     "approver_role": "consultant"})
@@ -180,14 +182,23 @@ def test_voiding_needs_a_reason_and_a_manager_and_keeps_everything_on_record(sto
         load(schemas.VoidOrderFormSchema(), {**request, "reason": "", "approved_by": "m",
                                              "approver_role": "sales_manager"})
     with store() as uow:
-        voided = sales.void_order_form(uow, {**request, "approved_by": "manager-wang",
-                                             "approver_role": "sales_manager"})
-    assert (voided["status"], voided["void_approved_by"]) == ("voided", "manager-wang")
-    assert [r["status"] for r in voided["receipts"]] == ["voided", "voided"]
+        new = sales.void_order_form(uow, load(schemas.VoidOrderFormSchema(), {
+            **request, "approved_by": "manager-wang", "approver_role": "sales_manager"}))
+    old = order(store, form["id"])
+    assert (old["status"], old["void_approved_by"]) == ("voided", "manager-wang")
+    assert [r["status"] for r in old["receipts"]] == ["exchanged", "exchanged"]
+    assert old["amount_paid"] == Decimal("0.00")
+    assert (new["status"], new["customer_id_number"]) == ("active", "410302199001011250")
+    assert (new["total_price"], new["amount_paid"]) == (Decimal("1200000.00"),
+                                                        Decimal("120000.00"))
+    assert [(r["number"], r["kind"]) for r in new["receipts"]] == [(3, "deposit"),
+                                                                   (4, "purchase")]
+    assert all(s["name"] is None for s in new["signatures"].values())  # signed again
     with pytest.raises(Conflict) as refused:
         pay(store, form["id"], "1.00")
     assert "voided" in str(refused.value.details["order_form_id"])
-    assert order(store, form["id"])["amount_paid"] == Decimal("120000.00")
+    with store() as uow:
+        assert sales.get_deposit_order_form(uow.session, form["deposit_id"])["id"] == new["id"]
 
 
 def test_concurrent_payments_take_every_number_once_without_gaps(stores):
@@ -267,3 +278,53 @@ def test_contract_exchanges_the_deposit_receipt_and_filing_makes_the_sale_final(
         sales.file_contract(uow, {"contract_id": signed["id"], "filing_number": "LY-other"})
     assert len([e for e in outbox(store, "transactions.contract_filed")
                 if e["data"]["contract_id"] == signed["id"]]) == 1
+
+
+def test_concurrent_answers_for_one_deposit_make_one_outcome_and_one_order_form(stores):
+    store = stores["transactions"]
+    taken = deposit(store, new_project())
+    rejected = parse_event(valid_event("inventory.unit_reservation_rejected", {
+        "deposit_id": taken["id"], "reason": "race", "unit_status": "reserved"}))
+    answers = [(reserved(taken), handlers.on_unit_reserved) for _ in range(6)]
+    answers.insert(3, (rejected, handlers.on_unit_reservation_rejected))
+    with ThreadPoolExecutor(7) as pool:
+        list(pool.map(lambda answer: handle_once(store, *answer), answers))
+    with store() as uow:
+        status = handlers.get_deposit(uow.session, taken["id"])["status"]
+        forms = uow.session.scalars(select(OrderForm.id).where(
+            OrderForm.deposit_id == taken["id"])).all()
+    assert status in ("confirmed", "refund_pending")
+    assert len(forms) == (1 if status == "confirmed" else 0)
+    receipts = [e for e in outbox(store, "transactions.payment_received")
+                if e["data"]["deposit_id"] == taken["id"]]
+    assert len(receipts) == len(forms)
+
+
+def test_a_deposit_is_forfeited_only_after_the_agreed_date_and_by_a_manager(stores):
+    store = stores["transactions"]
+    form = confirmed_order(store, new_project(), due_date="2026-11-29")
+    request = {"order_form_id": form["id"], "reason": "not signed by the agreed date",
+               "approved_by": "manager-wang", "approver_role": "sales_manager"}
+    with store() as uow, pytest.raises(Conflict) as early:
+        sales.forfeit_deposit(uow, request, today=date(2026, 11, 29))
+    assert "has not passed" in str(early.value.details)
+    with store() as uow, pytest.raises(Forbidden):
+        sales.forfeit_deposit(uow, {**request, "approver_role": "consultant"},
+                              today=date(2026, 11, 30))
+    with store() as uow:
+        forfeited = sales.forfeit_deposit(uow, request, today=date(2026, 11, 30))
+    assert forfeited["status"] == "forfeited"
+    assert [r["status"] for r in forfeited["receipts"]] == ["issued"]  # the money is kept
+    events = [e for e in outbox(store, "transactions.deposit_forfeited")
+              if e["data"]["deposit_id"] == form["deposit_id"]]
+    assert len(events) == 1 and events[0]["unit_id"] == form["unit_id"]
+    with pytest.raises(Conflict):
+        pay(store, form["id"], "1.00")
+
+    signed = confirmed_order(store, new_project(), due_date="2026-11-01")
+    sign_all(store, signed["id"])
+    subscribe(store, signed["id"])
+    with store() as uow, pytest.raises(Conflict) as subscribed:
+        sales.forfeit_deposit(uow, {**request, "order_form_id": signed["id"]},
+                              today=date(2026, 11, 30))
+    assert "refund" in subscribed.value.message

@@ -1,0 +1,82 @@
+"""The deal report (客户成交报告) and the read model behind it: what leads tells us about each
+customer's registration, visits and calls."""
+from sqlalchemy import select
+
+from contracts.errors import NotFound
+from services.transactions import domain, plans
+from services.transactions.models import (Contract, Deposit, LeadActivity, OrderForm,
+                                          Subscription)
+
+
+def on_lead_registered(uow, event) -> None:
+    if event["customer_id"] is None:
+        return
+    uow.session.add(LeadActivity(customer_id=event["customer_id"], kind="registered",
+                                 channel=event["data"]["channel"],
+                                 customer_code=event["data"]["customer_code"],
+                                 occurred_at=event["occurred_at"]))
+
+
+def on_visit_recorded(uow, event) -> None:
+    if event["customer_id"] is None:
+        return
+    data = event["data"]
+    uow.session.add(LeadActivity(customer_id=event["customer_id"], kind=data["kind"],
+                                 channel=data["channel"], consultant_id=data["consultant_id"],
+                                 occurred_at=event["occurred_at"]))
+
+
+def deal_report(session, deposit_id) -> dict:
+    deposit = session.get(Deposit, deposit_id)
+    if deposit is None:
+        raise NotFound(f"deposit {deposit_id} does not exist", {"deposit_id": ["unknown deposit"]})
+    return _report(session, deposit)
+
+
+def project_deals(session, project_id) -> list[dict]:
+    """Every deal of the project: deposits that became an order form, newest first."""
+    deposits = session.scalars(select(Deposit).where(
+        Deposit.id.in_(select(OrderForm.deposit_id).where(OrderForm.project_id == project_id)))
+        .order_by(Deposit.id.desc()))
+    return [_report(session, deposit) for deposit in deposits]
+
+
+def _report(session, deposit) -> dict:
+    activity = list(session.scalars(select(LeadActivity).where(
+        LeadActivity.customer_id == deposit.customer_id).order_by(LeadActivity.occurred_at)))
+    registered = next((a for a in activity if a.kind == "registered"), None)
+    visits = [a for a in activity if a.kind == "visit"]
+    # before leads announced every visit, the registration was the only visit we heard of
+    visit_count = len(visits) or (1 if registered else 0)
+    first_contact = min((a.occurred_at for a in activity if a.kind in ("registered", "visit")),
+                        default=None)
+    order = session.scalar(select(OrderForm).where(OrderForm.deposit_id == deposit.id)
+                           .order_by(OrderForm.id.desc()).limit(1))
+    subscription = contract = None
+    if order is not None:
+        subscription = session.scalar(select(Subscription).where(
+            Subscription.order_form_id == order.id))
+        contract = session.scalar(select(Contract).where(Contract.order_form_id == order.id))
+    days = None
+    if first_contact is not None:
+        days = (plans.office_date(deposit.received_at) - plans.office_date(first_contact)).days
+    first = registered or (visits[0] if visits else None)
+    return {
+        "deposit_id": deposit.id, "customer_id": deposit.customer_id,
+        "customer_code": registered.customer_code if registered else None,
+        "customer_name": order.customer_name if order else deposit.customer_name,
+        "consultant_id": deposit.consultant_id, "unit_id": deposit.unit_id,
+        "channel": first.channel if first else None,
+        "first_visit_at": first_contact, "deposit_at": deposit.received_at,
+        "days_first_visit_to_deposit": days, "visits": visit_count,
+        "visits_box": domain.visit_bucket(visit_count),
+        "calls": sum(1 for a in activity if a.kind == "call"),
+        "deposit_kind": deposit.kind, "deposit_amount": deposit.amount,
+        "building_area": order.building_area if order else deposit.building_area,
+        "unit_price": subscription.unit_price if subscription else (order and order.unit_price),
+        "total_price": (subscription.total_price if subscription
+                        else (order.total_price if order else None)),
+        "subscribed_at": subscription.signed_at if subscription else None,
+        "contracted_at": contract.signed_at if contract else None,
+        "payment_method": contract.payment_method if contract else None,
+        "status": order.status if order else deposit.status}

@@ -1,0 +1,115 @@
+"""After the sale on PostgreSQL: collections of overdue items with their escalation, the deal
+report fed by leads' events, and the deposit saga's timeout."""
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+
+import pytest
+
+from contracts.envelope import parse_event
+from contracts.errors import Conflict, Forbidden
+from infra.database import handle_once
+from services.transactions import collecting, deals, handlers
+
+from tests.integration.test_transactions_plans import set_plan, signed_contract
+from tests.integration.test_transactions_sales import (confirmed_order, deposit, new_project,
+                                                       outbox, pay, reserved)
+from tests.messaging import valid_event
+
+pytestmark = pytest.mark.integration
+
+
+def collect(store, contract_id, seq, role, action="contact", note="电话催款,客户答应周五付"):
+    with store() as uow:
+        return collecting.record_collection(uow, {"contract_id": contract_id, "seq": seq,
+                                                  "action": action, "note": note,
+                                                  "by": f"{role}-user", "role": role})
+
+
+def test_overdue_items_per_consultant_and_the_escalation_ladder(stores):
+    store = stores["transactions"]
+    signed = signed_contract(store, method="installments", mortgage_documents_due=None)
+    set_plan(store, signed["id"], [
+        {"kind": "installment", "due_date": "2026-01-10", "amount": "400000.00"},
+        {"kind": "installment", "due_date": "2026-02-10", "amount": "400000.00"},
+        {"kind": "installment", "due_date": "2099-03-10", "amount": "400000.00"}])
+    pay(store, signed["order_form_id"], "380000.00")  # with the deposit: the first item
+    with store() as uow:
+        mine = collecting.overdue(uow.session, consultant_id=3)
+        nobody = collecting.overdue(uow.session, consultant_id=999)
+    items = [i for c in mine["consultants"] for i in c["items"]
+             if i["contract_id"] == signed["id"]]
+    assert [(i["seq"], i["outstanding"], i["level"]) for i in items] == [
+        (2, Decimal("400000.00"), "consultant")]
+    assert nobody["consultants"] == []
+
+    with pytest.raises(Conflict):  # paid, or not due yet: nothing to collect
+        collect(store, signed["id"], 1, "consultant")
+    with pytest.raises(Conflict):
+        collect(store, signed["id"], 3, "consultant")
+    with pytest.raises(Forbidden):
+        collect(store, signed["id"], 2, "sales_manager")
+    collect(store, signed["id"], 2, "consultant")
+    collect(store, signed["id"], 2, "consultant", "escalate", "客户对合同有异议")
+    with pytest.raises(Forbidden) as moved:
+        collect(store, signed["id"], 2, "consultant")
+    assert "sales_manager" in moved.value.message
+    collect(store, signed["id"], 2, "sales_manager", "escalate", "客户拒不交款,交财务")
+    case = collect(store, signed["id"], 2, "finance", note="发律师函")
+    with pytest.raises(Conflict):
+        collect(store, signed["id"], 2, "finance", "escalate", "还能往哪")
+    assert case["level"] == "finance"
+    assert [(s["level"], s["action"], s["by"]) for s in case["steps"]] == [
+        ("consultant", "contact", "consultant-user"), ("consultant", "escalate", "consultant-user"),
+        ("sales_manager", "escalate", "sales_manager-user"), ("finance", "contact", "finance-user")]
+
+
+def leads_event(key, customer_id, occurred_at, data):
+    return parse_event(valid_event(key, data, customer_id=customer_id, occurred_at=occurred_at))
+
+
+def test_the_deal_report_counts_visits_from_leads_events(stores):
+    store = stores["transactions"]
+    project = new_project()
+    customer = project  # a customer id of this test alone
+    start = datetime.now(timezone.utc) - timedelta(days=12)
+    registration = leads_event("leads.lead_registered", customer, start, {
+        "customer_code": "ly-zs001", "office_id": 1, "channel": "referral"})
+    handle_once(store, registration, deals.on_lead_registered)
+    handle_once(store, registration, deals.on_lead_registered)  # redelivered: counted once
+    for days, kind in ((12, "visit"), (5, "call"), (4, "visit"), (1, "visit")):
+        handle_once(store, leads_event("leads.visit_recorded", customer,
+                                       datetime.now(timezone.utc) - timedelta(days=days), {
+            "kind": kind, "office_id": 1, "consultant_id": 3, "channel": "referral",
+            "first": days == 12}), deals.on_visit_recorded)
+    form = confirmed_order(store, project, customer_id=customer)
+    with store() as uow:
+        report = deals.deal_report(uow.session, form["deposit_id"])
+        listed = deals.project_deals(uow.session, project)
+    assert (report["customer_code"], report["channel"], report["visits"], report["calls"]) == (
+        "ly-zs001", "referral", 3, 1)
+    assert report["visits_box"] == "三次" and report["days_first_visit_to_deposit"] in (11, 12, 13)
+    assert (report["total_price"], report["building_area"]) == (Decimal("1200000.00"),
+                                                                Decimal("89.50"))
+    assert [r["deposit_id"] for r in listed] == [form["deposit_id"]]
+
+
+def test_a_deposit_inventory_never_answers_is_flagged_once_and_still_settles_late(stores):
+    store = stores["transactions"]
+    taken = deposit(store, new_project())
+    now = datetime.now(timezone.utc)
+    with store() as uow:
+        assert taken["id"] not in handlers.flag_unanswered_deposits(uow, now, timedelta(hours=1))
+    later = now + timedelta(minutes=20)
+    with store() as uow:
+        assert taken["id"] in handlers.flag_unanswered_deposits(uow, later, timedelta(minutes=15))
+    with store() as uow:  # once only
+        assert taken["id"] not in handlers.flag_unanswered_deposits(uow, later,
+                                                                    timedelta(minutes=15))
+        assert taken["id"] in [d["id"] for d in handlers.unanswered_deposits(uow.session)]
+    flagged = [e for e in outbox(store, "transactions.deposit_unanswered")
+               if e["data"]["deposit_id"] == taken["id"]]
+    assert len(flagged) == 1 and flagged[0]["data"]["waited_seconds"] >= 1200
+    handle_once(store, reserved(taken), handlers.on_unit_reserved)  # the late answer
+    with store() as uow:
+        assert handlers.get_deposit(uow.session, taken["id"])["status"] == "confirmed"
+        assert taken["id"] not in [d["id"] for d in handlers.unanswered_deposits(uow.session)]
