@@ -131,6 +131,12 @@ class UnitPriceQuery(StrictSchema):
     at = inventory.GetUnitPriceSchema().fields["at"]
 
 
+class GenerateBuildingBody(inventory.GenerateBuildingSchema):
+    """The generation's fields but those the gateway fills in (project, who)."""
+    class Meta:
+        exclude = ("project_id", "created_by")
+
+
 INVENTORY_ROUTES = (
     Route("POST", "/api/v1/projects", "Create a project with its buildings and units", MANAGERS,
           inventory.CreateProjectSchema, inventory.ProjectSchema, 201),
@@ -141,6 +147,13 @@ INVENTORY_ROUTES = (
     Route("GET", "/api/v1/units/{unit_id}/history", "Every status change of a unit: from, to, "
           "who, when, why and the event", SALES + ("finance",),
           response=inventory.UnitHistorySchema),
+    Route("POST", "/api/v1/projects/{project_id}/buildings", "Generate a building (号楼): "
+          "floors × rooms per floor in each entrance (单元)", MANAGERS, GenerateBuildingBody,
+          inventory.GeneratedBuildingSchema, 201),
+    Route("POST", "/api/v1/projects/{project_id}/units/import", "Import rooms with areas and "
+          "prices (CSV or XLSX body; columns 号楼, 单元, 房号, 楼层, 建筑面积, 花园面积, 其他面积, "
+          "户型, 物业类型, 朝向, 单价, 总价, 底价); errors by line, good rows land",
+          MANAGERS, response=inventory.UnitImportSchema, status=201),
     Route("POST", "/api/v1/projects/{project_id}/price-lists", "A new price-list version "
           "(价目表): unit, total and floor prices (底价) from a time on", MANAGERS,
           PriceListBody, inventory.PriceListSchema, 201),

@@ -4,9 +4,11 @@ from nameko.web.handlers import http
 from contracts.base import load
 from contracts.errors import InvalidInput
 from gateway.api import api, json_body, json_response
-from gateway.endpoints import as_consultant, endpoint
-from gateway.routes import (HoldApprovalBody, HoldExtensionBody, HoldReleaseBody, PriceListBody,
-                            UnitPriceQuery, WaitlistBody)
+from contracts.inventory import MAX_IMPORT_ROWS
+from gateway.endpoints import RPC_TIMEOUT, as_consultant, endpoint
+from gateway.routes import (GenerateBuildingBody, HoldApprovalBody, HoldExtensionBody,
+                            HoldReleaseBody, PriceListBody, UnitPriceQuery, WaitlistBody)
+from gateway.tables import read_table
 
 
 class InventoryEndpoints:
@@ -35,6 +37,29 @@ class InventoryEndpoints:
     def get_unit_history(self, request, unit_id):
         self.authorize(request, "GET", "/api/v1/units/{unit_id}/history")
         return json_response(self.rpc("inventory", "get_unit_history", {"unit_id": unit_id}))
+
+    @http(*endpoint("POST", "/api/v1/projects/{project_id}/buildings"))
+    @api
+    def generate_building(self, request, project_id):
+        user = self.authorize(request, "POST", "/api/v1/projects/{project_id}/buildings")
+        body = load(GenerateBuildingBody(), json_body(request))
+        return json_response(self.rpc("inventory", "generate_building", {
+            **GenerateBuildingBody().dump(body), "project_id": project_id,
+            "created_by": user.username}), 201)
+
+    @http(*endpoint("POST", "/api/v1/projects/{project_id}/units/import"))
+    @api
+    def import_units(self, request, project_id):
+        user = self.authorize(request, "POST", "/api/v1/projects/{project_id}/units/import")
+        header, rows = read_table(request.get_data(), request.content_type or "")
+        if len(rows) > MAX_IMPORT_ROWS:
+            raise InvalidInput(f"at most {MAX_IMPORT_ROWS} rows per table",
+                               {"_body": [f"{len(rows)} rows"]})
+        return json_response(self.rpc("inventory", "import_units", {
+            "project_id": project_id, "imported_by": user.username,
+            "header": [str(cell) for cell in header],
+            "rows": [[str(cell) for cell in row] for row in rows]},
+            timeout=max(RPC_TIMEOUT, 60)), 201)
 
     @http(*endpoint("POST", "/api/v1/projects/{project_id}/price-lists"))
     @api

@@ -8,7 +8,7 @@ from infra.consumer import event_handler
 from infra.dependencies import Database
 from infra.rpc import rpc
 from infra import operations
-from services.inventory import handlers, history, holds, prices, sales
+from services.inventory import handlers, history, holds, prices, sales, structure
 from services.inventory.models import metadata
 
 
@@ -83,6 +83,18 @@ class InventoryService(operations.OperationsRpc):
         with self.uow() as uow:
             return schemas.UnitHistorySchema().dump(history.unit_history(uow.session,
                                                                          query["unit_id"]))
+
+    @rpc
+    def generate_building(self, payload):
+        cmd = load(schemas.GenerateBuildingSchema(), payload)
+        with self.uow() as uow:
+            return schemas.GeneratedBuildingSchema().dump(structure.generate_building(uow, cmd))
+
+    @rpc
+    def import_units(self, payload):
+        cmd = load(schemas.ImportUnitsSchema(), payload)
+        with self.uow() as uow:
+            return schemas.UnitImportSchema().dump(structure.import_units(uow, cmd))
 
     @rpc
     def create_price_list(self, payload):
