@@ -309,11 +309,53 @@ class UnitImportSchema(StrictSchema):
 
 class GetBoardSchema(StrictSchema):
     project_id = Id(required=True)
+    building = fields.String(load_default=None, validate=validate.Length(min=1, max=20),
+                             metadata={"description": "one building (号楼) only"})
+
+
+class BoardCellSchema(StrictSchema):
+    """One room on the board: the board sends it as a row of these values, in this order
+    (the board's `columns`)."""
+    id = fields.Integer()
+    building = fields.String()
+    entrance = fields.String()
+    floor = fields.Integer()
+    number = fields.String()
+    layout = fields.String(allow_none=True)
+    building_area = Money()
+    list_unit_price = Money(allow_none=True)
+    list_price = Money(allow_none=True)
+    status = fields.String(metadata={"enum": list(UNIT_STATUSES)})
+    consultant_id = fields.Integer(allow_none=True, metadata={
+        "description": "the holding, then the selling consultant"})
+
+
+class BoardBuildingSchema(StrictSchema):
+    building = fields.String()
+    entrances = fields.List(fields.String())
+    lowest_floor = fields.Integer()
+    highest_floor = fields.Integer()
+    unit_count = fields.Integer()
+    by_status = fields.Dict(keys=fields.String(), values=fields.Integer())
+
+
+class BoardProjectSchema(StrictSchema):
+    id = fields.Integer()
+    code = fields.String()
+    name = fields.String()
+    unit_count = fields.Integer()
 
 
 class BoardSchema(StrictSchema):
-    project = fields.Nested(ProjectSchema)
-    units = fields.List(fields.Nested(UnitSchema))
+    """The sales-control board (销控表): rooms by building, entrance, floor and number."""
+    project = fields.Nested(BoardProjectSchema)
+    buildings = fields.List(fields.Nested(BoardBuildingSchema))
+    columns = fields.List(fields.String(), metadata={
+        "description": "the fields of each room's row, in order: id, building, entrance, floor, "
+                       "number, layout, building_area, list_unit_price, list_price, status, "
+                       "consultant_id (BoardCell)"})
+    units = fields.List(fields.List(fields.Raw()), metadata={
+        "description": "one row per room, ordered by building, entrance, floor, number"})
 
 
 class HoldUnitSchema(StrictSchema):

@@ -137,11 +137,18 @@ class GenerateBuildingBody(inventory.GenerateBuildingSchema):
         exclude = ("project_id", "created_by")
 
 
+class BoardQuery(StrictSchema):
+    building = inventory.GetBoardSchema().fields["building"]
+
+
 INVENTORY_ROUTES = (
     Route("POST", "/api/v1/projects", "Create a project with its buildings and units", MANAGERS,
           inventory.CreateProjectSchema, inventory.ProjectSchema, 201),
-    Route("GET", "/api/v1/projects/{project_id}/board", "The sales-control board (销控表)",
-          SALES + ("finance",), response=inventory.BoardSchema),
+    Route("GET", "/api/v1/projects/{project_id}/board", "The sales-control board (销控表) of "
+          "a project, or of one building (?building=)", SALES + ("finance",),
+          response=inventory.BoardSchema, query=BoardQuery),
+    Route("GET", "/api/v1/projects/{project_id}/board.xlsx", "The sales-control board as an "
+          "XLSX workbook (?building=)", SALES + ("finance",), query=BoardQuery),
     Route("GET", "/api/v1/units/{unit_id}", "A unit and its current status",
           SALES + ("finance",), response=inventory.UnitSchema),
     Route("GET", "/api/v1/units/{unit_id}/history", "Every status change of a unit: from, to, "

@@ -11,6 +11,7 @@ SUBSCRIBED, CONTRACTED, FILED = "subscribed", "contracted", "filed"  # 认购, �
 # the stages of a sale after the deposit, in order; a unit only moves forward through them
 SALE_STAGES = (RESERVED, SUBSCRIBED, CONTRACTED, FILED)
 # what a refund (退房) or a forfeiture (挞定) may release: a filed sale is final here
+BOARD_STATUSES = (AVAILABLE, HELD, OFFERED) + SALE_STAGES
 RELEASABLE = {"refund": (RESERVED, SUBSCRIBED, CONTRACTED), "forfeiture": (RESERVED, SUBSCRIBED)}
 SWAPPABLE = (RESERVED, SUBSCRIBED)  # 换房 before the contract; after it, refund and buy anew
 OPEN_HOLD_STATUSES = ("pending", "active")

@@ -127,19 +127,6 @@ def unit_view(session, unit_id) -> dict:
     return view
 
 
-def board(session, project_id) -> dict:
-    project = session.get(Project, project_id)
-    if project is None:
-        raise NotFound(f"project {project_id} does not exist", {"project_id": ["unknown project"]})
-    units = session.scalars(select(Unit).where(Unit.project_id == project_id)
-                            .order_by(Unit.building, Unit.floor, Unit.number)).all()
-    open_holds = {hold.unit_id: hold for hold in session.scalars(
-        select(Hold).join(Unit, Unit.id == Hold.unit_id)
-        .where(Unit.project_id == project_id, Hold.status.in_(domain.OPEN_HOLD_STATUSES)))}
-    return {"project": _project_view(project, len(units)),
-            "units": [_unit_view(unit, open_holds.get(unit.id)) for unit in units]}
-
-
 def _unit_view(unit, hold) -> dict:
     return {
         "id": unit.id, "project_id": unit.project_id, "building": unit.building,

@@ -8,7 +8,7 @@ from infra.consumer import event_handler
 from infra.dependencies import Database
 from infra.rpc import rpc
 from infra import operations
-from services.inventory import handlers, history, holds, prices, sales, structure
+from services.inventory import board, handlers, history, holds, prices, sales, structure
 from services.inventory.models import metadata
 
 
@@ -73,9 +73,11 @@ class InventoryService(operations.OperationsRpc):
 
     @rpc(idempotent=True)
     def get_board(self, payload):
+        """The board (contracts.inventory.BoardSchema) as gzipped JSON text, passed on
+        unparsed: {"gzip_base64": …} (services.inventory.board.unpack reads it)."""
         query = load(schemas.GetBoardSchema(), payload)
         with self.uow() as uow:
-            return schemas.BoardSchema().dump(handlers.board(uow.session, query["project_id"]))
+            return board.packed_board(uow.session, query["project_id"], query["building"])
 
     @rpc(idempotent=True)
     def get_unit_history(self, payload):

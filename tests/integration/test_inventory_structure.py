@@ -9,7 +9,7 @@ from contracts.base import load
 from contracts.errors import Conflict, InvalidInput
 from contracts.inventory import CreateProjectSchema, GenerateBuildingSchema
 from infra.database import utcnow
-from services.inventory import handlers, structure
+from services.inventory import board, handlers, structure
 from services.inventory.models import PriceList, Unit
 
 pytestmark = pytest.mark.integration
@@ -43,13 +43,19 @@ def test_a_building_is_generated_from_floors_and_rooms_per_floor_in_each_entranc
     result = generate(store, project_id)
     assert (result["created"], result["entrances"], result["price_list_version"]) == (72, 2, 2)
     with store() as uow:
-        board = handlers.board(uow.session, project_id)
-    rooms = {(u["building"], u["entrance"], u["number"]): u for u in board["units"]}
-    top = rooms[("3", "2", "1802")]
+        grid = board.board(uow.session, project_id)
+        rooms = {(u["building"], u["entrance"], u["number"]): u for u in board.cells(grid)}
+        top = handlers.unit_view(uow.session, rooms[("3", "2", "1802")]["id"])
+        south = handlers.unit_view(uow.session, rooms[("3", "1", "101")]["id"])
+    assert grid["buildings"][1] == {"building": "3", "entrances": ["1", "2"], "lowest_floor": 1,
+                                    "highest_floor": 18, "unit_count": 72,
+                                    "by_status": {"available": 72, "held": 0, "offered": 0,
+                                                  "reserved": 0, "subscribed": 0,
+                                                  "contracted": 0, "filed": 0}}
     assert (top["floor"], top["building_area"], top["garden_area"], top["layout"],
             top["property_type"], top["list_price"], top["price_list_version"]) == (
         18, Decimal("120.00"), Decimal("15.00"), "4/2", "小高层", Decimal("1440000.00"), 2)
-    assert rooms[("3", "1", "101")]["orientation"] == "南"
+    assert south["orientation"] == "南"
     with pytest.raises(Conflict):
         generate(store, project_id)  # a second run adds nothing
     with store() as uow:
