@@ -160,8 +160,40 @@ class ProjectSchema(StrictSchema):
     unit_count = fields.Integer()
 
 
+ChannelId = lambda: Id(load_default=None, allow_none=True, metadata={  # noqa: E731
+    "description": "a read made for this sales channel: refused for a project it does not sell"})
+
+
 class GetUnitSchema(StrictSchema):
     unit_id = Id(required=True)
+    channel_id = ChannelId()
+
+
+CHANNEL_KINDS = ("own_team", "agency")  # 自销团队 / 代理公司
+
+
+class CreateChannelSchema(StrictSchema):
+    code = fields.String(required=True, validate=validate.Regexp(r"^[a-z0-9-]{2,30}$"))
+    name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    kind = fields.String(required=True, validate=validate.OneOf(CHANNEL_KINDS))
+    project_ids = fields.List(Id(), load_default=list, validate=validate.Length(max=500))
+
+
+class SetChannelProjectsSchema(StrictSchema):
+    channel_id = Id(required=True)
+    project_ids = fields.List(Id(), required=True, validate=validate.Length(max=500))
+
+
+class GetChannelSchema(StrictSchema):
+    channel_id = Id(required=True)
+
+
+class ChannelSchema(StrictSchema):
+    id = fields.Integer()
+    code = fields.String()
+    name = fields.String()
+    kind = fields.String(metadata={"enum": list(CHANNEL_KINDS)})
+    project_ids = fields.List(fields.Integer(), metadata={"description": "the projects it sells"})
 
 
 class StatusChangeSchema(StrictSchema):
@@ -309,6 +341,7 @@ class UnitImportSchema(StrictSchema):
 
 class GetBoardSchema(StrictSchema):
     project_id = Id(required=True)
+    channel_id = ChannelId()
     building = fields.String(load_default=None, validate=validate.Length(min=1, max=20),
                              metadata={"description": "one building (号楼) only"})
 

@@ -28,6 +28,7 @@ class CurrentUser:
     role: str
     consultant_id: int | None = None
     project_ids: list = field(default_factory=list)
+    channel_id: int | None = None  # an agency's or the own team's channel (inventory)
 
     @property
     def is_manager(self) -> bool:
@@ -87,7 +88,7 @@ def authenticate(session, authorization_header: str | None) -> CurrentUser:
         raise Unauthenticated("the token is unknown or expired")
     user = row.User
     return CurrentUser(user.id, user.username, user.role, user.consultant_id,
-                       list(user.project_ids or []))
+                       list(user.project_ids or []), user.channel_id)
 
 
 def mask_mobile(mobile: str) -> str:

@@ -141,6 +141,10 @@ class BoardQuery(StrictSchema):
     building = inventory.GetBoardSchema().fields["building"]
 
 
+class ChannelProjectsBody(StrictSchema):
+    project_ids = inventory.SetChannelProjectsSchema().fields["project_ids"]
+
+
 INVENTORY_ROUTES = (
     Route("POST", "/api/v1/projects", "Create a project with its buildings and units", MANAGERS,
           inventory.CreateProjectSchema, inventory.ProjectSchema, 201),
@@ -171,6 +175,13 @@ INVENTORY_ROUTES = (
     Route("GET", "/api/v1/units/{unit_id}/price", "A unit's price at a moment (?at=, now by "
           "default)", SALES + ("finance",), response=inventory.UnitPriceSchema,
           query=UnitPriceQuery),
+    Route("POST", "/api/v1/channels", "Create a sales channel (own team or agency) and the "
+          "projects it sells", MANAGERS, inventory.CreateChannelSchema, inventory.ChannelSchema,
+          201),
+    Route("GET", "/api/v1/channels/{channel_id}", "A sales channel and its projects", MANAGERS,
+          response=inventory.ChannelSchema),
+    Route("PUT", "/api/v1/channels/{channel_id}/projects", "The projects a channel sells",
+          MANAGERS, ChannelProjectsBody, inventory.ChannelSchema),
     Route("POST", "/api/v1/holds", "Hold a unit for a customer (预留)", SALES,
           inventory.HoldUnitSchema, inventory.UnitSchema, 201),
     Route("GET", "/api/v1/holds/{hold_id}", "A hold and where it stands", SALES,

@@ -14,7 +14,7 @@ from contracts.errors import InvalidInput
 from gateway.api import api, json_body, json_response
 from contracts.inventory import MAX_IMPORT_ROWS
 from gateway.endpoints import RPC_TIMEOUT, as_consultant, endpoint
-from gateway.routes import (BoardQuery, GenerateBuildingBody, HoldApprovalBody, HoldExtensionBody,
+from gateway.routes import (BoardQuery, ChannelProjectsBody, GenerateBuildingBody, HoldApprovalBody, HoldExtensionBody,
                             HoldReleaseBody, PriceListBody, UnitPriceQuery, WaitlistBody)
 from gateway.tables import XLSX, read_table
 
@@ -67,10 +67,11 @@ class InventoryEndpoints:
     @http(*endpoint("GET", "/api/v1/projects/{project_id}/board"))
     @api
     def get_board(self, request, project_id):
-        self.authorize(request, "GET", "/api/v1/projects/{project_id}/board")
+        user = self.authorize(request, "GET", "/api/v1/projects/{project_id}/board")
         query = load(BoardQuery(), dict(request.args))
         # the service writes the board as gzipped JSON text: passed on, never parsed here
-        packed = self.rpc("inventory", "get_board", {**query, "project_id": project_id})
+        packed = self.rpc("inventory", "get_board", {**query, "project_id": project_id,
+                                                     "channel_id": user.channel_id})
         body = base64.b64decode(packed["gzip_base64"])
         if "gzip" in request.headers.get("Accept-Encoding", ""):
             return Response(body, mimetype="application/json",
@@ -81,9 +82,10 @@ class InventoryEndpoints:
     @http(*endpoint("GET", "/api/v1/projects/{project_id}/board.xlsx"))
     @api
     def get_board_xlsx(self, request, project_id):
-        self.authorize(request, "GET", "/api/v1/projects/{project_id}/board.xlsx")
+        user = self.authorize(request, "GET", "/api/v1/projects/{project_id}/board.xlsx")
         query = load(BoardQuery(), dict(request.args))
-        packed = self.rpc("inventory", "get_board", {**query, "project_id": project_id})
+        packed = self.rpc("inventory", "get_board", {**query, "project_id": project_id,
+                                                     "channel_id": user.channel_id})
         board = json.loads(gzip.decompress(base64.b64decode(packed["gzip_base64"])))
         name = f"board-{board['project']['code']}.xlsx"
         return Response(board_workbook(board), mimetype=XLSX,
@@ -92,14 +94,16 @@ class InventoryEndpoints:
     @http(*endpoint("GET", "/api/v1/units/{unit_id}"))
     @api
     def get_unit(self, request, unit_id):
-        self.authorize(request, "GET", "/api/v1/units/{unit_id}")
-        return json_response(self.rpc("inventory", "get_unit", {"unit_id": unit_id}))
+        user = self.authorize(request, "GET", "/api/v1/units/{unit_id}")
+        return json_response(self.rpc("inventory", "get_unit", {
+            "unit_id": unit_id, "channel_id": user.channel_id}))
 
     @http(*endpoint("GET", "/api/v1/units/{unit_id}/history"))
     @api
     def get_unit_history(self, request, unit_id):
-        self.authorize(request, "GET", "/api/v1/units/{unit_id}/history")
-        return json_response(self.rpc("inventory", "get_unit_history", {"unit_id": unit_id}))
+        user = self.authorize(request, "GET", "/api/v1/units/{unit_id}/history")
+        return json_response(self.rpc("inventory", "get_unit_history", {
+            "unit_id": unit_id, "channel_id": user.channel_id}))
 
     @http(*endpoint("POST", "/api/v1/projects/{project_id}/buildings"))
     @api
@@ -154,6 +158,26 @@ class InventoryEndpoints:
         query = load(UnitPriceQuery(), dict(request.args))
         return json_response(self.rpc("inventory", "get_unit_price", {
             **UnitPriceQuery().dump(query), "unit_id": unit_id}))
+
+    @http(*endpoint("POST", "/api/v1/channels"))
+    @api
+    def create_channel(self, request):
+        self.authorize(request, "POST", "/api/v1/channels")
+        return json_response(self.rpc("inventory", "create_channel", json_body(request)), 201)
+
+    @http(*endpoint("GET", "/api/v1/channels/{channel_id}"))
+    @api
+    def get_channel(self, request, channel_id):
+        self.authorize(request, "GET", "/api/v1/channels/{channel_id}")
+        return json_response(self.rpc("inventory", "get_channel", {"channel_id": channel_id}))
+
+    @http(*endpoint("PUT", "/api/v1/channels/{channel_id}/projects"))
+    @api
+    def set_channel_projects(self, request, channel_id):
+        self.authorize(request, "PUT", "/api/v1/channels/{channel_id}/projects")
+        body = load(ChannelProjectsBody(), json_body(request))
+        return json_response(self.rpc("inventory", "set_channel_projects",
+                                      {**body, "channel_id": channel_id}))
 
     @http(*endpoint("POST", "/api/v1/holds"))
     @api

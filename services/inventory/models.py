@@ -165,5 +165,22 @@ class UnitStatusChange(Base):
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+class Channel(Base):
+    """A sales channel: the developer's own team or an agency (代理). It sells the projects
+    it is given and sees only those."""
+    __tablename__ = "channels"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(30), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(20))  # own_team | agency
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ChannelProject(Base):
+    __tablename__ = "channel_projects"
+    channel_id: Mapped[int] = mapped_column(ForeignKey("channels.id"), primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), primary_key=True)
+
+
 metadata = Base.metadata
 add_messaging_tables(metadata)

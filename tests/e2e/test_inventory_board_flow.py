@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 import pytest
 from openpyxl import load_workbook
+from sqlalchemy import create_engine, text
 
 from tests.e2e.conftest import wait_for
 from tests.e2e.test_deposit_flow import make_project
@@ -134,3 +135,24 @@ def test_import_of_rooms_and_prices(suite, admin):
     assert refused.status_code == 400
     assert refused.json()["error"]["fields"] == {
         "missing_columns": ["number", "floor", "building_area"], "unknown_columns": ["颜色"]}
+
+
+def test_a_channel_user_sees_only_the_projects_the_channel_sells(suite, admin):
+    sold, (sold_unit, _) = make_project(admin)
+    other, (other_unit, _) = make_project(admin)
+    channel = admin.post("/api/v1/channels", {"code": f"agency-{sold['id']}", "name": "链家",
+                                              "kind": "agency", "project_ids": [sold["id"]]})
+    assert channel.status_code == 201, channel.text
+    agent = suite.add_user(f"agent-{sold['id']}", "consultant", consultant_id=41)
+    engine = create_engine(suite.database_urls["gateway"])
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE users SET channel_id = :c WHERE username = :u"),
+                           {"c": channel.json()["id"], "u": f"agent-{sold['id']}"})
+    engine.dispose()
+    assert agent.get(f"/api/v1/projects/{sold['id']}/board").status_code == 200
+    assert agent.get(f"/api/v1/units/{sold_unit}").status_code == 200
+    refused = agent.get(f"/api/v1/projects/{other['id']}/board")
+    assert refused.status_code == 403
+    assert refused.json()["error"]["fields"] == {"project_id": ["not sold by your channel"]}
+    assert agent.get(f"/api/v1/units/{other_unit}").status_code == 403
+    assert admin.get(f"/api/v1/projects/{other['id']}/board").status_code == 200  # no channel
