@@ -12,16 +12,48 @@ Name = lambda **kw: fields.String(validate=validate.Length(min=1, max=100), **kw
 Reason = lambda **kw: fields.String(validate=validate.Length(min=1, max=200), **kw)  # noqa: E731
 
 
+PROPERTY_TYPES = ("楼梯多层", "电梯多层", "小高层", "高层", "叠加", "联排", "独栋")  # 物业类型
+MAX_AREA = 10000  # m²
+
+
+def Area(required=False, **kwargs):
+    """m², two decimals like money; more than 10,000 m² is no room's."""
+    limit = validate.Range(min=0, min_inclusive=not required, max=MAX_AREA, max_inclusive=False,
+                           error="impossible area" if required else "must be 0 to 10000 m²")
+    if required:
+        return Money(required=True, validate=[limit], **kwargs)
+    return Money(load_default=None, validate=[limit], **kwargs)
+
+
+class RoomSchema(StrictSchema):
+    """A room's attributes from the forms (第1篇)."""
+    building_area = Area(required=True, metadata={"description": "建筑面积 m²"})
+    garden_area = Area(metadata={"description": "花园面积 m²"})
+    other_area = Area(metadata={"description": "其他面积 m²"})
+    layout = fields.String(load_default=None, allow_none=True,
+                           validate=validate.Regexp(r"^\d{1,2}/\d{1,2}(/\d{1,2})?$"),
+                           metadata={"description": "户型 rooms/halls, e.g. 3/2"})
+    orientation = fields.String(load_default=None, allow_none=True,
+                                validate=validate.Length(max=20), metadata={"description": "朝向"})
+
+
 class NewUnitSchema(StrictSchema):
     number = fields.String(required=True, validate=validate.Length(min=1, max=20))
+    entrance = fields.String(load_default="", validate=validate.Length(max=20),
+                             metadata={"description": "单元; empty when the building has one"})
     floor = fields.Integer(required=True, strict=True, validate=validate.Range(min=-5, max=200))
-    building_area = PositiveMoney(required=True)  # m², two decimals like money
+    building_area = Area(required=True, metadata={"description": "建筑面积 m²"})
+    garden_area = RoomSchema().fields["garden_area"]
+    other_area = RoomSchema().fields["other_area"]
+    orientation = RoomSchema().fields["orientation"]
+    property_type = fields.String(load_default=None, allow_none=True,
+                                  validate=validate.OneOf(PROPERTY_TYPES))
     list_price = PositiveMoney(load_default=None, metadata={"description": "总价; with the "
                                                                          "unit price, or alone"})
     list_unit_price = PositiveMoney(load_default=None, metadata={"description": "单价 per m²"})
     floor_total_price = Money(load_default=None, validate=[validate.Range(min=0)],
                               metadata={"description": "底价"})
-    layout = fields.String(load_default=None, allow_none=True, validate=validate.Regexp(r"^\d/\d(/\d)?$"))
+    layout = RoomSchema().fields["layout"]
 
 
 class NewBuildingSchema(StrictSchema):
@@ -31,7 +63,7 @@ class NewBuildingSchema(StrictSchema):
 
     @validates_schema
     def unique_numbers(self, data, **kwargs):
-        numbers = [unit["number"] for unit in data.get("units", [])]
+        numbers = [(unit["entrance"], unit["number"]) for unit in data.get("units", [])]
         if len(numbers) != len(set(numbers)):
             raise ValidationError("unit numbers repeat within the building", "units")
 
@@ -93,9 +125,14 @@ class UnitSchema(StrictSchema):
     id = fields.Integer()
     project_id = fields.Integer()
     building = fields.String()
+    entrance = fields.String()
     number = fields.String()
     floor = fields.Integer()
     building_area = Money()
+    garden_area = Money(allow_none=True)
+    other_area = Money(allow_none=True)
+    property_type = fields.String(allow_none=True, metadata={"enum": list(PROPERTY_TYPES)})
+    orientation = fields.String(allow_none=True)
     list_price = Money(allow_none=True, metadata={"description": "总价 of the current price list"})
     list_unit_price = Money(allow_none=True, metadata={"description": "单价 per m²"})
     floor_total_price = Money(allow_none=True, metadata={"description": "底价"})
@@ -123,8 +160,40 @@ class ProjectSchema(StrictSchema):
     unit_count = fields.Integer()
 
 
+ChannelId = lambda: Id(load_default=None, allow_none=True, metadata={  # noqa: E731
+    "description": "a read made for this sales channel: refused for a project it does not sell"})
+
+
 class GetUnitSchema(StrictSchema):
     unit_id = Id(required=True)
+    channel_id = ChannelId()
+
+
+CHANNEL_KINDS = ("own_team", "agency")  # 自销团队 / 代理公司
+
+
+class CreateChannelSchema(StrictSchema):
+    code = fields.String(required=True, validate=validate.Regexp(r"^[a-z0-9-]{2,30}$"))
+    name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    kind = fields.String(required=True, validate=validate.OneOf(CHANNEL_KINDS))
+    project_ids = fields.List(Id(), load_default=list, validate=validate.Length(max=500))
+
+
+class SetChannelProjectsSchema(StrictSchema):
+    channel_id = Id(required=True)
+    project_ids = fields.List(Id(), required=True, validate=validate.Length(max=500))
+
+
+class GetChannelSchema(StrictSchema):
+    channel_id = Id(required=True)
+
+
+class ChannelSchema(StrictSchema):
+    id = fields.Integer()
+    code = fields.String()
+    name = fields.String()
+    kind = fields.String(metadata={"enum": list(CHANNEL_KINDS)})
+    project_ids = fields.List(fields.Integer(), metadata={"description": "the projects it sells"})
 
 
 class StatusChangeSchema(StrictSchema):
@@ -207,13 +276,119 @@ class UnitPriceSchema(StrictSchema):
     floor_total_price = Money(allow_none=True)
 
 
+class GenerateBuildingSchema(StrictSchema):
+    """A building (号楼) from floors × rooms per floor, in each of its entrances (单元)."""
+    project_id = Id(required=True)
+    building = fields.String(required=True, validate=validate.Length(min=1, max=20))
+    entrances = fields.Integer(load_default=1, strict=True, validate=validate.Range(min=1, max=20))
+    first_floor = fields.Integer(load_default=1, strict=True,
+                                 validate=validate.Range(min=-5, max=200))
+    floors = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=200))
+    rooms = fields.List(fields.Nested(RoomSchema), required=True,
+                        validate=validate.Length(min=1, max=20),
+                        metadata={"description": "the rooms of one floor, in position order "
+                                                 "(room 1501 is floor 15, position 1)"})
+    property_type = fields.String(load_default=None, allow_none=True,
+                                  validate=validate.OneOf(PROPERTY_TYPES))
+    unit_price = PositiveMoney(load_default=None, metadata={
+        "description": "单价 per m² of every room; a price-list version when given"})
+    created_by = Name(required=True)
+
+    @validates_schema
+    def not_too_many(self, data, **kwargs):
+        count = data.get("entrances", 1) * data.get("floors", 0) * len(data.get("rooms", []))
+        if count > 5000:
+            raise ValidationError(f"{count} rooms: at most 5000 per building", "floors")
+        if data.get("first_floor", 1) + data.get("floors", 0) - 1 > 200:
+            raise ValidationError("the top floor is above 200", "floors")
+
+
+class GeneratedBuildingSchema(StrictSchema):
+    project_id = fields.Integer()
+    building = fields.String()
+    created = fields.Integer()
+    entrances = fields.Integer()
+    price_list_version = fields.Integer(allow_none=True)
+
+
+MAX_IMPORT_ROWS = 20_000
+
+
+class ImportUnitsSchema(StrictSchema):
+    project_id = Id(required=True)
+    imported_by = Name(required=True)
+    header = fields.List(fields.String(), required=True)
+    rows = fields.List(fields.List(fields.String()), required=True,
+                       validate=validate.Length(max=MAX_IMPORT_ROWS))
+
+
+class ImportErrorSchema(StrictSchema):
+    line = fields.Integer()
+    field = fields.String()
+    reason = fields.String()
+
+
+class UnitImportSchema(StrictSchema):
+    project_id = fields.Integer()
+    rows = fields.Integer()
+    created = fields.Integer()
+    updated = fields.Integer()
+    unchanged = fields.Integer()
+    priced = fields.Integer(metadata={"description": "rooms whose price changed"})
+    price_list_version = fields.Integer(allow_none=True)
+    errors = fields.List(fields.Nested(ImportErrorSchema))
+
+
 class GetBoardSchema(StrictSchema):
     project_id = Id(required=True)
+    channel_id = ChannelId()
+    building = fields.String(load_default=None, validate=validate.Length(min=1, max=20),
+                             metadata={"description": "one building (号楼) only"})
+
+
+class BoardCellSchema(StrictSchema):
+    """One room on the board: the board sends it as a row of these values, in this order
+    (the board's `columns`)."""
+    id = fields.Integer()
+    building = fields.String()
+    entrance = fields.String()
+    floor = fields.Integer()
+    number = fields.String()
+    layout = fields.String(allow_none=True)
+    building_area = Money()
+    list_unit_price = Money(allow_none=True)
+    list_price = Money(allow_none=True)
+    status = fields.String(metadata={"enum": list(UNIT_STATUSES)})
+    consultant_id = fields.Integer(allow_none=True, metadata={
+        "description": "the holding, then the selling consultant"})
+
+
+class BoardBuildingSchema(StrictSchema):
+    building = fields.String()
+    entrances = fields.List(fields.String())
+    lowest_floor = fields.Integer()
+    highest_floor = fields.Integer()
+    unit_count = fields.Integer()
+    by_status = fields.Dict(keys=fields.String(), values=fields.Integer())
+
+
+class BoardProjectSchema(StrictSchema):
+    id = fields.Integer()
+    code = fields.String()
+    name = fields.String()
+    unit_count = fields.Integer()
 
 
 class BoardSchema(StrictSchema):
-    project = fields.Nested(ProjectSchema)
-    units = fields.List(fields.Nested(UnitSchema))
+    """The sales-control board (销控表): rooms by building, entrance, floor and number."""
+    project = fields.Nested(BoardProjectSchema)
+    buildings = fields.List(fields.Nested(BoardBuildingSchema))
+    columns = fields.List(fields.String(), metadata={
+        "description": "the fields of each room's row, in order: id, building, entrance, floor, "
+                       "number, layout, building_area, list_unit_price, list_price, status, "
+                       "consultant_id (BoardCell)"})
+    units = fields.List(fields.List(fields.Raw()), metadata={
+        "description": "one row per room, ordered by building, entrance, floor, number"})
 
 
 class HoldUnitSchema(StrictSchema):

@@ -31,6 +31,7 @@ class CurrentUser:
     role: str
     consultant_id: int | None = None
     project_ids: list = field(default_factory=list)
+    channel_id: int | None = None  # an agency's or the own team's channel (inventory)
 
     @property
     def is_manager(self) -> bool:
@@ -112,7 +113,8 @@ def authenticate(session_factory, authorization_header: str | None,
                 raise Unauthenticated("the token is unknown or expired")
             user = row.User
             cached = (CurrentUser(user.id, user.username, user.role, user.consultant_id,
-                                  list(user.project_ids or [])), row.expires_at)
+                                  list(user.project_ids or []), user.channel_id),
+                      row.expires_at)
         if cache is not None:
             cache.put(token_hash, *cached)
     user, expires_at = cached

@@ -18,6 +18,8 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(30))
     consultant_id: Mapped[int | None] = mapped_column(Integer)  # a consultant user's leads id
     project_ids: Mapped[list] = mapped_column(JSON, default=list)
+    # the sales channel (inventory's) the user sells for; reads are limited to its projects
+    channel_id: Mapped[int | None] = mapped_column(Integer)
     active: Mapped[bool] = mapped_column(default=True)
 
 

@@ -151,16 +151,40 @@ class UnitPriceQuery(StrictSchema):
     at = inventory.GetUnitPriceSchema().fields["at"]
 
 
+class GenerateBuildingBody(inventory.GenerateBuildingSchema):
+    """The generation's fields but those the gateway fills in (project, who)."""
+    class Meta:
+        exclude = ("project_id", "created_by")
+
+
+class BoardQuery(StrictSchema):
+    building = inventory.GetBoardSchema().fields["building"]
+
+
+class ChannelProjectsBody(StrictSchema):
+    project_ids = inventory.SetChannelProjectsSchema().fields["project_ids"]
+
+
 INVENTORY_ROUTES = (
     Route("POST", "/api/v1/projects", "Create a project with its buildings and units", MANAGERS,
           inventory.CreateProjectSchema, inventory.ProjectSchema, 201),
-    Route("GET", "/api/v1/projects/{project_id}/board", "The sales-control board (销控表)",
-          SALES + ("finance",), response=inventory.BoardSchema),
+    Route("GET", "/api/v1/projects/{project_id}/board", "The sales-control board (销控表) of "
+          "a project, or of one building (?building=)", SALES + ("finance",),
+          response=inventory.BoardSchema, query=BoardQuery),
+    Route("GET", "/api/v1/projects/{project_id}/board.xlsx", "The sales-control board as an "
+          "XLSX workbook (?building=)", SALES + ("finance",), query=BoardQuery),
     Route("GET", "/api/v1/units/{unit_id}", "A unit and its current status",
           SALES + ("finance",), response=inventory.UnitSchema),
     Route("GET", "/api/v1/units/{unit_id}/history", "Every status change of a unit: from, to, "
           "who, when, why and the event", SALES + ("finance",),
           response=inventory.UnitHistorySchema),
+    Route("POST", "/api/v1/projects/{project_id}/buildings", "Generate a building (号楼): "
+          "floors × rooms per floor in each entrance (单元)", MANAGERS, GenerateBuildingBody,
+          inventory.GeneratedBuildingSchema, 201),
+    Route("POST", "/api/v1/projects/{project_id}/units/import", "Import rooms with areas and "
+          "prices (CSV or XLSX body; columns 号楼, 单元, 房号, 楼层, 建筑面积, 花园面积, 其他面积, "
+          "户型, 物业类型, 朝向, 单价, 总价, 底价); errors by line, good rows land",
+          MANAGERS, response=inventory.UnitImportSchema, status=201),
     Route("POST", "/api/v1/projects/{project_id}/price-lists", "A new price-list version "
           "(价目表): unit, total and floor prices (底价) from a time on", MANAGERS,
           PriceListBody, inventory.PriceListSchema, 201),
@@ -171,6 +195,13 @@ INVENTORY_ROUTES = (
     Route("GET", "/api/v1/units/{unit_id}/price", "A unit's price at a moment (?at=, now by "
           "default)", SALES + ("finance",), response=inventory.UnitPriceSchema,
           query=UnitPriceQuery),
+    Route("POST", "/api/v1/channels", "Create a sales channel (own team or agency) and the "
+          "projects it sells", MANAGERS, inventory.CreateChannelSchema, inventory.ChannelSchema,
+          201),
+    Route("GET", "/api/v1/channels/{channel_id}", "A sales channel and its projects", MANAGERS,
+          response=inventory.ChannelSchema),
+    Route("PUT", "/api/v1/channels/{channel_id}/projects", "The projects a channel sells",
+          MANAGERS, ChannelProjectsBody, inventory.ChannelSchema),
     Route("POST", "/api/v1/holds", "Hold a unit for a customer (预留)", SALES,
           inventory.HoldUnitSchema, inventory.UnitSchema, 201),
     Route("GET", "/api/v1/holds/{hold_id}", "A hold and where it stands", SALES,

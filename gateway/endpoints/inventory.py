@@ -1,12 +1,58 @@
 """Gateway routes for projects, units, the board, holds and waitlists (the inventory service)."""
+import base64
+import gzip
+import io
+import json
+from decimal import Decimal
+
 from nameko.web.handlers import http
+from openpyxl import Workbook
+from werkzeug.wrappers import Response
 
 from contracts.base import load
 from contracts.errors import InvalidInput
 from gateway.api import api, json_body, json_response
-from gateway.endpoints import as_consultant, endpoint
-from gateway.routes import (HoldApprovalBody, HoldExtensionBody, HoldReleaseBody, PriceListBody,
-                            UnitPriceQuery, WaitlistBody)
+from contracts.inventory import MAX_IMPORT_ROWS
+from gateway.endpoints import RPC_TIMEOUT, as_consultant, endpoint
+from gateway.routes import (BoardQuery, ChannelProjectsBody, GenerateBuildingBody, HoldApprovalBody, HoldExtensionBody,
+                            HoldReleaseBody, PriceListBody, UnitPriceQuery, WaitlistBody)
+from gateway.tables import XLSX, read_table
+
+
+# the board's columns in the workbook: header, cell key
+BOARD_COLUMNS = (("号楼", "building"), ("单元", "entrance"), ("楼层", "floor"), ("房号", "number"),
+                 ("户型", "layout"), ("建筑面积", "building_area"), ("单价", "list_unit_price"),
+                 ("总价", "list_price"), ("状态", "status"), ("置业顾问", "consultant_id"))
+STATUS_NAMES = {"available": "可售", "held": "预留", "offered": "待认领", "reserved": "已定",
+                "subscribed": "已认购", "contracted": "已签约", "filed": "已备案"}
+MONEY_KEYS = ("building_area", "list_unit_price", "list_price")
+
+
+def board_workbook(board: dict) -> bytes:
+    """The board as an XLSX sheet, one row per room; written row by row (write-only mode)."""
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("销控表")
+    sheet.append([header for header, _ in BOARD_COLUMNS])
+    positions = [board["columns"].index(key) for _, key in BOARD_COLUMNS]
+    for row in board["units"]:
+        sheet.append([_cell(key, row[position])
+                      for (_, key), position in zip(BOARD_COLUMNS, positions)])
+    summary = workbook.create_sheet("汇总")
+    summary.append(["号楼", "套数"] + [STATUS_NAMES[status] for status in STATUS_NAMES])
+    for building in board["buildings"]:
+        summary.append([building["building"], building["unit_count"]]
+                       + [building["by_status"].get(status, 0) for status in STATUS_NAMES])
+    output = io.BytesIO()
+    workbook.save(output)
+    return output.getvalue()
+
+
+def _cell(key, value):
+    if value is None:
+        return None
+    if key == "status":
+        return STATUS_NAMES.get(value, value)
+    return Decimal(value) if key in MONEY_KEYS else value
 
 
 class InventoryEndpoints:
@@ -21,20 +67,66 @@ class InventoryEndpoints:
     @http(*endpoint("GET", "/api/v1/projects/{project_id}/board"))
     @api
     def get_board(self, request, project_id):
-        self.authorize(request, "GET", "/api/v1/projects/{project_id}/board")
-        return json_response(self.rpc("inventory", "get_board", {"project_id": project_id}))
+        user = self.authorize(request, "GET", "/api/v1/projects/{project_id}/board")
+        query = load(BoardQuery(), dict(request.args))
+        # the service writes the board as gzipped JSON text: passed on, never parsed here
+        packed = self.rpc("inventory", "get_board", {**query, "project_id": project_id,
+                                                     "channel_id": user.channel_id})
+        body = base64.b64decode(packed["gzip_base64"])
+        if "gzip" in request.headers.get("Accept-Encoding", ""):
+            return Response(body, mimetype="application/json",
+                            headers={"Content-Encoding": "gzip", "Vary": "Accept-Encoding"})
+        return Response(gzip.decompress(body), mimetype="application/json",
+                        headers={"Vary": "Accept-Encoding"})
+
+    @http(*endpoint("GET", "/api/v1/projects/{project_id}/board.xlsx"))
+    @api
+    def get_board_xlsx(self, request, project_id):
+        user = self.authorize(request, "GET", "/api/v1/projects/{project_id}/board.xlsx")
+        query = load(BoardQuery(), dict(request.args))
+        packed = self.rpc("inventory", "get_board", {**query, "project_id": project_id,
+                                                     "channel_id": user.channel_id})
+        board = json.loads(gzip.decompress(base64.b64decode(packed["gzip_base64"])))
+        name = f"board-{board['project']['code']}.xlsx"
+        return Response(board_workbook(board), mimetype=XLSX,
+                        headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
     @http(*endpoint("GET", "/api/v1/units/{unit_id}"))
     @api
     def get_unit(self, request, unit_id):
-        self.authorize(request, "GET", "/api/v1/units/{unit_id}")
-        return json_response(self.rpc("inventory", "get_unit", {"unit_id": unit_id}))
+        user = self.authorize(request, "GET", "/api/v1/units/{unit_id}")
+        return json_response(self.rpc("inventory", "get_unit", {
+            "unit_id": unit_id, "channel_id": user.channel_id}))
 
     @http(*endpoint("GET", "/api/v1/units/{unit_id}/history"))
     @api
     def get_unit_history(self, request, unit_id):
-        self.authorize(request, "GET", "/api/v1/units/{unit_id}/history")
-        return json_response(self.rpc("inventory", "get_unit_history", {"unit_id": unit_id}))
+        user = self.authorize(request, "GET", "/api/v1/units/{unit_id}/history")
+        return json_response(self.rpc("inventory", "get_unit_history", {
+            "unit_id": unit_id, "channel_id": user.channel_id}))
+
+    @http(*endpoint("POST", "/api/v1/projects/{project_id}/buildings"))
+    @api
+    def generate_building(self, request, project_id):
+        user = self.authorize(request, "POST", "/api/v1/projects/{project_id}/buildings")
+        body = load(GenerateBuildingBody(), json_body(request))
+        return json_response(self.rpc("inventory", "generate_building", {
+            **GenerateBuildingBody().dump(body), "project_id": project_id,
+            "created_by": user.username}), 201)
+
+    @http(*endpoint("POST", "/api/v1/projects/{project_id}/units/import"))
+    @api
+    def import_units(self, request, project_id):
+        user = self.authorize(request, "POST", "/api/v1/projects/{project_id}/units/import")
+        header, rows = read_table(request.get_data(), request.content_type or "")
+        if len(rows) > MAX_IMPORT_ROWS:
+            raise InvalidInput(f"at most {MAX_IMPORT_ROWS} rows per table",
+                               {"_body": [f"{len(rows)} rows"]})
+        return json_response(self.rpc("inventory", "import_units", {
+            "project_id": project_id, "imported_by": user.username,
+            "header": [str(cell) for cell in header],
+            "rows": [[str(cell) for cell in row] for row in rows]},
+            timeout=max(RPC_TIMEOUT, 60)), 201)
 
     @http(*endpoint("POST", "/api/v1/projects/{project_id}/price-lists"))
     @api
@@ -66,6 +158,26 @@ class InventoryEndpoints:
         query = load(UnitPriceQuery(), dict(request.args))
         return json_response(self.rpc("inventory", "get_unit_price", {
             **UnitPriceQuery().dump(query), "unit_id": unit_id}))
+
+    @http(*endpoint("POST", "/api/v1/channels"))
+    @api
+    def create_channel(self, request):
+        self.authorize(request, "POST", "/api/v1/channels")
+        return json_response(self.rpc("inventory", "create_channel", json_body(request)), 201)
+
+    @http(*endpoint("GET", "/api/v1/channels/{channel_id}"))
+    @api
+    def get_channel(self, request, channel_id):
+        self.authorize(request, "GET", "/api/v1/channels/{channel_id}")
+        return json_response(self.rpc("inventory", "get_channel", {"channel_id": channel_id}))
+
+    @http(*endpoint("PUT", "/api/v1/channels/{channel_id}/projects"))
+    @api
+    def set_channel_projects(self, request, channel_id):
+        self.authorize(request, "PUT", "/api/v1/channels/{channel_id}/projects")
+        body = load(ChannelProjectsBody(), json_body(request))
+        return json_response(self.rpc("inventory", "set_channel_projects",
+                                      {**body, "channel_id": channel_id}))
 
     @http(*endpoint("POST", "/api/v1/holds"))
     @api

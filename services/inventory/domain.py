@@ -1,4 +1,5 @@
 """Inventory rules, free of frameworks: what may happen to a unit, and when a hold ends."""
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -10,6 +11,7 @@ SUBSCRIBED, CONTRACTED, FILED = "subscribed", "contracted", "filed"  # 认购, �
 # the stages of a sale after the deposit, in order; a unit only moves forward through them
 SALE_STAGES = (RESERVED, SUBSCRIBED, CONTRACTED, FILED)
 # what a refund (退房) or a forfeiture (挞定) may release: a filed sale is final here
+BOARD_STATUSES = (AVAILABLE, HELD, OFFERED) + SALE_STAGES
 RELEASABLE = {"refund": (RESERVED, SUBSCRIBED, CONTRACTED), "forfeiture": (RESERVED, SUBSCRIBED)}
 SWAPPABLE = (RESERVED, SUBSCRIBED)  # 换房 before the contract; after it, refund and buy anew
 OPEN_HOLD_STATUSES = ("pending", "active")
@@ -114,3 +116,28 @@ def price_problems(unit_price, total_price, floor_total_price) -> dict[str, list
         elif total_price is not None and floor_total_price > total_price:
             problems["floor_total_price"] = ["above the total price"]
     return problems
+
+
+# 物业类型, as the forms list them
+PROPERTY_TYPES = ("楼梯多层", "电梯多层", "小高层", "高层", "叠加", "联排", "独栋")
+MAX_AREA = Decimal("10000")  # m²: more than any one room (户) could be
+LAYOUT = re.compile(r"^\d{1,2}/\d{1,2}(/\d{1,2})?$")  # rooms/halls(/bathrooms), 3/2 = 三室两厅
+
+
+def area_problem(area: Decimal | None, required: bool) -> str | None:
+    """Why an area cannot be a room's, or None."""
+    if area is None:
+        return "required" if required else None
+    if area <= 0 and required:
+        return "must be greater than 0"
+    if area < 0:
+        return "must not be negative"
+    if area >= MAX_AREA:
+        return f"impossible: {MAX_AREA} m² or more"
+    return None
+
+
+def room_number(floor: int, position: int) -> str:
+    """房号 as the buildings are numbered: the floor, then the room's position in two digits
+    (1501 = floor 15, room 1)."""
+    return f"{floor}{position:02d}"

@@ -24,9 +24,12 @@ def create_project(uow, cmd) -> dict:
                       offer_hours=cmd["offer_hours"], created_at=now)
     session.add(project)
     session.flush()
-    units = [Unit(project_id=project.id, building=building["name"], number=unit["number"],
-                  floor=unit["floor"], building_area=unit["building_area"],
-                  layout=unit["layout"], status=domain.AVAILABLE, version=1, updated_at=now)
+    units = [Unit(project_id=project.id, building=building["name"],
+                  entrance=unit.get("entrance", ""), number=unit["number"], floor=unit["floor"],
+                  building_area=unit["building_area"], layout=unit["layout"],
+                  **{name: unit.get(name) for name in ("garden_area", "other_area",
+                                                       "property_type", "orientation")},
+                  status=domain.AVAILABLE, version=1, updated_at=now)
              for building in cmd["buildings"] for unit in building["units"]]
     session.add_all(units)
     session.flush()
@@ -124,23 +127,13 @@ def unit_view(session, unit_id) -> dict:
     return view
 
 
-def board(session, project_id) -> dict:
-    project = session.get(Project, project_id)
-    if project is None:
-        raise NotFound(f"project {project_id} does not exist", {"project_id": ["unknown project"]})
-    units = session.scalars(select(Unit).where(Unit.project_id == project_id)
-                            .order_by(Unit.building, Unit.floor, Unit.number)).all()
-    open_holds = {hold.unit_id: hold for hold in session.scalars(
-        select(Hold).join(Unit, Unit.id == Hold.unit_id)
-        .where(Unit.project_id == project_id, Hold.status.in_(domain.OPEN_HOLD_STATUSES)))}
-    return {"project": _project_view(project, len(units)),
-            "units": [_unit_view(unit, open_holds.get(unit.id)) for unit in units]}
-
-
 def _unit_view(unit, hold) -> dict:
     return {
         "id": unit.id, "project_id": unit.project_id, "building": unit.building,
-        "number": unit.number, "floor": unit.floor, "building_area": unit.building_area,
+        "entrance": unit.entrance, "number": unit.number, "floor": unit.floor,
+        "building_area": unit.building_area, "garden_area": unit.garden_area,
+        "other_area": unit.other_area, "property_type": unit.property_type,
+        "orientation": unit.orientation,
         "list_price": unit.list_price, "list_unit_price": unit.list_unit_price,
         "floor_total_price": unit.floor_total_price,
         "price_list_version": unit.price_list_version, "layout": unit.layout,

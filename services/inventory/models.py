@@ -26,13 +26,19 @@ class Project(Base):
 class Unit(Base):
     """One room (户): building (号楼) + number; its status is the sales-control board's cell."""
     __tablename__ = "units"
-    __table_args__ = (UniqueConstraint("project_id", "building", "number"),)
+    __table_args__ = (UniqueConstraint("project_id", "building", "entrance", "number",
+                                       name="uq_units_place"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)
     building: Mapped[str] = mapped_column(String(20))
+    entrance: Mapped[str] = mapped_column(String(20), server_default="")  # 单元; "" when none
     number: Mapped[str] = mapped_column(String(20))
     floor: Mapped[int] = mapped_column(Integer)
-    building_area: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    building_area: Mapped[Decimal] = mapped_column(Numeric(14, 2))  # 建筑面积, m²
+    garden_area: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))  # 花园面积
+    other_area: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))  # 其他面积
+    property_type: Mapped[str | None] = mapped_column(String(10))  # 物业类型
+    orientation: Mapped[str | None] = mapped_column(String(20))  # 朝向
     # the current price list's prices (总价, 单价, 底价), copied when its version takes effect
     list_price: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
     list_unit_price: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
@@ -157,6 +163,23 @@ class UnitStatusChange(Base):
     event_id: Mapped[str | None] = mapped_column(String(36))
     event_type: Mapped[str | None] = mapped_column(String(60))
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Channel(Base):
+    """A sales channel: the developer's own team or an agency (代理). It sells the projects
+    it is given and sees only those."""
+    __tablename__ = "channels"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(30), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(20))  # own_team | agency
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ChannelProject(Base):
+    __tablename__ = "channel_projects"
+    channel_id: Mapped[int] = mapped_column(ForeignKey("channels.id"), primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), primary_key=True)
 
 
 metadata = Base.metadata

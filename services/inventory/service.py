@@ -8,7 +8,7 @@ from infra.consumer import event_handler
 from infra.dependencies import Database
 from infra.rpc import rpc
 from infra import operations
-from services.inventory import handlers, history, holds, prices, sales
+from services.inventory import board, channels, handlers, history, holds, prices, sales, structure
 from services.inventory.models import metadata
 
 
@@ -69,20 +69,56 @@ class InventoryService(operations.OperationsRpc):
     def get_unit(self, payload):
         query = load(schemas.GetUnitSchema(), payload)
         with self.uow() as uow:
+            channels.check_unit(uow.session, query["channel_id"], query["unit_id"])
             return schemas.UnitSchema().dump(handlers.unit_view(uow.session, query["unit_id"]))
 
     @rpc(idempotent=True)
     def get_board(self, payload):
+        """The board (contracts.inventory.BoardSchema) as gzipped JSON text, passed on
+        unparsed: {"gzip_base64": …} (services.inventory.board.unpack reads it)."""
         query = load(schemas.GetBoardSchema(), payload)
         with self.uow() as uow:
-            return schemas.BoardSchema().dump(handlers.board(uow.session, query["project_id"]))
+            channels.check_project(uow.session, query["channel_id"], query["project_id"])
+            return board.packed_board(uow.session, query["project_id"], query["building"])
 
     @rpc(idempotent=True)
     def get_unit_history(self, payload):
         query = load(schemas.GetUnitSchema(), payload)
         with self.uow() as uow:
+            channels.check_unit(uow.session, query["channel_id"], query["unit_id"])
             return schemas.UnitHistorySchema().dump(history.unit_history(uow.session,
                                                                          query["unit_id"]))
+
+    @rpc
+    def generate_building(self, payload):
+        cmd = load(schemas.GenerateBuildingSchema(), payload)
+        with self.uow() as uow:
+            return schemas.GeneratedBuildingSchema().dump(structure.generate_building(uow, cmd))
+
+    @rpc
+    def import_units(self, payload):
+        cmd = load(schemas.ImportUnitsSchema(), payload)
+        with self.uow() as uow:
+            return schemas.UnitImportSchema().dump(structure.import_units(uow, cmd))
+
+    @rpc
+    def create_channel(self, payload):
+        cmd = load(schemas.CreateChannelSchema(), payload)
+        with self.uow() as uow:
+            return schemas.ChannelSchema().dump(channels.create_channel(uow, cmd))
+
+    @rpc
+    def set_channel_projects(self, payload):
+        cmd = load(schemas.SetChannelProjectsSchema(), payload)
+        with self.uow() as uow:
+            return schemas.ChannelSchema().dump(channels.set_projects(uow, cmd))
+
+    @rpc(idempotent=True)
+    def get_channel(self, payload):
+        query = load(schemas.GetChannelSchema(), payload)
+        with self.uow() as uow:
+            return schemas.ChannelSchema().dump(channels.channel_view(uow.session,
+                                                                      query["channel_id"]))
 
     @rpc
     def create_price_list(self, payload):

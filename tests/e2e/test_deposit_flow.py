@@ -33,7 +33,7 @@ def make_project(admin, rooms=2):
                                               "buildings": [{"name": "1", "units": units}]})
     assert project.status_code == 201, project.text
     board = admin.get(f"/api/v1/projects/{project.json()['id']}/board").json()
-    return project.json(), [unit["id"] for unit in board["units"]]
+    return project.json(), [row[board["columns"].index("id")] for row in board["units"]]
 
 
 def deposit_status(client, deposit_id):

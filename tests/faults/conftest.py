@@ -166,7 +166,7 @@ class Cluster(Suite):
             "buildings": [{"name": "1", "units": rooms}]})
         assert response.status_code == 201, response.text
         board = self.admin.get(f"/api/v1/projects/{response.json()['id']}/board").json()
-        return [unit["id"] for unit in board["units"]]
+        return [row[board["columns"].index("id")] for row in board["units"]]
 
     def deposit(self, unit_id, customer_id, timeout=60):
         """POST a deposit; returns (status code or exception name, seconds)."""

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from contracts.envelope import build_event, parse_event
 from infra.database import handle_once
-from services.inventory import handlers as inventory
+from services.inventory import board, handlers as inventory
 from services.inventory.models import Reservation, Unit
 from services.leads import handlers as leads
 from services.leads.models import Customer
@@ -30,7 +30,7 @@ def new_unit(store, code):
                 {"number": "101", "floor": 1, "building_area": "90.00",
                  "list_price": "1000000.00", "layout": None}]}]})
     with store() as uow:
-        return inventory.board(uow.session, project["id"])["units"][0]["id"]
+        return board.cells(board.board(uow.session, project["id"]))[0]["id"]
 
 
 def outbox_types(store, unit_id):

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from contracts.errors import Conflict, Forbidden
 from infra.database import utcnow
-from services.inventory import handlers, holds
+from services.inventory import board, handlers, holds
 from services.inventory.models import Hold
 
 pytestmark = pytest.mark.integration
@@ -25,7 +25,7 @@ def new_unit(store, auto_approved=False):
                 {"number": "101", "floor": 1, "building_area": "90.00",
                  "list_price": "1000000.00", "layout": None}]}]})
     with store() as uow:
-        return handlers.board(uow.session, project["id"])["units"][0]["id"]
+        return board.cells(board.board(uow.session, project["id"]))[0]["id"]
 
 
 def hold(store, unit_id, consultant_id, customer_id=None):

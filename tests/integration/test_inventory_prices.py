@@ -12,7 +12,7 @@ from contracts.envelope import build_event, parse_event
 from contracts.errors import InvalidInput
 from contracts.inventory import CreatePriceListSchema
 from infra.database import handle_once, utcnow
-from services.inventory import handlers, prices, sales
+from services.inventory import board, handlers, prices, sales
 from services.inventory.models import PriceList
 
 pytestmark = pytest.mark.integration
@@ -31,7 +31,7 @@ def new_project(store):
                 {"number": "102", "floor": 1, "building_area": "80.00", "list_price": None,
                  "list_unit_price": None, "floor_total_price": None, "layout": None}]}]})
     with store() as uow:
-        units = handlers.board(uow.session, project["id"])["units"]
+        units = board.cells(board.board(uow.session, project["id"]))
     return project["id"], [unit["id"] for unit in units]
 
 

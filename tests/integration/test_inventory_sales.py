@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from contracts.envelope import build_event, parse_event
 from infra.database import handle_once, utcnow
-from services.inventory import handlers, history, holds, sales
+from services.inventory import board, handlers, history, holds, sales
 from services.inventory.models import Reservation
 
 pytestmark = pytest.mark.integration
@@ -24,7 +24,7 @@ def new_units(store, count=2):
                 {"number": f"10{i + 1}", "floor": 1, "building_area": "90.00",
                  "list_price": "1000000.00", "layout": "3/2"} for i in range(count)]}]})
     with store() as uow:
-        return [unit["id"] for unit in handlers.board(uow.session, project["id"])["units"]]
+        return [unit["id"] for unit in board.cells(board.board(uow.session, project["id"]))]
 
 
 def event(name, data, unit_id=None, customer_id=None):

@@ -88,7 +88,8 @@ class CountingSessions:
 
 def _stored_user(active=True):
     return type("User", (), {"id": 1, "username": "w", "role": "consultant", "consultant_id": 5,
-                             "project_ids": [1], "active": active})()
+                             "project_ids": [1], "active": active,
+                             "channel_id": None})()
 
 
 def test_a_checked_token_is_trusted_from_the_cache_until_its_own_expiry():

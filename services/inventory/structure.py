@@ -1,0 +1,112 @@
+"""The project's rooms in bulk: a building generated from floors × rooms per floor (and its
+entrances), and the import of a table of rooms with their areas and prices."""
+from sqlalchemy import select, update
+
+from contracts.errors import Conflict, InvalidInput, NotFound
+from infra.database import utcnow
+from services.inventory import domain, prices, unit_table
+from services.inventory.models import PriceListItem, Project, Unit
+
+ATTRIBUTES = ("floor", "building_area", "garden_area", "other_area", "layout", "property_type",
+              "orientation")
+
+
+def generate_building(uow, cmd) -> dict:
+    """号楼 of `floors` floors from `first_floor`, `entrances` entrances (单元), and on every
+    floor of each entrance the rooms of `rooms` (their position is the room number's end).
+    Prices follow from `unit_price` (单价 per m²) when given, as a new price-list version."""
+    session = uow.session
+    project = _project(session, cmd["project_id"])
+    if session.scalar(select(Unit.id).where(Unit.project_id == project.id,
+                                            Unit.building == cmd["building"]).limit(1)):
+        raise Conflict(f"building {cmd['building']} exists already in the project",
+                       {"building": ["already exists"]})
+    now = utcnow()
+    entrances = [str(n) for n in range(1, cmd["entrances"] + 1)] if cmd["entrances"] > 1 else [""]
+    units = [Unit(project_id=project.id, building=cmd["building"], entrance=entrance,
+                  number=domain.room_number(floor, position), floor=floor,
+                  building_area=room["building_area"], garden_area=room.get("garden_area"),
+                  other_area=room.get("other_area"), layout=room.get("layout"),
+                  orientation=room.get("orientation"), property_type=cmd["property_type"],
+                  status=domain.AVAILABLE, version=1, updated_at=now)
+             for entrance in entrances
+             for floor in range(cmd["first_floor"], cmd["first_floor"] + cmd["floors"])
+             for position, room in enumerate(cmd["rooms"], start=1)]
+    session.add_all(units)
+    session.flush()
+    version = None
+    if cmd.get("unit_price") is not None:
+        version = _price_version(session, project.id, cmd["created_by"], "generated", now, [
+            (unit.id, *domain.complete_price(unit.building_area, cmd["unit_price"], None), None)
+            for unit in units])
+    uow.commit()
+    return {"project_id": project.id, "building": cmd["building"], "created": len(units),
+            "entrances": len(entrances), "price_list_version": version}
+
+
+def import_units(uow, cmd) -> dict:
+    """Rooms from a table: new rooms are added, known ones (building, entrance, number) get
+    the table's areas and attributes, and prices that differ from the current ones become one
+    new price-list version. A second run of the same table changes nothing."""
+    session = uow.session
+    project = _project(session, cmd["project_id"])
+    try:
+        parsed = unit_table.parse(cmd["header"], cmd["rows"])
+    except unit_table.UnusableColumns as exc:
+        details = {}
+        if exc.missing:
+            details["missing_columns"] = exc.missing
+        if exc.unknown:
+            details["unknown_columns"] = exc.unknown
+        raise InvalidInput("the table's columns are not usable; nothing was imported",
+                           details) from None
+    now = utcnow()
+    known = {(u.building, u.entrance, u.number): u for u in session.scalars(
+        select(Unit).where(Unit.project_id == project.id))}
+    created = updated = unchanged = 0
+    priced = []
+    for room in parsed.rooms:
+        unit = known.get((room["building"], room["entrance"], room["number"]))
+        if unit is None:
+            unit = Unit(project_id=project.id, building=room["building"],
+                        entrance=room["entrance"], number=room["number"],
+                        status=domain.AVAILABLE, version=1, updated_at=now,
+                        **{name: room[name] for name in ATTRIBUTES})
+            session.add(unit)
+            session.flush()
+            created += 1
+        elif any(getattr(unit, name) != room[name] for name in ATTRIBUTES):
+            session.execute(update(Unit).where(Unit.id == unit.id).values(
+                updated_at=now, **{name: room[name] for name in ATTRIBUTES}))
+            updated += 1
+        else:
+            unchanged += 1
+        new_price = (room["unit_price"], room["total_price"], room["floor_total_price"])
+        if room["total_price"] is not None and new_price != (
+                unit.list_unit_price, unit.list_price, unit.floor_total_price):
+            priced.append((unit.id, *new_price))
+    version = (_price_version(session, project.id, cmd["imported_by"], "imported", now, priced)
+               if priced else None)
+    uow.commit()
+    return {"project_id": project.id, "rows": len(cmd["rows"]), "created": created,
+            "updated": updated, "unchanged": unchanged, "priced": len(priced),
+            "price_list_version": version, "errors": parsed.errors}
+
+
+def _price_version(session, project_id, created_by, note, now, items) -> int:
+    """A price-list version in force now, of (unit_id, unit price, total, floor price)."""
+    price_list = prices.new_version(session, project_id, now, created_by, note, now)
+    session.add_all(PriceListItem(price_list_id=price_list.id, unit_id=unit_id,
+                                  unit_price=unit_price, total_price=total_price,
+                                  floor_total_price=floor_price)
+                    for unit_id, unit_price, total_price, floor_price in items)
+    session.flush()
+    prices.apply_due(session, now)
+    return price_list.version
+
+
+def _project(session, project_id) -> Project:
+    project = session.get(Project, project_id)
+    if project is None:
+        raise NotFound(f"project {project_id} does not exist", {"project_id": ["unknown project"]})
+    return project

@@ -1,0 +1,158 @@
+"""Inventory through the gateway: a building generated in bulk, a price-list version, an
+import, a hold that a deposit turns into a reservation at the pinned price, the board (JSON
+and XLSX) and the unit's history."""
+import io
+import itertools
+from datetime import datetime, timedelta
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import create_engine, text
+
+from tests.e2e.conftest import wait_for
+from tests.e2e.test_deposit_flow import make_project
+
+pytestmark = pytest.mark.e2e
+_codes = itertools.count(1)
+
+
+def cells(board):
+    return [dict(zip(board["columns"], row)) for row in board["units"]]
+
+
+def test_generate_price_hold_reserve_board_and_history(suite, admin):
+    project, _ = make_project(admin, rooms=1)
+    pid = project["id"]
+    manager = suite.add_user("inventory-manager", "sales_manager")
+    consultant = suite.add_user("inventory-consultant", "consultant", consultant_id=31)
+
+    generated = manager.post(f"/api/v1/projects/{pid}/buildings", {
+        "building": "3", "entrances": 2, "floors": 10, "property_type": "小高层",
+        "rooms": [{"building_area": "89.50", "layout": "3/2", "orientation": "南"},
+                  {"building_area": "120.00", "layout": "4/2"}],
+        "unit_price": "12000.00"})
+    assert generated.status_code == 201, generated.text
+    assert (generated.json()["created"], generated.json()["price_list_version"]) == (40, 2)
+    assert manager.post(f"/api/v1/projects/{pid}/buildings", {
+        "building": "3", "floors": 1, "rooms": [{"building_area": "90"}]}).status_code == 409
+    bad = manager.post(f"/api/v1/projects/{pid}/buildings", {
+        "building": "4", "floors": 1, "rooms": [{"building_area": "-5"}]})
+    assert bad.status_code == 400
+    assert bad.json()["error"]["fields"] == {"rooms": {"0": {"building_area": ["impossible area"]}}}
+
+    grid = manager.get(f"/api/v1/projects/{pid}/board?building=3")
+    assert grid.status_code == 200, grid.text
+    rooms = {(r["entrance"], r["number"]): r for r in cells(grid.json())}
+    unit_id = rooms[("2", "1001")]["id"]
+    assert rooms[("2", "1001")]["list_price"] == "1074000.00"  # 89.50 × 12000
+
+    version = manager.post(f"/api/v1/projects/{pid}/price-lists", {
+        "note": "opening discount", "prices": [
+            {"unit_id": unit_id, "total_price": "1050000.00", "floor_total_price": "1000000.00"}]})
+    assert version.status_code == 201, version.text
+    assert (version.json()["version"], version.json()["in_force"]) == (3, True)
+    negative = manager.post(f"/api/v1/projects/{pid}/price-lists", {
+        "prices": [{"unit_id": unit_id, "total_price": "-1.00"}]})
+    assert negative.status_code == 400
+    assert negative.json()["error"]["fields"] == {
+        "prices": {"0": {"total_price": ["must be greater than 0"]}}}
+    assert consultant.post(f"/api/v1/projects/{pid}/price-lists", {
+        "prices": [{"unit_id": unit_id, "total_price": "1.00"}]}).status_code == 403
+    just_before = datetime.fromisoformat(version.json()["effective_from"]) - timedelta(
+        milliseconds=1)
+    before = manager.get(f"/api/v1/units/{unit_id}/price", params={"at": just_before.isoformat()})
+    assert before.status_code == 200, before.text
+    assert before.json()["price_list_version"] == 2
+    assert manager.get(f"/api/v1/projects/{pid}/price-lists/2").json()["prices"][0][
+        "total_price"] in ("1074000.00", "1440000.00")
+
+    held = consultant.post("/api/v1/holds", {"unit_id": unit_id, "customer_id": 77,
+                                             "customer_name": "钱七"})
+    assert held.status_code == 201, held.text
+    assert manager.post(f"/api/v1/holds/{held.json()['hold']['id']}/approval",
+                        {"approve": True}).status_code == 200
+    taken = admin.post("/api/v1/holds", {"unit_id": unit_id, "customer_id": 78,
+                                         "consultant_id": 32})
+    assert taken.status_code == 409 and taken.json()["error"]["fields"]["status"] == "held"
+    deposit = consultant.post("/api/v1/deposits", {"unit_id": unit_id, "project_id": pid,
+                                                   "customer_id": 77, "amount": "20000.00"})
+    assert deposit.status_code == 201, deposit.text
+    unit = wait_for(lambda: (lambda u: u if u["status"] == "reserved" else None)(
+        manager.get(f"/api/v1/units/{unit_id}").json()))
+    assert unit, "the deposit never reserved the unit"
+    assert {k: unit["reservation"][k] for k in ("deposit_id", "price_list_version",
+                                                 "total_price", "floor_total_price")} == {
+        "deposit_id": deposit.json()["id"], "price_list_version": 3,
+        "total_price": "1050000.00", "floor_total_price": "1000000.00"}
+    assert (unit["property_type"], unit["entrance"], unit["consultant_id"]) == ("小高层", "2", 31)
+
+    board = manager.get(f"/api/v1/projects/{pid}/board").json()
+    assert board["project"]["unit_count"] == 41
+    cell = next(c for c in cells(board) if c["id"] == unit_id)
+    assert (cell["status"], cell["consultant_id"], cell["list_price"]) == (
+        "reserved", 31, "1050000.00")
+    assert [b["building"] for b in board["buildings"]] == ["1", "3"]
+
+    workbook = manager.get(f"/api/v1/projects/{pid}/board.xlsx")
+    assert workbook.status_code == 200
+    assert workbook.headers["Content-Type"].startswith(
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    sheet = load_workbook(io.BytesIO(workbook.content), read_only=True).worksheets[0]
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][:4] == ("号楼", "单元", "楼层", "房号") and len(rows) == 42
+    assert ("3", "2", 10, "1001") in [row[:4] for row in rows]
+    assert "已定" in [row[8] for row in rows if row[:4] == ("3", "2", 10, "1001")]
+
+    history = manager.get(f"/api/v1/units/{unit_id}/history")
+    assert history.status_code == 200, history.text
+    assert [(c["from_status"], c["to_status"], c["event_type"]) for c in
+            history.json()["changes"]] == [
+        ("available", "held", None),
+        ("held", "reserved", "transactions.deposit_received")]
+    assert history.json()["changes"][0]["changed_by"] == "consultant 31"
+
+
+def test_import_of_rooms_and_prices(suite, admin):
+    project, _ = make_project(admin, rooms=1)
+    pid = project["id"]
+    table = ("号楼,单元,房号,楼层,建筑面积,户型,物业类型,单价,底价\n"
+             "8,1,101,1,90,3/2,高层,10000,850000\n"
+             "8,1,102,1,0,3/2,高层,10000,\n"
+             "8,1,103,1,95.5,2/1,洋房,,\n").encode("utf-8")
+    url = f"/api/v1/projects/{pid}/units/import"
+    first = admin.post(url, data=table, headers={"Content-Type": "text/csv"})
+    assert first.status_code == 201, first.text
+    assert (first.json()["created"], first.json()["priced"]) == (1, 1)
+    assert first.json()["errors"] == [
+        {"line": 3, "field": "building_area", "reason": "must be greater than 0"},
+        {"line": 4, "field": "property_type",
+         "reason": "one of 楼梯多层、电梯多层、小高层、高层、叠加、联排、独栋"}]
+    again = admin.post(url, data=table, headers={"Content-Type": "text/csv"})
+    assert (again.json()["created"], again.json()["unchanged"], again.json()["priced"]) == (
+        0, 1, 0)
+    refused = admin.post(url, data="号楼,颜色\n8,红\n".encode(),
+                         headers={"Content-Type": "text/csv"})
+    assert refused.status_code == 400
+    assert refused.json()["error"]["fields"] == {
+        "missing_columns": ["number", "floor", "building_area"], "unknown_columns": ["颜色"]}
+
+
+def test_a_channel_user_sees_only_the_projects_the_channel_sells(suite, admin):
+    sold, (sold_unit, _) = make_project(admin)
+    other, (other_unit, _) = make_project(admin)
+    channel = admin.post("/api/v1/channels", {"code": f"agency-{sold['id']}", "name": "链家",
+                                              "kind": "agency", "project_ids": [sold["id"]]})
+    assert channel.status_code == 201, channel.text
+    agent = suite.add_user(f"agent-{sold['id']}", "consultant", consultant_id=41)
+    engine = create_engine(suite.database_urls["gateway"])
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE users SET channel_id = :c WHERE username = :u"),
+                           {"c": channel.json()["id"], "u": f"agent-{sold['id']}"})
+    engine.dispose()
+    assert agent.get(f"/api/v1/projects/{sold['id']}/board").status_code == 200
+    assert agent.get(f"/api/v1/units/{sold_unit}").status_code == 200
+    refused = agent.get(f"/api/v1/projects/{other['id']}/board")
+    assert refused.status_code == 403
+    assert refused.json()["error"]["fields"] == {"project_id": ["not sold by your channel"]}
+    assert agent.get(f"/api/v1/units/{other_unit}").status_code == 403
+    assert admin.get(f"/api/v1/projects/{other['id']}/board").status_code == 200  # no channel

@@ -1,0 +1,69 @@
+"""The sales-control board on PostgreSQL: rows in building/entrance/floor/room order, the
+building totals, one building alone, and the same board on SQLite."""
+import itertools
+
+import pytest
+from sqlalchemy.orm import sessionmaker
+
+from contracts.base import load
+from contracts.errors import NotFound
+from contracts.inventory import CreateProjectSchema
+from infra.database import UnitOfWork, make_engine, utcnow
+from infra.migrations import upgrade
+from services.inventory import board, handlers, holds
+from services.inventory.models import metadata
+
+pytestmark = pytest.mark.integration
+_codes = itertools.count(1)
+
+
+def make_project(uow):
+    rooms = [{"number": number, "floor": floor, "building_area": "89.50",
+              "list_price": "1000000.00", "layout": "3/2"}
+             for number, floor in (("1001", 10), ("201", 2), ("101", 1), ("102", 1))]
+    cmd = load(CreateProjectSchema(), {
+        "code": f"board-{next(_codes)}-{utcnow().strftime('%H%M%S%f')}", "name": "Board",
+        "holds_auto_approved": True,
+        "buildings": [{"name": "10", "units": rooms[:1]}, {"name": "2", "units": rooms}]})
+    return handlers.create_project(uow, cmd)["id"]
+
+
+def check_board(store):
+    with store() as uow:
+        project_id = make_project(uow)
+    with store() as uow:
+        first = board.cells(board.board(uow.session, project_id))
+        holds.hold_unit(uow, {"unit_id": first[0]["id"], "consultant_id": 4, "customer_id": 9,
+                              "customer_name": None})
+    with store() as uow:
+        grid = board.board(uow.session, project_id)
+        one = board.board(uow.session, project_id, building="10")
+        with pytest.raises(NotFound):
+            board.board(uow.session, project_id, building="99")
+    rooms = board.cells(grid)
+    assert [(r["building"], r["number"]) for r in rooms] == [
+        ("2", "101"), ("2", "102"), ("2", "201"), ("2", "1001"), ("10", "1001")]
+    assert rooms[0] == {"id": first[0]["id"], "building": "2", "entrance": "", "floor": 1,
+                        "number": "101", "layout": "3/2", "building_area": "89.50",
+                        "list_unit_price": "11173.18", "list_price": "1000000.00",
+                        "status": "held", "consultant_id": 4}
+    assert grid["project"]["unit_count"] == 5
+    assert [(b["building"], b["unit_count"], b["by_status"]["held"], b["lowest_floor"],
+             b["highest_floor"]) for b in grid["buildings"]] == [("2", 4, 1, 1, 10),
+                                                                 ("10", 1, 0, 10, 10)]
+    assert [r["building"] for r in board.cells(one)] == ["10"]
+
+
+def test_the_board_on_postgresql(stores):
+    check_board(stores["inventory"])
+
+
+def test_the_same_board_on_sqlite(tmp_path):
+    url = f"sqlite:///{tmp_path}/inventory.sqlite"
+    upgrade("inventory", url)
+    engine = make_engine(url)
+    factory = sessionmaker(engine, expire_on_commit=False)
+    try:
+        check_board(lambda: UnitOfWork(factory, metadata, "inventory"))
+    finally:
+        engine.dispose()

@@ -1,0 +1,117 @@
+"""Buildings generated in bulk and the import of rooms with areas and prices, on PostgreSQL."""
+import itertools
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import func, select
+
+from contracts.base import load
+from contracts.errors import Conflict, InvalidInput
+from contracts.inventory import CreateProjectSchema, GenerateBuildingSchema
+from infra.database import utcnow
+from services.inventory import board, handlers, structure
+from services.inventory.models import PriceList, Unit
+
+pytestmark = pytest.mark.integration
+_codes = itertools.count(1)
+
+
+def new_project(store):
+    cmd = load(CreateProjectSchema(), {
+        "code": f"struct-{next(_codes)}-{utcnow().strftime('%H%M%S%f')}", "name": "Structure",
+        "buildings": [{"name": "1", "units": [{"number": "101", "floor": 1,
+                                              "building_area": "90.00",
+                                              "list_price": "900000.00"}]}]})
+    with store() as uow:
+        return handlers.create_project(uow, cmd)["id"]
+
+
+def generate(store, project_id, **overrides):
+    cmd = load(GenerateBuildingSchema(), {
+        "project_id": project_id, "building": "3", "entrances": 2, "floors": 18,
+        "rooms": [{"building_area": "89.50", "layout": "3/2", "orientation": "南"},
+                  {"building_area": "120.00", "layout": "4/2", "garden_area": "15.00"}],
+        "property_type": "小高层", "unit_price": "12000.00", "created_by": "manager-wang",
+        **overrides})
+    with store() as uow:
+        return structure.generate_building(uow, cmd)
+
+
+def test_a_building_is_generated_from_floors_and_rooms_per_floor_in_each_entrance(stores):
+    store = stores["inventory"]
+    project_id = new_project(store)
+    result = generate(store, project_id)
+    assert (result["created"], result["entrances"], result["price_list_version"]) == (72, 2, 2)
+    with store() as uow:
+        grid = board.board(uow.session, project_id)
+        rooms = {(u["building"], u["entrance"], u["number"]): u for u in board.cells(grid)}
+        top = handlers.unit_view(uow.session, rooms[("3", "2", "1802")]["id"])
+        south = handlers.unit_view(uow.session, rooms[("3", "1", "101")]["id"])
+    assert grid["buildings"][1] == {"building": "3", "entrances": ["1", "2"], "lowest_floor": 1,
+                                    "highest_floor": 18, "unit_count": 72,
+                                    "by_status": {"available": 72, "held": 0, "offered": 0,
+                                                  "reserved": 0, "subscribed": 0,
+                                                  "contracted": 0, "filed": 0}}
+    assert (top["floor"], top["building_area"], top["garden_area"], top["layout"],
+            top["property_type"], top["list_price"], top["price_list_version"]) == (
+        18, Decimal("120.00"), Decimal("15.00"), "4/2", "小高层", Decimal("1440000.00"), 2)
+    assert south["orientation"] == "南"
+    with pytest.raises(Conflict):
+        generate(store, project_id)  # a second run adds nothing
+    with store() as uow:
+        assert uow.session.scalar(select(func.count()).select_from(Unit).where(
+            Unit.project_id == project_id)) == 73
+
+
+HEADER = ["号楼", "单元", "房号", "楼层", "建筑面积", "户型", "物业类型", "单价", "底价"]
+
+
+def import_rows(store, project_id, rows, header=HEADER):
+    with store() as uow:
+        return structure.import_units(uow, {"project_id": project_id, "imported_by": "m",
+                                            "header": header, "rows": rows})
+
+
+def test_an_import_lands_the_good_rows_reports_the_bad_and_a_rerun_adds_nothing(stores):
+    store = stores["inventory"]
+    project_id = new_project(store)
+    rows = [["5", "1", "101", "1", "90", "3/2", "高层", "10000", "850000"],
+            ["5", "1", "102", "1", "-90", "", "", "", ""],
+            ["5", "1", "103", "1", "100", "", "", "", ""],
+            ["1", "", "101", "1", "90.00", "", "", "11000", ""]]
+    first = import_rows(store, project_id, rows)
+    assert {k: first[k] for k in ("rows", "created", "updated", "unchanged", "priced",
+                                  "price_list_version")} == {
+        "rows": 4, "created": 2, "updated": 0, "unchanged": 1, "priced": 2,
+        "price_list_version": 2}
+    assert first["errors"] == [{"line": 3, "field": "building_area",
+                                "reason": "must be greater than 0"}]
+    again = import_rows(store, project_id, rows)
+    assert (again["created"], again["updated"], again["unchanged"], again["priced"],
+            again["price_list_version"]) == (0, 0, 3, 0, None)
+    with store() as uow:
+        units = {(u.building, u.number): u for u in uow.session.execute(
+            select(Unit.building, Unit.number, Unit.list_price, Unit.floor_total_price)
+            .where(Unit.project_id == project_id))}
+        versions = uow.session.scalar(select(func.count()).select_from(PriceList).where(
+            PriceList.project_id == project_id))
+    assert len(units) == 3 and versions == 2
+    assert (units[("5", "101")].list_price, units[("5", "101")].floor_total_price) == (
+        Decimal("900000.00"), Decimal("850000.00"))
+    assert units[("1", "101")].list_price == Decimal("990000.00")  # the new price
+
+
+def test_a_corrected_area_updates_the_room(stores):
+    store = stores["inventory"]
+    project_id = new_project(store)
+    result = import_rows(store, project_id, [["1", "", "101", "1", "91.20", "", "", "", ""]])
+    assert (result["updated"], result["priced"]) == (1, 0)
+
+
+def test_a_table_with_missing_or_unknown_columns_is_refused_whole(stores):
+    store = stores["inventory"]
+    project_id = new_project(store)
+    with pytest.raises(InvalidInput) as refused:
+        import_rows(store, project_id, [["5", "101", "x"]], header=["号楼", "房号", "颜色"])
+    assert refused.value.details == {"missing_columns": ["floor", "building_area"],
+                                     "unknown_columns": ["颜色"]}
