@@ -13,7 +13,7 @@ CHANNELS = ("daily_paper", "evening_paper", "tv", "passing_by", "word_of_mouth",
 ALLOCATION_RULES = ("new_visitor_rotation", "returning_customer", "returning_customer_assisted",
                     "phone_invited", "referral", "same_day_call", "call_answered",
                     "call_phone_order", "call_reception_order", "existing_customer_call",
-                    "manager_override")
+                    "manager_override", "hopeless_reassignment")
 # 来访客户登记表: the seed's lists; "other" takes a free text (其他__) in the *_other field
 AGE_BANDS = ("under_25", "25_34", "35_44", "45_54", "55_plus")
 MARITAL_STATUSES = ("single", "married", "divorced", "widowed")
@@ -34,6 +34,28 @@ UNIT_PRICE_BANDS = ("1500_2000", "2000_2500", "2500_3000", "3000_3500", "3500_40
                     "4000_plus")
 TOTAL_PRICE_BANDS = ("under_300k", "310k_400k", "410k_600k", "610k_800k", "810k_1m", "1m_plus")
 PAYMENT_METHODS = ("lump_sum", "mortgage", "provident_fund", "installments", "other")
+# 第1篇 五(一): A 三天内可成交, B 近期能成交但资金/家人未到位, C 态度积极未表态, D 明确不买或抗性极大
+GRADES = ("A", "B", "C", "D")
+OUTCOMES = ("deal", "hopeless")  # 成交, 无望
+# 第1篇 五(三)3: the four kinds of hopeless customers
+HOPELESS_KINDS = ("refused_repeatedly", "never_returns", "conflict_with_consultant",
+                  "beyond_consultant")
+FOLLOW_UP_KINDS = ("visit", "call", "sms")
+# 未成交客户分析报告: 主要异议, 第几次置业
+OBJECTIONS = ("location", "unit_price", "total_price", "layout", "view", "floor",
+              "payment_method", "other")
+HOME_PURCHASES = ("first", "second", "multiple")
+FAMILY_RELATIONS = ("self", "spouse", "child", "parent", "other")
+# 客户信息档案 (第6篇): the sections' questions, free text each
+PROFILE_ARCHIVE_FIELDS = (
+    "mailing_address", "company", "office_phone", "home_phone", "native_place", "education",
+    "family_situation", "spouse", "spouse_education", "spouse_interests", "parents",
+    "children", "closest_family_member", "favourite_restaurants", "favourite_shopping",
+    "favourite_cuisine", "drinking", "smoking", "health", "travel_by", "associations",
+    "social_life", "current_home", "property_investments", "ideal_home", "reason_to_buy",
+    "purchase_here", "knows_developer", "cares_about_neighbours", "position", "car_brand",
+    "car_plate", "dress", "information_sources", "admires", "career_goals", "personal_goals",
+    "proudest_of", "independent_minded")
 ID_NUMBER = r"^\d{17}[\dXx]$"  # 居民身份证号码 (18 characters)
 # seed 003: where call lists come from (自有来访/来电, 拓展, 购买名单, …)
 CALL_LIST_SOURCES = ("own_visitors", "own_callers", "expansion", "purchased", "other")
@@ -157,6 +179,69 @@ class ReassignCustomerSchema(StrictSchema):
     decided_by = fields.String(required=True, validate=validate.Length(min=1, max=100))
 
 
+class GradeCustomerSchema(StrictSchema):
+    customer_id = Id(required=True)
+    grade = fields.String(required=True, validate=validate.OneOf(GRADES))
+    note = _text(500)
+    changed_by = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    acting_consultant_id = Id(load_default=None, allow_none=True, metadata={
+        "description": "set when a consultant acts: only on their own customers"})
+
+
+class FollowUpSchema(StrictSchema):
+    """客户追踪: one follow-up by the customer's own consultant."""
+    customer_id = Id(required=True)
+    consultant_id = Id(required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(FOLLOW_UP_KINDS))
+    content = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+    reaction = _text(1000)
+    next_appointment = fields.AwareDateTime(load_default=None, allow_none=True)
+
+
+class NonDealAnalysisSchema(StrictSchema):
+    """未成交客户分析报告."""
+    objections = fields.List(fields.String(validate=validate.OneOf(OBJECTIONS)),
+                             load_default=list)
+    objection_other = _text(200)
+    home_purchase = _choice(HOME_PURCHASES)
+    reaction = _text(1000)
+    reasons = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+
+
+class MarkHopelessSchema(StrictSchema):
+    customer_id = Id(required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(HOPELESS_KINDS))
+    analysis = fields.Nested(NonDealAnalysisSchema, required=True)
+    changed_by = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    acting_consultant_id = Id(load_default=None, allow_none=True)
+
+
+class FamilyMemberSchema(StrictSchema):
+    relation = fields.String(required=True, validate=validate.OneOf(FAMILY_RELATIONS))
+    name = _text(50)
+    birthday = fields.Date(load_default=None, allow_none=True)
+
+
+class UpdateProfileSchema(StrictSchema):
+    """客户信息档案: answers replace earlier ones; the family list replaces the earlier list."""
+    customer_id = Id(required=True)
+    acting_consultant_id = Id(load_default=None, allow_none=True)
+    archive = fields.Dict(keys=fields.String(validate=validate.OneOf(PROFILE_ARCHIVE_FIELDS)),
+                          values=fields.String(validate=validate.Length(max=500)),
+                          load_default=dict)
+    family = fields.List(fields.Nested(FamilyMemberSchema), load_default=None, allow_none=True,
+                         validate=validate.Length(max=20))
+
+
+class CareRemindersQuery(StrictSchema):
+    consultant_id = Id(required=True)
+    day = fields.Date(load_default=None, allow_none=True)
+
+
+class HopelessQuery(StrictSchema):
+    office_id = Id(required=True)
+
+
 class SetOfficeRosterSchema(StrictSchema):
     """Duty groups on alternate days (two groups when the office says so) and the day's phone
     answering order (电话接听顺序)."""
@@ -193,6 +278,57 @@ class CustomerSchema(StrictSchema):
     other_mobiles = fields.List(fields.String())
     id_number = fields.String(allow_none=True)
     profile = fields.Dict(metadata={"description": "the registration forms' other answers"})
+    grade = fields.String(allow_none=True)
+    outcome = fields.String(allow_none=True)
+    hopeless_kind = fields.String(allow_none=True)
+    excluded_from_credit = fields.List(fields.Integer(), metadata={
+        "description": "earlier consultants with no share in this customer's deal"})
+
+
+class GradeChangeSchema(StrictSchema):
+    from_grade = fields.String(allow_none=True)
+    to_grade = fields.String()
+    consultant_id = fields.Integer()
+    changed_by = fields.String()
+    note = fields.String()
+    changed_at = fields.AwareDateTime()
+
+
+class FollowUpRecordSchema(StrictSchema):
+    id = fields.Integer()
+    consultant_id = fields.Integer()
+    kind = fields.String()
+    content = fields.String()
+    reaction = fields.String()
+    next_appointment = fields.AwareDateTime(allow_none=True)
+    recorded_at = fields.AwareDateTime()
+
+
+class CustomerFileSchema(StrictSchema):
+    """The customer, their grade history (晋级), follow-ups, analysis and profile."""
+    customer = fields.Nested(CustomerSchema)
+    grades = fields.List(fields.Nested(GradeChangeSchema))
+    follow_ups = fields.List(fields.Nested(FollowUpRecordSchema))
+    non_deal_analysis = fields.Dict(allow_none=True)
+    archive = fields.Dict()
+    family = fields.List(fields.Nested(FamilyMemberSchema))
+
+
+class CareReminderSchema(StrictSchema):
+    customer_id = fields.Integer()
+    customer_name = fields.String()
+    occasion = fields.String(metadata={"description": "birthday or a holiday's name"})
+    who = fields.String(metadata={"description": "whose birthday (relation and name)"})
+
+
+class CareRemindersSchema(StrictSchema):
+    consultant_id = fields.Integer()
+    day = fields.Date()
+    reminders = fields.List(fields.Nested(CareReminderSchema))
+
+
+class HopelessListSchema(StrictSchema):
+    customers = fields.List(fields.Nested(CustomerSchema))
 
 
 class VisitResultSchema(StrictSchema):
@@ -238,6 +374,12 @@ class VisitRecorded(StrictSchema):
     first = fields.Boolean(required=True)
 
 
+class LeadGraded(StrictSchema):
+    grade = fields.String(required=True, validate=validate.OneOf(GRADES))
+    previous = fields.String(required=True, allow_none=True)
+    consultant_id = fields.Integer(required=True)
+
+
 class CallListImported(StrictSchema):
     import_id = fields.Integer(required=True)
     source = fields.String(required=True, validate=validate.OneOf(CALL_LIST_SOURCES))
@@ -245,6 +387,8 @@ class CallListImported(StrictSchema):
 
 
 register(
+    EventType("leads", "lead_graded", 1, LeadGraded,
+              {"grade": "A", "previous": "B", "consultant_id": 3}),
     EventType("leads", "call_list_imported", 1, CallListImported,
               {"import_id": 1, "source": "purchased", "added": 4980}),
     EventType("leads", "visit_recorded", 1, VisitRecorded,

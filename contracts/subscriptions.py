@@ -7,6 +7,7 @@ from contracts.envelope import REGISTRY
 
 SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
     "inventory": ("transactions.deposit_received",),
+    "leads": ("transactions.deposit_confirmed",),
     "transactions": ("inventory.unit_reserved", "inventory.unit_reservation_rejected"),
     # the archive files every event into the dossiers, its own dossier_opened included
     "archive": tuple(REGISTRY),

@@ -96,6 +96,32 @@ class ReassignmentBody(StrictSchema):
     reason = leads.ReassignCustomerSchema().fields["reason"]
 
 
+class GradeBody(StrictSchema):
+    grade = leads.GradeCustomerSchema().fields["grade"]
+    note = leads.GradeCustomerSchema().fields["note"]
+
+
+class FollowUpBody(StrictSchema):
+    kind = leads.FollowUpSchema().fields["kind"]
+    content = leads.FollowUpSchema().fields["content"]
+    reaction = leads.FollowUpSchema().fields["reaction"]
+    next_appointment = leads.FollowUpSchema().fields["next_appointment"]
+
+
+class HopelessBody(StrictSchema):
+    kind = leads.MarkHopelessSchema().fields["kind"]
+    analysis = leads.MarkHopelessSchema().fields["analysis"]
+
+
+class ProfileBody(StrictSchema):
+    archive = leads.UpdateProfileSchema().fields["archive"]
+    family = leads.UpdateProfileSchema().fields["family"]
+
+
+class CareRemindersDayQuery(StrictSchema):
+    day = leads.CareRemindersQuery().fields["day"]
+
+
 LEADS_ROUTES = (
     Route("POST", "/api/v1/offices", "Create a sales office", MANAGERS,
           leads.CreateOfficeSchema, leads.OfficeSchema, 201),
@@ -119,6 +145,29 @@ LEADS_ROUTES = (
           response=leads.CallListImportSchema, status=201, query=CallListQuery),
     Route("GET", "/api/v1/customers/{customer_id}", "A customer (mobile masked unless yours)",
           SALES, response=leads.CustomerSchema),
+    Route("GET", "/api/v1/customers/{customer_id}/file", "The customer with grade history, "
+          "follow-ups, non-deal analysis and profile (客户信息档案)", SALES,
+          response=leads.CustomerFileSchema),
+    Route("PUT", "/api/v1/customers/{customer_id}/grade", "Grade a customer A–D (晋级 kept "
+          "with who and when); consultants only their own", SALES, GradeBody,
+          leads.CustomerFileSchema),
+    Route("POST", "/api/v1/customers/{customer_id}/follow-ups", "Log a follow-up (visit, call, "
+          "SMS) on one of your own customers", SALES, FollowUpBody, leads.FollowUpRecordSchema,
+          201),
+    Route("POST", "/api/v1/customers/{customer_id}/hopeless", "Give up a customer as hopeless "
+          "(无望, one of the seed's four kinds) with the non-deal analysis", SALES, HopelessBody,
+          leads.CustomerFileSchema, 201),
+    Route("GET", "/api/v1/offices/{office_id}/hopeless-customers", "Hopeless customers waiting "
+          "for the manager to reassign them", MANAGERS, response=leads.HopelessListSchema),
+    Route("POST", "/api/v1/customers/{customer_id}/hopeless-reassignments", "Reassign a "
+          "hopeless customer; the previous consultant loses any share in a later deal",
+          MANAGERS, ReassignmentBody, leads.VisitResultSchema, 201),
+    Route("PUT", "/api/v1/customers/{customer_id}/profile", "Fill in the customer profile "
+          "(客户信息档案) and the family with birthdays", SALES, ProfileBody,
+          leads.CustomerFileSchema),
+    Route("GET", "/api/v1/consultants/{consultant_id}/care-reminders", "The day's birthday and "
+          "holiday greetings for a consultant's closed customers", SALES,
+          response=leads.CareRemindersSchema, query=CareRemindersDayQuery),
 )
 
 

@@ -399,11 +399,6 @@ def _bump_sequence(session, region_code, initials):
         .values(last=CodeSequence.last + 1).returning(CodeSequence.last)).scalar()
 
 
-def get_customer(session, customer_id) -> dict:
-    customer = _customer(session, customer_id)
-    return customer_view(customer, _customer_mobiles(session, customer))
-
-
 def _customer(session, customer_id):
     customer = session.get(Customer, customer_id)
     if customer is None:
@@ -432,8 +427,10 @@ def consultant_view(consultant) -> dict:
 def customer_view(customer, mobiles) -> dict:
     view = {column: getattr(customer, column) for column in (
         "id", "code", "name", "mobile", "gender", "office_id", "consultant_id", "channel",
-        "visit_count", "call_count", "registered_at", "id_number", "profile")}
+        "visit_count", "call_count", "registered_at", "id_number", "profile", "grade", "outcome",
+        "hopeless_kind")}
     view["other_mobiles"] = [mobile for mobile in mobiles if mobile != customer.mobile]
+    view["excluded_from_credit"] = []
     return view
 
 

@@ -76,6 +76,60 @@ class Customer(Base):
     registered_at: Mapped[datetime] = mapped_column(UTCDateTime())
     id_number: Mapped[str | None] = mapped_column(String(18), unique=True)
     profile: Mapped[dict] = mapped_column(JSON, default=dict)  # the forms' other answers
+    grade: Mapped[str | None] = mapped_column(String(1))  # A/B/C/D
+    outcome: Mapped[str | None] = mapped_column(String(10))  # deal (成交) or hopeless (无望)
+    hopeless_kind: Mapped[str | None] = mapped_column(String(30))
+    outcome_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    archive: Mapped[dict] = mapped_column(JSON, default=dict)  # 客户信息档案 (第6篇)
+
+
+class GradeChange(Base):
+    """One change of a customer's grade (晋级): from, to, who, when."""
+    __tablename__ = "grade_changes"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    from_grade: Mapped[str | None] = mapped_column(String(1))
+    to_grade: Mapped[str] = mapped_column(String(1))
+    consultant_id: Mapped[int] = mapped_column(ForeignKey("consultants.id"))
+    changed_by: Mapped[str] = mapped_column(String(100))
+    note: Mapped[str] = mapped_column(String(500), default="")
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class FollowUp(Base):
+    """客户追踪: a visit, call or SMS by the customer's consultant."""
+    __tablename__ = "follow_ups"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    consultant_id: Mapped[int] = mapped_column(ForeignKey("consultants.id"))
+    kind: Mapped[str] = mapped_column(String(10))
+    content: Mapped[str] = mapped_column(Text)
+    reaction: Mapped[str] = mapped_column(Text, default="")
+    next_appointment: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class NonDealAnalysis(Base):
+    """未成交客户分析报告, written when a customer is given up as hopeless."""
+    __tablename__ = "non_deal_analyses"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    consultant_id: Mapped[int] = mapped_column(ForeignKey("consultants.id"))
+    hopeless_kind: Mapped[str] = mapped_column(String(30))
+    answers: Mapped[dict] = mapped_column(JSON)  # objections, home purchase, reaction, reasons
+    days_to_give_up: Mapped[int] = mapped_column(Integer)  # 自首次看房至放弃时间
+    recorded_by: Mapped[str] = mapped_column(String(100))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class FamilyMember(Base):
+    """The customer and their family, with birthdays for the care reminders."""
+    __tablename__ = "family_members"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    relation: Mapped[str] = mapped_column(String(10))
+    name: Mapped[str] = mapped_column(String(50), default="")
+    birthday: Mapped[date | None] = mapped_column(Date)
 
 
 class CustomerMobile(Base):

@@ -1,11 +1,12 @@
 """Leads' nameko entrypoints: parse, call one handler, serialize."""
 
 from contracts import leads as schemas
+from infra.consumer import event_handler
 from contracts.base import load
 from infra.dependencies import Database
 from infra.rpc import rpc
 from infra import operations
-from services.leads import handlers
+from services.leads import follow_up, handlers
 from services.leads.models import metadata
 
 
@@ -47,8 +48,8 @@ class LeadsService(operations.OperationsRpc):
     def get_customer(self, payload):
         query = load(schemas.GetCustomerSchema(), payload)
         with self.uow() as uow:
-            return schemas.CustomerSchema().dump(handlers.get_customer(uow.session,
-                                                                       query["customer_id"]))
+            return schemas.CustomerSchema().dump(follow_up.get_customer(uow.session,
+                                                                        query["customer_id"]))
 
     @rpc
     def register_call(self, payload):
@@ -67,3 +68,58 @@ class LeadsService(operations.OperationsRpc):
         cmd = load(schemas.ReassignCustomerSchema(), payload)
         with self.uow() as uow:
             return schemas.VisitResultSchema().dump(handlers.reassign_customer(uow, cmd))
+
+    @rpc
+    def grade_customer(self, payload):
+        cmd = load(schemas.GradeCustomerSchema(), payload)
+        with self.uow() as uow:
+            return schemas.CustomerFileSchema().dump(follow_up.grade_customer(uow, cmd))
+
+    @rpc
+    def record_follow_up(self, payload):
+        cmd = load(schemas.FollowUpSchema(), payload)
+        with self.uow() as uow:
+            return schemas.FollowUpRecordSchema().dump(follow_up.record_follow_up(uow, cmd))
+
+    @rpc
+    def mark_hopeless(self, payload):
+        cmd = load(schemas.MarkHopelessSchema(), payload)
+        with self.uow() as uow:
+            return schemas.CustomerFileSchema().dump(follow_up.mark_hopeless(uow, cmd))
+
+    @rpc(idempotent=True)
+    def hopeless_customers(self, payload):
+        query = load(schemas.HopelessQuery(), payload)
+        with self.uow() as uow:
+            return schemas.HopelessListSchema().dump(
+                follow_up.hopeless_customers(uow.session, query["office_id"]))
+
+    @rpc
+    def reassign_hopeless(self, payload):
+        cmd = load(schemas.ReassignCustomerSchema(), payload)
+        with self.uow() as uow:
+            return schemas.VisitResultSchema().dump(follow_up.reassign_hopeless(uow, cmd))
+
+    @rpc
+    def update_profile(self, payload):
+        cmd = load(schemas.UpdateProfileSchema(), payload)
+        with self.uow() as uow:
+            return schemas.CustomerFileSchema().dump(follow_up.update_profile(uow, cmd))
+
+    @rpc(idempotent=True)
+    def customer_file(self, payload):
+        query = load(schemas.GetCustomerSchema(), payload)
+        with self.uow() as uow:
+            return schemas.CustomerFileSchema().dump(
+                follow_up.customer_file(uow.session, query["customer_id"]))
+
+    @rpc(idempotent=True)
+    def care_reminders(self, payload):
+        query = load(schemas.CareRemindersQuery(), payload)
+        with self.uow() as uow:
+            return schemas.CareRemindersSchema().dump(
+                follow_up.care_reminders(uow.session, query["consultant_id"], query["day"]))
+
+    @event_handler("transactions.deposit_confirmed")
+    def on_deposit_confirmed(self, event):
+        self.uow.handle_once(event, follow_up.on_deposit_confirmed)

@@ -1,0 +1,60 @@
+"""Reception through the gateway: registration with the allocation's explanation, a follow-up
+by the own consultant only, a grade change, and masked mobiles for everyone else."""
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+
+def test_register_follow_up_grade_and_masking(suite, admin):
+    manager = suite.add_user("manager-reception", "sales_manager")
+    office = manager.post("/api/v1/offices", {"code": "e2e-reception", "name": "洛阳案场",
+                                              "region_code": "ly"})
+    assert office.status_code == 201, office.text
+    office_id = office.json()["id"]
+    staff = [manager.post("/api/v1/consultants", {"office_id": office_id, "name": name}).json()
+             for name in ("甲", "乙")]
+    first = suite.add_user("consultant-jia", "consultant", consultant_id=staff[0]["id"])
+    second = suite.add_user("consultant-yi", "consultant", consultant_id=staff[1]["id"])
+
+    registered = first.post("/api/v1/visits", {
+        "office_id": office_id, "name": "张三", "mobile": "13912345678", "gender": "male",
+        "age_band": "35_44", "channel": "daily_paper", "focus_points": ["school"],
+        "intended_product": {"layout": "3b2l", "total_price_band": "610k_800k"},
+        "visitors": 2, "visitor_relation": "夫妻"})
+    assert registered.status_code == 201, registered.text
+    body = registered.json()
+    customer = body["customer"]
+    assert customer["code"] == "ly-zs001" and customer["mobile"] == "13912345678"
+    assert body["assignment"]["rule"] == "new_visitor_rotation"
+    assert body["assignment"]["explanation"].startswith("reception rotation")
+    assert customer["consultant_id"] == staff[0]["id"]
+
+    bad = first.post("/api/v1/visits", {"office_id": office_id, "name": "李四",
+                                        "mobile": "1234"})
+    assert bad.status_code == 400 and "mobile" in bad.json()["error"]["fields"]
+    unknown = first.post("/api/v1/calls", {"office_id": 999_999, "name": "李四",
+                                           "mobile": "13912345679"})
+    assert unknown.status_code == 404 and "office_id" in unknown.json()["error"]["fields"]
+
+    path = f"/api/v1/customers/{customer['id']}"
+    follow = {"kind": "call", "content": "约周六看样板间", "reaction": "积极",
+              "next_appointment": "2026-12-05T02:00:00+00:00"}
+    logged = first.post(f"{path}/follow-ups", follow)
+    assert logged.status_code == 201, logged.text
+    refused = second.post(f"{path}/follow-ups", follow)
+    assert refused.status_code == 403 and "customer_id" in refused.json()["error"]["fields"]
+
+    graded = first.put(f"{path}/grade", {"grade": "B", "note": "资金未到位"})
+    assert graded.status_code == 200, graded.text
+    promoted = manager.put(f"{path}/grade", {"grade": "A"})
+    assert [(g["to_grade"], g["changed_by"]) for g in promoted.json()["grades"]] == [
+        ("B", "consultant-jia"), ("A", "manager-reception")]
+    outside = first.put(f"{path}/grade", {"grade": "E"})
+    assert outside.status_code == 400 and "grade" in outside.json()["error"]["fields"]
+    assert second.put(f"{path}/grade", {"grade": "C"}).status_code == 403
+
+    assert second.get(path).json()["mobile"] == "139****5678"
+    assert first.get(path).json()["mobile"] == "13912345678"
+    assert manager.get(path).json()["mobile"] == "13912345678"
+    file = first.get(f"{path}/file").json()
+    assert len(file["follow_ups"]) == 1 and file["customer"]["grade"] == "A"
