@@ -5,6 +5,9 @@ from contracts.base import Id, StrictSchema
 from contracts.envelope import EventType, register
 
 CONSULTANT_STATUSES = ("available", "busy", "absent", "inactive")
+CONSULTANT_KINDS = ("sales", "call_agent")
+# seed 003 call outcomes: A 肯定来并确定上门时间, B 有时间就来, C 没兴趣但愿接收通知, D 挂断/不愿接收
+CALL_OUTCOMES = ("A", "B", "C", "D")
 GENDERS = ("male", "female")
 # 来访/来电登记表 channels (获知途径)
 CHANNELS = ("daily_paper", "evening_paper", "tv", "passing_by", "word_of_mouth", "referral",
@@ -83,6 +86,9 @@ class AddConsultantSchema(StrictSchema):
     office_id = Id(required=True)
     name = fields.String(required=True, validate=validate.Length(min=1, max=50))
     duty_group = fields.Integer(load_default=1, strict=True, validate=validate.OneOf((1, 2)))
+    kind = fields.String(load_default="sales", validate=validate.OneOf(CONSULTANT_KINDS),
+                         metadata={"description": "call_agent: a call-center agent (电开人员), "
+                                                  "never in the reception rotation"})
 
 
 class SetConsultantStatusSchema(StrictSchema):
@@ -97,6 +103,7 @@ class ConsultantSchema(StrictSchema):
     status = fields.String()
     rotation_order = fields.Integer()
     duty_group = fields.Integer()
+    kind = fields.String()
 
 
 def _choice(values, **kw):
@@ -253,6 +260,52 @@ class SetOfficeRosterSchema(StrictSchema):
     phone_order = fields.List(Id(), load_default=None, allow_none=True)
     day = fields.Date(load_default=None, allow_none=True,
                       metadata={"description": "day of the phone order; today by default"})
+    recall_days = fields.Integer(load_default=None, allow_none=True, strict=True,
+                                 validate=validate.Range(min=1, max=365), metadata={
+                                     "description": "days before A/B/C numbers are called again"})
+
+
+class DistributeCallPoolSchema(StrictSchema):
+    """Hand numbers from the call pool to call agents (电开资源分配)."""
+    agent_ids = fields.List(Id(), required=True, validate=validate.Length(min=1, max=100))
+    per_agent = fields.Integer(required=True, strict=True,
+                               validate=validate.Range(min=1, max=1000))
+    source = fields.String(load_default=None, allow_none=True,
+                           validate=validate.OneOf(CALL_LIST_SOURCES))
+
+
+class AgentLeadsQuery(StrictSchema):
+    agent_id = Id(required=True)
+
+
+class RecordCallSchema(StrictSchema):
+    """One dialed number: connected or not, the A–D outcome, an invitation to visit."""
+    call_lead_id = Id(required=True)
+    agent_id = Id(required=True)
+    connected = fields.Boolean(required=True)
+    outcome = fields.String(load_default=None, allow_none=True,
+                            validate=validate.OneOf(CALL_OUTCOMES))
+    notes = _text(1000)
+    invite_at = fields.AwareDateTime(load_default=None, allow_none=True, metadata={
+        "description": "the agreed visit time: an invitation (A or B outcomes)"})
+    office_id = Id(load_default=None, allow_none=True, metadata={
+        "description": "office of the invited visit; the agent's by default"})
+
+
+class ConfirmInvitationSchema(StrictSchema):
+    invitation_id = Id(required=True)
+    consultant_id = Id(required=True)
+
+
+class CallCenterDayQuery(StrictSchema):
+    office_id = Id(required=True)
+    day = fields.Date(load_default=None, allow_none=True)
+
+
+class CallCenterMonthQuery(StrictSchema):
+    office_id = Id(required=True)
+    month = fields.String(required=True, validate=validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$",
+                                                                  error="YYYY-MM"))
 
 
 class AssignmentSchema(StrictSchema):
@@ -339,9 +392,96 @@ class VisitResultSchema(StrictSchema):
         "description": "mobile or id_number: how a returning customer was recognized"})
 
 
+class CallLeadSchema(StrictSchema):
+    id = fields.Integer()
+    mobile = fields.String()
+    name = fields.String(allow_none=True)
+    source = fields.String()
+    status = fields.String()
+    agent_id = fields.Integer(allow_none=True)
+    outcome = fields.String(allow_none=True)
+    recall_after = fields.AwareDateTime(allow_none=True)
+
+
+class CallLeadListSchema(StrictSchema):
+    leads = fields.List(fields.Nested(CallLeadSchema))
+
+
+class DistributionSchema(StrictSchema):
+    assigned = fields.Dict(keys=fields.String(), values=fields.Integer(),
+                           metadata={"description": "agent id → numbers handed out"})
+
+
+class InvitationSchema(StrictSchema):
+    id = fields.Integer()
+    call_lead_id = fields.Integer()
+    agent_id = fields.Integer()
+    office_id = fields.Integer()
+    appointment_at = fields.AwareDateTime()
+    status = fields.String()
+    customer_id = fields.Integer(allow_none=True)
+    confirmed_by = fields.Integer(allow_none=True)
+
+
+class CallRecordedSchema(StrictSchema):
+    lead = fields.Nested(CallLeadSchema)
+    invitation = fields.Nested(InvitationSchema, allow_none=True)
+
+
+class AgentDaySchema(StrictSchema):
+    agent_id = fields.Integer()
+    name = fields.String()
+    dialed = fields.Integer()
+    connected = fields.Integer()
+    A = fields.Integer()
+    B = fields.Integer()
+    C = fields.Integer()
+    D = fields.Integer()
+    invitations = fields.Integer()
+    confirmed_visits = fields.Integer()
+    deals = fields.Integer()
+
+
+class CallCenterDaySchema(StrictSchema):
+    office_id = fields.Integer()
+    day = fields.Date()
+    agents = fields.List(fields.Nested(AgentDaySchema))
+
+
+class SourceConversionSchema(StrictSchema):
+    source = fields.String()
+    numbers = fields.Integer()
+    called = fields.Integer()
+    connected = fields.Integer()
+    visits = fields.Integer()
+    deals = fields.Integer()
+    visit_rate = fields.String(metadata={"description": "visits / numbers called, as a "
+                                                        "decimal string"})
+    deal_rate = fields.String(metadata={"description": "deals / visits"})
+
+
+class SourceConversionListSchema(StrictSchema):
+    sources = fields.List(fields.Nested(SourceConversionSchema))
+
+
+class RankingRowSchema(StrictSchema):
+    rank = fields.Integer()
+    agent_id = fields.Integer()
+    name = fields.String()
+    confirmed_visits = fields.Integer()
+    deals = fields.Integer()
+
+
+class MonthlyRankingSchema(StrictSchema):
+    office_id = fields.Integer()
+    month = fields.String()
+    ranking = fields.List(fields.Nested(RankingRowSchema))
+
+
 class OfficeRosterSchema(StrictSchema):
     office_id = fields.Integer()
     alternate_groups = fields.Boolean()
+    recall_days = fields.Integer()
     groups = fields.Dict(keys=fields.String(), values=fields.Integer())
     phone_order = fields.List(fields.Integer())
     day = fields.Date()

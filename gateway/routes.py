@@ -122,6 +122,25 @@ class CareRemindersDayQuery(StrictSchema):
     day = leads.CareRemindersQuery().fields["day"]
 
 
+CALL_CENTER = ("call_agent",) + MANAGERS
+
+
+class RecordCallBody(StrictSchema):
+    connected = leads.RecordCallSchema().fields["connected"]
+    outcome = leads.RecordCallSchema().fields["outcome"]
+    notes = leads.RecordCallSchema().fields["notes"]
+    invite_at = leads.RecordCallSchema().fields["invite_at"]
+    office_id = leads.RecordCallSchema().fields["office_id"]
+
+
+class CallCenterDayBody(StrictSchema):
+    day = leads.CallCenterDayQuery().fields["day"]
+
+
+class CallCenterMonthBody(StrictSchema):
+    month = leads.CallCenterMonthQuery().fields["month"]
+
+
 LEADS_ROUTES = (
     Route("POST", "/api/v1/offices", "Create a sales office", MANAGERS,
           leads.CreateOfficeSchema, leads.OfficeSchema, 201),
@@ -168,6 +187,25 @@ LEADS_ROUTES = (
     Route("GET", "/api/v1/consultants/{consultant_id}/care-reminders", "The day's birthday and "
           "holiday greetings for a consultant's closed customers", SALES,
           response=leads.CareRemindersSchema, query=CareRemindersDayQuery),
+    Route("POST", "/api/v1/call-pool/distributions", "Hand numbers from the call pool to call "
+          "agents (never one number to two agents)", MANAGERS, leads.DistributeCallPoolSchema,
+          leads.DistributionSchema, 201),
+    Route("GET", "/api/v1/call-agents/{agent_id}/leads", "The numbers an agent has to call",
+          CALL_CENTER, response=leads.CallLeadListSchema),
+    Route("POST", "/api/v1/call-leads/{call_lead_id}/calls", "Record a call: connected, "
+          "outcome A–D (seed 003), an invitation to visit", ("call_agent",), RecordCallBody,
+          leads.CallRecordedSchema, 201),
+    Route("POST", "/api/v1/invitations/{invitation_id}/confirmation", "The consultant who "
+          "received the invited visitor confirms the visit (only then it counts)",
+          ("consultant",), response=leads.InvitationSchema, status=201),
+    Route("GET", "/api/v1/offices/{office_id}/call-center/day", "Per agent for a day: dialed, "
+          "connected, A/B/C/D, invitations, confirmed visits, deals", CALL_CENTER,
+          response=leads.CallCenterDaySchema, query=CallCenterDayBody),
+    Route("GET", "/api/v1/call-center/sources", "Conversion per call-list source: call → "
+          "visit → deal", MANAGERS, response=leads.SourceConversionListSchema),
+    Route("GET", "/api/v1/offices/{office_id}/call-center/ranking", "The agents' monthly "
+          "ranking by confirmed visits, then deals", CALL_CENTER,
+          response=leads.MonthlyRankingSchema, query=CallCenterMonthBody),
 )
 
 

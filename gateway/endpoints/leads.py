@@ -6,8 +6,9 @@ from contracts.errors import Forbidden, InvalidInput
 from contracts.leads import MAX_IMPORT_ROWS
 from gateway.api import api, json_body, json_response
 from gateway.endpoints import RPC_TIMEOUT, endpoint, private_view
-from gateway.routes import (CallListQuery, CareRemindersDayQuery, FollowUpBody, GradeBody,
-                            HopelessBody, OfficeRosterBody, ProfileBody, ReassignmentBody)
+from gateway.routes import (CallCenterDayBody, CallCenterMonthBody, CallListQuery,
+                            CareRemindersDayQuery, FollowUpBody, GradeBody, HopelessBody,
+                            OfficeRosterBody, ProfileBody, ReassignmentBody, RecordCallBody)
 from gateway.tables import read_table
 
 
@@ -171,6 +172,67 @@ class LeadsEndpoints:
         user = self.authorize(request, "GET", "/api/v1/customers/{customer_id}")
         customer = self.rpc("leads", "get_customer", {"customer_id": customer_id})
         return json_response(private_view(user, customer))
+
+    @http(*endpoint("POST", "/api/v1/call-pool/distributions"))
+    @api
+    def distribute_call_pool(self, request):
+        self.authorize(request, "POST", "/api/v1/call-pool/distributions")
+        return json_response(self.rpc("leads", "distribute_call_pool", json_body(request)), 201)
+
+    @http(*endpoint("GET", "/api/v1/call-agents/{agent_id}/leads"))
+    @api
+    def agent_leads(self, request, agent_id):
+        user = self.authorize(request, "GET", "/api/v1/call-agents/{agent_id}/leads")
+        if not user.is_manager and user.consultant_id != agent_id:
+            raise Forbidden("an agent sees only their own numbers", {"agent_id": ["not yours"]})
+        return json_response(self.rpc("leads", "agent_leads", {"agent_id": agent_id}))
+
+    @http(*endpoint("POST", "/api/v1/call-leads/{call_lead_id}/calls"))
+    @api
+    def record_call(self, request, call_lead_id):
+        user = self.authorize(request, "POST", "/api/v1/call-leads/{call_lead_id}/calls")
+        if user.consultant_id is None:
+            raise Forbidden("the user is not linked to a call agent",
+                            {"agent_id": ["set the user's consultant_id to the agent's id"]})
+        body = load(RecordCallBody(), json_body(request))
+        if body.get("invite_at") is not None:
+            body["invite_at"] = body["invite_at"].isoformat()
+        payload = {**body, "call_lead_id": call_lead_id, "agent_id": user.consultant_id}
+        return json_response(self.rpc("leads", "record_call", payload), 201)
+
+    @http(*endpoint("POST", "/api/v1/invitations/{invitation_id}/confirmation"))
+    @api
+    def confirm_invitation(self, request, invitation_id):
+        user = self.authorize(request, "POST", "/api/v1/invitations/{invitation_id}/confirmation")
+        if user.consultant_id is None:
+            raise Forbidden("only the receiving consultant confirms",
+                            {"consultant_id": ["your user is not a consultant"]})
+        return json_response(self.rpc("leads", "confirm_invitation", {
+            "invitation_id": invitation_id, "consultant_id": user.consultant_id}), 201)
+
+    @http(*endpoint("GET", "/api/v1/offices/{office_id}/call-center/day"))
+    @api
+    def call_center_day(self, request, office_id):
+        self.authorize(request, "GET", "/api/v1/offices/{office_id}/call-center/day")
+        query = load(CallCenterDayBody(), dict(request.args))
+        payload = {"office_id": office_id}
+        if query.get("day") is not None:
+            payload["day"] = query["day"].isoformat()
+        return json_response(self.rpc("leads", "call_center_day", payload))
+
+    @http(*endpoint("GET", "/api/v1/call-center/sources"))
+    @api
+    def call_source_conversion(self, request):
+        self.authorize(request, "GET", "/api/v1/call-center/sources")
+        return json_response(self.rpc("leads", "call_source_conversion", {}))
+
+    @http(*endpoint("GET", "/api/v1/offices/{office_id}/call-center/ranking"))
+    @api
+    def call_center_ranking(self, request, office_id):
+        self.authorize(request, "GET", "/api/v1/offices/{office_id}/call-center/ranking")
+        query = load(CallCenterMonthBody(), dict(request.args))
+        return json_response(self.rpc("leads", "call_center_ranking",
+                                      {**query, "office_id": office_id}))
 
 
 def _acting(user) -> dict:

@@ -32,7 +32,8 @@ def add_consultant(uow, cmd) -> dict:
     last = session.scalar(select(Consultant.rotation_order).where(Consultant.office_id == office.id)
                           .order_by(Consultant.rotation_order.desc()).limit(1)) or 0
     consultant = Consultant(office_id=office.id, name=cmd["name"], status="available",
-                            rotation_order=last + 1, duty_group=cmd.get("duty_group", 1))
+                            rotation_order=last + 1, duty_group=cmd.get("duty_group", 1),
+                            kind=cmd.get("kind", "sales"))
     session.add(consultant)
     uow.commit()
     return consultant_view(consultant)
@@ -211,6 +212,9 @@ def _staff_in_office(session, office, consultant_id, field):
     if consultant is None or consultant.office_id != office.id:
         raise NotFound("unknown consultant", {field: [f"no consultant {consultant_id} in office "
                                                       f"{office.id}"]})
+    if consultant.kind != "sales":
+        raise InvalidInput("not a sales consultant", {field: [
+            f"consultant {consultant_id} is a call agent, who does not receive customers"]})
     return domain.Staff(consultant.id, consultant.status)
 
 
@@ -297,7 +301,7 @@ def _reception_candidates(session, office, now):
         select(Consultant, ReceptionTurn.turn)
         .outerjoin(ReceptionTurn, and_(ReceptionTurn.consultant_id == Consultant.id,
                                        ReceptionTurn.day == day))
-        .where(Consultant.office_id == office.id)).all()
+        .where(Consultant.office_id == office.id, Consultant.kind == "sales")).all()
     candidates = [domain.RotationCandidate(c.id, c.status, c.rotation_order, last_turn or 0,
                                            c.duty_group) for c, last_turn in rows]
     return domain.on_duty(candidates, day, office.alternate_groups)
@@ -320,8 +324,10 @@ def set_office_roster(uow, cmd) -> dict:
     office = _office(session, cmd["office_id"])
     if cmd.get("alternate_groups") is not None:
         office.alternate_groups = cmd["alternate_groups"]
+    if cmd.get("recall_days") is not None:
+        office.recall_days = cmd["recall_days"]
     staff = {c.id: c for c in session.scalars(select(Consultant).where(
-        Consultant.office_id == office.id))}
+        Consultant.office_id == office.id, Consultant.kind == "sales"))}
     for key, group in cmd["groups"].items():
         if int(key) not in staff:
             raise NotFound("unknown consultant", {f"groups.{key}": ["not a consultant of this "
@@ -345,6 +351,7 @@ def set_office_roster(uow, cmd) -> dict:
         PhoneOrder.office_id == office.id, PhoneOrder.day == day)
         .order_by(PhoneOrder.position)).all()
     return {"office_id": office.id, "alternate_groups": office.alternate_groups,
+            "recall_days": office.recall_days,
             "groups": {str(c.id): c.duty_group for c in staff.values()},
             "phone_order": list(order), "day": day}
 
@@ -421,7 +428,7 @@ def _office_view(office) -> dict:
 def consultant_view(consultant) -> dict:
     return {"id": consultant.id, "office_id": consultant.office_id, "name": consultant.name,
             "status": consultant.status, "rotation_order": consultant.rotation_order,
-            "duty_group": consultant.duty_group}
+            "duty_group": consultant.duty_group, "kind": consultant.kind}
 
 
 def customer_view(customer, mobiles) -> dict:

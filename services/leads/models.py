@@ -21,6 +21,8 @@ class Office(Base):
     turn_seq: Mapped[int] = mapped_column(Integer, default=0)  # last reception turn handed out
     # an even number of consultants may be split in two groups on duty on alternate days
     alternate_groups: Mapped[bool] = mapped_column(Boolean, default=False)
+    # seed 003: A/B/C numbers come back to the call pool after about a month
+    recall_days: Mapped[int] = mapped_column(Integer, default=30)
 
 
 class Consultant(Base):
@@ -32,6 +34,7 @@ class Consultant(Base):
     status: Mapped[str] = mapped_column(String(20), default="available")
     rotation_order: Mapped[int] = mapped_column(Integer)
     duty_group: Mapped[int] = mapped_column(Integer, default=1)
+    kind: Mapped[str] = mapped_column(String(20), default="sales")  # or call_agent (电开人员)
 
 
 class ReceptionTurn(Base):
@@ -206,8 +209,41 @@ class CallLead(Base):
     name: Mapped[str | None] = mapped_column(String(50))
     source: Mapped[str] = mapped_column(String(20))
     import_id: Mapped[int] = mapped_column(ForeignKey("lead_imports.id"), index=True)
-    status: Mapped[str] = mapped_column(String(10))  # pool, then the call center's outcomes
+    # pool → assigned (to an agent) → pool again after a connected A/B/C call and the recall
+    # interval, dead after D, visited once an invited visit is confirmed
+    status: Mapped[str] = mapped_column(String(10))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("consultants.id"), index=True)
+    outcome: Mapped[str | None] = mapped_column(String(1))  # the last connected call's A–D
+    recall_after: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class CallAttempt(Base):
+    """One dialed call of the call center (电开效果管控表 counts these)."""
+    __tablename__ = "call_attempts"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    call_lead_id: Mapped[int] = mapped_column(ForeignKey("call_leads.id"), index=True)
+    agent_id: Mapped[int] = mapped_column(ForeignKey("consultants.id"), index=True)
+    connected: Mapped[bool] = mapped_column(Boolean)
+    outcome: Mapped[str | None] = mapped_column(String(1))
+    notes: Mapped[str] = mapped_column(Text, default="")
+    called_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class Invitation(Base):
+    """意向客户邀约到访登记表: a visit an agent arranged; it counts once the consultant who
+    received the visitor confirms it at reception."""
+    __tablename__ = "invitations"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_lead_id: Mapped[int] = mapped_column(ForeignKey("call_leads.id"), index=True)
+    agent_id: Mapped[int] = mapped_column(ForeignKey("consultants.id"), index=True)
+    office_id: Mapped[int] = mapped_column(ForeignKey("offices.id"))
+    appointment_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    status: Mapped[str] = mapped_column(String(10))  # pending, confirmed
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"))
+    confirmed_by: Mapped[int | None] = mapped_column(ForeignKey("consultants.id"))
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 metadata = Base.metadata

@@ -6,7 +6,7 @@ from contracts.base import load
 from infra.dependencies import Database
 from infra.rpc import rpc
 from infra import operations
-from services.leads import follow_up, handlers
+from services.leads import call_center, follow_up, handlers
 from services.leads.models import metadata
 
 
@@ -123,3 +123,48 @@ class LeadsService(operations.OperationsRpc):
     @event_handler("transactions.deposit_confirmed")
     def on_deposit_confirmed(self, event):
         self.uow.handle_once(event, follow_up.on_deposit_confirmed)
+
+    @rpc
+    def distribute_call_pool(self, payload):
+        cmd = load(schemas.DistributeCallPoolSchema(), payload)
+        with self.uow() as uow:
+            return schemas.DistributionSchema().dump(call_center.distribute_call_pool(uow, cmd))
+
+    @rpc(idempotent=True)
+    def agent_leads(self, payload):
+        query = load(schemas.AgentLeadsQuery(), payload)
+        with self.uow() as uow:
+            return schemas.CallLeadListSchema().dump(
+                call_center.agent_leads(uow.session, query["agent_id"]))
+
+    @rpc
+    def record_call(self, payload):
+        cmd = load(schemas.RecordCallSchema(), payload)
+        with self.uow() as uow:
+            return schemas.CallRecordedSchema().dump(call_center.record_call(uow, cmd))
+
+    @rpc
+    def confirm_invitation(self, payload):
+        cmd = load(schemas.ConfirmInvitationSchema(), payload)
+        with self.uow() as uow:
+            return schemas.InvitationSchema().dump(call_center.confirm_invitation(uow, cmd))
+
+    @rpc(idempotent=True)
+    def call_center_day(self, payload):
+        query = load(schemas.CallCenterDayQuery(), payload)
+        with self.uow() as uow:
+            return schemas.CallCenterDaySchema().dump(
+                call_center.agents_day(uow.session, query["office_id"], query["day"]))
+
+    @rpc(idempotent=True)
+    def call_source_conversion(self, payload):
+        with self.uow() as uow:
+            return schemas.SourceConversionListSchema().dump(
+                call_center.source_conversion(uow.session))
+
+    @rpc(idempotent=True)
+    def call_center_ranking(self, payload):
+        query = load(schemas.CallCenterMonthQuery(), payload)
+        with self.uow() as uow:
+            return schemas.MonthlyRankingSchema().dump(
+                call_center.monthly_ranking(uow.session, query["office_id"], query["month"]))

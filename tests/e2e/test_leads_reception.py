@@ -58,3 +58,31 @@ def test_register_follow_up_grade_and_masking(suite, admin):
     assert manager.get(path).json()["mobile"] == "13912345678"
     file = first.get(f"{path}/file").json()
     assert len(file["follow_ups"]) == 1 and file["customer"]["grade"] == "A"
+
+
+def test_an_agents_call_becomes_a_confirmed_visit(suite, admin):
+    manager = suite.add_user("manager-calls-center", "sales_manager")
+    office_id = manager.post("/api/v1/offices", {"code": "e2e-callcenter", "name": "电开",
+                                                 "region_code": "ly"}).json()["id"]
+    sales = manager.post("/api/v1/consultants", {"office_id": office_id, "name": "丙"}).json()
+    agent = manager.post("/api/v1/consultants", {"office_id": office_id, "name": "电开一",
+                                                 "kind": "call_agent"}).json()
+    consultant = suite.add_user("consultant-bing", "consultant", consultant_id=sales["id"])
+    caller = suite.add_user("agent-one", "call_agent", consultant_id=agent["id"])
+    manager.http.post(f"{manager.base_url}/api/v1/call-lists", data="手机\n17300000001\n".encode(),
+                      params={"source": "own_visitors"}, headers={"Content-Type": "text/csv"})
+    handed = manager.post("/api/v1/call-pool/distributions", {
+        "agent_ids": [agent["id"]], "per_agent": 5, "source": "own_visitors"})
+    assert handed.status_code == 201 and handed.json()["assigned"] == {str(agent["id"]): 1}
+    lead = caller.get(f"/api/v1/call-agents/{agent['id']}/leads").json()["leads"][0]
+    assert consultant.get(f"/api/v1/call-agents/{agent['id']}/leads").status_code == 403
+    called = caller.post(f"/api/v1/call-leads/{lead['id']}/calls", {
+        "connected": True, "outcome": "A", "invite_at": "2026-12-01T06:00:00+00:00"})
+    assert called.status_code == 201, called.text
+    invitation = called.json()["invitation"]
+    consultant.post("/api/v1/visits", {"office_id": office_id, "name": "王五",
+                                       "mobile": lead["mobile"]})
+    confirmed = consultant.post(f"/api/v1/invitations/{invitation['id']}/confirmation")
+    assert confirmed.status_code == 201 and confirmed.json()["status"] == "confirmed"
+    day = caller.get(f"/api/v1/offices/{office_id}/call-center/day").json()["agents"][0]
+    assert (day["dialed"], day["A"], day["invitations"], day["confirmed_visits"]) == (1, 1, 1, 1)
