@@ -5,7 +5,9 @@ from contracts.base import Id, StrictSchema
 from contracts.envelope import EventType, register
 
 CONSULTANT_STATUSES = ("available", "busy", "absent", "inactive")
-CONSULTANT_KINDS = ("sales", "call_agent")
+# a manager (案场经理) is a consultant record of kind manager: their user's consultant_id says
+# which office they manage; neither managers nor call agents are in the rotation
+CONSULTANT_KINDS = ("sales", "call_agent", "manager")
 # seed 003 call outcomes: A 肯定来并确定上门时间, B 有时间就来, C 没兴趣但愿接收通知, D 挂断/不愿接收
 CALL_OUTCOMES = ("A", "B", "C", "D")
 GENDERS = ("male", "female")
@@ -336,6 +338,9 @@ class CustomerSchema(StrictSchema):
     hopeless_kind = fields.String(allow_none=True)
     excluded_from_credit = fields.List(fields.Integer(), metadata={
         "description": "earlier consultants with no share in this customer's deal"})
+    visible_to = fields.List(fields.Integer(), metadata={
+        "description": "consultant ids who see full contact details: the customer's consultant "
+                       "and the office's managers"})
 
 
 class GradeChangeSchema(StrictSchema):

@@ -76,7 +76,8 @@ def hopeless_customers(session, office_id) -> dict:
     customers = session.scalars(select(Customer).where(
         Customer.office_id == office_id, Customer.outcome == "hopeless")
         .order_by(Customer.outcome_at)).all()
-    return {"customers": [customer_view(c, []) for c in customers]}
+    managers = handlers.office_managers(session, office_id)
+    return {"customers": [customer_view(c, [], managers) for c in customers]}
 
 
 def reassign_hopeless(uow, cmd) -> dict:
@@ -174,7 +175,8 @@ def get_customer(session, customer_id) -> dict:
 
 
 def full_customer_view(session, customer) -> dict:
-    view = customer_view(customer, handlers._customer_mobiles(session, customer))
+    view = customer_view(customer, handlers._customer_mobiles(session, customer),
+                         handlers.office_managers(session, customer.office_id))
     view["excluded_from_credit"] = list(session.scalars(select(Assignment.from_consultant_id)
                                         .where(Assignment.customer_id == customer.id,
                                                Assignment.excluded_from_credit.is_(True))

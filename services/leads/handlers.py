@@ -140,7 +140,8 @@ def _register_contact(uow, cmd, kind, mobiles, referrer) -> dict:
                                 "channel": cmd["channel"], "first": first},
              customer_id=customer.id)
     uow.commit()
-    return {"customer": customer_view(customer, _customer_mobiles(session, customer)),
+    return {"customer": customer_view(customer, _customer_mobiles(session, customer),
+                                      office_managers(session, customer.office_id)),
             "returning": not first, "matched_by": matched_by,
             "assignment": _assignment_view(allocation)}
 
@@ -378,7 +379,8 @@ def reassign_customer(uow, cmd, rule="manager_override", excluded_from_credit=Fa
     uow.emit("lead_assigned", {"consultant_id": target.id, "office_id": office.id, "rule": rule,
                                "explanation": explanation}, customer_id=customer.id)
     uow.commit()
-    return {"customer": customer_view(customer, _customer_mobiles(session, customer)),
+    return {"customer": customer_view(customer, _customer_mobiles(session, customer),
+                                      office_managers(session, customer.office_id)),
             "returning": True, "matched_by": None, "assignment": _assignment_view(allocation)}
 
 
@@ -431,13 +433,19 @@ def consultant_view(consultant) -> dict:
             "duty_group": consultant.duty_group, "kind": consultant.kind}
 
 
-def customer_view(customer, mobiles) -> dict:
+def office_managers(session, office_id) -> list[int]:
+    return list(session.scalars(select(Consultant.id).where(
+        Consultant.office_id == office_id, Consultant.kind == "manager")))
+
+
+def customer_view(customer, mobiles, managers=()) -> dict:
     view = {column: getattr(customer, column) for column in (
         "id", "code", "name", "mobile", "gender", "office_id", "consultant_id", "channel",
         "visit_count", "call_count", "registered_at", "id_number", "profile", "grade", "outcome",
         "hopeless_kind")}
     view["other_mobiles"] = [mobile for mobile in mobiles if mobile != customer.mobile]
     view["excluded_from_credit"] = []
+    view["visible_to"] = [customer.consultant_id, *managers]
     return view
 
 

@@ -52,7 +52,8 @@ def test_walk_in_hold_deposit_reservation_and_dossier(suite, admin):
     visit = visit.json()
     customer = visit["customer"]
     assert customer["code"] == "ly-zs001"
-    assert visit["assignment"] == {"consultant_id": first, "rule": "new_visitor_rotation",
+    assert visit["assignment"] == {"consultant_id": first, "assisted_by": None,
+                                   "rule": "new_visitor_rotation",
                                    "explanation": visit["assignment"]["explanation"]}
     assert customer["mobile"] == "13800138000"  # the consultant's own customer: unmasked
 
@@ -113,7 +114,8 @@ def test_walk_in_hold_deposit_reservation_and_dossier(suite, admin):
     assert [e["type"] for e in entries].count("dossier_opened") == 1
     customer_types = [e["type"] for e in entries
                       if e["customer_id"] == customer["id"] and e["type"] != "dossier_opened"]
-    assert customer_types == ["lead_registered", "lead_assigned", "lead_assigned", "unit_held",
+    assert customer_types == ["lead_registered", "lead_assigned", "visit_recorded",
+                              "lead_assigned", "visit_recorded", "unit_held",
                               "deposit_received", "unit_reserved", "deposit_confirmed"]
     assert len({entry["event_id"] for entry in entries}) == len(entries)
 

@@ -8,11 +8,16 @@ pytestmark = pytest.mark.e2e
 def test_register_follow_up_grade_and_masking(suite, admin):
     manager = suite.add_user("manager-reception", "sales_manager")
     office = manager.post("/api/v1/offices", {"code": "e2e-reception", "name": "洛阳案场",
-                                              "region_code": "ly"})
+                                              "region_code": "xc"})
     assert office.status_code == 201, office.text
     office_id = office.json()["id"]
     staff = [manager.post("/api/v1/consultants", {"office_id": office_id, "name": name}).json()
              for name in ("甲", "乙")]
+    # the office manager is a consultant record of kind manager (their user's consultant_id)
+    office_manager = manager.post("/api/v1/consultants", {"office_id": office_id, "name": "经理",
+                                                          "kind": "manager"}).json()
+    boss = suite.add_user("manager-of-reception", "sales_manager",
+                          consultant_id=office_manager["id"])
     first = suite.add_user("consultant-jia", "consultant", consultant_id=staff[0]["id"])
     second = suite.add_user("consultant-yi", "consultant", consultant_id=staff[1]["id"])
 
@@ -24,7 +29,7 @@ def test_register_follow_up_grade_and_masking(suite, admin):
     assert registered.status_code == 201, registered.text
     body = registered.json()
     customer = body["customer"]
-    assert customer["code"] == "ly-zs001" and customer["mobile"] == "13912345678"
+    assert customer["code"] == "xc-zs001" and customer["mobile"] == "13912345678"
     assert body["assignment"]["rule"] == "new_visitor_rotation"
     assert body["assignment"]["explanation"].startswith("reception rotation")
     assert customer["consultant_id"] == staff[0]["id"]
@@ -55,7 +60,9 @@ def test_register_follow_up_grade_and_masking(suite, admin):
 
     assert second.get(path).json()["mobile"] == "139****5678"
     assert first.get(path).json()["mobile"] == "13912345678"
-    assert manager.get(path).json()["mobile"] == "13912345678"
+    assert boss.get(path).json()["mobile"] == "13912345678"  # manager of this office
+    assert manager.get(path).json()["mobile"] == "139****5678"  # manages no office here
+    assert admin.get(path).json()["mobile"] == "13912345678"
     file = first.get(f"{path}/file").json()
     assert len(file["follow_ups"]) == 1 and file["customer"]["grade"] == "A"
 
@@ -63,7 +70,7 @@ def test_register_follow_up_grade_and_masking(suite, admin):
 def test_an_agents_call_becomes_a_confirmed_visit(suite, admin):
     manager = suite.add_user("manager-calls-center", "sales_manager")
     office_id = manager.post("/api/v1/offices", {"code": "e2e-callcenter", "name": "电开",
-                                                 "region_code": "ly"}).json()["id"]
+                                                 "region_code": "dk"}).json()["id"]
     sales = manager.post("/api/v1/consultants", {"office_id": office_id, "name": "丙"}).json()
     agent = manager.post("/api/v1/consultants", {"office_id": office_id, "name": "电开一",
                                                  "kind": "call_agent"}).json()
