@@ -397,6 +397,46 @@ class VisitResultSchema(StrictSchema):
         "description": "mobile or id_number: how a returning customer was recognized"})
 
 
+EXPORT_KINDS = ("visits", "calls", "grades")
+
+
+class ExportSchema(StrictSchema):
+    """One XLSX export; the viewer decides which mobiles are masked, as on screen."""
+    kind = fields.String(required=True, validate=validate.OneOf(EXPORT_KINDS))
+    office_id = Id(required=True)
+    date_from = fields.Date(load_default=None, allow_none=True)
+    date_to = fields.Date(load_default=None, allow_none=True)
+    consultant_id = Id(load_default=None, allow_none=True, metadata={
+        "description": "only this consultant's customers"})
+    exported_by = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    viewer_consultant_id = Id(load_default=None, allow_none=True)
+    viewer_sees_all = fields.Boolean(load_default=False)
+
+
+class ExportFileSchema(StrictSchema):
+    export_id = fields.Integer()
+    file_name = fields.String()
+    rows = fields.Integer()
+    content = fields.String(metadata={"description": "the XLSX, base64"})
+
+
+class ExportLogQuery(StrictSchema):
+    office_id = Id(required=True)
+
+
+class ExportLogEntrySchema(StrictSchema):
+    id = fields.Integer()
+    kind = fields.String()
+    exported_by = fields.String()
+    row_count = fields.Integer()
+    filters = fields.Dict()
+    exported_at = fields.AwareDateTime()
+
+
+class ExportLogSchema(StrictSchema):
+    exports = fields.List(fields.Nested(ExportLogEntrySchema))
+
+
 class CallLeadSchema(StrictSchema):
     id = fields.Integer()
     mobile = fields.String()

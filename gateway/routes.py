@@ -141,6 +141,11 @@ class CallCenterMonthBody(StrictSchema):
     month = leads.CallCenterMonthQuery().fields["month"]
 
 
+class ExportQuery(StrictSchema):
+    date_from = leads.ExportSchema().fields["date_from"]
+    date_to = leads.ExportSchema().fields["date_to"]
+
+
 LEADS_ROUTES = (
     Route("POST", "/api/v1/offices", "Create a sales office", MANAGERS,
           leads.CreateOfficeSchema, leads.OfficeSchema, 201),
@@ -206,6 +211,16 @@ LEADS_ROUTES = (
     Route("GET", "/api/v1/offices/{office_id}/call-center/ranking", "The agents' monthly "
           "ranking by confirmed visits, then deals", CALL_CENTER,
           response=leads.MonthlyRankingSchema, query=CallCenterMonthBody),
+    Route("GET", "/api/v1/offices/{office_id}/exports/visit-register", "XLSX of the visit "
+          "register (来访客户登记表); consultants get their own customers; logged", SALES,
+          query=ExportQuery),
+    Route("GET", "/api/v1/offices/{office_id}/exports/call-register", "XLSX of the call "
+          "register (来电客户登记表); consultants get their own customers; logged", SALES,
+          query=ExportQuery),
+    Route("GET", "/api/v1/offices/{office_id}/exports/grade-tracking", "XLSX of the manager's "
+          "grade-tracking sheet (客户等级分配跟踪表); logged", MANAGERS, query=ExportQuery),
+    Route("GET", "/api/v1/offices/{office_id}/exports", "Who exported what, when, how many "
+          "rows", MANAGERS, response=leads.ExportLogSchema),
 )
 
 

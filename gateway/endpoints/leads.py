@@ -1,5 +1,8 @@
 """Gateway routes for customers, consultants, visits and call lists (the leads service)."""
+import base64
+
 from nameko.web.handlers import http
+from werkzeug.wrappers import Response
 
 from contracts.base import load
 from contracts.errors import Forbidden, InvalidInput
@@ -7,9 +10,9 @@ from contracts.leads import MAX_IMPORT_ROWS
 from gateway.api import api, json_body, json_response
 from gateway.endpoints import RPC_TIMEOUT, endpoint, private_view
 from gateway.routes import (CallCenterDayBody, CallCenterMonthBody, CallListQuery,
-                            CareRemindersDayQuery, FollowUpBody, GradeBody, HopelessBody,
+                            CareRemindersDayQuery, ExportQuery, FollowUpBody, GradeBody, HopelessBody,
                             OfficeRosterBody, ProfileBody, ReassignmentBody, RecordCallBody)
-from gateway.tables import read_table
+from gateway.tables import XLSX, read_table
 
 
 class LeadsEndpoints:
@@ -233,6 +236,44 @@ class LeadsEndpoints:
         query = load(CallCenterMonthBody(), dict(request.args))
         return json_response(self.rpc("leads", "call_center_ranking",
                                       {**query, "office_id": office_id}))
+
+    @http(*endpoint("GET", "/api/v1/offices/{office_id}/exports/visit-register"))
+    @api
+    def export_visit_register(self, request, office_id):
+        return self._export(request, office_id, "visits", "visit-register")
+
+    @http(*endpoint("GET", "/api/v1/offices/{office_id}/exports/call-register"))
+    @api
+    def export_call_register(self, request, office_id):
+        return self._export(request, office_id, "calls", "call-register")
+
+    @http(*endpoint("GET", "/api/v1/offices/{office_id}/exports/grade-tracking"))
+    @api
+    def export_grade_tracking(self, request, office_id):
+        return self._export(request, office_id, "grades", "grade-tracking")
+
+    def _export(self, request, office_id, kind, path):
+        user = self.authorize(request, "GET", f"/api/v1/offices/{{office_id}}/exports/{path}")
+        query = load(ExportQuery(), dict(request.args))
+        payload = {"kind": kind, "office_id": office_id, "exported_by": user.username,
+                   "viewer_consultant_id": user.consultant_id,
+                   "viewer_sees_all": user.role in ("general_manager", "admin")}
+        if user.role == "consultant":
+            payload["consultant_id"] = user.consultant_id
+        for day in ("date_from", "date_to"):
+            if query.get(day) is not None:
+                payload[day] = query[day].isoformat()
+        result = self.rpc("leads", "export", payload, timeout=max(RPC_TIMEOUT, 60))
+        return Response(base64.b64decode(result["content"]), status=200, mimetype=XLSX,
+                        headers={"Content-Disposition":
+                                 f'attachment; filename="{result["file_name"]}"',
+                                 "X-Export-Rows": str(result["rows"])})
+
+    @http(*endpoint("GET", "/api/v1/offices/{office_id}/exports"))
+    @api
+    def export_log(self, request, office_id):
+        self.authorize(request, "GET", "/api/v1/offices/{office_id}/exports")
+        return json_response(self.rpc("leads", "export_log", {"office_id": office_id}))
 
 
 def _acting(user) -> dict:

@@ -177,6 +177,18 @@ class Assignment(Base):
     decided_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+class ExportLog(Base):
+    """Every export of customer data: who, what, when, how many rows."""
+    __tablename__ = "export_logs"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    office_id: Mapped[int] = mapped_column(ForeignKey("offices.id"), index=True)
+    exported_by: Mapped[str] = mapped_column(String(100))
+    row_count: Mapped[int] = mapped_column(Integer)
+    filters: Mapped[dict] = mapped_column(JSON, default=dict)
+    exported_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 class CodeSequence(Base):
     """Last customer-code number per region and name initials (ly-zs → 001, 002, …)."""
     __tablename__ = "code_sequences"

@@ -6,7 +6,7 @@ from contracts.base import load
 from infra.dependencies import Database
 from infra.rpc import rpc
 from infra import operations
-from services.leads import call_center, follow_up, handlers
+from services.leads import call_center, exports, follow_up, handlers
 from services.leads.models import metadata
 
 
@@ -168,3 +168,16 @@ class LeadsService(operations.OperationsRpc):
         with self.uow() as uow:
             return schemas.MonthlyRankingSchema().dump(
                 call_center.monthly_ranking(uow.session, query["office_id"], query["month"]))
+
+    @rpc
+    def export(self, payload):
+        cmd = load(schemas.ExportSchema(), payload)
+        with self.uow() as uow:
+            return schemas.ExportFileSchema().dump(exports.export(uow, cmd))
+
+    @rpc(idempotent=True)
+    def export_log(self, payload):
+        query = load(schemas.ExportLogQuery(), payload)
+        with self.uow() as uow:
+            return schemas.ExportLogSchema().dump(exports.export_log(uow.session,
+                                                                     query["office_id"]))

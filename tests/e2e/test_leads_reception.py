@@ -1,6 +1,9 @@
 """Reception through the gateway: registration with the allocation's explanation, a follow-up
-by the own consultant only, a grade change, and masked mobiles for everyone else."""
+by the own consultant only, a grade change, masked mobiles for everyone else, and an export."""
+import io
+
 import pytest
+from openpyxl import load_workbook
 
 pytestmark = pytest.mark.e2e
 
@@ -65,6 +68,19 @@ def test_register_follow_up_grade_and_masking(suite, admin):
     assert admin.get(path).json()["mobile"] == "13912345678"
     file = first.get(f"{path}/file").json()
     assert len(file["follow_ups"]) == 1 and file["customer"]["grade"] == "A"
+
+    exported = second.get(f"/api/v1/offices/{office_id}/exports/visit-register")
+    assert exported.status_code == 200, exported.text
+    assert exported.headers["X-Export-Rows"] == "0"  # a consultant exports only their own
+    sheet = load_workbook(io.BytesIO(boss.get(
+        f"/api/v1/offices/{office_id}/exports/grade-tracking").content)).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][:6] == ("NO.", "时间", "客户姓名", "客户级别", "置业顾问", "升级情况")
+    assert rows[1][2:6] == ("张三", "A", "甲", "B→A")
+    assert first.get(f"/api/v1/offices/{office_id}/exports/grade-tracking").status_code == 403
+    log = boss.get(f"/api/v1/offices/{office_id}/exports").json()["exports"]
+    assert [(e["kind"], e["exported_by"], e["row_count"]) for e in log] == [
+        ("grades", "manager-of-reception", 1), ("visits", "consultant-yi", 0)]
 
 
 def test_an_agents_call_becomes_a_confirmed_visit(suite, admin):
