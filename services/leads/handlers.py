@@ -112,20 +112,21 @@ def _register_contact(uow, cmd, kind, mobiles, referrer) -> dict:
         answered = _staff_in_office(session, office, cmd.get("answered_by"), "answered_by")
         decision = domain.choose_for_call(owner, answered,
                                           _has_phone_order(session, office, now))
-    allocation = decision.allocation
+    allocation, managers = decision.allocation, None
     if allocation is None:
-        allocation = _rotate(session, office, now, kind, decision.note)
+        allocation, managers = _rotate(session, office, now, kind, decision.note)
     elif decision.needs_assistant:
         allocation = _with_assistant(session, office, now, allocation, owner)
     first = customer is None
     if first:
-        customer = _new_customer(uow, cmd, office, mobiles, allocation, now)
+        customer = _new_customer(uow, cmd, office, mobiles, allocation, now, kind)
     else:
         _update_customer(session, customer, cmd, mobiles)
-    if kind == "visit":
-        customer.visit_count += 1
-    else:
-        customer.call_count += 1
+        if kind == "visit":
+            customer.visit_count += 1
+        else:
+            customer.call_count += 1
+        mobiles = None  # theirs and the new ones: read back below
     session.add(Visit(customer_id=customer.id, office_id=office.id, kind=kind,
                       channel=cmd["channel"], first=first,
                       consultant_id=allocation.consultant_id, assisted_by=allocation.assisted_by,
@@ -139,9 +140,12 @@ def _register_contact(uow, cmd, kind, mobiles, referrer) -> dict:
                                 "consultant_id": allocation.consultant_id,
                                 "channel": cmd["channel"], "first": first},
              customer_id=customer.id)
+    if mobiles is None:
+        mobiles = _customer_mobiles(session, customer)
+    if managers is None or customer.office_id != office.id:
+        managers = office_managers(session, customer.office_id)
     uow.commit()
-    return {"customer": customer_view(customer, _customer_mobiles(session, customer),
-                                      office_managers(session, customer.office_id)),
+    return {"customer": customer_view(customer, mobiles, managers),
             "returning": not first, "matched_by": matched_by,
             "assignment": _assignment_view(allocation)}
 
@@ -160,13 +164,13 @@ def _find_customer(session, mobiles, id_number):
     return None, None
 
 
-def _new_customer(uow, cmd, office, mobiles, allocation, now):
+def _new_customer(uow, cmd, office, mobiles, allocation, now, kind):
     session = uow.session
     customer = Customer(
         code=_next_code(session, office.region_code, domain.name_initials(cmd["name"])),
         name=cmd["name"], mobile=mobiles[0], gender=cmd["gender"], office_id=office.id,
-        consultant_id=allocation.consultant_id, channel=cmd["channel"], visit_count=0,
-        call_count=0, registered_at=now,
+        consultant_id=allocation.consultant_id, channel=cmd["channel"],
+        visit_count=int(kind == "visit"), call_count=int(kind == "call"), registered_at=now,
         id_number=cmd["id_number"].upper() if cmd.get("id_number") else None,
         profile=_answers(cmd, PROFILE_FIELDS))
     session.add(customer)
@@ -261,14 +265,15 @@ def _with_assistant(session, office, now, allocation, owner):
                              assistant)
 
 
-def _rotate(session, office, now, kind, note) -> domain.Allocation:
+def _rotate(session, office, now, kind, note):
     """The next consultant in today's phone order (calls, when the office set one) or reception
-    rotation; taking the office's turn counter also locks the office row, so workers side by
-    side hand out one turn at a time."""
+    rotation, and the office's managers; taking the office's turn counter also locks the office
+    row, so workers side by side hand out one turn at a time."""
     turn = session.execute(update(Office).where(Office.id == office.id)
                            .values(turn_seq=Office.turn_seq + 1)
                            .returning(Office.turn_seq)).scalar_one()
     day = domain.office_day(now)
+    reception, managers = _office_staff(session, office, day)
     allocation = None
     if kind == "call":
         phone = _phone_candidates(session, office, day)
@@ -283,29 +288,36 @@ def _rotate(session, office, now, kind, note) -> domain.Allocation:
         rule, label = (("call_reception_order", "reception order for calls") if kind == "call"
                        else ("new_visitor_rotation", "reception rotation"))
         try:
-            allocation = domain.next_in_rotation(_reception_candidates(session, office, now),
-                                                 rule, label)
+            allocation = domain.next_in_rotation(reception, rule, label)
         except domain.NoConsultantAvailable as exc:
             raise Conflict(str(exc), {"office_id": [str(exc)]}) from None
         turns = ReceptionTurn
-    session.merge(turns(office_id=office.id, day=day, consultant_id=allocation.consultant_id,
-                        turn=turn))
+    session.execute(_upsert(session, turns, ("office_id", "day", "consultant_id"), "turn"),
+                    {"office_id": office.id, "day": day,
+                     "consultant_id": allocation.consultant_id, "turn": turn})
     if note:
         allocation = domain.Allocation(allocation.consultant_id, allocation.rule,
                                        f"{allocation.explanation} ({note})")
-    return allocation
+    return allocation, managers
 
 
 def _reception_candidates(session, office, now):
-    day = domain.office_day(now)
+    return _office_staff(session, office, domain.office_day(now))[0]
+
+
+def _office_staff(session, office, day):
+    """Today's reception line (sales consultants on duty, with their last turn) and the
+    office's managers, in one read."""
     rows = session.execute(
         select(Consultant, ReceptionTurn.turn)
         .outerjoin(ReceptionTurn, and_(ReceptionTurn.consultant_id == Consultant.id,
                                        ReceptionTurn.day == day))
-        .where(Consultant.office_id == office.id, Consultant.kind == "sales")).all()
+        .where(Consultant.office_id == office.id)).all()
     candidates = [domain.RotationCandidate(c.id, c.status, c.rotation_order, last_turn or 0,
-                                           c.duty_group) for c, last_turn in rows]
-    return domain.on_duty(candidates, day, office.alternate_groups)
+                                           c.duty_group) for c, last_turn in rows
+                  if c.kind == "sales"]
+    managers = [c.id for c, _ in rows if c.kind == "manager"]
+    return domain.on_duty(candidates, day, office.alternate_groups), managers
 
 
 def _phone_candidates(session, office, day):
@@ -487,6 +499,13 @@ def import_call_list(uow, cmd) -> dict:
 
 def _insert_new_numbers(session):
     return _insert_ignoring(session, CallLead, "mobile")
+
+
+def _upsert(session, table, keys, column):
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(table)
+    return statement.on_conflict_do_update(index_elements=list(keys),
+                                           set_={column: statement.excluded[column]})
 
 
 def _insert_ignoring(session, table, key):
