@@ -565,6 +565,32 @@ class LeadGraded(StrictSchema):
     consultant_id = fields.Integer(required=True)
 
 
+class LeadReassigned(StrictSchema):
+    """A manager gave the customer to another consultant; when `excluded_from_credit`, the
+    previous consultant has no share in a later deal (第1篇 五(三)2)."""
+    from_consultant_id = fields.Integer(required=True)
+    to_consultant_id = fields.Integer(required=True)
+    rule = fields.String(required=True, validate=validate.OneOf(
+        ("manager_override", "hopeless_reassignment")))
+    reason = fields.String(required=True)
+    excluded_from_credit = fields.Boolean(required=True)
+
+
+class VisitInvited(StrictSchema):
+    invitation_id = fields.Integer(required=True)
+    agent_id = fields.Integer(required=True)
+    office_id = fields.Integer(required=True)
+    appointment_at = fields.AwareDateTime(required=True)
+
+
+class VisitConfirmed(StrictSchema):
+    """The consultant who received an invited visitor confirmed the visit: it counts now."""
+    invitation_id = fields.Integer(required=True)
+    agent_id = fields.Integer(required=True)
+    office_id = fields.Integer(required=True)
+    consultant_id = fields.Integer(required=True)
+
+
 class CallListImported(StrictSchema):
     import_id = fields.Integer(required=True)
     source = fields.String(required=True, validate=validate.OneOf(CALL_LIST_SOURCES))
@@ -572,6 +598,14 @@ class CallListImported(StrictSchema):
 
 
 register(
+    EventType("leads", "lead_reassigned", 1, LeadReassigned,
+              {"from_consultant_id": 3, "to_consultant_id": 4, "rule": "hopeless_reassignment",
+               "reason": "多次跟踪未再上门", "excluded_from_credit": True}),
+    EventType("leads", "visit_invited", 1, VisitInvited,
+              {"invitation_id": 1, "agent_id": 9, "office_id": 1,
+               "appointment_at": "2026-11-28T06:00:00+00:00"}),
+    EventType("leads", "visit_confirmed", 1, VisitConfirmed,
+              {"invitation_id": 1, "agent_id": 9, "office_id": 1, "consultant_id": 3}),
     EventType("leads", "lead_graded", 1, LeadGraded,
               {"grade": "A", "previous": "B", "consultant_id": 3}),
     EventType("leads", "call_list_imported", 1, CallListImported,

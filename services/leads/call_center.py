@@ -86,6 +86,9 @@ def record_call(uow, cmd) -> dict:
             invitation = Invitation(call_lead_id=lead.id, agent_id=agent.id, office_id=office_id,
                                     appointment_at=invite_at, status="pending", created_at=now)
             session.add(invitation)
+            session.flush()
+            uow.emit("visit_invited", {"invitation_id": invitation.id, "agent_id": agent.id,
+                                       "office_id": office_id, "appointment_at": invite_at})
     uow.commit()
     return {"lead": lead_view(lead),
             "invitation": invitation_view(invitation) if invitation else None}
@@ -120,6 +123,9 @@ def confirm_invitation(uow, cmd) -> dict:
     if not confirmed:
         raise Conflict("the invitation is confirmed already", {"invitation_id": ["confirmed"]})
     session.execute(update(CallLead).where(CallLead.id == lead.id).values(status="visited"))
+    uow.emit("visit_confirmed", {"invitation_id": invitation.id, "agent_id": invitation.agent_id,
+                                 "office_id": invitation.office_id,
+                                 "consultant_id": cmd["consultant_id"]}, customer_id=customer_id)
     uow.commit()
     session.refresh(invitation)
     return invitation_view(invitation)

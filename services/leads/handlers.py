@@ -386,6 +386,11 @@ def reassign_customer(uow, cmd, rule="manager_override", excluded_from_credit=Fa
                            to_consultant_id=target.id, rule=rule, reason=cmd["reason"],
                            decided_by=cmd["decided_by"],
                            excluded_from_credit=excluded_from_credit, decided_at=utcnow()))
+    uow.emit("lead_reassigned", {"from_consultant_id": customer.consultant_id,
+                                 "to_consultant_id": target.id, "rule": rule,
+                                 "reason": cmd["reason"],
+                                 "excluded_from_credit": excluded_from_credit},
+             customer_id=customer.id)
     customer.consultant_id = target.id
     allocation = domain.Allocation(target.id, rule, explanation)
     uow.emit("lead_assigned", {"consultant_id": target.id, "office_id": office.id, "rule": rule,

@@ -5,6 +5,9 @@ import io
 import pytest
 from openpyxl import load_workbook
 
+from tests.e2e.conftest import wait_for
+from tests.messaging import send_to_queue, valid_event
+
 pytestmark = pytest.mark.e2e
 
 
@@ -109,3 +112,20 @@ def test_an_agents_call_becomes_a_confirmed_visit(suite, admin):
     assert confirmed.status_code == 201 and confirmed.json()["status"] == "confirmed"
     day = caller.get(f"/api/v1/offices/{office_id}/call-center/day").json()["agents"][0]
     assert (day["dialed"], day["A"], day["invitations"], day["confirmed_visits"]) == (1, 1, 1, 1)
+
+
+def test_a_confirmed_deposit_on_the_broker_makes_the_customer_a_deal(suite, admin):
+    office_id = admin.post("/api/v1/offices", {"code": "e2e-deal", "name": "成交",
+                                               "region_code": "cj"}).json()["id"]
+    admin.post("/api/v1/consultants", {"office_id": office_id, "name": "丁"})
+    customer = admin.post("/api/v1/visits", {"office_id": office_id, "name": "赵六",
+                                             "mobile": "13512340000"}).json()["customer"]
+    event = valid_event("transactions.deposit_confirmed", customer_id=customer["id"], unit_id=1)
+    send_to_queue(suite.env["AMQP_URI"], "leads", [event, event])  # a duplicate changes nothing
+
+    def dealt():
+        found = admin.get(f"/api/v1/customers/{customer['id']}").json()
+        return found if found["outcome"] == "deal" else None
+    assert wait_for(dealt)["outcome"] == "deal"
+    graded = admin.put(f"/api/v1/customers/{customer['id']}/grade", {"grade": "A"})
+    assert graded.status_code == 409 and "customer_id" in graded.json()["error"]["fields"]

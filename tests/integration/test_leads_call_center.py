@@ -17,7 +17,7 @@ from infra.database import handle_once, utcnow
 from services.leads import call_center, domain, follow_up, handlers
 from services.leads.models import CallLead
 from tests.integration.test_call_lists import import_list
-from tests.integration.test_leads_registration import office_with, visit
+from tests.integration.test_leads_registration import office_with, outbox, visit
 
 pytestmark = pytest.mark.integration
 
@@ -106,6 +106,11 @@ def test_the_call_center_from_the_pool_to_the_ranking(stores):
     with pytest.raises(Conflict):
         confirm(store, invitation_id, other)
     assert confirm(store, invitation_id, receiver)["status"] == "confirmed"
+    announced = [e for e in outbox(store, arrived["customer"]["id"])
+                 if e["type"] == "visit_confirmed"]
+    assert [e["data"] for e in announced] == [{"invitation_id": invitation_id,
+                                               "agent_id": agent_x, "office_id": office_id,
+                                               "consultant_id": receiver}]
     with pytest.raises(Conflict) as refused:
         confirm(store, invitation_id, receiver)
     assert "invitation_id" in refused.value.details

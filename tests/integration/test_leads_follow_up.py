@@ -11,7 +11,7 @@ from contracts.leads import (FollowUpSchema, GradeCustomerSchema, MarkHopelessSc
                              ReassignCustomerSchema, UpdateProfileSchema)
 from infra.database import handle_once
 from services.leads import follow_up
-from tests.integration.test_leads_registration import office_with, visit
+from tests.integration.test_leads_registration import office_with, outbox, visit
 
 pytestmark = pytest.mark.integration
 
@@ -111,6 +111,11 @@ def test_a_hopeless_customer_goes_back_to_the_manager_and_the_old_consultant_los
     with store() as uow:
         dealt = follow_up.get_customer(uow.session, customer["id"])
     assert dealt["outcome"] == "deal" and dealt["excluded_from_credit"] == [a]
+    reassigned = [e["data"] for e in outbox(store, customer["id"])
+                  if e["type"] == "lead_reassigned"]
+    assert reassigned == [{"from_consultant_id": a, "to_consultant_id": b,
+                           "rule": "hopeless_reassignment", "reason": "重新分配跟踪",
+                           "excluded_from_credit": True}]
     with pytest.raises(Conflict):
         grade(store, customer["id"], "A", b)
 
