@@ -259,9 +259,12 @@ class SetOfficeRosterSchema(StrictSchema):
     groups = fields.Dict(keys=fields.String(validate=validate.Regexp(r"^\d+$")),
                          values=fields.Integer(strict=True, validate=validate.OneOf((1, 2))),
                          load_default=dict, metadata={"description": "consultant id → group"})
+    reception_order = fields.List(Id(), load_default=None, allow_none=True, metadata={
+        "description": "the day's reception line; without it, every sales consultant on duty "
+                       "in roster order"})
     phone_order = fields.List(Id(), load_default=None, allow_none=True)
     day = fields.Date(load_default=None, allow_none=True,
-                      metadata={"description": "day of the phone order; today by default"})
+                      metadata={"description": "day of the orders; today by default"})
     recall_days = fields.Integer(load_default=None, allow_none=True, strict=True,
                                  validate=validate.Range(min=1, max=365), metadata={
                                      "description": "days before A/B/C numbers are called again"})
@@ -528,6 +531,7 @@ class OfficeRosterSchema(StrictSchema):
     alternate_groups = fields.Boolean()
     recall_days = fields.Integer()
     groups = fields.Dict(keys=fields.String(), values=fields.Integer())
+    reception_order = fields.List(fields.Integer())
     phone_order = fields.List(fields.Integer())
     day = fields.Date()
 

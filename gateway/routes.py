@@ -87,7 +87,9 @@ class ConsultantStatusBody(StrictSchema):
 class OfficeRosterBody(StrictSchema):
     alternate_groups = leads.SetOfficeRosterSchema().fields["alternate_groups"]
     groups = leads.SetOfficeRosterSchema().fields["groups"]
+    reception_order = leads.SetOfficeRosterSchema().fields["reception_order"]
     phone_order = leads.SetOfficeRosterSchema().fields["phone_order"]
+    recall_days = leads.SetOfficeRosterSchema().fields["recall_days"]
     day = leads.SetOfficeRosterSchema().fields["day"]
 
 
@@ -159,8 +161,9 @@ LEADS_ROUTES = (
           leads.RegisterVisitSchema, leads.VisitResultSchema, 201),
     Route("POST", "/api/v1/calls", "Register a call (来电登记): dedupe and allocate", SALES,
           leads.RegisterCallSchema, leads.VisitResultSchema, 201),
-    Route("PUT", "/api/v1/offices/{office_id}/roster", "Duty groups on alternate days and the "
-          "day's phone answering order", MANAGERS, OfficeRosterBody, leads.OfficeRosterSchema),
+    Route("PUT", "/api/v1/offices/{office_id}/roster", "Duty groups on alternate days, the "
+          "day's reception and phone answering orders, the call pool's recall interval",
+          MANAGERS, OfficeRosterBody, leads.OfficeRosterSchema),
     Route("POST", "/api/v1/customers/{customer_id}/reassignments", "A manager gives a customer "
           "to another consultant, with a reason", MANAGERS, ReassignmentBody,
           leads.VisitResultSchema, 201),

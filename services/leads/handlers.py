@@ -11,7 +11,7 @@ from infra.database import utcnow
 from services.leads import call_lists, domain
 from services.leads.models import (Assignment, CallLead, CodeSequence, Consultant, Customer,
                                    CustomerMobile, LeadImport, Office, PhoneOrder, PhoneTurn,
-                                   ReceptionTurn, Visit)
+                                   ReceptionOrder, ReceptionTurn, Visit)
 
 IMPORT_BATCH = 5000
 
@@ -306,17 +306,24 @@ def _reception_candidates(session, office, now):
 
 
 def _office_staff(session, office, day):
-    """Today's reception line (sales consultants on duty, with their last turn) and the
-    office's managers, in one read."""
+    """Today's reception line and the office's managers, in one read. The line is the day's
+    reception order when the manager set one (第一接待、第二接待…), else every sales consultant
+    on duty (their group, on alternate days) in roster order; each with their last turn."""
     rows = session.execute(
-        select(Consultant, ReceptionTurn.turn)
+        select(Consultant, ReceptionOrder.position, ReceptionTurn.turn)
+        .outerjoin(ReceptionOrder, and_(ReceptionOrder.consultant_id == Consultant.id,
+                                        ReceptionOrder.day == day))
         .outerjoin(ReceptionTurn, and_(ReceptionTurn.consultant_id == Consultant.id,
                                        ReceptionTurn.day == day))
         .where(Consultant.office_id == office.id)).all()
-    candidates = [domain.RotationCandidate(c.id, c.status, c.rotation_order, last_turn or 0,
-                                           c.duty_group) for c, last_turn in rows
+    managers = [c.id for c, _, _ in rows if c.kind == "manager"]
+    ordered = [(c, position, turn) for c, position, turn in rows if position is not None]
+    if ordered:
+        return [domain.RotationCandidate(c.id, c.status, position, turn or 0)
+                for c, position, turn in ordered], managers
+    candidates = [domain.RotationCandidate(c.id, c.status, c.rotation_order, turn or 0,
+                                           c.duty_group) for c, _, turn in rows
                   if c.kind == "sales"]
-    managers = [c.id for c, _ in rows if c.kind == "manager"]
     return domain.on_duty(candidates, day, office.alternate_groups), managers
 
 
@@ -332,7 +339,8 @@ def _phone_candidates(session, office, day):
 
 
 def set_office_roster(uow, cmd) -> dict:
-    """Duty groups and the day's phone answering order, set by the office manager."""
+    """Duty groups, the recall interval of the call pool, and the day's reception and phone
+    answering orders, set by the office manager."""
     session = uow.session
     office = _office(session, cmd["office_id"])
     if cmd.get("alternate_groups") is not None:
@@ -347,26 +355,32 @@ def set_office_roster(uow, cmd) -> dict:
                                                                     "office"]})
         staff[int(key)].duty_group = group
     day = cmd.get("day") or domain.office_day(utcnow())
-    if cmd.get("phone_order") is not None:
-        for i, consultant_id in enumerate(cmd["phone_order"]):
-            if consultant_id not in staff:
-                raise NotFound("unknown consultant", {f"phone_order.{i}": [
-                    "not a consultant of this office"]})
-        if len(set(cmd["phone_order"])) != len(cmd["phone_order"]):
-            raise InvalidInput("a consultant appears twice", {"phone_order": ["repeated"]})
-        session.execute(delete(PhoneOrder).where(PhoneOrder.office_id == office.id,
-                                                 PhoneOrder.day == day))
-        session.add_all([PhoneOrder(office_id=office.id, day=day, consultant_id=consultant_id,
-                                    position=i + 1)
-                         for i, consultant_id in enumerate(cmd["phone_order"])])
+    for field, table in (("reception_order", ReceptionOrder), ("phone_order", PhoneOrder)):
+        if cmd.get(field) is not None:
+            _set_day_order(session, office, day, staff, field, table, cmd[field])
     uow.commit()
-    order = session.scalars(select(PhoneOrder.consultant_id).where(
-        PhoneOrder.office_id == office.id, PhoneOrder.day == day)
-        .order_by(PhoneOrder.position)).all()
     return {"office_id": office.id, "alternate_groups": office.alternate_groups,
             "recall_days": office.recall_days,
             "groups": {str(c.id): c.duty_group for c in staff.values()},
-            "phone_order": list(order), "day": day}
+            "reception_order": _day_order(session, office, day, ReceptionOrder),
+            "phone_order": _day_order(session, office, day, PhoneOrder), "day": day}
+
+
+def _set_day_order(session, office, day, staff, field, table, consultant_ids):
+    for i, consultant_id in enumerate(consultant_ids):
+        if consultant_id not in staff:
+            raise NotFound("unknown consultant", {f"{field}.{i}": [
+                "not a sales consultant of this office"]})
+    if len(set(consultant_ids)) != len(consultant_ids):
+        raise InvalidInput("a consultant appears twice", {field: ["repeated"]})
+    session.execute(delete(table).where(table.office_id == office.id, table.day == day))
+    session.add_all([table(office_id=office.id, day=day, consultant_id=consultant_id,
+                           position=i + 1) for i, consultant_id in enumerate(consultant_ids)])
+
+
+def _day_order(session, office, day, table) -> list[int]:
+    return list(session.scalars(select(table.consultant_id).where(
+        table.office_id == office.id, table.day == day).order_by(table.position)))
 
 
 def reassign_customer(uow, cmd, rule="manager_override", excluded_from_credit=False) -> dict:

@@ -46,6 +46,15 @@ class ReceptionTurn(Base):
     turn: Mapped[int] = mapped_column(Integer)
 
 
+class ReceptionOrder(Base):
+    """The day's reception order (接待顺序: 第一接待、第二接待…) when the manager sets one."""
+    __tablename__ = "reception_orders"
+    office_id: Mapped[int] = mapped_column(ForeignKey("offices.id"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    consultant_id: Mapped[int] = mapped_column(ForeignKey("consultants.id"), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer)
+
+
 class PhoneTurn(Base):
     """The last call a consultant took on a given day in the phone answering order."""
     __tablename__ = "phone_turns"
