@@ -3,7 +3,7 @@ customer's own consultant, hopeless customers back to the manager with a non-dea
 deals from confirmed deposits, the customer profile and the daily care reminders."""
 from sqlalchemy import select
 
-from contracts.errors import Conflict, Forbidden
+from contracts.errors import Conflict, Forbidden, NotFound
 from infra.database import utcnow
 from services.leads import domain, handlers
 from services.leads.handlers import customer_view
@@ -43,7 +43,7 @@ def grade_customer(uow, cmd) -> dict:
 def record_follow_up(uow, cmd) -> dict:
     session = uow.session
     if session.get(Consultant, cmd["consultant_id"]) is None:
-        raise handlers.NotFound("unknown consultant", {"consultant_id": ["unknown consultant"]})
+        raise NotFound("unknown consultant", {"consultant_id": ["unknown consultant"]})
     customer = _own_customer(session, cmd["customer_id"], cmd["consultant_id"])
     follow_up = FollowUp(customer_id=customer.id, consultant_id=cmd["consultant_id"],
                          kind=cmd["kind"], content=cmd["content"], reaction=cmd["reaction"],
@@ -121,7 +121,7 @@ def care_reminders(session, consultant_id, day=None) -> dict:
     """The day's greetings for a consultant's closed (deal) customers: birthdays of the
     customer and family, and the holiday's greeting for every one of them."""
     if session.get(Consultant, consultant_id) is None:
-        raise handlers.NotFound("unknown consultant", {"consultant_id": ["unknown consultant"]})
+        raise NotFound("unknown consultant", {"consultant_id": ["unknown consultant"]})
     day = day or domain.office_day(utcnow())
     customers = session.scalars(select(Customer).where(
         Customer.consultant_id == consultant_id, Customer.outcome == "deal")
