@@ -129,3 +129,25 @@ def test_a_confirmed_deposit_on_the_broker_makes_the_customer_a_deal(suite, admi
     assert wait_for(dealt)["outcome"] == "deal"
     graded = admin.put(f"/api/v1/customers/{customer['id']}/grade", {"grade": "A"})
     assert graded.status_code == 409 and "customer_id" in graded.json()["error"]["fields"]
+
+
+def test_phone_order_calls_and_a_manager_override_through_the_gateway(suite, admin):
+    office_id = admin.post("/api/v1/offices", {"code": "e2e-phones", "name": "电话",
+                                               "region_code": "dh"}).json()["id"]
+    a, b = [admin.post("/api/v1/consultants", {"office_id": office_id, "name": name}).json()["id"]
+            for name in ("戊", "己")]
+    roster = admin.put(f"/api/v1/offices/{office_id}/roster", {"phone_order": [b, a]})
+    assert roster.status_code == 200 and roster.json()["phone_order"] == [b, a]
+    unknown = admin.put(f"/api/v1/offices/{office_id}/roster", {"phone_order": [999_999]})
+    assert unknown.status_code == 404 and "phone_order.0" in unknown.json()["error"]["fields"]
+    called = admin.post("/api/v1/calls", {"office_id": office_id, "name": "孙七",
+                                          "mobile": "13612340000", "ad_medium": "晚报",
+                                          "ad_theme": "开盘"})
+    assert called.status_code == 201, called.text
+    assert called.json()["assignment"]["rule"] == "call_phone_order"
+    assert called.json()["assignment"]["consultant_id"] == b
+    path = f"/api/v1/customers/{called.json()['customer']['id']}/reassignments"
+    no_reason = admin.post(path, {"consultant_id": a})
+    assert no_reason.status_code == 400 and "reason" in no_reason.json()["error"]["fields"]
+    moved = admin.post(path, {"consultant_id": a, "reason": "客户要求"})
+    assert moved.status_code == 201 and moved.json()["assignment"]["rule"] == "manager_override"
