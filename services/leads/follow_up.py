@@ -7,8 +7,8 @@ from contracts.errors import Conflict, Forbidden, NotFound
 from infra.database import utcnow
 from services.leads import domain, handlers
 from services.leads.handlers import customer_view
-from services.leads.models import (Assignment, Consultant, Customer, FamilyMember, FollowUp,
-                                   GradeChange, NonDealAnalysis)
+from services.leads.models import (Assignment, Consultant, Customer, CustomerMobile,
+                                   FamilyMember, FollowUp, GradeChange, NonDealAnalysis)
 
 
 def _own_customer(session, customer_id, consultant_id, field="customer_id"):
@@ -77,7 +77,13 @@ def hopeless_customers(session, office_id) -> dict:
         Customer.office_id == office_id, Customer.outcome == "hopeless")
         .order_by(Customer.outcome_at)).all()
     managers = handlers.office_managers(session, office_id)
-    return {"customers": [customer_view(c, [], managers) for c in customers]}
+    mobiles = {}
+    for mobile, customer_id in session.execute(select(
+            CustomerMobile.mobile, CustomerMobile.customer_id).where(
+            CustomerMobile.customer_id.in_([c.id for c in customers]))):
+        mobiles.setdefault(customer_id, []).append(mobile)
+    return {"customers": [customer_view(c, sorted(mobiles.get(c.id, [])), managers)
+                          for c in customers]}
 
 
 def reassign_hopeless(uow, cmd) -> dict:
