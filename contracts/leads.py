@@ -307,6 +307,10 @@ class CallCenterDayQuery(StrictSchema):
     day = fields.Date(load_default=None, allow_none=True)
 
 
+class SourceConversionQuery(StrictSchema):
+    """No parameters: every source of every list."""
+
+
 class CallCenterMonthQuery(StrictSchema):
     office_id = Id(required=True)
     month = fields.String(required=True, validate=validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$",

@@ -158,6 +158,7 @@ class LeadsService(operations.OperationsRpc):
 
     @rpc(idempotent=True)
     def call_source_conversion(self, payload):
+        load(schemas.SourceConversionQuery(), payload)
         with self.uow() as uow:
             return schemas.SourceConversionListSchema().dump(
                 call_center.source_conversion(uow.session))
