@@ -10,6 +10,7 @@ SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
                   "transactions.contract_signed", "transactions.contract_filed",
                   "transactions.refund_approved", "transactions.deposit_forfeited",
                   "transactions.swap_approved"),
+    "leads": ("transactions.deposit_confirmed",),
     "transactions": ("inventory.unit_reserved", "inventory.unit_reservation_rejected",
                      "inventory.reservation_swapped", "inventory.swap_rejected",
                      "leads.lead_registered", "leads.visit_recorded"),

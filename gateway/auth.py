@@ -127,7 +127,9 @@ def mask_mobile(mobile: str) -> str:
     return f"{mobile[:3]}****{mobile[-4:]}" if mobile and len(mobile) >= 7 else "****"
 
 
-def can_see_contact(user: CurrentUser, customer_consultant_id: int | None) -> bool:
-    """A consultant sees full contact details only of their own customers; managers see all."""
-    return user.is_manager or (user.consultant_id is not None
-                               and user.consultant_id == customer_consultant_id)
+def can_see_contact(user: CurrentUser, visible_to) -> bool:
+    """Full contact details only for the people the leads service lists for the customer (their
+    consultant and their office's managers, by leads consultant id); general managers and
+    admins see every office."""
+    return user.role in ("general_manager", "admin") or (
+        user.consultant_id is not None and user.consultant_id in (visible_to or ()))

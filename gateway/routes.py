@@ -87,13 +87,65 @@ class ConsultantStatusBody(StrictSchema):
 class OfficeRosterBody(StrictSchema):
     alternate_groups = leads.SetOfficeRosterSchema().fields["alternate_groups"]
     groups = leads.SetOfficeRosterSchema().fields["groups"]
+    reception_order = leads.SetOfficeRosterSchema().fields["reception_order"]
     phone_order = leads.SetOfficeRosterSchema().fields["phone_order"]
+    recall_days = leads.SetOfficeRosterSchema().fields["recall_days"]
     day = leads.SetOfficeRosterSchema().fields["day"]
 
 
 class ReassignmentBody(StrictSchema):
     consultant_id = leads.ReassignCustomerSchema().fields["consultant_id"]
     reason = leads.ReassignCustomerSchema().fields["reason"]
+
+
+class GradeBody(StrictSchema):
+    grade = leads.GradeCustomerSchema().fields["grade"]
+    note = leads.GradeCustomerSchema().fields["note"]
+
+
+class FollowUpBody(StrictSchema):
+    kind = leads.FollowUpSchema().fields["kind"]
+    content = leads.FollowUpSchema().fields["content"]
+    reaction = leads.FollowUpSchema().fields["reaction"]
+    next_appointment = leads.FollowUpSchema().fields["next_appointment"]
+
+
+class HopelessBody(StrictSchema):
+    kind = leads.MarkHopelessSchema().fields["kind"]
+    analysis = leads.MarkHopelessSchema().fields["analysis"]
+
+
+class ProfileBody(StrictSchema):
+    archive = leads.UpdateProfileSchema().fields["archive"]
+    family = leads.UpdateProfileSchema().fields["family"]
+
+
+class CareRemindersDayQuery(StrictSchema):
+    day = leads.CareRemindersQuery().fields["day"]
+
+
+CALL_CENTER = ("call_agent",) + MANAGERS
+
+
+class RecordCallBody(StrictSchema):
+    connected = leads.RecordCallSchema().fields["connected"]
+    outcome = leads.RecordCallSchema().fields["outcome"]
+    notes = leads.RecordCallSchema().fields["notes"]
+    invite_at = leads.RecordCallSchema().fields["invite_at"]
+    office_id = leads.RecordCallSchema().fields["office_id"]
+
+
+class CallCenterDayBody(StrictSchema):
+    day = leads.CallCenterDayQuery().fields["day"]
+
+
+class CallCenterMonthBody(StrictSchema):
+    month = leads.CallCenterMonthQuery().fields["month"]
+
+
+class ExportQuery(StrictSchema):
+    date_from = leads.ExportSchema().fields["date_from"]
+    date_to = leads.ExportSchema().fields["date_to"]
 
 
 LEADS_ROUTES = (
@@ -109,8 +161,9 @@ LEADS_ROUTES = (
           leads.RegisterVisitSchema, leads.VisitResultSchema, 201),
     Route("POST", "/api/v1/calls", "Register a call (来电登记): dedupe and allocate", SALES,
           leads.RegisterCallSchema, leads.VisitResultSchema, 201),
-    Route("PUT", "/api/v1/offices/{office_id}/roster", "Duty groups on alternate days and the "
-          "day's phone answering order", MANAGERS, OfficeRosterBody, leads.OfficeRosterSchema),
+    Route("PUT", "/api/v1/offices/{office_id}/roster", "Duty groups on alternate days, the "
+          "day's reception and phone answering orders, the call pool's recall interval",
+          MANAGERS, OfficeRosterBody, leads.OfficeRosterSchema),
     Route("POST", "/api/v1/customers/{customer_id}/reassignments", "A manager gives a customer "
           "to another consultant, with a reason", MANAGERS, ReassignmentBody,
           leads.VisitResultSchema, 201),
@@ -119,6 +172,58 @@ LEADS_ROUTES = (
           response=leads.CallListImportSchema, status=201, query=CallListQuery),
     Route("GET", "/api/v1/customers/{customer_id}", "A customer (mobile masked unless yours)",
           SALES, response=leads.CustomerSchema),
+    Route("GET", "/api/v1/customers/{customer_id}/file", "The customer with grade history, "
+          "follow-ups, non-deal analysis and profile (客户信息档案)", SALES,
+          response=leads.CustomerFileSchema),
+    Route("PUT", "/api/v1/customers/{customer_id}/grade", "Grade a customer A–D (晋级 kept "
+          "with who and when); consultants only their own", SALES, GradeBody,
+          leads.CustomerFileSchema),
+    Route("POST", "/api/v1/customers/{customer_id}/follow-ups", "Log a follow-up (visit, call, "
+          "SMS) on one of your own customers", SALES, FollowUpBody, leads.FollowUpRecordSchema,
+          201),
+    Route("POST", "/api/v1/customers/{customer_id}/hopeless", "Give up a customer as hopeless "
+          "(无望, one of the seed's four kinds) with the non-deal analysis", SALES, HopelessBody,
+          leads.CustomerFileSchema, 201),
+    Route("GET", "/api/v1/offices/{office_id}/hopeless-customers", "Hopeless customers waiting "
+          "for the manager to reassign them", MANAGERS, response=leads.HopelessListSchema),
+    Route("POST", "/api/v1/customers/{customer_id}/hopeless-reassignments", "Reassign a "
+          "hopeless customer; the previous consultant loses any share in a later deal",
+          MANAGERS, ReassignmentBody, leads.VisitResultSchema, 201),
+    Route("PUT", "/api/v1/customers/{customer_id}/profile", "Fill in the customer profile "
+          "(客户信息档案) and the family with birthdays", SALES, ProfileBody,
+          leads.CustomerFileSchema),
+    Route("GET", "/api/v1/consultants/{consultant_id}/care-reminders", "The day's birthday and "
+          "holiday greetings for a consultant's closed customers", SALES,
+          response=leads.CareRemindersSchema, query=CareRemindersDayQuery),
+    Route("POST", "/api/v1/call-pool/distributions", "Hand numbers from the call pool to call "
+          "agents (never one number to two agents)", MANAGERS, leads.DistributeCallPoolSchema,
+          leads.DistributionSchema, 201),
+    Route("GET", "/api/v1/call-agents/{agent_id}/leads", "The numbers an agent has to call",
+          CALL_CENTER, response=leads.CallLeadListSchema),
+    Route("POST", "/api/v1/call-leads/{call_lead_id}/calls", "Record a call: connected, "
+          "outcome A–D (seed 003), an invitation to visit", ("call_agent",), RecordCallBody,
+          leads.CallRecordedSchema, 201),
+    Route("POST", "/api/v1/invitations/{invitation_id}/confirmation", "The consultant who "
+          "received the invited visitor confirms the visit (only then it counts)",
+          ("consultant",), response=leads.InvitationSchema, status=201),
+    Route("GET", "/api/v1/offices/{office_id}/call-center/day", "Per agent for a day: dialed, "
+          "connected, A/B/C/D, invitations, confirmed visits, deals", CALL_CENTER,
+          response=leads.CallCenterDaySchema, query=CallCenterDayBody),
+    Route("GET", "/api/v1/call-center/sources", "Conversion per call-list source: call → "
+          "visit → deal", MANAGERS, response=leads.SourceConversionListSchema),
+    Route("GET", "/api/v1/offices/{office_id}/call-center/ranking", "The agents' monthly "
+          "ranking by confirmed visits, then deals", CALL_CENTER,
+          response=leads.MonthlyRankingSchema, query=CallCenterMonthBody),
+    Route("GET", "/api/v1/offices/{office_id}/exports/visit-register", "XLSX of the visit "
+          "register (来访客户登记表); consultants get their own customers; logged", SALES,
+          query=ExportQuery),
+    Route("GET", "/api/v1/offices/{office_id}/exports/call-register", "XLSX of the call "
+          "register (来电客户登记表); consultants get their own customers; logged", SALES,
+          query=ExportQuery),
+    Route("GET", "/api/v1/offices/{office_id}/exports/grade-tracking", "XLSX of the manager's "
+          "grade-tracking sheet (客户等级分配跟踪表); logged", MANAGERS, query=ExportQuery),
+    Route("GET", "/api/v1/offices/{office_id}/exports", "Who exported what, when, how many "
+          "rows", MANAGERS, response=leads.ExportLogSchema),
 )
 
 

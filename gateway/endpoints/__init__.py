@@ -16,9 +16,15 @@ def endpoint(method, path):
 
 
 def private_view(user, customer: dict) -> dict:
-    """A customer as `user` may see it: the mobile masked unless it is their own customer."""
-    if not auth.can_see_contact(user, customer.get("consultant_id")):
+    """A customer as `user` may see it: mobiles and ID number masked unless it is their own
+    customer."""
+    if not auth.can_see_contact(user, customer.get("visible_to",
+                                                   [customer.get("consultant_id")])):
         customer = {**customer, "mobile": auth.mask_mobile(customer.get("mobile", ""))}
+        if "other_mobiles" in customer:
+            customer["other_mobiles"] = [auth.mask_mobile(m) for m in customer["other_mobiles"]]
+        if customer.get("id_number"):
+            customer["id_number"] = auth.mask_mobile(customer["id_number"])
     return customer
 
 

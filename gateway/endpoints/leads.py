@@ -1,13 +1,18 @@
 """Gateway routes for customers, consultants, visits and call lists (the leads service)."""
+import base64
+
 from nameko.web.handlers import http
+from werkzeug.wrappers import Response
 
 from contracts.base import load
 from contracts.errors import Forbidden, InvalidInput
 from contracts.leads import MAX_IMPORT_ROWS
 from gateway.api import api, json_body, json_response
 from gateway.endpoints import RPC_TIMEOUT, endpoint, private_view
-from gateway.routes import CallListQuery, OfficeRosterBody
-from gateway.tables import read_table
+from gateway.routes import (CallCenterDayBody, CallCenterMonthBody, CallListQuery,
+                            CareRemindersDayQuery, ExportQuery, FollowUpBody, GradeBody, HopelessBody,
+                            OfficeRosterBody, ProfileBody, ReassignmentBody, RecordCallBody)
+from gateway.tables import XLSX, read_table
 
 
 class LeadsEndpoints:
@@ -64,11 +69,91 @@ class LeadsEndpoints:
     @api
     def reassign_customer(self, request, customer_id):
         user = self.authorize(request, "POST", "/api/v1/customers/{customer_id}/reassignments")
-        payload = {**json_body(request), "customer_id": customer_id,
+        return self._reassign(request, user, customer_id, "reassign_customer")
+
+    @http(*endpoint("POST", "/api/v1/customers/{customer_id}/hopeless-reassignments"))
+    @api
+    def reassign_hopeless(self, request, customer_id):
+        user = self.authorize(request, "POST",
+                              "/api/v1/customers/{customer_id}/hopeless-reassignments")
+        return self._reassign(request, user, customer_id, "reassign_hopeless")
+
+    def _reassign(self, request, user, customer_id, method):
+        payload = {**load(ReassignmentBody(), json_body(request)), "customer_id": customer_id,
                    "decided_by": user.username}
-        result = self.rpc("leads", "reassign_customer", payload)
+        result = self.rpc("leads", method, payload)
         result["customer"] = private_view(user, result["customer"])
         return json_response(result, 201)
+
+    @http(*endpoint("GET", "/api/v1/customers/{customer_id}/file"))
+    @api
+    def customer_file(self, request, customer_id):
+        user = self.authorize(request, "GET", "/api/v1/customers/{customer_id}/file")
+        result = self.rpc("leads", "customer_file", {"customer_id": customer_id})
+        return json_response(_private_file(user, result))
+
+    @http(*endpoint("PUT", "/api/v1/customers/{customer_id}/grade"))
+    @api
+    def grade_customer(self, request, customer_id):
+        user = self.authorize(request, "PUT", "/api/v1/customers/{customer_id}/grade")
+        payload = {**load(GradeBody(), json_body(request)), "customer_id": customer_id,
+                   **_acting(user)}
+        return json_response(_private_file(user, self.rpc("leads", "grade_customer", payload)))
+
+    @http(*endpoint("POST", "/api/v1/customers/{customer_id}/follow-ups"))
+    @api
+    def record_follow_up(self, request, customer_id):
+        user = self.authorize(request, "POST", "/api/v1/customers/{customer_id}/follow-ups")
+        if user.consultant_id is None:
+            raise Forbidden("only the customer's own consultant logs follow-ups",
+                            {"consultant_id": ["your user is not a consultant"]})
+        body = load(FollowUpBody(), json_body(request))
+        if body.get("next_appointment") is not None:
+            body["next_appointment"] = body["next_appointment"].isoformat()
+        payload = {**body, "customer_id": customer_id, "consultant_id": user.consultant_id}
+        return json_response(self.rpc("leads", "record_follow_up", payload), 201)
+
+    @http(*endpoint("POST", "/api/v1/customers/{customer_id}/hopeless"))
+    @api
+    def mark_hopeless(self, request, customer_id):
+        user = self.authorize(request, "POST", "/api/v1/customers/{customer_id}/hopeless")
+        payload = {**load(HopelessBody(), json_body(request)), "customer_id": customer_id,
+                   **_acting(user)}
+        return json_response(_private_file(user, self.rpc("leads", "mark_hopeless", payload)),
+                             201)
+
+    @http(*endpoint("GET", "/api/v1/offices/{office_id}/hopeless-customers"))
+    @api
+    def hopeless_customers(self, request, office_id):
+        user = self.authorize(request, "GET", "/api/v1/offices/{office_id}/hopeless-customers")
+        result = self.rpc("leads", "hopeless_customers", {"office_id": office_id})
+        result["customers"] = [private_view(user, c) for c in result["customers"]]
+        return json_response(result)
+
+    @http(*endpoint("PUT", "/api/v1/customers/{customer_id}/profile"))
+    @api
+    def update_profile(self, request, customer_id):
+        user = self.authorize(request, "PUT", "/api/v1/customers/{customer_id}/profile")
+        body = load(ProfileBody(), json_body(request))
+        for member in body.get("family") or []:
+            if member.get("birthday") is not None:
+                member["birthday"] = member["birthday"].isoformat()
+        payload = {**body, "customer_id": customer_id,
+                   "acting_consultant_id": _acting(user)["acting_consultant_id"]}
+        return json_response(_private_file(user, self.rpc("leads", "update_profile", payload)))
+
+    @http(*endpoint("GET", "/api/v1/consultants/{consultant_id}/care-reminders"))
+    @api
+    def care_reminders(self, request, consultant_id):
+        user = self.authorize(request, "GET", "/api/v1/consultants/{consultant_id}/care-reminders")
+        if not user.is_manager and user.consultant_id != consultant_id:
+            raise Forbidden("a consultant sees only their own reminders",
+                            {"consultant_id": ["not yours"]})
+        query = load(CareRemindersDayQuery(), dict(request.args))
+        payload = {"consultant_id": consultant_id}
+        if query.get("day") is not None:
+            payload["day"] = query["day"].isoformat()
+        return json_response(self.rpc("leads", "care_reminders", payload))
 
     @http(*endpoint("POST", "/api/v1/call-lists"))
     @api
@@ -90,3 +175,116 @@ class LeadsEndpoints:
         user = self.authorize(request, "GET", "/api/v1/customers/{customer_id}")
         customer = self.rpc("leads", "get_customer", {"customer_id": customer_id})
         return json_response(private_view(user, customer))
+
+    @http(*endpoint("POST", "/api/v1/call-pool/distributions"))
+    @api
+    def distribute_call_pool(self, request):
+        self.authorize(request, "POST", "/api/v1/call-pool/distributions")
+        return json_response(self.rpc("leads", "distribute_call_pool", json_body(request)), 201)
+
+    @http(*endpoint("GET", "/api/v1/call-agents/{agent_id}/leads"))
+    @api
+    def agent_leads(self, request, agent_id):
+        user = self.authorize(request, "GET", "/api/v1/call-agents/{agent_id}/leads")
+        if not user.is_manager and user.consultant_id != agent_id:
+            raise Forbidden("an agent sees only their own numbers", {"agent_id": ["not yours"]})
+        return json_response(self.rpc("leads", "agent_leads", {"agent_id": agent_id}))
+
+    @http(*endpoint("POST", "/api/v1/call-leads/{call_lead_id}/calls"))
+    @api
+    def record_call(self, request, call_lead_id):
+        user = self.authorize(request, "POST", "/api/v1/call-leads/{call_lead_id}/calls")
+        if user.consultant_id is None:
+            raise Forbidden("the user is not linked to a call agent",
+                            {"agent_id": ["set the user's consultant_id to the agent's id"]})
+        body = load(RecordCallBody(), json_body(request))
+        if body.get("invite_at") is not None:
+            body["invite_at"] = body["invite_at"].isoformat()
+        payload = {**body, "call_lead_id": call_lead_id, "agent_id": user.consultant_id}
+        return json_response(self.rpc("leads", "record_call", payload), 201)
+
+    @http(*endpoint("POST", "/api/v1/invitations/{invitation_id}/confirmation"))
+    @api
+    def confirm_invitation(self, request, invitation_id):
+        user = self.authorize(request, "POST", "/api/v1/invitations/{invitation_id}/confirmation")
+        if user.consultant_id is None:
+            raise Forbidden("only the receiving consultant confirms",
+                            {"consultant_id": ["your user is not a consultant"]})
+        return json_response(self.rpc("leads", "confirm_invitation", {
+            "invitation_id": invitation_id, "consultant_id": user.consultant_id}), 201)
+
+    @http(*endpoint("GET", "/api/v1/offices/{office_id}/call-center/day"))
+    @api
+    def call_center_day(self, request, office_id):
+        self.authorize(request, "GET", "/api/v1/offices/{office_id}/call-center/day")
+        query = load(CallCenterDayBody(), dict(request.args))
+        payload = {"office_id": office_id}
+        if query.get("day") is not None:
+            payload["day"] = query["day"].isoformat()
+        return json_response(self.rpc("leads", "call_center_day", payload))
+
+    @http(*endpoint("GET", "/api/v1/call-center/sources"))
+    @api
+    def call_source_conversion(self, request):
+        self.authorize(request, "GET", "/api/v1/call-center/sources")
+        return json_response(self.rpc("leads", "call_source_conversion", {}))
+
+    @http(*endpoint("GET", "/api/v1/offices/{office_id}/call-center/ranking"))
+    @api
+    def call_center_ranking(self, request, office_id):
+        self.authorize(request, "GET", "/api/v1/offices/{office_id}/call-center/ranking")
+        query = load(CallCenterMonthBody(), dict(request.args))
+        return json_response(self.rpc("leads", "call_center_ranking",
+                                      {**query, "office_id": office_id}))
+
+    @http(*endpoint("GET", "/api/v1/offices/{office_id}/exports/visit-register"))
+    @api
+    def export_visit_register(self, request, office_id):
+        return self._export(request, office_id, "visits", "visit-register")
+
+    @http(*endpoint("GET", "/api/v1/offices/{office_id}/exports/call-register"))
+    @api
+    def export_call_register(self, request, office_id):
+        return self._export(request, office_id, "calls", "call-register")
+
+    @http(*endpoint("GET", "/api/v1/offices/{office_id}/exports/grade-tracking"))
+    @api
+    def export_grade_tracking(self, request, office_id):
+        return self._export(request, office_id, "grades", "grade-tracking")
+
+    def _export(self, request, office_id, kind, path):
+        user = self.authorize(request, "GET", f"/api/v1/offices/{{office_id}}/exports/{path}")
+        query = load(ExportQuery(), dict(request.args))
+        payload = {"kind": kind, "office_id": office_id, "exported_by": user.username,
+                   "viewer_consultant_id": user.consultant_id,
+                   "viewer_sees_all": user.role in ("general_manager", "admin")}
+        if user.role == "consultant":
+            payload["consultant_id"] = user.consultant_id
+        for day in ("date_from", "date_to"):
+            if query.get(day) is not None:
+                payload[day] = query[day].isoformat()
+        result = self.rpc("leads", "export", payload, timeout=max(RPC_TIMEOUT, 60))
+        return Response(base64.b64decode(result["content"]), status=200, mimetype=XLSX,
+                        headers={"Content-Disposition":
+                                 f'attachment; filename="{result["file_name"]}"',
+                                 "X-Export-Rows": str(result["rows"])})
+
+    @http(*endpoint("GET", "/api/v1/offices/{office_id}/exports"))
+    @api
+    def export_log(self, request, office_id):
+        self.authorize(request, "GET", "/api/v1/offices/{office_id}/exports")
+        return json_response(self.rpc("leads", "export_log", {"office_id": office_id}))
+
+
+def _acting(user) -> dict:
+    """Who acts on a customer: a consultant in their own name (their customers only); a
+    manager for the whole office."""
+    acting = None if user.is_manager else user.consultant_id
+    if not user.is_manager and acting is None:
+        raise Forbidden("only consultants and managers act on customers",
+                        {"consultant_id": ["your user is not a consultant"]})
+    return {"acting_consultant_id": acting, "changed_by": user.username}
+
+
+def _private_file(user, result: dict) -> dict:
+    return {**result, "customer": private_view(user, result["customer"])}

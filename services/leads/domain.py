@@ -166,3 +166,32 @@ OFFICE_TIMEZONE = ZoneInfo("Asia/Shanghai")
 def office_day(moment: datetime) -> date:
     """The sales office's calendar day of an aware moment (rosters run on Beijing time)."""
     return moment.astimezone(OFFICE_TIMEZONE).date()
+
+
+# Holidays for the care greetings (第6篇 二、4/9: 节假日电话或短信问候): the fixed ones by date,
+# the lunar ones by year (no lunar calendar library in the suite; extend the table each year).
+FIXED_HOLIDAYS = {(1, 1): "元旦", (3, 8): "妇女节", (5, 1): "劳动节", (6, 1): "儿童节",
+                  (10, 1): "国庆节", (12, 25): "圣诞节"}
+LUNAR_HOLIDAYS = {
+    date(2025, 1, 29): "春节", date(2025, 5, 31): "端午节", date(2025, 10, 6): "中秋节",
+    date(2026, 2, 17): "春节", date(2026, 6, 19): "端午节", date(2026, 9, 25): "中秋节",
+    date(2027, 2, 6): "春节", date(2027, 6, 9): "端午节", date(2027, 9, 15): "中秋节",
+    date(2028, 1, 26): "春节", date(2028, 5, 28): "端午节", date(2028, 10, 3): "中秋节",
+}
+
+
+def holiday_on(day: date) -> str | None:
+    return LUNAR_HOLIDAYS.get(day) or FIXED_HOLIDAYS.get((day.month, day.day))
+
+
+def is_birthday(birthday: date | None, day: date) -> bool:
+    """A birthday on 29 February is greeted on 28 February in other years."""
+    if birthday is None:
+        return False
+    if (birthday.month, birthday.day) == (2, 29) and not _leap(day.year):
+        return (day.month, day.day) == (2, 28)
+    return (birthday.month, birthday.day) == (day.month, day.day)
+
+
+def _leap(year: int) -> bool:
+    return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)

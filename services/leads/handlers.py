@@ -11,7 +11,7 @@ from infra.database import utcnow
 from services.leads import call_lists, domain
 from services.leads.models import (Assignment, CallLead, CodeSequence, Consultant, Customer,
                                    CustomerMobile, LeadImport, Office, PhoneOrder, PhoneTurn,
-                                   ReceptionTurn, Visit)
+                                   ReceptionOrder, ReceptionTurn, Visit)
 
 IMPORT_BATCH = 5000
 
@@ -32,7 +32,8 @@ def add_consultant(uow, cmd) -> dict:
     last = session.scalar(select(Consultant.rotation_order).where(Consultant.office_id == office.id)
                           .order_by(Consultant.rotation_order.desc()).limit(1)) or 0
     consultant = Consultant(office_id=office.id, name=cmd["name"], status="available",
-                            rotation_order=last + 1, duty_group=cmd.get("duty_group", 1))
+                            rotation_order=last + 1, duty_group=cmd.get("duty_group", 1),
+                            kind=cmd.get("kind", "sales"))
     session.add(consultant)
     uow.commit()
     return consultant_view(consultant)
@@ -111,20 +112,21 @@ def _register_contact(uow, cmd, kind, mobiles, referrer) -> dict:
         answered = _staff_in_office(session, office, cmd.get("answered_by"), "answered_by")
         decision = domain.choose_for_call(owner, answered,
                                           _has_phone_order(session, office, now))
-    allocation = decision.allocation
+    allocation, managers = decision.allocation, None
     if allocation is None:
-        allocation = _rotate(session, office, now, kind, decision.note)
+        allocation, managers = _rotate(session, office, now, kind, decision.note)
     elif decision.needs_assistant:
         allocation = _with_assistant(session, office, now, allocation, owner)
     first = customer is None
     if first:
-        customer = _new_customer(uow, cmd, office, mobiles, allocation, now)
+        customer = _new_customer(uow, cmd, office, mobiles, allocation, now, kind)
     else:
         _update_customer(session, customer, cmd, mobiles)
-    if kind == "visit":
-        customer.visit_count += 1
-    else:
-        customer.call_count += 1
+        if kind == "visit":
+            customer.visit_count += 1
+        else:
+            customer.call_count += 1
+        mobiles = None  # theirs and the new ones: read back below
     session.add(Visit(customer_id=customer.id, office_id=office.id, kind=kind,
                       channel=cmd["channel"], first=first,
                       consultant_id=allocation.consultant_id, assisted_by=allocation.assisted_by,
@@ -138,8 +140,12 @@ def _register_contact(uow, cmd, kind, mobiles, referrer) -> dict:
                                 "consultant_id": allocation.consultant_id,
                                 "channel": cmd["channel"], "first": first},
              customer_id=customer.id)
+    if mobiles is None:
+        mobiles = _customer_mobiles(session, customer)
+    if managers is None or customer.office_id != office.id:
+        managers = office_managers(session, customer.office_id)
     uow.commit()
-    return {"customer": customer_view(customer, _customer_mobiles(session, customer)),
+    return {"customer": customer_view(customer, mobiles, managers),
             "returning": not first, "matched_by": matched_by,
             "assignment": _assignment_view(allocation)}
 
@@ -158,13 +164,13 @@ def _find_customer(session, mobiles, id_number):
     return None, None
 
 
-def _new_customer(uow, cmd, office, mobiles, allocation, now):
+def _new_customer(uow, cmd, office, mobiles, allocation, now, kind):
     session = uow.session
     customer = Customer(
         code=_next_code(session, office.region_code, domain.name_initials(cmd["name"])),
         name=cmd["name"], mobile=mobiles[0], gender=cmd["gender"], office_id=office.id,
-        consultant_id=allocation.consultant_id, channel=cmd["channel"], visit_count=0,
-        call_count=0, registered_at=now,
+        consultant_id=allocation.consultant_id, channel=cmd["channel"],
+        visit_count=int(kind == "visit"), call_count=int(kind == "call"), registered_at=now,
         id_number=cmd["id_number"].upper() if cmd.get("id_number") else None,
         profile=_answers(cmd, PROFILE_FIELDS))
     session.add(customer)
@@ -211,6 +217,9 @@ def _staff_in_office(session, office, consultant_id, field):
     if consultant is None or consultant.office_id != office.id:
         raise NotFound("unknown consultant", {field: [f"no consultant {consultant_id} in office "
                                                       f"{office.id}"]})
+    if consultant.kind != "sales":
+        raise InvalidInput("not a sales consultant", {field: [
+            f"consultant {consultant_id} is a call agent, who does not receive customers"]})
     return domain.Staff(consultant.id, consultant.status)
 
 
@@ -256,14 +265,15 @@ def _with_assistant(session, office, now, allocation, owner):
                              assistant)
 
 
-def _rotate(session, office, now, kind, note) -> domain.Allocation:
+def _rotate(session, office, now, kind, note):
     """The next consultant in today's phone order (calls, when the office set one) or reception
-    rotation; taking the office's turn counter also locks the office row, so workers side by
-    side hand out one turn at a time."""
+    rotation, and the office's managers; taking the office's turn counter also locks the office
+    row, so workers side by side hand out one turn at a time."""
     turn = session.execute(update(Office).where(Office.id == office.id)
                            .values(turn_seq=Office.turn_seq + 1)
                            .returning(Office.turn_seq)).scalar_one()
     day = domain.office_day(now)
+    reception, managers = _office_staff(session, office, day)
     allocation = None
     if kind == "call":
         phone = _phone_candidates(session, office, day)
@@ -278,29 +288,43 @@ def _rotate(session, office, now, kind, note) -> domain.Allocation:
         rule, label = (("call_reception_order", "reception order for calls") if kind == "call"
                        else ("new_visitor_rotation", "reception rotation"))
         try:
-            allocation = domain.next_in_rotation(_reception_candidates(session, office, now),
-                                                 rule, label)
+            allocation = domain.next_in_rotation(reception, rule, label)
         except domain.NoConsultantAvailable as exc:
             raise Conflict(str(exc), {"office_id": [str(exc)]}) from None
         turns = ReceptionTurn
-    session.merge(turns(office_id=office.id, day=day, consultant_id=allocation.consultant_id,
-                        turn=turn))
+    session.execute(_upsert(session, turns, ("office_id", "day", "consultant_id"), "turn"),
+                    {"office_id": office.id, "day": day,
+                     "consultant_id": allocation.consultant_id, "turn": turn})
     if note:
         allocation = domain.Allocation(allocation.consultant_id, allocation.rule,
                                        f"{allocation.explanation} ({note})")
-    return allocation
+    return allocation, managers
 
 
 def _reception_candidates(session, office, now):
-    day = domain.office_day(now)
+    return _office_staff(session, office, domain.office_day(now))[0]
+
+
+def _office_staff(session, office, day):
+    """Today's reception line and the office's managers, in one read. The line is the day's
+    reception order when the manager set one (第一接待、第二接待…), else every sales consultant
+    on duty (their group, on alternate days) in roster order; each with their last turn."""
     rows = session.execute(
-        select(Consultant, ReceptionTurn.turn)
+        select(Consultant, ReceptionOrder.position, ReceptionTurn.turn)
+        .outerjoin(ReceptionOrder, and_(ReceptionOrder.consultant_id == Consultant.id,
+                                        ReceptionOrder.day == day))
         .outerjoin(ReceptionTurn, and_(ReceptionTurn.consultant_id == Consultant.id,
                                        ReceptionTurn.day == day))
         .where(Consultant.office_id == office.id)).all()
-    candidates = [domain.RotationCandidate(c.id, c.status, c.rotation_order, last_turn or 0,
-                                           c.duty_group) for c, last_turn in rows]
-    return domain.on_duty(candidates, day, office.alternate_groups)
+    managers = [c.id for c, _, _ in rows if c.kind == "manager"]
+    ordered = [(c, position, turn) for c, position, turn in rows if position is not None]
+    if ordered:
+        return [domain.RotationCandidate(c.id, c.status, position, turn or 0)
+                for c, position, turn in ordered], managers
+    candidates = [domain.RotationCandidate(c.id, c.status, c.rotation_order, turn or 0,
+                                           c.duty_group) for c, _, turn in rows
+                  if c.kind == "sales"]
+    return domain.on_duty(candidates, day, office.alternate_groups), managers
 
 
 def _phone_candidates(session, office, day):
@@ -315,38 +339,48 @@ def _phone_candidates(session, office, day):
 
 
 def set_office_roster(uow, cmd) -> dict:
-    """Duty groups and the day's phone answering order, set by the office manager."""
+    """Duty groups, the recall interval of the call pool, and the day's reception and phone
+    answering orders, set by the office manager."""
     session = uow.session
     office = _office(session, cmd["office_id"])
     if cmd.get("alternate_groups") is not None:
         office.alternate_groups = cmd["alternate_groups"]
+    if cmd.get("recall_days") is not None:
+        office.recall_days = cmd["recall_days"]
     staff = {c.id: c for c in session.scalars(select(Consultant).where(
-        Consultant.office_id == office.id))}
+        Consultant.office_id == office.id, Consultant.kind == "sales"))}
     for key, group in cmd["groups"].items():
         if int(key) not in staff:
             raise NotFound("unknown consultant", {f"groups.{key}": ["not a consultant of this "
                                                                     "office"]})
         staff[int(key)].duty_group = group
     day = cmd.get("day") or domain.office_day(utcnow())
-    if cmd.get("phone_order") is not None:
-        for i, consultant_id in enumerate(cmd["phone_order"]):
-            if consultant_id not in staff:
-                raise NotFound("unknown consultant", {f"phone_order.{i}": [
-                    "not a consultant of this office"]})
-        if len(set(cmd["phone_order"])) != len(cmd["phone_order"]):
-            raise InvalidInput("a consultant appears twice", {"phone_order": ["repeated"]})
-        session.execute(delete(PhoneOrder).where(PhoneOrder.office_id == office.id,
-                                                 PhoneOrder.day == day))
-        session.add_all([PhoneOrder(office_id=office.id, day=day, consultant_id=consultant_id,
-                                    position=i + 1)
-                         for i, consultant_id in enumerate(cmd["phone_order"])])
+    for field, table in (("reception_order", ReceptionOrder), ("phone_order", PhoneOrder)):
+        if cmd.get(field) is not None:
+            _set_day_order(session, office, day, staff, field, table, cmd[field])
     uow.commit()
-    order = session.scalars(select(PhoneOrder.consultant_id).where(
-        PhoneOrder.office_id == office.id, PhoneOrder.day == day)
-        .order_by(PhoneOrder.position)).all()
     return {"office_id": office.id, "alternate_groups": office.alternate_groups,
+            "recall_days": office.recall_days,
             "groups": {str(c.id): c.duty_group for c in staff.values()},
-            "phone_order": list(order), "day": day}
+            "reception_order": _day_order(session, office, day, ReceptionOrder),
+            "phone_order": _day_order(session, office, day, PhoneOrder), "day": day}
+
+
+def _set_day_order(session, office, day, staff, field, table, consultant_ids):
+    for i, consultant_id in enumerate(consultant_ids):
+        if consultant_id not in staff:
+            raise NotFound("unknown consultant", {f"{field}.{i}": [
+                "not a sales consultant of this office"]})
+    if len(set(consultant_ids)) != len(consultant_ids):
+        raise InvalidInput("a consultant appears twice", {field: ["repeated"]})
+    session.execute(delete(table).where(table.office_id == office.id, table.day == day))
+    session.add_all([table(office_id=office.id, day=day, consultant_id=consultant_id,
+                           position=i + 1) for i, consultant_id in enumerate(consultant_ids)])
+
+
+def _day_order(session, office, day, table) -> list[int]:
+    return list(session.scalars(select(table.consultant_id).where(
+        table.office_id == office.id, table.day == day).order_by(table.position)))
 
 
 def reassign_customer(uow, cmd, rule="manager_override", excluded_from_credit=False) -> dict:
@@ -366,12 +400,18 @@ def reassign_customer(uow, cmd, rule="manager_override", excluded_from_credit=Fa
                            to_consultant_id=target.id, rule=rule, reason=cmd["reason"],
                            decided_by=cmd["decided_by"],
                            excluded_from_credit=excluded_from_credit, decided_at=utcnow()))
+    uow.emit("lead_reassigned", {"from_consultant_id": customer.consultant_id,
+                                 "to_consultant_id": target.id, "rule": rule,
+                                 "reason": cmd["reason"],
+                                 "excluded_from_credit": excluded_from_credit},
+             customer_id=customer.id)
     customer.consultant_id = target.id
     allocation = domain.Allocation(target.id, rule, explanation)
     uow.emit("lead_assigned", {"consultant_id": target.id, "office_id": office.id, "rule": rule,
                                "explanation": explanation}, customer_id=customer.id)
     uow.commit()
-    return {"customer": customer_view(customer, _customer_mobiles(session, customer)),
+    return {"customer": customer_view(customer, _customer_mobiles(session, customer),
+                                      office_managers(session, customer.office_id)),
             "returning": True, "matched_by": None, "assignment": _assignment_view(allocation)}
 
 
@@ -399,11 +439,6 @@ def _bump_sequence(session, region_code, initials):
         .values(last=CodeSequence.last + 1).returning(CodeSequence.last)).scalar()
 
 
-def get_customer(session, customer_id) -> dict:
-    customer = _customer(session, customer_id)
-    return customer_view(customer, _customer_mobiles(session, customer))
-
-
 def _customer(session, customer_id):
     customer = session.get(Customer, customer_id)
     if customer is None:
@@ -426,14 +461,22 @@ def _office_view(office) -> dict:
 def consultant_view(consultant) -> dict:
     return {"id": consultant.id, "office_id": consultant.office_id, "name": consultant.name,
             "status": consultant.status, "rotation_order": consultant.rotation_order,
-            "duty_group": consultant.duty_group}
+            "duty_group": consultant.duty_group, "kind": consultant.kind}
 
 
-def customer_view(customer, mobiles) -> dict:
+def office_managers(session, office_id) -> list[int]:
+    return list(session.scalars(select(Consultant.id).where(
+        Consultant.office_id == office_id, Consultant.kind == "manager")))
+
+
+def customer_view(customer, mobiles, managers=()) -> dict:
     view = {column: getattr(customer, column) for column in (
         "id", "code", "name", "mobile", "gender", "office_id", "consultant_id", "channel",
-        "visit_count", "call_count", "registered_at", "id_number", "profile")}
+        "visit_count", "call_count", "registered_at", "id_number", "profile", "grade", "outcome",
+        "hopeless_kind")}
     view["other_mobiles"] = [mobile for mobile in mobiles if mobile != customer.mobile]
+    view["excluded_from_credit"] = []
+    view["visible_to"] = [customer.consultant_id, *managers]
     return view
 
 
@@ -475,6 +518,13 @@ def import_call_list(uow, cmd) -> dict:
 
 def _insert_new_numbers(session):
     return _insert_ignoring(session, CallLead, "mobile")
+
+
+def _upsert(session, table, keys, column):
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(table)
+    return statement.on_conflict_do_update(index_elements=list(keys),
+                                           set_={column: statement.excluded[column]})
 
 
 def _insert_ignoring(session, table, key):

@@ -21,6 +21,8 @@ class Office(Base):
     turn_seq: Mapped[int] = mapped_column(Integer, default=0)  # last reception turn handed out
     # an even number of consultants may be split in two groups on duty on alternate days
     alternate_groups: Mapped[bool] = mapped_column(Boolean, default=False)
+    # seed 003: A/B/C numbers come back to the call pool after about a month
+    recall_days: Mapped[int] = mapped_column(Integer, default=30)
 
 
 class Consultant(Base):
@@ -32,6 +34,7 @@ class Consultant(Base):
     status: Mapped[str] = mapped_column(String(20), default="available")
     rotation_order: Mapped[int] = mapped_column(Integer)
     duty_group: Mapped[int] = mapped_column(Integer, default=1)
+    kind: Mapped[str] = mapped_column(String(20), default="sales")  # or call_agent (电开人员)
 
 
 class ReceptionTurn(Base):
@@ -41,6 +44,15 @@ class ReceptionTurn(Base):
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     consultant_id: Mapped[int] = mapped_column(ForeignKey("consultants.id"), primary_key=True)
     turn: Mapped[int] = mapped_column(Integer)
+
+
+class ReceptionOrder(Base):
+    """The day's reception order (接待顺序: 第一接待、第二接待…) when the manager sets one."""
+    __tablename__ = "reception_orders"
+    office_id: Mapped[int] = mapped_column(ForeignKey("offices.id"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    consultant_id: Mapped[int] = mapped_column(ForeignKey("consultants.id"), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer)
 
 
 class PhoneTurn(Base):
@@ -76,6 +88,60 @@ class Customer(Base):
     registered_at: Mapped[datetime] = mapped_column(UTCDateTime())
     id_number: Mapped[str | None] = mapped_column(String(18), unique=True)
     profile: Mapped[dict] = mapped_column(JSON, default=dict)  # the forms' other answers
+    grade: Mapped[str | None] = mapped_column(String(1))  # A/B/C/D
+    outcome: Mapped[str | None] = mapped_column(String(10))  # deal (成交) or hopeless (无望)
+    hopeless_kind: Mapped[str | None] = mapped_column(String(30))
+    outcome_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    archive: Mapped[dict] = mapped_column(JSON, default=dict)  # 客户信息档案 (第6篇)
+
+
+class GradeChange(Base):
+    """One change of a customer's grade (晋级): from, to, who, when."""
+    __tablename__ = "grade_changes"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    from_grade: Mapped[str | None] = mapped_column(String(1))
+    to_grade: Mapped[str] = mapped_column(String(1))
+    consultant_id: Mapped[int] = mapped_column(ForeignKey("consultants.id"))
+    changed_by: Mapped[str] = mapped_column(String(100))
+    note: Mapped[str] = mapped_column(String(500), default="")
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class FollowUp(Base):
+    """客户追踪: a visit, call or SMS by the customer's consultant."""
+    __tablename__ = "follow_ups"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    consultant_id: Mapped[int] = mapped_column(ForeignKey("consultants.id"))
+    kind: Mapped[str] = mapped_column(String(10))
+    content: Mapped[str] = mapped_column(Text)
+    reaction: Mapped[str] = mapped_column(Text, default="")
+    next_appointment: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class NonDealAnalysis(Base):
+    """未成交客户分析报告, written when a customer is given up as hopeless."""
+    __tablename__ = "non_deal_analyses"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    consultant_id: Mapped[int] = mapped_column(ForeignKey("consultants.id"))
+    hopeless_kind: Mapped[str] = mapped_column(String(30))
+    answers: Mapped[dict] = mapped_column(JSON)  # objections, home purchase, reaction, reasons
+    days_to_give_up: Mapped[int] = mapped_column(Integer)  # 自首次看房至放弃时间
+    recorded_by: Mapped[str] = mapped_column(String(100))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class FamilyMember(Base):
+    """The customer and their family, with birthdays for the care reminders."""
+    __tablename__ = "family_members"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    relation: Mapped[str] = mapped_column(String(10))
+    name: Mapped[str] = mapped_column(String(50), default="")
+    birthday: Mapped[date | None] = mapped_column(Date)
 
 
 class CustomerMobile(Base):
@@ -120,6 +186,18 @@ class Assignment(Base):
     decided_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+class ExportLog(Base):
+    """Every export of customer data: who, what, when, how many rows."""
+    __tablename__ = "export_logs"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    office_id: Mapped[int] = mapped_column(ForeignKey("offices.id"), index=True)
+    exported_by: Mapped[str] = mapped_column(String(100))
+    row_count: Mapped[int] = mapped_column(Integer)
+    filters: Mapped[dict] = mapped_column(JSON, default=dict)
+    exported_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 class CodeSequence(Base):
     """Last customer-code number per region and name initials (ly-zs → 001, 002, …)."""
     __tablename__ = "code_sequences"
@@ -152,8 +230,41 @@ class CallLead(Base):
     name: Mapped[str | None] = mapped_column(String(50))
     source: Mapped[str] = mapped_column(String(20))
     import_id: Mapped[int] = mapped_column(ForeignKey("lead_imports.id"), index=True)
-    status: Mapped[str] = mapped_column(String(10))  # pool, then the call center's outcomes
+    # pool → assigned (to an agent) → pool again after a connected A/B/C call and the recall
+    # interval, dead after D, visited once an invited visit is confirmed
+    status: Mapped[str] = mapped_column(String(10))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("consultants.id"), index=True)
+    outcome: Mapped[str | None] = mapped_column(String(1))  # the last connected call's A–D
+    recall_after: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class CallAttempt(Base):
+    """One dialed call of the call center (电开效果管控表 counts these)."""
+    __tablename__ = "call_attempts"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    call_lead_id: Mapped[int] = mapped_column(ForeignKey("call_leads.id"), index=True)
+    agent_id: Mapped[int] = mapped_column(ForeignKey("consultants.id"), index=True)
+    connected: Mapped[bool] = mapped_column(Boolean)
+    outcome: Mapped[str | None] = mapped_column(String(1))
+    notes: Mapped[str] = mapped_column(Text, default="")
+    called_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class Invitation(Base):
+    """意向客户邀约到访登记表: a visit an agent arranged; it counts once the consultant who
+    received the visitor confirms it at reception."""
+    __tablename__ = "invitations"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_lead_id: Mapped[int] = mapped_column(ForeignKey("call_leads.id"), index=True)
+    agent_id: Mapped[int] = mapped_column(ForeignKey("consultants.id"), index=True)
+    office_id: Mapped[int] = mapped_column(ForeignKey("offices.id"))
+    appointment_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    status: Mapped[str] = mapped_column(String(10))  # pending, confirmed
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"))
+    confirmed_by: Mapped[int | None] = mapped_column(ForeignKey("consultants.id"))
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 metadata = Base.metadata

@@ -1,11 +1,12 @@
 """Leads' nameko entrypoints: parse, call one handler, serialize."""
 
 from contracts import leads as schemas
+from infra.consumer import event_handler
 from contracts.base import load
 from infra.dependencies import Database
 from infra.rpc import rpc
 from infra import operations
-from services.leads import handlers
+from services.leads import call_center, exports, follow_up, handlers
 from services.leads.models import metadata
 
 
@@ -47,8 +48,8 @@ class LeadsService(operations.OperationsRpc):
     def get_customer(self, payload):
         query = load(schemas.GetCustomerSchema(), payload)
         with self.uow() as uow:
-            return schemas.CustomerSchema().dump(handlers.get_customer(uow.session,
-                                                                       query["customer_id"]))
+            return schemas.CustomerSchema().dump(follow_up.get_customer(uow.session,
+                                                                        query["customer_id"]))
 
     @rpc
     def register_call(self, payload):
@@ -67,3 +68,117 @@ class LeadsService(operations.OperationsRpc):
         cmd = load(schemas.ReassignCustomerSchema(), payload)
         with self.uow() as uow:
             return schemas.VisitResultSchema().dump(handlers.reassign_customer(uow, cmd))
+
+    @rpc
+    def grade_customer(self, payload):
+        cmd = load(schemas.GradeCustomerSchema(), payload)
+        with self.uow() as uow:
+            return schemas.CustomerFileSchema().dump(follow_up.grade_customer(uow, cmd))
+
+    @rpc
+    def record_follow_up(self, payload):
+        cmd = load(schemas.FollowUpSchema(), payload)
+        with self.uow() as uow:
+            return schemas.FollowUpRecordSchema().dump(follow_up.record_follow_up(uow, cmd))
+
+    @rpc
+    def mark_hopeless(self, payload):
+        cmd = load(schemas.MarkHopelessSchema(), payload)
+        with self.uow() as uow:
+            return schemas.CustomerFileSchema().dump(follow_up.mark_hopeless(uow, cmd))
+
+    @rpc(idempotent=True)
+    def hopeless_customers(self, payload):
+        query = load(schemas.HopelessQuery(), payload)
+        with self.uow() as uow:
+            return schemas.HopelessListSchema().dump(
+                follow_up.hopeless_customers(uow.session, query["office_id"]))
+
+    @rpc
+    def reassign_hopeless(self, payload):
+        cmd = load(schemas.ReassignCustomerSchema(), payload)
+        with self.uow() as uow:
+            return schemas.VisitResultSchema().dump(follow_up.reassign_hopeless(uow, cmd))
+
+    @rpc
+    def update_profile(self, payload):
+        cmd = load(schemas.UpdateProfileSchema(), payload)
+        with self.uow() as uow:
+            return schemas.CustomerFileSchema().dump(follow_up.update_profile(uow, cmd))
+
+    @rpc(idempotent=True)
+    def customer_file(self, payload):
+        query = load(schemas.GetCustomerSchema(), payload)
+        with self.uow() as uow:
+            return schemas.CustomerFileSchema().dump(
+                follow_up.customer_file(uow.session, query["customer_id"]))
+
+    @rpc(idempotent=True)
+    def care_reminders(self, payload):
+        query = load(schemas.CareRemindersQuery(), payload)
+        with self.uow() as uow:
+            return schemas.CareRemindersSchema().dump(
+                follow_up.care_reminders(uow.session, query["consultant_id"], query["day"]))
+
+    @event_handler("transactions.deposit_confirmed")
+    def on_deposit_confirmed(self, event):
+        self.uow.handle_once(event, follow_up.on_deposit_confirmed)
+
+    @rpc
+    def distribute_call_pool(self, payload):
+        cmd = load(schemas.DistributeCallPoolSchema(), payload)
+        with self.uow() as uow:
+            return schemas.DistributionSchema().dump(call_center.distribute_call_pool(uow, cmd))
+
+    @rpc(idempotent=True)
+    def agent_leads(self, payload):
+        query = load(schemas.AgentLeadsQuery(), payload)
+        with self.uow() as uow:
+            return schemas.CallLeadListSchema().dump(
+                call_center.agent_leads(uow.session, query["agent_id"]))
+
+    @rpc
+    def record_call(self, payload):
+        cmd = load(schemas.RecordCallSchema(), payload)
+        with self.uow() as uow:
+            return schemas.CallRecordedSchema().dump(call_center.record_call(uow, cmd))
+
+    @rpc
+    def confirm_invitation(self, payload):
+        cmd = load(schemas.ConfirmInvitationSchema(), payload)
+        with self.uow() as uow:
+            return schemas.InvitationSchema().dump(call_center.confirm_invitation(uow, cmd))
+
+    @rpc(idempotent=True)
+    def call_center_day(self, payload):
+        query = load(schemas.CallCenterDayQuery(), payload)
+        with self.uow() as uow:
+            return schemas.CallCenterDaySchema().dump(
+                call_center.agents_day(uow.session, query["office_id"], query["day"]))
+
+    @rpc(idempotent=True)
+    def call_source_conversion(self, payload):
+        load(schemas.SourceConversionQuery(), payload)
+        with self.uow() as uow:
+            return schemas.SourceConversionListSchema().dump(
+                call_center.source_conversion(uow.session))
+
+    @rpc(idempotent=True)
+    def call_center_ranking(self, payload):
+        query = load(schemas.CallCenterMonthQuery(), payload)
+        with self.uow() as uow:
+            return schemas.MonthlyRankingSchema().dump(
+                call_center.monthly_ranking(uow.session, query["office_id"], query["month"]))
+
+    @rpc
+    def export(self, payload):
+        cmd = load(schemas.ExportSchema(), payload)
+        with self.uow() as uow:
+            return schemas.ExportFileSchema().dump(exports.export(uow, cmd))
+
+    @rpc(idempotent=True)
+    def export_log(self, payload):
+        query = load(schemas.ExportLogQuery(), payload)
+        with self.uow() as uow:
+            return schemas.ExportLogSchema().dump(exports.export_log(uow.session,
+                                                                     query["office_id"]))

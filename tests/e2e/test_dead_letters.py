@@ -105,7 +105,7 @@ def test_a_replayed_dead_letter_is_applied_once(suite, admin):
 def test_dead_letter_endpoints_are_for_operators_and_check_their_input(suite, admin):
     manager = suite.add_user("manager-dead-letters", "sales_manager")
     assert manager.get("/api/v1/admin/dead-letters").status_code == 403
-    bad = admin.get("/api/v1/admin/dead-letters", params={"service": "leads", "limit": "x"})
+    bad = admin.get("/api/v1/admin/dead-letters", params={"service": "gateway", "limit": "x"})
     assert bad.status_code == 400
     assert set(bad.json()["error"]["fields"]) == {"service", "limit"}
     bad = admin.post("/api/v1/admin/dead-letters/replay", {"service": "archive"})

@@ -252,3 +252,19 @@ def test_a_manager_override_is_stored_with_its_reason(stores):
         with store() as uow:
             handlers.reassign_customer(uow, {**cmd, "consultant_id": a})
     assert "consultant_id" in refused.value.details
+
+
+def test_the_days_reception_order_sets_the_line(stores):
+    store = stores["leads"]
+    office_id, (a, b, c) = office_with(store, ["甲", "乙", "丙"])
+    with store() as uow:
+        roster = handlers.set_office_roster(uow, load(SetOfficeRosterSchema(), {
+            "office_id": office_id, "reception_order": [c, a]}))
+    assert roster["reception_order"] == [c, a]
+    # b is not on today's line; c receives first, then a, then c again
+    assert [visit(store, office_id)["assignment"]["consultant_id"] for _ in range(3)] == [c, a, c]
+    with pytest.raises(InvalidInput) as refused:
+        with store() as uow:
+            handlers.set_office_roster(uow, load(SetOfficeRosterSchema(), {
+                "office_id": office_id, "reception_order": [a, a]}))
+    assert "reception_order" in refused.value.details

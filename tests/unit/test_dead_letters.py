@@ -63,5 +63,5 @@ def test_the_admin_query_string_is_parsed_and_checked():
     assert load(DeadLettersQuery(), {"service": "archive", "limit": "20"}) == {
         "service": "archive", "limit": 20, "status": "dead"}
     with pytest.raises(InvalidInput) as error:
-        load(DeadLettersQuery(), {"service": "leads", "limit": "0", "status": "gone"})
+        load(DeadLettersQuery(), {"service": "gateway", "limit": "0", "status": "gone"})
     assert set(error.value.details) == {"service", "limit", "status"}

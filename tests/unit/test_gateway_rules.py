@@ -13,10 +13,15 @@ def test_passwords_are_salted_and_verified():
 def test_contact_details_only_for_the_own_consultant_or_managers():
     own = CurrentUser(1, "a", "consultant", consultant_id=5)
     other = CurrentUser(2, "b", "consultant", consultant_id=6)
-    manager = CurrentUser(3, "m", "sales_manager")
+    office_manager = CurrentUser(3, "m", "sales_manager", consultant_id=9)
+    other_manager = CurrentUser(5, "n", "sales_manager", consultant_id=10)
+    general = CurrentUser(6, "g", "general_manager")
     agent = CurrentUser(4, "c", "call_agent")
-    assert can_see_contact(own, 5) and can_see_contact(manager, 5)
-    assert not can_see_contact(other, 5) and not can_see_contact(agent, 5)
+    visible_to = [5, 9]  # the customer's consultant and their office's manager
+    assert can_see_contact(own, visible_to) and can_see_contact(office_manager, visible_to)
+    assert can_see_contact(general, visible_to)
+    assert not can_see_contact(other, visible_to) and not can_see_contact(agent, visible_to)
+    assert not can_see_contact(other_manager, visible_to)
     assert mask_mobile("13800138000") == "138****8000"
 
 

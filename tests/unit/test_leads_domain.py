@@ -110,3 +110,13 @@ def test_alternate_groups_take_turns_by_day():
     assert [c.consultant_id for c in domain.on_duty(line, even, True)] == [
         domain.group_on_duty(even)]
     assert domain.on_duty(line, even, False) == line
+
+
+def test_holidays_and_birthdays_for_the_care_list():
+    assert domain.holiday_on(_date(2027, 10, 1)) == "国庆节"
+    assert domain.holiday_on(_date(2026, 2, 17)) == "春节"
+    assert domain.holiday_on(_date(2026, 2, 18)) is None
+    assert domain.is_birthday(_date(1980, 2, 29), _date(2027, 2, 28))
+    assert domain.is_birthday(_date(1980, 2, 29), _date(2028, 2, 29))
+    assert not domain.is_birthday(_date(1980, 2, 29), _date(2028, 2, 28))
+    assert not domain.is_birthday(None, _date(2028, 2, 28))
