@@ -34,7 +34,7 @@ def test_deposit_to_filed_contract_with_receipts(suite, admin):
     manager = suite.add_user(f"tx-manager-{consultant_id}", "sales_manager")
     finance = suite.add_user(f"tx-finance-{consultant_id}", "finance")
     customer = consultant.post("/api/v1/visits", {"office_id": office["id"], "name": "孙七",
-                                                  "mobile": "13700137000",
+                                                  "mobile": "13710137000",
                                                   "channel": "passing_by"}).json()["customer"]
 
     for amount, extra in (("0", {}), ("-1.00", {}), ("1200000.01", {})):
@@ -135,7 +135,7 @@ def test_a_refund_walks_its_chain_and_finance_pays_it_out(suite, admin):
              for role in ("consultant", "sales_statistician", "sales_manager",
                           "general_manager", "finance", "legal")}
     customer = users["consultant"].post("/api/v1/visits", {
-        "office_id": office["id"], "name": "吴九", "mobile": "13600136000"}).json()["customer"]
+        "office_id": office["id"], "name": "吴九", "mobile": "13610136000"}).json()["customer"]
     _, form = confirmed_deposit(users["consultant"], admin, project, unit_id, customer["id"])
 
     base = f"/api/v1/order-forms/{form['id']}/applications"

@@ -54,7 +54,7 @@ def test_a_swap_moves_the_reservation_order_form_and_receipts_and_a_taken_unit_r
 
     # someone else's customer holds unit C: inventory refuses, nothing changes
     stranger = colleague.post("/api/v1/visits", {
-        "office_id": office["id"], "name": "郑十", "mobile": "13400134000"}).json()["customer"]
+        "office_id": office["id"], "name": "钱十", "mobile": "13400134000"}).json()["customer"]
     held = colleague.post("/api/v1/holds", {"unit_id": unit_c, "customer_id": stranger["id"]})
     assert held.status_code == 201 and held.json()["status"] == "held", held.text
     refused = settled(manager, swap(consultant, manager, form, unit_c)["id"])
