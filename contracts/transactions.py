@@ -545,8 +545,43 @@ class ProjectQuery(StrictSchema):
     project_id = Id(required=True)
 
 
+class DealCustomerSchema(StrictSchema):
+    """The form's customer boxes, from leads' customer profile; null: not recorded (the
+    form's "/")."""
+    gender = fields.String(allow_none=True, metadata={"description": "性别"})
+    age_band = fields.String(allow_none=True, metadata={"description": "年龄"})
+    mobile = fields.String(allow_none=True, metadata={
+        "description": "联系电话 (masked unless the caller's own customer)"})
+    address = fields.String(allow_none=True, metadata={"description": "联系地址"})
+    purchase_motive = fields.String(allow_none=True, metadata={"description": "购房目的"})
+    objections = fields.List(fields.String(), allow_none=True, metadata={
+        "description": "主要异议 (not recorded by the suite)"})
+    occupation = fields.String(allow_none=True, metadata={
+        "description": "职业 (the registration's customer category)"})
+    residence_area = fields.String(allow_none=True, metadata={"description": "现住区域"})
+    home_purchase_count = fields.String(allow_none=True, metadata={
+        "description": "第几次置业 (not recorded by the suite)"})
+    household_income = fields.String(allow_none=True, metadata={
+        "description": "家庭收入 (not recorded by the suite)"})
+    household = fields.String(allow_none=True, metadata={
+        "description": "家庭人口 (the registration's family structure)"})
+    friends_looking = fields.String(allow_none=True, metadata={
+        "description": "周边是否还有朋友需求购房 (not recorded by the suite)"})
+
+
+class DealPropertySchema(StrictSchema):
+    """The form's property boxes, from inventory's unit; null: not recorded (the form's "/")."""
+    location = fields.String(allow_none=True, metadata={
+        "description": "坐落位置: building and unit number"})
+    garden_area = fields.String(allow_none=True, metadata={"description": "花园面积"})
+    other_area = fields.String(allow_none=True, metadata={"description": "其他面积"})
+    property_type = fields.String(allow_none=True, metadata={"description": "物业类型"})
+    building_category = fields.String(allow_none=True, metadata={"description": "房屋类别"})
+    layout = fields.String(allow_none=True, metadata={"description": "房型"})
+
+
 class DealReportSchema(StrictSchema):
-    """客户成交报告 of one deal."""
+    """客户成交报告 of one deal: every box of the seed's form (none may be dropped)."""
     deposit_id = fields.Integer()
     customer_id = fields.Integer()
     customer_code = fields.String(allow_none=True)
@@ -557,7 +592,14 @@ class DealReportSchema(StrictSchema):
     first_visit_at = fields.AwareDateTime(allow_none=True)
     deposit_at = fields.AwareDateTime()
     days_first_visit_to_deposit = fields.Integer(allow_none=True, metadata={
-        "description": "自首次看房至大定时间 (office days)"})
+        "description": "days from the first visit to this deposit (small or large)"})
+    large_deposit_at = fields.AwareDateTime(allow_none=True, metadata={
+        "description": "大定: a large deposit, or a small one's top-up payment"})
+    days_first_visit_to_large_deposit = fields.Integer(allow_none=True, metadata={
+        "description": "自首次看房至大定时间 (office days); null before the 大定"})
+    queue_date = fields.Date(metadata={"description": "排号日期: the office day of the deposit"})
+    birth_date = fields.Date(allow_none=True, metadata={
+        "description": "出生日期, from the buyer's ID number"})
     visits = fields.Integer(metadata={"description": "来访次数"})
     visits_box = fields.String()
     calls = fields.Integer()
@@ -570,6 +612,8 @@ class DealReportSchema(StrictSchema):
     contracted_at = fields.AwareDateTime(allow_none=True)
     payment_method = fields.String(allow_none=True)
     status = fields.String()
+    customer = fields.Nested(DealCustomerSchema)
+    property = fields.Nested(DealPropertySchema)
 
 
 class DealReportListSchema(StrictSchema):

@@ -6,10 +6,10 @@ from nameko.web.handlers import http
 from werkzeug.wrappers import Response
 
 from contracts.base import load
-from contracts.errors import Forbidden, InvalidInput
+from contracts.errors import Forbidden, InvalidInput, NotFound
 from gateway import routes
 from gateway.api import api, json_body, json_response
-from gateway.endpoints import as_consultant, endpoint
+from gateway.endpoints import as_consultant, endpoint, private_view
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -264,14 +264,22 @@ class TransactionsEndpoints:
         user = self.authorize(request, "GET", "/api/v1/deposits/{deposit_id}/deal-report")
         report = self.rpc("transactions", "get_deal_report", {"deposit_id": deposit_id})
         _check_owner(user, report, "deposit_id")
-        return json_response(report)
+        try:
+            units = [self.rpc("inventory", "get_unit", {"unit_id": report["unit_id"]})]
+        except NotFound:
+            units = []
+        return json_response(self.with_form_boxes(user, [report], units)[0])
 
     @http(*endpoint("GET", "/api/v1/projects/{project_id}/deal-reports"))
     @api
     def list_deal_reports(self, request, project_id):
-        self.authorize(request, "GET", "/api/v1/projects/{project_id}/deal-reports")
-        return json_response(self.rpc("transactions", "list_deal_reports",
-                                      {"project_id": project_id}))
+        user = self.authorize(request, "GET", "/api/v1/projects/{project_id}/deal-reports")
+        deals = self.rpc("transactions", "list_deal_reports", {"project_id": project_id})["deals"]
+        try:
+            units = self.rpc("inventory", "get_board", {"project_id": project_id})["units"]
+        except NotFound:
+            units = []
+        return json_response({"deals": self.with_form_boxes(user, deals, units)})
 
     @http(*endpoint("GET", "/api/v1/repayments"))
     @api
@@ -291,6 +299,33 @@ class TransactionsEndpoints:
         if user.role == "consultant":
             contract = self.rpc("transactions", "get_contract", {"contract_id": contract_id})
             self.own_order_form(user, contract["order_form_id"], "contract_id")
+
+    def with_form_boxes(self, user, reports: list, units: list) -> list:
+        """The deal report's customer and property boxes (客户成交报告) from leads' customer
+        profile and inventory's unit; what neither records stays null (the form's "/")."""
+        units = {unit["id"]: unit for unit in units}
+        for report in reports:
+            try:
+                customer = private_view(user, self.rpc("leads", "get_customer",
+                                                       {"customer_id": report["customer_id"]}))
+            except NotFound:
+                customer = None
+            if customer is not None:
+                profile = customer.get("profile") or {}
+                report["customer"].update({
+                    "gender": customer.get("gender"), "mobile": customer.get("mobile"),
+                    **{box: profile.get(answer) or None for box, answer in PROFILE_BOXES}})
+            unit = units.get(report["unit_id"])
+            if unit is not None:
+                report["property"].update({"location": f"{unit['building']}-{unit['number']}",
+                                           "layout": unit.get("layout")})
+        return reports
+
+
+# the deal report's boxes answered by leads' registration forms: (box, profile answer)
+PROFILE_BOXES = (("age_band", "age_band"), ("address", "address"),
+                 ("purchase_motive", "purchase_motive"), ("occupation", "customer_category"),
+                 ("residence_area", "residence_area"), ("household", "family_structure"))
 
 
 def _check_owner(user, record: dict, field: str) -> None:

@@ -1,11 +1,13 @@
 """The deal report (客户成交报告) and the read model behind it: what leads tells us about each
 customer's registration, visits and calls."""
+from datetime import datetime
+
 from sqlalchemy import select
 
 from contracts.errors import NotFound
 from services.transactions import domain, plans
 from services.transactions.models import (Contract, Deposit, LeadActivity, OrderForm,
-                                          Subscription)
+                                          Payment, Subscription)
 
 
 def on_lead_registered(uow, event) -> None:
@@ -57,10 +59,14 @@ def _report(session, deposit) -> dict:
         subscription = session.scalar(select(Subscription).where(
             Subscription.order_form_id == order.id))
         contract = session.scalar(select(Contract).where(Contract.order_form_id == order.id))
-    days = None
+    large_at = large_deposit_at(session, deposit)
+    days = days_to_large = None
     if first_contact is not None:
         days = (plans.office_date(deposit.received_at) - plans.office_date(first_contact)).days
+        if large_at is not None:
+            days_to_large = (plans.office_date(large_at) - plans.office_date(first_contact)).days
     first = registered or (visits[0] if visits else None)
+    id_number = order.customer_id_number if order else deposit.customer_id_number
     return {
         "deposit_id": deposit.id, "customer_id": deposit.customer_id,
         "customer_code": registered.customer_code if registered else None,
@@ -68,7 +74,10 @@ def _report(session, deposit) -> dict:
         "consultant_id": deposit.consultant_id, "unit_id": deposit.unit_id,
         "channel": first.channel if first else None,
         "first_visit_at": first_contact, "deposit_at": deposit.received_at,
-        "days_first_visit_to_deposit": days, "visits": visit_count,
+        "days_first_visit_to_deposit": days, "large_deposit_at": large_at,
+        "days_first_visit_to_large_deposit": days_to_large,
+        "queue_date": plans.office_date(deposit.received_at), "birth_date":
+        domain.birth_date(id_number), "visits": visit_count,
         "visits_box": domain.visit_bucket(visit_count),
         "calls": sum(1 for a in activity if a.kind == "call"),
         "deposit_kind": deposit.kind, "deposit_amount": deposit.amount,
@@ -79,4 +88,27 @@ def _report(session, deposit) -> dict:
         "subscribed_at": subscription.signed_at if subscription else None,
         "contracted_at": contract.signed_at if contract else None,
         "payment_method": contract.payment_method if contract else None,
-        "status": order.status if order else deposit.status}
+        "status": order.status if order else deposit.status,
+        # the form's customer and property boxes the suite keeps elsewhere (leads' customer
+        # profile, inventory's unit): the gateway fills them in; None is the form's "/"
+        "customer": dict.fromkeys(CUSTOMER_BOXES), "property": dict.fromkeys(PROPERTY_BOXES)}
+
+
+# 客户成交报告 (seed 第3篇): the customer boxes and the property boxes, in the form's order
+CUSTOMER_BOXES = ("gender", "age_band", "mobile", "address", "purchase_motive", "objections",
+                  "occupation", "residence_area", "home_purchase_count", "household_income",
+                  "household", "friends_looking")
+PROPERTY_BOXES = ("location", "garden_area", "other_area", "property_type", "building_category",
+                  "layout")
+
+
+def large_deposit_at(session, deposit) -> datetime | None:
+    """大定: when the deposit was large, or when a small one was topped up (the first later
+    payment for the deposit, 补足), else None."""
+    if deposit.kind == "large":
+        return deposit.received_at
+    paid = session.scalars(select(Payment.paid_at).join(
+        OrderForm, OrderForm.id == Payment.order_form_id).where(
+        OrderForm.deposit_id == deposit.id, Payment.purpose == "deposit")
+        .order_by(Payment.paid_at, Payment.id)).all()
+    return paid[1] if len(paid) > 1 else None

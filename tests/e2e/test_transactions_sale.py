@@ -35,7 +35,10 @@ def test_deposit_to_filed_contract_with_receipts(suite, admin):
     finance = suite.add_user(f"tx-finance-{consultant_id}", "finance")
     customer = consultant.post("/api/v1/visits", {"office_id": office["id"], "name": "孙七",
                                                   "mobile": "13710137000",
-                                                  "channel": "passing_by"}).json()["customer"]
+                                                  "channel": "passing_by", "age_band": "25_34",
+                                                  "customer_category": "teacher",
+                                                  "address": "洛阳市西工区王城大道1号"}
+                              ).json()["customer"]
 
     for amount, extra in (("0", {}), ("-1.00", {}), ("1200000.01", {})):
         refused = consultant.post("/api/v1/deposits", {
@@ -116,6 +119,17 @@ def test_deposit_to_filed_contract_with_receipts(suite, admin):
     assert (deal["customer_code"], deal["channel"]) == (customer["code"], "passing_by")
     assert deal["days_first_visit_to_deposit"] in (0, 1)  # the same office day, but midnight
     assert (deal["payment_method"], deal["total_price"]) == ("mortgage", "1200000.00")
+    # the seed's form: the customer's boxes from leads, the property's from inventory
+    assert (deal["days_first_visit_to_large_deposit"], deal["birth_date"]) == (
+        deal["days_first_visit_to_deposit"], "1990-01-01")
+    assert {box: deal["customer"][box] for box in ("age_band", "occupation", "address",
+                                                   "mobile", "objections")} == {
+        "age_band": "25_34", "occupation": "teacher", "address": "洛阳市西工区王城大道1号",
+        "mobile": "13710137000", "objections": None}
+    assert (deal["property"]["location"], deal["property"]["layout"]) == ("1-101", "3/2")
+    listed = manager.get(f"/api/v1/projects/{project['id']}/deal-reports").json()["deals"]
+    assert [(d["deposit_id"], d["property"]["location"]) for d in listed] == [
+        (deposit["id"], "1-101")]
     mine = consultant.get("/api/v1/collections", params={"consultant_id": "999"})
     assert mine.status_code == 200 and all(
         group["consultant_id"] == consultant_id for group in mine.json()["consultants"])

@@ -1,14 +1,16 @@
 """After the sale on PostgreSQL: collections of overdue items with their escalation, the deal
 report fed by leads' events, and the deposit saga's timeout."""
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
 
+from contracts import transactions as schemas
+from contracts.base import load
 from contracts.envelope import parse_event
 from contracts.errors import Conflict, Forbidden
 from infra.database import handle_once
-from services.transactions import collecting, deals, handlers
+from services.transactions import collecting, deals, handlers, plans, sales
 
 from tests.integration.test_transactions_plans import set_plan, signed_contract
 from tests.integration.test_transactions_sales import (confirmed_order, deposit, new_project,
@@ -91,6 +93,23 @@ def test_the_deal_report_counts_visits_from_leads_events(stores):
     assert (report["total_price"], report["building_area"]) == (Decimal("1200000.00"),
                                                                 Decimal("89.50"))
     assert [r["deposit_id"] for r in listed] == [form["deposit_id"]]
+    # the form's 自首次看房至大定时间 counts to the 大定: a small deposit has none until topped up
+    assert (report["deposit_kind"], report["large_deposit_at"]) == ("small", None)
+    assert report["days_first_visit_to_large_deposit"] is None
+    assert (report["queue_date"], report["birth_date"]) == (
+        plans.office_date(report["deposit_at"]), date(1990, 1, 1))
+    assert set(report["customer"]) >= {"gender", "mobile", "occupation", "friends_looking"}
+    assert set(report["property"]) == {"location", "garden_area", "other_area",
+                                       "property_type", "building_category", "layout"}
+    with store() as uow:
+        top_up = sales.record_payment(uow, load(schemas.RecordPaymentSchema(), {
+            "order_form_id": form["id"], "amount": "30000.00", "purpose": "deposit",
+            "recorded_by": "finance-li"}))
+    pay(store, form["id"], "1000.00")  # not a deposit payment: not the 大定
+    with store() as uow:
+        report = deals.deal_report(uow.session, form["deposit_id"])
+    assert report["large_deposit_at"] == top_up["paid_at"]
+    assert report["days_first_visit_to_large_deposit"] in (11, 12, 13)
 
 
 def test_a_deposit_inventory_never_answers_is_flagged_once_and_still_settles_late(stores):
