@@ -465,6 +465,21 @@ class ReconciliationDifferenceSchema(StrictSchema):
     problem = fields.String(metadata={"enum": ["not confirmed", "amount differs"]})
 
 
+class ReconciliationReceiptSchema(StrictSchema):
+    """One receipt issued in the period, as the weekly check (核对收据) goes through them:
+    voided and exchanged ones too, each with the bank's confirmation of its payment."""
+    receipt_number = fields.Integer()
+    kind = fields.String(metadata={"enum": ["deposit", "purchase"]})
+    issued_on = fields.Date()
+    amount = Money()
+    status = fields.String(metadata={"enum": ["issued", "voided", "exchanged"]})
+    replaced_by_number = fields.Integer(allow_none=True)
+    void_reason = fields.String(allow_none=True)
+    payment_id = fields.Integer()
+    bank_reference = fields.String(allow_none=True)
+    confirmed_amount = Money(allow_none=True)
+
+
 class ReconciliationSchema(StrictSchema):
     project_id = fields.Integer()
     start = fields.Date(data_key="from")
@@ -473,6 +488,7 @@ class ReconciliationSchema(StrictSchema):
     total_issued = Money()
     total_confirmed = Money()
     differences = fields.List(fields.Nested(ReconciliationDifferenceSchema))
+    receipts = fields.List(fields.Nested(ReconciliationReceiptSchema))
 
 
 class FileContentSchema(StrictSchema):

@@ -109,6 +109,10 @@ def test_deposit_to_filed_contract_with_receipts(suite, admin):
     assert report.status_code == 200, report.text
     assert report.json()["total_confirmed"] == "340000.00"
     assert {d["receipt_number"] for d in report.json()["differences"]} == {3}  # the deposit's
+    assert [(r["receipt_number"], r["status"], r["replaced_by_number"], r["bank_reference"])
+            for r in report.json()["receipts"]] == [
+        (1, "exchanged", 3, None), (2, "issued", None, f"CCB-{contract['id']}"),
+        (3, "issued", None, None)]
     xlsx = finance.get(f"/api/v1/projects/{project['id']}/reconciliation.xlsx", params=period)
     assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
     assert "spreadsheetml" in xlsx.headers["Content-Type"]
