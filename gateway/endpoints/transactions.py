@@ -170,9 +170,18 @@ class TransactionsEndpoints:
         user = self.authorize(request, "POST", "/api/v1/order-forms/{order_form_id}/applications")
         body = load(routes.ApplicationBody(), json_body(request))
         self.own_order_form(user, order_form_id)
+        payload = _given(request, body)
+        if body["kind"] == "swap" and body.get("to_unit_id") is not None:
+            # the new unit must exist; its area goes on the new order form unless stated
+            try:
+                unit = self.rpc("inventory", "get_unit", {"unit_id": body["to_unit_id"]})
+            except NotFound:
+                raise NotFound(f"unit {body['to_unit_id']} does not exist",
+                               {"to_unit_id": ["unknown unit"]}) from None
+            if body.get("to_building_area") is None:
+                payload["to_building_area"] = unit["building_area"]
         return json_response(self.rpc("transactions", "file_application", {
-            **_given(request, body), "order_form_id": order_form_id,
-            "applicant": user.username}), 201)
+            **payload, "order_form_id": order_form_id, "applicant": user.username}), 201)
 
     @http(*endpoint("GET", "/api/v1/applications/{application_id}"))
     @api

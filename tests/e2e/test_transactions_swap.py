@@ -28,8 +28,7 @@ def settled(client, application_id):
 
 def swap(consultant, manager, form, to_unit_id):
     filed = consultant.post(f"/api/v1/order-forms/{form['id']}/applications", {
-        "kind": "swap", "reason": "客户想换到朝南的房子", "to_unit_id": to_unit_id,
-        "to_building_area": "89.50"})
+        "kind": "swap", "reason": "客户想换到朝南的房子", "to_unit_id": to_unit_id})
     assert filed.status_code == 201, filed.text
     approved = manager.post(f"/api/v1/applications/{filed.json()['id']}/decisions",
                             {"decision": "approve", "comment": "同意调房"})
@@ -66,6 +65,10 @@ def test_a_swap_moves_the_reservation_order_form_and_receipts_and_a_taken_unit_r
         f"/api/v1/order-forms/{form['id']}").json()
     assert admin.get(f"/api/v1/order-forms/{form['id']}").json()["status"] == "active"
 
+    unknown = consultant.post(f"/api/v1/order-forms/{form['id']}/applications", {
+        "kind": "swap", "reason": "客户想换房", "to_unit_id": 987654})
+    assert unknown.status_code == 404 and "to_unit_id" in unknown.json()["error"]["fields"]
+
     # unit B is free: the reservation, the order form and the receipts move to it
     paid = consultant.post(f"/api/v1/order-forms/{form['id']}/payments",
                            {"amount": "30000.00", "purpose": "other"})
@@ -87,6 +90,7 @@ def test_a_swap_moves_the_reservation_order_form_and_receipts_and_a_taken_unit_r
         unit_b, "active", f"new order form {new['id']}")
     assert (new["total_price"], new["amount_paid"], new["customer_id_number"]) == (
         "1200000.00", "50000.00", ID_NUMBER)
+    assert new["building_area"] == "89.50"  # the new unit's, read from inventory
     assert [(r["kind"], r["amount"], r["status"]) for r in new["receipts"]] == [
         ("deposit", "20000.00", "issued"), ("purchase", "30000.00", "issued")]
     swapped = wait_for(lambda: outbox_events(suite, "transactions.unit_swapped",
