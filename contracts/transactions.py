@@ -351,6 +351,15 @@ class FileApplicationSchema(StrictSchema):
     to_building_area = fields.Decimal(load_default=None, allow_none=True, as_string=True,
                                       places=2, validate=validate.Range(min=0, min_inclusive=False),
                                       metadata={"description": "swap: the new unit's area"})
+    # swap, 调房申请单: the new unit as the price list has it (the gateway reads it from
+    # inventory); inventory pins the price again when it moves the reservation
+    to_unit_price = Money(load_default=None, allow_none=True,
+                          metadata={"description": "swap: 调房后单价"})
+    to_total_price = PositiveMoney(load_default=None, allow_none=True,
+                                   metadata={"description": "swap: 调房后总房款"})
+    to_layout = fields.String(load_default=None, allow_none=True,
+                              validate=validate.Length(max=50),
+                              metadata={"description": "swap: 调房后户型"})
     penalty = Money(load_default=None, allow_none=True, metadata={"description": "refund: 违约金"})
     refund_amount = Money(load_default=None, allow_none=True,
                           metadata={"description": "refund: optional, checked against paid"})

@@ -172,7 +172,8 @@ class TransactionsEndpoints:
         self.own_order_form(user, order_form_id)
         payload = _given(request, body)
         if body["kind"] == "swap" and body.get("to_unit_id") is not None:
-            # the new unit must exist; its area goes on the new order form unless stated
+            # the new unit must exist; its price, layout and (unless stated) area go on the
+            # application (调房申请单), the area on the new order form too
             try:
                 unit = self.rpc("inventory", "get_unit", {"unit_id": body["to_unit_id"]})
             except NotFound:
@@ -180,6 +181,8 @@ class TransactionsEndpoints:
                                {"to_unit_id": ["unknown unit"]}) from None
             if body.get("to_building_area") is None:
                 payload["to_building_area"] = unit["building_area"]
+            payload.update(to_unit_price=unit["list_unit_price"],
+                           to_total_price=unit["list_price"], to_layout=unit["layout"])
         return json_response(self.rpc("transactions", "file_application", {
             **payload, "order_form_id": order_form_id, "applicant": user.username}), 201)
 

@@ -56,9 +56,20 @@ def _swap_details(session, order, cmd) -> dict:
                        {"kind": ["the contract is signed: no swap (换房仅限签约前)"]})
     if cmd["to_unit_id"] == order.unit_id:
         raise InvalidInput("the swap must name another unit", {"to_unit_id": ["the same unit"]})
+    paid = sales.amount_paid(session, order.id)
+    to_total = cmd.get("to_total_price")
+    if to_total is not None and to_total < paid:
+        raise InvalidInput("the new unit costs less than has been paid",
+                           {"to_unit_id": [f"its total price {to_total} is below the {paid} "
+                                           "paid: a refund application first"]})
+    # the boxes of the 调房申请单: the unit before and after
     return {"from_unit_id": order.unit_id, "to_unit_id": cmd["to_unit_id"],
+            "original_building_area": _text(order.building_area),
+            "original_unit_price": _text(order.unit_price),
+            "original_total_price": _text(order.total_price),
             "to_building_area": _text(cmd.get("to_building_area")),
-            "original_total_price": _text(order.total_price)}
+            "to_layout": cmd.get("to_layout"), "to_unit_price": _text(cmd.get("to_unit_price")),
+            "to_total_price": _text(to_total)}
 
 
 def _refund_details(session, order, cmd) -> dict:

@@ -201,6 +201,22 @@ def test_a_swap_moves_the_order_and_receipts_when_inventory_confirms(stores):
     assert len(events_of(store, "transactions.unit_swapped", swap["id"])) == 1
 
 
+def test_a_swap_records_both_units_and_is_refused_onto_a_unit_cheaper_than_what_was_paid(stores):
+    store = stores["transactions"]
+    form = confirmed_order(store, new_project())
+    pay(store, form["id"], "80000.00")  # 100,000.00 paid with the deposit
+    with pytest.raises(InvalidInput) as cheaper:
+        apply(store, form["id"], "swap", to_unit_id=88, to_total_price="99999.99")
+    assert "below the 100000.00 paid" in str(cheaper.value.details["to_unit_id"])
+    swap = apply(store, form["id"], "swap", to_unit_id=88, to_total_price="1300000.00",
+                 to_unit_price="14525.14", to_building_area="89.50", to_layout="3/2")
+    assert {key: swap["details"][key] for key in (
+        "original_total_price", "original_unit_price", "to_total_price", "to_unit_price",
+        "to_layout")} == {"original_total_price": "1200000.00", "original_unit_price": "13407.82",
+                          "to_total_price": "1300000.00", "to_unit_price": "14525.14",
+                          "to_layout": "3/2"}
+
+
 def test_a_swap_refused_by_inventory_fails_and_one_after_the_contract_is_refused(stores):
     store = stores["transactions"]
     form = confirmed_order(store, new_project())
