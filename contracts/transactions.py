@@ -645,6 +645,20 @@ class DealReportListSchema(StrictSchema):
     deals = fields.List(fields.Nested(DealReportSchema))
 
 
+class DealBoxesSchema(StrictSchema):
+    """What other services know of one deal's form: the customer's and the property's boxes."""
+    deposit_id = Id(required=True)
+    customer = fields.Nested(DealCustomerSchema, required=True)
+    property = fields.Nested(DealPropertySchema, required=True)
+
+
+class DealReportsFileQuery(StrictSchema):
+    """The project's deal reports as a workbook; the gateway sends the boxes it read from
+    leads and inventory."""
+    project_id = Id(required=True)
+    boxes = fields.List(fields.Nested(DealBoxesSchema), load_default=list)
+
+
 class DepositUnanswered(StrictSchema):
     """The deposit saga's timeout: inventory has not answered; the deposit stays pending."""
     deposit_id = fields.Integer(required=True)

@@ -317,6 +317,9 @@ TRANSACTIONS_ROUTES = (
           "a deposit", DEALS, response=transactions.DealReportSchema),
     Route("GET", "/api/v1/projects/{project_id}/deal-reports", "Every deal report of a project",
           MANAGERS + ("finance",), response=transactions.DealReportListSchema),
+    Route("GET", "/api/v1/projects/{project_id}/deal-reports.xlsx", "Every deal report of a "
+          "project as an XLSX workbook: the seed's form (客户成交报告) a row a deal, \"/\" for "
+          "an empty box", MANAGERS + ("finance",)),
     Route("GET", "/api/v1/repayments", "Monthly repayments of a loan (等额本息 or 等额本金)",
           DEALS, response=transactions.RepaymentSchema, query=transactions.RepaymentQuery),
 )

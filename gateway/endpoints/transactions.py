@@ -293,6 +293,23 @@ class TransactionsEndpoints:
             units = []
         return json_response({"deals": self.with_form_boxes(user, deals, units)})
 
+    @http(*endpoint("GET", "/api/v1/projects/{project_id}/deal-reports.xlsx"))
+    @api
+    def get_deal_reports_xlsx(self, request, project_id):
+        user = self.authorize(request, "GET", "/api/v1/projects/{project_id}/deal-reports.xlsx")
+        deals = self.rpc("transactions", "list_deal_reports", {"project_id": project_id})["deals"]
+        try:
+            units = self.rpc("inventory", "get_board", {"project_id": project_id})["units"]
+        except NotFound:
+            units = []
+        boxes = [{"deposit_id": deal["deposit_id"], "customer": deal["customer"],
+                  "property": deal["property"]}
+                 for deal in self.with_form_boxes(user, deals, units)]
+        file = self.rpc("transactions", "get_deal_reports_xlsx",
+                        {"project_id": project_id, "boxes": boxes})
+        return Response(base64.b64decode(file["content_base64"]), mimetype=XLSX, headers={
+            "Content-Disposition": f'attachment; filename="{file["file_name"]}"'})
+
     @http(*endpoint("GET", "/api/v1/repayments"))
     @api
     def calculate_repayment(self, request):
@@ -316,12 +333,15 @@ class TransactionsEndpoints:
         """The deal report's customer and property boxes (客户成交报告) from leads' customer
         profile and inventory's unit; what neither records stays null (the form's "/")."""
         units = {unit["id"]: unit for unit in units}
+        customers = {}  # one call per customer, however many deals they made
         for report in reports:
-            try:
-                customer = private_view(user, self.rpc("leads", "get_customer",
-                                                       {"customer_id": report["customer_id"]}))
-            except NotFound:
-                customer = None
+            if report["customer_id"] not in customers:
+                try:
+                    customers[report["customer_id"]] = private_view(user, self.rpc(
+                        "leads", "get_customer", {"customer_id": report["customer_id"]}))
+                except NotFound:
+                    customers[report["customer_id"]] = None
+            customer = customers[report["customer_id"]]
             if customer is not None:
                 profile = customer.get("profile") or {}
                 report["customer"].update({

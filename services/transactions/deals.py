@@ -1,7 +1,11 @@
 """The deal report (客户成交报告) and the read model behind it: what leads tells us about each
 customer's registration, visits and calls."""
+import base64
+import io
 from datetime import datetime
+from decimal import Decimal
 
+from openpyxl import Workbook
 from sqlalchemy import select
 
 from contracts.errors import NotFound
@@ -112,3 +116,55 @@ def large_deposit_at(session, deposit) -> datetime | None:
         OrderForm.deposit_id == deposit.id, Payment.purpose == "deposit")
         .order_by(Payment.paid_at, Payment.id)).all()
     return paid[1] if len(paid) > 1 else None
+
+
+# the workbook's columns: the 客户成交报告 boxes in the form's order, then what the suite adds
+# (the form may grow, never shrink)
+FORM_COLUMNS = (
+    ("customer_code", "客户编号"), ("consultant_id", "成交业务员"), ("queue_date", "排号日期"),
+    ("subscribed_at", "认购日期"), ("contracted_at", "签约日期"), ("customer_name", "客户姓名"),
+    ("gender", "性别"), ("age_band", "年龄"), ("birth_date", "出生日期"), ("mobile", "联系电话"),
+    ("address", "联系地址"), ("purchase_motive", "购房目的"), ("objections", "主要异议"),
+    ("occupation", "职业"), ("residence_area", "现住区域"), ("home_purchase_count", "第几次置业"),
+    ("days_first_visit_to_large_deposit", "自首次看房至大定时间(天)"),
+    ("household_income", "家庭收入"), ("household", "家庭人口"), ("location", "坐落位置"),
+    ("building_area", "建筑面积"), ("garden_area", "花园面积"), ("other_area", "其他面积"),
+    ("property_type", "物业类型"), ("layout", "房型"), ("building_category", "房屋类别"),
+    ("channel", "来访渠道"), ("visits_box", "来访次数"), ("friends_looking", "周边是否还有朋友需求购房"),
+    ("calls", "来电次数"), ("deposit_kind", "定金类别"), ("deposit_amount", "定金"),
+    ("unit_price", "单价"), ("total_price", "总房款"), ("payment_method", "付款方式"),
+    ("status", "状态"))
+
+
+def deal_reports_file(session, project_id, boxes: list[dict]) -> dict:
+    """The project's deal reports as an XLSX workbook, one row a deal, the form's boxes as
+    columns; an empty box is "/" (暂无内容处均用/表示)."""
+    by_deposit = {box["deposit_id"]: box for box in boxes}
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "客户成交报告"
+    sheet.append([title for _, title in FORM_COLUMNS])
+    for report in project_deals(session, project_id):
+        box = by_deposit.get(report["deposit_id"], {})
+        row = {**report, **report["customer"], **report["property"],
+               **{k: v for k, v in {**box.get("customer", {}), **box.get("property", {})}
+                  .items() if v is not None}}
+        sheet.append([_cell(row[key]) for key, _ in FORM_COLUMNS])
+    for cells in sheet.iter_rows(min_row=2):
+        for cell in cells:
+            if isinstance(cell.value, Decimal):
+                cell.number_format = "#,##0.00"
+    out = io.BytesIO()
+    book.save(out)
+    return {"file_name": f"deal-reports-{project_id}.xlsx",
+            "content_base64": base64.b64encode(out.getvalue()).decode()}
+
+
+def _cell(value):
+    if value is None or value == []:
+        return "/"
+    if isinstance(value, datetime):
+        return plans.office_date(value)
+    if isinstance(value, list):
+        return "、".join(value)
+    return value

@@ -1,8 +1,10 @@
 """The sale through the gateway: deposit → order form → payment with receipt → subscription →
 contract → filing, and a refund walking its approval chain to finance's payout."""
+import io
 from datetime import date, timedelta
 
 import pytest
+from openpyxl import load_workbook
 
 from tests.e2e.conftest import wait_for
 from tests.e2e.test_deposit_flow import make_office, make_project
@@ -134,6 +136,14 @@ def test_deposit_to_filed_contract_with_receipts(suite, admin):
     listed = manager.get(f"/api/v1/projects/{project['id']}/deal-reports").json()["deals"]
     assert [(d["deposit_id"], d["property"]["location"]) for d in listed] == [
         (deposit["id"], "1-101")]
+    book = manager.get(f"/api/v1/projects/{project['id']}/deal-reports.xlsx")
+    assert book.status_code == 200 and "spreadsheetml" in book.headers["Content-Type"]
+    header, row = load_workbook(io.BytesIO(book.content)).active.iter_rows(values_only=True)
+    cells = dict(zip(header, row))
+    assert (cells["客户编号"], cells["坐落位置"], cells["职业"], cells["来访渠道"],
+            cells["第几次置业"]) == (customer["code"], "1-101", "teacher", "passing_by", "/")
+    assert consultant.get(f"/api/v1/projects/{project['id']}/deal-reports.xlsx"
+                          ).status_code == 403
     mine = consultant.get("/api/v1/collections", params={"consultant_id": "999"})
     assert mine.status_code == 200 and all(
         group["consultant_id"] == consultant_id for group in mine.json()["consultants"])

@@ -1,9 +1,12 @@
 """After the sale on PostgreSQL: collections of overdue items with their escalation, the deal
 report fed by leads' events, and the deposit saga's timeout."""
+import base64
+import io
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
+from openpyxl import load_workbook
 
 from contracts import transactions as schemas
 from contracts.base import load
@@ -110,6 +113,23 @@ def test_the_deal_report_counts_visits_from_leads_events(stores):
         report = deals.deal_report(uow.session, form["deposit_id"])
     assert report["large_deposit_at"] == top_up["paid_at"]
     assert report["days_first_visit_to_large_deposit"] in (11, 12, 13)
+
+    boxes = [{"deposit_id": form["deposit_id"],
+              "customer": {**report["customer"], "gender": "female", "occupation": "teacher"},
+              "property": {**report["property"], "location": "1-101", "layout": "3/2"}}]
+    with store() as uow:
+        file = deals.deal_reports_file(uow.session, project, boxes)
+    sheet = load_workbook(io.BytesIO(base64.b64decode(file["content_base64"])))["客户成交报告"]
+    header, row = list(sheet.iter_rows(values_only=True))
+    assert header[:5] == ("客户编号", "成交业务员", "排号日期", "认购日期", "签约日期")
+    cells = dict(zip(header, row))
+    assert {title: cells[title] for title in ("客户编号", "性别", "职业", "出生日期", "坐落位置",
+                                              "房型", "来访次数", "主要异议", "签约日期")} == {
+        "客户编号": "ly-zs001", "性别": "female", "职业": "teacher",
+        "出生日期": datetime(1990, 1, 1), "坐落位置": "1-101", "房型": "3/2", "来访次数": "三次",
+        "主要异议": "/", "签约日期": "/"}
+    assert cells["自首次看房至大定时间(天)"] == report["days_first_visit_to_large_deposit"]
+    assert cells["总房款"] == 1200000 and sheet["AH2"].number_format == "#,##0.00"
 
 
 def test_a_deposit_inventory_never_answers_is_flagged_once_and_still_settles_late(stores):
