@@ -168,11 +168,21 @@ def decide(uow, cmd) -> dict:
     return application_view(uow.session, application)
 
 
+def _not_while(session, order, kind, doing):
+    """A swap and a refund never run at once: each would move or void the order form under
+    the other."""
+    other = sales.application_in_flight(session, order.id, kind)
+    if other:
+        raise Conflict(f"{kind} {other} is approved and under way: no {doing} until it ends",
+                       {"application_id": [f"{kind} application {other} is under way"]})
+
+
 def _approve_swap(uow, application):
     order = sales.active_order(uow.session, application.order_form_id)
     if _contract_of(uow.session, order):
         raise Conflict("the contract was signed meanwhile: no swap",
                        {"application_id": ["the contract is signed"]})
+    _not_while(uow.session, order, "refund", "swap")
     uow.emit("swap_approved", {"application_id": application.id, "deposit_id": order.deposit_id,
                                "from_unit_id": order.unit_id,
                                "to_unit_id": application.details["to_unit_id"]},
@@ -181,6 +191,7 @@ def _approve_swap(uow, application):
 
 def _approve_refund(uow, application):
     order = sales.active_order(uow.session, application.order_form_id)
+    _not_while(uow.session, order, "swap", "refund")
     details = application.details
     uow.emit("refund_approved", {
         "application_id": application.id, "deposit_id": order.deposit_id,

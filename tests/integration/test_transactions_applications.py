@@ -279,3 +279,27 @@ def test_no_contract_while_a_swap_is_under_way_and_no_payment_while_a_refund_is(
     with pytest.raises(Conflict) as paying_out:
         pay(store, form["id"], "1000.00")
     assert "refund" in paying_out.value.message
+
+
+def test_a_swap_and_a_refund_are_never_under_way_at_once(stores):
+    store = stores["transactions"]
+    form = confirmed_order(store, new_project())
+    swap = decide(store, apply(store, form["id"], "swap", to_unit_id=67)["id"], "sales_manager")
+    refund = apply(store, form["id"], "refund", penalty="0.00")
+    for role in refund["chain"][:-1]:
+        decide(store, refund["id"], role)
+    with pytest.raises(Conflict) as refused:
+        decide(store, refund["id"], refund["chain"][-1])
+    assert f"swap application {swap['id']}" in str(refused.value.details["application_id"])
+    with store() as uow:  # the last step is not recorded; it waits for the swap's answer
+        assert applications.get_application(uow.session, refund["id"])["status"] == "pending"
+    assert events_of(store, "transactions.refund_approved", refund["id"]) == []
+    handle_once(store, parse_event(valid_event("inventory.swap_rejected", {
+        "application_id": swap["id"], "deposit_id": form["deposit_id"], "reason": "taken",
+        "unit_status": "reserved"})), applications.on_swap_rejected)
+    approved = decide(store, refund["id"], refund["chain"][-1])
+    assert approved["status"] == "approved"
+    second = apply(store, form["id"], "swap", to_unit_id=68)
+    with pytest.raises(Conflict) as no_swap:
+        decide(store, second["id"], "sales_manager")
+    assert "refund" in no_swap.value.message
