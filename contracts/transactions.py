@@ -357,6 +357,8 @@ class FileApplicationSchema(StrictSchema):
                           metadata={"description": "swap: 调房后单价"})
     to_total_price = PositiveMoney(load_default=None, allow_none=True,
                                    metadata={"description": "swap: 调房后总房款"})
+    to_project_id = Id(load_default=None, allow_none=True,
+                       metadata={"description": "swap: the new unit's project"})
     to_layout = fields.String(load_default=None, allow_none=True,
                               validate=validate.Length(max=50),
                               metadata={"description": "swap: 调房后户型"})

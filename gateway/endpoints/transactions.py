@@ -182,7 +182,8 @@ class TransactionsEndpoints:
             if body.get("to_building_area") is None:
                 payload["to_building_area"] = unit["building_area"]
             payload.update(to_unit_price=unit["list_unit_price"],
-                           to_total_price=unit["list_price"], to_layout=unit["layout"])
+                           to_total_price=unit["list_price"], to_layout=unit["layout"],
+                           to_project_id=unit["project_id"])
         return json_response(self.rpc("transactions", "file_application", {
             **payload, "order_form_id": order_form_id, "applicant": user.username}), 201)
 

@@ -56,6 +56,9 @@ def _swap_details(session, order, cmd) -> dict:
                        {"kind": ["the contract is signed: no swap (换房仅限签约前)"]})
     if cmd["to_unit_id"] == order.unit_id:
         raise InvalidInput("the swap must name another unit", {"to_unit_id": ["the same unit"]})
+    if cmd.get("to_project_id") not in (None, order.project_id):
+        raise InvalidInput("a swap stays within the project",
+                           {"to_unit_id": [f"unit {cmd['to_unit_id']} is in another project"]})
     paid = sales.amount_paid(session, order.id)
     to_total = cmd.get("to_total_price")
     if to_total is not None and to_total < paid:

@@ -208,7 +208,11 @@ def test_a_swap_records_both_units_and_is_refused_onto_a_unit_cheaper_than_what_
     with pytest.raises(InvalidInput) as cheaper:
         apply(store, form["id"], "swap", to_unit_id=88, to_total_price="99999.99")
     assert "below the 100000.00 paid" in str(cheaper.value.details["to_unit_id"])
+    with pytest.raises(InvalidInput) as elsewhere:
+        apply(store, form["id"], "swap", to_unit_id=88, to_project_id=form["project_id"] + 1)
+    assert "another project" in str(elsewhere.value.details["to_unit_id"])
     swap = apply(store, form["id"], "swap", to_unit_id=88, to_total_price="1300000.00",
+                 to_project_id=form["project_id"],
                  to_unit_price="14525.14", to_building_area="89.50", to_layout="3/2")
     assert {key: swap["details"][key] for key in (
         "original_total_price", "original_unit_price", "to_total_price", "to_unit_price",
