@@ -351,6 +351,17 @@ class FileApplicationSchema(StrictSchema):
     to_building_area = fields.Decimal(load_default=None, allow_none=True, as_string=True,
                                       places=2, validate=validate.Range(min=0, min_inclusive=False),
                                       metadata={"description": "swap: the new unit's area"})
+    # swap, 调房申请单: the new unit as the price list has it (the gateway reads it from
+    # inventory); inventory pins the price again when it moves the reservation
+    to_unit_price = Money(load_default=None, allow_none=True,
+                          metadata={"description": "swap: 调房后单价"})
+    to_total_price = PositiveMoney(load_default=None, allow_none=True,
+                                   metadata={"description": "swap: 调房后总房款"})
+    to_project_id = Id(load_default=None, allow_none=True,
+                       metadata={"description": "swap: the new unit's project"})
+    to_layout = fields.String(load_default=None, allow_none=True,
+                              validate=validate.Length(max=50),
+                              metadata={"description": "swap: 调房后户型"})
     penalty = Money(load_default=None, allow_none=True, metadata={"description": "refund: 违约金"})
     refund_amount = Money(load_default=None, allow_none=True,
                           metadata={"description": "refund: optional, checked against paid"})
@@ -465,6 +476,21 @@ class ReconciliationDifferenceSchema(StrictSchema):
     problem = fields.String(metadata={"enum": ["not confirmed", "amount differs"]})
 
 
+class ReconciliationReceiptSchema(StrictSchema):
+    """One receipt issued in the period, as the weekly check (核对收据) goes through them:
+    voided and exchanged ones too, each with the bank's confirmation of its payment."""
+    receipt_number = fields.Integer()
+    kind = fields.String(metadata={"enum": ["deposit", "purchase"]})
+    issued_on = fields.Date()
+    amount = Money()
+    status = fields.String(metadata={"enum": ["issued", "voided", "exchanged"]})
+    replaced_by_number = fields.Integer(allow_none=True)
+    void_reason = fields.String(allow_none=True)
+    payment_id = fields.Integer()
+    bank_reference = fields.String(allow_none=True)
+    confirmed_amount = Money(allow_none=True)
+
+
 class ReconciliationSchema(StrictSchema):
     project_id = fields.Integer()
     start = fields.Date(data_key="from")
@@ -473,6 +499,7 @@ class ReconciliationSchema(StrictSchema):
     total_issued = Money()
     total_confirmed = Money()
     differences = fields.List(fields.Nested(ReconciliationDifferenceSchema))
+    receipts = fields.List(fields.Nested(ReconciliationReceiptSchema))
 
 
 class FileContentSchema(StrictSchema):
@@ -545,8 +572,43 @@ class ProjectQuery(StrictSchema):
     project_id = Id(required=True)
 
 
+class DealCustomerSchema(StrictSchema):
+    """The form's customer boxes, from leads' customer profile; null: not recorded (the
+    form's "/")."""
+    gender = fields.String(allow_none=True, metadata={"description": "性别"})
+    age_band = fields.String(allow_none=True, metadata={"description": "年龄"})
+    mobile = fields.String(allow_none=True, metadata={
+        "description": "联系电话 (masked unless the caller's own customer)"})
+    address = fields.String(allow_none=True, metadata={"description": "联系地址"})
+    purchase_motive = fields.String(allow_none=True, metadata={"description": "购房目的"})
+    objections = fields.List(fields.String(), allow_none=True, metadata={
+        "description": "主要异议 (not recorded by the suite)"})
+    occupation = fields.String(allow_none=True, metadata={
+        "description": "职业 (the registration's customer category)"})
+    residence_area = fields.String(allow_none=True, metadata={"description": "现住区域"})
+    home_purchase_count = fields.String(allow_none=True, metadata={
+        "description": "第几次置业 (not recorded by the suite)"})
+    household_income = fields.String(allow_none=True, metadata={
+        "description": "家庭收入 (not recorded by the suite)"})
+    household = fields.String(allow_none=True, metadata={
+        "description": "家庭人口 (the registration's family structure)"})
+    friends_looking = fields.String(allow_none=True, metadata={
+        "description": "周边是否还有朋友需求购房 (not recorded by the suite)"})
+
+
+class DealPropertySchema(StrictSchema):
+    """The form's property boxes, from inventory's unit; null: not recorded (the form's "/")."""
+    location = fields.String(allow_none=True, metadata={
+        "description": "坐落位置: building and unit number"})
+    garden_area = fields.String(allow_none=True, metadata={"description": "花园面积"})
+    other_area = fields.String(allow_none=True, metadata={"description": "其他面积"})
+    property_type = fields.String(allow_none=True, metadata={"description": "物业类型"})
+    building_category = fields.String(allow_none=True, metadata={"description": "房屋类别"})
+    layout = fields.String(allow_none=True, metadata={"description": "房型"})
+
+
 class DealReportSchema(StrictSchema):
-    """客户成交报告 of one deal."""
+    """客户成交报告 of one deal: every box of the seed's form (none may be dropped)."""
     deposit_id = fields.Integer()
     customer_id = fields.Integer()
     customer_code = fields.String(allow_none=True)
@@ -557,7 +619,14 @@ class DealReportSchema(StrictSchema):
     first_visit_at = fields.AwareDateTime(allow_none=True)
     deposit_at = fields.AwareDateTime()
     days_first_visit_to_deposit = fields.Integer(allow_none=True, metadata={
-        "description": "自首次看房至大定时间 (office days)"})
+        "description": "days from the first visit to this deposit (small or large)"})
+    large_deposit_at = fields.AwareDateTime(allow_none=True, metadata={
+        "description": "大定: a large deposit, or a small one's top-up payment"})
+    days_first_visit_to_large_deposit = fields.Integer(allow_none=True, metadata={
+        "description": "自首次看房至大定时间 (office days); null before the 大定"})
+    queue_date = fields.Date(metadata={"description": "排号日期: the office day of the deposit"})
+    birth_date = fields.Date(allow_none=True, metadata={
+        "description": "出生日期, from the buyer's ID number"})
     visits = fields.Integer(metadata={"description": "来访次数"})
     visits_box = fields.String()
     calls = fields.Integer()
@@ -570,10 +639,26 @@ class DealReportSchema(StrictSchema):
     contracted_at = fields.AwareDateTime(allow_none=True)
     payment_method = fields.String(allow_none=True)
     status = fields.String()
+    customer = fields.Nested(DealCustomerSchema)
+    property = fields.Nested(DealPropertySchema)
 
 
 class DealReportListSchema(StrictSchema):
     deals = fields.List(fields.Nested(DealReportSchema))
+
+
+class DealBoxesSchema(StrictSchema):
+    """What other services know of one deal's form: the customer's and the property's boxes."""
+    deposit_id = Id(required=True)
+    customer = fields.Nested(DealCustomerSchema, required=True)
+    property = fields.Nested(DealPropertySchema, required=True)
+
+
+class DealReportsFileQuery(StrictSchema):
+    """The project's deal reports as a workbook; the gateway sends the boxes it read from
+    leads and inventory."""
+    project_id = Id(required=True)
+    boxes = fields.List(fields.Nested(DealBoxesSchema), load_default=list)
 
 
 class DepositUnanswered(StrictSchema):

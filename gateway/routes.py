@@ -371,8 +371,11 @@ MortgageDocumentBody = _strict_body(transactions.MortgageDocumentInput, "name", 
 DEALS = SALES + ("finance",)
 
 TRANSACTIONS_ROUTES = (
-    Route("POST", "/api/v1/deposits", "Take a deposit (定金) for a unit",
-          DEALS, transactions.TakeDepositSchema, transactions.DepositSchema, 201),
+    Route("POST", "/api/v1/deposits", "Take a deposit (定金) for a unit: more than 0 and not "
+          "above the stated total price, or the unit's current price when none is stated (404 "
+          "for no such unit). A consultant sees and acts only on their own deposits, order forms, "
+          "documents, plans and applications (403 naming the id)", DEALS,
+          transactions.TakeDepositSchema, transactions.DepositSchema, 201),
     Route("GET", "/api/v1/deposits/{deposit_id}", "A deposit and where its saga stands",
           DEALS, response=transactions.DepositSchema),
     Route("GET", "/api/v1/deposits/{deposit_id}/order-form", "The order form (定单) made when "
@@ -450,6 +453,9 @@ TRANSACTIONS_ROUTES = (
           "a deposit", DEALS, response=transactions.DealReportSchema),
     Route("GET", "/api/v1/projects/{project_id}/deal-reports", "Every deal report of a project",
           MANAGERS + ("finance",), response=transactions.DealReportListSchema),
+    Route("GET", "/api/v1/projects/{project_id}/deal-reports.xlsx", "Every deal report of a "
+          "project as an XLSX workbook: the seed's form (客户成交报告) a row a deal, \"/\" for "
+          "an empty box", MANAGERS + ("finance",)),
     Route("GET", "/api/v1/repayments", "Monthly repayments of a loan (等额本息 or 等额本金)",
           DEALS, response=transactions.RepaymentSchema, query=transactions.RepaymentQuery),
 )

@@ -6,10 +6,10 @@ from nameko.web.handlers import http
 from werkzeug.wrappers import Response
 
 from contracts.base import load
-from contracts.errors import Forbidden, InvalidInput
+from contracts.errors import Forbidden, InvalidInput, NotFound
 from gateway import routes
 from gateway.api import api, json_body, json_response
-from gateway.endpoints import as_consultant, endpoint
+from gateway.endpoints import as_consultant, endpoint, private_view
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -22,33 +22,43 @@ class TransactionsEndpoints:
     def take_deposit(self, request):
         user = self.authorize(request, "POST", "/api/v1/deposits")
         payload = as_consultant(user, json_body(request))
+        if payload.get("total_price") is None and _is_id(payload.get("unit_id")):
+            # the deposit is checked against the unit's current price (404 for no such unit)
+            unit = self.rpc("inventory", "get_unit", {"unit_id": payload["unit_id"]})
+            if unit["list_price"] is not None:
+                payload["total_price"] = unit["list_price"]
         return json_response(self.rpc("transactions", "take_deposit", payload), 201)
 
     @http(*endpoint("GET", "/api/v1/deposits/{deposit_id}"))
     @api
     def get_deposit(self, request, deposit_id):
-        self.authorize(request, "GET", "/api/v1/deposits/{deposit_id}")
-        return json_response(self.rpc("transactions", "get_deposit", {"deposit_id": deposit_id}))
+        user = self.authorize(request, "GET", "/api/v1/deposits/{deposit_id}")
+        deposit = self.rpc("transactions", "get_deposit", {"deposit_id": deposit_id})
+        _check_owner(user, deposit, "deposit_id")
+        return json_response(deposit)
 
     @http(*endpoint("GET", "/api/v1/deposits/{deposit_id}/order-form"))
     @api
     def get_deposit_order_form(self, request, deposit_id):
-        self.authorize(request, "GET", "/api/v1/deposits/{deposit_id}/order-form")
-        return json_response(self.rpc("transactions", "get_deposit_order_form",
-                                      {"deposit_id": deposit_id}))
+        user = self.authorize(request, "GET", "/api/v1/deposits/{deposit_id}/order-form")
+        order = self.rpc("transactions", "get_deposit_order_form", {"deposit_id": deposit_id})
+        _check_owner(user, order, "deposit_id")
+        return json_response(order)
 
     @http(*endpoint("GET", "/api/v1/order-forms/{order_form_id}"))
     @api
     def get_order_form(self, request, order_form_id):
-        self.authorize(request, "GET", "/api/v1/order-forms/{order_form_id}")
-        return json_response(self.rpc("transactions", "get_order_form",
-                                      {"order_form_id": order_form_id}))
+        user = self.authorize(request, "GET", "/api/v1/order-forms/{order_form_id}")
+        order = self.rpc("transactions", "get_order_form", {"order_form_id": order_form_id})
+        _check_owner(user, order, "order_form_id")
+        return json_response(order)
 
     @http(*endpoint("POST", "/api/v1/order-forms/{order_form_id}/signatures"))
     @api
     def sign_order_form(self, request, order_form_id):
         user = self.authorize(request, "POST", "/api/v1/order-forms/{order_form_id}/signatures")
         body = load(routes.SignOrderFormBody(), json_body(request))
+        self.own_order_form(user, order_form_id)
         return json_response(self.rpc("transactions", "sign_order_form", {
             **body, "order_form_id": order_form_id, "role": user.role}))
 
@@ -75,6 +85,7 @@ class TransactionsEndpoints:
     def record_payment(self, request, order_form_id):
         user = self.authorize(request, "POST", "/api/v1/order-forms/{order_form_id}/payments")
         body = load(routes.PaymentBody(), json_body(request))
+        self.own_order_form(user, order_form_id)
         return json_response(self.rpc("transactions", "record_payment", {
             **_given(request, body), "order_form_id": order_form_id,
             "recorded_by": user.username}), 201)
@@ -82,32 +93,40 @@ class TransactionsEndpoints:
     @http(*endpoint("POST", "/api/v1/order-forms/{order_form_id}/subscription"))
     @api
     def sign_subscription(self, request, order_form_id):
-        self.authorize(request, "POST", "/api/v1/order-forms/{order_form_id}/subscription")
+        user = self.authorize(request, "POST", "/api/v1/order-forms/{order_form_id}/subscription")
         body = load(routes.SubscriptionBody(), json_body(request))
+        self.own_order_form(user, order_form_id)
         return json_response(self.rpc("transactions", "sign_subscription", {
             **_given(request, body), "order_form_id": order_form_id}), 201)
 
     @http(*endpoint("GET", "/api/v1/subscriptions/{subscription_id}"))
     @api
     def get_subscription(self, request, subscription_id):
-        self.authorize(request, "GET", "/api/v1/subscriptions/{subscription_id}")
-        return json_response(self.rpc("transactions", "get_subscription",
-                                      {"subscription_id": subscription_id}))
+        user = self.authorize(request, "GET", "/api/v1/subscriptions/{subscription_id}")
+        subscription = self.rpc("transactions", "get_subscription",
+                                {"subscription_id": subscription_id})
+        self.own_order_form(user, subscription["order_form_id"], "subscription_id")
+        return json_response(subscription)
 
     @http(*endpoint("POST", "/api/v1/subscriptions/{subscription_id}/contract"))
     @api
     def sign_contract(self, request, subscription_id):
-        self.authorize(request, "POST", "/api/v1/subscriptions/{subscription_id}/contract")
+        user = self.authorize(request, "POST", "/api/v1/subscriptions/{subscription_id}/contract")
         body = load(routes.ContractBody(), json_body(request))
+        if user.role == "consultant":
+            subscription = self.rpc("transactions", "get_subscription",
+                                    {"subscription_id": subscription_id})
+            self.own_order_form(user, subscription["order_form_id"], "subscription_id")
         return json_response(self.rpc("transactions", "sign_contract", {
             **_given(request, body), "subscription_id": subscription_id}), 201)
 
     @http(*endpoint("GET", "/api/v1/contracts/{contract_id}"))
     @api
     def get_contract(self, request, contract_id):
-        self.authorize(request, "GET", "/api/v1/contracts/{contract_id}")
-        return json_response(self.rpc("transactions", "get_contract",
-                                      {"contract_id": contract_id}))
+        user = self.authorize(request, "GET", "/api/v1/contracts/{contract_id}")
+        contract = self.rpc("transactions", "get_contract", {"contract_id": contract_id})
+        self.own_order_form(user, contract["order_form_id"], "contract_id")
+        return json_response(contract)
 
     @http(*endpoint("POST", "/api/v1/contracts/{contract_id}/filing"))
     @api
@@ -120,15 +139,17 @@ class TransactionsEndpoints:
     @http(*endpoint("PUT", "/api/v1/contracts/{contract_id}/payment-plan"))
     @api
     def set_payment_plan(self, request, contract_id):
-        self.authorize(request, "PUT", "/api/v1/contracts/{contract_id}/payment-plan")
+        user = self.authorize(request, "PUT", "/api/v1/contracts/{contract_id}/payment-plan")
         body = load(routes.PaymentPlanBody(), json_body(request))
+        self.own_contract(user, contract_id)
         return json_response(self.rpc("transactions", "set_payment_plan", {
             **_given(request, body), "contract_id": contract_id}))
 
     @http(*endpoint("GET", "/api/v1/contracts/{contract_id}/payment-plan"))
     @api
     def get_payment_plan(self, request, contract_id):
-        self.authorize(request, "GET", "/api/v1/contracts/{contract_id}/payment-plan")
+        user = self.authorize(request, "GET", "/api/v1/contracts/{contract_id}/payment-plan")
+        self.own_contract(user, contract_id)
         return json_response(self.rpc("transactions", "get_payment_plan",
                                       {"contract_id": contract_id}))
 
@@ -138,6 +159,7 @@ class TransactionsEndpoints:
         user = self.authorize(request, "POST",
                               "/api/v1/contracts/{contract_id}/mortgage-documents")
         body = load(routes.MortgageDocumentBody(), json_body(request))
+        self.own_contract(user, contract_id)
         return json_response(self.rpc("transactions", "record_mortgage_document", {
             **_given(request, body), "contract_id": contract_id,
             "recorded_by": user.username}), 201)
@@ -147,22 +169,42 @@ class TransactionsEndpoints:
     def file_application(self, request, order_form_id):
         user = self.authorize(request, "POST", "/api/v1/order-forms/{order_form_id}/applications")
         body = load(routes.ApplicationBody(), json_body(request))
+        self.own_order_form(user, order_form_id)
+        payload = _given(request, body)
+        if body["kind"] == "swap" and body.get("to_unit_id") is not None:
+            # the new unit must exist; its price, layout and (unless stated) area go on the
+            # application (调房申请单), the area on the new order form too
+            try:
+                unit = self.rpc("inventory", "get_unit", {"unit_id": body["to_unit_id"]})
+            except NotFound:
+                raise NotFound(f"unit {body['to_unit_id']} does not exist",
+                               {"to_unit_id": ["unknown unit"]}) from None
+            if body.get("to_building_area") is None:
+                payload["to_building_area"] = unit["building_area"]
+            payload.update(to_unit_price=unit["list_unit_price"],
+                           to_total_price=unit["list_price"], to_layout=unit["layout"],
+                           to_project_id=unit["project_id"])
         return json_response(self.rpc("transactions", "file_application", {
-            **_given(request, body), "order_form_id": order_form_id,
-            "applicant": user.username}), 201)
+            **payload, "order_form_id": order_form_id, "applicant": user.username}), 201)
 
     @http(*endpoint("GET", "/api/v1/applications/{application_id}"))
     @api
     def get_application(self, request, application_id):
-        self.authorize(request, "GET", "/api/v1/applications/{application_id}")
-        return json_response(self.rpc("transactions", "get_application",
-                                      {"application_id": application_id}))
+        user = self.authorize(request, "GET", "/api/v1/applications/{application_id}")
+        application = self.rpc("transactions", "get_application",
+                               {"application_id": application_id})
+        self.own_order_form(user, application["order_form_id"], "application_id")
+        return json_response(application)
 
     @http(*endpoint("POST", "/api/v1/applications/{application_id}/decisions"))
     @api
     def decide_application(self, request, application_id):
         user = self.authorize(request, "POST", "/api/v1/applications/{application_id}/decisions")
         body = load(routes.DecisionBody(), json_body(request))
+        if user.role == "consultant":
+            application = self.rpc("transactions", "get_application",
+                                   {"application_id": application_id})
+            self.own_order_form(user, application["order_form_id"], "application_id")
         return json_response(self.rpc("transactions", "decide_application", {
             **body, "application_id": application_id, "approver": user.username,
             "role": user.role}))
@@ -225,22 +267,49 @@ class TransactionsEndpoints:
     def record_collection(self, request, contract_id):
         user = self.authorize(request, "POST", "/api/v1/contracts/{contract_id}/collections")
         body = load(routes.CollectionBody(), json_body(request))
+        self.own_contract(user, contract_id)
         return json_response(self.rpc("transactions", "record_collection", {
             **body, "contract_id": contract_id, "by": user.username, "role": user.role}))
 
     @http(*endpoint("GET", "/api/v1/deposits/{deposit_id}/deal-report"))
     @api
     def get_deal_report(self, request, deposit_id):
-        self.authorize(request, "GET", "/api/v1/deposits/{deposit_id}/deal-report")
-        return json_response(self.rpc("transactions", "get_deal_report",
-                                      {"deposit_id": deposit_id}))
+        user = self.authorize(request, "GET", "/api/v1/deposits/{deposit_id}/deal-report")
+        report = self.rpc("transactions", "get_deal_report", {"deposit_id": deposit_id})
+        _check_owner(user, report, "deposit_id")
+        try:
+            units = [self.rpc("inventory", "get_unit", {"unit_id": report["unit_id"]})]
+        except NotFound:
+            units = []
+        return json_response(self.with_form_boxes(user, [report], units)[0])
 
     @http(*endpoint("GET", "/api/v1/projects/{project_id}/deal-reports"))
     @api
     def list_deal_reports(self, request, project_id):
-        self.authorize(request, "GET", "/api/v1/projects/{project_id}/deal-reports")
-        return json_response(self.rpc("transactions", "list_deal_reports",
-                                      {"project_id": project_id}))
+        user = self.authorize(request, "GET", "/api/v1/projects/{project_id}/deal-reports")
+        deals = self.rpc("transactions", "list_deal_reports", {"project_id": project_id})["deals"]
+        try:
+            units = self.rpc("inventory", "get_board", {"project_id": project_id})["units"]
+        except NotFound:
+            units = []
+        return json_response({"deals": self.with_form_boxes(user, deals, units)})
+
+    @http(*endpoint("GET", "/api/v1/projects/{project_id}/deal-reports.xlsx"))
+    @api
+    def get_deal_reports_xlsx(self, request, project_id):
+        user = self.authorize(request, "GET", "/api/v1/projects/{project_id}/deal-reports.xlsx")
+        deals = self.rpc("transactions", "list_deal_reports", {"project_id": project_id})["deals"]
+        try:
+            units = self.rpc("inventory", "get_board", {"project_id": project_id})["units"]
+        except NotFound:
+            units = []
+        boxes = [{"deposit_id": deal["deposit_id"], "customer": deal["customer"],
+                  "property": deal["property"]}
+                 for deal in self.with_form_boxes(user, deals, units)]
+        file = self.rpc("transactions", "get_deal_reports_xlsx",
+                        {"project_id": project_id, "boxes": boxes})
+        return Response(base64.b64decode(file["content_base64"]), mimetype=XLSX, headers={
+            "Content-Disposition": f'attachment; filename="{file["file_name"]}"'})
 
     @http(*endpoint("GET", "/api/v1/repayments"))
     @api
@@ -248,6 +317,60 @@ class TransactionsEndpoints:
         self.authorize(request, "GET", "/api/v1/repayments")
         return json_response(self.rpc("transactions", "calculate_repayment",
                                       dict(request.args)))
+
+    def own_order_form(self, user, order_form_id, field="order_form_id"):
+        """A consultant acts only on their own customers' order forms (and what hangs off
+        them); everyone else as the route's roles allow."""
+        if user.role == "consultant":
+            order = self.rpc("transactions", "get_order_form", {"order_form_id": order_form_id})
+            _check_owner(user, order, field)
+
+    def own_contract(self, user, contract_id):
+        if user.role == "consultant":
+            contract = self.rpc("transactions", "get_contract", {"contract_id": contract_id})
+            self.own_order_form(user, contract["order_form_id"], "contract_id")
+
+    def with_form_boxes(self, user, reports: list, units: list) -> list:
+        """The deal report's customer and property boxes (客户成交报告) from leads' customer
+        profile and inventory's unit; what neither records stays null (the form's "/")."""
+        units = {unit["id"]: unit for unit in units}
+        customers = {}  # one call per customer, however many deals they made
+        for report in reports:
+            if report["customer_id"] not in customers:
+                try:
+                    customers[report["customer_id"]] = private_view(user, self.rpc(
+                        "leads", "get_customer", {"customer_id": report["customer_id"]}))
+                except NotFound:
+                    customers[report["customer_id"]] = None
+            customer = customers[report["customer_id"]]
+            if customer is not None:
+                profile = customer.get("profile") or {}
+                report["customer"].update({
+                    "gender": customer.get("gender"), "mobile": customer.get("mobile"),
+                    **{box: profile.get(answer) or None for box, answer in PROFILE_BOXES}})
+            unit = units.get(report["unit_id"])
+            if unit is not None:
+                report["property"].update({"location": f"{unit['building']}-{unit['number']}",
+                                           "layout": unit.get("layout")})
+        return reports
+
+
+# the deal report's boxes answered by leads' registration forms: (box, profile answer)
+PROFILE_BOXES = (("age_band", "age_band"), ("address", "address"),
+                 ("purchase_motive", "purchase_motive"), ("occupation", "customer_category"),
+                 ("residence_area", "residence_area"), ("household", "family_structure"))
+
+
+def _check_owner(user, record: dict, field: str) -> None:
+    """403 naming `field` when a consultant reaches for another consultant's deal."""
+    if user.role == "consultant" and (user.consultant_id is None
+                                      or record["consultant_id"] != user.consultant_id):
+        raise Forbidden(f"not your deal: {field} belongs to another consultant",
+                        {field: ["belongs to another consultant's customer"]})
+
+
+def _is_id(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
 
 
 def _whole(text: str, field: str) -> int:

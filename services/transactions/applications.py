@@ -56,9 +56,23 @@ def _swap_details(session, order, cmd) -> dict:
                        {"kind": ["the contract is signed: no swap (换房仅限签约前)"]})
     if cmd["to_unit_id"] == order.unit_id:
         raise InvalidInput("the swap must name another unit", {"to_unit_id": ["the same unit"]})
+    if cmd.get("to_project_id") not in (None, order.project_id):
+        raise InvalidInput("a swap stays within the project",
+                           {"to_unit_id": [f"unit {cmd['to_unit_id']} is in another project"]})
+    paid = sales.amount_paid(session, order.id)
+    to_total = cmd.get("to_total_price")
+    if to_total is not None and to_total < paid:
+        raise InvalidInput("the new unit costs less than has been paid",
+                           {"to_unit_id": [f"its total price {to_total} is below the {paid} "
+                                           "paid: a refund application first"]})
+    # the boxes of the 调房申请单: the unit before and after
     return {"from_unit_id": order.unit_id, "to_unit_id": cmd["to_unit_id"],
+            "original_building_area": _text(order.building_area),
+            "original_unit_price": _text(order.unit_price),
+            "original_total_price": _text(order.total_price),
             "to_building_area": _text(cmd.get("to_building_area")),
-            "original_total_price": _text(order.total_price)}
+            "to_layout": cmd.get("to_layout"), "to_unit_price": _text(cmd.get("to_unit_price")),
+            "to_total_price": _text(to_total)}
 
 
 def _refund_details(session, order, cmd) -> dict:
@@ -157,11 +171,21 @@ def decide(uow, cmd) -> dict:
     return application_view(uow.session, application)
 
 
+def _not_while(session, order, kind, doing):
+    """A swap and a refund never run at once: each would move or void the order form under
+    the other."""
+    other = sales.application_in_flight(session, order.id, kind)
+    if other:
+        raise Conflict(f"{kind} {other} is approved and under way: no {doing} until it ends",
+                       {"application_id": [f"{kind} application {other} is under way"]})
+
+
 def _approve_swap(uow, application):
     order = sales.active_order(uow.session, application.order_form_id)
     if _contract_of(uow.session, order):
         raise Conflict("the contract was signed meanwhile: no swap",
                        {"application_id": ["the contract is signed"]})
+    _not_while(uow.session, order, "refund", "swap")
     uow.emit("swap_approved", {"application_id": application.id, "deposit_id": order.deposit_id,
                                "from_unit_id": order.unit_id,
                                "to_unit_id": application.details["to_unit_id"]},
@@ -170,6 +194,7 @@ def _approve_swap(uow, application):
 
 def _approve_refund(uow, application):
     order = sales.active_order(uow.session, application.order_form_id)
+    _not_while(uow.session, order, "swap", "refund")
     details = application.details
     uow.emit("refund_approved", {
         "application_id": application.id, "deposit_id": order.deposit_id,

@@ -1,11 +1,17 @@
 """The deal report (客户成交报告) and the read model behind it: what leads tells us about each
 customer's registration, visits and calls."""
+import base64
+import io
+from datetime import datetime
+from decimal import Decimal
+
+from openpyxl import Workbook
 from sqlalchemy import select
 
 from contracts.errors import NotFound
 from services.transactions import domain, plans
 from services.transactions.models import (Contract, Deposit, LeadActivity, OrderForm,
-                                          Subscription)
+                                          Payment, Subscription)
 
 
 def on_lead_registered(uow, event) -> None:
@@ -57,10 +63,14 @@ def _report(session, deposit) -> dict:
         subscription = session.scalar(select(Subscription).where(
             Subscription.order_form_id == order.id))
         contract = session.scalar(select(Contract).where(Contract.order_form_id == order.id))
-    days = None
+    large_at = large_deposit_at(session, deposit)
+    days = days_to_large = None
     if first_contact is not None:
         days = (plans.office_date(deposit.received_at) - plans.office_date(first_contact)).days
+        if large_at is not None:
+            days_to_large = (plans.office_date(large_at) - plans.office_date(first_contact)).days
     first = registered or (visits[0] if visits else None)
+    id_number = order.customer_id_number if order else deposit.customer_id_number
     return {
         "deposit_id": deposit.id, "customer_id": deposit.customer_id,
         "customer_code": registered.customer_code if registered else None,
@@ -68,7 +78,10 @@ def _report(session, deposit) -> dict:
         "consultant_id": deposit.consultant_id, "unit_id": deposit.unit_id,
         "channel": first.channel if first else None,
         "first_visit_at": first_contact, "deposit_at": deposit.received_at,
-        "days_first_visit_to_deposit": days, "visits": visit_count,
+        "days_first_visit_to_deposit": days, "large_deposit_at": large_at,
+        "days_first_visit_to_large_deposit": days_to_large,
+        "queue_date": plans.office_date(deposit.received_at), "birth_date":
+        domain.birth_date(id_number), "visits": visit_count,
         "visits_box": domain.visit_bucket(visit_count),
         "calls": sum(1 for a in activity if a.kind == "call"),
         "deposit_kind": deposit.kind, "deposit_amount": deposit.amount,
@@ -79,4 +92,79 @@ def _report(session, deposit) -> dict:
         "subscribed_at": subscription.signed_at if subscription else None,
         "contracted_at": contract.signed_at if contract else None,
         "payment_method": contract.payment_method if contract else None,
-        "status": order.status if order else deposit.status}
+        "status": order.status if order else deposit.status,
+        # the form's customer and property boxes the suite keeps elsewhere (leads' customer
+        # profile, inventory's unit): the gateway fills them in; None is the form's "/"
+        "customer": dict.fromkeys(CUSTOMER_BOXES), "property": dict.fromkeys(PROPERTY_BOXES)}
+
+
+# 客户成交报告 (seed 第3篇): the customer boxes and the property boxes, in the form's order
+CUSTOMER_BOXES = ("gender", "age_band", "mobile", "address", "purchase_motive", "objections",
+                  "occupation", "residence_area", "home_purchase_count", "household_income",
+                  "household", "friends_looking")
+PROPERTY_BOXES = ("location", "garden_area", "other_area", "property_type", "building_category",
+                  "layout")
+
+
+def large_deposit_at(session, deposit) -> datetime | None:
+    """大定: when the deposit was large, or when a small one was topped up (the first later
+    payment for the deposit, 补足), else None."""
+    if deposit.kind == "large":
+        return deposit.received_at
+    paid = session.scalars(select(Payment.paid_at).join(
+        OrderForm, OrderForm.id == Payment.order_form_id).where(
+        OrderForm.deposit_id == deposit.id, Payment.purpose == "deposit")
+        .order_by(Payment.paid_at, Payment.id)).all()
+    return paid[1] if len(paid) > 1 else None
+
+
+# the workbook's columns: the 客户成交报告 boxes in the form's order, then what the suite adds
+# (the form may grow, never shrink)
+FORM_COLUMNS = (
+    ("customer_code", "客户编号"), ("consultant_id", "成交业务员"), ("queue_date", "排号日期"),
+    ("subscribed_at", "认购日期"), ("contracted_at", "签约日期"), ("customer_name", "客户姓名"),
+    ("gender", "性别"), ("age_band", "年龄"), ("birth_date", "出生日期"), ("mobile", "联系电话"),
+    ("address", "联系地址"), ("purchase_motive", "购房目的"), ("objections", "主要异议"),
+    ("occupation", "职业"), ("residence_area", "现住区域"), ("home_purchase_count", "第几次置业"),
+    ("days_first_visit_to_large_deposit", "自首次看房至大定时间(天)"),
+    ("household_income", "家庭收入"), ("household", "家庭人口"), ("location", "坐落位置"),
+    ("building_area", "建筑面积"), ("garden_area", "花园面积"), ("other_area", "其他面积"),
+    ("property_type", "物业类型"), ("layout", "房型"), ("building_category", "房屋类别"),
+    ("channel", "来访渠道"), ("visits_box", "来访次数"), ("friends_looking", "周边是否还有朋友需求购房"),
+    ("calls", "来电次数"), ("deposit_kind", "定金类别"), ("deposit_amount", "定金"),
+    ("unit_price", "单价"), ("total_price", "总房款"), ("payment_method", "付款方式"),
+    ("status", "状态"))
+
+
+def deal_reports_file(session, project_id, boxes: list[dict]) -> dict:
+    """The project's deal reports as an XLSX workbook, one row a deal, the form's boxes as
+    columns; an empty box is "/" (暂无内容处均用/表示)."""
+    by_deposit = {box["deposit_id"]: box for box in boxes}
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "客户成交报告"
+    sheet.append([title for _, title in FORM_COLUMNS])
+    for report in project_deals(session, project_id):
+        box = by_deposit.get(report["deposit_id"], {})
+        row = {**report, **report["customer"], **report["property"],
+               **{k: v for k, v in {**box.get("customer", {}), **box.get("property", {})}
+                  .items() if v is not None}}
+        sheet.append([_cell(row[key]) for key, _ in FORM_COLUMNS])
+    for cells in sheet.iter_rows(min_row=2):
+        for cell in cells:
+            if isinstance(cell.value, Decimal):
+                cell.number_format = "#,##0.00"
+    out = io.BytesIO()
+    book.save(out)
+    return {"file_name": f"deal-reports-{project_id}.xlsx",
+            "content_base64": base64.b64encode(out.getvalue()).decode()}
+
+
+def _cell(value):
+    if value is None or value == []:
+        return "/"
+    if isinstance(value, datetime):
+        return plans.office_date(value)
+    if isinstance(value, list):
+        return "、".join(value)
+    return value

@@ -1,4 +1,5 @@
 """Deposit rules, free of frameworks."""
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 FEN = Decimal("0.01")
@@ -163,3 +164,19 @@ def visit_bucket(visits: int) -> str:
     if visits < 1:
         return "无"
     return names[visits - 1] if visits <= 5 else "五次以上"
+
+
+def birth_date(id_number: str | None) -> date | None:
+    """出生日期 as a resident ID number gives it (18 digits: YYYYMMDD at 7-14; the old 15: YYMMDD
+    at 7-12, 19YY), or None when the number does not hold a valid date."""
+    number = normalize_id_number(id_number)
+    if len(number) == 18 and number[:17].isdigit():
+        digits = number[6:14]
+    elif len(number) == 15 and number.isdigit():
+        digits = "19" + number[6:12]
+    else:
+        return None
+    try:
+        return date(int(digits[:4]), int(digits[4:6]), int(digits[6:]))
+    except ValueError:
+        return None

@@ -142,27 +142,63 @@ def reconciliation(session, project_id, start: date, end: date) -> dict:
         week["difference"] = week["issued_amount"] - week["confirmed_amount"]
     return {"project_id": project_id, "from": start, "to": end, "weeks": list(weeks.values()),
             "total_issued": issued, "total_confirmed": confirmed,
-            "differences": differences}
+            "differences": differences, "receipts": receipts_issued(session, project_id, start,
+                                                                    end)}
 
 
-WEEK_COLUMNS = (("week_start", "周 week from"), ("issued_count", "收据数 receipts"),
-                ("issued_amount", "开具金额 issued"), ("confirmed_count", "确认数 confirmed"),
-                ("confirmed_amount", "确认金额 confirmed"), ("difference", "差额 difference"),
-                ("cumulative_issued", "累计开具 cumulative issued"),
-                ("cumulative_confirmed", "累计确认 cumulative confirmed"))
+def receipts_issued(session, project_id, start: date, end: date) -> list[dict]:
+    """Every receipt issued in the period, by number: voided and exchanged ones stay listed
+    (with the number that replaced them), each with the bank's confirmation of its payment."""
+    rows = session.execute(
+        select(Receipt, BankConfirmation)
+        .outerjoin(BankConfirmation, BankConfirmation.payment_id == Receipt.payment_id)
+        .where(Receipt.project_id == project_id).order_by(Receipt.number)).all()
+    numbers = {receipt.id: receipt.number for receipt, _ in rows}
+    listed = []
+    for receipt, confirmation in rows:
+        day = receipt.issued_at.astimezone(OFFICE_TZ).date()
+        if not start <= day <= end:
+            continue
+        listed.append({
+            "receipt_number": receipt.number, "kind": receipt.kind, "issued_on": day,
+            "amount": receipt.amount, "status": receipt.status,
+            "replaced_by_number": numbers.get(receipt.replaced_by_id),
+            "void_reason": receipt.void_reason, "payment_id": receipt.payment_id,
+            "bank_reference": confirmation.bank_reference if confirmation else None,
+            "confirmed_amount": confirmation.amount if confirmation else None})
+    return listed
+
+
+# the seed's words: 本周的回款额和累计的回款额 (this week's and the cumulative amounts received),
+# by the receipts issued and by the bank's confirmations
+WEEK_COLUMNS = (("week_start", "周别(周一起) week from"), ("issued_count", "收据张数 receipts"),
+                ("issued_amount", "本周回款额·收据 this week, receipts"),
+                ("confirmed_count", "银行确认笔数 confirmed"),
+                ("confirmed_amount", "本周回款额·银行确认 this week, confirmed"),
+                ("difference", "差额 difference"),
+                ("cumulative_issued", "累计回款额·收据 cumulative, receipts"),
+                ("cumulative_confirmed", "累计回款额·银行确认 cumulative, confirmed"))
 DIFFERENCE_COLUMNS = (("receipt_number", "收据号 receipt"), ("paid_on", "日期 paid on"),
-                      ("issued_amount", "开具金额 issued"),
-                      ("confirmed_amount", "确认金额 confirmed"), ("problem", "问题 problem"))
+                      ("issued_amount", "收据金额 issued"),
+                      ("confirmed_amount", "银行确认金额 confirmed"), ("problem", "问题 problem"))
+RECEIPT_COLUMNS = (("receipt_number", "收据号 receipt"), ("kind", "收据类别 kind"),
+                   ("issued_on", "开具日期 issued on"), ("amount", "金额 amount"),
+                   ("status", "状态 status"), ("replaced_by_number", "换开收据号 replaced by"),
+                   ("void_reason", "作废/收回原因 reason"),
+                   ("bank_reference", "银行流水号 bank reference"),
+                   ("confirmed_amount", "银行确认金额 confirmed"))
 
 
 def workbook(report: dict) -> bytes:
-    """The reconciliation as an XLSX workbook: one sheet of weeks, one of differences. Money
-    cells are Decimal, shown with two decimals."""
+    """The reconciliation as an XLSX workbook: sheets of weeks, differences and the receipts
+    issued. Money cells are Decimal, shown with two decimals; an empty cell is "/" (the
+    seed's forms: 暂无内容处均用/表示)."""
     book = Workbook()
     weeks = book.active
     weeks.title = "weeks"
     _sheet(weeks, WEEK_COLUMNS, report["weeks"])
     _sheet(book.create_sheet("differences"), DIFFERENCE_COLUMNS, report["differences"])
+    _sheet(book.create_sheet("receipts"), RECEIPT_COLUMNS, report["receipts"])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
@@ -171,7 +207,7 @@ def workbook(report: dict) -> bytes:
 def _sheet(sheet, columns, rows):
     sheet.append([title for _, title in columns])
     for row in rows:
-        sheet.append([row[key] for key, _ in columns])
+        sheet.append(["/" if row[key] is None else row[key] for key, _ in columns])
     for cells in sheet.iter_rows(min_row=2):
         for cell in cells:
             if isinstance(cell.value, Decimal):

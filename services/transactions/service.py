@@ -208,6 +208,13 @@ class TransactionsService(operations.OperationsRpc):
             return schemas.DealReportListSchema().dump(
                 {"deals": deals.project_deals(uow.session, query["project_id"])})
 
+    @rpc(idempotent=True)
+    def get_deal_reports_xlsx(self, payload):
+        query = load(schemas.DealReportsFileQuery(), payload)
+        with self.uow() as uow:
+            return schemas.FileContentSchema().dump(deals.deal_reports_file(
+                uow.session, query["project_id"], query["boxes"]))
+
     @event_handler("leads.lead_registered")
     def on_lead_registered(self, event):
         self.uow.handle_once(event, deals.on_lead_registered)

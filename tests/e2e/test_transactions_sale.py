@@ -1,8 +1,10 @@
 """The sale through the gateway: deposit → order form → payment with receipt → subscription →
 contract → filing, and a refund walking its approval chain to finance's payout."""
+import io
 from datetime import date, timedelta
 
 import pytest
+from openpyxl import load_workbook
 
 from tests.e2e.conftest import wait_for
 from tests.e2e.test_deposit_flow import make_office, make_project
@@ -34,8 +36,11 @@ def test_deposit_to_filed_contract_with_receipts(suite, admin):
     manager = suite.add_user(f"tx-manager-{consultant_id}", "sales_manager")
     finance = suite.add_user(f"tx-finance-{consultant_id}", "finance")
     customer = consultant.post("/api/v1/visits", {"office_id": office["id"], "name": "孙七",
-                                                  "mobile": "13700137000",
-                                                  "channel": "passing_by"}).json()["customer"]
+                                                  "mobile": "13710137000",
+                                                  "channel": "passing_by", "age_band": "25_34",
+                                                  "customer_category": "teacher",
+                                                  "address": "洛阳市西工区王城大道1号"}
+                              ).json()["customer"]
 
     for amount, extra in (("0", {}), ("-1.00", {}), ("1200000.01", {})):
         refused = consultant.post("/api/v1/deposits", {
@@ -106,6 +111,10 @@ def test_deposit_to_filed_contract_with_receipts(suite, admin):
     assert report.status_code == 200, report.text
     assert report.json()["total_confirmed"] == "340000.00"
     assert {d["receipt_number"] for d in report.json()["differences"]} == {3}  # the deposit's
+    assert [(r["receipt_number"], r["status"], r["replaced_by_number"], r["bank_reference"])
+            for r in report.json()["receipts"]] == [
+        (1, "exchanged", 3, None), (2, "issued", None, f"CCB-{contract['id']}"),
+        (3, "issued", None, None)]
     xlsx = finance.get(f"/api/v1/projects/{project['id']}/reconciliation.xlsx", params=period)
     assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
     assert "spreadsheetml" in xlsx.headers["Content-Type"]
@@ -116,6 +125,25 @@ def test_deposit_to_filed_contract_with_receipts(suite, admin):
     assert (deal["customer_code"], deal["channel"]) == (customer["code"], "passing_by")
     assert deal["days_first_visit_to_deposit"] in (0, 1)  # the same office day, but midnight
     assert (deal["payment_method"], deal["total_price"]) == ("mortgage", "1200000.00")
+    # the seed's form: the customer's boxes from leads, the property's from inventory
+    assert (deal["days_first_visit_to_large_deposit"], deal["birth_date"]) == (
+        deal["days_first_visit_to_deposit"], "1990-01-01")
+    assert {box: deal["customer"][box] for box in ("age_band", "occupation", "address",
+                                                   "mobile", "objections")} == {
+        "age_band": "25_34", "occupation": "teacher", "address": "洛阳市西工区王城大道1号",
+        "mobile": "13710137000", "objections": None}
+    assert (deal["property"]["location"], deal["property"]["layout"]) == ("1-101", "3/2")
+    listed = manager.get(f"/api/v1/projects/{project['id']}/deal-reports").json()["deals"]
+    assert [(d["deposit_id"], d["property"]["location"]) for d in listed] == [
+        (deposit["id"], "1-101")]
+    book = manager.get(f"/api/v1/projects/{project['id']}/deal-reports.xlsx")
+    assert book.status_code == 200 and "spreadsheetml" in book.headers["Content-Type"]
+    header, row = load_workbook(io.BytesIO(book.content)).active.iter_rows(values_only=True)
+    cells = dict(zip(header, row))
+    assert (cells["客户编号"], cells["坐落位置"], cells["职业"], cells["来访渠道"],
+            cells["第几次置业"]) == (customer["code"], "1-101", "teacher", "passing_by", "/")
+    assert consultant.get(f"/api/v1/projects/{project['id']}/deal-reports.xlsx"
+                          ).status_code == 403
     mine = consultant.get("/api/v1/collections", params={"consultant_id": "999"})
     assert mine.status_code == 200 and all(
         group["consultant_id"] == consultant_id for group in mine.json()["consultants"])
@@ -135,7 +163,7 @@ def test_a_refund_walks_its_chain_and_finance_pays_it_out(suite, admin):
              for role in ("consultant", "sales_statistician", "sales_manager",
                           "general_manager", "finance", "legal")}
     customer = users["consultant"].post("/api/v1/visits", {
-        "office_id": office["id"], "name": "吴九", "mobile": "13600136000"}).json()["customer"]
+        "office_id": office["id"], "name": "吴九", "mobile": "13610136000"}).json()["customer"]
     _, form = confirmed_deposit(users["consultant"], admin, project, unit_id, customer["id"])
 
     base = f"/api/v1/order-forms/{form['id']}/applications"

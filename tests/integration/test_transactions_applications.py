@@ -201,6 +201,26 @@ def test_a_swap_moves_the_order_and_receipts_when_inventory_confirms(stores):
     assert len(events_of(store, "transactions.unit_swapped", swap["id"])) == 1
 
 
+def test_a_swap_records_both_units_and_is_refused_onto_a_unit_cheaper_than_what_was_paid(stores):
+    store = stores["transactions"]
+    form = confirmed_order(store, new_project())
+    pay(store, form["id"], "80000.00")  # 100,000.00 paid with the deposit
+    with pytest.raises(InvalidInput) as cheaper:
+        apply(store, form["id"], "swap", to_unit_id=88, to_total_price="99999.99")
+    assert "below the 100000.00 paid" in str(cheaper.value.details["to_unit_id"])
+    with pytest.raises(InvalidInput) as elsewhere:
+        apply(store, form["id"], "swap", to_unit_id=88, to_project_id=form["project_id"] + 1)
+    assert "another project" in str(elsewhere.value.details["to_unit_id"])
+    swap = apply(store, form["id"], "swap", to_unit_id=88, to_total_price="1300000.00",
+                 to_project_id=form["project_id"],
+                 to_unit_price="14525.14", to_building_area="89.50", to_layout="3/2")
+    assert {key: swap["details"][key] for key in (
+        "original_total_price", "original_unit_price", "to_total_price", "to_unit_price",
+        "to_layout")} == {"original_total_price": "1200000.00", "original_unit_price": "13407.82",
+                          "to_total_price": "1300000.00", "to_unit_price": "14525.14",
+                          "to_layout": "3/2"}
+
+
 def test_a_swap_refused_by_inventory_fails_and_one_after_the_contract_is_refused(stores):
     store = stores["transactions"]
     form = confirmed_order(store, new_project())
@@ -263,3 +283,27 @@ def test_no_contract_while_a_swap_is_under_way_and_no_payment_while_a_refund_is(
     with pytest.raises(Conflict) as paying_out:
         pay(store, form["id"], "1000.00")
     assert "refund" in paying_out.value.message
+
+
+def test_a_swap_and_a_refund_are_never_under_way_at_once(stores):
+    store = stores["transactions"]
+    form = confirmed_order(store, new_project())
+    swap = decide(store, apply(store, form["id"], "swap", to_unit_id=67)["id"], "sales_manager")
+    refund = apply(store, form["id"], "refund", penalty="0.00")
+    for role in refund["chain"][:-1]:
+        decide(store, refund["id"], role)
+    with pytest.raises(Conflict) as refused:
+        decide(store, refund["id"], refund["chain"][-1])
+    assert f"swap application {swap['id']}" in str(refused.value.details["application_id"])
+    with store() as uow:  # the last step is not recorded; it waits for the swap's answer
+        assert applications.get_application(uow.session, refund["id"])["status"] == "pending"
+    assert events_of(store, "transactions.refund_approved", refund["id"]) == []
+    handle_once(store, parse_event(valid_event("inventory.swap_rejected", {
+        "application_id": swap["id"], "deposit_id": form["deposit_id"], "reason": "taken",
+        "unit_status": "reserved"})), applications.on_swap_rejected)
+    approved = decide(store, refund["id"], refund["chain"][-1])
+    assert approved["status"] == "approved"
+    second = apply(store, form["id"], "swap", to_unit_id=68)
+    with pytest.raises(Conflict) as no_swap:
+        decide(store, second["id"], "sales_manager")
+    assert "refund" in no_swap.value.message

@@ -105,5 +105,16 @@ def test_weekly_reconciliation_lists_weeks_totals_and_differences(stores):
     assert weeks[-1][2] == 150000 and book["weeks"].cell(len(weeks), 3).number_format == "#,##0.00"
     assert sorted(row[4] for row in book["differences"].iter_rows(min_row=2, values_only=True)) \
         == ["amount differs", "not confirmed"]
+    # the seed: this week's and the cumulative amounts received (本周/累计回款额), and the
+    # receipts themselves, each with its bank confirmation or "/"
+    assert "本周回款额" in weeks[0][2] and "累计回款额" in weeks[0][6]
+    assert [(r["receipt_number"], r["kind"], r["status"], r["confirmed_amount"])
+            for r in report["receipts"]] == [
+        (1, "deposit", "issued", Decimal("20000.00")), (2, "purchase", "issued",
+                                                        Decimal("99999.00")),
+        (3, "purchase", "issued", None)]
+    receipts = list(book["receipts"].iter_rows(values_only=True))
+    assert [row[0] for row in receipts[1:]] == [1, 2, 3]
+    assert receipts[3][7:] == ("/", "/") and receipts[2][7] == f"R-{project}-2"
     with store() as uow, pytest.raises(InvalidInput):
         finance.reconciliation(uow.session, project, today, today - timedelta(days=1))

@@ -1,14 +1,19 @@
 """After the sale on PostgreSQL: collections of overdue items with their escalation, the deal
 report fed by leads' events, and the deposit saga's timeout."""
-from datetime import datetime, timedelta, timezone
+import base64
+import io
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
+from openpyxl import load_workbook
 
+from contracts import transactions as schemas
+from contracts.base import load
 from contracts.envelope import parse_event
 from contracts.errors import Conflict, Forbidden
 from infra.database import handle_once
-from services.transactions import collecting, deals, handlers
+from services.transactions import collecting, deals, handlers, plans, sales
 
 from tests.integration.test_transactions_plans import set_plan, signed_contract
 from tests.integration.test_transactions_sales import (confirmed_order, deposit, new_project,
@@ -91,6 +96,40 @@ def test_the_deal_report_counts_visits_from_leads_events(stores):
     assert (report["total_price"], report["building_area"]) == (Decimal("1200000.00"),
                                                                 Decimal("89.50"))
     assert [r["deposit_id"] for r in listed] == [form["deposit_id"]]
+    # the form's 自首次看房至大定时间 counts to the 大定: a small deposit has none until topped up
+    assert (report["deposit_kind"], report["large_deposit_at"]) == ("small", None)
+    assert report["days_first_visit_to_large_deposit"] is None
+    assert (report["queue_date"], report["birth_date"]) == (
+        plans.office_date(report["deposit_at"]), date(1990, 1, 1))
+    assert set(report["customer"]) >= {"gender", "mobile", "occupation", "friends_looking"}
+    assert set(report["property"]) == {"location", "garden_area", "other_area",
+                                       "property_type", "building_category", "layout"}
+    with store() as uow:
+        top_up = sales.record_payment(uow, load(schemas.RecordPaymentSchema(), {
+            "order_form_id": form["id"], "amount": "30000.00", "purpose": "deposit",
+            "recorded_by": "finance-li"}))
+    pay(store, form["id"], "1000.00")  # not a deposit payment: not the 大定
+    with store() as uow:
+        report = deals.deal_report(uow.session, form["deposit_id"])
+    assert report["large_deposit_at"] == top_up["paid_at"]
+    assert report["days_first_visit_to_large_deposit"] in (11, 12, 13)
+
+    boxes = [{"deposit_id": form["deposit_id"],
+              "customer": {**report["customer"], "gender": "female", "occupation": "teacher"},
+              "property": {**report["property"], "location": "1-101", "layout": "3/2"}}]
+    with store() as uow:
+        file = deals.deal_reports_file(uow.session, project, boxes)
+    sheet = load_workbook(io.BytesIO(base64.b64decode(file["content_base64"])))["客户成交报告"]
+    header, row = list(sheet.iter_rows(values_only=True))
+    assert header[:5] == ("客户编号", "成交业务员", "排号日期", "认购日期", "签约日期")
+    cells = dict(zip(header, row))
+    assert {title: cells[title] for title in ("客户编号", "性别", "职业", "出生日期", "坐落位置",
+                                              "房型", "来访次数", "主要异议", "签约日期")} == {
+        "客户编号": "ly-zs001", "性别": "female", "职业": "teacher",
+        "出生日期": datetime(1990, 1, 1), "坐落位置": "1-101", "房型": "3/2", "来访次数": "三次",
+        "主要异议": "/", "签约日期": "/"}
+    assert cells["自首次看房至大定时间(天)"] == report["days_first_visit_to_large_deposit"]
+    assert cells["总房款"] == 1200000 and sheet["AH2"].number_format == "#,##0.00"
 
 
 def test_a_deposit_inventory_never_answers_is_flagged_once_and_still_settles_late(stores):

@@ -63,6 +63,14 @@ def test_deposit_and_payment_limits():
     assert domain.check_payment(D("-1"), None, D("0")) == {"amount": ["must be greater than 0"]}
 
 
+def test_the_deal_reports_birth_date_comes_from_the_id_number():
+    assert domain.birth_date("41030219900101123x") == date(1990, 1, 1)
+    assert domain.birth_date("410302 19851231 123X") == date(1985, 12, 31)
+    assert domain.birth_date("410302851231123") == date(1985, 12, 31)  # the old 15 digits
+    assert domain.birth_date("41030219901301123X") is None  # month 13
+    assert domain.birth_date(None) is None and domain.birth_date("passport-E123") is None
+
+
 def test_buyer_identity_and_proxy():
     assert domain.check_buyer("41030219900101123x", "410302 19900101123X", "张三", "张三",
                               None) == {}
