@@ -2,7 +2,6 @@
 import base64
 import gzip
 import io
-import json
 from decimal import Decimal
 
 from nameko.web.handlers import http
@@ -11,6 +10,7 @@ from werkzeug.wrappers import Response
 
 from contracts.base import load
 from contracts.errors import InvalidInput
+from contracts.board import unpack_board
 from gateway.api import api, json_body, json_response
 from contracts.inventory import MAX_IMPORT_ROWS
 from gateway.endpoints import RPC_TIMEOUT, as_consultant, endpoint
@@ -86,7 +86,7 @@ class InventoryEndpoints:
         query = load(BoardQuery(), dict(request.args))
         packed = self.rpc("inventory", "get_board", {**query, "project_id": project_id,
                                                      "channel_id": user.channel_id})
-        board = json.loads(gzip.decompress(base64.b64decode(packed["gzip_base64"])))
+        board = unpack_board(packed)
         name = f"board-{board['project']['code']}.xlsx"
         return Response(board_workbook(board), mimetype=XLSX,
                         headers={"Content-Disposition": f'attachment; filename="{name}"'})

@@ -6,6 +6,7 @@ from nameko.web.handlers import http
 from werkzeug.wrappers import Response
 
 from contracts.base import load
+from contracts.board import board_cells, unpack_board
 from contracts.errors import Forbidden, InvalidInput, NotFound
 from gateway import routes
 from gateway.api import api, json_body, json_response
@@ -289,7 +290,8 @@ class TransactionsEndpoints:
         user = self.authorize(request, "GET", "/api/v1/projects/{project_id}/deal-reports")
         deals = self.rpc("transactions", "list_deal_reports", {"project_id": project_id})["deals"]
         try:
-            units = self.rpc("inventory", "get_board", {"project_id": project_id})["units"]
+            units = board_cells(unpack_board(
+                self.rpc("inventory", "get_board", {"project_id": project_id})))
         except NotFound:
             units = []
         return json_response({"deals": self.with_form_boxes(user, deals, units)})
@@ -300,7 +302,8 @@ class TransactionsEndpoints:
         user = self.authorize(request, "GET", "/api/v1/projects/{project_id}/deal-reports.xlsx")
         deals = self.rpc("transactions", "list_deal_reports", {"project_id": project_id})["deals"]
         try:
-            units = self.rpc("inventory", "get_board", {"project_id": project_id})["units"]
+            units = board_cells(unpack_board(
+                self.rpc("inventory", "get_board", {"project_id": project_id})))
         except NotFound:
             units = []
         boxes = [{"deposit_id": deal["deposit_id"], "customer": deal["customer"],

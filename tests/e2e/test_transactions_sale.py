@@ -33,7 +33,11 @@ def test_deposit_to_filed_contract_with_receipts(suite, admin):
     project, (unit_id, _) = make_project(admin)
     consultant = suite.add_user(f"tx-consultant-{consultant_id}", "consultant",
                                 consultant_id=consultant_id)
-    manager = suite.add_user(f"tx-manager-{consultant_id}", "sales_manager")
+    # the office's manager is a consultant record of kind manager: they see its customers
+    office_manager = admin.post("/api/v1/consultants", {"office_id": office["id"], "name": "经理",
+                                                        "kind": "manager"}).json()
+    manager = suite.add_user(f"tx-manager-{consultant_id}", "sales_manager",
+                             consultant_id=office_manager["id"])
     finance = suite.add_user(f"tx-finance-{consultant_id}", "finance")
     customer = consultant.post("/api/v1/visits", {"office_id": office["id"], "name": "孙七",
                                                   "mobile": "13710137000",

@@ -75,11 +75,13 @@ def test_a_swap_moves_the_reservation_order_form_and_receipts_and_a_taken_unit_r
     assert paid.status_code == 201, paid.text
     done = settled(manager, swap(consultant, manager, form, unit_b)["id"])
     assert done["status"] == "completed", done
-    board = {u["id"]: u for u in admin.get(f"/api/v1/projects/{project['id']}/board")
-             .json()["units"]}
-    assert board[unit_a]["status"] == "available" and board[unit_a]["customer_id"] is None
-    assert (board[unit_b]["status"], board[unit_b]["reserved_by_deposit_id"]) == (
-        "reserved", deposit["id"])
+    grid = admin.get(f"/api/v1/projects/{project['id']}/board").json()
+    board = {cell["id"]: cell for cell in (dict(zip(grid["columns"], row))
+                                           for row in grid["units"])}
+    assert (board[unit_a]["status"], board[unit_b]["status"]) == ("available", "reserved")
+    a, b = (admin.get(f"/api/v1/units/{unit_id}").json() for unit_id in (unit_a, unit_b))
+    assert a["customer_id"] is None and a["reserved_by_deposit_id"] is None
+    assert b["reserved_by_deposit_id"] == deposit["id"]
     assert admin.get(f"/api/v1/deposits/{deposit['id']}").json()["unit_id"] == unit_b
 
     old = admin.get(f"/api/v1/order-forms/{form['id']}").json()

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from contracts.envelope import parse_event
 from infra.database import handle_once
 from services.inventory import handlers as inventory
+from services.inventory import board
 from services.inventory import sales as inventory_sales
 from services.inventory.models import Reservation, Unit
 from services.transactions import applications, handlers, sales
@@ -61,7 +62,7 @@ def test_two_swaps_racing_for_one_unit_move_one_deposit_and_leave_the_other_whol
                  "list_price": "1000000.00", "layout": None} for i in range(3)]}]})
     with inv() as uow:
         first_unit, second_unit, target = [
-            unit["id"] for unit in inventory.board(uow.session, project["id"])["units"]]
+            unit["id"] for unit in board.cells(board.board(uow.session, project["id"]))]
 
     deposits = [deposit(tx, project["id"], unit_id=unit_id, customer_id=customer_id)
                 for unit_id, customer_id in ((first_unit, 701), (second_unit, 702))]
