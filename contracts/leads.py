@@ -116,6 +116,12 @@ def _text(max_length, **kw):
     return fields.String(load_default="", validate=validate.Length(max=max_length), **kw)
 
 
+def _manager_scope():
+    return Id(load_default=None, allow_none=True, metadata={
+        "description": "set when a sales manager asks: their manager record, whose office is "
+                       "the only one they read and act on"})
+
+
 class IntendedProductSchema(StrictSchema):
     """意向产品."""
     property_type = _choice(PROPERTY_TYPES)
@@ -186,6 +192,7 @@ class ReassignCustomerSchema(StrictSchema):
     consultant_id = Id(required=True)
     reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
     decided_by = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    manager_id = _manager_scope()
 
 
 class GradeCustomerSchema(StrictSchema):
@@ -195,6 +202,7 @@ class GradeCustomerSchema(StrictSchema):
     changed_by = fields.String(required=True, validate=validate.Length(min=1, max=100))
     acting_consultant_id = Id(load_default=None, allow_none=True, metadata={
         "description": "set when a consultant acts: only on their own customers"})
+    manager_id = _manager_scope()
 
 
 class FollowUpSchema(StrictSchema):
@@ -223,6 +231,7 @@ class MarkHopelessSchema(StrictSchema):
     analysis = fields.Nested(NonDealAnalysisSchema, required=True)
     changed_by = fields.String(required=True, validate=validate.Length(min=1, max=100))
     acting_consultant_id = Id(load_default=None, allow_none=True)
+    manager_id = _manager_scope()
 
 
 class FamilyMemberSchema(StrictSchema):
@@ -235,6 +244,7 @@ class UpdateProfileSchema(StrictSchema):
     """客户信息档案: answers replace earlier ones; the family list replaces the earlier list."""
     customer_id = Id(required=True)
     acting_consultant_id = Id(load_default=None, allow_none=True)
+    manager_id = _manager_scope()
     archive = fields.Dict(keys=fields.String(validate=validate.OneOf(PROFILE_ARCHIVE_FIELDS)),
                           values=fields.String(validate=validate.Length(max=500)),
                           load_default=dict)
@@ -249,12 +259,14 @@ class CareRemindersQuery(StrictSchema):
 
 class HopelessQuery(StrictSchema):
     office_id = Id(required=True)
+    manager_id = _manager_scope()
 
 
 class SetOfficeRosterSchema(StrictSchema):
     """Duty groups on alternate days (two groups when the office says so) and the day's phone
     answering order (电话接听顺序)."""
     office_id = Id(required=True)
+    manager_id = _manager_scope()
     alternate_groups = fields.Boolean(load_default=None, allow_none=True)
     groups = fields.Dict(keys=fields.String(validate=validate.Regexp(r"^\d+$")),
                          values=fields.Integer(strict=True, validate=validate.OneOf((1, 2))),
@@ -304,15 +316,20 @@ class ConfirmInvitationSchema(StrictSchema):
 
 class CallCenterDayQuery(StrictSchema):
     office_id = Id(required=True)
+    manager_id = _manager_scope()
     day = fields.Date(load_default=None, allow_none=True)
 
 
 class SourceConversionQuery(StrictSchema):
-    """No parameters: every source of every list."""
+    """Every source; with an office, only the numbers its call agents had, called and brought
+    to visit (a sales manager always gets their own office's)."""
+    office_id = Id(load_default=None, allow_none=True)
+    manager_id = _manager_scope()
 
 
 class CallCenterMonthQuery(StrictSchema):
     office_id = Id(required=True)
+    manager_id = _manager_scope()
     month = fields.String(required=True, validate=validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$",
                                                                   error="YYYY-MM"))
 
@@ -411,6 +428,7 @@ class ExportSchema(StrictSchema):
     """One XLSX export; the viewer decides which mobiles are masked, as on screen."""
     kind = fields.String(required=True, validate=validate.OneOf(EXPORT_KINDS))
     office_id = Id(required=True)
+    manager_id = _manager_scope()
     date_from = fields.Date(load_default=None, allow_none=True)
     date_to = fields.Date(load_default=None, allow_none=True)
     consultant_id = Id(load_default=None, allow_none=True, metadata={
@@ -429,6 +447,7 @@ class ExportFileSchema(StrictSchema):
 
 class ExportLogQuery(StrictSchema):
     office_id = Id(required=True)
+    manager_id = _manager_scope()
 
 
 class ExportLogEntrySchema(StrictSchema):
@@ -542,6 +561,7 @@ class OfficeRosterSchema(StrictSchema):
 
 class GetCustomerSchema(StrictSchema):
     customer_id = Id(required=True)
+    manager_id = _manager_scope()
 
 
 class LeadRegistered(StrictSchema):

@@ -11,7 +11,8 @@ from gateway.api import api, json_body, json_response
 from gateway.endpoints import RPC_TIMEOUT, endpoint, private_view
 from gateway.routes import (CallCenterDayBody, CallCenterMonthBody, CallListQuery,
                             CareRemindersDayQuery, ExportQuery, FollowUpBody, GradeBody, HopelessBody,
-                            OfficeRosterBody, ProfileBody, ReassignmentBody, RecordCallBody)
+                            OfficeRosterBody, ProfileBody, ReassignmentBody, RecordCallBody,
+                            SourceConversionBody)
 from gateway.tables import XLSX, read_table
 
 
@@ -59,8 +60,9 @@ class LeadsEndpoints:
     @http(*endpoint("PUT", "/api/v1/offices/{office_id}/roster"))
     @api
     def set_office_roster(self, request, office_id):
-        self.authorize(request, "PUT", "/api/v1/offices/{office_id}/roster")
-        payload = {**load(OfficeRosterBody(), json_body(request)), "office_id": office_id}
+        user = self.authorize(request, "PUT", "/api/v1/offices/{office_id}/roster")
+        payload = {**load(OfficeRosterBody(), json_body(request)), "office_id": office_id,
+                   **_manager(user)}
         if payload.get("day") is not None:
             payload["day"] = payload["day"].isoformat()
         return json_response(self.rpc("leads", "set_office_roster", payload))
@@ -80,7 +82,7 @@ class LeadsEndpoints:
 
     def _reassign(self, request, user, customer_id, method):
         payload = {**load(ReassignmentBody(), json_body(request)), "customer_id": customer_id,
-                   "decided_by": user.username}
+                   "decided_by": user.username, **_manager(user)}
         result = self.rpc("leads", method, payload)
         result["customer"] = private_view(user, result["customer"])
         return json_response(result, 201)
@@ -89,7 +91,8 @@ class LeadsEndpoints:
     @api
     def customer_file(self, request, customer_id):
         user = self.authorize(request, "GET", "/api/v1/customers/{customer_id}/file")
-        result = self.rpc("leads", "customer_file", {"customer_id": customer_id})
+        result = self.rpc("leads", "customer_file", {"customer_id": customer_id,
+                                                     **_manager(user)})
         return json_response(_private_file(user, result))
 
     @http(*endpoint("PUT", "/api/v1/customers/{customer_id}/grade"))
@@ -97,7 +100,7 @@ class LeadsEndpoints:
     def grade_customer(self, request, customer_id):
         user = self.authorize(request, "PUT", "/api/v1/customers/{customer_id}/grade")
         payload = {**load(GradeBody(), json_body(request)), "customer_id": customer_id,
-                   **_acting(user)}
+                   **_acting(user), **_manager(user)}
         return json_response(_private_file(user, self.rpc("leads", "grade_customer", payload)))
 
     @http(*endpoint("POST", "/api/v1/customers/{customer_id}/follow-ups"))
@@ -118,7 +121,7 @@ class LeadsEndpoints:
     def mark_hopeless(self, request, customer_id):
         user = self.authorize(request, "POST", "/api/v1/customers/{customer_id}/hopeless")
         payload = {**load(HopelessBody(), json_body(request)), "customer_id": customer_id,
-                   **_acting(user)}
+                   **_acting(user), **_manager(user)}
         return json_response(_private_file(user, self.rpc("leads", "mark_hopeless", payload)),
                              201)
 
@@ -126,7 +129,8 @@ class LeadsEndpoints:
     @api
     def hopeless_customers(self, request, office_id):
         user = self.authorize(request, "GET", "/api/v1/offices/{office_id}/hopeless-customers")
-        result = self.rpc("leads", "hopeless_customers", {"office_id": office_id})
+        result = self.rpc("leads", "hopeless_customers", {"office_id": office_id,
+                                                          **_manager(user)})
         result["customers"] = [private_view(user, c) for c in result["customers"]]
         return json_response(result)
 
@@ -139,7 +143,8 @@ class LeadsEndpoints:
             if member.get("birthday") is not None:
                 member["birthday"] = member["birthday"].isoformat()
         payload = {**body, "customer_id": customer_id,
-                   "acting_consultant_id": _acting(user)["acting_consultant_id"]}
+                   "acting_consultant_id": _acting(user)["acting_consultant_id"],
+                   **_manager(user)}
         return json_response(_private_file(user, self.rpc("leads", "update_profile", payload)))
 
     @http(*endpoint("GET", "/api/v1/consultants/{consultant_id}/care-reminders"))
@@ -173,7 +178,8 @@ class LeadsEndpoints:
     @api
     def get_customer(self, request, customer_id):
         user = self.authorize(request, "GET", "/api/v1/customers/{customer_id}")
-        customer = self.rpc("leads", "get_customer", {"customer_id": customer_id})
+        customer = self.rpc("leads", "get_customer", {"customer_id": customer_id,
+                                                      **_manager(user)})
         return json_response(private_view(user, customer))
 
     @http(*endpoint("POST", "/api/v1/call-pool/distributions"))
@@ -216,9 +222,9 @@ class LeadsEndpoints:
     @http(*endpoint("GET", "/api/v1/offices/{office_id}/call-center/day"))
     @api
     def call_center_day(self, request, office_id):
-        self.authorize(request, "GET", "/api/v1/offices/{office_id}/call-center/day")
+        user = self.authorize(request, "GET", "/api/v1/offices/{office_id}/call-center/day")
         query = load(CallCenterDayBody(), dict(request.args))
-        payload = {"office_id": office_id}
+        payload = {"office_id": office_id, **_manager(user)}
         if query.get("day") is not None:
             payload["day"] = query["day"].isoformat()
         return json_response(self.rpc("leads", "call_center_day", payload))
@@ -226,16 +232,18 @@ class LeadsEndpoints:
     @http(*endpoint("GET", "/api/v1/call-center/sources"))
     @api
     def call_source_conversion(self, request):
-        self.authorize(request, "GET", "/api/v1/call-center/sources")
-        return json_response(self.rpc("leads", "call_source_conversion", {}))
+        user = self.authorize(request, "GET", "/api/v1/call-center/sources")
+        query = load(SourceConversionBody(), dict(request.args))
+        return json_response(self.rpc("leads", "call_source_conversion",
+                                      {**query, **_manager(user)}))
 
     @http(*endpoint("GET", "/api/v1/offices/{office_id}/call-center/ranking"))
     @api
     def call_center_ranking(self, request, office_id):
-        self.authorize(request, "GET", "/api/v1/offices/{office_id}/call-center/ranking")
+        user = self.authorize(request, "GET", "/api/v1/offices/{office_id}/call-center/ranking")
         query = load(CallCenterMonthBody(), dict(request.args))
         return json_response(self.rpc("leads", "call_center_ranking",
-                                      {**query, "office_id": office_id}))
+                                      {**query, "office_id": office_id, **_manager(user)}))
 
     @http(*endpoint("GET", "/api/v1/offices/{office_id}/exports/visit-register"))
     @api
@@ -257,7 +265,8 @@ class LeadsEndpoints:
         query = load(ExportQuery(), dict(request.args))
         payload = {"kind": kind, "office_id": office_id, "exported_by": user.username,
                    "viewer_consultant_id": user.consultant_id,
-                   "viewer_sees_all": user.role in ("general_manager", "admin")}
+                   "viewer_sees_all": user.role in ("general_manager", "admin"),
+                   **_manager(user)}
         if user.role == "consultant":
             payload["consultant_id"] = user.consultant_id
         for day in ("date_from", "date_to"):
@@ -272,8 +281,9 @@ class LeadsEndpoints:
     @http(*endpoint("GET", "/api/v1/offices/{office_id}/exports"))
     @api
     def export_log(self, request, office_id):
-        self.authorize(request, "GET", "/api/v1/offices/{office_id}/exports")
-        return json_response(self.rpc("leads", "export_log", {"office_id": office_id}))
+        user = self.authorize(request, "GET", "/api/v1/offices/{office_id}/exports")
+        return json_response(self.rpc("leads", "export_log", {"office_id": office_id,
+                                                              **_manager(user)}))
 
 
 def _acting(user) -> dict:
@@ -284,6 +294,17 @@ def _acting(user) -> dict:
         raise Forbidden("only consultants and managers act on customers",
                         {"consultant_id": ["your user is not a consultant"]})
     return {"acting_consultant_id": acting, "changed_by": user.username}
+
+
+def _manager(user) -> dict:
+    """Managers see their office: a sales manager's requests carry their manager record, which
+    the leads service checks the office against; general managers and admins see every office."""
+    if user.role != "sales_manager":
+        return {}
+    if user.consultant_id is None:
+        raise Forbidden("a sales manager sees only the office they manage", {"office_id": [
+            "your user is not linked to an office's manager record, so no office is yours"]})
+    return {"manager_id": user.consultant_id}
 
 
 def _private_file(user, result: dict) -> dict:
