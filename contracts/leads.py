@@ -67,6 +67,12 @@ CALL_LIST_SOURCES = ("own_visitors", "own_callers", "expansion", "purchased", "o
 MAX_IMPORT_ROWS = 50_000
 
 
+def _manager_scope():
+    return Id(load_default=None, allow_none=True, metadata={
+        "description": "set when a sales manager asks: their manager record, whose office is "
+                       "the only one they read and act on"})
+
+
 class CreateOfficeSchema(StrictSchema):
     code = fields.String(required=True, validate=validate.Regexp(r"^[a-z0-9-]{2,20}$"))
     name = fields.String(required=True, validate=validate.Length(min=1, max=100))
@@ -86,6 +92,7 @@ class OfficeSchema(StrictSchema):
 
 class AddConsultantSchema(StrictSchema):
     office_id = Id(required=True)
+    manager_id = _manager_scope()
     name = fields.String(required=True, validate=validate.Length(min=1, max=50))
     duty_group = fields.Integer(load_default=1, strict=True, validate=validate.OneOf((1, 2)))
     kind = fields.String(load_default="sales", validate=validate.OneOf(CONSULTANT_KINDS),
@@ -95,6 +102,7 @@ class AddConsultantSchema(StrictSchema):
 
 class SetConsultantStatusSchema(StrictSchema):
     consultant_id = Id(required=True)
+    manager_id = _manager_scope()
     status = fields.String(required=True, validate=validate.OneOf(CONSULTANT_STATUSES))
 
 
@@ -114,12 +122,6 @@ def _choice(values, **kw):
 
 def _text(max_length, **kw):
     return fields.String(load_default="", validate=validate.Length(max=max_length), **kw)
-
-
-def _manager_scope():
-    return Id(load_default=None, allow_none=True, metadata={
-        "description": "set when a sales manager asks: their manager record, whose office is "
-                       "the only one they read and act on"})
 
 
 class IntendedProductSchema(StrictSchema):
@@ -254,6 +256,7 @@ class UpdateProfileSchema(StrictSchema):
 
 class CareRemindersQuery(StrictSchema):
     consultant_id = Id(required=True)
+    manager_id = _manager_scope()
     day = fields.Date(load_default=None, allow_none=True)
 
 
@@ -289,10 +292,12 @@ class DistributeCallPoolSchema(StrictSchema):
                                validate=validate.Range(min=1, max=1000))
     source = fields.String(load_default=None, allow_none=True,
                            validate=validate.OneOf(CALL_LIST_SOURCES))
+    manager_id = _manager_scope()
 
 
 class AgentLeadsQuery(StrictSchema):
     agent_id = Id(required=True)
+    manager_id = _manager_scope()
 
 
 class RecordCallSchema(StrictSchema):

@@ -28,8 +28,9 @@ class LeadsEndpoints:
     @http(*endpoint("POST", "/api/v1/consultants"))
     @api
     def add_consultant(self, request):
-        self.authorize(request, "POST", "/api/v1/consultants")
-        return json_response(self.rpc("leads", "add_consultant", json_body(request)), 201)
+        user = self.authorize(request, "POST", "/api/v1/consultants")
+        return json_response(self.rpc("leads", "add_consultant",
+                                      {**json_body(request), **_manager(user)}), 201)
 
     @http(*endpoint("PUT", "/api/v1/consultants/{consultant_id}/status"))
     @api
@@ -38,7 +39,7 @@ class LeadsEndpoints:
         if not user.is_manager and user.consultant_id != consultant_id:
             raise Forbidden("a consultant may change only their own status",
                             {"consultant_id": ["not yours"]})
-        payload = {**json_body(request), "consultant_id": consultant_id}
+        payload = {**json_body(request), "consultant_id": consultant_id, **_manager(user)}
         return json_response(self.rpc("leads", "set_consultant_status", payload))
 
     @http(*endpoint("POST", "/api/v1/visits"))
@@ -155,7 +156,7 @@ class LeadsEndpoints:
             raise Forbidden("a consultant sees only their own reminders",
                             {"consultant_id": ["not yours"]})
         query = load(CareRemindersDayQuery(), dict(request.args))
-        payload = {"consultant_id": consultant_id}
+        payload = {"consultant_id": consultant_id, **_manager(user)}
         if query.get("day") is not None:
             payload["day"] = query["day"].isoformat()
         return json_response(self.rpc("leads", "care_reminders", payload))
@@ -185,8 +186,9 @@ class LeadsEndpoints:
     @http(*endpoint("POST", "/api/v1/call-pool/distributions"))
     @api
     def distribute_call_pool(self, request):
-        self.authorize(request, "POST", "/api/v1/call-pool/distributions")
-        return json_response(self.rpc("leads", "distribute_call_pool", json_body(request)), 201)
+        user = self.authorize(request, "POST", "/api/v1/call-pool/distributions")
+        return json_response(self.rpc("leads", "distribute_call_pool",
+                                      {**json_body(request), **_manager(user)}), 201)
 
     @http(*endpoint("GET", "/api/v1/call-agents/{agent_id}/leads"))
     @api
@@ -194,7 +196,8 @@ class LeadsEndpoints:
         user = self.authorize(request, "GET", "/api/v1/call-agents/{agent_id}/leads")
         if not user.is_manager and user.consultant_id != agent_id:
             raise Forbidden("an agent sees only their own numbers", {"agent_id": ["not yours"]})
-        return json_response(self.rpc("leads", "agent_leads", {"agent_id": agent_id}))
+        return json_response(self.rpc("leads", "agent_leads",
+                                      {"agent_id": agent_id, **_manager(user)}))
 
     @http(*endpoint("POST", "/api/v1/call-leads/{call_lead_id}/calls"))
     @api

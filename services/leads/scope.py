@@ -1,7 +1,7 @@
 """Managers see their office (issue: privacy): a sales manager's user points at a consultant
 record of kind `manager`, whose office is the one they read and act on. General managers and
 admins pass no manager and see every office."""
-from contracts.errors import Forbidden
+from contracts.errors import Forbidden, NotFound
 from services.leads import handlers
 from services.leads.models import Consultant
 
@@ -27,6 +27,20 @@ def customer(session, manager_id, customer_id) -> None:
     if found.office_id != own:
         raise Forbidden("a sales manager sees only their own office's customers", {
             "office_id": [f"customer {customer_id} is in office {found.office_id}, not in "
+                          f"office {own}, which you manage"]})
+
+
+def consultant(session, manager_id, consultant_id, field="consultant_id") -> None:
+    """A sales manager directs and reads only the staff of their office."""
+    if manager_id is None:
+        return
+    found = session.get(Consultant, consultant_id)
+    if found is None:
+        raise NotFound("unknown consultant", {field: ["unknown consultant"]})
+    own = _managed_office(session, manager_id)
+    if found.office_id != own:
+        raise Forbidden("a sales manager directs only their own office's staff", {
+            "office_id": [f"consultant {consultant_id} is in office {found.office_id}, not in "
                           f"office {own}, which you manage"]})
 
 

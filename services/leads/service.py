@@ -24,12 +24,14 @@ class LeadsService(operations.OperationsRpc):
     def add_consultant(self, payload):
         cmd = load(schemas.AddConsultantSchema(), payload)
         with self.uow() as uow:
+            scope.office(uow.session, cmd["manager_id"], cmd["office_id"])
             return schemas.ConsultantSchema().dump(handlers.add_consultant(uow, cmd))
 
     @rpc
     def set_consultant_status(self, payload):
         cmd = load(schemas.SetConsultantStatusSchema(), payload)
         with self.uow() as uow:
+            scope.consultant(uow.session, cmd["manager_id"], cmd["consultant_id"])
             return schemas.ConsultantSchema().dump(handlers.set_consultant_status(uow, cmd))
 
     @rpc
@@ -126,6 +128,7 @@ class LeadsService(operations.OperationsRpc):
     def care_reminders(self, payload):
         query = load(schemas.CareRemindersQuery(), payload)
         with self.uow() as uow:
+            scope.consultant(uow.session, query["manager_id"], query["consultant_id"])
             return schemas.CareRemindersSchema().dump(
                 follow_up.care_reminders(uow.session, query["consultant_id"], query["day"]))
 
@@ -137,12 +140,15 @@ class LeadsService(operations.OperationsRpc):
     def distribute_call_pool(self, payload):
         cmd = load(schemas.DistributeCallPoolSchema(), payload)
         with self.uow() as uow:
+            for i, agent_id in enumerate(cmd["agent_ids"]):
+                scope.consultant(uow.session, cmd["manager_id"], agent_id, f"agent_ids.{i}")
             return schemas.DistributionSchema().dump(call_center.distribute_call_pool(uow, cmd))
 
     @rpc(idempotent=True)
     def agent_leads(self, payload):
         query = load(schemas.AgentLeadsQuery(), payload)
         with self.uow() as uow:
+            scope.consultant(uow.session, query["manager_id"], query["agent_id"], "agent_id")
             return schemas.CallLeadListSchema().dump(
                 call_center.agent_leads(uow.session, query["agent_id"]))
 

@@ -62,6 +62,25 @@ def test_a_sales_manager_sees_and_acts_on_their_office_only(suite, admin):
     assert east_manager.get("/api/v1/call-center/sources").status_code == 200
     assert general.get(f"/api/v1/call-center/sources?office_id={west}").status_code == 200
 
+    # the west office's staff: not to be added to, directed or read from the east
+    assert refused(east_manager.post("/api/v1/consultants", {"office_id": west, "name": "丙"}),
+                   west)
+    assert refused(east_manager.put(f"/api/v1/consultants/{west_staff['甲']}/status",
+                                    {"status": "absent"}), west)
+    assert refused(east_manager.get(f"/api/v1/consultants/{west_staff['甲']}/care-reminders"),
+                   west)
+    assert refused(east_manager.get(f"/api/v1/call-agents/{west_staff['call_agent']}/leads"),
+                   west)
+    assert refused(east_manager.post("/api/v1/call-pool/distributions", {
+        "agent_ids": [east_staff["call_agent"], west_staff["call_agent"]], "per_agent": 1}),
+        west)
+    assert admin.get(f"/api/v1/call-agents/{west_staff['call_agent']}/leads").json() == {
+        "leads": []}  # the refused distribution handed out nothing
+    assert east_manager.put(f"/api/v1/consultants/{east_staff['甲']}/status",
+                            {"status": "busy"}).json()["status"] == "busy"
+    assert east_manager.post("/api/v1/consultants", {"office_id": east, "name": "丁"}
+                             ).status_code == 201
+
     # the west office's customer: not to be read, graded, given up or reassigned from the east
     path = f"/api/v1/customers/{customer['id']}"
     assert refused(east_manager.get(path), west)
@@ -77,6 +96,9 @@ def test_a_sales_manager_sees_and_acts_on_their_office_only(suite, admin):
         customer["consultant_id"], "hopeless", None)  # nothing changed
     listed = general.get(f"/api/v1/offices/{west}/hopeless-customers").json()["customers"]
     assert [(c["id"], c["mobile"]) for c in listed] == [(customer["id"], mobile)]
+    unknown = general.post(f"{path}/hopeless-reassignments", {"consultant_id": 999_999,
+                                                               "reason": "x"})
+    assert unknown.status_code == 404 and "consultant_id" in unknown.json()["error"]["fields"]
     moved = general.post(f"{path}/hopeless-reassignments", {
         "consultant_id": west_staff["乙"] if customer["consultant_id"] == west_staff["甲"]
         else west_staff["甲"], "reason": "经理重新分配"})
