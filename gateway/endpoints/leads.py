@@ -230,7 +230,9 @@ class LeadsEndpoints:
         payload = {"office_id": office_id, **_manager(user)}
         if query.get("day") is not None:
             payload["day"] = query["day"].isoformat()
-        return json_response(self.rpc("leads", "call_center_day", payload))
+        result = self.rpc("leads", "call_center_day", payload)
+        _agent_in_office(user, office_id, [row["agent_id"] for row in result["agents"]])
+        return json_response(result)
 
     @http(*endpoint("GET", "/api/v1/call-center/sources"))
     @api
@@ -245,8 +247,10 @@ class LeadsEndpoints:
     def call_center_ranking(self, request, office_id):
         user = self.authorize(request, "GET", "/api/v1/offices/{office_id}/call-center/ranking")
         query = load(CallCenterMonthBody(), dict(request.args))
-        return json_response(self.rpc("leads", "call_center_ranking",
-                                      {**query, "office_id": office_id, **_manager(user)}))
+        result = self.rpc("leads", "call_center_ranking",
+                          {**query, "office_id": office_id, **_manager(user)})
+        _agent_in_office(user, office_id, [row["agent_id"] for row in result["ranking"]])
+        return json_response(result)
 
     @http(*endpoint("GET", "/api/v1/offices/{office_id}/exports/visit-register"))
     @api
@@ -308,6 +312,13 @@ def _manager(user) -> dict:
         raise Forbidden("a sales manager sees only the office they manage", {"office_id": [
             "your user is not linked to an office's manager record, so no office is yours"]})
     return {"manager_id": user.consultant_id}
+
+
+def _agent_in_office(user, office_id, agent_ids) -> None:
+    """A call agent reads the figures of their own office's agents only."""
+    if user.role == "call_agent" and user.consultant_id not in agent_ids:
+        raise Forbidden("a call agent sees only their own office's figures", {"office_id": [
+            f"office {office_id} is not yours: you are not one of its call agents"]})
 
 
 def _private_file(user, result: dict) -> dict:

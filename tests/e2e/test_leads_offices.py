@@ -53,6 +53,12 @@ def test_a_sales_manager_sees_and_acts_on_their_office_only(suite, admin):
     ranking = "/api/v1/offices/{}/call-center/ranking?month=2026-11"
     assert refused(east_manager.get(ranking.format(west)), west)
     assert east_manager.get(ranking.format(east)).json()["office_id"] == east
+    west_agent = suite.add_user(f"agent-west-{west}", "call_agent",
+                                consultant_id=west_staff["call_agent"])
+    assert refused(west_agent.get(f"/api/v1/offices/{east}/call-center/day"), east)
+    assert refused(west_agent.get(ranking.format(east)), east)
+    assert west_agent.get(f"/api/v1/offices/{west}/call-center/day").status_code == 200
+    assert west_agent.get(ranking.format(west)).status_code == 200
     assert refused(east_manager.put(f"/api/v1/offices/{west}/roster",
                                     {"reception_order": [west_staff["甲"]]}), west)
     assert east_manager.put(f"/api/v1/offices/{east}/roster",
