@@ -67,6 +67,12 @@ CALL_LIST_SOURCES = ("own_visitors", "own_callers", "expansion", "purchased", "o
 MAX_IMPORT_ROWS = 50_000
 
 
+def _manager_scope():
+    return Id(load_default=None, allow_none=True, metadata={
+        "description": "set when a sales manager asks: their manager record, whose office is "
+                       "the only one they read and act on"})
+
+
 class CreateOfficeSchema(StrictSchema):
     code = fields.String(required=True, validate=validate.Regexp(r"^[a-z0-9-]{2,20}$"))
     name = fields.String(required=True, validate=validate.Length(min=1, max=100))
@@ -86,6 +92,7 @@ class OfficeSchema(StrictSchema):
 
 class AddConsultantSchema(StrictSchema):
     office_id = Id(required=True)
+    manager_id = _manager_scope()
     name = fields.String(required=True, validate=validate.Length(min=1, max=50))
     duty_group = fields.Integer(load_default=1, strict=True, validate=validate.OneOf((1, 2)))
     kind = fields.String(load_default="sales", validate=validate.OneOf(CONSULTANT_KINDS),
@@ -95,6 +102,7 @@ class AddConsultantSchema(StrictSchema):
 
 class SetConsultantStatusSchema(StrictSchema):
     consultant_id = Id(required=True)
+    manager_id = _manager_scope()
     status = fields.String(required=True, validate=validate.OneOf(CONSULTANT_STATUSES))
 
 
@@ -186,6 +194,7 @@ class ReassignCustomerSchema(StrictSchema):
     consultant_id = Id(required=True)
     reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
     decided_by = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    manager_id = _manager_scope()
 
 
 class GradeCustomerSchema(StrictSchema):
@@ -195,6 +204,7 @@ class GradeCustomerSchema(StrictSchema):
     changed_by = fields.String(required=True, validate=validate.Length(min=1, max=100))
     acting_consultant_id = Id(load_default=None, allow_none=True, metadata={
         "description": "set when a consultant acts: only on their own customers"})
+    manager_id = _manager_scope()
 
 
 class FollowUpSchema(StrictSchema):
@@ -223,6 +233,7 @@ class MarkHopelessSchema(StrictSchema):
     analysis = fields.Nested(NonDealAnalysisSchema, required=True)
     changed_by = fields.String(required=True, validate=validate.Length(min=1, max=100))
     acting_consultant_id = Id(load_default=None, allow_none=True)
+    manager_id = _manager_scope()
 
 
 class FamilyMemberSchema(StrictSchema):
@@ -235,6 +246,7 @@ class UpdateProfileSchema(StrictSchema):
     """客户信息档案: answers replace earlier ones; the family list replaces the earlier list."""
     customer_id = Id(required=True)
     acting_consultant_id = Id(load_default=None, allow_none=True)
+    manager_id = _manager_scope()
     archive = fields.Dict(keys=fields.String(validate=validate.OneOf(PROFILE_ARCHIVE_FIELDS)),
                           values=fields.String(validate=validate.Length(max=500)),
                           load_default=dict)
@@ -244,17 +256,20 @@ class UpdateProfileSchema(StrictSchema):
 
 class CareRemindersQuery(StrictSchema):
     consultant_id = Id(required=True)
+    manager_id = _manager_scope()
     day = fields.Date(load_default=None, allow_none=True)
 
 
 class HopelessQuery(StrictSchema):
     office_id = Id(required=True)
+    manager_id = _manager_scope()
 
 
 class SetOfficeRosterSchema(StrictSchema):
     """Duty groups on alternate days (two groups when the office says so) and the day's phone
     answering order (电话接听顺序)."""
     office_id = Id(required=True)
+    manager_id = _manager_scope()
     alternate_groups = fields.Boolean(load_default=None, allow_none=True)
     groups = fields.Dict(keys=fields.String(validate=validate.Regexp(r"^\d+$")),
                          values=fields.Integer(strict=True, validate=validate.OneOf((1, 2))),
@@ -277,10 +292,12 @@ class DistributeCallPoolSchema(StrictSchema):
                                validate=validate.Range(min=1, max=1000))
     source = fields.String(load_default=None, allow_none=True,
                            validate=validate.OneOf(CALL_LIST_SOURCES))
+    manager_id = _manager_scope()
 
 
 class AgentLeadsQuery(StrictSchema):
     agent_id = Id(required=True)
+    manager_id = _manager_scope()
 
 
 class RecordCallSchema(StrictSchema):
@@ -304,15 +321,20 @@ class ConfirmInvitationSchema(StrictSchema):
 
 class CallCenterDayQuery(StrictSchema):
     office_id = Id(required=True)
+    manager_id = _manager_scope()
     day = fields.Date(load_default=None, allow_none=True)
 
 
 class SourceConversionQuery(StrictSchema):
-    """No parameters: every source of every list."""
+    """Every source; with an office, only the numbers its call agents had, called and brought
+    to visit (a sales manager always gets their own office's)."""
+    office_id = Id(load_default=None, allow_none=True)
+    manager_id = _manager_scope()
 
 
 class CallCenterMonthQuery(StrictSchema):
     office_id = Id(required=True)
+    manager_id = _manager_scope()
     month = fields.String(required=True, validate=validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$",
                                                                   error="YYYY-MM"))
 
@@ -411,6 +433,7 @@ class ExportSchema(StrictSchema):
     """One XLSX export; the viewer decides which mobiles are masked, as on screen."""
     kind = fields.String(required=True, validate=validate.OneOf(EXPORT_KINDS))
     office_id = Id(required=True)
+    manager_id = _manager_scope()
     date_from = fields.Date(load_default=None, allow_none=True)
     date_to = fields.Date(load_default=None, allow_none=True)
     consultant_id = Id(load_default=None, allow_none=True, metadata={
@@ -429,6 +452,7 @@ class ExportFileSchema(StrictSchema):
 
 class ExportLogQuery(StrictSchema):
     office_id = Id(required=True)
+    manager_id = _manager_scope()
 
 
 class ExportLogEntrySchema(StrictSchema):
@@ -542,6 +566,7 @@ class OfficeRosterSchema(StrictSchema):
 
 class GetCustomerSchema(StrictSchema):
     customer_id = Id(required=True)
+    manager_id = _manager_scope()
 
 
 class LeadRegistered(StrictSchema):

@@ -143,6 +143,11 @@ class CallCenterMonthBody(StrictSchema):
     month = leads.CallCenterMonthQuery().fields["month"]
 
 
+class SourceConversionBody(StrictSchema):
+    office_id = fields.Integer(load_default=None, validate=validate.Range(min=1),
+                               metadata={"description": "one office's call agents only"})
+
+
 class ExportQuery(StrictSchema):
     date_from = leads.ExportSchema().fields["date_from"]
     date_to = leads.ExportSchema().fields["date_to"]
@@ -210,7 +215,8 @@ LEADS_ROUTES = (
           "connected, A/B/C/D, invitations, confirmed visits, deals", CALL_CENTER,
           response=leads.CallCenterDaySchema, query=CallCenterDayBody),
     Route("GET", "/api/v1/call-center/sources", "Conversion per call-list source: call → "
-          "visit → deal", MANAGERS, response=leads.SourceConversionListSchema),
+          "visit → deal (a sales manager's own office; others may name one)", MANAGERS,
+          response=leads.SourceConversionListSchema, query=SourceConversionBody),
     Route("GET", "/api/v1/offices/{office_id}/call-center/ranking", "The agents' monthly "
           "ranking by confirmed visits, then deals", CALL_CENTER,
           response=leads.MonthlyRankingSchema, query=CallCenterMonthBody),

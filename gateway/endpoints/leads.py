@@ -11,7 +11,8 @@ from gateway.api import api, json_body, json_response
 from gateway.endpoints import RPC_TIMEOUT, endpoint, private_view
 from gateway.routes import (CallCenterDayBody, CallCenterMonthBody, CallListQuery,
                             CareRemindersDayQuery, ExportQuery, FollowUpBody, GradeBody, HopelessBody,
-                            OfficeRosterBody, ProfileBody, ReassignmentBody, RecordCallBody)
+                            OfficeRosterBody, ProfileBody, ReassignmentBody, RecordCallBody,
+                            SourceConversionBody)
 from gateway.tables import XLSX, read_table
 
 
@@ -27,8 +28,9 @@ class LeadsEndpoints:
     @http(*endpoint("POST", "/api/v1/consultants"))
     @api
     def add_consultant(self, request):
-        self.authorize(request, "POST", "/api/v1/consultants")
-        return json_response(self.rpc("leads", "add_consultant", json_body(request)), 201)
+        user = self.authorize(request, "POST", "/api/v1/consultants")
+        return json_response(self.rpc("leads", "add_consultant",
+                                      {**json_body(request), **_manager(user)}), 201)
 
     @http(*endpoint("PUT", "/api/v1/consultants/{consultant_id}/status"))
     @api
@@ -37,7 +39,7 @@ class LeadsEndpoints:
         if not user.is_manager and user.consultant_id != consultant_id:
             raise Forbidden("a consultant may change only their own status",
                             {"consultant_id": ["not yours"]})
-        payload = {**json_body(request), "consultant_id": consultant_id}
+        payload = {**json_body(request), "consultant_id": consultant_id, **_manager(user)}
         return json_response(self.rpc("leads", "set_consultant_status", payload))
 
     @http(*endpoint("POST", "/api/v1/visits"))
@@ -59,8 +61,9 @@ class LeadsEndpoints:
     @http(*endpoint("PUT", "/api/v1/offices/{office_id}/roster"))
     @api
     def set_office_roster(self, request, office_id):
-        self.authorize(request, "PUT", "/api/v1/offices/{office_id}/roster")
-        payload = {**load(OfficeRosterBody(), json_body(request)), "office_id": office_id}
+        user = self.authorize(request, "PUT", "/api/v1/offices/{office_id}/roster")
+        payload = {**load(OfficeRosterBody(), json_body(request)), "office_id": office_id,
+                   **_manager(user)}
         if payload.get("day") is not None:
             payload["day"] = payload["day"].isoformat()
         return json_response(self.rpc("leads", "set_office_roster", payload))
@@ -80,7 +83,7 @@ class LeadsEndpoints:
 
     def _reassign(self, request, user, customer_id, method):
         payload = {**load(ReassignmentBody(), json_body(request)), "customer_id": customer_id,
-                   "decided_by": user.username}
+                   "decided_by": user.username, **_manager(user)}
         result = self.rpc("leads", method, payload)
         result["customer"] = private_view(user, result["customer"])
         return json_response(result, 201)
@@ -89,7 +92,8 @@ class LeadsEndpoints:
     @api
     def customer_file(self, request, customer_id):
         user = self.authorize(request, "GET", "/api/v1/customers/{customer_id}/file")
-        result = self.rpc("leads", "customer_file", {"customer_id": customer_id})
+        result = self.rpc("leads", "customer_file", {"customer_id": customer_id,
+                                                     **_manager(user)})
         return json_response(_private_file(user, result))
 
     @http(*endpoint("PUT", "/api/v1/customers/{customer_id}/grade"))
@@ -97,7 +101,7 @@ class LeadsEndpoints:
     def grade_customer(self, request, customer_id):
         user = self.authorize(request, "PUT", "/api/v1/customers/{customer_id}/grade")
         payload = {**load(GradeBody(), json_body(request)), "customer_id": customer_id,
-                   **_acting(user)}
+                   **_acting(user), **_manager(user)}
         return json_response(_private_file(user, self.rpc("leads", "grade_customer", payload)))
 
     @http(*endpoint("POST", "/api/v1/customers/{customer_id}/follow-ups"))
@@ -118,7 +122,7 @@ class LeadsEndpoints:
     def mark_hopeless(self, request, customer_id):
         user = self.authorize(request, "POST", "/api/v1/customers/{customer_id}/hopeless")
         payload = {**load(HopelessBody(), json_body(request)), "customer_id": customer_id,
-                   **_acting(user)}
+                   **_acting(user), **_manager(user)}
         return json_response(_private_file(user, self.rpc("leads", "mark_hopeless", payload)),
                              201)
 
@@ -126,7 +130,8 @@ class LeadsEndpoints:
     @api
     def hopeless_customers(self, request, office_id):
         user = self.authorize(request, "GET", "/api/v1/offices/{office_id}/hopeless-customers")
-        result = self.rpc("leads", "hopeless_customers", {"office_id": office_id})
+        result = self.rpc("leads", "hopeless_customers", {"office_id": office_id,
+                                                          **_manager(user)})
         result["customers"] = [private_view(user, c) for c in result["customers"]]
         return json_response(result)
 
@@ -139,7 +144,8 @@ class LeadsEndpoints:
             if member.get("birthday") is not None:
                 member["birthday"] = member["birthday"].isoformat()
         payload = {**body, "customer_id": customer_id,
-                   "acting_consultant_id": _acting(user)["acting_consultant_id"]}
+                   "acting_consultant_id": _acting(user)["acting_consultant_id"],
+                   **_manager(user)}
         return json_response(_private_file(user, self.rpc("leads", "update_profile", payload)))
 
     @http(*endpoint("GET", "/api/v1/consultants/{consultant_id}/care-reminders"))
@@ -150,7 +156,7 @@ class LeadsEndpoints:
             raise Forbidden("a consultant sees only their own reminders",
                             {"consultant_id": ["not yours"]})
         query = load(CareRemindersDayQuery(), dict(request.args))
-        payload = {"consultant_id": consultant_id}
+        payload = {"consultant_id": consultant_id, **_manager(user)}
         if query.get("day") is not None:
             payload["day"] = query["day"].isoformat()
         return json_response(self.rpc("leads", "care_reminders", payload))
@@ -173,14 +179,16 @@ class LeadsEndpoints:
     @api
     def get_customer(self, request, customer_id):
         user = self.authorize(request, "GET", "/api/v1/customers/{customer_id}")
-        customer = self.rpc("leads", "get_customer", {"customer_id": customer_id})
+        customer = self.rpc("leads", "get_customer", {"customer_id": customer_id,
+                                                      **_manager(user)})
         return json_response(private_view(user, customer))
 
     @http(*endpoint("POST", "/api/v1/call-pool/distributions"))
     @api
     def distribute_call_pool(self, request):
-        self.authorize(request, "POST", "/api/v1/call-pool/distributions")
-        return json_response(self.rpc("leads", "distribute_call_pool", json_body(request)), 201)
+        user = self.authorize(request, "POST", "/api/v1/call-pool/distributions")
+        return json_response(self.rpc("leads", "distribute_call_pool",
+                                      {**json_body(request), **_manager(user)}), 201)
 
     @http(*endpoint("GET", "/api/v1/call-agents/{agent_id}/leads"))
     @api
@@ -188,7 +196,8 @@ class LeadsEndpoints:
         user = self.authorize(request, "GET", "/api/v1/call-agents/{agent_id}/leads")
         if not user.is_manager and user.consultant_id != agent_id:
             raise Forbidden("an agent sees only their own numbers", {"agent_id": ["not yours"]})
-        return json_response(self.rpc("leads", "agent_leads", {"agent_id": agent_id}))
+        return json_response(self.rpc("leads", "agent_leads",
+                                      {"agent_id": agent_id, **_manager(user)}))
 
     @http(*endpoint("POST", "/api/v1/call-leads/{call_lead_id}/calls"))
     @api
@@ -216,26 +225,32 @@ class LeadsEndpoints:
     @http(*endpoint("GET", "/api/v1/offices/{office_id}/call-center/day"))
     @api
     def call_center_day(self, request, office_id):
-        self.authorize(request, "GET", "/api/v1/offices/{office_id}/call-center/day")
+        user = self.authorize(request, "GET", "/api/v1/offices/{office_id}/call-center/day")
         query = load(CallCenterDayBody(), dict(request.args))
-        payload = {"office_id": office_id}
+        payload = {"office_id": office_id, **_manager(user)}
         if query.get("day") is not None:
             payload["day"] = query["day"].isoformat()
-        return json_response(self.rpc("leads", "call_center_day", payload))
+        result = self.rpc("leads", "call_center_day", payload)
+        _agent_in_office(user, office_id, [row["agent_id"] for row in result["agents"]])
+        return json_response(result)
 
     @http(*endpoint("GET", "/api/v1/call-center/sources"))
     @api
     def call_source_conversion(self, request):
-        self.authorize(request, "GET", "/api/v1/call-center/sources")
-        return json_response(self.rpc("leads", "call_source_conversion", {}))
+        user = self.authorize(request, "GET", "/api/v1/call-center/sources")
+        query = load(SourceConversionBody(), dict(request.args))
+        return json_response(self.rpc("leads", "call_source_conversion",
+                                      {**query, **_manager(user)}))
 
     @http(*endpoint("GET", "/api/v1/offices/{office_id}/call-center/ranking"))
     @api
     def call_center_ranking(self, request, office_id):
-        self.authorize(request, "GET", "/api/v1/offices/{office_id}/call-center/ranking")
+        user = self.authorize(request, "GET", "/api/v1/offices/{office_id}/call-center/ranking")
         query = load(CallCenterMonthBody(), dict(request.args))
-        return json_response(self.rpc("leads", "call_center_ranking",
-                                      {**query, "office_id": office_id}))
+        result = self.rpc("leads", "call_center_ranking",
+                          {**query, "office_id": office_id, **_manager(user)})
+        _agent_in_office(user, office_id, [row["agent_id"] for row in result["ranking"]])
+        return json_response(result)
 
     @http(*endpoint("GET", "/api/v1/offices/{office_id}/exports/visit-register"))
     @api
@@ -257,7 +272,8 @@ class LeadsEndpoints:
         query = load(ExportQuery(), dict(request.args))
         payload = {"kind": kind, "office_id": office_id, "exported_by": user.username,
                    "viewer_consultant_id": user.consultant_id,
-                   "viewer_sees_all": user.role in ("general_manager", "admin")}
+                   "viewer_sees_all": user.role in ("general_manager", "admin"),
+                   **_manager(user)}
         if user.role == "consultant":
             payload["consultant_id"] = user.consultant_id
         for day in ("date_from", "date_to"):
@@ -272,8 +288,9 @@ class LeadsEndpoints:
     @http(*endpoint("GET", "/api/v1/offices/{office_id}/exports"))
     @api
     def export_log(self, request, office_id):
-        self.authorize(request, "GET", "/api/v1/offices/{office_id}/exports")
-        return json_response(self.rpc("leads", "export_log", {"office_id": office_id}))
+        user = self.authorize(request, "GET", "/api/v1/offices/{office_id}/exports")
+        return json_response(self.rpc("leads", "export_log", {"office_id": office_id,
+                                                              **_manager(user)}))
 
 
 def _acting(user) -> dict:
@@ -284,6 +301,24 @@ def _acting(user) -> dict:
         raise Forbidden("only consultants and managers act on customers",
                         {"consultant_id": ["your user is not a consultant"]})
     return {"acting_consultant_id": acting, "changed_by": user.username}
+
+
+def _manager(user) -> dict:
+    """Managers see their office: a sales manager's requests carry their manager record, which
+    the leads service checks the office against; general managers and admins see every office."""
+    if user.role != "sales_manager":
+        return {}
+    if user.consultant_id is None:
+        raise Forbidden("a sales manager sees only the office they manage", {"office_id": [
+            "your user is not linked to an office's manager record, so no office is yours"]})
+    return {"manager_id": user.consultant_id}
+
+
+def _agent_in_office(user, office_id, agent_ids) -> None:
+    """A call agent reads the figures of their own office's agents only."""
+    if user.role == "call_agent" and user.consultant_id not in agent_ids:
+        raise Forbidden("a call agent sees only their own office's figures", {"office_id": [
+            f"office {office_id} is not yours: you are not one of its call agents"]})
 
 
 def _private_file(user, result: dict) -> dict:

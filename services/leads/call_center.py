@@ -164,23 +164,33 @@ def agents_day(session, office_id, day=None) -> dict:
     return {"office_id": office_id, "day": day, "agents": rows}
 
 
-def source_conversion(session) -> dict:
+def source_conversion(session, office_id=None) -> dict:
     """Per call-list source: numbers, called, connected, confirmed visits, deals (seed 003 ranks
-    the sources by the visits and deals they bring)."""
-    numbers = dict(session.execute(select(CallLead.source, func.count())
-                                   .group_by(CallLead.source)).all())
-    called = {row.source: row for row in session.execute(
+    the sources by the visits and deals they bring). For one office: the numbers its call
+    agents hold or held last, their calls, and the visits they invited."""
+    numbers_query = select(CallLead.source, func.count()).group_by(CallLead.source)
+    called_query = (
         select(CallLead.source, func.count(func.distinct(CallAttempt.call_lead_id)).label("called"),
                func.count(func.distinct(case((CallAttempt.connected.is_(True),
                                               CallAttempt.call_lead_id)))).label("connected"))
-        .join(CallAttempt, CallAttempt.call_lead_id == CallLead.id).group_by(CallLead.source))}
-    visits = {row.source: row for row in session.execute(
+        .join(CallAttempt, CallAttempt.call_lead_id == CallLead.id).group_by(CallLead.source))
+    visits_query = (
         select(CallLead.source, func.count(func.distinct(Invitation.customer_id)).label("visits"),
                func.count(func.distinct(case((Customer.outcome == "deal", Customer.id))))
                .label("deals"))
         .join(Invitation, and_(Invitation.call_lead_id == CallLead.id,
                                Invitation.status == "confirmed"))
-        .join(Customer, Customer.id == Invitation.customer_id).group_by(CallLead.source))}
+        .join(Customer, Customer.id == Invitation.customer_id).group_by(CallLead.source))
+    if office_id is not None:
+        handlers._office(session, office_id)
+        agents = select(Consultant.id).where(Consultant.office_id == office_id,
+                                             Consultant.kind == "call_agent")
+        numbers_query = numbers_query.where(CallLead.agent_id.in_(agents))
+        called_query = called_query.where(CallAttempt.agent_id.in_(agents))
+        visits_query = visits_query.where(Invitation.agent_id.in_(agents))
+    numbers = dict(session.execute(numbers_query).all())
+    called = {row.source: row for row in session.execute(called_query)}
+    visits = {row.source: row for row in session.execute(visits_query)}
     rows = []
     for source, count in sorted(numbers.items()):
         dialed = called[source].called if source in called else 0

@@ -1,9 +1,11 @@
 """Leads rules, free of frameworks: mobile numbers, customer codes, the reception rotation."""
 import re
 from datetime import date, datetime
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 from dataclasses import dataclass
 
+from lunardate import LunarDate
 from pypinyin import Style, lazy_pinyin
 
 _MOBILE = re.compile(r"^1[3-9]\d{9}$")
@@ -169,19 +171,25 @@ def office_day(moment: datetime) -> date:
 
 
 # Holidays for the care greetings (第6篇 二、4/9: 节假日电话或短信问候): the fixed ones by date,
-# the lunar ones by year (no lunar calendar library in the suite; extend the table each year).
+# 春节, 端午 and 中秋 by the lunar calendar.
 FIXED_HOLIDAYS = {(1, 1): "元旦", (3, 8): "妇女节", (5, 1): "劳动节", (6, 1): "儿童节",
                   (10, 1): "国庆节", (12, 25): "圣诞节"}
-LUNAR_HOLIDAYS = {
-    date(2025, 1, 29): "春节", date(2025, 5, 31): "端午节", date(2025, 10, 6): "中秋节",
-    date(2026, 2, 17): "春节", date(2026, 6, 19): "端午节", date(2026, 9, 25): "中秋节",
-    date(2027, 2, 6): "春节", date(2027, 6, 9): "端午节", date(2027, 9, 15): "中秋节",
-    date(2028, 1, 26): "春节", date(2028, 5, 28): "端午节", date(2028, 10, 3): "中秋节",
-}
+LUNAR_HOLIDAYS = ((1, 1, "春节"), (5, 5, "端午节"), (8, 15, "中秋节"))  # lunar month, day
+
+
+@lru_cache(maxsize=32)
+def lunar_holidays(year: int) -> dict:
+    """The solar dates of 春节, 端午 and 中秋 in `year` (each falls in the solar year that bears
+    its lunar year's number; never in a leap month); none outside the library's 1900–2099."""
+    try:
+        return {LunarDate(year, month, day).to_solar_date(): name
+                for month, day, name in LUNAR_HOLIDAYS}
+    except ValueError:
+        return {}
 
 
 def holiday_on(day: date) -> str | None:
-    return LUNAR_HOLIDAYS.get(day) or FIXED_HOLIDAYS.get((day.month, day.day))
+    return lunar_holidays(day.year).get(day) or FIXED_HOLIDAYS.get((day.month, day.day))
 
 
 def is_birthday(birthday: date | None, day: date) -> bool:

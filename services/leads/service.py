@@ -6,7 +6,7 @@ from contracts.base import load
 from infra.dependencies import Database
 from infra.rpc import rpc
 from infra import operations
-from services.leads import call_center, exports, follow_up, handlers
+from services.leads import call_center, exports, follow_up, handlers, scope
 from services.leads.models import metadata
 
 
@@ -24,12 +24,14 @@ class LeadsService(operations.OperationsRpc):
     def add_consultant(self, payload):
         cmd = load(schemas.AddConsultantSchema(), payload)
         with self.uow() as uow:
+            scope.office(uow.session, cmd["manager_id"], cmd["office_id"])
             return schemas.ConsultantSchema().dump(handlers.add_consultant(uow, cmd))
 
     @rpc
     def set_consultant_status(self, payload):
         cmd = load(schemas.SetConsultantStatusSchema(), payload)
         with self.uow() as uow:
+            scope.consultant(uow.session, cmd["manager_id"], cmd["consultant_id"])
             return schemas.ConsultantSchema().dump(handlers.set_consultant_status(uow, cmd))
 
     @rpc
@@ -48,6 +50,7 @@ class LeadsService(operations.OperationsRpc):
     def get_customer(self, payload):
         query = load(schemas.GetCustomerSchema(), payload)
         with self.uow() as uow:
+            scope.customer(uow.session, query["manager_id"], query["customer_id"])
             return schemas.CustomerSchema().dump(follow_up.get_customer(uow.session,
                                                                         query["customer_id"]))
 
@@ -61,18 +64,21 @@ class LeadsService(operations.OperationsRpc):
     def set_office_roster(self, payload):
         cmd = load(schemas.SetOfficeRosterSchema(), payload)
         with self.uow() as uow:
+            scope.office(uow.session, cmd["manager_id"], cmd["office_id"])
             return schemas.OfficeRosterSchema().dump(handlers.set_office_roster(uow, cmd))
 
     @rpc
     def reassign_customer(self, payload):
         cmd = load(schemas.ReassignCustomerSchema(), payload)
         with self.uow() as uow:
+            scope.customer(uow.session, cmd["manager_id"], cmd["customer_id"])
             return schemas.VisitResultSchema().dump(handlers.reassign_customer(uow, cmd))
 
     @rpc
     def grade_customer(self, payload):
         cmd = load(schemas.GradeCustomerSchema(), payload)
         with self.uow() as uow:
+            scope.customer(uow.session, cmd["manager_id"], cmd["customer_id"])
             return schemas.CustomerFileSchema().dump(follow_up.grade_customer(uow, cmd))
 
     @rpc
@@ -85,12 +91,14 @@ class LeadsService(operations.OperationsRpc):
     def mark_hopeless(self, payload):
         cmd = load(schemas.MarkHopelessSchema(), payload)
         with self.uow() as uow:
+            scope.customer(uow.session, cmd["manager_id"], cmd["customer_id"])
             return schemas.CustomerFileSchema().dump(follow_up.mark_hopeless(uow, cmd))
 
     @rpc(idempotent=True)
     def hopeless_customers(self, payload):
         query = load(schemas.HopelessQuery(), payload)
         with self.uow() as uow:
+            scope.office(uow.session, query["manager_id"], query["office_id"])
             return schemas.HopelessListSchema().dump(
                 follow_up.hopeless_customers(uow.session, query["office_id"]))
 
@@ -98,18 +106,21 @@ class LeadsService(operations.OperationsRpc):
     def reassign_hopeless(self, payload):
         cmd = load(schemas.ReassignCustomerSchema(), payload)
         with self.uow() as uow:
+            scope.customer(uow.session, cmd["manager_id"], cmd["customer_id"])
             return schemas.VisitResultSchema().dump(follow_up.reassign_hopeless(uow, cmd))
 
     @rpc
     def update_profile(self, payload):
         cmd = load(schemas.UpdateProfileSchema(), payload)
         with self.uow() as uow:
+            scope.customer(uow.session, cmd["manager_id"], cmd["customer_id"])
             return schemas.CustomerFileSchema().dump(follow_up.update_profile(uow, cmd))
 
     @rpc(idempotent=True)
     def customer_file(self, payload):
         query = load(schemas.GetCustomerSchema(), payload)
         with self.uow() as uow:
+            scope.customer(uow.session, query["manager_id"], query["customer_id"])
             return schemas.CustomerFileSchema().dump(
                 follow_up.customer_file(uow.session, query["customer_id"]))
 
@@ -117,6 +128,7 @@ class LeadsService(operations.OperationsRpc):
     def care_reminders(self, payload):
         query = load(schemas.CareRemindersQuery(), payload)
         with self.uow() as uow:
+            scope.consultant(uow.session, query["manager_id"], query["consultant_id"])
             return schemas.CareRemindersSchema().dump(
                 follow_up.care_reminders(uow.session, query["consultant_id"], query["day"]))
 
@@ -128,12 +140,15 @@ class LeadsService(operations.OperationsRpc):
     def distribute_call_pool(self, payload):
         cmd = load(schemas.DistributeCallPoolSchema(), payload)
         with self.uow() as uow:
+            for i, agent_id in enumerate(cmd["agent_ids"]):
+                scope.consultant(uow.session, cmd["manager_id"], agent_id, f"agent_ids.{i}")
             return schemas.DistributionSchema().dump(call_center.distribute_call_pool(uow, cmd))
 
     @rpc(idempotent=True)
     def agent_leads(self, payload):
         query = load(schemas.AgentLeadsQuery(), payload)
         with self.uow() as uow:
+            scope.consultant(uow.session, query["manager_id"], query["agent_id"], "agent_id")
             return schemas.CallLeadListSchema().dump(
                 call_center.agent_leads(uow.session, query["agent_id"]))
 
@@ -153,20 +168,23 @@ class LeadsService(operations.OperationsRpc):
     def call_center_day(self, payload):
         query = load(schemas.CallCenterDayQuery(), payload)
         with self.uow() as uow:
+            scope.office(uow.session, query["manager_id"], query["office_id"])
             return schemas.CallCenterDaySchema().dump(
                 call_center.agents_day(uow.session, query["office_id"], query["day"]))
 
     @rpc(idempotent=True)
     def call_source_conversion(self, payload):
-        load(schemas.SourceConversionQuery(), payload)
+        query = load(schemas.SourceConversionQuery(), payload)
         with self.uow() as uow:
+            office_id = scope.office(uow.session, query["manager_id"], query["office_id"])
             return schemas.SourceConversionListSchema().dump(
-                call_center.source_conversion(uow.session))
+                call_center.source_conversion(uow.session, office_id))
 
     @rpc(idempotent=True)
     def call_center_ranking(self, payload):
         query = load(schemas.CallCenterMonthQuery(), payload)
         with self.uow() as uow:
+            scope.office(uow.session, query["manager_id"], query["office_id"])
             return schemas.MonthlyRankingSchema().dump(
                 call_center.monthly_ranking(uow.session, query["office_id"], query["month"]))
 
@@ -174,11 +192,13 @@ class LeadsService(operations.OperationsRpc):
     def export(self, payload):
         cmd = load(schemas.ExportSchema(), payload)
         with self.uow() as uow:
+            scope.office(uow.session, cmd["manager_id"], cmd["office_id"])
             return schemas.ExportFileSchema().dump(exports.export(uow, cmd))
 
     @rpc(idempotent=True)
     def export_log(self, payload):
         query = load(schemas.ExportLogQuery(), payload)
         with self.uow() as uow:
+            scope.office(uow.session, query["manager_id"], query["office_id"])
             return schemas.ExportLogSchema().dump(exports.export_log(uow.session,
                                                                      query["office_id"]))

@@ -17,11 +17,14 @@ def test_register_follow_up_grade_and_masking(suite, admin):
                                               "region_code": "xc"})
     assert office.status_code == 201, office.text
     office_id = office.json()["id"]
-    staff = [manager.post("/api/v1/consultants", {"office_id": office_id, "name": name}).json()
+    # a sales manager who manages no office yet staffs none: the admin does
+    assert manager.post("/api/v1/consultants", {"office_id": office_id,
+                                                "name": "甲"}).status_code == 403
+    staff = [admin.post("/api/v1/consultants", {"office_id": office_id, "name": name}).json()
              for name in ("甲", "乙")]
     # the office manager is a consultant record of kind manager (their user's consultant_id)
-    office_manager = manager.post("/api/v1/consultants", {"office_id": office_id, "name": "经理",
-                                                          "kind": "manager"}).json()
+    office_manager = admin.post("/api/v1/consultants", {"office_id": office_id, "name": "经理",
+                                                        "kind": "manager"}).json()
     boss = suite.add_user("manager-of-reception", "sales_manager",
                           consultant_id=office_manager["id"])
     first = suite.add_user("consultant-jia", "consultant", consultant_id=staff[0]["id"])
@@ -57,9 +60,9 @@ def test_register_follow_up_grade_and_masking(suite, admin):
 
     graded = first.put(f"{path}/grade", {"grade": "B", "note": "资金未到位"})
     assert graded.status_code == 200, graded.text
-    promoted = manager.put(f"{path}/grade", {"grade": "A"})
+    promoted = boss.put(f"{path}/grade", {"grade": "A"})
     assert [(g["to_grade"], g["changed_by"]) for g in promoted.json()["grades"]] == [
-        ("B", "consultant-jia"), ("A", "manager-reception")]
+        ("B", "consultant-jia"), ("A", "manager-of-reception")]
     outside = first.put(f"{path}/grade", {"grade": "E"})
     assert outside.status_code == 400 and "grade" in outside.json()["error"]["fields"]
     assert second.put(f"{path}/grade", {"grade": "C"}).status_code == 403
@@ -67,7 +70,7 @@ def test_register_follow_up_grade_and_masking(suite, admin):
     assert second.get(path).json()["mobile"] == "139****5678"
     assert first.get(path).json()["mobile"] == "13912345678"
     assert boss.get(path).json()["mobile"] == "13912345678"  # manager of this office
-    assert manager.get(path).json()["mobile"] == "139****5678"  # manages no office here
+    assert manager.get(path).status_code == 403  # a sales manager who manages no office
     assert admin.get(path).json()["mobile"] == "13912345678"
     file = first.get(f"{path}/file").json()
     assert len(file["follow_ups"]) == 1 and file["customer"]["grade"] == "A"
@@ -87,12 +90,14 @@ def test_register_follow_up_grade_and_masking(suite, admin):
 
 
 def test_an_agents_call_becomes_a_confirmed_visit(suite, admin):
-    manager = suite.add_user("manager-calls-center", "sales_manager")
-    office_id = manager.post("/api/v1/offices", {"code": "e2e-callcenter", "name": "电开",
-                                                 "region_code": "dk"}).json()["id"]
-    sales = manager.post("/api/v1/consultants", {"office_id": office_id, "name": "丙"}).json()
-    agent = manager.post("/api/v1/consultants", {"office_id": office_id, "name": "电开一",
-                                                 "kind": "call_agent"}).json()
+    office_id = admin.post("/api/v1/offices", {"code": "e2e-callcenter", "name": "电开",
+                                               "region_code": "dk"}).json()["id"]
+    sales = admin.post("/api/v1/consultants", {"office_id": office_id, "name": "丙"}).json()
+    agent = admin.post("/api/v1/consultants", {"office_id": office_id, "name": "电开一",
+                                               "kind": "call_agent"}).json()
+    head = admin.post("/api/v1/consultants", {"office_id": office_id, "name": "经理",
+                                              "kind": "manager"}).json()
+    manager = suite.add_user("manager-calls-center", "sales_manager", consultant_id=head["id"])
     consultant = suite.add_user("consultant-bing", "consultant", consultant_id=sales["id"])
     caller = suite.add_user("agent-one", "call_agent", consultant_id=agent["id"])
     manager.http.post(f"{manager.base_url}/api/v1/call-lists", data="手机\n17300000001\n".encode(),

@@ -120,3 +120,17 @@ def test_holidays_and_birthdays_for_the_care_list():
     assert domain.is_birthday(_date(1980, 2, 29), _date(2028, 2, 29))
     assert not domain.is_birthday(_date(1980, 2, 29), _date(2028, 2, 28))
     assert not domain.is_birthday(None, _date(2028, 2, 28))
+
+
+def test_lunar_holidays_come_from_the_lunar_calendar_every_year():
+    # the table once written by hand (2025–2028) and years past it
+    assert domain.holiday_on(_date(2025, 10, 6)) == "中秋节"
+    assert domain.holiday_on(_date(2028, 5, 28)) == "端午节"
+    assert [domain.holiday_on(_date(2030, m, d)) for m, d in ((2, 3), (6, 5), (9, 12))] == [
+        "春节", "端午节", "中秋节"]
+    # 2009 had a leap fifth month: its fifth day is no 端午
+    assert domain.holiday_on(_date(2009, 5, 28)) == "端午节"
+    assert domain.holiday_on(_date(2009, 6, 27)) is None
+    # past the calendar's table only the fixed holidays remain
+    assert domain.lunar_holidays(2100) == {}
+    assert domain.holiday_on(_date(2100, 1, 1)) == "元旦"
