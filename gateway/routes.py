@@ -145,6 +145,11 @@ class ChannelProjectsBody(StrictSchema):
     project_ids = inventory.SetChannelProjectsSchema().fields["project_ids"]
 
 
+class WeeklyPlanBody(StrictSchema):
+    weeks = inventory.SetWeeklyPlanSchema().fields["weeks"]
+    one_plan_per_week = inventory.SetWeeklyPlanSchema.one_plan_per_week
+
+
 INVENTORY_ROUTES = (
     Route("POST", "/api/v1/projects", "Create a project with its buildings and units", MANAGERS,
           inventory.CreateProjectSchema, inventory.ProjectSchema, 201),
@@ -182,6 +187,12 @@ INVENTORY_ROUTES = (
           response=inventory.ChannelSchema),
     Route("PUT", "/api/v1/channels/{channel_id}/projects", "The projects a channel sells",
           MANAGERS, ChannelProjectsBody, inventory.ChannelSchema),
+    Route("PUT", "/api/v1/projects/{project_id}/progress/{year}/{quarter}/plan", "Set the "
+          "weekly plan (units, sales amount) of a quarter", MANAGERS, WeeklyPlanBody,
+          inventory.QuarterlyProgressSchema),
+    Route("GET", "/api/v1/projects/{project_id}/progress/{year}/{quarter}", "The quarterly "
+          "progress table (季度全案进度掌控表): plan and actual per week, cumulated, completion",
+          SALES + ("finance",), response=inventory.QuarterlyProgressSchema),
     Route("POST", "/api/v1/holds", "Hold a unit for a customer (预留)", SALES,
           inventory.HoldUnitSchema, inventory.UnitSchema, 201),
     Route("GET", "/api/v1/holds/{hold_id}", "A hold and where it stands", SALES,

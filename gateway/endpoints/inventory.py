@@ -15,7 +15,8 @@ from gateway.api import api, json_body, json_response
 from contracts.inventory import MAX_IMPORT_ROWS
 from gateway.endpoints import RPC_TIMEOUT, as_consultant, endpoint
 from gateway.routes import (BoardQuery, ChannelProjectsBody, GenerateBuildingBody, HoldApprovalBody, HoldExtensionBody,
-                            HoldReleaseBody, PriceListBody, UnitPriceQuery, WaitlistBody)
+                            HoldReleaseBody, PriceListBody, UnitPriceQuery, WaitlistBody,
+                            WeeklyPlanBody)
 from gateway.tables import XLSX, read_table
 
 
@@ -178,6 +179,23 @@ class InventoryEndpoints:
         body = load(ChannelProjectsBody(), json_body(request))
         return json_response(self.rpc("inventory", "set_channel_projects",
                                       {**body, "channel_id": channel_id}))
+
+    @http(*endpoint("PUT", "/api/v1/projects/{project_id}/progress/{year}/{quarter}/plan"))
+    @api
+    def set_weekly_plan(self, request, project_id, year, quarter):
+        user = self.authorize(request, "PUT",
+                              "/api/v1/projects/{project_id}/progress/{year}/{quarter}/plan")
+        body = load(WeeklyPlanBody(), json_body(request))
+        return json_response(self.rpc("inventory", "set_weekly_plan", {
+            **WeeklyPlanBody().dump(body), "project_id": project_id, "year": year,
+            "quarter": quarter, "set_by": user.username}))
+
+    @http(*endpoint("GET", "/api/v1/projects/{project_id}/progress/{year}/{quarter}"))
+    @api
+    def get_quarterly_progress(self, request, project_id, year, quarter):
+        self.authorize(request, "GET", "/api/v1/projects/{project_id}/progress/{year}/{quarter}")
+        return json_response(self.rpc("inventory", "get_quarterly_progress", {
+            "project_id": project_id, "year": year, "quarter": quarter}))
 
     @http(*endpoint("POST", "/api/v1/holds"))
     @api

@@ -8,7 +8,8 @@ from infra.consumer import event_handler
 from infra.dependencies import Database
 from infra.rpc import rpc
 from infra import operations
-from services.inventory import board, channels, handlers, history, holds, prices, sales, structure
+from services.inventory import (board, channels, handlers, history, holds, prices, progress,
+                                sales, structure)
 from services.inventory.models import metadata
 
 
@@ -119,6 +120,19 @@ class InventoryService(operations.OperationsRpc):
         with self.uow() as uow:
             return schemas.ChannelSchema().dump(channels.channel_view(uow.session,
                                                                       query["channel_id"]))
+
+    @rpc
+    def set_weekly_plan(self, payload):
+        cmd = load(schemas.SetWeeklyPlanSchema(), payload)
+        with self.uow() as uow:
+            return schemas.QuarterlyProgressSchema().dump(progress.set_plan(uow, cmd))
+
+    @rpc(idempotent=True)
+    def get_quarterly_progress(self, payload):
+        query = load(schemas.GetProgressSchema(), payload)
+        with self.uow() as uow:
+            return schemas.QuarterlyProgressSchema().dump(progress.quarterly_progress(
+                uow.session, query["project_id"], query["year"], query["quarter"]))
 
     @rpc
     def create_price_list(self, payload):

@@ -156,3 +156,18 @@ def test_a_channel_user_sees_only_the_projects_the_channel_sells(suite, admin):
     assert refused.json()["error"]["fields"] == {"project_id": ["not sold by your channel"]}
     assert agent.get(f"/api/v1/units/{other_unit}").status_code == 403
     assert admin.get(f"/api/v1/projects/{other['id']}/board").status_code == 200  # no channel
+
+
+def test_the_quarterly_progress_table_through_the_gateway(suite, admin):
+    project, _ = make_project(admin, rooms=1)
+    url = f"/api/v1/projects/{project['id']}/progress/2026/4"
+    planned = admin.put(f"{url}/plan", {"weeks": [{"week": 1, "units": 3, "amount": "3000000.00"},
+                                                  {"week": 2, "units": 1, "amount": "900000.00"}]})
+    assert planned.status_code == 200, planned.text
+    weeks = admin.get(url).json()["weeks"]
+    assert (weeks[1]["plan_cumulative_units"], weeks[1]["plan_cumulative_amount"],
+            weeks[1]["actual_cumulative_units"], weeks[1]["amount_completion_ratio"]) == (
+        4, "3900000.00", 0, "0.0000")
+    negative = admin.put(f"{url}/plan", {"weeks": [{"week": 1, "units": 1, "amount": "-1.00"}]})
+    assert negative.status_code == 400
+    assert negative.json()["error"]["fields"] == {"weeks": {"0": {"amount": ["must not be negative"]}}}
