@@ -86,6 +86,22 @@ def test_generate_price_hold_reserve_board_and_history(suite, admin):
         "total_price": "1050000.00", "floor_total_price": "1000000.00"}
     assert (unit["property_type"], unit["entrance"], unit["consultant_id"]) == ("小高层", "2", 31)
 
+    # a reserved unit is neither held again nor waited for; its converted hold is not released
+    hold_id = held.json()["hold"]["id"]
+    again = admin.post("/api/v1/holds", {"unit_id": unit_id, "customer_id": 78,
+                                         "consultant_id": 32})
+    assert again.status_code == 409
+    assert again.json()["error"]["fields"]["status"] == "reserved"
+    waiting = admin.post(f"/api/v1/units/{unit_id}/waitlist", {"customer_id": 78,
+                                                               "consultant_id": 32})
+    assert waiting.status_code == 409 and waiting.json()["error"]["fields"]["status"] == "reserved"
+    assert consultant.post(f"/api/v1/holds/{hold_id}/extension",
+                           {"days": 2, "reason": "abroad"}).status_code == 403  # managers only
+    released = consultant.post(f"/api/v1/holds/{hold_id}/release", {"reason": "changed mind"})
+    assert released.status_code == 409
+    assert released.json()["error"]["fields"] == {"hold_id": ["the hold is converted"]}
+    assert manager.get(f"/api/v1/units/{unit_id}").json()["version"] == unit["version"]
+
     board = manager.get(f"/api/v1/projects/{pid}/board").json()
     assert board["project"]["unit_count"] == 41
     cell = next(c for c in cells(board) if c["id"] == unit_id)
