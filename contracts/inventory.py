@@ -276,6 +276,13 @@ class UnitPriceSchema(StrictSchema):
     floor_total_price = Money(allow_none=True)
 
 
+class AddUnitSchema(NewUnitSchema):
+    """One room added to a building of a project."""
+    project_id = Id(required=True)
+    building = fields.String(required=True, validate=validate.Length(min=1, max=20))
+    created_by = Name(required=True)
+
+
 class GenerateBuildingSchema(StrictSchema):
     """A building (号楼) from floors × rooms per floor, in each of its entrances (单元)."""
     project_id = Id(required=True)

@@ -131,6 +131,12 @@ class UnitPriceQuery(StrictSchema):
     at = inventory.GetUnitPriceSchema().fields["at"]
 
 
+class NewRoomBody(inventory.AddUnitSchema):
+    """A room's fields but those the gateway fills in (project, who)."""
+    class Meta:
+        exclude = ("project_id", "created_by")
+
+
 class GenerateBuildingBody(inventory.GenerateBuildingSchema):
     """The generation's fields but those the gateway fills in (project, who)."""
     class Meta:
@@ -163,6 +169,8 @@ INVENTORY_ROUTES = (
     Route("GET", "/api/v1/units/{unit_id}/history", "Every status change of a unit: from, to, "
           "who, when, why and the event", SALES + ("finance",),
           response=inventory.UnitHistorySchema),
+    Route("POST", "/api/v1/projects/{project_id}/units", "Add one room to a building, with its "
+          "areas, attributes and prices", MANAGERS, NewRoomBody, inventory.UnitSchema, 201),
     Route("POST", "/api/v1/projects/{project_id}/buildings", "Generate a building (号楼): "
           "floors × rooms per floor in each entrance (单元)", MANAGERS, GenerateBuildingBody,
           inventory.GeneratedBuildingSchema, 201),

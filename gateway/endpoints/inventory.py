@@ -15,7 +15,7 @@ from gateway.api import api, json_body, json_response
 from contracts.inventory import MAX_IMPORT_ROWS
 from gateway.endpoints import RPC_TIMEOUT, as_consultant, endpoint
 from gateway.routes import (BoardQuery, ChannelProjectsBody, GenerateBuildingBody, HoldApprovalBody, HoldExtensionBody,
-                            HoldReleaseBody, PriceListBody, UnitPriceQuery, WaitlistBody,
+                            HoldReleaseBody, NewRoomBody, PriceListBody, UnitPriceQuery, WaitlistBody,
                             WeeklyPlanBody)
 from gateway.tables import XLSX, read_table
 
@@ -105,6 +105,15 @@ class InventoryEndpoints:
         user = self.authorize(request, "GET", "/api/v1/units/{unit_id}/history")
         return json_response(self.rpc("inventory", "get_unit_history", {
             "unit_id": unit_id, "channel_id": user.channel_id}))
+
+    @http(*endpoint("POST", "/api/v1/projects/{project_id}/units"))
+    @api
+    def add_unit(self, request, project_id):
+        user = self.authorize(request, "POST", "/api/v1/projects/{project_id}/units")
+        body = load(NewRoomBody(), json_body(request))
+        return json_response(self.rpc("inventory", "add_unit", {
+            **NewRoomBody().dump(body), "project_id": project_id,
+            "created_by": user.username}), 201)
 
     @http(*endpoint("POST", "/api/v1/projects/{project_id}/buildings"))
     @api

@@ -91,6 +91,13 @@ class InventoryService(operations.OperationsRpc):
                                                                          query["unit_id"]))
 
     @rpc
+    def add_unit(self, payload):
+        cmd = load(schemas.AddUnitSchema(), payload)
+        with self.uow() as uow:
+            unit_id = structure.add_unit(uow, cmd)
+            return schemas.UnitSchema().dump(handlers.unit_view(uow.session, unit_id))
+
+    @rpc
     def generate_building(self, payload):
         cmd = load(schemas.GenerateBuildingSchema(), payload)
         with self.uow() as uow:

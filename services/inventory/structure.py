@@ -44,6 +44,34 @@ def generate_building(uow, cmd) -> dict:
             "entrances": len(entrances), "price_list_version": version}
 
 
+def add_unit(uow, cmd) -> dict:
+    """One room added to a building of the project (a new building too); its prices, when
+    given, are a new price-list version in force at once."""
+    session = uow.session
+    project = _project(session, cmd["project_id"])
+    if session.scalar(select(Unit.id).where(
+            Unit.project_id == project.id, Unit.building == cmd["building"],
+            Unit.entrance == cmd["entrance"], Unit.number == cmd["number"])):
+        raise Conflict(f"room {cmd['number']} exists already in building {cmd['building']}",
+                       {"number": ["already exists"]})
+    now = utcnow()
+    unit = Unit(project_id=project.id, building=cmd["building"], entrance=cmd["entrance"],
+                number=cmd["number"], status=domain.AVAILABLE, version=1, updated_at=now,
+                **{name: cmd[name] for name in ATTRIBUTES})
+    session.add(unit)
+    session.flush()
+    unit_price, total_price = domain.complete_price(unit.building_area, cmd["list_unit_price"],
+                                                    cmd["list_price"])
+    if total_price is not None:
+        problems = domain.price_problems(unit_price, total_price, cmd["floor_total_price"])
+        if problems:
+            raise InvalidInput("the room's prices are wrong", problems)
+        _price_version(session, project.id, cmd["created_by"], f"room {unit.number}", now,
+                       [(unit.id, unit_price, total_price, cmd["floor_total_price"])])
+    uow.commit()
+    return unit.id
+
+
 def import_units(uow, cmd) -> dict:
     """Rooms from a table: new rooms are added, known ones (building, entrance, number) get
     the table's areas and attributes, and prices that differ from the current ones become one

@@ -146,6 +146,11 @@ def test_import_of_rooms_and_prices(suite, admin):
     again = admin.post(url, data=table, headers={"Content-Type": "text/csv"})
     assert (again.json()["created"], again.json()["unchanged"], again.json()["priced"]) == (
         0, 1, 0)
+    room = admin.post(f"/api/v1/projects/{pid}/units", {
+        "building": "8", "entrance": "1", "number": "201", "floor": 2, "building_area": "88.00",
+        "layout": "2/1", "property_type": "高层", "orientation": "南北", "list_price": "880000.00"})
+    assert room.status_code == 201, room.text
+    assert (room.json()["list_unit_price"], room.json()["orientation"]) == ("10000.00", "南北")
     refused = admin.post(url, data="号楼,颜色\n8,红\n".encode(),
                          headers={"Content-Type": "text/csv"})
     assert refused.status_code == 400
