@@ -1,5 +1,5 @@
-"""The project's rooms in bulk: a building generated from floors × rooms per floor (and its
-entrances), and the import of a table of rooms with their areas and prices."""
+"""The project's rooms: one added by hand, a building generated from floors × rooms per floor
+(and its entrances), and the import of a table of rooms with their areas and prices."""
 from sqlalchemy import select, update
 
 from contracts.errors import Conflict, InvalidInput, NotFound
