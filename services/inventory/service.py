@@ -76,7 +76,7 @@ class InventoryService(operations.OperationsRpc):
     @rpc(idempotent=True)
     def get_board(self, payload):
         """The board (contracts.inventory.BoardSchema) as gzipped JSON text, passed on
-        unparsed: {"gzip_base64": …} (services.inventory.board.unpack reads it)."""
+        unparsed: {"gzip_base64": …}."""
         query = load(schemas.GetBoardSchema(), payload)
         with self.uow() as uow:
             channels.check_project(uow.session, query["channel_id"], query["project_id"])
