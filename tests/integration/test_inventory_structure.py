@@ -1,5 +1,7 @@
 """Buildings generated in bulk and the import of rooms with areas and prices, on PostgreSQL."""
 import itertools
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
 import pytest
@@ -145,3 +147,24 @@ def test_one_room_is_added_with_its_attributes_and_price(stores):
     with store() as uow:
         assert uow.session.scalar(select(func.count()).select_from(Unit).where(
             Unit.project_id == project_id)) == 2  # nothing of the refused rooms
+
+
+def test_two_imports_of_the_same_rooms_at_once_add_each_room_once(stores):
+    store = stores["inventory"]
+    project_id = new_project(store)
+    rows = [["7", "1", f"{floor}01", str(floor), "90", "", "", "", ""] for floor in range(1, 31)]
+    start = threading.Barrier(4)
+
+    def run(_):
+        start.wait()
+        try:
+            return import_rows(store, project_id, rows)["created"]
+        except Conflict:
+            return 0
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        created = list(pool.map(run, range(4)))
+    with store() as uow:
+        rooms = uow.session.scalar(select(func.count()).select_from(Unit).where(
+            Unit.project_id == project_id, Unit.building == "7"))
+    assert rooms == 30 and sum(created) == 30
