@@ -10,6 +10,7 @@ from openpyxl import load_workbook
 from sqlalchemy import create_engine, text
 
 from tests.e2e.conftest import wait_for
+from tests.messaging import send_to_queue, valid_event
 from tests.e2e.test_deposit_flow import make_project
 
 pytestmark = pytest.mark.e2e
@@ -192,3 +193,40 @@ def test_the_quarterly_progress_table_through_the_gateway(suite, admin):
     negative = admin.put(f"{url}/plan", {"weeks": [{"week": 1, "units": 1, "amount": "-1.00"}]})
     assert negative.status_code == 400
     assert negative.json()["error"]["fields"] == {"weeks": {"0": {"amount": ["must not be negative"]}}}
+
+
+def test_the_sale_after_the_deposit_arrives_as_events(suite, admin):
+    """transactions' later events reach inventory's queue: a swap, a subscription, a
+    contract and the filing move the units, and the history names every event."""
+    project, (first, second) = make_project(admin)
+    deposit = admin.post("/api/v1/deposits", {"unit_id": first, "project_id": project["id"],
+                                              "customer_id": 91, "consultant_id": 5,
+                                              "amount": "20000.00"})
+    assert deposit.status_code == 201, deposit.text
+    deposit_id = deposit.json()["id"]
+    assert wait_for(lambda: admin.get(f"/api/v1/units/{first}").json()["status"] == "reserved")
+
+    def send(name, data):
+        send_to_queue(suite.env["AMQP_URI"], "inventory", [valid_event(
+            f"transactions.{name}", {"deposit_id": deposit_id, **data}, customer_id=91)])
+
+    send("swap_approved", {"application_id": 1, "from_unit_id": first, "to_unit_id": second})
+    assert wait_for(lambda: admin.get(f"/api/v1/units/{second}").json()["status"] == "reserved")
+    assert admin.get(f"/api/v1/units/{first}").json()["status"] == "available"
+    for name, data, status in (
+            ("subscription_signed", {"subscription_id": 3, "consultant_id": 5,
+                                     "total_price": "1200000.00", "price_list_version": 1},
+             "subscribed"),
+            ("contract_signed", {"contract_id": 4, "subscription_id": 3,
+                                 "total_price": "1200000.00", "payment_method": "lump_sum"},
+             "contracted"),
+            ("contract_filed", {"contract_id": 4, "filing_number": "LY2026-000042"}, "filed")):
+        send(name, data)
+        assert wait_for(lambda: admin.get(f"/api/v1/units/{second}").json()["status"] == status)
+    history = admin.get(f"/api/v1/units/{second}/history").json()["changes"]
+    assert [(c["to_status"], c["event_type"]) for c in history] == [
+        ("reserved", "transactions.swap_approved"),
+        ("subscribed", "transactions.subscription_signed"),
+        ("contracted", "transactions.contract_signed"),
+        ("filed", "transactions.contract_filed")]
+    assert admin.get(f"/api/v1/units/{second}").json()["reservation"]["status"] == "sold"
