@@ -276,6 +276,13 @@ class UnitPriceSchema(StrictSchema):
     floor_total_price = Money(allow_none=True)
 
 
+class AddUnitSchema(NewUnitSchema):
+    """One room added to a building of a project."""
+    project_id = Id(required=True)
+    building = fields.String(required=True, validate=validate.Length(min=1, max=20))
+    created_by = Name(required=True)
+
+
 class GenerateBuildingSchema(StrictSchema):
     """A building (号楼) from floors × rooms per floor, in each of its entrances (单元)."""
     project_id = Id(required=True)
@@ -337,6 +344,63 @@ class UnitImportSchema(StrictSchema):
     priced = fields.Integer(metadata={"description": "rooms whose price changed"})
     price_list_version = fields.Integer(allow_none=True)
     errors = fields.List(fields.Nested(ImportErrorSchema))
+
+
+class WeekPlanSchema(StrictSchema):
+    week = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=14),
+                          metadata={"description": "第N周 of the quarter"})
+    units = fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=100_000),
+                           metadata={"description": "本周户数"})
+    amount = Money(required=True, validate=[validate.Range(min=0, error="must not be negative")],
+                   metadata={"description": "本周总销"})
+
+
+class Quarter(StrictSchema):
+    project_id = Id(required=True)
+    year = fields.Integer(required=True, strict=True, validate=validate.Range(min=2000, max=2100))
+    quarter = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=4))
+
+
+class SetWeeklyPlanSchema(Quarter):
+    weeks = fields.List(fields.Nested(WeekPlanSchema), required=True,
+                        validate=validate.Length(min=1, max=14))
+    set_by = Name(required=True)
+
+    @validates_schema
+    def one_plan_per_week(self, data, **kwargs):
+        weeks = [week["week"] for week in data.get("weeks", [])]
+        if len(weeks) != len(set(weeks)):
+            raise ValidationError("a week is planned twice", "weeks")
+
+
+class GetProgressSchema(Quarter):
+    pass
+
+
+class WeekProgressSchema(StrictSchema):
+    week = fields.Integer()
+    starts_on = fields.Date()
+    ends_on = fields.Date()
+    plan_units = fields.Integer()
+    plan_amount = Money()
+    plan_cumulative_units = fields.Integer()
+    plan_cumulative_amount = Money()
+    actual_units = fields.Integer()
+    actual_amount = Money()
+    actual_cumulative_units = fields.Integer()
+    actual_cumulative_amount = Money()
+    units_completion_ratio = fields.Decimal(as_string=True, allow_none=True)
+    amount_completion_ratio = fields.Decimal(as_string=True, allow_none=True, metadata={
+        "description": "完成进度比例: cumulative actual over cumulative plan"})
+    units_sold = fields.List(fields.String(), metadata={"description": "房源编号"})
+
+
+class QuarterlyProgressSchema(StrictSchema):
+    """季度全案进度掌控表: a sale counts when its unit is subscribed (认购)."""
+    project_id = fields.Integer()
+    year = fields.Integer()
+    quarter = fields.Integer()
+    weeks = fields.List(fields.Nested(WeekProgressSchema))
 
 
 class GetBoardSchema(StrictSchema):

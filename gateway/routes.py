@@ -262,6 +262,12 @@ class UnitPriceQuery(StrictSchema):
     at = inventory.GetUnitPriceSchema().fields["at"]
 
 
+class NewRoomBody(inventory.AddUnitSchema):
+    """A room's fields but those the gateway fills in (project, who)."""
+    class Meta:
+        exclude = ("project_id", "created_by")
+
+
 class GenerateBuildingBody(inventory.GenerateBuildingSchema):
     """The generation's fields but those the gateway fills in (project, who)."""
     class Meta:
@@ -274,6 +280,11 @@ class BoardQuery(StrictSchema):
 
 class ChannelProjectsBody(StrictSchema):
     project_ids = inventory.SetChannelProjectsSchema().fields["project_ids"]
+
+
+class WeeklyPlanBody(StrictSchema):
+    weeks = inventory.SetWeeklyPlanSchema().fields["weeks"]
+    one_plan_per_week = inventory.SetWeeklyPlanSchema.one_plan_per_week
 
 
 INVENTORY_ROUTES = (
@@ -289,6 +300,8 @@ INVENTORY_ROUTES = (
     Route("GET", "/api/v1/units/{unit_id}/history", "Every status change of a unit: from, to, "
           "who, when, why and the event", SALES + ("finance",),
           response=inventory.UnitHistorySchema),
+    Route("POST", "/api/v1/projects/{project_id}/units", "Add one room to a building, with its "
+          "areas, attributes and prices", MANAGERS, NewRoomBody, inventory.UnitSchema, 201),
     Route("POST", "/api/v1/projects/{project_id}/buildings", "Generate a building (号楼): "
           "floors × rooms per floor in each entrance (单元)", MANAGERS, GenerateBuildingBody,
           inventory.GeneratedBuildingSchema, 201),
@@ -313,6 +326,12 @@ INVENTORY_ROUTES = (
           response=inventory.ChannelSchema),
     Route("PUT", "/api/v1/channels/{channel_id}/projects", "The projects a channel sells",
           MANAGERS, ChannelProjectsBody, inventory.ChannelSchema),
+    Route("PUT", "/api/v1/projects/{project_id}/progress/{year}/{quarter}/plan", "Set the "
+          "weekly plan (units, sales amount) of a quarter", MANAGERS, WeeklyPlanBody,
+          inventory.QuarterlyProgressSchema),
+    Route("GET", "/api/v1/projects/{project_id}/progress/{year}/{quarter}", "The quarterly "
+          "progress table (季度全案进度掌控表): plan and actual per week, cumulated, completion",
+          SALES + ("finance",), response=inventory.QuarterlyProgressSchema),
     Route("POST", "/api/v1/holds", "Hold a unit for a customer (预留)", SALES,
           inventory.HoldUnitSchema, inventory.UnitSchema, 201),
     Route("GET", "/api/v1/holds/{hold_id}", "A hold and where it stands", SALES,

@@ -15,7 +15,8 @@ from gateway.api import api, json_body, json_response
 from contracts.inventory import MAX_IMPORT_ROWS
 from gateway.endpoints import RPC_TIMEOUT, as_consultant, endpoint
 from gateway.routes import (BoardQuery, ChannelProjectsBody, GenerateBuildingBody, HoldApprovalBody, HoldExtensionBody,
-                            HoldReleaseBody, PriceListBody, UnitPriceQuery, WaitlistBody)
+                            HoldReleaseBody, NewRoomBody, PriceListBody, UnitPriceQuery, WaitlistBody,
+                            WeeklyPlanBody)
 from gateway.tables import XLSX, read_table
 
 
@@ -105,6 +106,15 @@ class InventoryEndpoints:
         return json_response(self.rpc("inventory", "get_unit_history", {
             "unit_id": unit_id, "channel_id": user.channel_id}))
 
+    @http(*endpoint("POST", "/api/v1/projects/{project_id}/units"))
+    @api
+    def add_unit(self, request, project_id):
+        user = self.authorize(request, "POST", "/api/v1/projects/{project_id}/units")
+        body = load(NewRoomBody(), json_body(request))
+        return json_response(self.rpc("inventory", "add_unit", {
+            **NewRoomBody().dump(body), "project_id": project_id,
+            "created_by": user.username}), 201)
+
     @http(*endpoint("POST", "/api/v1/projects/{project_id}/buildings"))
     @api
     def generate_building(self, request, project_id):
@@ -178,6 +188,23 @@ class InventoryEndpoints:
         body = load(ChannelProjectsBody(), json_body(request))
         return json_response(self.rpc("inventory", "set_channel_projects",
                                       {**body, "channel_id": channel_id}))
+
+    @http(*endpoint("PUT", "/api/v1/projects/{project_id}/progress/{year}/{quarter}/plan"))
+    @api
+    def set_weekly_plan(self, request, project_id, year, quarter):
+        user = self.authorize(request, "PUT",
+                              "/api/v1/projects/{project_id}/progress/{year}/{quarter}/plan")
+        body = load(WeeklyPlanBody(), json_body(request))
+        return json_response(self.rpc("inventory", "set_weekly_plan", {
+            **WeeklyPlanBody().dump(body), "project_id": project_id, "year": year,
+            "quarter": quarter, "set_by": user.username}))
+
+    @http(*endpoint("GET", "/api/v1/projects/{project_id}/progress/{year}/{quarter}"))
+    @api
+    def get_quarterly_progress(self, request, project_id, year, quarter):
+        self.authorize(request, "GET", "/api/v1/projects/{project_id}/progress/{year}/{quarter}")
+        return json_response(self.rpc("inventory", "get_quarterly_progress", {
+            "project_id": project_id, "year": year, "quarter": quarter}))
 
     @http(*endpoint("POST", "/api/v1/holds"))
     @api

@@ -58,11 +58,6 @@ def packed_board(session, project_id, building=None) -> dict:
     return {"gzip_base64": base64.b64encode(body).decode("ascii")}
 
 
-def unpack(packed: dict) -> bytes:
-    """The board's JSON text, from `packed_board`."""
-    return gzip.decompress(base64.b64decode(packed["gzip_base64"]))
-
-
 def board(session, project_id, building=None) -> dict:
     return json.loads(board_json(session, project_id, building))
 

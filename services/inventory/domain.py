@@ -3,6 +3,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from zoneinfo import ZoneInfo
 
 # 销控 states, in the order a sale moves through them; `offered`: a hold ended and the first
 # waiting consultant may claim the unit for a while (第9篇: 记录的其他置业顾问优先续留)
@@ -141,3 +142,32 @@ def room_number(floor: int, position: int) -> str:
     """房号 as the buildings are numbered: the floor, then the room's position in two digits
     (1501 = floor 15, room 1)."""
     return f"{floor}{position:02d}"
+
+
+OFFICE_TIME = ZoneInfo("Asia/Shanghai")
+
+
+def quarter_weeks(year: int, quarter: int) -> list[tuple[datetime, datetime]]:
+    """The weeks of a quarter as the progress table counts them (第一周 … 第十三周): seven days
+    from the quarter's first day in the office's time zone, the last week cut at the quarter's
+    end. Each is (start, end), end exclusive, timezone-aware."""
+    if not 1 <= quarter <= 4:
+        raise ValueError("quarter is 1 to 4")
+    start = datetime(year, 3 * quarter - 2, 1, tzinfo=OFFICE_TIME)
+    end = (datetime(year + 1, 1, 1, tzinfo=OFFICE_TIME) if quarter == 4
+           else datetime(year, 3 * quarter + 1, 1, tzinfo=OFFICE_TIME))
+    weeks, week_start = [], start
+    while week_start < end:
+        weeks.append((week_start, min(week_start + timedelta(days=7), end)))
+        week_start += timedelta(days=7)
+    return weeks
+
+
+def completion_ratio(actual: Decimal, planned: Decimal) -> Decimal | None:
+    """完成进度比例: actual over plan, to four places; none without a plan."""
+    if not planned:
+        return None
+    return (Decimal(actual) / Decimal(planned)).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
+
+
+DAY = timedelta(days=1)

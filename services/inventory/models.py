@@ -182,5 +182,33 @@ class ChannelProject(Base):
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), primary_key=True)
 
 
+class WeeklyPlan(Base):
+    """季度全案进度掌控表, plan side: a manager's target of units and sales amount for a week."""
+    __tablename__ = "weekly_plans"
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    quarter: Mapped[int] = mapped_column(Integer, primary_key=True)
+    week: Mapped[int] = mapped_column(Integer, primary_key=True)
+    units: Mapped[int] = mapped_column(Integer)
+    amount: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    set_by: Mapped[str] = mapped_column(String(100))
+    set_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class SaleRecord(Base):
+    """The actual side: a sale counted when a deposit's unit is subscribed (认购), and taken
+    back (units -1, amount negative) when that sale is refunded or forfeited."""
+    __tablename__ = "sale_records"
+    __table_args__ = (Index("ix_sale_records_project_time", "project_id", "occurred_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(Integer)
+    unit_id: Mapped[int] = mapped_column(Integer)
+    deposit_id: Mapped[int] = mapped_column(Integer)
+    units: Mapped[int] = mapped_column(Integer)  # 1 for a sale, -1 for its cancellation
+    amount: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    event_id: Mapped[str] = mapped_column(String(36), unique=True)
+
+
 metadata = Base.metadata
 add_messaging_tables(metadata)

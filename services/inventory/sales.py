@@ -12,7 +12,7 @@ import logging
 from sqlalchemy import and_, or_, select, update
 
 from infra.database import utcnow
-from services.inventory import domain, holds, prices
+from services.inventory import domain, holds, prices, progress
 from services.inventory.history import change_status
 from services.inventory.models import Hold, Reservation, Unit
 
@@ -40,11 +40,14 @@ def advance_sale(uow, event) -> str | None:
         by=f"{event['source']}", reason=_why(event), event=event, **values)
     if previous is None:
         return _ignored(event, f"unit {reservation.unit_id} is not before {stage}")
+    envelope = _envelope(session, reservation)
+    if previous == domain.RESERVED:  # the first step past the deposit: a sale (认购)
+        progress.count_sale(session, event, reservation.unit_id, envelope["project_id"],
+                            data["deposit_id"], data.get("total_price") or reservation.total_price)
     if stage == domain.FILED:
         reservation.status = "sold"
         uow.emit("unit_sold", {"deposit_id": data["deposit_id"], "contract_id": data["contract_id"],
-                               "filing_number": data["filing_number"]},
-                 **_envelope(session, reservation))
+                               "filing_number": data["filing_number"]}, **envelope)
     return previous
 
 
@@ -66,6 +69,8 @@ def release_unit(uow, event) -> str | None:
         return _ignored(event, f"unit {reservation.unit_id} cannot be released by a {reason}")
     envelope = _envelope(session, reservation)
     reservation.status, reservation.ended_at, reservation.end_reason = "released", now, reason
+    progress.take_back_sale(session, event, reservation.unit_id, envelope["project_id"],
+                            deposit_id)
     uow.emit("unit_released", {"deposit_id": deposit_id, "reason": reason,
                                "previous_status": previous}, **envelope)
     holds.offer_to_next(uow, reservation.unit_id, now)

@@ -8,7 +8,8 @@ from infra.consumer import event_handler
 from infra.dependencies import Database
 from infra.rpc import rpc
 from infra import operations
-from services.inventory import board, channels, handlers, history, holds, prices, sales, structure
+from services.inventory import (board, channels, handlers, history, holds, prices, progress,
+                                sales, structure)
 from services.inventory.models import metadata
 
 
@@ -75,7 +76,7 @@ class InventoryService(operations.OperationsRpc):
     @rpc(idempotent=True)
     def get_board(self, payload):
         """The board (contracts.inventory.BoardSchema) as gzipped JSON text, passed on
-        unparsed: {"gzip_base64": …} (services.inventory.board.unpack reads it)."""
+        unparsed: {"gzip_base64": …}."""
         query = load(schemas.GetBoardSchema(), payload)
         with self.uow() as uow:
             channels.check_project(uow.session, query["channel_id"], query["project_id"])
@@ -88,6 +89,13 @@ class InventoryService(operations.OperationsRpc):
             channels.check_unit(uow.session, query["channel_id"], query["unit_id"])
             return schemas.UnitHistorySchema().dump(history.unit_history(uow.session,
                                                                          query["unit_id"]))
+
+    @rpc
+    def add_unit(self, payload):
+        cmd = load(schemas.AddUnitSchema(), payload)
+        with self.uow() as uow:
+            unit_id = structure.add_unit(uow, cmd)
+            return schemas.UnitSchema().dump(handlers.unit_view(uow.session, unit_id))
 
     @rpc
     def generate_building(self, payload):
@@ -119,6 +127,19 @@ class InventoryService(operations.OperationsRpc):
         with self.uow() as uow:
             return schemas.ChannelSchema().dump(channels.channel_view(uow.session,
                                                                       query["channel_id"]))
+
+    @rpc
+    def set_weekly_plan(self, payload):
+        cmd = load(schemas.SetWeeklyPlanSchema(), payload)
+        with self.uow() as uow:
+            return schemas.QuarterlyProgressSchema().dump(progress.set_plan(uow, cmd))
+
+    @rpc(idempotent=True)
+    def get_quarterly_progress(self, payload):
+        query = load(schemas.GetProgressSchema(), payload)
+        with self.uow() as uow:
+            return schemas.QuarterlyProgressSchema().dump(progress.quarterly_progress(
+                uow.session, query["project_id"], query["year"], query["quarter"]))
 
     @rpc
     def create_price_list(self, payload):

@@ -1,11 +1,25 @@
-"""The project's rooms in bulk: a building generated from floors × rooms per floor (and its
-entrances), and the import of a table of rooms with their areas and prices."""
+"""The project's rooms: one added by hand, a building generated from floors × rooms per floor
+(and its entrances), and the import of a table of rooms with their areas and prices."""
+from contextlib import contextmanager
+
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
 from contracts.errors import Conflict, InvalidInput, NotFound
 from infra.database import utcnow
 from services.inventory import domain, prices, unit_table
 from services.inventory.models import PriceListItem, Project, Unit
+
+@contextmanager
+def _rooms_added_meanwhile():
+    """The unique (project, building, entrance, number) refuses a room that a concurrent
+    request added first: a 409, and this request changes nothing."""
+    try:
+        yield
+    except IntegrityError:
+        raise Conflict("the same rooms were added at the same moment; try again",
+                       {"number": ["added meanwhile"]}) from None
+
 
 ATTRIBUTES = ("floor", "building_area", "garden_area", "other_area", "layout", "property_type",
               "orientation")
@@ -32,8 +46,9 @@ def generate_building(uow, cmd) -> dict:
              for entrance in entrances
              for floor in range(cmd["first_floor"], cmd["first_floor"] + cmd["floors"])
              for position, room in enumerate(cmd["rooms"], start=1)]
-    session.add_all(units)
-    session.flush()
+    with _rooms_added_meanwhile():
+        session.add_all(units)
+        session.flush()
     version = None
     if cmd.get("unit_price") is not None:
         version = _price_version(session, project.id, cmd["created_by"], "generated", now, [
@@ -42,6 +57,35 @@ def generate_building(uow, cmd) -> dict:
     uow.commit()
     return {"project_id": project.id, "building": cmd["building"], "created": len(units),
             "entrances": len(entrances), "price_list_version": version}
+
+
+def add_unit(uow, cmd) -> dict:
+    """One room added to a building of the project (a new building too); its prices, when
+    given, are a new price-list version in force at once."""
+    session = uow.session
+    project = _project(session, cmd["project_id"])
+    if session.scalar(select(Unit.id).where(
+            Unit.project_id == project.id, Unit.building == cmd["building"],
+            Unit.entrance == cmd["entrance"], Unit.number == cmd["number"])):
+        raise Conflict(f"room {cmd['number']} exists already in building {cmd['building']}",
+                       {"number": ["already exists"]})
+    now = utcnow()
+    unit = Unit(project_id=project.id, building=cmd["building"], entrance=cmd["entrance"],
+                number=cmd["number"], status=domain.AVAILABLE, version=1, updated_at=now,
+                **{name: cmd[name] for name in ATTRIBUTES})
+    with _rooms_added_meanwhile():
+        session.add(unit)
+        session.flush()
+    unit_price, total_price = domain.complete_price(unit.building_area, cmd["list_unit_price"],
+                                                    cmd["list_price"])
+    if total_price is not None:
+        problems = domain.price_problems(unit_price, total_price, cmd["floor_total_price"])
+        if problems:
+            raise InvalidInput("the room's prices are wrong", problems)
+        _price_version(session, project.id, cmd["created_by"], f"room {unit.number}", now,
+                       [(unit.id, unit_price, total_price, cmd["floor_total_price"])])
+    uow.commit()
+    return unit.id
 
 
 def import_units(uow, cmd) -> dict:
@@ -72,8 +116,9 @@ def import_units(uow, cmd) -> dict:
                         entrance=room["entrance"], number=room["number"],
                         status=domain.AVAILABLE, version=1, updated_at=now,
                         **{name: room[name] for name in ATTRIBUTES})
-            session.add(unit)
-            session.flush()
+            with _rooms_added_meanwhile():
+                session.add(unit)
+                session.flush()
             created += 1
         elif any(getattr(unit, name) != room[name] for name in ATTRIBUTES):
             session.execute(update(Unit).where(Unit.id == unit.id).values(

@@ -10,6 +10,7 @@ from openpyxl import load_workbook
 from sqlalchemy import create_engine, text
 
 from tests.e2e.conftest import wait_for
+from tests.messaging import send_to_queue, valid_event
 from tests.e2e.test_deposit_flow import make_project
 
 pytestmark = pytest.mark.e2e
@@ -86,6 +87,22 @@ def test_generate_price_hold_reserve_board_and_history(suite, admin):
         "total_price": "1050000.00", "floor_total_price": "1000000.00"}
     assert (unit["property_type"], unit["entrance"], unit["consultant_id"]) == ("小高层", "2", 31)
 
+    # a reserved unit is neither held again nor waited for; its converted hold is not released
+    hold_id = held.json()["hold"]["id"]
+    again = admin.post("/api/v1/holds", {"unit_id": unit_id, "customer_id": 78,
+                                         "consultant_id": 32})
+    assert again.status_code == 409
+    assert again.json()["error"]["fields"]["status"] == "reserved"
+    waiting = admin.post(f"/api/v1/units/{unit_id}/waitlist", {"customer_id": 78,
+                                                               "consultant_id": 32})
+    assert waiting.status_code == 409 and waiting.json()["error"]["fields"]["status"] == "reserved"
+    assert consultant.post(f"/api/v1/holds/{hold_id}/extension",
+                           {"days": 2, "reason": "abroad"}).status_code == 403  # managers only
+    released = consultant.post(f"/api/v1/holds/{hold_id}/release", {"reason": "changed mind"})
+    assert released.status_code == 409
+    assert released.json()["error"]["fields"] == {"hold_id": ["the hold is converted"]}
+    assert manager.get(f"/api/v1/units/{unit_id}").json()["version"] == unit["version"]
+
     board = manager.get(f"/api/v1/projects/{pid}/board").json()
     assert board["project"]["unit_count"] == 41
     cell = next(c for c in cells(board) if c["id"] == unit_id)
@@ -130,6 +147,11 @@ def test_import_of_rooms_and_prices(suite, admin):
     again = admin.post(url, data=table, headers={"Content-Type": "text/csv"})
     assert (again.json()["created"], again.json()["unchanged"], again.json()["priced"]) == (
         0, 1, 0)
+    room = admin.post(f"/api/v1/projects/{pid}/units", {
+        "building": "8", "entrance": "1", "number": "201", "floor": 2, "building_area": "88.00",
+        "layout": "2/1", "property_type": "高层", "orientation": "南北", "list_price": "880000.00"})
+    assert room.status_code == 201, room.text
+    assert (room.json()["list_unit_price"], room.json()["orientation"]) == ("10000.00", "南北")
     refused = admin.post(url, data="号楼,颜色\n8,红\n".encode(),
                          headers={"Content-Type": "text/csv"})
     assert refused.status_code == 400
@@ -156,3 +178,55 @@ def test_a_channel_user_sees_only_the_projects_the_channel_sells(suite, admin):
     assert refused.json()["error"]["fields"] == {"project_id": ["not sold by your channel"]}
     assert agent.get(f"/api/v1/units/{other_unit}").status_code == 403
     assert admin.get(f"/api/v1/projects/{other['id']}/board").status_code == 200  # no channel
+
+
+def test_the_quarterly_progress_table_through_the_gateway(suite, admin):
+    project, _ = make_project(admin, rooms=1)
+    url = f"/api/v1/projects/{project['id']}/progress/2026/4"
+    planned = admin.put(f"{url}/plan", {"weeks": [{"week": 1, "units": 3, "amount": "3000000.00"},
+                                                  {"week": 2, "units": 1, "amount": "900000.00"}]})
+    assert planned.status_code == 200, planned.text
+    weeks = admin.get(url).json()["weeks"]
+    assert (weeks[1]["plan_cumulative_units"], weeks[1]["plan_cumulative_amount"],
+            weeks[1]["actual_cumulative_units"], weeks[1]["amount_completion_ratio"]) == (
+        4, "3900000.00", 0, "0.0000")
+    negative = admin.put(f"{url}/plan", {"weeks": [{"week": 1, "units": 1, "amount": "-1.00"}]})
+    assert negative.status_code == 400
+    assert negative.json()["error"]["fields"] == {"weeks": {"0": {"amount": ["must not be negative"]}}}
+
+
+def test_the_sale_after_the_deposit_arrives_as_events(suite, admin):
+    """transactions' later events reach inventory's queue: a swap, a subscription, a
+    contract and the filing move the units, and the history names every event."""
+    project, (first, second) = make_project(admin)
+    deposit = admin.post("/api/v1/deposits", {"unit_id": first, "project_id": project["id"],
+                                              "customer_id": 91, "consultant_id": 5,
+                                              "amount": "20000.00"})
+    assert deposit.status_code == 201, deposit.text
+    deposit_id = deposit.json()["id"]
+    assert wait_for(lambda: admin.get(f"/api/v1/units/{first}").json()["status"] == "reserved")
+
+    def send(name, data):
+        send_to_queue(suite.env["AMQP_URI"], "inventory", [valid_event(
+            f"transactions.{name}", {"deposit_id": deposit_id, **data}, customer_id=91)])
+
+    send("swap_approved", {"application_id": 1, "from_unit_id": first, "to_unit_id": second})
+    assert wait_for(lambda: admin.get(f"/api/v1/units/{second}").json()["status"] == "reserved")
+    assert admin.get(f"/api/v1/units/{first}").json()["status"] == "available"
+    for name, data, status in (
+            ("subscription_signed", {"subscription_id": 3, "consultant_id": 5,
+                                     "total_price": "1200000.00", "price_list_version": 1},
+             "subscribed"),
+            ("contract_signed", {"contract_id": 4, "subscription_id": 3,
+                                 "total_price": "1200000.00", "payment_method": "lump_sum"},
+             "contracted"),
+            ("contract_filed", {"contract_id": 4, "filing_number": "LY2026-000042"}, "filed")):
+        send(name, data)
+        assert wait_for(lambda: admin.get(f"/api/v1/units/{second}").json()["status"] == status)
+    history = admin.get(f"/api/v1/units/{second}/history").json()["changes"]
+    assert [(c["to_status"], c["event_type"]) for c in history] == [
+        ("reserved", "transactions.swap_approved"),
+        ("subscribed", "transactions.subscription_signed"),
+        ("contracted", "transactions.contract_signed"),
+        ("filed", "transactions.contract_filed")]
+    assert admin.get(f"/api/v1/units/{second}").json()["reservation"]["status"] == "sold"

@@ -1,5 +1,7 @@
 """Buildings generated in bulk and the import of rooms with areas and prices, on PostgreSQL."""
 import itertools
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
 import pytest
@@ -7,7 +9,7 @@ from sqlalchemy import func, select
 
 from contracts.base import load
 from contracts.errors import Conflict, InvalidInput
-from contracts.inventory import CreateProjectSchema, GenerateBuildingSchema
+from contracts.inventory import AddUnitSchema, CreateProjectSchema, GenerateBuildingSchema
 from infra.database import utcnow
 from services.inventory import board, handlers, structure
 from services.inventory.models import PriceList, Unit
@@ -115,3 +117,54 @@ def test_a_table_with_missing_or_unknown_columns_is_refused_whole(stores):
         import_rows(store, project_id, [["5", "101", "x"]], header=["号楼", "房号", "颜色"])
     assert refused.value.details == {"missing_columns": ["floor", "building_area"],
                                      "unknown_columns": ["颜色"]}
+
+
+def add(store, project_id, **room):
+    cmd = load(AddUnitSchema(), {"project_id": project_id, "building": "6", "number": "101",
+                                 "floor": 1, "building_area": "100.00", "created_by": "m",
+                                 **room})
+    with store() as uow:
+        unit_id = structure.add_unit(uow, cmd)
+        return handlers.unit_view(uow.session, unit_id)
+
+
+def test_one_room_is_added_with_its_attributes_and_price(stores):
+    store = stores["inventory"]
+    project_id = new_project(store)
+    room = add(store, project_id, entrance="2", layout="3/2", property_type="联排",
+               garden_area="35.00", list_unit_price="15000.00", floor_total_price="1400000.00")
+    assert (room["building"], room["entrance"], room["property_type"], room["garden_area"],
+            room["list_price"], room["floor_total_price"], room["price_list_version"]) == (
+        "6", "2", "联排", Decimal("35.00"), Decimal("1500000.00"), Decimal("1400000.00"), 2)
+    with pytest.raises(Conflict):
+        add(store, project_id, entrance="2")
+    with pytest.raises(InvalidInput) as wrong:
+        add(store, project_id, entrance="3", list_price="1000.00", floor_total_price="2000.00")
+    assert wrong.value.details == {"floor_total_price": ["above the total price"]}
+    with pytest.raises(InvalidInput) as impossible:
+        add(store, project_id, entrance="4", building_area="0")
+    assert impossible.value.details == {"building_area": ["impossible area"]}
+    with store() as uow:
+        assert uow.session.scalar(select(func.count()).select_from(Unit).where(
+            Unit.project_id == project_id)) == 2  # nothing of the refused rooms
+
+
+def test_two_imports_of_the_same_rooms_at_once_add_each_room_once(stores):
+    store = stores["inventory"]
+    project_id = new_project(store)
+    rows = [["7", "1", f"{floor}01", str(floor), "90", "", "", "", ""] for floor in range(1, 31)]
+    start = threading.Barrier(4)
+
+    def run(_):
+        start.wait()
+        try:
+            return import_rows(store, project_id, rows)["created"]
+        except Conflict:
+            return 0
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        created = list(pool.map(run, range(4)))
+    with store() as uow:
+        rooms = uow.session.scalar(select(func.count()).select_from(Unit).where(
+            Unit.project_id == project_id, Unit.building == "7"))
+    assert rooms == 30 and sum(created) == 30

@@ -115,3 +115,21 @@ def test_prices_below_zero_and_a_floor_above_the_list_price_are_refused():
         "unit_price": ["must be greater than 0"], "floor_total_price": ["must not be negative"]}
     assert price_problems(Decimal("1"), Decimal("100"), Decimal("101")) == {
         "floor_total_price": ["above the total price"]}
+
+
+def test_a_quarter_has_thirteen_weeks_from_its_first_day_in_office_time():
+    from services.inventory.domain import OFFICE_TIME, quarter_weeks
+    weeks = quarter_weeks(2026, 4)
+    assert len(weeks) == 14  # 92 days: thirteen full weeks and one day
+    assert weeks[0][0] == datetime(2026, 10, 1, tzinfo=OFFICE_TIME)
+    assert weeks[0][0].astimezone(timezone.utc) == datetime(2026, 9, 30, 16, tzinfo=timezone.utc)
+    assert weeks[-1] == (datetime(2026, 12, 31, tzinfo=OFFICE_TIME),
+                         datetime(2027, 1, 1, tzinfo=OFFICE_TIME))
+    assert len(quarter_weeks(2026, 1)) == 13  # 90 days
+
+
+def test_completion_is_actual_over_plan_and_none_without_a_plan():
+    from services.inventory.domain import completion_ratio
+    assert completion_ratio(Decimal("2500000"), Decimal("3000000")) == Decimal("0.8333")
+    assert completion_ratio(3, 2) == Decimal("1.5000")
+    assert completion_ratio(1, 0) is None
