@@ -335,8 +335,9 @@ class SourceConversionQuery(StrictSchema):
 class CallCenterMonthQuery(StrictSchema):
     office_id = Id(required=True)
     manager_id = _manager_scope()
-    month = fields.String(required=True, validate=validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$",
-                                                                  error="YYYY-MM"))
+    # a year the offices can have figures for: 0000 or 9999 are no calendar month of ours
+    month = fields.String(required=True, validate=validate.Regexp(
+        r"^20\d{2}-(0[1-9]|1[0-2])$", error="YYYY-MM, a month of the years 2000 to 2099"))
 
 
 class AssignmentSchema(StrictSchema):
