@@ -6,7 +6,8 @@ from werkzeug.wrappers import Response
 
 from contracts.base import load
 from contracts.errors import Forbidden, InvalidInput
-from contracts.leads import MAX_IMPORT_ROWS
+from contracts.leads import MAX_IMPORT_ROWS, file_without_contact_details
+from gateway.auth import can_see_contact, mask_mobile
 from gateway.api import api, json_body, json_response
 from gateway.endpoints import RPC_TIMEOUT, endpoint, private_view
 from gateway.routes import (CallCenterDayBody, CallCenterMonthBody, CallListQuery,
@@ -92,8 +93,9 @@ class LeadsEndpoints:
     @api
     def customer_file(self, request, customer_id):
         user = self.authorize(request, "GET", "/api/v1/customers/{customer_id}/file")
-        result = self.rpc("leads", "customer_file", {"customer_id": customer_id,
-                                                     **_manager(user)})
+        result = self.rpc("leads", "customer_file", {
+            "customer_id": customer_id,
+            "consultant_id": _acting(user)["acting_consultant_id"], **_manager(user)})
         return json_response(_private_file(user, result))
 
     @http(*endpoint("PUT", "/api/v1/customers/{customer_id}/grade"))
@@ -322,4 +324,8 @@ def _agent_in_office(user, office_id, agent_ids) -> None:
 
 
 def _private_file(user, result: dict) -> dict:
-    return {**result, "customer": private_view(user, result["customer"])}
+    """A customer file as `user` may see it: the contact details of the customer and their
+    family only for those who see the customer's (private_view)."""
+    if can_see_contact(user, result["customer"]["visible_to"]):
+        return result
+    return file_without_contact_details(result, mask_mobile)

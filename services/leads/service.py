@@ -118,11 +118,11 @@ class LeadsService(operations.OperationsRpc):
 
     @rpc(idempotent=True)
     def customer_file(self, payload):
-        query = load(schemas.GetCustomerSchema(), payload)
+        query = load(schemas.CustomerFileQuery(), payload)
         with self.uow() as uow:
             scope.customer(uow.session, query["manager_id"], query["customer_id"])
-            return schemas.CustomerFileSchema().dump(
-                follow_up.customer_file(uow.session, query["customer_id"]))
+            return schemas.CustomerFileSchema().dump(follow_up.customer_file(
+                uow.session, query["customer_id"], query["consultant_id"]))
 
     @rpc(idempotent=True)
     def care_reminders(self, payload):
