@@ -581,6 +581,19 @@ class GetCustomerSchema(StrictSchema):
     manager_id = _manager_scope()
 
 
+class RegistrationOfficeQuery(StrictSchema):
+    """May this sales manager (`manager_id`) or consultant register in `office_id`?"""
+    office_id = Id(required=True)
+    manager_id = _manager_scope()
+    consultant_id = Id(load_default=None, allow_none=True)
+
+
+class RegistrationOfficeSchema(StrictSchema):
+    office_id = fields.Integer()
+    staff_office_id = fields.Integer(allow_none=True, metadata={
+        "description": "the asking staff member's own office; none when no record is known"})
+
+
 class CustomerFileQuery(GetCustomerSchema):
     consultant_id = Id(load_default=None, allow_none=True, metadata={
         "description": "set when a consultant asks: the file of their own customers only"})

@@ -17,6 +17,11 @@ from gateway.routes import (CallCenterDayBody, CallCenterMonthBody, CallListQuer
 from gateway.tables import XLSX, read_table
 
 
+# staff record id → the office its sales manager or consultant registers in (records never
+# change office); filled by `_registering_in_own_office`
+_STAFF_OFFICES: dict[int, int] = {}
+
+
 class LeadsEndpoints:
     """Mixed into GatewayService, which gives `authorize` and `rpc`."""
 
@@ -47,7 +52,9 @@ class LeadsEndpoints:
     @api
     def register_visit(self, request):
         user = self.authorize(request, "POST", "/api/v1/visits")
-        result = self.rpc("leads", "register_visit", json_body(request))
+        body = json_body(request)
+        self._registering_in_own_office(user, body)
+        result = self.rpc("leads", "register_visit", body)
         result["customer"] = private_view(user, result["customer"])
         return json_response(result, 201)
 
@@ -55,9 +62,29 @@ class LeadsEndpoints:
     @api
     def register_call(self, request):
         user = self.authorize(request, "POST", "/api/v1/calls")
-        result = self.rpc("leads", "register_call", json_body(request))
+        body = json_body(request)
+        self._registering_in_own_office(user, body)
+        result = self.rpc("leads", "register_call", body)
         result["customer"] = private_view(user, result["customer"])
         return json_response(result, 201)
+
+    def _registering_in_own_office(self, user, body) -> None:
+        """A sales manager registers in the office they manage, a consultant in their own
+        (scope.registration, by RPC); a staff member's office never changes, so the answer is
+        kept and the registration itself stays one round trip."""
+        if user.role not in ("sales_manager", "consultant"):
+            return
+        manager = _manager(user)
+        office_id = body.get("office_id") if isinstance(body, dict) else None
+        if user.consultant_id is None or not isinstance(office_id, int):
+            return  # nothing to go by, or an office_id the registration refuses anyway
+        if _STAFF_OFFICES.get(user.consultant_id) == office_id:
+            return
+        staff_office_id = self.rpc("leads", "registration_office", {
+            "office_id": office_id, "consultant_id": user.consultant_id,
+            **manager})["staff_office_id"]
+        if staff_office_id is not None:
+            _STAFF_OFFICES[user.consultant_id] = staff_office_id
 
     @http(*endpoint("PUT", "/api/v1/offices/{office_id}/roster"))
     @api

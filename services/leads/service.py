@@ -40,6 +40,15 @@ class LeadsService(operations.OperationsRpc):
         with self.uow() as uow:
             return schemas.VisitResultSchema().dump(handlers.register_visit(uow, cmd))
 
+    @rpc(idempotent=True)
+    def registration_office(self, payload):
+        query = load(schemas.RegistrationOfficeQuery(), payload)
+        with self.uow() as uow:
+            staff_office_id = scope.registration(uow.session, query["office_id"],
+                                                 query["manager_id"], query["consultant_id"])
+            return schemas.RegistrationOfficeSchema().dump(
+                {"office_id": query["office_id"], "staff_office_id": staff_office_id})
+
     @rpc
     def import_call_list(self, payload):
         cmd = load(schemas.ImportCallListSchema(), payload)
