@@ -61,6 +61,17 @@ PROFILE_ARCHIVE_FIELDS = (
     "purchase_here", "knows_developer", "cares_about_neighbours", "position", "car_brand",
     "car_plate", "dress", "information_sources", "admires", "career_goals", "personal_goals",
     "proudest_of", "independent_minded")
+# Contact details (issue: privacy), the one list of them: in full only for the customer's
+# consultant, their office's managers, general managers and admins. For anyone else the mobiles
+# and the ID number are masked and the rest dropped, wherever they sit in a customer's views:
+# the customer itself, its registration `profile`, its file's `archive` (客户信息档案) and family.
+CONTACT_DETAILS = {
+    "masked": ("mobile", "other_mobiles", "id_number"),
+    "profile": ("address", "postcode"),
+    "archive": ("mailing_address", "company", "office_phone", "home_phone", "spouse", "parents",
+                "children", "closest_family_member", "car_plate"),
+    "file": ("family",),
+}
 ID_NUMBER = r"^\d{17}[\dXx]$"  # 居民身份证号码 (18 characters)
 # seed 003: where call lists come from (自有来访/来电, 拓展, 购买名单, …)
 CALL_LIST_SOURCES = ("own_visitors", "own_callers", "expansion", "purchased", "other")
@@ -335,8 +346,9 @@ class SourceConversionQuery(StrictSchema):
 class CallCenterMonthQuery(StrictSchema):
     office_id = Id(required=True)
     manager_id = _manager_scope()
-    month = fields.String(required=True, validate=validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$",
-                                                                  error="YYYY-MM"))
+    # a year the offices can have figures for: 0000 or 9999 are no calendar month of ours
+    month = fields.String(required=True, validate=validate.Regexp(
+        r"^20\d{2}-(0[1-9]|1[0-2])$", error="YYYY-MM, a month of the years 2000 to 2099"))
 
 
 class AssignmentSchema(StrictSchema):
@@ -569,6 +581,24 @@ class GetCustomerSchema(StrictSchema):
     manager_id = _manager_scope()
 
 
+class RegistrationOfficeQuery(StrictSchema):
+    """May this sales manager (`manager_id`) or consultant register in `office_id`?"""
+    office_id = Id(required=True)
+    manager_id = _manager_scope()
+    consultant_id = Id(load_default=None, allow_none=True)
+
+
+class RegistrationOfficeSchema(StrictSchema):
+    office_id = fields.Integer()
+    staff_office_id = fields.Integer(allow_none=True, metadata={
+        "description": "the asking staff member's own office; none when no record is known"})
+
+
+class CustomerFileQuery(GetCustomerSchema):
+    consultant_id = Id(load_default=None, allow_none=True, metadata={
+        "description": "set when a consultant asks: the file of their own customers only"})
+
+
 class LeadRegistered(StrictSchema):
     customer_code = fields.String(required=True)
     office_id = fields.Integer(required=True)
@@ -683,3 +713,31 @@ class CallListImportSchema(StrictSchema):
                                                          "one)"})
     rejected = fields.Integer()
     errors = fields.List(fields.Nested(ImportErrorSchema))
+
+
+def without_contact_details(customer: dict, mask) -> dict:
+    """A customer view with the contact details masked (`mask`) or dropped."""
+    masked = CONTACT_DETAILS["masked"]
+    view = {key: value for key, value in customer.items() if key not in masked}
+    for key in masked:
+        if customer.get(key):
+            value = customer[key]
+            view[key] = [mask(v) for v in value] if isinstance(value, list) else mask(value)
+        elif key in customer:
+            view[key] = customer[key]
+    if "profile" in customer:
+        view["profile"] = _dropping(customer["profile"], CONTACT_DETAILS["profile"])
+    return view
+
+
+def file_without_contact_details(file: dict, mask) -> dict:
+    """A customer file (客户信息档案) without the contact details of the customer and family."""
+    view = _dropping(file, CONTACT_DETAILS["file"])
+    view["customer"] = without_contact_details(file["customer"], mask)
+    if "archive" in file:
+        view["archive"] = _dropping(file["archive"], CONTACT_DETAILS["archive"])
+    return view
+
+
+def _dropping(answers, private) -> dict:
+    return {key: value for key, value in (answers or {}).items() if key not in private}

@@ -1,6 +1,7 @@
 """The gateway's routes, one mixin per domain; `gateway.service.GatewayService` joins them."""
 import re
 
+from contracts.leads import without_contact_details
 from contracts.errors import Forbidden
 from gateway import auth
 from gateway.routes import route
@@ -16,16 +17,11 @@ def endpoint(method, path):
 
 
 def private_view(user, customer: dict) -> dict:
-    """A customer as `user` may see it: mobiles and ID number masked unless it is their own
-    customer."""
-    if not auth.can_see_contact(user, customer.get("visible_to",
-                                                   [customer.get("consultant_id")])):
-        customer = {**customer, "mobile": auth.mask_mobile(customer.get("mobile", ""))}
-        if "other_mobiles" in customer:
-            customer["other_mobiles"] = [auth.mask_mobile(m) for m in customer["other_mobiles"]]
-        if customer.get("id_number"):
-            customer["id_number"] = auth.mask_mobile(customer["id_number"])
-    return customer
+    """A customer as `user` may see it: contact details (contracts.leads.CONTACT_DETAILS)
+    masked or dropped unless it is their own customer."""
+    if auth.can_see_contact(user, customer.get("visible_to", [customer.get("consultant_id")])):
+        return customer
+    return without_contact_details(customer, auth.mask_mobile)
 
 
 def as_consultant(user, payload: dict) -> dict:

@@ -6,7 +6,8 @@ from werkzeug.wrappers import Response
 
 from contracts.base import load
 from contracts.errors import Forbidden, InvalidInput
-from contracts.leads import MAX_IMPORT_ROWS
+from contracts.leads import MAX_IMPORT_ROWS, file_without_contact_details
+from gateway.auth import can_see_contact, mask_mobile
 from gateway.api import api, json_body, json_response
 from gateway.endpoints import RPC_TIMEOUT, endpoint, private_view
 from gateway.routes import (CallCenterDayBody, CallCenterMonthBody, CallListQuery,
@@ -14,6 +15,11 @@ from gateway.routes import (CallCenterDayBody, CallCenterMonthBody, CallListQuer
                             OfficeRosterBody, ProfileBody, ReassignmentBody, RecordCallBody,
                             SourceConversionBody)
 from gateway.tables import XLSX, read_table
+
+
+# staff record id → the office its sales manager or consultant registers in (records never
+# change office); filled by `_registering_in_own_office`
+_STAFF_OFFICES: dict[int, int] = {}
 
 
 class LeadsEndpoints:
@@ -46,7 +52,9 @@ class LeadsEndpoints:
     @api
     def register_visit(self, request):
         user = self.authorize(request, "POST", "/api/v1/visits")
-        result = self.rpc("leads", "register_visit", json_body(request))
+        body = json_body(request)
+        self._registering_in_own_office(user, body)
+        result = self.rpc("leads", "register_visit", body)
         result["customer"] = private_view(user, result["customer"])
         return json_response(result, 201)
 
@@ -54,9 +62,29 @@ class LeadsEndpoints:
     @api
     def register_call(self, request):
         user = self.authorize(request, "POST", "/api/v1/calls")
-        result = self.rpc("leads", "register_call", json_body(request))
+        body = json_body(request)
+        self._registering_in_own_office(user, body)
+        result = self.rpc("leads", "register_call", body)
         result["customer"] = private_view(user, result["customer"])
         return json_response(result, 201)
+
+    def _registering_in_own_office(self, user, body) -> None:
+        """A sales manager registers in the office they manage, a consultant in their own
+        (scope.registration, by RPC); a staff member's office never changes, so the answer is
+        kept and the registration itself stays one round trip."""
+        if user.role not in ("sales_manager", "consultant"):
+            return
+        manager = _manager(user)
+        office_id = body.get("office_id") if isinstance(body, dict) else None
+        if user.consultant_id is None or not isinstance(office_id, int):
+            return  # nothing to go by, or an office_id the registration refuses anyway
+        if _STAFF_OFFICES.get(user.consultant_id) == office_id:
+            return
+        staff_office_id = self.rpc("leads", "registration_office", {
+            "office_id": office_id, "consultant_id": user.consultant_id,
+            **manager})["staff_office_id"]
+        if staff_office_id is not None:
+            _STAFF_OFFICES[user.consultant_id] = staff_office_id
 
     @http(*endpoint("PUT", "/api/v1/offices/{office_id}/roster"))
     @api
@@ -92,8 +120,9 @@ class LeadsEndpoints:
     @api
     def customer_file(self, request, customer_id):
         user = self.authorize(request, "GET", "/api/v1/customers/{customer_id}/file")
-        result = self.rpc("leads", "customer_file", {"customer_id": customer_id,
-                                                     **_manager(user)})
+        result = self.rpc("leads", "customer_file", {
+            "customer_id": customer_id,
+            "consultant_id": _acting(user)["acting_consultant_id"], **_manager(user)})
         return json_response(_private_file(user, result))
 
     @http(*endpoint("PUT", "/api/v1/customers/{customer_id}/grade"))
@@ -322,4 +351,8 @@ def _agent_in_office(user, office_id, agent_ids) -> None:
 
 
 def _private_file(user, result: dict) -> dict:
-    return {**result, "customer": private_view(user, result["customer"])}
+    """A customer file as `user` may see it: the contact details of the customer and their
+    family only for those who see the customer's (private_view)."""
+    if can_see_contact(user, result["customer"]["visible_to"]):
+        return result
+    return file_without_contact_details(result, mask_mobile)

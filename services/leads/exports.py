@@ -1,7 +1,7 @@
 """XLSX exports in the seed's columns (第1篇 客户接待表格): the visit register (来访客户登记表),
 the call register (来电客户登记表) and the manager's grade-tracking sheet (客户等级分配跟踪表).
-Every export is logged: who, what, when, how many rows. Contact details are masked for a
-viewer who may not see them, as on screen."""
+Every export is logged: who, what, when, how many rows. Contact details are masked (mobiles)
+or left out (address, postcode) for a viewer who may not see them, as on screen."""
 import base64
 import io
 from datetime import datetime, time, timedelta
@@ -10,6 +10,7 @@ from openpyxl import Workbook
 from sqlalchemy import select
 
 from contracts.errors import InvalidInput
+from contracts.leads import CONTACT_DETAILS
 from infra.database import utcnow
 from services.leads import domain, handlers
 from services.leads.models import Consultant, Customer, ExportLog, GradeChange, Visit
@@ -92,6 +93,8 @@ def _visit_rows(session, office, cmd):
     rows = []
     for visit, customer in _contacts(session, office, cmd, "visit"):
         profile, form = customer.profile or {}, visit.form or {}
+        if not can_see(customer):
+            profile = {k: v for k, v in profile.items() if k not in CONTACT_DETAILS["profile"]}
         product = profile.get("intended_product") or {}
         visitors = f"{visit.visitors}人 {form.get('visitor_relation', '')}".strip()
         rows.append([customer.code, _day(visit.visited_at), names.get(visit.consultant_id),

@@ -395,17 +395,27 @@ def reassign_customer(uow, cmd, rule="manager_override", excluded_from_credit=Fa
     if target.id == customer.consultant_id:
         raise Conflict("already this consultant's customer",
                        {"consultant_id": ["the customer's consultant already"]})
+    seen = customer.consultant_id
+    # two managers reassigning at once: the second waits for the first's row lock and then
+    # finds another consultant than the one it read, so only one reassignment is recorded
+    moved = session.execute(update(Customer).where(Customer.id == customer.id,
+                                                   Customer.consultant_id == seen)
+                            .values(consultant_id=target.id)
+                            .execution_options(synchronize_session=False)).rowcount
+    if moved != 1:
+        raise Conflict("the customer was reassigned meanwhile", {"customer_id": [
+            f"customer {customer.id} is no longer consultant {seen}'s: read it again"]})
+    customer.consultant_id = target.id
     explanation = f"{rule.replace('_', ' ')} by {cmd['decided_by']}: {cmd['reason']}"
-    session.add(Assignment(customer_id=customer.id, from_consultant_id=customer.consultant_id,
+    session.add(Assignment(customer_id=customer.id, from_consultant_id=seen,
                            to_consultant_id=target.id, rule=rule, reason=cmd["reason"],
                            decided_by=cmd["decided_by"],
                            excluded_from_credit=excluded_from_credit, decided_at=utcnow()))
-    uow.emit("lead_reassigned", {"from_consultant_id": customer.consultant_id,
+    uow.emit("lead_reassigned", {"from_consultant_id": seen,
                                  "to_consultant_id": target.id, "rule": rule,
                                  "reason": cmd["reason"],
                                  "excluded_from_credit": excluded_from_credit},
              customer_id=customer.id)
-    customer.consultant_id = target.id
     allocation = domain.Allocation(target.id, rule, explanation)
     uow.emit("lead_assigned", {"consultant_id": target.id, "office_id": office.id, "rule": rule,
                                "explanation": explanation}, customer_id=customer.id)

@@ -40,6 +40,15 @@ class LeadsService(operations.OperationsRpc):
         with self.uow() as uow:
             return schemas.VisitResultSchema().dump(handlers.register_visit(uow, cmd))
 
+    @rpc(idempotent=True)
+    def registration_office(self, payload):
+        query = load(schemas.RegistrationOfficeQuery(), payload)
+        with self.uow() as uow:
+            staff_office_id = scope.registration(uow.session, query["office_id"],
+                                                 query["manager_id"], query["consultant_id"])
+            return schemas.RegistrationOfficeSchema().dump(
+                {"office_id": query["office_id"], "staff_office_id": staff_office_id})
+
     @rpc
     def import_call_list(self, payload):
         cmd = load(schemas.ImportCallListSchema(), payload)
@@ -118,11 +127,11 @@ class LeadsService(operations.OperationsRpc):
 
     @rpc(idempotent=True)
     def customer_file(self, payload):
-        query = load(schemas.GetCustomerSchema(), payload)
+        query = load(schemas.CustomerFileQuery(), payload)
         with self.uow() as uow:
             scope.customer(uow.session, query["manager_id"], query["customer_id"])
-            return schemas.CustomerFileSchema().dump(
-                follow_up.customer_file(uow.session, query["customer_id"]))
+            return schemas.CustomerFileSchema().dump(follow_up.customer_file(
+                uow.session, query["customer_id"], query["consultant_id"]))
 
     @rpc(idempotent=True)
     def care_reminders(self, payload):

@@ -8,10 +8,12 @@ import pytest
 from sqlalchemy import func, select
 
 from contracts.base import load
-from contracts.leads import RegisterCallSchema, RegisterVisitSchema
-from services.leads import handlers
-from services.leads.models import Customer, ReceptionTurn, Visit
+from contracts.errors import Conflict
+from contracts.leads import ReassignCustomerSchema, RegisterCallSchema, RegisterVisitSchema
+from services.leads import domain, handlers
+from services.leads.models import Assignment, Customer, ReceptionTurn, Visit
 from tests.integration.conftest import Store
+from tests.integration.test_leads_registration import office_with, outbox, visit
 
 pytestmark = pytest.mark.integration
 WORKERS = 4
@@ -69,3 +71,49 @@ def test_workers_side_by_side_assign_each_customer_once_and_keep_the_rotation(da
     assert len(codes) == 41 and max(codes.values()) == 1
     for worker in workers:
         worker.engine.dispose()
+
+
+def test_two_managers_reassigning_one_customer_at_once_record_one_reassignment(
+        database_urls, stores, monkeypatch):
+    store = stores["leads"]
+    office_id, (a, b, c) = office_with(store, ["甲", "乙", "丙"])
+    customer = visit(store, office_id)["customer"]
+    assert customer["consultant_id"] == a
+    workers = [Store("leads", database_urls["leads"]) for _ in range(2)]
+    # both have read the customer (still a's) before either writes
+    both_read = threading.Barrier(2, timeout=10)
+    can_take_new = domain.can_take_new
+
+    def after_reading(target):
+        both_read.wait()
+        return can_take_new(target)
+
+    monkeypatch.setattr(domain, "can_take_new", after_reading)
+
+    def reassign(i):
+        cmd = load(ReassignCustomerSchema(), {
+            "customer_id": customer["id"], "consultant_id": (b, c)[i], "reason": "客户要求换人",
+            "decided_by": f"manager-{i}"})
+        try:
+            with workers[i]() as uow:
+                return handlers.reassign_customer(uow, cmd)
+        except Conflict as exc:
+            return exc
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        results = list(pool.map(reassign, range(2)))
+    for worker in workers:
+        worker.engine.dispose()
+
+    won = [r for r in results if isinstance(r, dict)]
+    lost = [r for r in results if isinstance(r, Conflict)]
+    assert len(won) == 1 and len(lost) == 1, results
+    assert str(customer["id"]) in lost[0].details["customer_id"][0]
+    with store() as uow:
+        moves = uow.session.execute(select(Assignment.from_consultant_id,
+                                           Assignment.to_consultant_id).where(
+            Assignment.customer_id == customer["id"])).all()
+        owner = uow.session.get(Customer, customer["id"]).consultant_id
+    assert [tuple(m) for m in moves] == [(a, won[0]["customer"]["consultant_id"])]
+    assert owner == won[0]["customer"]["consultant_id"]
+    assert len([e for e in outbox(store, customer["id"]) if e["type"] == "lead_reassigned"]) == 1

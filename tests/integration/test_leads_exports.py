@@ -77,3 +77,17 @@ def test_bad_export_requests_are_refused(stores):
     with pytest.raises(NotFound) as refused:
         export(stores["leads"], kind="visits", office_id=999_999)
     assert "office_id" in refused.value.details
+
+
+def test_the_visit_register_leaves_out_the_address_for_who_may_not_see_it(stores):
+    store = stores["leads"]
+    office_id, (a, b) = office_with(store, ["甲", "乙"])
+    visit(store, office_id, mobile="13600003333", address="中州路1号", postcode="471000")
+
+    def address(**viewer):
+        _, _, rows = export(store, kind="visits", office_id=office_id, **viewer)
+        row = dict(zip(rows[0], rows[1]))
+        return row["手机"], row["地址"], row["邮编"]
+
+    assert address(viewer_consultant_id=a) == ("13600003333", "中州路1号", "471000")
+    assert address(viewer_consultant_id=b) == ("136****3333", "/", "/")
