@@ -239,6 +239,11 @@ def on_reservation_swapped(uow, event) -> None:
     if application.status != approvals.APPROVED:
         return  # answered already
     old = uow.session.get(OrderForm, application.order_form_id, with_for_update=True)
+    if old.status != domain.ACTIVE:  # ended meanwhile: no form for a deal that is over
+        application.status, application.closed_at = "failed", utcnow()
+        application.outcome = (f"order form {old.id} is {old.status}: no new order form for "
+                               f"unit {data['to_unit_id']}")
+        return
     deposit = uow.session.get(Deposit, old.deposit_id)
     deposit.unit_id = data["to_unit_id"]
     area = application.details.get("to_building_area")

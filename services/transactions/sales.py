@@ -83,6 +83,7 @@ def void_order_form(uow, cmd) -> dict:
     if uow.session.scalar(select(Subscription.id).where(Subscription.order_form_id == order.id)):
         raise Conflict("the subscription is signed: the order form can no longer be rewritten",
                        {"order_form_id": ["subscription signed"]})
+    refuse_while_open(uow.session, order, "void")  # it would be stranded on the voided form
     corrections = {field: cmd[field] for field in CORRECTABLE if cmd.get(field) is not None}
     copied = {field: getattr(order, field) for field in COPIED_ON_REWRITE}
     new = OrderForm(**{**copied, **corrections}, status=domain.ACTIVE, created_at=utcnow())
@@ -122,6 +123,7 @@ def forfeit_deposit(uow, cmd, today) -> dict:
     if uow.session.scalar(select(Subscription.id).where(Subscription.order_form_id == order.id)):
         raise Conflict("the subscription is signed: a refund application, not a forfeiture",
                        {"order_form_id": ["subscription signed"]})
+    refuse_while_open(uow.session, order, "forfeiture")
     if order.due_date is None or order.due_date >= today:
         raise Conflict("the buyer still has time to sign",
                        {"order_form_id": [f"the agreed date {order.due_date} has not passed"
@@ -211,6 +213,28 @@ def _pay(uow, order, amount, purpose, method, recorded_by, receipt_kind="purchas
         "amount": amount, "purpose": purpose, "method": method, "receipt_id": receipt.id,
         "receipt_number": receipt.number, "paid_at": payment.paid_at}, **envelope(order))
     return payment_view(payment, receipt)
+
+
+OPEN = ("pending", "approved")
+
+
+def open_application(session, order_id, kinds=None) -> Application | None:
+    """An application on the form still being decided or waiting for its effect."""
+    query = select(Application).where(Application.order_form_id == order_id,
+                                      Application.status.in_(OPEN))
+    if kinds is not None:
+        query = query.where(Application.kind.in_(kinds))
+    return session.scalar(query.order_by(Application.id).limit(1))
+
+
+def refuse_while_open(session, order, doing, kinds=None, field="order_form_id") -> None:
+    """409 naming the open application: `doing` would move, end or fix the form under it."""
+    application = open_application(session, order.id, kinds)
+    if application is not None:
+        raise Conflict(f"{application.kind} application {application.id} is "
+                       f"{application.status}: no {doing} until it ends",
+                       {field: [f"{application.kind} application {application.id} is "
+                                f"{application.status}"]})
 
 
 def application_in_flight(session, order_id, kind) -> int | None:
