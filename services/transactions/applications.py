@@ -195,6 +195,10 @@ def _approve_swap(uow, application):
 def _approve_refund(uow, application):
     order = sales.active_order(uow.session, application.order_form_id)
     _not_while(uow.session, order, "swap", "refund")
+    contract = _contract_of(uow.session, order)
+    if contract is not None and contract.status == "filed":
+        raise Conflict("the contract was filed meanwhile: the sale is final",
+                       {"application_id": ["the contract is filed"]})
     details = application.details
     uow.emit("refund_approved", {
         "application_id": application.id, "deposit_id": order.deposit_id,

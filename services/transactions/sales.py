@@ -216,6 +216,7 @@ def _pay(uow, order, amount, purpose, method, recorded_by, receipt_kind="purchas
 
 
 OPEN = ("pending", "approved")
+REFUND = ("refund",)  # a refund under way ends the deal: nothing is signed, filed or paid
 
 
 def open_application(session, order_id, kinds=None) -> Application | None:
@@ -335,6 +336,7 @@ def _check_buyer(order, cmd) -> None:
 
 def sign_subscription(uow, cmd) -> dict:
     order = active_order(uow.session, cmd["order_form_id"])
+    refuse_while_open(uow.session, order, "subscription", REFUND)
     missing = domain.missing_signatures({p: getattr(order, f"{p}_signature")
                                          for p in domain.SIGNATORIES})
     if missing:
@@ -403,6 +405,7 @@ def sign_contract(uow, cmd) -> dict:
     if swap:
         raise Conflict(f"swap {swap} is approved and waiting for inventory: sign after it",
                        {"subscription_id": ["a swap is under way"]})
+    refuse_while_open(uow.session, order, "contract", REFUND, field="subscription_id")
     _check_buyer(order, cmd)
     if cmd["payment_method"] == "mortgage" and cmd["mortgage_documents_due"] is None:
         raise InvalidInput("a mortgage contract sets the deadline for the mortgage documents",
@@ -440,9 +443,10 @@ def file_contract(uow, cmd) -> dict:
             Contract.filing_number == cmd["filing_number"])):
         raise Conflict("that filing number belongs to another contract",
                        {"filing_number": ["used by another contract"]})
+    order = active_order(uow.session, contract.order_form_id)
+    refuse_while_open(uow.session, order, "filing", REFUND, field="contract_id")
     contract.status, contract.filing_number, contract.filed_at = (
         "filed", cmd["filing_number"], utcnow())
-    order = _order(uow.session, contract.order_form_id)
     uow.emit("contract_filed", {"contract_id": contract.id, "deposit_id": order.deposit_id,
                                 "filing_number": contract.filing_number}, **envelope(order))
     uow.commit()

@@ -10,11 +10,12 @@ import pytest
 from contracts.errors import Conflict
 from infra.database import handle_once
 from services.transactions import applications, sales
-from services.transactions.models import OrderForm
+from services.transactions.models import Contract, OrderForm
 from tests.integration.test_transactions_applications import (apply, approve_all, decide,
                                                               events_of, swapped)
-from tests.integration.test_transactions_sales import (confirmed_order, new_project, order, pay,
-                                                       sign_all)
+from tests.integration.test_transactions_plans import set_plan
+from tests.integration.test_transactions_sales import (confirmed_order, contract, new_project,
+                                                       order, pay, sign_all, subscribe)
 
 pytestmark = pytest.mark.integration
 
@@ -81,3 +82,66 @@ def test_inventorys_swap_answer_for_a_form_ended_meanwhile_fails_and_makes_no_fo
     with store() as uow:
         assert sales.get_deposit_order_form(uow.session, form["deposit_id"])["id"] == form["id"]
     assert events_of(store, "transactions.unit_swapped", swap["id"]) == []
+
+
+LUMP_SUM = [{"kind": "full_payment", "due_date": "2026-12-01", "amount": "1200000.00"}]
+
+
+def file(store, contract_id, number):
+    with store() as uow:
+        return sales.file_contract(uow, {"contract_id": contract_id, "filing_number": number})
+
+
+def test_nothing_is_signed_filed_or_planned_while_a_refund_is_pending_or_approved(stores):
+    store = stores["transactions"]
+    form = confirmed_order(store, new_project())
+    sign_all(store, form["id"])
+    refund = apply(store, form["id"], "refund", penalty="0.00")
+    with pytest.raises(Conflict) as no_subscription:
+        subscribe(store, form["id"])
+    assert f"refund application {refund['id']} is pending" in str(
+        no_subscription.value.details["order_form_id"])
+    decide(store, refund["id"], refund["chain"][0], "reject", "客户改主意")
+    subscription = subscribe(store, form["id"])
+
+    refund = apply(store, form["id"], "refund", penalty="0.00")
+    with pytest.raises(Conflict) as no_contract:
+        contract(store, subscription["id"], payment_method="lump_sum",
+                 mortgage_documents_due=None)
+    assert "refund" in str(no_contract.value.details["subscription_id"])
+    decide(store, refund["id"], refund["chain"][0], "reject", "客户改主意")
+    signed = contract(store, subscription["id"], payment_method="lump_sum",
+                      mortgage_documents_due=None)
+
+    refund = approve_all(store, apply(store, form["id"], "refund", penalty="0.00"))
+    assert refund["status"] == "approved"  # inventory releases the unit
+    with pytest.raises(Conflict) as no_plan:
+        set_plan(store, signed["id"], LUMP_SUM)
+    assert f"refund application {refund['id']} is approved" in str(
+        no_plan.value.details["contract_id"])
+    number = f"F-{form['id']}"
+    with pytest.raises(Conflict) as no_filing:
+        file(store, signed["id"], number)
+    assert "refund" in str(no_filing.value.details["contract_id"])
+    with store() as uow:
+        assert uow.session.get(Contract, signed["id"]).status == "signed"
+
+
+def test_a_refund_is_not_approved_once_the_contract_is_filed(stores):
+    store = stores["transactions"]
+    form = confirmed_order(store, new_project())
+    sign_all(store, form["id"])
+    signed = contract(store, subscribe(store, form["id"])["id"], payment_method="lump_sum",
+                      mortgage_documents_due=None)
+    refund = apply(store, form["id"], "refund", penalty="0.00")
+    with store() as uow:  # filed while the refund was pending, before the guard existed
+        filed = uow.session.get(Contract, signed["id"])
+        filed.status, filed.filing_number = "filed", f"F-{form['id']}"
+        uow.commit()
+    for role in refund["chain"][:-1]:
+        decide(store, refund["id"], role)
+    with pytest.raises(Conflict) as final:
+        decide(store, refund["id"], refund["chain"][-1])
+    assert "filed" in final.value.message
+    assert application(store, refund["id"])["status"] == "pending"
+    assert events_of(store, "transactions.refund_approved", refund["id"]) == []
