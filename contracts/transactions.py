@@ -156,6 +156,9 @@ class OrderFormSchema(StrictSchema):
     voided_at = fields.AwareDateTime(allow_none=True)
     created_at = fields.AwareDateTime()
     amount_paid = Money()
+    price_payable = Money(allow_none=True, metadata={
+        "description": "what the buyer pays: the contract's total, else the subscription's, "
+                       "else the approved discounted total, else the order form's"})
     balance_due = Money(allow_none=True)
     receipts = fields.List(fields.Nested(ReceiptSchema))
 

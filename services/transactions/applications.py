@@ -221,7 +221,15 @@ def _approve_rename(uow, application):
 
 def _approve_discount(uow, application):
     order = sales.active_order(uow.session, application.order_form_id)
+    if uow.session.scalar(select(Subscription.id).where(Subscription.order_form_id == order.id)):
+        raise Conflict("the subscription was signed meanwhile at its price: no discount now",
+                       {"application_id": ["the subscription is signed"]})
     details = application.details
+    paid = sales.amount_paid(uow.session, order.id)
+    if paid > Decimal(details["discounted_total_price"]):
+        raise Conflict("more has been paid than the discounted price",
+                       {"application_id": [f"{paid} paid is above the discounted total price "
+                                           f"{details['discounted_total_price']}"]})
     uow.emit("discount_approved", {
         "application_id": application.id, "deposit_id": order.deposit_id,
         "original_total_price": Decimal(details["original_total_price"]),

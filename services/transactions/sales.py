@@ -167,7 +167,8 @@ def order_form_view(session, order) -> dict:
                                   "signed_at": getattr(order, f"{party}_signed_at")}
                           for party in domain.SIGNATORIES}
     view["amount_paid"] = paid
-    view["balance_due"] = domain.balance_due(order.total_price, paid)
+    view["price_payable"] = payable_total(session, order)
+    view["balance_due"] = domain.balance_due(view["price_payable"], paid)
     view["receipts"] = [receipt_view(r) for r in session.scalars(
         select(Receipt).where(Receipt.order_form_id == order.id).order_by(Receipt.number))]
     return view
@@ -253,7 +254,7 @@ def record_payment(uow, cmd) -> dict:
     if refund:
         raise Conflict(f"refund {refund} is approved: no more payments on this order form",
                        {"order_form_id": ["a refund is being paid out"]})
-    errors = domain.check_payment(cmd["amount"], order.total_price,
+    errors = domain.check_payment(cmd["amount"], payable_total(uow.session, order),
                                   amount_paid(uow.session, order.id))
     if errors:
         raise InvalidInput("the payment is refused", errors)
@@ -323,6 +324,18 @@ def approved_discount(session, order_form_id) -> Decimal | None:
         Application.order_form_id == order_form_id, Application.kind == "discount",
         Application.status == "completed").order_by(Application.id.desc()).limit(1))
     return None if application is None else Decimal(application.details["discounted_total_price"])
+
+
+def payable_total(session, order) -> Decimal | None:
+    """The price the buyer pays, from the latest document that fixes it: the contract, else
+    the subscription, else an approved discount, else the order form's pinned price."""
+    for document in (Contract, Subscription):
+        total = session.scalar(select(document.total_price).where(
+            document.order_form_id == order.id, document.status != "voided"))
+        if total is not None:
+            return total
+    discounted = approved_discount(session, order.id)
+    return discounted if discounted is not None else order.total_price
 
 
 # --- subscription, contract, filing ---------------------------------------------------------

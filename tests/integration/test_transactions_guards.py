@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from contracts.errors import Conflict
+from contracts.errors import Conflict, InvalidInput
 from infra.database import handle_once
 from services.transactions import applications, sales
 from services.transactions.models import Contract, OrderForm
@@ -145,3 +145,43 @@ def test_a_refund_is_not_approved_once_the_contract_is_filed(stores):
     assert "filed" in final.value.message
     assert application(store, refund["id"])["status"] == "pending"
     assert events_of(store, "transactions.refund_approved", refund["id"]) == []
+
+
+def test_an_approved_discount_is_the_price_paid_against(stores):
+    store = stores["transactions"]
+    form = confirmed_order(store, new_project())  # 1,200,000.00 list, 20,000.00 deposit
+    approve_all(store, apply(store, form["id"], "discount", discounted_total_price="1180000.00"))
+    discounted = order(store, form["id"])
+    assert (discounted["total_price"], discounted["price_payable"], discounted["balance_due"]) == (
+        Decimal("1200000.00"), Decimal("1180000.00"), Decimal("1160000.00"))
+    with pytest.raises(InvalidInput) as over:
+        pay(store, form["id"], "1160000.01")
+    assert "1160000.00 still due" in str(over.value.details["amount"])
+    pay(store, form["id"], "1000000.00")
+    sign_all(store, form["id"])
+    subscribe(store, form["id"])
+    with pytest.raises(InvalidInput):
+        pay(store, form["id"], "160000.01")
+    assert order(store, form["id"])["balance_due"] == Decimal("160000.00")
+
+
+def test_a_discount_is_not_approved_after_the_subscription_or_below_what_is_paid(stores):
+    store = stores["transactions"]
+    form = confirmed_order(store, new_project())
+    late = apply(store, form["id"], "discount", discounted_total_price="1180000.00")
+    decide(store, late["id"], late["chain"][0])
+    sign_all(store, form["id"])
+    subscribe(store, form["id"])
+    with pytest.raises(Conflict) as signed:
+        decide(store, late["id"], late["chain"][-1])
+    assert "subscription" in signed.value.message
+    assert application(store, late["id"])["status"] == "pending"
+
+    paid_up = confirmed_order(store, new_project())
+    deep = apply(store, paid_up["id"], "discount", discounted_total_price="1150000.00")
+    pay(store, paid_up["id"], "1160000.00")  # 1,180,000.00 paid with the deposit
+    for role in deep["chain"][:-1]:
+        decide(store, deep["id"], role)
+    with pytest.raises(Conflict) as overpaid:
+        decide(store, deep["id"], deep["chain"][-1])
+    assert "1180000.00 paid" in str(overpaid.value.details["application_id"])
