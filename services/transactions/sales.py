@@ -250,10 +250,8 @@ def application_in_flight(session, order_id, kind) -> int | None:
 def record_payment(uow, cmd) -> dict:
     """A payment on an active order form, with its receipt; never above the total price."""
     order = active_order(uow.session, cmd["order_form_id"])
-    refund = application_in_flight(uow.session, order.id, "refund")
-    if refund:
-        raise Conflict(f"refund {refund} is approved: no more payments on this order form",
-                       {"order_form_id": ["a refund is being paid out"]})
+    # the refund's amount is fixed when it is filed: a payment now would never be refunded
+    refuse_while_open(uow.session, order, "payment", REFUND)
     errors = domain.check_payment(cmd["amount"], payable_total(uow.session, order),
                                   amount_paid(uow.session, order.id))
     if errors:

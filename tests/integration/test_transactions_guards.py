@@ -185,3 +185,17 @@ def test_a_discount_is_not_approved_after_the_subscription_or_below_what_is_paid
     with pytest.raises(Conflict) as overpaid:
         decide(store, deep["id"], deep["chain"][-1])
     assert "1180000.00 paid" in str(overpaid.value.details["application_id"])
+
+
+def test_no_payment_while_a_refund_is_pending(stores):
+    store = stores["transactions"]
+    form = confirmed_order(store, new_project())
+    refund = apply(store, form["id"], "refund", penalty="0.00")
+    decide(store, refund["id"], refund["chain"][0])
+    with pytest.raises(Conflict) as refused:
+        pay(store, form["id"], "1000.00")
+    assert f"refund application {refund['id']} is pending" in str(
+        refused.value.details["order_form_id"])
+    assert order(store, form["id"])["amount_paid"] == Decimal(refund["details"]["refund_amount"])
+    decide(store, refund["id"], refund["chain"][1], "reject", "客户继续购买")
+    assert pay(store, form["id"], "1000.00")["amount"] == Decimal("1000.00")
