@@ -772,6 +772,9 @@ class UnitSwapped(StrictSchema):
     old_order_form_id = fields.Integer(required=True)
     new_order_form_id = fields.Integer(required=True)
     total_price = Money(required=True, allow_none=True)
+    overpaid_amount = Money(metadata={
+        "description": "paid above the new unit's total price, to be paid back to the buyer "
+                       "by finance; 0.00 when the payments fit (added within version 1)"})
 
 
 class RefundPaid(StrictSchema):
@@ -802,7 +805,8 @@ register(
                "waited_seconds": 905}),
     EventType("transactions", "unit_swapped", 1, UnitSwapped,
               {"application_id": 2, "deposit_id": 7, "from_unit_id": 11, "to_unit_id": 12,
-               "old_order_form_id": 4, "new_order_form_id": 6, "total_price": "1250000.00"}),
+               "old_order_form_id": 4, "new_order_form_id": 6, "total_price": "1250000.00",
+               "overpaid_amount": "0.00"}),
     EventType("transactions", "refund_paid", 1, RefundPaid,
               {"application_id": 3, "deposit_id": 7, "refund_amount": "45000.00",
                "bank_reference": "ICBC-20261122-0042"}),

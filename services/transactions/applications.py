@@ -270,11 +270,19 @@ def on_reservation_swapped(uow, event) -> None:
                         .values(status="voided"))
     application.status, application.closed_at = "completed", utcnow()
     application.outcome = f"new order form {new.id}"
+    # inventory may have re-priced the unit since the swap was filed; the reservation has moved
+    # by now, so the swap stands and the excess is flagged for finance to pay back
+    paid = sales.amount_paid(uow.session, new.id)
+    overpaid = max(paid - new.total_price, sales.ZERO) if new.total_price is not None \
+        else sales.ZERO
+    if overpaid:
+        application.outcome += (f"; {paid} paid is {overpaid} above its total price "
+                                f"{new.total_price}: finance pays {overpaid} back")
     uow.emit("unit_swapped", {"application_id": application.id, "deposit_id": deposit.id,
                               "from_unit_id": data["from_unit_id"],
                               "to_unit_id": data["to_unit_id"], "old_order_form_id": old.id,
-                              "new_order_form_id": new.id, "total_price": new.total_price},
-             **sales.envelope(new))
+                              "new_order_form_id": new.id, "total_price": new.total_price,
+                              "overpaid_amount": overpaid}, **sales.envelope(new))
 
 
 def on_swap_rejected(uow, event) -> None:

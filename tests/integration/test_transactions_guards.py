@@ -199,3 +199,35 @@ def test_no_payment_while_a_refund_is_pending(stores):
     assert order(store, form["id"])["amount_paid"] == Decimal(refund["details"]["refund_amount"])
     decide(store, refund["id"], refund["chain"][1], "reject", "客户继续购买")
     assert pay(store, form["id"], "1000.00")["amount"] == Decimal("1000.00")
+
+
+def test_a_swap_onto_a_unit_priced_below_what_was_paid_stands_and_flags_the_excess(stores):
+    store = stores["transactions"]
+    form = confirmed_order(store, new_project())
+    pay(store, form["id"], "80000.00")  # 100,000.00 paid with the deposit
+    swap = decide(store, apply(store, form["id"], "swap", to_unit_id=93,
+                               to_total_price="1250000.00")["id"], "sales_manager")
+    # inventory re-priced the unit meanwhile and pinned a lower total
+    handle_once(store, swapped(swap, form["deposit_id"], 93, total="90000.00"),
+                applications.on_reservation_swapped)
+    done = application(store, swap["id"])
+    assert done["status"] == "completed"
+    assert "10000.00 above its total price 90000.00" in done["outcome"]
+    with store() as uow:
+        new = sales.get_deposit_order_form(uow.session, form["deposit_id"])
+    assert (new["unit_id"], new["amount_paid"], new["balance_due"]) == (
+        93, Decimal("100000.00"), Decimal("-10000.00"))
+    [event] = events_of(store, "transactions.unit_swapped", swap["id"])
+    assert event["data"]["overpaid_amount"] == "10000.00"
+    with pytest.raises(InvalidInput):
+        pay(store, new["id"], "0.01")
+
+
+def test_a_swap_whose_payments_fit_flags_nothing(stores):
+    store = stores["transactions"]
+    form = confirmed_order(store, new_project())
+    swap = decide(store, apply(store, form["id"], "swap", to_unit_id=94)["id"], "sales_manager")
+    handle_once(store, swapped(swap, form["deposit_id"], 94), applications.on_reservation_swapped)
+    [event] = events_of(store, "transactions.unit_swapped", swap["id"])
+    assert event["data"]["overpaid_amount"] == "0.00"
+    assert "above" not in application(store, swap["id"])["outcome"]
