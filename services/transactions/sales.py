@@ -431,7 +431,11 @@ def sign_contract(uow, cmd) -> dict:
         signed_at=utcnow())
     uow.session.add(contract)
     subscription.status = "contracted"
-    uow.session.flush()
+    try:
+        uow.session.flush()
+    except IntegrityError:
+        raise Conflict("the subscription has a contract already",
+                       {"subscription_id": ["contracted already"]}) from None
     exchange_deposit_receipts(uow, order)
     uow.emit("contract_signed", {
         "contract_id": contract.id, "subscription_id": subscription.id,
@@ -458,6 +462,11 @@ def file_contract(uow, cmd) -> dict:
     refuse_while_open(uow.session, order, "filing", REFUND, field="contract_id")
     contract.status, contract.filing_number, contract.filed_at = (
         "filed", cmd["filing_number"], utcnow())
+    try:  # the unique index settles two contracts filed under one number at the same moment
+        uow.session.flush()
+    except IntegrityError:
+        raise Conflict("that filing number belongs to another contract",
+                       {"filing_number": ["used by another contract"]}) from None
     uow.emit("contract_filed", {"contract_id": contract.id, "deposit_id": order.deposit_id,
                                 "filing_number": contract.filing_number}, **envelope(order))
     uow.commit()

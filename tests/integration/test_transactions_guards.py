@@ -2,10 +2,13 @@
 forfeiture under an open swap or refund, nothing signed, filed or paid under a refund, the
 discounted price is the price paid against, a swap never leaves more paid than the unit costs,
 and races on unique numbers answer 409."""
+import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from decimal import Decimal
 
 import pytest
+from sqlalchemy import update
 
 from contracts.errors import Conflict, InvalidInput
 from infra.database import handle_once
@@ -231,3 +234,31 @@ def test_a_swap_whose_payments_fit_flags_nothing(stores):
     [event] = events_of(store, "transactions.unit_swapped", swap["id"])
     assert event["data"]["overpaid_amount"] == "0.00"
     assert "above" not in application(store, swap["id"])["outcome"]
+
+
+def test_two_contracts_filed_under_one_number_at_the_same_moment_answer_409(stores):
+    store = stores["transactions"]
+    first, second = (contract(store, subscribe(store, form["id"])["id"],
+                              payment_method="lump_sum", mortgage_documents_due=None)
+                     for form in _signed_forms(store, 2))
+    number = f"RACE-{first['id']}-{second['id']}"
+    contracts = store.metadata.tables["contracts"]
+    with store.engine.connect() as other, ThreadPoolExecutor(1) as pool:
+        # the first filing is written but not committed: the second one cannot see it yet
+        other.execute(update(contracts).where(contracts.c.id == first["id"])
+                      .values(status="filed", filing_number=number))
+        racing = pool.submit(file, store, second["id"], number)
+        time.sleep(0.5)  # the second waits on the unique index for the first to commit
+        other.commit()
+        with pytest.raises(Conflict) as refused:
+            racing.result(timeout=30)
+    assert "another contract" in str(refused.value.details["filing_number"])
+    with store() as uow:
+        assert uow.session.get(Contract, second["id"]).status == "signed"
+
+
+def _signed_forms(store, count):
+    forms = [confirmed_order(store, new_project()) for _ in range(count)]
+    for form in forms:
+        sign_all(store, form["id"])
+    return forms
