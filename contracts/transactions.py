@@ -1,4 +1,6 @@
 """Transactions: deposits (定金) and their saga with inventory."""
+from decimal import Decimal
+
 from marshmallow import ValidationError, fields, validate
 
 from contracts.base import Id, Money, PositiveMoney, StrictSchema
@@ -256,9 +258,17 @@ class RateField(fields.Decimal):
         return super()._deserialize(value, attr, data, **kwargs)
 
 
+RATE_PLACES = 5  # the mortgage table keeps Numeric(7, 5): a finer rate would be rounded silently
+
+
+def _at_most_rate_places(value: Decimal):
+    if value != value.quantize(Decimal(1).scaleb(-RATE_PLACES)):
+        raise ValidationError(f"at most {RATE_PLACES} decimal places, like \"0.04900\"")
+
+
 def Rate(**kwargs):
     return RateField(as_string=True, allow_nan=False, validate=[
-        validate.Range(min=0, max=1, max_inclusive=False)], **kwargs)
+        validate.Range(min=0, max=1, max_inclusive=False), _at_most_rate_places], **kwargs)
 
 
 class MortgageInput(StrictSchema):

@@ -262,3 +262,18 @@ def _signed_forms(store, count):
     for form in forms:
         sign_all(store, form["id"])
     return forms
+
+
+def test_a_mortgage_rate_finer_than_the_record_keeps_is_refused_not_rounded(stores):
+    store = stores["transactions"]
+    [form] = _signed_forms(store, 1)
+    signed = contract(store, subscribe(store, form["id"])["id"])
+    items = [{"kind": "down_payment", "due_date": "2026-12-10", "amount": "360000.00"},
+             {"kind": "loan", "due_date": "2027-03-01", "amount": "840000.00"}]
+    with pytest.raises(InvalidInput) as refused:
+        set_plan(store, signed["id"], items,
+                 {"bank": "建设银行", "annual_rate": "0.0491234", "months": 360})
+    assert "at most 5 decimal places" in str(refused.value.details["mortgage"]["annual_rate"])
+    plan = set_plan(store, signed["id"], items,
+                    {"bank": "建设银行", "annual_rate": "0.04912", "months": 360})
+    assert plan["mortgage"]["annual_rate"] == Decimal("0.04912")
