@@ -316,10 +316,14 @@ def envelope(order) -> dict:
             "customer_id": order.customer_id}
 
 
-def approved_discount(session, order_form_id) -> Decimal | None:
-    """The discounted total of the order's latest completed discount application."""
+def approved_discount(session, order) -> Decimal | None:
+    """The discounted total of the latest completed discount application for this unit of the
+    deal: on the form, or on a form it rewrote (a void corrects the form, not the price)."""
+    forms = select(OrderForm.id).where(
+        OrderForm.deposit_id == order.deposit_id, OrderForm.unit_id == order.unit_id,
+        (OrderForm.id == order.id) | (OrderForm.status == domain.VOIDED))
     application = session.scalar(select(Application).where(
-        Application.order_form_id == order_form_id, Application.kind == "discount",
+        Application.order_form_id.in_(forms), Application.kind == "discount",
         Application.status == "completed").order_by(Application.id.desc()).limit(1))
     return None if application is None else Decimal(application.details["discounted_total_price"])
 
@@ -332,7 +336,7 @@ def payable_total(session, order) -> Decimal | None:
             document.order_form_id == order.id, document.status != "voided"))
         if total is not None:
             return total
-    discounted = approved_discount(session, order.id)
+    discounted = approved_discount(session, order)
     return discounted if discounted is not None else order.total_price
 
 
@@ -361,7 +365,7 @@ def sign_subscription(uow, cmd) -> dict:
         raise Conflict("the price is pinned from the reservation's price list",
                        {"total_price": [f"the pinned total price is {order.total_price}"]})
     list_total = order.total_price if order.total_price is not None else cmd["total_price"]
-    discounted = approved_discount(uow.session, order.id)
+    discounted = approved_discount(uow.session, order)
     discount = ZERO if discounted is None else list_total - discounted
     subscription = Subscription(
         order_form_id=order.id, buyer_name=cmd["buyer_name"],

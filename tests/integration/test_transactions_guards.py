@@ -277,3 +277,16 @@ def test_a_mortgage_rate_finer_than_the_record_keeps_is_refused_not_rounded(stor
     plan = set_plan(store, signed["id"], items,
                     {"bank": "建设银行", "annual_rate": "0.04912", "months": 360})
     assert plan["mortgage"]["annual_rate"] == Decimal("0.04912")
+
+
+def test_a_discount_survives_the_void_that_corrects_the_form(stores):
+    store = stores["transactions"]
+    form = confirmed_order(store, new_project())
+    approve_all(store, apply(store, form["id"], "discount", discounted_total_price="1180000.00"))
+    rewritten = void(store, form["id"])
+    assert (rewritten["price_payable"], rewritten["balance_due"]) == (
+        Decimal("1180000.00"), Decimal("1160000.00"))
+    with pytest.raises(InvalidInput):
+        pay(store, rewritten["id"], "1160000.01")
+    sign_all(store, rewritten["id"])
+    assert subscribe(store, rewritten["id"])["total_price"] == Decimal("1180000.00")
