@@ -248,7 +248,7 @@ def application_in_flight(session, order_id, kind) -> int | None:
 
 
 def record_payment(uow, cmd) -> dict:
-    """A payment on an active order form, with its receipt; never above the total price."""
+    """A payment on an active order form, with its receipt; never above the price payable."""
     order = active_order(uow.session, cmd["order_form_id"])
     # the refund's amount is fixed when it is filed: a payment now would never be refunded
     refuse_while_open(uow.session, order, "payment", REFUND)
