@@ -1,4 +1,6 @@
 """Transactions: deposits (定金) and their saga with inventory."""
+from decimal import Decimal
+
 from marshmallow import ValidationError, fields, validate
 
 from contracts.base import Id, Money, PositiveMoney, StrictSchema
@@ -156,6 +158,9 @@ class OrderFormSchema(StrictSchema):
     voided_at = fields.AwareDateTime(allow_none=True)
     created_at = fields.AwareDateTime()
     amount_paid = Money()
+    price_payable = Money(allow_none=True, metadata={
+        "description": "what the buyer pays: the contract's total, else the subscription's, "
+                       "else the approved discounted total, else the order form's"})
     balance_due = Money(allow_none=True)
     receipts = fields.List(fields.Nested(ReceiptSchema))
 
@@ -253,9 +258,17 @@ class RateField(fields.Decimal):
         return super()._deserialize(value, attr, data, **kwargs)
 
 
+RATE_PLACES = 5  # the mortgage table keeps Numeric(7, 5): a finer rate would be rounded silently
+
+
+def _at_most_rate_places(value: Decimal):
+    if value != value.quantize(Decimal(1).scaleb(-RATE_PLACES)):
+        raise ValidationError(f"at most {RATE_PLACES} decimal places, like \"0.04900\"")
+
+
 def Rate(**kwargs):
     return RateField(as_string=True, allow_nan=False, validate=[
-        validate.Range(min=0, max=1, max_inclusive=False)], **kwargs)
+        validate.Range(min=0, max=1, max_inclusive=False), _at_most_rate_places], **kwargs)
 
 
 class MortgageInput(StrictSchema):
@@ -769,6 +782,9 @@ class UnitSwapped(StrictSchema):
     old_order_form_id = fields.Integer(required=True)
     new_order_form_id = fields.Integer(required=True)
     total_price = Money(required=True, allow_none=True)
+    overpaid_amount = Money(metadata={
+        "description": "paid above the new unit's total price, to be paid back to the buyer "
+                       "by finance; 0.00 when the payments fit (added within version 1)"})
 
 
 class RefundPaid(StrictSchema):
@@ -799,7 +815,8 @@ register(
                "waited_seconds": 905}),
     EventType("transactions", "unit_swapped", 1, UnitSwapped,
               {"application_id": 2, "deposit_id": 7, "from_unit_id": 11, "to_unit_id": 12,
-               "old_order_form_id": 4, "new_order_form_id": 6, "total_price": "1250000.00"}),
+               "old_order_form_id": 4, "new_order_form_id": 6, "total_price": "1250000.00",
+               "overpaid_amount": "0.00"}),
     EventType("transactions", "refund_paid", 1, RefundPaid,
               {"application_id": 3, "deposit_id": 7, "refund_amount": "45000.00",
                "bank_reference": "ICBC-20261122-0042"}),

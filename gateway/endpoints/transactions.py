@@ -23,6 +23,13 @@ class TransactionsEndpoints:
     def take_deposit(self, request):
         user = self.authorize(request, "POST", "/api/v1/deposits")
         payload = as_consultant(user, json_body(request))
+        if user.role == "consultant" and _is_id(payload.get("customer_id")):
+            # a deposit takes the unit and the deal's credit: only for the consultant's customer
+            customer = self.rpc("leads", "get_customer", {"customer_id": payload["customer_id"]})
+            if customer["consultant_id"] != user.consultant_id:
+                raise Forbidden("a consultant takes deposits only for their own customers",
+                                {"customer_id": [f"customer {customer['id']} is another "
+                                                 "consultant's"]})
         if payload.get("total_price") is None and _is_id(payload.get("unit_id")):
             # the deposit is checked against the unit's current price (404 for no such unit)
             unit = self.rpc("inventory", "get_unit", {"unit_id": payload["unit_id"]})

@@ -195,6 +195,10 @@ def _approve_swap(uow, application):
 def _approve_refund(uow, application):
     order = sales.active_order(uow.session, application.order_form_id)
     _not_while(uow.session, order, "swap", "refund")
+    contract = _contract_of(uow.session, order)
+    if contract is not None and contract.status == "filed":
+        raise Conflict("the contract was filed meanwhile: the sale is final",
+                       {"application_id": ["the contract is filed"]})
     details = application.details
     uow.emit("refund_approved", {
         "application_id": application.id, "deposit_id": order.deposit_id,
@@ -217,7 +221,15 @@ def _approve_rename(uow, application):
 
 def _approve_discount(uow, application):
     order = sales.active_order(uow.session, application.order_form_id)
+    if uow.session.scalar(select(Subscription.id).where(Subscription.order_form_id == order.id)):
+        raise Conflict("the subscription was signed meanwhile at its price: no discount now",
+                       {"application_id": ["the subscription is signed"]})
     details = application.details
+    paid = sales.amount_paid(uow.session, order.id)
+    if paid > Decimal(details["discounted_total_price"]):
+        raise Conflict("more has been paid than the discounted price",
+                       {"application_id": [f"{paid} paid is above the discounted total price "
+                                           f"{details['discounted_total_price']}"]})
     uow.emit("discount_approved", {
         "application_id": application.id, "deposit_id": order.deposit_id,
         "original_total_price": Decimal(details["original_total_price"]),
@@ -239,6 +251,11 @@ def on_reservation_swapped(uow, event) -> None:
     if application.status != approvals.APPROVED:
         return  # answered already
     old = uow.session.get(OrderForm, application.order_form_id, with_for_update=True)
+    if old.status != domain.ACTIVE:  # ended meanwhile: no form for a deal that is over
+        application.status, application.closed_at = "failed", utcnow()
+        application.outcome = (f"order form {old.id} is {old.status}: no new order form for "
+                               f"unit {data['to_unit_id']}")
+        return
     deposit = uow.session.get(Deposit, old.deposit_id)
     deposit.unit_id = data["to_unit_id"]
     area = application.details.get("to_building_area")
@@ -253,11 +270,19 @@ def on_reservation_swapped(uow, event) -> None:
                         .values(status="voided"))
     application.status, application.closed_at = "completed", utcnow()
     application.outcome = f"new order form {new.id}"
+    # inventory may have re-priced the unit since the swap was filed; the reservation has moved
+    # by now, so the swap stands and the excess is flagged for finance to pay back
+    paid = sales.amount_paid(uow.session, new.id)
+    overpaid = max(paid - new.total_price, sales.ZERO) if new.total_price is not None \
+        else sales.ZERO
+    if overpaid:
+        application.outcome += (f"; {paid} paid is {overpaid} above its total price "
+                                f"{new.total_price}: finance pays {overpaid} back")
     uow.emit("unit_swapped", {"application_id": application.id, "deposit_id": deposit.id,
                               "from_unit_id": data["from_unit_id"],
                               "to_unit_id": data["to_unit_id"], "old_order_form_id": old.id,
-                              "new_order_form_id": new.id, "total_price": new.total_price},
-             **sales.envelope(new))
+                              "new_order_form_id": new.id, "total_price": new.total_price,
+                              "overpaid_amount": overpaid}, **sales.envelope(new))
 
 
 def on_swap_rejected(uow, event) -> None:

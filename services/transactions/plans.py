@@ -26,6 +26,8 @@ def set_payment_plan(uow, cmd) -> dict:
     """The contract's plan, set once; the deposit and earlier payments cover its first
     items."""
     contract = sales.find_contract(uow.session, cmd["contract_id"], lock=True)
+    sales.refuse_while_open(uow.session, sales.active_order(uow.session, contract.order_form_id),
+                            "payment plan", sales.REFUND, field="contract_id")
     if uow.session.scalar(select(PlanItem.id).where(PlanItem.contract_id == contract.id)):
         raise Conflict("the contract has a payment plan already",
                        {"contract_id": ["plan set already"]})

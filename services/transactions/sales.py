@@ -83,6 +83,7 @@ def void_order_form(uow, cmd) -> dict:
     if uow.session.scalar(select(Subscription.id).where(Subscription.order_form_id == order.id)):
         raise Conflict("the subscription is signed: the order form can no longer be rewritten",
                        {"order_form_id": ["subscription signed"]})
+    refuse_while_open(uow.session, order, "void")  # it would be stranded on the voided form
     corrections = {field: cmd[field] for field in CORRECTABLE if cmd.get(field) is not None}
     copied = {field: getattr(order, field) for field in COPIED_ON_REWRITE}
     new = OrderForm(**{**copied, **corrections}, status=domain.ACTIVE, created_at=utcnow())
@@ -122,6 +123,7 @@ def forfeit_deposit(uow, cmd, today) -> dict:
     if uow.session.scalar(select(Subscription.id).where(Subscription.order_form_id == order.id)):
         raise Conflict("the subscription is signed: a refund application, not a forfeiture",
                        {"order_form_id": ["subscription signed"]})
+    refuse_while_open(uow.session, order, "forfeiture")
     if order.due_date is None or order.due_date >= today:
         raise Conflict("the buyer still has time to sign",
                        {"order_form_id": [f"the agreed date {order.due_date} has not passed"
@@ -165,7 +167,8 @@ def order_form_view(session, order) -> dict:
                                   "signed_at": getattr(order, f"{party}_signed_at")}
                           for party in domain.SIGNATORIES}
     view["amount_paid"] = paid
-    view["balance_due"] = domain.balance_due(order.total_price, paid)
+    view["price_payable"] = payable_total(session, order)
+    view["balance_due"] = domain.balance_due(view["price_payable"], paid)
     view["receipts"] = [receipt_view(r) for r in session.scalars(
         select(Receipt).where(Receipt.order_form_id == order.id).order_by(Receipt.number))]
     return view
@@ -213,6 +216,29 @@ def _pay(uow, order, amount, purpose, method, recorded_by, receipt_kind="purchas
     return payment_view(payment, receipt)
 
 
+OPEN = ("pending", "approved")
+REFUND = ("refund",)  # a refund under way ends the deal: nothing is signed, filed or paid
+
+
+def open_application(session, order_id, kinds=None) -> Application | None:
+    """An application on the form still being decided or waiting for its effect."""
+    query = select(Application).where(Application.order_form_id == order_id,
+                                      Application.status.in_(OPEN))
+    if kinds is not None:
+        query = query.where(Application.kind.in_(kinds))
+    return session.scalar(query.order_by(Application.id).limit(1))
+
+
+def refuse_while_open(session, order, doing, kinds=None, field="order_form_id") -> None:
+    """409 naming the open application: `doing` would move, end or fix the form under it."""
+    application = open_application(session, order.id, kinds)
+    if application is not None:
+        raise Conflict(f"{application.kind} application {application.id} is "
+                       f"{application.status}: no {doing} until it ends",
+                       {field: [f"{application.kind} application {application.id} is "
+                                f"{application.status}"]})
+
+
 def application_in_flight(session, order_id, kind) -> int | None:
     """An application of `kind` approved and waiting for its effect (inventory's answer to a
     swap, finance's payout of a refund): the order form must not change under it."""
@@ -222,13 +248,11 @@ def application_in_flight(session, order_id, kind) -> int | None:
 
 
 def record_payment(uow, cmd) -> dict:
-    """A payment on an active order form, with its receipt; never above the total price."""
+    """A payment on an active order form, with its receipt; never above the price payable."""
     order = active_order(uow.session, cmd["order_form_id"])
-    refund = application_in_flight(uow.session, order.id, "refund")
-    if refund:
-        raise Conflict(f"refund {refund} is approved: no more payments on this order form",
-                       {"order_form_id": ["a refund is being paid out"]})
-    errors = domain.check_payment(cmd["amount"], order.total_price,
+    # the refund's amount is fixed when it is filed: a payment now would never be refunded
+    refuse_while_open(uow.session, order, "payment", REFUND)
+    errors = domain.check_payment(cmd["amount"], payable_total(uow.session, order),
                                   amount_paid(uow.session, order.id))
     if errors:
         raise InvalidInput("the payment is refused", errors)
@@ -292,12 +316,28 @@ def envelope(order) -> dict:
             "customer_id": order.customer_id}
 
 
-def approved_discount(session, order_form_id) -> Decimal | None:
-    """The discounted total of the order's latest completed discount application."""
+def approved_discount(session, order) -> Decimal | None:
+    """The discounted total of the latest completed discount application for this unit of the
+    deal: on the form, or on a form it rewrote (a void corrects the form, not the price)."""
+    forms = select(OrderForm.id).where(
+        OrderForm.deposit_id == order.deposit_id, OrderForm.unit_id == order.unit_id,
+        (OrderForm.id == order.id) | (OrderForm.status == domain.VOIDED))
     application = session.scalar(select(Application).where(
-        Application.order_form_id == order_form_id, Application.kind == "discount",
+        Application.order_form_id.in_(forms), Application.kind == "discount",
         Application.status == "completed").order_by(Application.id.desc()).limit(1))
     return None if application is None else Decimal(application.details["discounted_total_price"])
+
+
+def payable_total(session, order) -> Decimal | None:
+    """The price the buyer pays, from the latest document that fixes it: the contract, else
+    the subscription, else an approved discount, else the order form's pinned price."""
+    for document in (Contract, Subscription):
+        total = session.scalar(select(document.total_price).where(
+            document.order_form_id == order.id, document.status != "voided"))
+        if total is not None:
+            return total
+    discounted = approved_discount(session, order)
+    return discounted if discounted is not None else order.total_price
 
 
 # --- subscription, contract, filing ---------------------------------------------------------
@@ -311,6 +351,7 @@ def _check_buyer(order, cmd) -> None:
 
 def sign_subscription(uow, cmd) -> dict:
     order = active_order(uow.session, cmd["order_form_id"])
+    refuse_while_open(uow.session, order, "subscription", REFUND)
     missing = domain.missing_signatures({p: getattr(order, f"{p}_signature")
                                          for p in domain.SIGNATORIES})
     if missing:
@@ -324,7 +365,7 @@ def sign_subscription(uow, cmd) -> dict:
         raise Conflict("the price is pinned from the reservation's price list",
                        {"total_price": [f"the pinned total price is {order.total_price}"]})
     list_total = order.total_price if order.total_price is not None else cmd["total_price"]
-    discounted = approved_discount(uow.session, order.id)
+    discounted = approved_discount(uow.session, order)
     discount = ZERO if discounted is None else list_total - discounted
     subscription = Subscription(
         order_form_id=order.id, buyer_name=cmd["buyer_name"],
@@ -379,6 +420,7 @@ def sign_contract(uow, cmd) -> dict:
     if swap:
         raise Conflict(f"swap {swap} is approved and waiting for inventory: sign after it",
                        {"subscription_id": ["a swap is under way"]})
+    refuse_while_open(uow.session, order, "contract", REFUND, field="subscription_id")
     _check_buyer(order, cmd)
     if cmd["payment_method"] == "mortgage" and cmd["mortgage_documents_due"] is None:
         raise InvalidInput("a mortgage contract sets the deadline for the mortgage documents",
@@ -393,7 +435,11 @@ def sign_contract(uow, cmd) -> dict:
         signed_at=utcnow())
     uow.session.add(contract)
     subscription.status = "contracted"
-    uow.session.flush()
+    try:
+        uow.session.flush()
+    except IntegrityError:
+        raise Conflict("the subscription has a contract already",
+                       {"subscription_id": ["contracted already"]}) from None
     exchange_deposit_receipts(uow, order)
     uow.emit("contract_signed", {
         "contract_id": contract.id, "subscription_id": subscription.id,
@@ -416,9 +462,15 @@ def file_contract(uow, cmd) -> dict:
             Contract.filing_number == cmd["filing_number"])):
         raise Conflict("that filing number belongs to another contract",
                        {"filing_number": ["used by another contract"]})
+    order = active_order(uow.session, contract.order_form_id)
+    refuse_while_open(uow.session, order, "filing", REFUND, field="contract_id")
     contract.status, contract.filing_number, contract.filed_at = (
         "filed", cmd["filing_number"], utcnow())
-    order = _order(uow.session, contract.order_form_id)
+    try:  # the unique index settles two contracts filed under one number at the same moment
+        uow.session.flush()
+    except IntegrityError:
+        raise Conflict("that filing number belongs to another contract",
+                       {"filing_number": ["used by another contract"]}) from None
     uow.emit("contract_filed", {"contract_id": contract.id, "deposit_id": order.deposit_id,
                                 "filing_number": contract.filing_number}, **envelope(order))
     uow.commit()

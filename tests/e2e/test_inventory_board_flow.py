@@ -75,8 +75,10 @@ def test_generate_price_hold_reserve_board_and_history(suite, admin):
     taken = admin.post("/api/v1/holds", {"unit_id": unit_id, "customer_id": 78,
                                          "consultant_id": 32})
     assert taken.status_code == 409 and taken.json()["error"]["fields"]["status"] == "held"
-    deposit = consultant.post("/api/v1/deposits", {"unit_id": unit_id, "project_id": pid,
-                                                   "customer_id": 77, "amount": "20000.00"})
+    # customer 77 is no customer of consultant 31 in leads: the office takes it in their name
+    deposit = admin.post("/api/v1/deposits", {"unit_id": unit_id, "project_id": pid,
+                                              "customer_id": 77, "consultant_id": 31,
+                                              "amount": "20000.00"})
     assert deposit.status_code == 201, deposit.text
     unit = wait_for(lambda: (lambda u: u if u["status"] == "reserved" else None)(
         manager.get(f"/api/v1/units/{unit_id}").json()))

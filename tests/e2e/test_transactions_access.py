@@ -121,3 +121,25 @@ def test_a_consultant_sees_and_acts_only_on_their_own_deals(suite, admin):
         for path in (f"/api/v1/deposits/{deposit['id']}", base, application, contract,
                      f"{contract}/payment-plan", f"/api/v1/deposits/{deposit['id']}/deal-report"):
             assert client.get(path).status_code == 200, (path, client.get(path).text)
+
+
+def test_a_consultant_takes_no_deposit_for_another_consultants_customer(suite, admin):
+    office, (own_id, other_id) = make_office(admin)
+    project, (unit_id, _) = make_project(admin)
+    owner = suite.add_user(f"deposit-owner-{own_id}", "consultant", consultant_id=own_id)
+    other = suite.add_user(f"deposit-other-{other_id}", "consultant", consultant_id=other_id)
+    customer = owner.post("/api/v1/visits", {
+        "office_id": office["id"], "name": "魏十三", "mobile": "13100131000"}).json()["customer"]
+    deposit = {"unit_id": unit_id, "project_id": project["id"], "customer_id": customer["id"],
+               "amount": "20000.00", "kind": "small", "total_price": "1200000.00"}
+
+    taken_over = other.post("/api/v1/deposits", deposit)
+    assert taken_over.status_code == 403, taken_over.text
+    assert f"customer {customer['id']}" in str(taken_over.json()["error"]["fields"]["customer_id"])
+    assert stored_deposits(suite, unit_id) == 0
+    unknown = other.post("/api/v1/deposits", {**deposit, "customer_id": 987654})
+    assert unknown.status_code == 404 and "customer_id" in unknown.json()["error"]["fields"]
+    assert stored_deposits(suite, unit_id) == 0
+
+    _, form = confirmed_deposit(owner, admin, project, unit_id, customer["id"])
+    assert form["consultant_id"] == own_id
