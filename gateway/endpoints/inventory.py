@@ -9,13 +9,13 @@ from openpyxl import Workbook
 from werkzeug.wrappers import Response
 
 from contracts.base import load
-from contracts.errors import InvalidInput
+from contracts.errors import Forbidden, InvalidInput
 from contracts.board import unpack_board
 from gateway.api import api, json_body, json_response
 from contracts.inventory import MAX_IMPORT_ROWS
 from gateway.endpoints import RPC_TIMEOUT, as_consultant, endpoint
 from gateway.routes import (BoardQuery, ChannelProjectsBody, GenerateBuildingBody, HoldApprovalBody, HoldExtensionBody,
-                            HoldReleaseBody, NewRoomBody, PriceListBody, UnitPriceQuery, WaitlistBody,
+                            HoldReleaseBody, HoldUnitBody, NewRoomBody, PriceListBody, UnitPriceQuery, WaitlistBody,
                             WeeklyPlanBody)
 from gateway.tables import XLSX, read_table
 
@@ -54,6 +54,13 @@ def _cell(key, value):
     if key == "status":
         return STATUS_NAMES.get(value, value)
     return Decimal(value) if key in MONEY_KEYS else value
+
+
+def _outside_channels(user) -> None:
+    """Which projects a channel sells is the developer's decision, not the channel's."""
+    if user.channel_id is not None:
+        raise Forbidden("a sales channel's user cannot set up channels",
+                        {"channel_id": ["you belong to a channel"]})
 
 
 class InventoryEndpoints:
@@ -113,7 +120,7 @@ class InventoryEndpoints:
         body = load(NewRoomBody(), json_body(request))
         return json_response(self.rpc("inventory", "add_unit", {
             **NewRoomBody().dump(body), "project_id": project_id,
-            "created_by": user.username}), 201)
+            "created_by": user.username, "channel_id": user.channel_id}), 201)
 
     @http(*endpoint("POST", "/api/v1/projects/{project_id}/buildings"))
     @api
@@ -122,7 +129,7 @@ class InventoryEndpoints:
         body = load(GenerateBuildingBody(), json_body(request))
         return json_response(self.rpc("inventory", "generate_building", {
             **GenerateBuildingBody().dump(body), "project_id": project_id,
-            "created_by": user.username}), 201)
+            "created_by": user.username, "channel_id": user.channel_id}), 201)
 
     @http(*endpoint("POST", "/api/v1/projects/{project_id}/units/import"))
     @api
@@ -134,6 +141,7 @@ class InventoryEndpoints:
                                {"_body": [f"{len(rows)} rows"]})
         return json_response(self.rpc("inventory", "import_units", {
             "project_id": project_id, "imported_by": user.username,
+            "channel_id": user.channel_id,
             "header": [str(cell) for cell in header],
             "rows": [[str(cell) for cell in row] for row in rows]},
             timeout=max(RPC_TIMEOUT, 60)), 201)
@@ -145,46 +153,50 @@ class InventoryEndpoints:
         body = load(PriceListBody(), json_body(request))
         return json_response(self.rpc("inventory", "create_price_list", {
             **PriceListBody().dump(body), "project_id": project_id,
-            "created_by": user.username}), 201)
+            "created_by": user.username, "channel_id": user.channel_id}), 201)
 
     @http(*endpoint("GET", "/api/v1/projects/{project_id}/price-lists"))
     @api
     def list_price_lists(self, request, project_id):
-        self.authorize(request, "GET", "/api/v1/projects/{project_id}/price-lists")
-        return json_response(self.rpc("inventory", "list_price_lists",
-                                      {"project_id": project_id}))
+        user = self.authorize(request, "GET", "/api/v1/projects/{project_id}/price-lists")
+        return json_response(self.rpc("inventory", "list_price_lists", {
+            "project_id": project_id, "channel_id": user.channel_id}))
 
     @http(*endpoint("GET", "/api/v1/projects/{project_id}/price-lists/{version}"))
     @api
     def get_price_list(self, request, project_id, version):
-        self.authorize(request, "GET", "/api/v1/projects/{project_id}/price-lists/{version}")
-        return json_response(self.rpc("inventory", "get_price_list",
-                                      {"project_id": project_id, "version": version}))
+        user = self.authorize(request, "GET",
+                              "/api/v1/projects/{project_id}/price-lists/{version}")
+        return json_response(self.rpc("inventory", "get_price_list", {
+            "project_id": project_id, "version": version, "channel_id": user.channel_id}))
 
     @http(*endpoint("GET", "/api/v1/units/{unit_id}/price"))
     @api
     def get_unit_price(self, request, unit_id):
-        self.authorize(request, "GET", "/api/v1/units/{unit_id}/price")
+        user = self.authorize(request, "GET", "/api/v1/units/{unit_id}/price")
         query = load(UnitPriceQuery(), dict(request.args))
         return json_response(self.rpc("inventory", "get_unit_price", {
-            **UnitPriceQuery().dump(query), "unit_id": unit_id}))
+            **UnitPriceQuery().dump(query), "unit_id": unit_id, "channel_id": user.channel_id}))
 
     @http(*endpoint("POST", "/api/v1/channels"))
     @api
     def create_channel(self, request):
-        self.authorize(request, "POST", "/api/v1/channels")
+        _outside_channels(self.authorize(request, "POST", "/api/v1/channels"))
         return json_response(self.rpc("inventory", "create_channel", json_body(request)), 201)
 
     @http(*endpoint("GET", "/api/v1/channels/{channel_id}"))
     @api
     def get_channel(self, request, channel_id):
-        self.authorize(request, "GET", "/api/v1/channels/{channel_id}")
+        user = self.authorize(request, "GET", "/api/v1/channels/{channel_id}")
+        if user.channel_id not in (None, channel_id):
+            raise Forbidden("a channel's users see only their own channel",
+                            {"channel_id": ["not your channel"]})
         return json_response(self.rpc("inventory", "get_channel", {"channel_id": channel_id}))
 
     @http(*endpoint("PUT", "/api/v1/channels/{channel_id}/projects"))
     @api
     def set_channel_projects(self, request, channel_id):
-        self.authorize(request, "PUT", "/api/v1/channels/{channel_id}/projects")
+        _outside_channels(self.authorize(request, "PUT", "/api/v1/channels/{channel_id}/projects"))
         body = load(ChannelProjectsBody(), json_body(request))
         return json_response(self.rpc("inventory", "set_channel_projects",
                                       {**body, "channel_id": channel_id}))
@@ -197,27 +209,31 @@ class InventoryEndpoints:
         body = load(WeeklyPlanBody(), json_body(request))
         return json_response(self.rpc("inventory", "set_weekly_plan", {
             **WeeklyPlanBody().dump(body), "project_id": project_id, "year": year,
-            "quarter": quarter, "set_by": user.username}))
+            "quarter": quarter, "set_by": user.username, "channel_id": user.channel_id}))
 
     @http(*endpoint("GET", "/api/v1/projects/{project_id}/progress/{year}/{quarter}"))
     @api
     def get_quarterly_progress(self, request, project_id, year, quarter):
-        self.authorize(request, "GET", "/api/v1/projects/{project_id}/progress/{year}/{quarter}")
+        user = self.authorize(request, "GET",
+                              "/api/v1/projects/{project_id}/progress/{year}/{quarter}")
         return json_response(self.rpc("inventory", "get_quarterly_progress", {
-            "project_id": project_id, "year": year, "quarter": quarter}))
+            "project_id": project_id, "year": year, "quarter": quarter,
+            "channel_id": user.channel_id}))
 
     @http(*endpoint("POST", "/api/v1/holds"))
     @api
     def hold_unit(self, request):
         user = self.authorize(request, "POST", "/api/v1/holds")
-        payload = as_consultant(user, json_body(request))
-        return json_response(self.rpc("inventory", "hold_unit", payload), 201)
+        payload = as_consultant(user, load(HoldUnitBody(), json_body(request)))
+        return json_response(self.rpc("inventory", "hold_unit", {
+            **payload, "channel_id": user.channel_id}), 201)
 
     @http(*endpoint("GET", "/api/v1/holds/{hold_id}"))
     @api
     def get_hold(self, request, hold_id):
-        self.authorize(request, "GET", "/api/v1/holds/{hold_id}")
-        return json_response(self.rpc("inventory", "get_hold", {"hold_id": hold_id}))
+        user = self.authorize(request, "GET", "/api/v1/holds/{hold_id}")
+        return json_response(self.rpc("inventory", "get_hold", {
+            "hold_id": hold_id, "channel_id": user.channel_id}))
 
     @http(*endpoint("POST", "/api/v1/holds/{hold_id}/approval"))
     @api
@@ -225,7 +241,8 @@ class InventoryEndpoints:
         user = self.authorize(request, "POST", "/api/v1/holds/{hold_id}/approval")
         body = load(HoldApprovalBody(), json_body(request))
         return json_response(self.rpc("inventory", "approve_hold", {
-            **body, "hold_id": hold_id, "manager": user.username}))
+            **body, "hold_id": hold_id, "manager": user.username,
+            "channel_id": user.channel_id}))
 
     @http(*endpoint("POST", "/api/v1/holds/{hold_id}/extension"))
     @api
@@ -233,7 +250,8 @@ class InventoryEndpoints:
         user = self.authorize(request, "POST", "/api/v1/holds/{hold_id}/extension")
         body = load(HoldExtensionBody(), json_body(request))
         return json_response(self.rpc("inventory", "extend_hold", {
-            **body, "hold_id": hold_id, "approved_by": user.username}))
+            **body, "hold_id": hold_id, "approved_by": user.username,
+            "channel_id": user.channel_id}))
 
     @http(*endpoint("POST", "/api/v1/holds/{hold_id}/release"))
     @api
@@ -242,7 +260,8 @@ class InventoryEndpoints:
         body = load(HoldReleaseBody(), json_body(request))
         return json_response(self.rpc("inventory", "release_hold", {
             **body, "hold_id": hold_id, "released_by": user.username,
-            "consultant_id": None if user.is_manager else user.consultant_id}))
+            "consultant_id": None if user.is_manager else user.consultant_id,
+            "channel_id": user.channel_id}))
 
     @http(*endpoint("POST", "/api/v1/units/{unit_id}/waitlist"))
     @api
@@ -253,12 +272,13 @@ class InventoryEndpoints:
             raise InvalidInput("name the waiting consultant",
                                {"consultant_id": ["required for a manager"]})
         return json_response(self.rpc("inventory", "join_waitlist",
-                                      {**body, "unit_id": unit_id}), 201)
+                                      {**body, "unit_id": unit_id,
+                                       "channel_id": user.channel_id}), 201)
 
     @http(*endpoint("POST", "/api/v1/waitlist/{entry_id}/withdrawal"))
     @api
     def withdraw_from_waitlist(self, request, entry_id):
         user = self.authorize(request, "POST", "/api/v1/waitlist/{entry_id}/withdrawal")
         return json_response(self.rpc("inventory", "withdraw_from_waitlist", {
-            "entry_id": entry_id,
+            "entry_id": entry_id, "channel_id": user.channel_id,
             "consultant_id": None if user.is_manager else user.consultant_id}))

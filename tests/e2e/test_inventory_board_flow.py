@@ -178,6 +178,22 @@ def test_a_channel_user_sees_only_the_projects_the_channel_sells(suite, admin):
     assert refused.json()["error"]["fields"] == {"project_id": ["not sold by your channel"]}
     assert agent.get(f"/api/v1/units/{other_unit}").status_code == 403
     assert admin.get(f"/api/v1/projects/{other['id']}/board").status_code == 200  # no channel
+    # nor hold, wait for or price its units, or set up channels
+    hold = agent.post("/api/v1/holds", {"unit_id": other_unit, "customer_id": 5})
+    assert hold.status_code == 403, hold.text
+    assert hold.json()["error"]["fields"] == {"unit_id": ["in a project not sold by your channel"]}
+    assert admin.get(f"/api/v1/units/{other_unit}").json()["status"] == "available"
+    assert admin.post("/api/v1/holds", {"unit_id": other_unit, "customer_id": 6,
+                                        "consultant_id": 40}).status_code == 201
+    assert agent.post(f"/api/v1/units/{other_unit}/waitlist",
+                      {"customer_id": 5}).status_code == 403
+    assert agent.get(f"/api/v1/units/{other_unit}/price").status_code == 403
+    assert agent.get(f"/api/v1/projects/{other['id']}/price-lists").status_code == 403
+    assert agent.get(f"/api/v1/projects/{other['id']}/price-lists/1").status_code == 403
+    assert agent.get(f"/api/v1/units/{sold_unit}/price").status_code == 200
+    assert agent.post("/api/v1/holds", {"unit_id": sold_unit, "customer_id": 5,
+                                        "channel_id": None}).status_code == 400  # not the client's
+    assert agent.post("/api/v1/holds", {"unit_id": sold_unit, "customer_id": 5}).status_code == 201
 
 
 def test_the_quarterly_progress_table_through_the_gateway(suite, admin):
