@@ -35,6 +35,12 @@ def generate_building(uow, cmd) -> dict:
                                             Unit.building == cmd["building"]).limit(1)):
         raise Conflict(f"building {cmd['building']} exists already in the project",
                        {"building": ["already exists"]})
+    if cmd.get("unit_price") is not None:
+        for position, room in enumerate(cmd["rooms"], start=1):
+            total = domain.complete_price(room["building_area"], cmd["unit_price"], None)[1]
+            if total >= domain.MAX_MONEY:
+                raise InvalidInput(f"room {position}: the total price is too large", {
+                    "unit_price": [f"× the area of room {position}: {domain.TOO_LARGE}"]})
     now = utcnow()
     entrances = [str(n) for n in range(1, cmd["entrances"] + 1)] if cmd["entrances"] > 1 else [""]
     units = [Unit(project_id=project.id, building=cmd["building"], entrance=entrance,
