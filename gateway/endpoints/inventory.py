@@ -12,8 +12,9 @@ from contracts.base import load
 from contracts.errors import Forbidden, InvalidInput
 from contracts.board import unpack_board
 from gateway.api import api, json_body, json_response
-from contracts.inventory import MAX_IMPORT_ROWS
-from gateway.endpoints import RPC_TIMEOUT, as_consultant, endpoint
+from contracts.inventory import MAX_IMPORT_ROWS, CreateChannelSchema
+from gateway.endpoints import (RPC_TIMEOUT, acts_on_every_project, as_consultant,
+                               check_project, endpoint)
 from gateway.routes import (BoardQuery, ChannelProjectsBody, GenerateBuildingBody, HoldApprovalBody, HoldExtensionBody,
                             HoldReleaseBody, HoldUnitBody, NewRoomBody, PriceListBody, UnitPriceQuery, WaitlistBody,
                             WeeklyPlanBody)
@@ -76,6 +77,7 @@ class InventoryEndpoints:
     @api
     def get_board(self, request, project_id):
         user = self.authorize(request, "GET", "/api/v1/projects/{project_id}/board")
+        check_project(user, project_id)
         query = load(BoardQuery(), dict(request.args))
         # the service writes the board as gzipped JSON text: passed on, never parsed here
         packed = self.rpc("inventory", "get_board", {**query, "project_id": project_id,
@@ -91,6 +93,7 @@ class InventoryEndpoints:
     @api
     def get_board_xlsx(self, request, project_id):
         user = self.authorize(request, "GET", "/api/v1/projects/{project_id}/board.xlsx")
+        check_project(user, project_id)
         query = load(BoardQuery(), dict(request.args))
         packed = self.rpc("inventory", "get_board", {**query, "project_id": project_id,
                                                      "channel_id": user.channel_id})
@@ -103,6 +106,7 @@ class InventoryEndpoints:
     @api
     def get_unit(self, request, unit_id):
         user = self.authorize(request, "GET", "/api/v1/units/{unit_id}")
+        self._check_unit_project(user, unit_id)
         return json_response(self.rpc("inventory", "get_unit", {
             "unit_id": unit_id, "channel_id": user.channel_id}))
 
@@ -110,6 +114,7 @@ class InventoryEndpoints:
     @api
     def get_unit_history(self, request, unit_id):
         user = self.authorize(request, "GET", "/api/v1/units/{unit_id}/history")
+        self._check_unit_project(user, unit_id)
         return json_response(self.rpc("inventory", "get_unit_history", {
             "unit_id": unit_id, "channel_id": user.channel_id}))
 
@@ -117,6 +122,7 @@ class InventoryEndpoints:
     @api
     def add_unit(self, request, project_id):
         user = self.authorize(request, "POST", "/api/v1/projects/{project_id}/units")
+        check_project(user, project_id)
         body = load(NewRoomBody(), json_body(request))
         return json_response(self.rpc("inventory", "add_unit", {
             **NewRoomBody().dump(body), "project_id": project_id,
@@ -126,6 +132,7 @@ class InventoryEndpoints:
     @api
     def generate_building(self, request, project_id):
         user = self.authorize(request, "POST", "/api/v1/projects/{project_id}/buildings")
+        check_project(user, project_id)
         body = load(GenerateBuildingBody(), json_body(request))
         return json_response(self.rpc("inventory", "generate_building", {
             **GenerateBuildingBody().dump(body), "project_id": project_id,
@@ -135,6 +142,7 @@ class InventoryEndpoints:
     @api
     def import_units(self, request, project_id):
         user = self.authorize(request, "POST", "/api/v1/projects/{project_id}/units/import")
+        check_project(user, project_id)
         header, rows = read_table(request.get_data(), request.content_type or "")
         if len(rows) > MAX_IMPORT_ROWS:
             raise InvalidInput(f"at most {MAX_IMPORT_ROWS} rows per table",
@@ -150,6 +158,7 @@ class InventoryEndpoints:
     @api
     def create_price_list(self, request, project_id):
         user = self.authorize(request, "POST", "/api/v1/projects/{project_id}/price-lists")
+        check_project(user, project_id)
         body = load(PriceListBody(), json_body(request))
         return json_response(self.rpc("inventory", "create_price_list", {
             **PriceListBody().dump(body), "project_id": project_id,
@@ -159,6 +168,7 @@ class InventoryEndpoints:
     @api
     def list_price_lists(self, request, project_id):
         user = self.authorize(request, "GET", "/api/v1/projects/{project_id}/price-lists")
+        check_project(user, project_id)
         return json_response(self.rpc("inventory", "list_price_lists", {
             "project_id": project_id, "channel_id": user.channel_id}))
 
@@ -167,6 +177,7 @@ class InventoryEndpoints:
     def get_price_list(self, request, project_id, version):
         user = self.authorize(request, "GET",
                               "/api/v1/projects/{project_id}/price-lists/{version}")
+        check_project(user, project_id)
         return json_response(self.rpc("inventory", "get_price_list", {
             "project_id": project_id, "version": version, "channel_id": user.channel_id}))
 
@@ -174,6 +185,7 @@ class InventoryEndpoints:
     @api
     def get_unit_price(self, request, unit_id):
         user = self.authorize(request, "GET", "/api/v1/units/{unit_id}/price")
+        self._check_unit_project(user, unit_id)
         query = load(UnitPriceQuery(), dict(request.args))
         return json_response(self.rpc("inventory", "get_unit_price", {
             **UnitPriceQuery().dump(query), "unit_id": unit_id, "channel_id": user.channel_id}))
@@ -181,8 +193,12 @@ class InventoryEndpoints:
     @http(*endpoint("POST", "/api/v1/channels"))
     @api
     def create_channel(self, request):
-        _outside_channels(self.authorize(request, "POST", "/api/v1/channels"))
-        return json_response(self.rpc("inventory", "create_channel", json_body(request)), 201)
+        user = self.authorize(request, "POST", "/api/v1/channels")
+        _outside_channels(user)
+        body = load(CreateChannelSchema(), json_body(request))
+        for project_id in body["project_ids"]:
+            check_project(user, project_id)
+        return json_response(self.rpc("inventory", "create_channel", body), 201)
 
     @http(*endpoint("GET", "/api/v1/channels/{channel_id}"))
     @api
@@ -196,8 +212,11 @@ class InventoryEndpoints:
     @http(*endpoint("PUT", "/api/v1/channels/{channel_id}/projects"))
     @api
     def set_channel_projects(self, request, channel_id):
-        _outside_channels(self.authorize(request, "PUT", "/api/v1/channels/{channel_id}/projects"))
+        user = self.authorize(request, "PUT", "/api/v1/channels/{channel_id}/projects")
+        _outside_channels(user)
         body = load(ChannelProjectsBody(), json_body(request))
+        for project_id in body["project_ids"]:
+            check_project(user, project_id)
         return json_response(self.rpc("inventory", "set_channel_projects",
                                       {**body, "channel_id": channel_id}))
 
@@ -206,6 +225,7 @@ class InventoryEndpoints:
     def set_weekly_plan(self, request, project_id, year, quarter):
         user = self.authorize(request, "PUT",
                               "/api/v1/projects/{project_id}/progress/{year}/{quarter}/plan")
+        check_project(user, project_id)
         body = load(WeeklyPlanBody(), json_body(request))
         return json_response(self.rpc("inventory", "set_weekly_plan", {
             **WeeklyPlanBody().dump(body), "project_id": project_id, "year": year,
@@ -216,6 +236,7 @@ class InventoryEndpoints:
     def get_quarterly_progress(self, request, project_id, year, quarter):
         user = self.authorize(request, "GET",
                               "/api/v1/projects/{project_id}/progress/{year}/{quarter}")
+        check_project(user, project_id)
         return json_response(self.rpc("inventory", "get_quarterly_progress", {
             "project_id": project_id, "year": year, "quarter": quarter,
             "channel_id": user.channel_id}))
@@ -225,6 +246,7 @@ class InventoryEndpoints:
     def hold_unit(self, request):
         user = self.authorize(request, "POST", "/api/v1/holds")
         payload = as_consultant(user, load(HoldUnitBody(), json_body(request)))
+        self._check_unit_project(user, payload["unit_id"])
         return json_response(self.rpc("inventory", "hold_unit", {
             **payload, "channel_id": user.channel_id}), 201)
 
@@ -232,6 +254,7 @@ class InventoryEndpoints:
     @api
     def get_hold(self, request, hold_id):
         user = self.authorize(request, "GET", "/api/v1/holds/{hold_id}")
+        self._check_hold_project(user, hold_id)
         return json_response(self.rpc("inventory", "get_hold", {
             "hold_id": hold_id, "channel_id": user.channel_id}))
 
@@ -239,6 +262,7 @@ class InventoryEndpoints:
     @api
     def approve_hold(self, request, hold_id):
         user = self.authorize(request, "POST", "/api/v1/holds/{hold_id}/approval")
+        self._check_hold_project(user, hold_id)
         body = load(HoldApprovalBody(), json_body(request))
         return json_response(self.rpc("inventory", "approve_hold", {
             **body, "hold_id": hold_id, "manager": user.username,
@@ -248,6 +272,7 @@ class InventoryEndpoints:
     @api
     def extend_hold(self, request, hold_id):
         user = self.authorize(request, "POST", "/api/v1/holds/{hold_id}/extension")
+        self._check_hold_project(user, hold_id)
         body = load(HoldExtensionBody(), json_body(request))
         return json_response(self.rpc("inventory", "extend_hold", {
             **body, "hold_id": hold_id, "approved_by": user.username,
@@ -257,6 +282,7 @@ class InventoryEndpoints:
     @api
     def release_hold(self, request, hold_id):
         user = self.authorize(request, "POST", "/api/v1/holds/{hold_id}/release")
+        self._check_hold_project(user, hold_id)
         body = load(HoldReleaseBody(), json_body(request))
         return json_response(self.rpc("inventory", "release_hold", {
             **body, "hold_id": hold_id, "released_by": user.username,
@@ -267,6 +293,7 @@ class InventoryEndpoints:
     @api
     def join_waitlist(self, request, unit_id):
         user = self.authorize(request, "POST", "/api/v1/units/{unit_id}/waitlist")
+        self._check_unit_project(user, unit_id)
         body = as_consultant(user, load(WaitlistBody(), json_body(request)))
         if "consultant_id" not in body:
             raise InvalidInput("name the waiting consultant",
@@ -282,3 +309,14 @@ class InventoryEndpoints:
         return json_response(self.rpc("inventory", "withdraw_from_waitlist", {
             "entry_id": entry_id, "channel_id": user.channel_id,
             "consultant_id": None if user.is_manager else user.consultant_id}))
+
+    def _check_unit_project(self, user, unit_id) -> None:
+        """Holds, waitlists and unit reads act on the unit's project."""
+        if not acts_on_every_project(user):
+            unit = self.rpc("inventory", "get_unit", {"unit_id": unit_id})
+            check_project(user, unit["project_id"])
+
+    def _check_hold_project(self, user, hold_id) -> None:
+        if not acts_on_every_project(user):
+            hold = self.rpc("inventory", "get_hold", {"hold_id": hold_id})
+            self._check_unit_project(user, hold["unit_id"])
