@@ -80,6 +80,7 @@ class InventoryService(operations.OperationsRpc):
         unparsed: {"gzip_base64": …}."""
         query = load(schemas.GetBoardSchema(), payload)
         with self.uow() as uow:
+            board.begin_snapshot(uow.session)
             channels.check_project(uow.session, query["channel_id"], query["project_id"])
             return board.packed_board(uow.session, query["project_id"], query["building"])
 
