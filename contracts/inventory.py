@@ -511,6 +511,10 @@ class JoinWaitlistSchema(StrictSchema):
     customer_id = Id(required=True)
 
 
+class GetWaitlistEntrySchema(StrictSchema):
+    entry_id = Id(required=True)
+
+
 class WithdrawFromWaitlistSchema(StrictSchema):
     channel_id = ChannelId()
     entry_id = Id(required=True)

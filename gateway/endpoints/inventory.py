@@ -306,6 +306,9 @@ class InventoryEndpoints:
     @api
     def withdraw_from_waitlist(self, request, entry_id):
         user = self.authorize(request, "POST", "/api/v1/waitlist/{entry_id}/withdrawal")
+        if not acts_on_every_project(user):
+            entry = self.rpc("inventory", "get_waitlist_entry", {"entry_id": entry_id})
+            self._check_unit_project(user, entry["unit_id"])
         return json_response(self.rpc("inventory", "withdraw_from_waitlist", {
             "entry_id": entry_id, "channel_id": user.channel_id,
             "consultant_id": None if user.is_manager else user.consultant_id}))

@@ -183,10 +183,7 @@ def join_waitlist(uow, cmd) -> dict:
 def withdraw_from_waitlist(uow, cmd) -> dict:
     """A waiting consultant steps aside (第9篇: 置业顾问之间可做协商); an open offer passes on."""
     session = uow.session
-    entry = session.get(WaitlistEntry, cmd["entry_id"])
-    if entry is None:
-        raise NotFound(f"waitlist entry {cmd['entry_id']} does not exist",
-                       {"entry_id": ["unknown entry"]})
+    entry = _entry(session, cmd["entry_id"])
     channels.check_unit(session, cmd.get("channel_id"), entry.unit_id)
     if cmd["consultant_id"] is not None and cmd["consultant_id"] != entry.consultant_id:
         raise Forbidden("only the waiting consultant or a manager may withdraw an entry",
@@ -194,6 +191,18 @@ def withdraw_from_waitlist(uow, cmd) -> dict:
     _close_entry(uow, entry, "withdrawn", utcnow())
     uow.commit()
     return entry_view(entry)
+
+
+def get_entry(session, entry_id) -> dict:
+    return entry_view(_entry(session, entry_id))
+
+
+def _entry(session, entry_id) -> WaitlistEntry:
+    entry = session.get(WaitlistEntry, entry_id)
+    if entry is None:
+        raise NotFound(f"waitlist entry {entry_id} does not exist",
+                       {"entry_id": ["unknown entry"]})
+    return entry
 
 
 def _close_entry(uow, entry, outcome, now) -> None:

@@ -61,6 +61,13 @@ class InventoryService(operations.OperationsRpc):
         with self.uow() as uow:
             return schemas.WaitlistEntrySchema().dump(holds.join_waitlist(uow, cmd))
 
+    @rpc(idempotent=True)
+    def get_waitlist_entry(self, payload):
+        query = load(schemas.GetWaitlistEntrySchema(), payload)
+        with self.uow() as uow:
+            return schemas.WaitlistEntrySchema().dump(holds.get_entry(uow.session,
+                                                                      query["entry_id"]))
+
     @rpc
     def withdraw_from_waitlist(self, payload):
         cmd = load(schemas.WithdrawFromWaitlistSchema(), payload)

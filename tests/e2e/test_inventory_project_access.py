@@ -22,6 +22,10 @@ def test_a_user_limited_to_some_projects_acts_only_on_those(suite, admin):
                                                 "consultant_id": 62})
     assert foreign_hold.status_code == 201, foreign_hold.text
     foreign_hold = foreign_hold.json()["hold"]["id"]
+    foreign_entry = admin.post(f"/api/v1/units/{other_second}/waitlist",
+                               {"customer_id": 4, "consultant_id": 63})
+    assert foreign_entry.status_code == 201, foreign_entry.text
+    foreign_entry = foreign_entry.json()["id"]
     base = f"/api/v1/projects/{other['id']}"
 
     refused = [
@@ -47,6 +51,7 @@ def test_a_user_limited_to_some_projects_acts_only_on_those(suite, admin):
         manager.post(f"/api/v1/holds/{foreign_hold}/approval", {"approve": False}),
         manager.post(f"/api/v1/holds/{foreign_hold}/extension", {"days": 1, "reason": "x"}),
         manager.post(f"/api/v1/holds/{foreign_hold}/release", {"reason": "mine now"}),
+        manager.post(f"/api/v1/waitlist/{foreign_entry}/withdrawal"),
         manager.post("/api/v1/channels", {"code": f"pc-{other['id']}", "name": "代理",
                                           "kind": "agency", "project_ids": [other["id"]]}),
     ]
@@ -55,6 +60,8 @@ def test_a_user_limited_to_some_projects_acts_only_on_those(suite, admin):
     untouched = admin.get(f"/api/v1/units/{other_unit}").json()
     assert (untouched["status"], untouched["waitlist"]) == ("available", [])
     assert admin.get(f"/api/v1/holds/{foreign_hold}").json()["status"] in ("pending", "active")
+    assert [entry["status"] for entry in admin.get(
+        f"/api/v1/units/{other_second}").json()["waitlist"]] == ["waiting"]
 
     assert manager.get(f"/api/v1/projects/{mine['id']}/board").status_code == 200
     assert manager.get(f"/api/v1/units/{my_unit}/price").status_code == 200
