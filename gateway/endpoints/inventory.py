@@ -15,8 +15,9 @@ from gateway.api import api, json_body, json_response
 from contracts.inventory import MAX_IMPORT_ROWS, CreateChannelSchema
 from gateway.endpoints import (RPC_TIMEOUT, acts_on_every_project, as_consultant,
                                check_project, endpoint)
-from gateway.routes import (BoardQuery, ChannelProjectsBody, GenerateBuildingBody, HoldApprovalBody, HoldExtensionBody,
-                            HoldReleaseBody, HoldUnitBody, NewRoomBody, PriceListBody, UnitPriceQuery, WaitlistBody,
+from gateway.routes import (BoardQuery, ChannelProjectsBody, GenerateBuildingBody,
+                            HoldApprovalBody, HoldExtensionBody, HoldReleaseBody, HoldUnitBody,
+                            NewRoomBody, PriceListBody, UnitPriceQuery, WaitlistBody,
                             WeeklyPlanBody)
 from gateway.tables import XLSX, read_table
 
