@@ -161,7 +161,8 @@ class ProjectSchema(StrictSchema):
 
 
 ChannelId = lambda: Id(load_default=None, allow_none=True, metadata={  # noqa: E731
-    "description": "a read made for this sales channel: refused for a project it does not sell"})
+    "description": "a read or change made for this sales channel: refused for a project it "
+                   "does not sell"})
 
 
 class GetUnitSchema(StrictSchema):
@@ -221,6 +222,7 @@ class PriceSchema(StrictSchema):
 
 
 class CreatePriceListSchema(StrictSchema):
+    channel_id = ChannelId()
     project_id = Id(required=True)
     effective_from = fields.AwareDateTime(load_default=None, metadata={
         "description": "when the version applies; now when absent, never in the past"})
@@ -253,15 +255,18 @@ class PriceListsSchema(StrictSchema):
 
 
 class GetPriceListsSchema(StrictSchema):
+    channel_id = ChannelId()
     project_id = Id(required=True)
 
 
 class GetPriceListSchema(StrictSchema):
+    channel_id = ChannelId()
     project_id = Id(required=True)
     version = Id(required=True)
 
 
 class GetUnitPriceSchema(StrictSchema):
+    channel_id = ChannelId()
     unit_id = Id(required=True)
     at = fields.AwareDateTime(load_default=None, metadata={"description": "now when absent"})
 
@@ -278,6 +283,7 @@ class UnitPriceSchema(StrictSchema):
 
 class AddUnitSchema(NewUnitSchema):
     """One room added to a building of a project."""
+    channel_id = ChannelId()
     project_id = Id(required=True)
     building = fields.String(required=True, validate=validate.Length(min=1, max=20))
     created_by = Name(required=True)
@@ -285,6 +291,7 @@ class AddUnitSchema(NewUnitSchema):
 
 class GenerateBuildingSchema(StrictSchema):
     """A building (号楼) from floors × rooms per floor, in each of its entrances (单元)."""
+    channel_id = ChannelId()
     project_id = Id(required=True)
     building = fields.String(required=True, validate=validate.Length(min=1, max=20))
     entrances = fields.Integer(load_default=1, strict=True, validate=validate.Range(min=1, max=20))
@@ -322,6 +329,7 @@ MAX_IMPORT_ROWS = 20_000
 
 
 class ImportUnitsSchema(StrictSchema):
+    channel_id = ChannelId()
     project_id = Id(required=True)
     imported_by = Name(required=True)
     header = fields.List(fields.String(), required=True)
@@ -362,6 +370,7 @@ class Quarter(StrictSchema):
 
 
 class SetWeeklyPlanSchema(Quarter):
+    channel_id = ChannelId()
     weeks = fields.List(fields.Nested(WeekPlanSchema), required=True,
                         validate=validate.Length(min=1, max=14))
     set_by = Name(required=True)
@@ -374,6 +383,7 @@ class SetWeeklyPlanSchema(Quarter):
 
 
 class GetProgressSchema(Quarter):
+    channel_id = ChannelId()
     pass
 
 
@@ -456,6 +466,7 @@ class BoardSchema(StrictSchema):
 
 
 class HoldUnitSchema(StrictSchema):
+    channel_id = ChannelId()
     unit_id = Id(required=True)
     customer_id = Id(required=True)
     customer_name = fields.String(load_default=None, validate=validate.Length(min=1, max=50))
@@ -463,6 +474,7 @@ class HoldUnitSchema(StrictSchema):
 
 
 class ApproveHoldSchema(StrictSchema):
+    channel_id = ChannelId()
     hold_id = Id(required=True)
     approve = fields.Boolean(required=True)
     manager = Name(required=True)
@@ -471,6 +483,7 @@ class ApproveHoldSchema(StrictSchema):
 
 class ExtendHoldSchema(StrictSchema):
     """An extension is the manager's approval itself (第9篇: 须经营销经理批准)."""
+    channel_id = ChannelId()
     hold_id = Id(required=True)
     days = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=30))
     approved_by = Name(required=True)
@@ -478,6 +491,7 @@ class ExtendHoldSchema(StrictSchema):
 
 
 class ReleaseHoldSchema(StrictSchema):
+    channel_id = ChannelId()
     hold_id = Id(required=True)
     consultant_id = Id(required=True, allow_none=True,
                        metadata={"description": "the releasing consultant; null for a manager"})
@@ -486,16 +500,23 @@ class ReleaseHoldSchema(StrictSchema):
 
 
 class GetHoldSchema(StrictSchema):
+    channel_id = ChannelId()
     hold_id = Id(required=True)
 
 
 class JoinWaitlistSchema(StrictSchema):
+    channel_id = ChannelId()
     unit_id = Id(required=True)
     consultant_id = Id(required=True)
     customer_id = Id(required=True)
 
 
+class GetWaitlistEntrySchema(StrictSchema):
+    entry_id = Id(required=True)
+
+
 class WithdrawFromWaitlistSchema(StrictSchema):
+    channel_id = ChannelId()
     entry_id = Id(required=True)
     consultant_id = Id(required=True, allow_none=True,
                        metadata={"description": "the withdrawing consultant; null for a manager"})

@@ -247,6 +247,13 @@ class HoldReleaseBody(StrictSchema):
     reason = inventory.ReleaseHoldSchema().fields["reason"]
 
 
+class HoldUnitBody(StrictSchema):
+    unit_id = inventory.HoldUnitSchema().fields["unit_id"]
+    customer_id = inventory.HoldUnitSchema().fields["customer_id"]
+    customer_name = inventory.HoldUnitSchema().fields["customer_name"]
+    consultant_id = Id(metadata={"description": "defaults to the calling consultant"})
+
+
 class WaitlistBody(StrictSchema):
     customer_id = inventory.JoinWaitlistSchema().fields["customer_id"]
     consultant_id = Id(metadata={"description": "defaults to the calling consultant"})
@@ -333,7 +340,7 @@ INVENTORY_ROUTES = (
           "progress table (季度全案进度掌控表): plan and actual per week, cumulated, completion",
           SALES + ("finance",), response=inventory.QuarterlyProgressSchema),
     Route("POST", "/api/v1/holds", "Hold a unit for a customer (预留)", SALES,
-          inventory.HoldUnitSchema, inventory.UnitSchema, 201),
+          HoldUnitBody, inventory.UnitSchema, 201),
     Route("GET", "/api/v1/holds/{hold_id}", "A hold and where it stands", SALES,
           response=inventory.HoldSchema),
     Route("POST", "/api/v1/holds/{hold_id}/approval", "Approve or reject a pending hold "

@@ -33,3 +33,15 @@ def as_consultant(user, payload: dict) -> dict:
         raise Forbidden("a consultant acts only in their own name",
                         {"consultant_id": ["must be your own consultant id"]})
     return payload
+
+
+def acts_on_every_project(user) -> bool:
+    """General managers and admins, and users given no project list, are not limited."""
+    return user.role in ("general_manager", "admin") or not user.project_ids
+
+
+def check_project(user, project_id) -> None:
+    """A user given a list of projects (`project_ids`) acts only on those."""
+    if not acts_on_every_project(user) and project_id not in user.project_ids:
+        raise Forbidden(f"project {project_id} is not one of your projects",
+                        {"project_id": ["not one of your projects"]})

@@ -9,13 +9,15 @@ from openpyxl import Workbook
 from werkzeug.wrappers import Response
 
 from contracts.base import load
-from contracts.errors import InvalidInput
+from contracts.errors import Forbidden, InvalidInput
 from contracts.board import unpack_board
 from gateway.api import api, json_body, json_response
-from contracts.inventory import MAX_IMPORT_ROWS
-from gateway.endpoints import RPC_TIMEOUT, as_consultant, endpoint
-from gateway.routes import (BoardQuery, ChannelProjectsBody, GenerateBuildingBody, HoldApprovalBody, HoldExtensionBody,
-                            HoldReleaseBody, NewRoomBody, PriceListBody, UnitPriceQuery, WaitlistBody,
+from contracts.inventory import MAX_IMPORT_ROWS, CreateChannelSchema
+from gateway.endpoints import (RPC_TIMEOUT, acts_on_every_project, as_consultant,
+                               check_project, endpoint)
+from gateway.routes import (BoardQuery, ChannelProjectsBody, GenerateBuildingBody,
+                            HoldApprovalBody, HoldExtensionBody, HoldReleaseBody, HoldUnitBody,
+                            NewRoomBody, PriceListBody, UnitPriceQuery, WaitlistBody,
                             WeeklyPlanBody)
 from gateway.tables import XLSX, read_table
 
@@ -56,6 +58,13 @@ def _cell(key, value):
     return Decimal(value) if key in MONEY_KEYS else value
 
 
+def _outside_channels(user) -> None:
+    """Which projects a channel sells is the developer's decision, not the channel's."""
+    if user.channel_id is not None:
+        raise Forbidden("a sales channel's user cannot set up channels",
+                        {"channel_id": ["you belong to a channel"]})
+
+
 class InventoryEndpoints:
     """Mixed into GatewayService, which gives `authorize` and `rpc`."""
 
@@ -69,6 +78,7 @@ class InventoryEndpoints:
     @api
     def get_board(self, request, project_id):
         user = self.authorize(request, "GET", "/api/v1/projects/{project_id}/board")
+        check_project(user, project_id)
         query = load(BoardQuery(), dict(request.args))
         # the service writes the board as gzipped JSON text: passed on, never parsed here
         packed = self.rpc("inventory", "get_board", {**query, "project_id": project_id,
@@ -84,6 +94,7 @@ class InventoryEndpoints:
     @api
     def get_board_xlsx(self, request, project_id):
         user = self.authorize(request, "GET", "/api/v1/projects/{project_id}/board.xlsx")
+        check_project(user, project_id)
         query = load(BoardQuery(), dict(request.args))
         packed = self.rpc("inventory", "get_board", {**query, "project_id": project_id,
                                                      "channel_id": user.channel_id})
@@ -96,6 +107,7 @@ class InventoryEndpoints:
     @api
     def get_unit(self, request, unit_id):
         user = self.authorize(request, "GET", "/api/v1/units/{unit_id}")
+        self._check_unit_project(user, unit_id)
         return json_response(self.rpc("inventory", "get_unit", {
             "unit_id": unit_id, "channel_id": user.channel_id}))
 
@@ -103,6 +115,7 @@ class InventoryEndpoints:
     @api
     def get_unit_history(self, request, unit_id):
         user = self.authorize(request, "GET", "/api/v1/units/{unit_id}/history")
+        self._check_unit_project(user, unit_id)
         return json_response(self.rpc("inventory", "get_unit_history", {
             "unit_id": unit_id, "channel_id": user.channel_id}))
 
@@ -110,30 +123,34 @@ class InventoryEndpoints:
     @api
     def add_unit(self, request, project_id):
         user = self.authorize(request, "POST", "/api/v1/projects/{project_id}/units")
+        check_project(user, project_id)
         body = load(NewRoomBody(), json_body(request))
         return json_response(self.rpc("inventory", "add_unit", {
             **NewRoomBody().dump(body), "project_id": project_id,
-            "created_by": user.username}), 201)
+            "created_by": user.username, "channel_id": user.channel_id}), 201)
 
     @http(*endpoint("POST", "/api/v1/projects/{project_id}/buildings"))
     @api
     def generate_building(self, request, project_id):
         user = self.authorize(request, "POST", "/api/v1/projects/{project_id}/buildings")
+        check_project(user, project_id)
         body = load(GenerateBuildingBody(), json_body(request))
         return json_response(self.rpc("inventory", "generate_building", {
             **GenerateBuildingBody().dump(body), "project_id": project_id,
-            "created_by": user.username}), 201)
+            "created_by": user.username, "channel_id": user.channel_id}), 201)
 
     @http(*endpoint("POST", "/api/v1/projects/{project_id}/units/import"))
     @api
     def import_units(self, request, project_id):
         user = self.authorize(request, "POST", "/api/v1/projects/{project_id}/units/import")
+        check_project(user, project_id)
         header, rows = read_table(request.get_data(), request.content_type or "")
         if len(rows) > MAX_IMPORT_ROWS:
             raise InvalidInput(f"at most {MAX_IMPORT_ROWS} rows per table",
                                {"_body": [f"{len(rows)} rows"]})
         return json_response(self.rpc("inventory", "import_units", {
             "project_id": project_id, "imported_by": user.username,
+            "channel_id": user.channel_id,
             "header": [str(cell) for cell in header],
             "rows": [[str(cell) for cell in row] for row in rows]},
             timeout=max(RPC_TIMEOUT, 60)), 201)
@@ -142,50 +159,65 @@ class InventoryEndpoints:
     @api
     def create_price_list(self, request, project_id):
         user = self.authorize(request, "POST", "/api/v1/projects/{project_id}/price-lists")
+        check_project(user, project_id)
         body = load(PriceListBody(), json_body(request))
         return json_response(self.rpc("inventory", "create_price_list", {
             **PriceListBody().dump(body), "project_id": project_id,
-            "created_by": user.username}), 201)
+            "created_by": user.username, "channel_id": user.channel_id}), 201)
 
     @http(*endpoint("GET", "/api/v1/projects/{project_id}/price-lists"))
     @api
     def list_price_lists(self, request, project_id):
-        self.authorize(request, "GET", "/api/v1/projects/{project_id}/price-lists")
-        return json_response(self.rpc("inventory", "list_price_lists",
-                                      {"project_id": project_id}))
+        user = self.authorize(request, "GET", "/api/v1/projects/{project_id}/price-lists")
+        check_project(user, project_id)
+        return json_response(self.rpc("inventory", "list_price_lists", {
+            "project_id": project_id, "channel_id": user.channel_id}))
 
     @http(*endpoint("GET", "/api/v1/projects/{project_id}/price-lists/{version}"))
     @api
     def get_price_list(self, request, project_id, version):
-        self.authorize(request, "GET", "/api/v1/projects/{project_id}/price-lists/{version}")
-        return json_response(self.rpc("inventory", "get_price_list",
-                                      {"project_id": project_id, "version": version}))
+        user = self.authorize(request, "GET",
+                              "/api/v1/projects/{project_id}/price-lists/{version}")
+        check_project(user, project_id)
+        return json_response(self.rpc("inventory", "get_price_list", {
+            "project_id": project_id, "version": version, "channel_id": user.channel_id}))
 
     @http(*endpoint("GET", "/api/v1/units/{unit_id}/price"))
     @api
     def get_unit_price(self, request, unit_id):
-        self.authorize(request, "GET", "/api/v1/units/{unit_id}/price")
+        user = self.authorize(request, "GET", "/api/v1/units/{unit_id}/price")
+        self._check_unit_project(user, unit_id)
         query = load(UnitPriceQuery(), dict(request.args))
         return json_response(self.rpc("inventory", "get_unit_price", {
-            **UnitPriceQuery().dump(query), "unit_id": unit_id}))
+            **UnitPriceQuery().dump(query), "unit_id": unit_id, "channel_id": user.channel_id}))
 
     @http(*endpoint("POST", "/api/v1/channels"))
     @api
     def create_channel(self, request):
-        self.authorize(request, "POST", "/api/v1/channels")
-        return json_response(self.rpc("inventory", "create_channel", json_body(request)), 201)
+        user = self.authorize(request, "POST", "/api/v1/channels")
+        _outside_channels(user)
+        body = load(CreateChannelSchema(), json_body(request))
+        for project_id in body["project_ids"]:
+            check_project(user, project_id)
+        return json_response(self.rpc("inventory", "create_channel", body), 201)
 
     @http(*endpoint("GET", "/api/v1/channels/{channel_id}"))
     @api
     def get_channel(self, request, channel_id):
-        self.authorize(request, "GET", "/api/v1/channels/{channel_id}")
+        user = self.authorize(request, "GET", "/api/v1/channels/{channel_id}")
+        if user.channel_id not in (None, channel_id):
+            raise Forbidden("a channel's users see only their own channel",
+                            {"channel_id": ["not your channel"]})
         return json_response(self.rpc("inventory", "get_channel", {"channel_id": channel_id}))
 
     @http(*endpoint("PUT", "/api/v1/channels/{channel_id}/projects"))
     @api
     def set_channel_projects(self, request, channel_id):
-        self.authorize(request, "PUT", "/api/v1/channels/{channel_id}/projects")
+        user = self.authorize(request, "PUT", "/api/v1/channels/{channel_id}/projects")
+        _outside_channels(user)
         body = load(ChannelProjectsBody(), json_body(request))
+        for project_id in body["project_ids"]:
+            check_project(user, project_id)
         return json_response(self.rpc("inventory", "set_channel_projects",
                                       {**body, "channel_id": channel_id}))
 
@@ -194,71 +226,101 @@ class InventoryEndpoints:
     def set_weekly_plan(self, request, project_id, year, quarter):
         user = self.authorize(request, "PUT",
                               "/api/v1/projects/{project_id}/progress/{year}/{quarter}/plan")
+        check_project(user, project_id)
         body = load(WeeklyPlanBody(), json_body(request))
         return json_response(self.rpc("inventory", "set_weekly_plan", {
             **WeeklyPlanBody().dump(body), "project_id": project_id, "year": year,
-            "quarter": quarter, "set_by": user.username}))
+            "quarter": quarter, "set_by": user.username, "channel_id": user.channel_id}))
 
     @http(*endpoint("GET", "/api/v1/projects/{project_id}/progress/{year}/{quarter}"))
     @api
     def get_quarterly_progress(self, request, project_id, year, quarter):
-        self.authorize(request, "GET", "/api/v1/projects/{project_id}/progress/{year}/{quarter}")
+        user = self.authorize(request, "GET",
+                              "/api/v1/projects/{project_id}/progress/{year}/{quarter}")
+        check_project(user, project_id)
         return json_response(self.rpc("inventory", "get_quarterly_progress", {
-            "project_id": project_id, "year": year, "quarter": quarter}))
+            "project_id": project_id, "year": year, "quarter": quarter,
+            "channel_id": user.channel_id}))
 
     @http(*endpoint("POST", "/api/v1/holds"))
     @api
     def hold_unit(self, request):
         user = self.authorize(request, "POST", "/api/v1/holds")
-        payload = as_consultant(user, json_body(request))
-        return json_response(self.rpc("inventory", "hold_unit", payload), 201)
+        payload = as_consultant(user, load(HoldUnitBody(), json_body(request)))
+        self._check_unit_project(user, payload["unit_id"])
+        return json_response(self.rpc("inventory", "hold_unit", {
+            **payload, "channel_id": user.channel_id}), 201)
 
     @http(*endpoint("GET", "/api/v1/holds/{hold_id}"))
     @api
     def get_hold(self, request, hold_id):
-        self.authorize(request, "GET", "/api/v1/holds/{hold_id}")
-        return json_response(self.rpc("inventory", "get_hold", {"hold_id": hold_id}))
+        user = self.authorize(request, "GET", "/api/v1/holds/{hold_id}")
+        self._check_hold_project(user, hold_id)
+        return json_response(self.rpc("inventory", "get_hold", {
+            "hold_id": hold_id, "channel_id": user.channel_id}))
 
     @http(*endpoint("POST", "/api/v1/holds/{hold_id}/approval"))
     @api
     def approve_hold(self, request, hold_id):
         user = self.authorize(request, "POST", "/api/v1/holds/{hold_id}/approval")
+        self._check_hold_project(user, hold_id)
         body = load(HoldApprovalBody(), json_body(request))
         return json_response(self.rpc("inventory", "approve_hold", {
-            **body, "hold_id": hold_id, "manager": user.username}))
+            **body, "hold_id": hold_id, "manager": user.username,
+            "channel_id": user.channel_id}))
 
     @http(*endpoint("POST", "/api/v1/holds/{hold_id}/extension"))
     @api
     def extend_hold(self, request, hold_id):
         user = self.authorize(request, "POST", "/api/v1/holds/{hold_id}/extension")
+        self._check_hold_project(user, hold_id)
         body = load(HoldExtensionBody(), json_body(request))
         return json_response(self.rpc("inventory", "extend_hold", {
-            **body, "hold_id": hold_id, "approved_by": user.username}))
+            **body, "hold_id": hold_id, "approved_by": user.username,
+            "channel_id": user.channel_id}))
 
     @http(*endpoint("POST", "/api/v1/holds/{hold_id}/release"))
     @api
     def release_hold(self, request, hold_id):
         user = self.authorize(request, "POST", "/api/v1/holds/{hold_id}/release")
+        self._check_hold_project(user, hold_id)
         body = load(HoldReleaseBody(), json_body(request))
         return json_response(self.rpc("inventory", "release_hold", {
             **body, "hold_id": hold_id, "released_by": user.username,
-            "consultant_id": None if user.is_manager else user.consultant_id}))
+            "consultant_id": None if user.is_manager else user.consultant_id,
+            "channel_id": user.channel_id}))
 
     @http(*endpoint("POST", "/api/v1/units/{unit_id}/waitlist"))
     @api
     def join_waitlist(self, request, unit_id):
         user = self.authorize(request, "POST", "/api/v1/units/{unit_id}/waitlist")
+        self._check_unit_project(user, unit_id)
         body = as_consultant(user, load(WaitlistBody(), json_body(request)))
         if "consultant_id" not in body:
             raise InvalidInput("name the waiting consultant",
                                {"consultant_id": ["required for a manager"]})
         return json_response(self.rpc("inventory", "join_waitlist",
-                                      {**body, "unit_id": unit_id}), 201)
+                                      {**body, "unit_id": unit_id,
+                                       "channel_id": user.channel_id}), 201)
 
     @http(*endpoint("POST", "/api/v1/waitlist/{entry_id}/withdrawal"))
     @api
     def withdraw_from_waitlist(self, request, entry_id):
         user = self.authorize(request, "POST", "/api/v1/waitlist/{entry_id}/withdrawal")
+        if not acts_on_every_project(user):
+            entry = self.rpc("inventory", "get_waitlist_entry", {"entry_id": entry_id})
+            self._check_unit_project(user, entry["unit_id"])
         return json_response(self.rpc("inventory", "withdraw_from_waitlist", {
-            "entry_id": entry_id,
+            "entry_id": entry_id, "channel_id": user.channel_id,
             "consultant_id": None if user.is_manager else user.consultant_id}))
+
+    def _check_unit_project(self, user, unit_id) -> None:
+        """Holds, waitlists and unit reads act on the unit's project."""
+        if not acts_on_every_project(user):
+            unit = self.rpc("inventory", "get_unit", {"unit_id": unit_id})
+            check_project(user, unit["project_id"])
+
+    def _check_hold_project(self, user, hold_id) -> None:
+        if not acts_on_every_project(user):
+            hold = self.rpc("inventory", "get_hold", {"hold_id": hold_id})
+            self._check_unit_project(user, hold["unit_id"])

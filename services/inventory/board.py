@@ -33,6 +33,14 @@ PG_ORDER = (func.length(Unit.building), Unit.building.collate("C"), Unit.entranc
             Unit.floor, func.length(Unit.number), Unit.number.collate("C"))
 
 
+def begin_snapshot(session) -> None:
+    """The board's totals and its rooms are two statements; on PostgreSQL both read one
+    snapshot (REPEATABLE READ, which costs a read-only transaction nothing), so they agree
+    however the units change meanwhile. Called before the session's first statement."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+
+
 def board_json(session, project_id, building=None) -> str:
     """The board as JSON text: {"project", "buildings", "units"}."""
     project = session.get(Project, project_id)

@@ -1,5 +1,6 @@
 """Sales channels (the developer's own team, agencies): which projects each one sells. A read
-made for a channel (its board, its units) is refused for a project it does not sell."""
+or a change made for a channel (its board, units, prices, holds, waitlists, rooms, plans) is
+refused for a project it does not sell."""
 from sqlalchemy import delete, insert, select
 
 from contracts.errors import Conflict, Forbidden, NotFound
@@ -38,12 +39,9 @@ def channel_view(session, channel_id) -> dict:
 
 
 def check_project(session, channel_id, project_id) -> None:
-    """Refuse a read for a channel that does not sell the project (no channel: no limit)."""
-    if channel_id is None:
-        return
-    sells = session.scalar(select(ChannelProject.project_id).where(
-        ChannelProject.channel_id == channel_id, ChannelProject.project_id == project_id))
-    if sells is None:
+    """Refuse a read or change for a channel that does not sell the project (no channel: no
+    limit)."""
+    if channel_id is not None and not _sells(session, channel_id, project_id):
         raise Forbidden(f"channel {channel_id} does not sell project {project_id}",
                         {"project_id": ["not sold by your channel"]})
 
@@ -54,7 +52,15 @@ def check_unit(session, channel_id, unit_id) -> None:
     project_id = session.scalar(select(Unit.project_id).where(Unit.id == unit_id))
     if project_id is None:
         raise NotFound(f"unit {unit_id} does not exist", {"unit_id": ["unknown unit"]})
-    check_project(session, channel_id, project_id)
+    if not _sells(session, channel_id, project_id):
+        raise Forbidden(f"channel {channel_id} does not sell project {project_id} of unit "
+                        f"{unit_id}", {"unit_id": ["in a project not sold by your channel"]})
+
+
+def _sells(session, channel_id, project_id) -> bool:
+    return session.scalar(select(ChannelProject.project_id).where(
+        ChannelProject.channel_id == channel_id,
+        ChannelProject.project_id == project_id)) is not None
 
 
 def _set_projects(session, channel_id, project_ids) -> None:

@@ -102,6 +102,10 @@ def complete_price(area: Decimal | None, unit_price: Decimal | None,
     return unit_price, total_price
 
 
+MAX_MONEY = Decimal("1000000000000")  # every amount is a Numeric(14, 2): below this
+TOO_LARGE = f"too large: below {MAX_MONEY:,} yuan"
+
+
 def price_problems(unit_price, total_price, floor_total_price) -> dict[str, list[str]]:
     """What is wrong with a unit's prices: none below zero, a floor price (底价) not above
     the list price."""
@@ -111,8 +115,12 @@ def price_problems(unit_price, total_price, floor_total_price) -> dict[str, list
             problems[name] = ["give the unit price or the total price"]
         elif value <= 0:
             problems[name] = ["must be greater than 0"]
+        elif value >= MAX_MONEY:
+            problems[name] = [TOO_LARGE]
     if floor_total_price is not None:
-        if floor_total_price < 0:
+        if floor_total_price >= MAX_MONEY:
+            problems["floor_total_price"] = [TOO_LARGE]
+        elif floor_total_price < 0:
             problems["floor_total_price"] = ["must not be negative"]
         elif total_price is not None and floor_total_price > total_price:
             problems["floor_total_price"] = ["above the total price"]

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from contracts.errors import Conflict, Forbidden, NotFound
 from infra.database import utcnow
-from services.inventory import domain
+from services.inventory import channels, domain
 from services.inventory.history import change_status
 from services.inventory.models import Hold, Project, Unit, WaitlistEntry
 
@@ -24,6 +24,7 @@ def hold_unit(uow, cmd) -> dict:
                              .where(Unit.id == unit_id))
     if project is None:
         raise NotFound(f"unit {unit_id} does not exist", {"unit_id": ["unknown unit"]})
+    channels.check_unit(session, cmd.get("channel_id"), unit_id)
     now = utcnow()
     taken = change_status(
         session, unit_id, domain.HELD, where=(or_(
@@ -54,7 +55,7 @@ def hold_unit(uow, cmd) -> dict:
 
 def approve_hold(uow, cmd) -> dict:
     session = uow.session
-    hold = _hold(session, cmd["hold_id"])
+    hold = _hold(session, cmd["hold_id"], cmd.get("channel_id"))
     if not cmd["approve"]:
         end_hold(uow, hold, "rejected", by=cmd["manager"], reason=cmd["comment"] or "rejected")
         uow.commit()
@@ -74,7 +75,7 @@ def approve_hold(uow, cmd) -> dict:
 
 def extend_hold(uow, cmd) -> dict:
     session = uow.session
-    hold = _hold(session, cmd["hold_id"])
+    hold = _hold(session, cmd["hold_id"], cmd.get("channel_id"))
     waiting = session.scalar(select(func.count()).select_from(WaitlistEntry).where(
         WaitlistEntry.unit_id == hold.unit_id, WaitlistEntry.status == "waiting"))
     if not domain.may_extend(waiting):
@@ -97,7 +98,7 @@ def extend_hold(uow, cmd) -> dict:
 
 def release_hold(uow, cmd) -> dict:
     """The holding consultant (or a manager, `consultant_id` None) gives the unit back."""
-    hold = _hold(uow.session, cmd["hold_id"])
+    hold = _hold(uow.session, cmd["hold_id"], cmd.get("channel_id"))
     if cmd["consultant_id"] is not None and cmd["consultant_id"] != hold.consultant_id:
         raise Forbidden("only the holding consultant or a manager may release a hold",
                         {"hold_id": ["not your hold"]})
@@ -159,6 +160,7 @@ def join_waitlist(uow, cmd) -> dict:
     unit = session.get(Unit, cmd["unit_id"])
     if unit is None:
         raise NotFound(f"unit {cmd['unit_id']} does not exist", {"unit_id": ["unknown unit"]})
+    channels.check_unit(session, cmd.get("channel_id"), unit.id)
     if unit.status not in (domain.HELD, domain.OFFERED):
         hint = "hold it instead" if unit.status == domain.AVAILABLE else "it is not held"
         raise Conflict(f"only a held unit has a waitlist ({hint}): it is {unit.status}",
@@ -181,16 +183,26 @@ def join_waitlist(uow, cmd) -> dict:
 def withdraw_from_waitlist(uow, cmd) -> dict:
     """A waiting consultant steps aside (第9篇: 置业顾问之间可做协商); an open offer passes on."""
     session = uow.session
-    entry = session.get(WaitlistEntry, cmd["entry_id"])
-    if entry is None:
-        raise NotFound(f"waitlist entry {cmd['entry_id']} does not exist",
-                       {"entry_id": ["unknown entry"]})
+    entry = _entry(session, cmd["entry_id"])
+    channels.check_unit(session, cmd.get("channel_id"), entry.unit_id)
     if cmd["consultant_id"] is not None and cmd["consultant_id"] != entry.consultant_id:
         raise Forbidden("only the waiting consultant or a manager may withdraw an entry",
                         {"entry_id": ["not your entry"]})
     _close_entry(uow, entry, "withdrawn", utcnow())
     uow.commit()
     return entry_view(entry)
+
+
+def get_entry(session, entry_id) -> dict:
+    return entry_view(_entry(session, entry_id))
+
+
+def _entry(session, entry_id) -> WaitlistEntry:
+    entry = session.get(WaitlistEntry, entry_id)
+    if entry is None:
+        raise NotFound(f"waitlist entry {entry_id} does not exist",
+                       {"entry_id": ["unknown entry"]})
+    return entry
 
 
 def _close_entry(uow, entry, outcome, now) -> None:
@@ -276,8 +288,8 @@ def hold_view(hold) -> dict:
         "ended_by", "end_reason")}
 
 
-def get_hold(session, hold_id) -> dict:
-    return hold_view(_hold(session, hold_id))
+def get_hold(session, hold_id, channel_id=None) -> dict:
+    return hold_view(_hold(session, hold_id, channel_id))
 
 
 def _fresh_view(session, hold) -> dict:
@@ -285,10 +297,12 @@ def _fresh_view(session, hold) -> dict:
     return hold_view(hold)
 
 
-def _hold(session, hold_id) -> Hold:
+def _hold(session, hold_id, channel_id=None) -> Hold:
+    """The hold, if the caller's channel (when any) sells its unit's project."""
     hold = session.get(Hold, hold_id)
     if hold is None:
         raise NotFound(f"hold {hold_id} does not exist", {"hold_id": ["unknown hold"]})
+    channels.check_unit(session, channel_id, hold.unit_id)
     return hold
 
 

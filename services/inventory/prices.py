@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from contracts.errors import Conflict, InvalidInput, NotFound
 from infra.database import utcnow
-from services.inventory import domain
+from services.inventory import channels, domain
 from services.inventory.models import PriceList, PriceListItem, Project, Unit
 
 
@@ -21,6 +21,7 @@ def create_price_list(uow, cmd, now=None) -> dict:
     project_id = cmd["project_id"]
     if session.get(Project, project_id) is None:
         raise NotFound(f"project {project_id} does not exist", {"project_id": ["unknown project"]})
+    channels.check_project(session, cmd.get("channel_id"), project_id)
     effective_from = cmd.get("effective_from") or now
     if effective_from < now:
         raise InvalidInput("a price list cannot start in the past: past prices stay as they were",
@@ -99,11 +100,12 @@ def apply_due(session, now=None) -> int:
     return applied
 
 
-def price_at(session, unit_id, at=None) -> dict:
+def price_at(session, unit_id, at=None, channel_id=None) -> dict:
     """The unit's price at `at` (now by default): the latest version in force then."""
     at = at or utcnow()
     if session.get(Unit, unit_id) is None:
         raise NotFound(f"unit {unit_id} does not exist", {"unit_id": ["unknown unit"]})
+    channels.check_unit(session, channel_id, unit_id)
     row = session.execute(
         select(PriceList.version, PriceList.effective_from, PriceListItem.unit_price,
                PriceListItem.total_price, PriceListItem.floor_total_price)
@@ -118,16 +120,18 @@ def price_at(session, unit_id, at=None) -> dict:
             "total_price": row.total_price, "floor_total_price": row.floor_total_price}
 
 
-def list_versions(session, project_id) -> dict:
+def list_versions(session, project_id, channel_id=None) -> dict:
     if session.get(Project, project_id) is None:
         raise NotFound(f"project {project_id} does not exist", {"project_id": ["unknown project"]})
+    channels.check_project(session, channel_id, project_id)
     lists = session.scalars(select(PriceList).where(PriceList.project_id == project_id)
                             .order_by(PriceList.version)).all()
     return {"project_id": project_id,
             "price_lists": [price_list_view(session, pl, with_items=False) for pl in lists]}
 
 
-def get_version(session, project_id, version) -> dict:
+def get_version(session, project_id, version, channel_id=None) -> dict:
+    channels.check_project(session, channel_id, project_id)
     price_list = session.scalar(select(PriceList).where(PriceList.project_id == project_id,
                                                         PriceList.version == version))
     if price_list is None:

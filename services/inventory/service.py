@@ -34,7 +34,8 @@ class InventoryService(operations.OperationsRpc):
     def get_hold(self, payload):
         query = load(schemas.GetHoldSchema(), payload)
         with self.uow() as uow:
-            return schemas.HoldSchema().dump(holds.get_hold(uow.session, query["hold_id"]))
+            return schemas.HoldSchema().dump(holds.get_hold(uow.session, query["hold_id"],
+                                                            query["channel_id"]))
 
     @rpc
     def approve_hold(self, payload):
@@ -60,6 +61,13 @@ class InventoryService(operations.OperationsRpc):
         with self.uow() as uow:
             return schemas.WaitlistEntrySchema().dump(holds.join_waitlist(uow, cmd))
 
+    @rpc(idempotent=True)
+    def get_waitlist_entry(self, payload):
+        query = load(schemas.GetWaitlistEntrySchema(), payload)
+        with self.uow() as uow:
+            return schemas.WaitlistEntrySchema().dump(holds.get_entry(uow.session,
+                                                                      query["entry_id"]))
+
     @rpc
     def withdraw_from_waitlist(self, payload):
         cmd = load(schemas.WithdrawFromWaitlistSchema(), payload)
@@ -79,6 +87,7 @@ class InventoryService(operations.OperationsRpc):
         unparsed: {"gzip_base64": …}."""
         query = load(schemas.GetBoardSchema(), payload)
         with self.uow() as uow:
+            board.begin_snapshot(uow.session)
             channels.check_project(uow.session, query["channel_id"], query["project_id"])
             return board.packed_board(uow.session, query["project_id"], query["building"])
 
@@ -139,7 +148,8 @@ class InventoryService(operations.OperationsRpc):
         query = load(schemas.GetProgressSchema(), payload)
         with self.uow() as uow:
             return schemas.QuarterlyProgressSchema().dump(progress.quarterly_progress(
-                uow.session, query["project_id"], query["year"], query["quarter"]))
+                uow.session, query["project_id"], query["year"], query["quarter"],
+                query["channel_id"]))
 
     @rpc
     def create_price_list(self, payload):
@@ -151,22 +161,22 @@ class InventoryService(operations.OperationsRpc):
     def list_price_lists(self, payload):
         query = load(schemas.GetPriceListsSchema(), payload)
         with self.uow() as uow:
-            return schemas.PriceListsSchema().dump(prices.list_versions(uow.session,
-                                                                        query["project_id"]))
+            return schemas.PriceListsSchema().dump(prices.list_versions(
+                uow.session, query["project_id"], query["channel_id"]))
 
     @rpc(idempotent=True)
     def get_price_list(self, payload):
         query = load(schemas.GetPriceListSchema(), payload)
         with self.uow() as uow:
             return schemas.PriceListSchema().dump(prices.get_version(
-                uow.session, query["project_id"], query["version"]))
+                uow.session, query["project_id"], query["version"], query["channel_id"]))
 
     @rpc(idempotent=True)
     def get_unit_price(self, payload):
         query = load(schemas.GetUnitPriceSchema(), payload)
         with self.uow() as uow:
-            return schemas.UnitPriceSchema().dump(prices.price_at(uow.session, query["unit_id"],
-                                                                  query["at"]))
+            return schemas.UnitPriceSchema().dump(prices.price_at(
+                uow.session, query["unit_id"], query["at"], query["channel_id"]))
 
     @event_handler("transactions.deposit_received")
     def on_deposit_received(self, event):

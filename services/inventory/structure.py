@@ -7,7 +7,7 @@ from sqlalchemy.exc import IntegrityError
 
 from contracts.errors import Conflict, InvalidInput, NotFound
 from infra.database import utcnow
-from services.inventory import domain, prices, unit_table
+from services.inventory import channels, domain, prices, unit_table
 from services.inventory.models import PriceListItem, Project, Unit
 
 @contextmanager
@@ -30,11 +30,17 @@ def generate_building(uow, cmd) -> dict:
     floor of each entrance the rooms of `rooms` (their position is the room number's end).
     Prices follow from `unit_price` (单价 per m²) when given, as a new price-list version."""
     session = uow.session
-    project = _project(session, cmd["project_id"])
+    project = _project(session, cmd["project_id"], cmd.get("channel_id"))
     if session.scalar(select(Unit.id).where(Unit.project_id == project.id,
                                             Unit.building == cmd["building"]).limit(1)):
         raise Conflict(f"building {cmd['building']} exists already in the project",
                        {"building": ["already exists"]})
+    if cmd.get("unit_price") is not None:
+        for position, room in enumerate(cmd["rooms"], start=1):
+            total = domain.complete_price(room["building_area"], cmd["unit_price"], None)[1]
+            if total >= domain.MAX_MONEY:
+                raise InvalidInput(f"room {position}: the total price is too large", {
+                    "unit_price": [f"× the area of room {position}: {domain.TOO_LARGE}"]})
     now = utcnow()
     entrances = [str(n) for n in range(1, cmd["entrances"] + 1)] if cmd["entrances"] > 1 else [""]
     units = [Unit(project_id=project.id, building=cmd["building"], entrance=entrance,
@@ -63,7 +69,7 @@ def add_unit(uow, cmd) -> dict:
     """One room added to a building of the project (a new building too); its prices, when
     given, are a new price-list version in force at once."""
     session = uow.session
-    project = _project(session, cmd["project_id"])
+    project = _project(session, cmd["project_id"], cmd.get("channel_id"))
     if session.scalar(select(Unit.id).where(
             Unit.project_id == project.id, Unit.building == cmd["building"],
             Unit.entrance == cmd["entrance"], Unit.number == cmd["number"])):
@@ -93,7 +99,7 @@ def import_units(uow, cmd) -> dict:
     the table's areas and attributes, and prices that differ from the current ones become one
     new price-list version. A second run of the same table changes nothing."""
     session = uow.session
-    project = _project(session, cmd["project_id"])
+    project = _project(session, cmd["project_id"], cmd.get("channel_id"))
     try:
         parsed = unit_table.parse(cmd["header"], cmd["rows"])
     except unit_table.UnusableColumns as exc:
@@ -150,8 +156,9 @@ def _price_version(session, project_id, created_by, note, now, items) -> int:
     return price_list.version
 
 
-def _project(session, project_id) -> Project:
+def _project(session, project_id, channel_id) -> Project:
     project = session.get(Project, project_id)
     if project is None:
         raise NotFound(f"project {project_id} does not exist", {"project_id": ["unknown project"]})
+    channels.check_project(session, channel_id, project_id)
     return project

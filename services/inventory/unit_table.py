@@ -28,6 +28,7 @@ COLUMNS = {
 }
 REQUIRED = ("building", "number", "floor", "building_area")
 MAX_TEXT = 20
+MIN_FLOOR, MAX_FLOOR = -5, 200  # as the room schemas allow
 
 
 class UnusableColumns(ValueError):
@@ -86,11 +87,12 @@ def _room(values: dict) -> tuple[dict, tuple | None]:
         if not room[name]:
             return room, (name, "required")
     try:
-        room["floor"] = int(float(values.get("floor", "")))
-    except ValueError:
+        floor = _whole_number(values.get("floor", ""))
+    except (InvalidOperation, ValueError, OverflowError):
         return room, ("floor", "not a whole number")
-    if not -5 <= room["floor"] <= 200:
-        return room, ("floor", "between -5 and 200")
+    if not MIN_FLOOR <= floor <= MAX_FLOOR:  # compared before int(): 1e999999 would not fit
+        return room, ("floor", f"between {MIN_FLOOR} and {MAX_FLOOR}")
+    room["floor"] = int(floor)
     for name in ("building_area", "garden_area", "other_area", "unit_price", "total_price",
                  "floor_total_price"):
         try:
@@ -107,6 +109,9 @@ def _room(values: dict) -> tuple[dict, tuple | None]:
     room["property_type"] = values.get("property_type") or None
     if room["property_type"] and room["property_type"] not in domain.PROPERTY_TYPES:
         return room, ("property_type", f"one of {'、'.join(domain.PROPERTY_TYPES)}")
+    for name in ("unit_price", "total_price", "floor_total_price"):
+        if room[name] is not None and room[name].copy_abs() >= domain.MAX_MONEY:
+            return room, (name, domain.TOO_LARGE)
     if any(room[name] is not None for name in ("unit_price", "total_price", "floor_total_price")):
         room["unit_price"], room["total_price"] = domain.complete_price(
             room["building_area"], room["unit_price"], room["total_price"])
@@ -124,4 +129,13 @@ def _decimal(text: str) -> Decimal | None:
     value = Decimal(text.replace(",", ""))
     if not value.is_finite():
         raise ValueError(text)
-    return domain.to_fen(value)
+    # a huge value is left as it is (rounding it to the fen could overflow); it is refused below
+    return value if value.copy_abs() >= domain.MAX_MONEY else domain.to_fen(value)
+
+
+def _whole_number(text: str) -> Decimal:
+    """A floor like "15" (or "15.0", as spreadsheets write numbers); "1.5", "inf" are not."""
+    value = Decimal(text)
+    if not value.is_finite() or value != value.to_integral_value():
+        raise ValueError(text)
+    return value

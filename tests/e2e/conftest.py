@@ -85,10 +85,10 @@ class Suite:
             time.sleep(0.5)
         raise RuntimeError(f"suite not healthy after {timeout}s: {last}; logs in {self.logs}")
 
-    def add_user(self, username, role, consultant_id=None):
+    def add_user(self, username, role, consultant_id=None, project_ids=()):
         engine = make_engine(self.database_urls["gateway"])
         with Session(engine) as session:
-            create_user(session, username, f"{username}-secret", role, consultant_id)
+            create_user(session, username, f"{username}-secret", role, consultant_id, project_ids)
             session.commit()
         engine.dispose()
         return self.client(username)

@@ -180,6 +180,43 @@ def test_a_channel_user_sees_only_the_projects_the_channel_sells(suite, admin):
     assert refused.json()["error"]["fields"] == {"project_id": ["not sold by your channel"]}
     assert agent.get(f"/api/v1/units/{other_unit}").status_code == 403
     assert admin.get(f"/api/v1/projects/{other['id']}/board").status_code == 200  # no channel
+    # nor hold, wait for or price its units, or set up channels
+    hold = agent.post("/api/v1/holds", {"unit_id": other_unit, "customer_id": 5})
+    assert hold.status_code == 403, hold.text
+    assert hold.json()["error"]["fields"] == {"unit_id": ["in a project not sold by your channel"]}
+    assert admin.get(f"/api/v1/units/{other_unit}").json()["status"] == "available"
+    assert admin.post("/api/v1/holds", {"unit_id": other_unit, "customer_id": 6,
+                                        "consultant_id": 40}).status_code == 201
+    assert agent.post(f"/api/v1/units/{other_unit}/waitlist",
+                      {"customer_id": 5}).status_code == 403
+    assert agent.get(f"/api/v1/units/{other_unit}/price").status_code == 403
+    assert agent.get(f"/api/v1/projects/{other['id']}/price-lists").status_code == 403
+    assert agent.get(f"/api/v1/projects/{other['id']}/price-lists/1").status_code == 403
+    assert agent.get(f"/api/v1/units/{sold_unit}/price").status_code == 200
+    assert agent.post("/api/v1/holds", {"unit_id": sold_unit, "customer_id": 5,
+                                        "channel_id": None}).status_code == 400  # not the client's
+    assert agent.post("/api/v1/holds", {"unit_id": sold_unit, "customer_id": 5}).status_code == 201
+    # an agency's manager reads its own channel only and cannot widen what it sells
+    suite.add_user(f"agency-boss-{sold['id']}", "sales_manager")
+    engine = create_engine(suite.database_urls["gateway"])
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE users SET channel_id = :c WHERE username = :u"),
+                           {"c": channel.json()["id"], "u": f"agency-boss-{sold['id']}"})
+    engine.dispose()
+    boss = suite.client(f"agency-boss-{sold['id']}")
+    assert boss.get(f"/api/v1/channels/{channel.json()['id']}").status_code == 200
+    other_channel = admin.post("/api/v1/channels", {"code": f"own-{sold['id']}", "name": "自销",
+                                                    "kind": "own_team", "project_ids": []})
+    assert boss.get(f"/api/v1/channels/{other_channel.json()['id']}").status_code == 403
+    widened = boss.put(f"/api/v1/channels/{channel.json()['id']}/projects",
+                       {"project_ids": [sold["id"], other["id"]]})
+    assert widened.status_code == 403
+    assert widened.json()["error"]["fields"] == {"channel_id": ["you belong to a channel"]}
+    assert boss.post("/api/v1/channels", {"code": f"mine-{sold['id']}", "name": "我的",
+                                          "kind": "agency", "project_ids": [other["id"]]}
+                     ).status_code == 403
+    assert admin.get(f"/api/v1/channels/{channel.json()['id']}").json()["project_ids"] == [
+        sold["id"]]
 
 
 def test_the_quarterly_progress_table_through_the_gateway(suite, admin):

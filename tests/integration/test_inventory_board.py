@@ -1,17 +1,22 @@
 """The sales-control board on PostgreSQL: rows in building/entrance/floor/room order, the
 building totals, one building alone, and the same board on SQLite."""
+import collections
 import itertools
 
 import pytest
+from nameko.testing.services import worker_factory
+from sqlalchemy import event, update
 from sqlalchemy.orm import sessionmaker
 
 from contracts.base import load
+from contracts.board import unpack_board
 from contracts.errors import NotFound
 from contracts.inventory import CreateProjectSchema
 from infra.database import UnitOfWork, make_engine, utcnow
 from infra.migrations import upgrade
 from services.inventory import board, handlers, holds
-from services.inventory.models import metadata
+from services.inventory.models import Unit, metadata
+from services.inventory.service import InventoryService
 
 pytestmark = pytest.mark.integration
 _codes = itertools.count(1)
@@ -67,3 +72,33 @@ def test_the_same_board_on_sqlite(tmp_path):
         check_board(lambda: UnitOfWork(factory, metadata, "inventory"))
     finally:
         engine.dispose()
+
+
+def test_the_totals_and_the_rooms_agree_when_a_unit_changes_between_the_two_reads(stores):
+    """A hold lands after the board has counted the statuses and before it reads the rooms:
+    both still come from one snapshot."""
+    store = stores["inventory"]
+    with store() as uow:
+        project_id = make_project(uow)
+        unit_id = board.cells(board.board(uow.session, project_id))[0]["id"]
+    service = worker_factory(InventoryService, uow=store)
+    changed = []
+
+    def hold_meanwhile(conn, cursor, statement, *args):
+        if "GROUP BY" in statement and not changed:
+            changed.append(True)
+            with store.engine.begin() as other:
+                other.execute(update(Unit).where(Unit.id == unit_id).values(status="held"))
+
+    event.listen(store.engine, "after_cursor_execute", hold_meanwhile)
+    try:
+        packed = service.get_board({"project_id": project_id})
+    finally:
+        event.remove(store.engine, "after_cursor_execute", hold_meanwhile)
+    assert changed
+    read = unpack_board(packed)
+    rows = collections.Counter(cell["status"] for cell in board.cells(read))
+    totals = collections.Counter()
+    for building in read["buildings"]:
+        totals.update({status: n for status, n in building["by_status"].items() if n})
+    assert rows == totals == {"available": 5}  # the hold came after the snapshot

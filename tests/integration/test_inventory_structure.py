@@ -11,7 +11,7 @@ from contracts.base import load
 from contracts.errors import Conflict, InvalidInput
 from contracts.inventory import AddUnitSchema, CreateProjectSchema, GenerateBuildingSchema
 from infra.database import utcnow
-from services.inventory import board, handlers, structure
+from services.inventory import board, handlers, prices, structure
 from services.inventory.models import PriceList, Unit
 
 pytestmark = pytest.mark.integration
@@ -168,3 +168,57 @@ def test_two_imports_of_the_same_rooms_at_once_add_each_room_once(stores):
         rooms = uow.session.scalar(select(func.count()).select_from(Unit).where(
             Unit.project_id == project_id, Unit.building == "7"))
     assert rooms == 30 and sum(created) == 30
+
+
+TOO_LARGE = "too large: below 1,000,000,000,000 yuan"
+
+
+def test_numbers_too_large_for_the_database_are_line_errors_and_the_good_rows_land(stores):
+    """PostgreSQL's Numeric(14, 2) cannot hold 10¹² yuan: such a row, or a floor like "inf",
+    is reported on its line instead of failing the whole import."""
+    store = stores["inventory"]
+    project_id = new_project(store)
+    header = ["号楼", "房号", "楼层", "建筑面积", "单价", "总价", "底价"]
+    result = import_rows(store, project_id, [
+        ["7", "101", "1", "90", "", "1000000", ""],
+        ["7", "102", "inf", "90", "", "", ""],
+        ["7", "103", "1e400", "90", "", "", ""],
+        ["7", "104", "1.5", "90", "", "", ""],
+        ["7", "105", "1", "90", "", "99999999999999999", ""],
+        ["7", "106", "1", "500", "9999999999", "", ""],  # × the area: 5 × 10¹²
+        ["7", "107", "1", "90", "", "1000000", "1e20"],
+        ["7", "108", "1e1000000000000", "90", "", "", ""],
+        ["7", "109", "15.0", "90", "", "", ""],
+    ], header=header)
+    assert result["errors"] == [
+        {"line": 3, "field": "floor", "reason": "not a whole number"},
+        {"line": 4, "field": "floor", "reason": "between -5 and 200"},
+        {"line": 5, "field": "floor", "reason": "not a whole number"},
+        {"line": 6, "field": "total_price", "reason": TOO_LARGE},
+        {"line": 7, "field": "total_price", "reason": TOO_LARGE},
+        {"line": 8, "field": "floor_total_price", "reason": TOO_LARGE},
+        {"line": 9, "field": "floor", "reason": "between -5 and 200"}]
+    assert (result["created"], result["priced"]) == (2, 1)
+
+
+def test_a_price_list_or_a_room_whose_total_does_not_fit_is_refused(stores):
+    store = stores["inventory"]
+    project_id = new_project(store)
+    with store() as uow:
+        unit_id = uow.session.scalar(select(Unit.id).where(Unit.project_id == project_id))
+    with store() as uow, pytest.raises(InvalidInput) as refused:
+        prices.create_price_list(uow, {"project_id": project_id, "created_by": "m",
+                                       "prices": [{"unit_id": unit_id,
+                                                   "unit_price": Decimal("999999999999.00")}]})
+    assert refused.value.details == {"prices": {"0": {"total_price": [TOO_LARGE]}}}
+    with pytest.raises(InvalidInput) as refused:
+        add(store, project_id, list_unit_price="999999999999.00")
+    assert refused.value.details == {"total_price": [TOO_LARGE]}
+    with pytest.raises(InvalidInput) as refused:
+        generate(store, project_id, unit_price="999999999999.00")
+    assert refused.value.details == {"unit_price": [f"× the area of room 1: {TOO_LARGE}"]}
+    with store() as uow:
+        assert uow.session.scalar(select(func.count()).select_from(Unit).where(
+            Unit.project_id == project_id)) == 1  # nothing of the refused rooms
+        assert uow.session.scalar(select(func.count()).select_from(PriceList).where(
+            PriceList.project_id == project_id)) == 1

@@ -42,3 +42,22 @@ def test_good_rows_pass_and_bad_rows_are_reported_by_line():
             first["property_type"]) == (2, Decimal("1074000.00"), Decimal("1000000.00"), "3/2",
                                         "高层")
     assert (other_entrance["entrance"], other_entrance["total_price"]) == ("2", None)
+
+
+def test_numbers_that_overflow_are_row_errors_not_crashes():
+    parsed = unit_table.parse(["号楼", "房号", "楼层", "建筑面积", "单价", "总价"], [
+        ["1", "101", "inf", "90", "", ""],
+        ["1", "102", "nan", "90", "", ""],
+        ["1", "103", "1e400", "90", "", ""],
+        ["1", "104", "1", "1e30", "", ""],
+        ["1", "105", "1", "0.01", "", "999999999999"],  # the unit price would be 10¹⁴
+        ["1", "106", "15.0", "90", "", "1000000"],
+    ])
+    too_large = "too large: below 1,000,000,000,000 yuan"
+    assert parsed.errors == [
+        {"line": 2, "field": "floor", "reason": "not a whole number"},
+        {"line": 3, "field": "floor", "reason": "not a whole number"},
+        {"line": 4, "field": "floor", "reason": "between -5 and 200"},
+        {"line": 5, "field": "building_area", "reason": "impossible: 10000 m² or more"},
+        {"line": 6, "field": "unit_price", "reason": too_large}]
+    assert [(room["number"], room["floor"]) for room in parsed.rooms] == [("106", 15)]
