@@ -10,7 +10,8 @@ from contracts.board import board_cells, unpack_board
 from contracts.errors import Forbidden, InvalidInput, NotFound
 from gateway import routes
 from gateway.api import api, json_body, json_response
-from gateway.endpoints import as_consultant, endpoint, private_view
+from gateway.endpoints import (acts_on_every_project, as_consultant, check_project, endpoint,
+                               private_view)
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -30,10 +31,12 @@ class TransactionsEndpoints:
                 raise Forbidden("a consultant takes deposits only for their own customers",
                                 {"customer_id": [f"customer {customer['id']} is another "
                                                  "consultant's"]})
-        if payload.get("total_price") is None and _is_id(payload.get("unit_id")):
+        if _is_id(payload.get("unit_id")) and (payload.get("total_price") is None
+                                                or not acts_on_every_project(user)):
             # the deposit is checked against the unit's current price (404 for no such unit)
             unit = self.rpc("inventory", "get_unit", {"unit_id": payload["unit_id"]})
-            if unit["list_price"] is not None:
+            check_project(user, unit["project_id"])
+            if payload.get("total_price") is None and unit["list_price"] is not None:
                 payload["total_price"] = unit["list_price"]
         return json_response(self.rpc("transactions", "take_deposit", payload), 201)
 
@@ -42,7 +45,7 @@ class TransactionsEndpoints:
     def get_deposit(self, request, deposit_id):
         user = self.authorize(request, "GET", "/api/v1/deposits/{deposit_id}")
         deposit = self.rpc("transactions", "get_deposit", {"deposit_id": deposit_id})
-        _check_owner(user, deposit, "deposit_id")
+        _check_deal(user, deposit, "deposit_id")
         return json_response(deposit)
 
     @http(*endpoint("GET", "/api/v1/deposits/{deposit_id}/order-form"))
@@ -50,7 +53,7 @@ class TransactionsEndpoints:
     def get_deposit_order_form(self, request, deposit_id):
         user = self.authorize(request, "GET", "/api/v1/deposits/{deposit_id}/order-form")
         order = self.rpc("transactions", "get_deposit_order_form", {"deposit_id": deposit_id})
-        _check_owner(user, order, "deposit_id")
+        _check_deal(user, order, "deposit_id")
         return json_response(order)
 
     @http(*endpoint("GET", "/api/v1/order-forms/{order_form_id}"))
@@ -58,7 +61,7 @@ class TransactionsEndpoints:
     def get_order_form(self, request, order_form_id):
         user = self.authorize(request, "GET", "/api/v1/order-forms/{order_form_id}")
         order = self.rpc("transactions", "get_order_form", {"order_form_id": order_form_id})
-        _check_owner(user, order, "order_form_id")
+        _check_deal(user, order, "order_form_id")
         return json_response(order)
 
     @http(*endpoint("POST", "/api/v1/order-forms/{order_form_id}/signatures"))
@@ -75,6 +78,7 @@ class TransactionsEndpoints:
     def void_order_form(self, request, order_form_id):
         user = self.authorize(request, "POST", "/api/v1/order-forms/{order_form_id}/void")
         body = load(routes.VoidOrderFormBody(), json_body(request))
+        self.own_order_form(user, order_form_id)
         return json_response(self.rpc("transactions", "void_order_form", {
             **_given(request, body), "order_form_id": order_form_id, "approved_by": user.username,
             "approver_role": user.role}))
@@ -84,6 +88,7 @@ class TransactionsEndpoints:
     def forfeit_deposit(self, request, order_form_id):
         user = self.authorize(request, "POST", "/api/v1/order-forms/{order_form_id}/forfeiture")
         body = load(routes.ForfeitureBody(), json_body(request))
+        self.own_order_form(user, order_form_id)
         return json_response(self.rpc("transactions", "forfeit_deposit", {
             **body, "order_form_id": order_form_id, "approved_by": user.username,
             "approver_role": user.role}))
@@ -121,7 +126,7 @@ class TransactionsEndpoints:
     def sign_contract(self, request, subscription_id):
         user = self.authorize(request, "POST", "/api/v1/subscriptions/{subscription_id}/contract")
         body = load(routes.ContractBody(), json_body(request))
-        if user.role == "consultant":
+        if self.limited(user):
             subscription = self.rpc("transactions", "get_subscription",
                                     {"subscription_id": subscription_id})
             self.own_order_form(user, subscription["order_form_id"], "subscription_id")
@@ -139,8 +144,9 @@ class TransactionsEndpoints:
     @http(*endpoint("POST", "/api/v1/contracts/{contract_id}/filing"))
     @api
     def file_contract(self, request, contract_id):
-        self.authorize(request, "POST", "/api/v1/contracts/{contract_id}/filing")
+        user = self.authorize(request, "POST", "/api/v1/contracts/{contract_id}/filing")
         body = load(routes.FilingBody(), json_body(request))
+        self.own_contract(user, contract_id)
         return json_response(self.rpc("transactions", "file_contract", {
             **body, "contract_id": contract_id}))
 
@@ -209,7 +215,7 @@ class TransactionsEndpoints:
     def decide_application(self, request, application_id):
         user = self.authorize(request, "POST", "/api/v1/applications/{application_id}/decisions")
         body = load(routes.DecisionBody(), json_body(request))
-        if user.role == "consultant":
+        if self.limited(user):
             application = self.rpc("transactions", "get_application",
                                    {"application_id": application_id})
             self.own_order_form(user, application["order_form_id"], "application_id")
@@ -223,6 +229,10 @@ class TransactionsEndpoints:
         user = self.authorize(request, "POST",
                               "/api/v1/applications/{application_id}/refund-payment")
         body = load(routes.RefundPaymentBody(), json_body(request))
+        if self.limited(user):
+            application = self.rpc("transactions", "get_application",
+                                   {"application_id": application_id})
+            self.own_order_form(user, application["order_form_id"], "application_id")
         return json_response(self.rpc("transactions", "pay_refund", {
             **body, "application_id": application_id, "paid_by": user.username,
             "role": user.role}))
@@ -232,20 +242,23 @@ class TransactionsEndpoints:
     def confirm_bank_receipt(self, request):
         user = self.authorize(request, "POST", "/api/v1/finance/bank-receipts")
         body = load(routes.BankReceiptBody(), json_body(request))
+        check_project(user, body["project_id"])
         return json_response(self.rpc("transactions", "confirm_bank_receipt", {
             **_given(request, body), "confirmed_by": user.username}))
 
     @http(*endpoint("GET", "/api/v1/projects/{project_id}/reconciliation"))
     @api
     def get_reconciliation(self, request, project_id):
-        self.authorize(request, "GET", "/api/v1/projects/{project_id}/reconciliation")
+        user = self.authorize(request, "GET", "/api/v1/projects/{project_id}/reconciliation")
+        check_project(user, project_id)
         return json_response(self.rpc("transactions", "get_reconciliation",
                                       _period(request, project_id)))
 
     @http(*endpoint("GET", "/api/v1/projects/{project_id}/reconciliation.xlsx"))
     @api
     def get_reconciliation_xlsx(self, request, project_id):
-        self.authorize(request, "GET", "/api/v1/projects/{project_id}/reconciliation.xlsx")
+        user = self.authorize(request, "GET", "/api/v1/projects/{project_id}/reconciliation.xlsx")
+        check_project(user, project_id)
         file = self.rpc("transactions", "get_reconciliation_xlsx", _period(request, project_id))
         return Response(base64.b64decode(file["content_base64"]), mimetype=XLSX, headers={
             "Content-Disposition": f'attachment; filename="{file["file_name"]}"'})
@@ -284,7 +297,7 @@ class TransactionsEndpoints:
     def get_deal_report(self, request, deposit_id):
         user = self.authorize(request, "GET", "/api/v1/deposits/{deposit_id}/deal-report")
         report = self.rpc("transactions", "get_deal_report", {"deposit_id": deposit_id})
-        _check_owner(user, report, "deposit_id")
+        _check_deal(user, report, "deposit_id")
         try:
             units = [self.rpc("inventory", "get_unit", {"unit_id": report["unit_id"]})]
         except NotFound:
@@ -295,6 +308,7 @@ class TransactionsEndpoints:
     @api
     def list_deal_reports(self, request, project_id):
         user = self.authorize(request, "GET", "/api/v1/projects/{project_id}/deal-reports")
+        check_project(user, project_id)
         deals = self.rpc("transactions", "list_deal_reports", {"project_id": project_id})["deals"]
         try:
             units = board_cells(unpack_board(
@@ -307,6 +321,7 @@ class TransactionsEndpoints:
     @api
     def get_deal_reports_xlsx(self, request, project_id):
         user = self.authorize(request, "GET", "/api/v1/projects/{project_id}/deal-reports.xlsx")
+        check_project(user, project_id)
         deals = self.rpc("transactions", "list_deal_reports", {"project_id": project_id})["deals"]
         try:
             units = board_cells(unpack_board(
@@ -328,15 +343,21 @@ class TransactionsEndpoints:
         return json_response(self.rpc("transactions", "calculate_repayment",
                                       dict(request.args)))
 
+    @staticmethod
+    def limited(user) -> bool:
+        """Whether the deal must be read first: a consultant acts only on their own customers'
+        deals, a user given a project list only on those projects' deals."""
+        return user.role == "consultant" or not acts_on_every_project(user)
+
     def own_order_form(self, user, order_form_id, field="order_form_id"):
-        """A consultant acts only on their own customers' order forms (and what hangs off
-        them); everyone else as the route's roles allow."""
-        if user.role == "consultant":
+        """An order form (and what hangs off it) the user may act on; everyone else as the
+        route's roles allow."""
+        if self.limited(user):
             order = self.rpc("transactions", "get_order_form", {"order_form_id": order_form_id})
-            _check_owner(user, order, field)
+            _check_deal(user, order, field)
 
     def own_contract(self, user, contract_id):
-        if user.role == "consultant":
+        if self.limited(user):
             contract = self.rpc("transactions", "get_contract", {"contract_id": contract_id})
             self.own_order_form(user, contract["order_form_id"], "contract_id")
 
@@ -371,12 +392,17 @@ PROFILE_BOXES = (("age_band", "age_band"), ("address", "address"),
                  ("residence_area", "residence_area"), ("household", "family_structure"))
 
 
-def _check_owner(user, record: dict, field: str) -> None:
-    """403 naming `field` when a consultant reaches for another consultant's deal."""
+def _check_deal(user, record: dict, field: str) -> None:
+    """403 naming `field` when a consultant reaches for another consultant's deal, or a user
+    for a deal of a project not theirs."""
     if user.role == "consultant" and (user.consultant_id is None
                                       or record["consultant_id"] != user.consultant_id):
         raise Forbidden(f"not your deal: {field} belongs to another consultant",
                         {field: ["belongs to another consultant's customer"]})
+    if record.get("project_id") is not None and not acts_on_every_project(user) \
+            and record["project_id"] not in user.project_ids:
+        raise Forbidden(f"not your project: {field} belongs to project {record['project_id']}",
+                        {field: [f"belongs to project {record['project_id']}, not yours"]})
 
 
 def _is_id(value) -> bool:

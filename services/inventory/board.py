@@ -14,6 +14,7 @@ import json
 from sqlalchemy import Text, func, select
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 
+from contracts.board import board_cells as cells  # noqa: F401 (tests read rooms by name)
 from contracts.errors import NotFound
 from services.inventory import domain
 from services.inventory.models import Project, Unit
@@ -70,16 +71,11 @@ def board(session, project_id, building=None) -> dict:
     return json.loads(board_json(session, project_id, building))
 
 
-def cells(board: dict) -> list[dict]:
-    """The board's rooms as one object each (for readers that prefer names to positions)."""
-    return [dict(zip(board["columns"], row)) for row in board["units"]]
-
-
 def _cells(session, where) -> str:
     if session.get_bind().dialect.name == "postgresql":
         values = [column.cast(Text) if key in MONEY else column for key, column in CELL.items()]
-        cells = func.json_agg(aggregate_order_by(func.json_build_array(*values), *PG_ORDER))
-        return session.scalar(select(func.coalesce(cells.cast(Text), "[]")).where(*where))
+        rooms = func.json_agg(aggregate_order_by(func.json_build_array(*values), *PG_ORDER))
+        return session.scalar(select(func.coalesce(rooms.cast(Text), "[]")).where(*where))
     rows = session.execute(select(*CELL.values()).where(*where).order_by(*ORDER))
     return json.dumps([list(row) for row in rows], ensure_ascii=False, default=str)
 

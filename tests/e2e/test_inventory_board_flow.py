@@ -9,16 +9,14 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import create_engine, text
 
+from contracts.board import board_cells as cells
+
 from tests.e2e.conftest import wait_for
 from tests.messaging import send_to_queue, valid_event
 from tests.e2e.test_deposit_flow import make_project
 
 pytestmark = pytest.mark.e2e
 _codes = itertools.count(1)
-
-
-def cells(board):
-    return [dict(zip(board["columns"], row)) for row in board["units"]]
 
 
 def test_generate_price_hold_reserve_board_and_history(suite, admin):
