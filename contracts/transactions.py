@@ -628,6 +628,7 @@ class DealReportSchema(StrictSchema):
     customer_name = fields.String(allow_none=True)
     consultant_id = fields.Integer()
     unit_id = fields.Integer()
+    project_id = fields.Integer(allow_none=True)
     channel = fields.String(allow_none=True, metadata={"description": "来访渠道"})
     first_visit_at = fields.AwareDateTime(allow_none=True)
     deposit_at = fields.AwareDateTime()

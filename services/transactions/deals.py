@@ -76,6 +76,7 @@ def _report(session, deposit) -> dict:
         "customer_code": registered.customer_code if registered else None,
         "customer_name": order.customer_name if order else deposit.customer_name,
         "consultant_id": deposit.consultant_id, "unit_id": deposit.unit_id,
+        "project_id": order.project_id if order else deposit.project_id,
         "channel": first.channel if first else None,
         "first_visit_at": first_contact, "deposit_at": deposit.received_at,
         "days_first_visit_to_deposit": days, "large_deposit_at": large_at,

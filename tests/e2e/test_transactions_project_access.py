@@ -19,6 +19,7 @@ def test_a_user_limited_to_some_projects_acts_only_on_their_deals(suite, admin):
     manager = suite.add_user(f"tx-pm-{mine['id']}", "sales_manager", project_ids=[mine["id"]])
     finance = suite.add_user(f"tx-pf-{mine['id']}", "finance", project_ids=[mine["id"]])
     base = f"/api/v1/projects/{other['id']}"
+    period = {"from": "2026-01-01", "to": "2026-12-31"}
 
     refused = {
         "deposit_id": [manager.get(f"/api/v1/deposits/{deposit['id']}"),
@@ -35,7 +36,8 @@ def test_a_user_limited_to_some_projects_acts_only_on_their_deals(suite, admin):
                          {"kind": "rename", "reason": "gift to a son", "new_buyer_name": "李四",
                           "new_buyer_id_number": "410102199001011234"})],
         "project_id": [
-            finance.get(f"{base}/reconciliation"), finance.get(f"{base}/reconciliation.xlsx"),
+            finance.get(f"{base}/reconciliation", params=period),
+            finance.get(f"{base}/reconciliation.xlsx", params=period),
             manager.get(f"{base}/deal-reports"), manager.get(f"{base}/deal-reports.xlsx"),
             finance.post("/api/v1/finance/bank-receipts", {
                 "bank_reference": "B-1", "project_id": other["id"], "receipt_number": 1,
@@ -51,5 +53,5 @@ def test_a_user_limited_to_some_projects_acts_only_on_their_deals(suite, admin):
 
     after = admin.get(f"/api/v1/order-forms/{form['id']}").json()
     assert (after["status"], after["amount_paid"]) == (form["status"], form["amount_paid"])
-    assert admin.get(f"{base}/reconciliation").status_code == 200
+    assert admin.get(f"{base}/reconciliation", params=period).status_code == 200
     assert manager.get(f"/api/v1/projects/{mine['id']}/deal-reports").status_code == 200
