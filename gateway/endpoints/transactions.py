@@ -126,10 +126,7 @@ class TransactionsEndpoints:
     def sign_contract(self, request, subscription_id):
         user = self.authorize(request, "POST", "/api/v1/subscriptions/{subscription_id}/contract")
         body = load(routes.ContractBody(), json_body(request))
-        if self.limited(user):
-            subscription = self.rpc("transactions", "get_subscription",
-                                    {"subscription_id": subscription_id})
-            self.own_order_form(user, subscription["order_form_id"], "subscription_id")
+        self.own_subscription(user, subscription_id)
         return json_response(self.rpc("transactions", "sign_contract", {
             **_given(request, body), "subscription_id": subscription_id}), 201)
 
@@ -215,10 +212,7 @@ class TransactionsEndpoints:
     def decide_application(self, request, application_id):
         user = self.authorize(request, "POST", "/api/v1/applications/{application_id}/decisions")
         body = load(routes.DecisionBody(), json_body(request))
-        if self.limited(user):
-            application = self.rpc("transactions", "get_application",
-                                   {"application_id": application_id})
-            self.own_order_form(user, application["order_form_id"], "application_id")
+        self.own_application(user, application_id)
         return json_response(self.rpc("transactions", "decide_application", {
             **body, "application_id": application_id, "approver": user.username,
             "role": user.role}))
@@ -229,10 +223,7 @@ class TransactionsEndpoints:
         user = self.authorize(request, "POST",
                               "/api/v1/applications/{application_id}/refund-payment")
         body = load(routes.RefundPaymentBody(), json_body(request))
-        if self.limited(user):
-            application = self.rpc("transactions", "get_application",
-                                   {"application_id": application_id})
-            self.own_order_form(user, application["order_form_id"], "application_id")
+        self.own_application(user, application_id)
         return json_response(self.rpc("transactions", "pay_refund", {
             **body, "application_id": application_id, "paid_by": user.username,
             "role": user.role}))
@@ -355,6 +346,18 @@ class TransactionsEndpoints:
         if self.limited(user):
             order = self.rpc("transactions", "get_order_form", {"order_form_id": order_form_id})
             _check_deal(user, order, field)
+
+    def own_subscription(self, user, subscription_id):
+        if self.limited(user):
+            subscription = self.rpc("transactions", "get_subscription",
+                                    {"subscription_id": subscription_id})
+            self.own_order_form(user, subscription["order_form_id"], "subscription_id")
+
+    def own_application(self, user, application_id):
+        if self.limited(user):
+            application = self.rpc("transactions", "get_application",
+                                   {"application_id": application_id})
+            self.own_order_form(user, application["order_form_id"], "application_id")
 
     def own_contract(self, user, contract_id):
         if self.limited(user):
