@@ -148,8 +148,12 @@ class IntendedProductSchema(StrictSchema):
 
 
 class CustomerFormSchema(StrictSchema):
-    """What both registration forms ask about the customer (基本情况 … 意向产品)."""
+    """What both registration forms ask about the customer (基本情况 … 意向产品), and who
+    registers it: one registers in one's own office (the gateway sets these from the token)."""
     office_id = Id(required=True)
+    manager_id = _manager_scope()
+    registrar_consultant_id = Id(load_default=None, allow_none=True, metadata={
+        "description": "set when a consultant registers: their record, whose office it must be"})
     name = fields.String(required=True, validate=validate.Length(min=1, max=50))
     mobile = fields.String(required=True, validate=validate.Length(min=1, max=32))
     other_mobiles = fields.List(fields.String(validate=validate.Length(min=1, max=32)),
@@ -579,19 +583,6 @@ class OfficeRosterSchema(StrictSchema):
 class GetCustomerSchema(StrictSchema):
     customer_id = Id(required=True)
     manager_id = _manager_scope()
-
-
-class RegistrationOfficeQuery(StrictSchema):
-    """May this sales manager (`manager_id`) or consultant register in `office_id`?"""
-    office_id = Id(required=True)
-    manager_id = _manager_scope()
-    consultant_id = Id(load_default=None, allow_none=True)
-
-
-class RegistrationOfficeSchema(StrictSchema):
-    office_id = fields.Integer()
-    staff_office_id = fields.Integer(allow_none=True, metadata={
-        "description": "the asking staff member's own office; none when no record is known"})
 
 
 class CustomerFileQuery(GetCustomerSchema):

@@ -1,8 +1,11 @@
-"""Uploaded tables (CSV or XLSX) as a header and rows of text, for imports."""
+"""Tables in and out: uploaded tables (CSV or XLSX) as a header and rows of text, for imports;
+workbooks the services wrote, as downloads."""
+import base64
 import csv
 import io
 
 from openpyxl import load_workbook
+from werkzeug.wrappers import Response
 
 from contracts.errors import InvalidInput
 
@@ -46,3 +49,9 @@ def _xlsx_rows(body: bytes) -> list[list]:
             for row in sheet.iter_rows(values_only=True)]
     workbook.close()
     return rows
+
+
+def xlsx_response(content_base64: str, file_name: str, headers=None) -> Response:
+    """A workbook a service wrote (base64 over RPC) as a download."""
+    return Response(base64.b64decode(content_base64), mimetype=XLSX, headers={
+        "Content-Disposition": f'attachment; filename="{file_name}"', **(headers or {})})

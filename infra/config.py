@@ -32,6 +32,15 @@ def hold_sweep_seconds() -> float:
     return float(os.environ.get("HOLD_SWEEP_SECONDS", "30"))
 
 
+def deposit_answer_timeout_seconds() -> float:
+    """How long a deposit may wait for inventory's answer before it is flagged."""
+    return float(os.environ.get("DEPOSIT_ANSWER_TIMEOUT_SECONDS", "900"))
+
+
+def deposit_timeout_sweep_seconds() -> float:
+    return float(os.environ.get("DEPOSIT_TIMEOUT_SWEEP_SECONDS", "60"))
+
+
 def token_ttl_hours() -> int:
     return int(os.environ.get("TOKEN_TTL_HOURS", "12"))
 

@@ -1,16 +1,12 @@
 """Gateway routes for projects, units, the board, holds and waitlists (the inventory service)."""
 import base64
 import gzip
-import io
-from decimal import Decimal
 
 from nameko.web.handlers import http
-from openpyxl import Workbook
 from werkzeug.wrappers import Response
 
 from contracts.base import load
 from contracts.errors import Forbidden, InvalidInput
-from contracts.board import unpack_board
 from gateway.api import api, json_body, json_response
 from contracts.inventory import MAX_IMPORT_ROWS, CreateChannelSchema
 from gateway.endpoints import (RPC_TIMEOUT, acts_on_every_project, as_consultant,
@@ -19,43 +15,7 @@ from gateway.routes import (BoardQuery, ChannelProjectsBody, GenerateBuildingBod
                             HoldApprovalBody, HoldExtensionBody, HoldReleaseBody, HoldUnitBody,
                             NewRoomBody, PriceListBody, UnitPriceQuery, WaitlistBody,
                             WeeklyPlanBody)
-from gateway.tables import XLSX, read_table
-
-
-# the board's columns in the workbook: header, cell key
-BOARD_COLUMNS = (("号楼", "building"), ("单元", "entrance"), ("楼层", "floor"), ("房号", "number"),
-                 ("户型", "layout"), ("建筑面积", "building_area"), ("单价", "list_unit_price"),
-                 ("总价", "list_price"), ("状态", "status"), ("置业顾问", "consultant_id"))
-STATUS_NAMES = {"available": "可售", "held": "预留", "offered": "待认领", "reserved": "已定",
-                "subscribed": "已认购", "contracted": "已签约", "filed": "已备案"}
-MONEY_KEYS = ("building_area", "list_unit_price", "list_price")
-
-
-def board_workbook(board: dict) -> bytes:
-    """The board as an XLSX sheet, one row per room; written row by row (write-only mode)."""
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("销控表")
-    sheet.append([header for header, _ in BOARD_COLUMNS])
-    positions = [board["columns"].index(key) for _, key in BOARD_COLUMNS]
-    for row in board["units"]:
-        sheet.append([_cell(key, row[position])
-                      for (_, key), position in zip(BOARD_COLUMNS, positions)])
-    summary = workbook.create_sheet("汇总")
-    summary.append(["号楼", "套数"] + [STATUS_NAMES[status] for status in STATUS_NAMES])
-    for building in board["buildings"]:
-        summary.append([building["building"], building["unit_count"]]
-                       + [building["by_status"].get(status, 0) for status in STATUS_NAMES])
-    output = io.BytesIO()
-    workbook.save(output)
-    return output.getvalue()
-
-
-def _cell(key, value):
-    if value is None:
-        return None
-    if key == "status":
-        return STATUS_NAMES.get(value, value)
-    return Decimal(value) if key in MONEY_KEYS else value
+from gateway.tables import read_table, xlsx_response
 
 
 def _outside_channels(user) -> None:
@@ -96,12 +56,10 @@ class InventoryEndpoints:
         user = self.authorize(request, "GET", "/api/v1/projects/{project_id}/board.xlsx")
         check_project(user, project_id)
         query = load(BoardQuery(), dict(request.args))
-        packed = self.rpc("inventory", "get_board", {**query, "project_id": project_id,
-                                                     "channel_id": user.channel_id})
-        board = unpack_board(packed)
-        name = f"board-{board['project']['code']}.xlsx"
-        return Response(board_workbook(board), mimetype=XLSX,
-                        headers={"Content-Disposition": f'attachment; filename="{name}"'})
+        file = self.rpc("inventory", "get_board_xlsx", {**query, "project_id": project_id,
+                                                        "channel_id": user.channel_id},
+                        timeout=max(RPC_TIMEOUT, 60))
+        return xlsx_response(file["content_base64"], file["file_name"])
 
     @http(*endpoint("GET", "/api/v1/units/{unit_id}"))
     @api

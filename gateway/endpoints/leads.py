@@ -1,8 +1,5 @@
 """Gateway routes for customers, consultants, visits and call lists (the leads service)."""
-import base64
-
 from nameko.web.handlers import http
-from werkzeug.wrappers import Response
 
 from contracts.base import load
 from contracts.errors import Forbidden, InvalidInput
@@ -14,12 +11,7 @@ from gateway.routes import (CallCenterDayBody, CallCenterMonthBody, CallListQuer
                             CareRemindersDayQuery, ExportQuery, FollowUpBody, GradeBody, HopelessBody,
                             OfficeRosterBody, ProfileBody, ReassignmentBody, RecordCallBody,
                             SourceConversionBody)
-from gateway.tables import XLSX, read_table
-
-
-# staff record id → the office its sales manager or consultant registers in (records never
-# change office); filled by `_registering_in_own_office`
-_STAFF_OFFICES: dict[int, int] = {}
+from gateway.tables import read_table, xlsx_response
 
 
 class LeadsEndpoints:
@@ -52,9 +44,7 @@ class LeadsEndpoints:
     @api
     def register_visit(self, request):
         user = self.authorize(request, "POST", "/api/v1/visits")
-        body = json_body(request)
-        self._registering_in_own_office(user, body)
-        result = self.rpc("leads", "register_visit", body)
+        result = self.rpc("leads", "register_visit", _registrar(user, json_body(request)))
         result["customer"] = private_view(user, result["customer"])
         return json_response(result, 201)
 
@@ -62,29 +52,9 @@ class LeadsEndpoints:
     @api
     def register_call(self, request):
         user = self.authorize(request, "POST", "/api/v1/calls")
-        body = json_body(request)
-        self._registering_in_own_office(user, body)
-        result = self.rpc("leads", "register_call", body)
+        result = self.rpc("leads", "register_call", _registrar(user, json_body(request)))
         result["customer"] = private_view(user, result["customer"])
         return json_response(result, 201)
-
-    def _registering_in_own_office(self, user, body) -> None:
-        """A sales manager registers in the office they manage, a consultant in their own
-        (scope.registration, by RPC); a staff member's office never changes, so the answer is
-        kept and the registration itself stays one round trip."""
-        if user.role not in ("sales_manager", "consultant"):
-            return
-        manager = _manager(user)
-        office_id = body.get("office_id") if isinstance(body, dict) else None
-        if user.consultant_id is None or not isinstance(office_id, int):
-            return  # nothing to go by, or an office_id the registration refuses anyway
-        if _STAFF_OFFICES.get(user.consultant_id) == office_id:
-            return
-        staff_office_id = self.rpc("leads", "registration_office", {
-            "office_id": office_id, "consultant_id": user.consultant_id,
-            **manager})["staff_office_id"]
-        if staff_office_id is not None:
-            _STAFF_OFFICES[user.consultant_id] = staff_office_id
 
     @http(*endpoint("PUT", "/api/v1/offices/{office_id}/roster"))
     @api
@@ -309,10 +279,8 @@ class LeadsEndpoints:
             if query.get(day) is not None:
                 payload[day] = query[day].isoformat()
         result = self.rpc("leads", "export", payload, timeout=max(RPC_TIMEOUT, 60))
-        return Response(base64.b64decode(result["content"]), status=200, mimetype=XLSX,
-                        headers={"Content-Disposition":
-                                 f'attachment; filename="{result["file_name"]}"',
-                                 "X-Export-Rows": str(result["rows"])})
+        return xlsx_response(result["content"], result["file_name"],
+                             {"X-Export-Rows": str(result["rows"])})
 
     @http(*endpoint("GET", "/api/v1/offices/{office_id}/exports"))
     @api
@@ -330,6 +298,15 @@ def _acting(user) -> dict:
         raise Forbidden("only consultants and managers act on customers",
                         {"consultant_id": ["your user is not a consultant"]})
     return {"acting_consultant_id": acting, "changed_by": user.username}
+
+
+def _registrar(user, body):
+    """The registration as the caller sends it, with who registers it from the token (never
+    from the body): one registers in one's own office (leads' scope.registration)."""
+    if not isinstance(body, dict):
+        return body  # refused by the service's schema
+    consultant = user.consultant_id if user.role == "consultant" else None
+    return {**body, "manager_id": None, "registrar_consultant_id": consultant, **_manager(user)}
 
 
 def _manager(user) -> dict:

@@ -1,9 +1,6 @@
 """Gateway routes for deposits, order forms, payments, subscriptions and contracts (the
 transactions service)."""
-import base64
-
 from nameko.web.handlers import http
-from werkzeug.wrappers import Response
 
 from contracts.base import load
 from contracts.board import board_cells, unpack_board
@@ -12,8 +9,7 @@ from gateway import routes
 from gateway.api import api, json_body, json_response
 from gateway.endpoints import (acts_on_every_project, as_consultant, check_project, endpoint,
                                private_view)
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+from gateway.tables import xlsx_response
 
 
 class TransactionsEndpoints:
@@ -251,8 +247,7 @@ class TransactionsEndpoints:
         user = self.authorize(request, "GET", "/api/v1/projects/{project_id}/reconciliation.xlsx")
         check_project(user, project_id)
         file = self.rpc("transactions", "get_reconciliation_xlsx", _period(request, project_id))
-        return Response(base64.b64decode(file["content_base64"]), mimetype=XLSX, headers={
-            "Content-Disposition": f'attachment; filename="{file["file_name"]}"'})
+        return xlsx_response(file["content_base64"], file["file_name"])
 
     @http(*endpoint("GET", "/api/v1/deposits/unanswered"))
     @api
@@ -324,8 +319,7 @@ class TransactionsEndpoints:
                  for deal in self.with_form_boxes(user, deals, units)]
         file = self.rpc("transactions", "get_deal_reports_xlsx",
                         {"project_id": project_id, "boxes": boxes})
-        return Response(base64.b64decode(file["content_base64"]), mimetype=XLSX, headers={
-            "Content-Disposition": f'attachment; filename="{file["file_name"]}"'})
+        return xlsx_response(file["content_base64"], file["file_name"])
 
     @http(*endpoint("GET", "/api/v1/repayments"))
     @api

@@ -9,8 +9,11 @@ the gateway and on to the caller without being parsed again.
 """
 import base64
 import gzip
+import io
 import json
+from decimal import Decimal
 
+from openpyxl import Workbook
 from sqlalchemy import Text, func, select
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 
@@ -101,3 +104,40 @@ def _buildings(session, where) -> list[dict]:
         entry["unit_count"] += count
         entry["by_status"][status] += count
     return list(summary.values())
+
+
+# the board's columns in the workbook (销控表): header, cell key
+BOARD_COLUMNS = (("号楼", "building"), ("单元", "entrance"), ("楼层", "floor"), ("房号", "number"),
+                 ("户型", "layout"), ("建筑面积", "building_area"), ("单价", "list_unit_price"),
+                 ("总价", "list_price"), ("状态", "status"), ("置业顾问", "consultant_id"))
+STATUS_NAMES = {"available": "可售", "held": "预留", "offered": "待认领", "reserved": "已定",
+                "subscribed": "已认购", "contracted": "已签约", "filed": "已备案"}
+MONEY_KEYS = ("building_area", "list_unit_price", "list_price")
+
+
+def board_workbook(board: dict) -> bytes:
+    """The board (`board()`) as an XLSX sheet, one row per room, and a sheet of totals;
+    written row by row (write-only mode)."""
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("销控表")
+    sheet.append([header for header, _ in BOARD_COLUMNS])
+    positions = [board["columns"].index(key) for _, key in BOARD_COLUMNS]
+    for row in board["units"]:
+        sheet.append([_cell(key, row[position])
+                      for (_, key), position in zip(BOARD_COLUMNS, positions)])
+    summary = workbook.create_sheet("汇总")
+    summary.append(["号楼", "套数"] + [STATUS_NAMES[status] for status in STATUS_NAMES])
+    for building in board["buildings"]:
+        summary.append([building["building"], building["unit_count"]]
+                       + [building["by_status"].get(status, 0) for status in STATUS_NAMES])
+    output = io.BytesIO()
+    workbook.save(output)
+    return output.getvalue()
+
+
+def _cell(key, value):
+    if value is None:
+        return None
+    if key == "status":
+        return STATUS_NAMES.get(value, value)
+    return Decimal(value) if key in MONEY_KEYS else value

@@ -1,4 +1,6 @@
 """Inventory's nameko entrypoints: parse, call one handler, serialize."""
+import base64
+
 from nameko.timer import timer
 
 from contracts import inventory as schemas
@@ -90,6 +92,17 @@ class InventoryService(operations.OperationsRpc):
             board.begin_snapshot(uow.session)
             channels.check_project(uow.session, query["channel_id"], query["project_id"])
             return board.packed_board(uow.session, query["project_id"], query["building"])
+
+    @rpc(idempotent=True)
+    def get_board_xlsx(self, payload):
+        """The board as an XLSX workbook: {"file_name", "content_base64"}."""
+        query = load(schemas.GetBoardSchema(), payload)
+        with self.uow() as uow:
+            board.begin_snapshot(uow.session)
+            channels.check_project(uow.session, query["channel_id"], query["project_id"])
+            grid = board.board(uow.session, query["project_id"], query["building"])
+        return {"file_name": f"board-{grid['project']['code']}.xlsx",
+                "content_base64": base64.b64encode(board.board_workbook(grid)).decode("ascii")}
 
     @rpc(idempotent=True)
     def get_unit_history(self, payload):

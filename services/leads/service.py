@@ -38,16 +38,9 @@ class LeadsService(operations.OperationsRpc):
     def register_visit(self, payload):
         cmd = load(schemas.RegisterVisitSchema(), payload)
         with self.uow() as uow:
+            scope.registration(uow.session, cmd["office_id"], cmd["manager_id"],
+                               cmd["registrar_consultant_id"])
             return schemas.VisitResultSchema().dump(handlers.register_visit(uow, cmd))
-
-    @rpc(idempotent=True)
-    def registration_office(self, payload):
-        query = load(schemas.RegistrationOfficeQuery(), payload)
-        with self.uow() as uow:
-            staff_office_id = scope.registration(uow.session, query["office_id"],
-                                                 query["manager_id"], query["consultant_id"])
-            return schemas.RegistrationOfficeSchema().dump(
-                {"office_id": query["office_id"], "staff_office_id": staff_office_id})
 
     @rpc
     def import_call_list(self, payload):
@@ -67,6 +60,8 @@ class LeadsService(operations.OperationsRpc):
     def register_call(self, payload):
         cmd = load(schemas.RegisterCallSchema(), payload)
         with self.uow() as uow:
+            scope.registration(uow.session, cmd["office_id"], cmd["manager_id"],
+                               cmd["registrar_consultant_id"])
             return schemas.VisitResultSchema().dump(handlers.register_call(uow, cmd))
 
     @rpc

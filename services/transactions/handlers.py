@@ -1,5 +1,4 @@
 """Transactions use cases: the deposit side of the hold → deposit → reservation saga."""
-import os
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
@@ -64,15 +63,6 @@ def _settle(uow, event, outcome, reason):
     else:
         uow.emit("deposit_rejected", {"deposit_id": deposit.id, "amount": deposit.amount,
                                       "reason": reason, "resolution": "refund"}, **envelope)
-
-
-def answer_timeout() -> timedelta:
-    """How long a deposit may wait for inventory's answer before it is flagged."""
-    return timedelta(seconds=float(os.environ.get("DEPOSIT_ANSWER_TIMEOUT_SECONDS", "900")))
-
-
-def sweep_seconds() -> float:
-    return float(os.environ.get("DEPOSIT_TIMEOUT_SWEEP_SECONDS", "60"))
 
 
 def flag_unanswered_deposits(uow, now: datetime, timeout: timedelta) -> list[int]:

@@ -1,4 +1,6 @@
 """Transactions' nameko entrypoints: parse, call one handler, serialize."""
+from datetime import timedelta
+
 from nameko.timer import timer
 
 from contracts import transactions as schemas
@@ -6,7 +8,7 @@ from contracts.base import load
 from infra.consumer import event_handler
 from infra.dependencies import Database
 from infra.rpc import rpc
-from infra import operations
+from infra import config, operations
 from infra.database import utcnow
 from services.transactions import (applications, collecting, deals, finance, handlers, plans,
                                    sales)
@@ -176,10 +178,11 @@ class TransactionsService(operations.OperationsRpc):
             return schemas.DepositListSchema().dump(
                 {"deposits": handlers.unanswered_deposits(uow.session)})
 
-    @timer(interval=handlers.sweep_seconds())
+    @timer(interval=config.deposit_timeout_sweep_seconds())
     def flag_unanswered_deposits(self):
+        timeout = timedelta(seconds=config.deposit_answer_timeout_seconds())
         with self.uow() as uow:
-            handlers.flag_unanswered_deposits(uow, utcnow(), handlers.answer_timeout())
+            handlers.flag_unanswered_deposits(uow, utcnow(), timeout)
 
     @rpc(idempotent=True)
     def list_overdue(self, payload):
