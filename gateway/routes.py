@@ -14,6 +14,13 @@ SERVICE_DESK = ("customer_service", "sales_manager", "general_manager", "admin")
 OPERATORS = ("admin",)
 
 
+def _strict_body(schema, *names):
+    """A request body made of some of an RPC schema's fields (the others come from the path
+    or the caller's token)."""
+    return type(f"{schema.__name__.removesuffix('Schema')}Body", (StrictSchema,),
+                {name: schema().fields[name] for name in names})
+
+
 class TokenRequestSchema(StrictSchema):
     username = fields.String(required=True)
     password = fields.String(required=True)
@@ -80,67 +87,43 @@ class CallListQuery(StrictSchema):
     file_name = fields.String(load_default="upload", validate=validate.Length(min=1, max=200))
 
 
-class ConsultantStatusBody(StrictSchema):
-    status = leads.SetConsultantStatusSchema().fields["status"]
+ConsultantStatusBody = _strict_body(leads.SetConsultantStatusSchema, "status")
 
 
-class OfficeRosterBody(StrictSchema):
-    alternate_groups = leads.SetOfficeRosterSchema().fields["alternate_groups"]
-    groups = leads.SetOfficeRosterSchema().fields["groups"]
-    reception_order = leads.SetOfficeRosterSchema().fields["reception_order"]
-    phone_order = leads.SetOfficeRosterSchema().fields["phone_order"]
-    recall_days = leads.SetOfficeRosterSchema().fields["recall_days"]
-    day = leads.SetOfficeRosterSchema().fields["day"]
+OfficeRosterBody = _strict_body(leads.SetOfficeRosterSchema, "alternate_groups", "groups",
+                                "reception_order", "phone_order", "recall_days", "day")
 
 
-class ReassignmentBody(StrictSchema):
-    consultant_id = leads.ReassignCustomerSchema().fields["consultant_id"]
-    reason = leads.ReassignCustomerSchema().fields["reason"]
+ReassignmentBody = _strict_body(leads.ReassignCustomerSchema, "consultant_id", "reason")
 
 
-class GradeBody(StrictSchema):
-    grade = leads.GradeCustomerSchema().fields["grade"]
-    note = leads.GradeCustomerSchema().fields["note"]
+GradeBody = _strict_body(leads.GradeCustomerSchema, "grade", "note")
 
 
-class FollowUpBody(StrictSchema):
-    kind = leads.FollowUpSchema().fields["kind"]
-    content = leads.FollowUpSchema().fields["content"]
-    reaction = leads.FollowUpSchema().fields["reaction"]
-    next_appointment = leads.FollowUpSchema().fields["next_appointment"]
+FollowUpBody = _strict_body(leads.FollowUpSchema, "kind", "content", "reaction",
+                            "next_appointment")
 
 
-class HopelessBody(StrictSchema):
-    kind = leads.MarkHopelessSchema().fields["kind"]
-    analysis = leads.MarkHopelessSchema().fields["analysis"]
+HopelessBody = _strict_body(leads.MarkHopelessSchema, "kind", "analysis")
 
 
-class ProfileBody(StrictSchema):
-    archive = leads.UpdateProfileSchema().fields["archive"]
-    family = leads.UpdateProfileSchema().fields["family"]
+ProfileBody = _strict_body(leads.UpdateProfileSchema, "archive", "family")
 
 
-class CareRemindersDayQuery(StrictSchema):
-    day = leads.CareRemindersQuery().fields["day"]
+CareRemindersDayQuery = _strict_body(leads.CareRemindersQuery, "day")
 
 
 CALL_CENTER = ("call_agent",) + MANAGERS
 
 
-class RecordCallBody(StrictSchema):
-    connected = leads.RecordCallSchema().fields["connected"]
-    outcome = leads.RecordCallSchema().fields["outcome"]
-    notes = leads.RecordCallSchema().fields["notes"]
-    invite_at = leads.RecordCallSchema().fields["invite_at"]
-    office_id = leads.RecordCallSchema().fields["office_id"]
+RecordCallBody = _strict_body(leads.RecordCallSchema, "connected", "outcome", "notes", "invite_at",
+                              "office_id")
 
 
-class CallCenterDayBody(StrictSchema):
-    day = leads.CallCenterDayQuery().fields["day"]
+CallCenterDayBody = _strict_body(leads.CallCenterDayQuery, "day")
 
 
-class CallCenterMonthBody(StrictSchema):
-    month = leads.CallCenterMonthQuery().fields["month"]
+CallCenterMonthBody = _strict_body(leads.CallCenterMonthQuery, "month")
 
 
 class SourceConversionBody(StrictSchema):
@@ -148,9 +131,7 @@ class SourceConversionBody(StrictSchema):
                                metadata={"description": "one office's call agents only"})
 
 
-class ExportQuery(StrictSchema):
-    date_from = leads.ExportSchema().fields["date_from"]
-    date_to = leads.ExportSchema().fields["date_to"]
+ExportQuery = _strict_body(leads.ExportSchema, "date_from", "date_to")
 
 
 LEADS_ROUTES = (
@@ -233,18 +214,13 @@ LEADS_ROUTES = (
 )
 
 
-class HoldApprovalBody(StrictSchema):
-    approve = inventory.ApproveHoldSchema().fields["approve"]
-    comment = inventory.ApproveHoldSchema().fields["comment"]
+HoldApprovalBody = _strict_body(inventory.ApproveHoldSchema, "approve", "comment")
 
 
-class HoldExtensionBody(StrictSchema):
-    days = inventory.ExtendHoldSchema().fields["days"]
-    reason = inventory.ExtendHoldSchema().fields["reason"]
+HoldExtensionBody = _strict_body(inventory.ExtendHoldSchema, "days", "reason")
 
 
-class HoldReleaseBody(StrictSchema):
-    reason = inventory.ReleaseHoldSchema().fields["reason"]
+HoldReleaseBody = _strict_body(inventory.ReleaseHoldSchema, "reason")
 
 
 class HoldUnitBody(StrictSchema):
@@ -259,14 +235,10 @@ class WaitlistBody(StrictSchema):
     consultant_id = Id(metadata={"description": "defaults to the calling consultant"})
 
 
-class PriceListBody(StrictSchema):
-    effective_from = inventory.CreatePriceListSchema().fields["effective_from"]
-    note = inventory.CreatePriceListSchema().fields["note"]
-    prices = inventory.CreatePriceListSchema().fields["prices"]
+PriceListBody = _strict_body(inventory.CreatePriceListSchema, "effective_from", "note", "prices")
 
 
-class UnitPriceQuery(StrictSchema):
-    at = inventory.GetUnitPriceSchema().fields["at"]
+UnitPriceQuery = _strict_body(inventory.GetUnitPriceSchema, "at")
 
 
 class NewRoomBody(inventory.AddUnitSchema):
@@ -281,12 +253,10 @@ class GenerateBuildingBody(inventory.GenerateBuildingSchema):
         exclude = ("project_id", "created_by")
 
 
-class BoardQuery(StrictSchema):
-    building = inventory.GetBoardSchema().fields["building"]
+BoardQuery = _strict_body(inventory.GetBoardSchema, "building")
 
 
-class ChannelProjectsBody(StrictSchema):
-    project_ids = inventory.SetChannelProjectsSchema().fields["project_ids"]
+ChannelProjectsBody = _strict_body(inventory.SetChannelProjectsSchema, "project_ids")
 
 
 class WeeklyPlanBody(StrictSchema):
@@ -358,13 +328,6 @@ INVENTORY_ROUTES = (
 )
 
 
-def _strict_body(schema, *names):
-    """A request body made of some of an RPC schema's fields (the others come from the path
-    or the caller's token)."""
-    return type(f"{schema.__name__.removesuffix('Schema')}Body", (StrictSchema,),
-                {name: schema().fields[name] for name in names})
-
-
 SignOrderFormBody = _strict_body(transactions.SignOrderFormSchema, "party", "name")
 VoidOrderFormBody = _strict_body(transactions.VoidOrderFormSchema, "reason", "requested_by",
                                  "customer_name", "customer_id_number", "building_area",
@@ -391,9 +354,7 @@ BankReceiptBody = _strict_body(transactions.ConfirmBankReceiptSchema, "bank_refe
                                "project_id", "receipt_number", "amount", "received_on", "bank")
 
 
-class ReconciliationPeriod(StrictSchema):
-    start = transactions.ReconciliationQuery().fields["start"]
-    end = transactions.ReconciliationQuery().fields["end"]
+ReconciliationPeriod = _strict_body(transactions.ReconciliationQuery, "start", "end")
 
 
 CollectionBody = _strict_body(transactions.RecordCollectionSchema, "seq", "action", "note")
