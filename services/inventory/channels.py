@@ -46,6 +46,15 @@ def check_project(session, channel_id, project_id) -> None:
                         {"project_id": ["not sold by your channel"]})
 
 
+def visible_project(session, project_id, channel_id) -> Project:
+    """The project, 404 when there is none, 403 when the channel does not sell it."""
+    project = session.get(Project, project_id)
+    if project is None:
+        raise NotFound(f"project {project_id} does not exist", {"project_id": ["unknown project"]})
+    check_project(session, channel_id, project_id)
+    return project
+
+
 def check_unit(session, channel_id, unit_id) -> None:
     if channel_id is None:
         return

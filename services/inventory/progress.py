@@ -12,10 +12,10 @@ from decimal import Decimal
 
 from sqlalchemy import func, insert, select
 
-from contracts.errors import InvalidInput, NotFound
+from contracts.errors import InvalidInput
 from infra.database import utcnow
 from services.inventory import channels, domain
-from services.inventory.models import Project, SaleRecord, Unit, WeeklyPlan
+from services.inventory.models import SaleRecord, Unit, WeeklyPlan
 
 
 def count_sale(session, event, unit_id, project_id, deposit_id, amount) -> None:
@@ -41,7 +41,7 @@ def take_back_sale(session, event, unit_id, project_id, deposit_id) -> None:
 def set_plan(uow, cmd) -> dict:
     """A manager sets (or resets) the plan of some weeks of a quarter."""
     session = uow.session
-    _project(session, cmd["project_id"], cmd.get("channel_id"))
+    channels.visible_project(session, cmd["project_id"], cmd.get("channel_id"))
     weeks = len(domain.quarter_weeks(cmd["year"], cmd["quarter"]))
     late = [week["week"] for week in cmd["weeks"] if week["week"] > weeks]
     if late:
@@ -56,7 +56,7 @@ def set_plan(uow, cmd) -> dict:
 
 
 def quarterly_progress(session, project_id, year, quarter, channel_id=None) -> dict:
-    _project(session, project_id, channel_id)
+    channels.visible_project(session, project_id, channel_id)
     weeks = domain.quarter_weeks(year, quarter)
     plans = {plan.week: plan for plan in session.scalars(select(WeeklyPlan).where(
         WeeklyPlan.project_id == project_id, WeeklyPlan.year == year,
@@ -95,9 +95,3 @@ def _label(record) -> str:
     return "-".join(part for part in (record.building, record.entrance, record.number) if part)
 
 
-def _project(session, project_id, channel_id) -> Project:
-    project = session.get(Project, project_id)
-    if project is None:
-        raise NotFound(f"project {project_id} does not exist", {"project_id": ["unknown project"]})
-    channels.check_project(session, channel_id, project_id)
-    return project

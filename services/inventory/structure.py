@@ -5,10 +5,10 @@ from contextlib import contextmanager
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from contracts.errors import Conflict, InvalidInput, NotFound
+from contracts.errors import Conflict, InvalidInput
 from infra.database import utcnow
 from services.inventory import channels, domain, prices, unit_table
-from services.inventory.models import PriceListItem, Project, Unit
+from services.inventory.models import PriceListItem, Unit
 
 @contextmanager
 def _rooms_added_meanwhile():
@@ -30,7 +30,7 @@ def generate_building(uow, cmd) -> dict:
     floor of each entrance the rooms of `rooms` (their position is the room number's end).
     Prices follow from `unit_price` (单价 per m²) when given, as a new price-list version."""
     session = uow.session
-    project = _project(session, cmd["project_id"], cmd.get("channel_id"))
+    project = channels.visible_project(session, cmd["project_id"], cmd.get("channel_id"))
     if session.scalar(select(Unit.id).where(Unit.project_id == project.id,
                                             Unit.building == cmd["building"]).limit(1)):
         raise Conflict(f"building {cmd['building']} exists already in the project",
@@ -69,7 +69,7 @@ def add_unit(uow, cmd) -> dict:
     """One room added to a building of the project (a new building too); its prices, when
     given, are a new price-list version in force at once."""
     session = uow.session
-    project = _project(session, cmd["project_id"], cmd.get("channel_id"))
+    project = channels.visible_project(session, cmd["project_id"], cmd.get("channel_id"))
     if session.scalar(select(Unit.id).where(
             Unit.project_id == project.id, Unit.building == cmd["building"],
             Unit.entrance == cmd["entrance"], Unit.number == cmd["number"])):
@@ -99,7 +99,7 @@ def import_units(uow, cmd) -> dict:
     the table's areas and attributes, and prices that differ from the current ones become one
     new price-list version. A second run of the same table changes nothing."""
     session = uow.session
-    project = _project(session, cmd["project_id"], cmd.get("channel_id"))
+    project = channels.visible_project(session, cmd["project_id"], cmd.get("channel_id"))
     try:
         parsed = unit_table.parse(cmd["header"], cmd["rows"])
     except unit_table.UnusableColumns as exc:
@@ -156,9 +156,3 @@ def _price_version(session, project_id, created_by, note, now, items) -> int:
     return price_list.version
 
 
-def _project(session, project_id, channel_id) -> Project:
-    project = session.get(Project, project_id)
-    if project is None:
-        raise NotFound(f"project {project_id} does not exist", {"project_id": ["unknown project"]})
-    channels.check_project(session, channel_id, project_id)
-    return project

@@ -6,7 +6,7 @@ from decimal import Decimal
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from contracts.errors import Conflict, Forbidden, InvalidInput, NotFound
+from contracts.errors import Conflict, Forbidden, InvalidInput
 from infra.database import utcnow
 from services.transactions import approvals, domain, sales
 from services.transactions.models import (Application, ApprovalStep, Contract, Deposit,
@@ -326,11 +326,8 @@ def pay_refund(uow, cmd) -> dict:
 # --- reading ----------------------------------------------------------------------------------
 
 def _application(session, application_id, lock=False) -> Application:
-    application = session.get(Application, application_id, with_for_update=lock)
-    if application is None:
-        raise NotFound(f"application {application_id} does not exist",
-                       {"application_id": ["unknown application"]})
-    return application
+    return sales.found(session, Application, application_id, "application", "application_id",
+                       lock)
 
 
 def _last_approver(session, application) -> str | None:

@@ -37,12 +37,16 @@ def make_order_form(uow, deposit: Deposit, project_id: int | None, pinned: dict,
     return order
 
 
+def found(session, model, record_id, what: str, field: str, lock=False):
+    """The record, row-locked when `lock`; 404 naming `field` when there is none."""
+    record = session.get(model, record_id, with_for_update=lock)
+    if record is None:
+        raise NotFound(f"{what} {record_id} does not exist", {field: [f"unknown {what}"]})
+    return record
+
+
 def _order(session, order_form_id, lock=False) -> OrderForm:
-    order = session.get(OrderForm, order_form_id, with_for_update=lock)
-    if order is None:
-        raise NotFound(f"order form {order_form_id} does not exist",
-                       {"order_form_id": ["unknown order form"]})
-    return order
+    return found(session, OrderForm, order_form_id, "order form", "order_form_id", lock)
 
 
 def active_order(session, order_form_id) -> OrderForm:
@@ -396,11 +400,7 @@ def get_subscription(session, subscription_id) -> dict:
 
 
 def _subscription(session, subscription_id, lock=False) -> Subscription:
-    subscription = session.get(Subscription, subscription_id, with_for_update=lock)
-    if subscription is None:
-        raise NotFound(f"subscription {subscription_id} does not exist",
-                       {"subscription_id": ["unknown subscription"]})
-    return subscription
+    return found(session, Subscription, subscription_id, "subscription", "subscription_id", lock)
 
 
 def subscription_view(subscription) -> dict:
@@ -478,11 +478,7 @@ def file_contract(uow, cmd) -> dict:
 
 
 def find_contract(session, contract_id, lock=False) -> Contract:
-    contract = session.get(Contract, contract_id, with_for_update=lock)
-    if contract is None:
-        raise NotFound(f"contract {contract_id} does not exist",
-                       {"contract_id": ["unknown contract"]})
-    return contract
+    return found(session, Contract, contract_id, "contract", "contract_id", lock)
 
 
 def get_contract(session, contract_id) -> dict:
