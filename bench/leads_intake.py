@@ -95,7 +95,7 @@ def bench_single(store, office_id, count, threads):
         cmd = load(RegisterVisitSchema(), {"office_id": office_id, "name": visitor_name(number),
                                            "mobile": f"137{number:08d}"})
         with store() as uow:
-            handlers.register_visit(uow, cmd)
+            handlers.register_visit(uow, cmd, handlers.find_office(uow.session, office_id))
 
     def run():
         with ThreadPoolExecutor(max_workers=threads) as pool:

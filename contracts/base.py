@@ -13,6 +13,14 @@ class StrictSchema(Schema):
     class Meta:
         unknown = RAISE
 
+    @classmethod
+    def shared(cls):
+        """One instance per schema, reused: building one copies every field, which costs more
+        than loading or dumping a request."""
+        if "_shared" not in cls.__dict__:
+            cls._shared = cls()
+        return cls._shared
+
 
 def _at_most_fen(value: Decimal):
     if value != value.quantize(FEN):

@@ -590,13 +590,9 @@ class CustomerFileQuery(GetCustomerSchema):
         "description": "set when a consultant asks: the file of their own customers only"})
 
 
-class LeadRegistered(StrictSchema):
-    customer_code = fields.String(required=True)
-    office_id = fields.Integer(required=True)
-    channel = fields.String(required=True)
-
-
 class LeadAssigned(StrictSchema):
+    """A customer given to another consultant after registration: a manager's override or a
+    hopeless customer's reassignment (a registration's own allocation is in visit_recorded)."""
     consultant_id = fields.Integer(required=True)
     office_id = fields.Integer(required=True)
     rule = fields.String(required=True, validate=validate.OneOf(ALLOCATION_RULES))
@@ -604,11 +600,17 @@ class LeadAssigned(StrictSchema):
 
 
 class VisitRecorded(StrictSchema):
-    """Every registered visit or call of a customer, first or returning (the deal report
-    counts them)."""
+    """Every registered visit or call of a customer (来访/来电登记), first or returning, with the
+    consultant it was given to and the rule that chose them; the first contact registered the
+    customer under `customer_code`. One event per registration: the deal report counts them,
+    the dossier files them."""
     kind = fields.String(required=True, validate=validate.OneOf(("visit", "call")))
     office_id = fields.Integer(required=True)
+    customer_code = fields.String(required=True)
     consultant_id = fields.Integer(required=True)
+    assisted_by = fields.Integer(required=True, allow_none=True)
+    rule = fields.String(required=True, validate=validate.OneOf(ALLOCATION_RULES))
+    explanation = fields.String(required=True)
     channel = fields.String(required=True)
     first = fields.Boolean(required=True)
 
@@ -664,11 +666,11 @@ register(
               {"grade": "A", "previous": "B", "consultant_id": 3}),
     EventType("leads", "call_list_imported", 1, CallListImported,
               {"import_id": 1, "source": "purchased", "added": 4980}),
-    EventType("leads", "visit_recorded", 1, VisitRecorded,
-              {"kind": "visit", "office_id": 1, "consultant_id": 3, "channel": "passing_by",
-               "first": True}),
-    EventType("leads", "lead_registered", 1, LeadRegistered,
-              {"customer_code": "ly-zs001", "office_id": 1, "channel": "passing_by"}),
+    EventType("leads", "visit_recorded", 2, VisitRecorded,
+              {"kind": "visit", "office_id": 1, "customer_code": "ly-zs001", "consultant_id": 3,
+               "assisted_by": None, "rule": "new_visitor_rotation",
+               "explanation": "reception rotation: next free consultant in today's order",
+               "channel": "passing_by", "first": True}),
     EventType("leads", "lead_assigned", 1, LeadAssigned,
               {"consultant_id": 3, "office_id": 1, "rule": "new_visitor_rotation",
                "explanation": "reception rotation: next free consultant in today's order"}),

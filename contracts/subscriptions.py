@@ -13,7 +13,7 @@ SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
     "leads": ("transactions.deposit_confirmed",),
     "transactions": ("inventory.unit_reserved", "inventory.unit_reservation_rejected",
                      "inventory.reservation_swapped", "inventory.swap_rejected",
-                     "leads.lead_registered", "leads.visit_recorded"),
+                     "leads.visit_recorded"),
     # the archive files every event into the dossiers, its own dossier_opened included
     "archive": tuple(REGISTRY),
 }

@@ -16,9 +16,9 @@ class ArchiveService(operations.OperationsRpc):
 
     @rpc
     def read_dossier(self, payload):
-        query = load(schemas.ReadDossierSchema(), payload)
+        query = load(schemas.ReadDossierSchema.shared(), payload)
         with self.uow() as uow:
-            return schemas.DossierSchema().dump(handlers.read_dossier(uow, query))
+            return schemas.DossierSchema.shared().dump(handlers.read_dossier(uow, query))
 
     @event_handler("*")
     def on_event(self, event):

@@ -15,13 +15,13 @@ class ComplaintsService(operations.OperationsRpc):
 
     @rpc
     def file_complaint(self, payload):
-        cmd = load(schemas.FileComplaintSchema(), payload)
+        cmd = load(schemas.FileComplaintSchema.shared(), payload)
         with self.uow() as uow:
-            return schemas.ComplaintSchema().dump(handlers.file_complaint(uow, cmd))
+            return schemas.ComplaintSchema.shared().dump(handlers.file_complaint(uow, cmd))
 
     @rpc(idempotent=True)
     def get_complaint(self, payload):
-        query = load(schemas.GetComplaintSchema(), payload)
+        query = load(schemas.GetComplaintSchema.shared(), payload)
         with self.uow() as uow:
-            return schemas.ComplaintSchema().dump(handlers.get_complaint(uow.session,
+            return schemas.ComplaintSchema.shared().dump(handlers.get_complaint(uow.session,
                                                                          query["complaint_id"]))

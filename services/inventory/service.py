@@ -21,73 +21,73 @@ class InventoryService(operations.OperationsRpc):
 
     @rpc
     def create_project(self, payload):
-        cmd = load(schemas.CreateProjectSchema(), payload)
+        cmd = load(schemas.CreateProjectSchema.shared(), payload)
         with self.uow() as uow:
-            return schemas.ProjectSchema().dump(handlers.create_project(uow, cmd))
+            return schemas.ProjectSchema.shared().dump(handlers.create_project(uow, cmd))
 
     @rpc
     def hold_unit(self, payload):
-        cmd = load(schemas.HoldUnitSchema(), payload)
+        cmd = load(schemas.HoldUnitSchema.shared(), payload)
         with self.uow() as uow:
             hold = holds.hold_unit(uow, cmd)
-            return schemas.UnitSchema().dump(handlers.unit_view(uow.session, hold["unit_id"]))
+            return schemas.UnitSchema.shared().dump(handlers.unit_view(uow.session, hold["unit_id"]))
 
     @rpc(idempotent=True)
     def get_hold(self, payload):
-        query = load(schemas.GetHoldSchema(), payload)
+        query = load(schemas.GetHoldSchema.shared(), payload)
         with self.uow() as uow:
-            return schemas.HoldSchema().dump(holds.get_hold(uow.session, query["hold_id"],
+            return schemas.HoldSchema.shared().dump(holds.get_hold(uow.session, query["hold_id"],
                                                             query["channel_id"]))
 
     @rpc
     def approve_hold(self, payload):
-        cmd = load(schemas.ApproveHoldSchema(), payload)
+        cmd = load(schemas.ApproveHoldSchema.shared(), payload)
         with self.uow() as uow:
-            return schemas.HoldSchema().dump(holds.approve_hold(uow, cmd))
+            return schemas.HoldSchema.shared().dump(holds.approve_hold(uow, cmd))
 
     @rpc
     def extend_hold(self, payload):
-        cmd = load(schemas.ExtendHoldSchema(), payload)
+        cmd = load(schemas.ExtendHoldSchema.shared(), payload)
         with self.uow() as uow:
-            return schemas.HoldSchema().dump(holds.extend_hold(uow, cmd))
+            return schemas.HoldSchema.shared().dump(holds.extend_hold(uow, cmd))
 
     @rpc
     def release_hold(self, payload):
-        cmd = load(schemas.ReleaseHoldSchema(), payload)
+        cmd = load(schemas.ReleaseHoldSchema.shared(), payload)
         with self.uow() as uow:
-            return schemas.HoldSchema().dump(holds.release_hold(uow, cmd))
+            return schemas.HoldSchema.shared().dump(holds.release_hold(uow, cmd))
 
     @rpc
     def join_waitlist(self, payload):
-        cmd = load(schemas.JoinWaitlistSchema(), payload)
+        cmd = load(schemas.JoinWaitlistSchema.shared(), payload)
         with self.uow() as uow:
-            return schemas.WaitlistEntrySchema().dump(holds.join_waitlist(uow, cmd))
+            return schemas.WaitlistEntrySchema.shared().dump(holds.join_waitlist(uow, cmd))
 
     @rpc(idempotent=True)
     def get_waitlist_entry(self, payload):
-        query = load(schemas.GetWaitlistEntrySchema(), payload)
+        query = load(schemas.GetWaitlistEntrySchema.shared(), payload)
         with self.uow() as uow:
-            return schemas.WaitlistEntrySchema().dump(holds.get_entry(uow.session,
+            return schemas.WaitlistEntrySchema.shared().dump(holds.get_entry(uow.session,
                                                                       query["entry_id"]))
 
     @rpc
     def withdraw_from_waitlist(self, payload):
-        cmd = load(schemas.WithdrawFromWaitlistSchema(), payload)
+        cmd = load(schemas.WithdrawFromWaitlistSchema.shared(), payload)
         with self.uow() as uow:
-            return schemas.WaitlistEntrySchema().dump(holds.withdraw_from_waitlist(uow, cmd))
+            return schemas.WaitlistEntrySchema.shared().dump(holds.withdraw_from_waitlist(uow, cmd))
 
     @rpc(idempotent=True)
     def get_unit(self, payload):
-        query = load(schemas.GetUnitSchema(), payload)
+        query = load(schemas.GetUnitSchema.shared(), payload)
         with self.uow() as uow:
             channels.check_unit(uow.session, query["channel_id"], query["unit_id"])
-            return schemas.UnitSchema().dump(handlers.unit_view(uow.session, query["unit_id"]))
+            return schemas.UnitSchema.shared().dump(handlers.unit_view(uow.session, query["unit_id"]))
 
     @rpc(idempotent=True)
     def get_board(self, payload):
         """The board (contracts.inventory.BoardSchema) as gzipped JSON text, passed on
         unparsed: {"gzip_base64": …}."""
-        query = load(schemas.GetBoardSchema(), payload)
+        query = load(schemas.GetBoardSchema.shared(), payload)
         with self.uow() as uow:
             board.begin_snapshot(uow.session)
             channels.check_project(uow.session, query["channel_id"], query["project_id"])
@@ -96,7 +96,7 @@ class InventoryService(operations.OperationsRpc):
     @rpc(idempotent=True)
     def get_board_xlsx(self, payload):
         """The board as an XLSX workbook: {"file_name", "content_base64"}."""
-        query = load(schemas.GetBoardSchema(), payload)
+        query = load(schemas.GetBoardSchema.shared(), payload)
         with self.uow() as uow:
             board.begin_snapshot(uow.session)
             channels.check_project(uow.session, query["channel_id"], query["project_id"])
@@ -106,89 +106,89 @@ class InventoryService(operations.OperationsRpc):
 
     @rpc(idempotent=True)
     def get_unit_history(self, payload):
-        query = load(schemas.GetUnitSchema(), payload)
+        query = load(schemas.GetUnitSchema.shared(), payload)
         with self.uow() as uow:
             channels.check_unit(uow.session, query["channel_id"], query["unit_id"])
-            return schemas.UnitHistorySchema().dump(history.unit_history(uow.session,
+            return schemas.UnitHistorySchema.shared().dump(history.unit_history(uow.session,
                                                                          query["unit_id"]))
 
     @rpc
     def add_unit(self, payload):
-        cmd = load(schemas.AddUnitSchema(), payload)
+        cmd = load(schemas.AddUnitSchema.shared(), payload)
         with self.uow() as uow:
             unit_id = structure.add_unit(uow, cmd)
-            return schemas.UnitSchema().dump(handlers.unit_view(uow.session, unit_id))
+            return schemas.UnitSchema.shared().dump(handlers.unit_view(uow.session, unit_id))
 
     @rpc
     def generate_building(self, payload):
-        cmd = load(schemas.GenerateBuildingSchema(), payload)
+        cmd = load(schemas.GenerateBuildingSchema.shared(), payload)
         with self.uow() as uow:
-            return schemas.GeneratedBuildingSchema().dump(structure.generate_building(uow, cmd))
+            return schemas.GeneratedBuildingSchema.shared().dump(structure.generate_building(uow, cmd))
 
     @rpc
     def import_units(self, payload):
-        cmd = load(schemas.ImportUnitsSchema(), payload)
+        cmd = load(schemas.ImportUnitsSchema.shared(), payload)
         with self.uow() as uow:
-            return schemas.UnitImportSchema().dump(structure.import_units(uow, cmd))
+            return schemas.UnitImportSchema.shared().dump(structure.import_units(uow, cmd))
 
     @rpc
     def create_channel(self, payload):
-        cmd = load(schemas.CreateChannelSchema(), payload)
+        cmd = load(schemas.CreateChannelSchema.shared(), payload)
         with self.uow() as uow:
-            return schemas.ChannelSchema().dump(channels.create_channel(uow, cmd))
+            return schemas.ChannelSchema.shared().dump(channels.create_channel(uow, cmd))
 
     @rpc
     def set_channel_projects(self, payload):
-        cmd = load(schemas.SetChannelProjectsSchema(), payload)
+        cmd = load(schemas.SetChannelProjectsSchema.shared(), payload)
         with self.uow() as uow:
-            return schemas.ChannelSchema().dump(channels.set_projects(uow, cmd))
+            return schemas.ChannelSchema.shared().dump(channels.set_projects(uow, cmd))
 
     @rpc(idempotent=True)
     def get_channel(self, payload):
-        query = load(schemas.GetChannelSchema(), payload)
+        query = load(schemas.GetChannelSchema.shared(), payload)
         with self.uow() as uow:
-            return schemas.ChannelSchema().dump(channels.channel_view(uow.session,
+            return schemas.ChannelSchema.shared().dump(channels.channel_view(uow.session,
                                                                       query["channel_id"]))
 
     @rpc
     def set_weekly_plan(self, payload):
-        cmd = load(schemas.SetWeeklyPlanSchema(), payload)
+        cmd = load(schemas.SetWeeklyPlanSchema.shared(), payload)
         with self.uow() as uow:
-            return schemas.QuarterlyProgressSchema().dump(progress.set_plan(uow, cmd))
+            return schemas.QuarterlyProgressSchema.shared().dump(progress.set_plan(uow, cmd))
 
     @rpc(idempotent=True)
     def get_quarterly_progress(self, payload):
-        query = load(schemas.GetProgressSchema(), payload)
+        query = load(schemas.GetProgressSchema.shared(), payload)
         with self.uow() as uow:
-            return schemas.QuarterlyProgressSchema().dump(progress.quarterly_progress(
+            return schemas.QuarterlyProgressSchema.shared().dump(progress.quarterly_progress(
                 uow.session, query["project_id"], query["year"], query["quarter"],
                 query["channel_id"]))
 
     @rpc
     def create_price_list(self, payload):
-        cmd = load(schemas.CreatePriceListSchema(), payload)
+        cmd = load(schemas.CreatePriceListSchema.shared(), payload)
         with self.uow() as uow:
-            return schemas.PriceListSchema().dump(prices.create_price_list(uow, cmd))
+            return schemas.PriceListSchema.shared().dump(prices.create_price_list(uow, cmd))
 
     @rpc(idempotent=True)
     def list_price_lists(self, payload):
-        query = load(schemas.GetPriceListsSchema(), payload)
+        query = load(schemas.GetPriceListsSchema.shared(), payload)
         with self.uow() as uow:
-            return schemas.PriceListsSchema().dump(prices.list_versions(
+            return schemas.PriceListsSchema.shared().dump(prices.list_versions(
                 uow.session, query["project_id"], query["channel_id"]))
 
     @rpc(idempotent=True)
     def get_price_list(self, payload):
-        query = load(schemas.GetPriceListSchema(), payload)
+        query = load(schemas.GetPriceListSchema.shared(), payload)
         with self.uow() as uow:
-            return schemas.PriceListSchema().dump(prices.get_version(
+            return schemas.PriceListSchema.shared().dump(prices.get_version(
                 uow.session, query["project_id"], query["version"], query["channel_id"]))
 
     @rpc(idempotent=True)
     def get_unit_price(self, payload):
-        query = load(schemas.GetUnitPriceSchema(), payload)
+        query = load(schemas.GetUnitPriceSchema.shared(), payload)
         with self.uow() as uow:
-            return schemas.UnitPriceSchema().dump(prices.price_at(
+            return schemas.UnitPriceSchema.shared().dump(prices.price_at(
                 uow.session, query["unit_id"], query["at"], query["channel_id"]))
 
     @event_handler("transactions.deposit_received")

@@ -82,7 +82,7 @@ def record_call(uow, cmd) -> dict:
             lead.status, lead.recall_after = "resting", now + timedelta(days=office.recall_days)
         if invite_at is not None:
             office_id = cmd.get("office_id") or agent.office_id
-            handlers._office(session, office_id)
+            handlers.find_office(session, office_id)
             invitation = Invitation(call_lead_id=lead.id, agent_id=agent.id, office_id=office_id,
                                     appointment_at=invite_at, status="pending", created_at=now)
             session.add(invitation)
@@ -134,7 +134,7 @@ def confirm_invitation(uow, cmd) -> dict:
 def agents_day(session, office_id, day=None) -> dict:
     """Per agent for one office day: dialed, connected, A/B/C/D, invitations, confirmed visits,
     deals (customers of the agent's confirmed invitations who closed that day)."""
-    handlers._office(session, office_id)
+    handlers.find_office(session, office_id)
     day = day or domain.office_day(utcnow())
     start, end = _day_range(day)
     agents = session.scalars(select(Consultant).where(
@@ -182,7 +182,7 @@ def source_conversion(session, office_id=None) -> dict:
                                Invitation.status == "confirmed"))
         .join(Customer, Customer.id == Invitation.customer_id).group_by(CallLead.source))
     if office_id is not None:
-        handlers._office(session, office_id)
+        handlers.find_office(session, office_id)
         agents = select(Consultant.id).where(Consultant.office_id == office_id,
                                              Consultant.kind == "call_agent")
         numbers_query = numbers_query.where(CallLead.agent_id.in_(agents))
@@ -206,7 +206,7 @@ def source_conversion(session, office_id=None) -> dict:
 def monthly_ranking(session, office_id, month) -> dict:
     """以每名电开人员每月邀约客户数量和到访转成交量作为指标进行排名: confirmed visits first,
     then deals; ties share a rank."""
-    handlers._office(session, office_id)
+    handlers.find_office(session, office_id)
     year, number = map(int, month.split("-"))
     first = datetime(year, number, 1).date()
     following = datetime(year + number // 12, number % 12 + 1, 1).date()

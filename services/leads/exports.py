@@ -64,7 +64,7 @@ GRADE_COLUMNS = ("NO.", "时间", "客户姓名", "客户级别", "置业顾问"
 def export(uow, cmd) -> dict:
     """The sheet as base64 XLSX, its row count, and the log entry written with it."""
     session = uow.session
-    office = handlers._office(session, cmd["office_id"])
+    office = handlers.find_office(session, cmd["office_id"])
     build = {"visits": _visit_rows, "calls": _call_rows, "grades": _grade_rows}[cmd["kind"]]
     title, columns, rows = build(session, office, cmd)
     if len(rows) > MAX_ROWS:

@@ -72,7 +72,7 @@ def mark_hopeless(uow, cmd) -> dict:
 
 
 def hopeless_customers(session, office_id) -> dict:
-    handlers._office(session, office_id)
+    handlers.find_office(session, office_id)
     customers = session.scalars(select(Customer).where(
         Customer.office_id == office_id, Customer.outcome == "hopeless")
         .order_by(Customer.outcome_at)).all()

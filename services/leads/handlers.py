@@ -28,7 +28,7 @@ def create_office(uow, cmd) -> dict:
 
 def add_consultant(uow, cmd) -> dict:
     session = uow.session
-    office = _office(session, cmd["office_id"])
+    office = find_office(session, cmd["office_id"])
     last = session.scalar(select(Consultant.rotation_order).where(Consultant.office_id == office.id)
                           .order_by(Consultant.rotation_order.desc()).limit(1)) or 0
     consultant = Consultant(office_id=office.id, name=cmd["name"], status="available",
@@ -56,17 +56,18 @@ CONTACT_FIELDS = ("visitors", "visitor_relation", "recommended_units", "intended
                   "ad_medium", "ad_theme", "invited_by", "referrer_mobile", "answered_by")
 
 
-def register_visit(uow, cmd) -> dict:
-    """来访登记: dedupe, allocate by the rules of 第1篇, record the visit."""
-    return _register(uow, cmd, "visit")
+def register_visit(uow, cmd, office) -> dict:
+    """来访登记 in `office` (an Office row): dedupe, allocate by the rules of 第1篇, record the
+    visit."""
+    return _register(uow, cmd, "visit", office)
 
 
-def register_call(uow, cmd) -> dict:
-    """来电登记: dedupe, allocate by the phone rules of 第1篇, record the call."""
-    return _register(uow, cmd, "call")
+def register_call(uow, cmd, office) -> dict:
+    """来电登记 in `office`: dedupe, allocate by the phone rules of 第1篇, record the call."""
+    return _register(uow, cmd, "call", office)
 
 
-def _register(uow, cmd, kind) -> dict:
+def _register(uow, cmd, kind, office) -> dict:
     """Two first contacts of one number (or ID) at the same moment meet the unique indexes; the
     loser is retried as the returning customer."""
     mobiles = _mobiles(cmd)
@@ -77,10 +78,10 @@ def _register(uow, cmd, kind) -> dict:
             raise InvalidInput("invalid referrer mobile",
                                {"referrer_mobile": ["not a mainland mobile number"]})
     try:
-        return _register_contact(uow, cmd, kind, mobiles, referrer)
+        return _register_contact(uow, cmd, kind, office, mobiles, referrer)
     except IntegrityError:
         uow.rollback()
-        return _register_contact(uow, cmd, kind, mobiles, referrer)
+        return _register_contact(uow, cmd, kind, office, mobiles, referrer)
 
 
 def _mobiles(cmd) -> list[str]:
@@ -97,9 +98,8 @@ def _mobiles(cmd) -> list[str]:
     return mobiles
 
 
-def _register_contact(uow, cmd, kind, mobiles, referrer) -> dict:
+def _register_contact(uow, cmd, kind, office, mobiles, referrer) -> dict:
     session = uow.session
-    office = _office(session, cmd["office_id"])
     now = utcnow()
     customer, matched_by = _find_customer(session, mobiles, cmd.get("id_number"))
     owner = _staff(session, customer.consultant_id) if customer else None
@@ -119,7 +119,7 @@ def _register_contact(uow, cmd, kind, mobiles, referrer) -> dict:
         allocation = _with_assistant(session, office, now, allocation, owner)
     first = customer is None
     if first:
-        customer = _new_customer(uow, cmd, office, mobiles, allocation, now, kind)
+        customer = _new_customer(session, cmd, office, mobiles, allocation, now, kind)
     else:
         _update_customer(session, customer, cmd, mobiles)
         if kind == "visit":
@@ -133,11 +133,8 @@ def _register_contact(uow, cmd, kind, mobiles, referrer) -> dict:
                       rule=allocation.rule, explanation=allocation.explanation,
                       visitors=cmd.get("visitors", 1), notes=cmd["notes"],
                       form=_answers(cmd, CONTACT_FIELDS), visited_at=now))
-    uow.emit("lead_assigned", {"consultant_id": allocation.consultant_id, "office_id": office.id,
-                               "rule": allocation.rule, "explanation": allocation.explanation},
-             customer_id=customer.id)
     uow.emit("visit_recorded", {"kind": kind, "office_id": office.id,
-                                "consultant_id": allocation.consultant_id,
+                                "customer_code": customer.code, **_assignment_view(allocation),
                                 "channel": cmd["channel"], "first": first},
              customer_id=customer.id)
     if mobiles is None:
@@ -164,8 +161,7 @@ def _find_customer(session, mobiles, id_number):
     return None, None
 
 
-def _new_customer(uow, cmd, office, mobiles, allocation, now, kind):
-    session = uow.session
+def _new_customer(session, cmd, office, mobiles, allocation, now, kind):
     customer = Customer(
         code=_next_code(session, office.region_code, domain.name_initials(cmd["name"])),
         name=cmd["name"], mobile=mobiles[0], gender=cmd["gender"], office_id=office.id,
@@ -176,8 +172,6 @@ def _new_customer(uow, cmd, office, mobiles, allocation, now, kind):
     session.add(customer)
     session.flush()
     session.add_all([CustomerMobile(mobile=mobile, customer_id=customer.id) for mobile in mobiles])
-    uow.emit("lead_registered", {"customer_code": customer.code, "office_id": office.id,
-                                 "channel": customer.channel}, customer_id=customer.id)
     return customer
 
 
@@ -342,7 +336,7 @@ def set_office_roster(uow, cmd) -> dict:
     """Duty groups, the recall interval of the call pool, and the day's reception and phone
     answering orders, set by the office manager."""
     session = uow.session
-    office = _office(session, cmd["office_id"])
+    office = find_office(session, cmd["office_id"])
     if cmd.get("alternate_groups") is not None:
         office.alternate_groups = cmd["alternate_groups"]
     if cmd.get("recall_days") is not None:
@@ -387,7 +381,7 @@ def reassign_customer(uow, cmd, rule="manager_override", excluded_from_credit=Fa
     """A manager gives a customer to another consultant of the office, with a reason."""
     session = uow.session
     customer = _customer(session, cmd["customer_id"])
-    office = _office(session, customer.office_id)
+    office = find_office(session, customer.office_id)
     target = _staff_in_office(session, office, cmd["consultant_id"], "consultant_id")
     if not domain.can_take_new(target):
         raise Conflict("consultant cannot take customers",
@@ -431,22 +425,14 @@ def _assignment_view(allocation) -> dict:
 
 
 def _next_code(session, region_code, initials) -> str:
-    sequence = _bump_sequence(session, region_code, initials)
-    if sequence is None:
-        try:
-            with session.begin_nested():
-                session.add(CodeSequence(region_code=region_code, initials=initials, last=0))
-        except IntegrityError:
-            pass  # created by a concurrent registration
-        sequence = _bump_sequence(session, region_code, initials)
+    """The next number of the region and initials, counted in one upsert: two registrations
+    of the same initials at once wait for each other on the row and get different numbers."""
+    statement = _dialect(session).insert(CodeSequence).values(
+        region_code=region_code, initials=initials, last=1)
+    sequence = session.execute(statement.on_conflict_do_update(
+        index_elements=["region_code", "initials"], set_={"last": CodeSequence.last + 1})
+        .returning(CodeSequence.last)).scalar_one()
     return domain.customer_code(region_code, initials, sequence)
-
-
-def _bump_sequence(session, region_code, initials):
-    return session.execute(
-        update(CodeSequence)
-        .where(CodeSequence.region_code == region_code, CodeSequence.initials == initials)
-        .values(last=CodeSequence.last + 1).returning(CodeSequence.last)).scalar()
 
 
 def _customer(session, customer_id):
@@ -456,7 +442,7 @@ def _customer(session, customer_id):
     return customer
 
 
-def _office(session, office_id):
+def find_office(session, office_id):
     office = session.get(Office, office_id)
     if office is None:
         raise NotFound(f"office {office_id} does not exist", {"office_id": ["unknown office"]})
@@ -530,13 +516,15 @@ def _insert_new_numbers(session):
     return _insert_ignoring(session, CallLead, "mobile")
 
 
+def _dialect(session):
+    return postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+
+
 def _upsert(session, table, keys, column):
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(table)
+    statement = _dialect(session).insert(table)
     return statement.on_conflict_do_update(index_elements=list(keys),
                                            set_={column: statement.excluded[column]})
 
 
 def _insert_ignoring(session, table, key):
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    return dialect.insert(table).on_conflict_do_nothing(index_elements=[key])
+    return _dialect(session).insert(table).on_conflict_do_nothing(index_elements=[key])

@@ -44,18 +44,19 @@ def consultant(session, manager_id, consultant_id, field="consultant_id") -> Non
                           f"office {own}, which you manage"]})
 
 
-def registration(session, office_id, manager_id, consultant_id) -> None:
+def registration(session, office_id, manager_id, consultant_id):
     """Visits and calls are registered in one's own office: a sales manager's (the one they
-    manage, as `office`), a consultant's when their record is known."""
-    handlers._office(session, office_id)
+    manage, as `office`), a consultant's when their record is known. Returns the office."""
+    found_office = handlers.find_office(session, office_id)
     if manager_id is not None:
         office(session, manager_id, office_id)
-        return
+        return found_office
     found = None if consultant_id is None else session.get(Consultant, consultant_id)
     if found is not None and found.office_id != office_id:
         raise Forbidden("a consultant registers visitors and callers of their own office only",
                         {"office_id": [f"office {office_id} is not yours: you work in office "
                                        f"{found.office_id}"]})
+    return found_office
 
 
 def _managed_office(session, manager_id) -> int:

@@ -14,22 +14,20 @@ from services.transactions.models import (Contract, Deposit, LeadActivity, Order
                                           Payment, Subscription)
 
 
-def on_lead_registered(uow, event) -> None:
-    if event["customer_id"] is None:
-        return
-    uow.session.add(LeadActivity(customer_id=event["customer_id"], kind="registered",
-                                 channel=event["data"]["channel"],
-                                 customer_code=event["data"]["customer_code"],
-                                 occurred_at=event["occurred_at"]))
-
-
 def on_visit_recorded(uow, event) -> None:
+    """A visit or call; the first contact also registered the customer (code, channel)."""
     if event["customer_id"] is None:
         return
     data = event["data"]
-    uow.session.add(LeadActivity(customer_id=event["customer_id"], kind=data["kind"],
-                                 channel=data["channel"], consultant_id=data["consultant_id"],
-                                 occurred_at=event["occurred_at"]))
+    activity = [LeadActivity(customer_id=event["customer_id"], kind=data["kind"],
+                             channel=data["channel"], consultant_id=data["consultant_id"],
+                             occurred_at=event["occurred_at"])]
+    if data["first"]:
+        activity.insert(0, LeadActivity(customer_id=event["customer_id"], kind="registered",
+                                        channel=data["channel"],
+                                        customer_code=data["customer_code"],
+                                        occurred_at=event["occurred_at"]))
+    uow.session.add_all(activity)
 
 
 def deal_report(session, deposit_id) -> dict:

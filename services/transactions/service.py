@@ -21,161 +21,161 @@ class TransactionsService(operations.OperationsRpc):
 
     @rpc
     def take_deposit(self, payload):
-        cmd = load(schemas.TakeDepositSchema(), payload)
+        cmd = load(schemas.TakeDepositSchema.shared(), payload)
         with self.uow() as uow:
-            return schemas.DepositSchema().dump(handlers.take_deposit(uow, cmd))
+            return schemas.DepositSchema.shared().dump(handlers.take_deposit(uow, cmd))
 
     @rpc(idempotent=True)
     def get_deposit(self, payload):
-        query = load(schemas.GetDepositSchema(), payload)
+        query = load(schemas.GetDepositSchema.shared(), payload)
         with self.uow() as uow:
-            return schemas.DepositSchema().dump(handlers.get_deposit(uow.session,
+            return schemas.DepositSchema.shared().dump(handlers.get_deposit(uow.session,
                                                                      query["deposit_id"]))
 
     @rpc(idempotent=True)
     def get_order_form(self, payload):
-        query = load(schemas.OrderFormQuery(), payload)
+        query = load(schemas.OrderFormQuery.shared(), payload)
         with self.uow() as uow:
-            return schemas.OrderFormSchema().dump(
+            return schemas.OrderFormSchema.shared().dump(
                 sales.get_order_form(uow.session, query["order_form_id"]))
 
     @rpc(idempotent=True)
     def get_deposit_order_form(self, payload):
-        query = load(schemas.DepositOrderFormQuery(), payload)
+        query = load(schemas.DepositOrderFormQuery.shared(), payload)
         with self.uow() as uow:
-            return schemas.OrderFormSchema().dump(
+            return schemas.OrderFormSchema.shared().dump(
                 sales.get_deposit_order_form(uow.session, query["deposit_id"]))
 
     @rpc
     def sign_order_form(self, payload):
-        cmd = load(schemas.SignOrderFormSchema(), payload)
+        cmd = load(schemas.SignOrderFormSchema.shared(), payload)
         with self.uow() as uow:
-            return schemas.OrderFormSchema().dump(sales.sign_order_form(uow, cmd))
+            return schemas.OrderFormSchema.shared().dump(sales.sign_order_form(uow, cmd))
 
     @rpc
     def void_order_form(self, payload):
-        cmd = load(schemas.VoidOrderFormSchema(), payload)
+        cmd = load(schemas.VoidOrderFormSchema.shared(), payload)
         with self.uow() as uow:
-            return schemas.OrderFormSchema().dump(sales.void_order_form(uow, cmd))
+            return schemas.OrderFormSchema.shared().dump(sales.void_order_form(uow, cmd))
 
     @rpc
     def forfeit_deposit(self, payload):
-        cmd = load(schemas.ForfeitDepositSchema(), payload)
+        cmd = load(schemas.ForfeitDepositSchema.shared(), payload)
         with self.uow() as uow:
-            return schemas.OrderFormSchema().dump(
+            return schemas.OrderFormSchema.shared().dump(
                 sales.forfeit_deposit(uow, cmd, plans.office_today()))
 
     @rpc
     def record_payment(self, payload):
-        cmd = load(schemas.RecordPaymentSchema(), payload)
+        cmd = load(schemas.RecordPaymentSchema.shared(), payload)
         with self.uow() as uow:
-            return schemas.PaymentSchema().dump(sales.record_payment(uow, cmd))
+            return schemas.PaymentSchema.shared().dump(sales.record_payment(uow, cmd))
 
     @rpc
     def sign_subscription(self, payload):
-        cmd = load(schemas.SignSubscriptionSchema(), payload)
+        cmd = load(schemas.SignSubscriptionSchema.shared(), payload)
         with self.uow() as uow:
-            return schemas.SubscriptionSchema().dump(sales.sign_subscription(uow, cmd))
+            return schemas.SubscriptionSchema.shared().dump(sales.sign_subscription(uow, cmd))
 
     @rpc(idempotent=True)
     def get_subscription(self, payload):
-        query = load(schemas.SubscriptionQuery(), payload)
+        query = load(schemas.SubscriptionQuery.shared(), payload)
         with self.uow() as uow:
-            return schemas.SubscriptionSchema().dump(
+            return schemas.SubscriptionSchema.shared().dump(
                 sales.get_subscription(uow.session, query["subscription_id"]))
 
     @rpc
     def sign_contract(self, payload):
-        cmd = load(schemas.SignContractSchema(), payload)
+        cmd = load(schemas.SignContractSchema.shared(), payload)
         with self.uow() as uow:
-            return schemas.ContractSchema().dump(sales.sign_contract(uow, cmd))
+            return schemas.ContractSchema.shared().dump(sales.sign_contract(uow, cmd))
 
     @rpc
     def file_contract(self, payload):
-        cmd = load(schemas.FileContractSchema(), payload)
+        cmd = load(schemas.FileContractSchema.shared(), payload)
         with self.uow() as uow:
-            return schemas.ContractSchema().dump(sales.file_contract(uow, cmd))
+            return schemas.ContractSchema.shared().dump(sales.file_contract(uow, cmd))
 
     @rpc(idempotent=True)
     def get_contract(self, payload):
-        query = load(schemas.ContractQuery(), payload)
+        query = load(schemas.ContractQuery.shared(), payload)
         with self.uow() as uow:
-            return schemas.ContractSchema().dump(sales.get_contract(uow.session,
+            return schemas.ContractSchema.shared().dump(sales.get_contract(uow.session,
                                                                     query["contract_id"]))
 
     @rpc
     def set_payment_plan(self, payload):
-        cmd = load(schemas.SetPaymentPlanSchema(), payload)
+        cmd = load(schemas.SetPaymentPlanSchema.shared(), payload)
         with self.uow() as uow:
-            return schemas.PaymentPlanSchema().dump(plans.set_payment_plan(uow, cmd))
+            return schemas.PaymentPlanSchema.shared().dump(plans.set_payment_plan(uow, cmd))
 
     @rpc(idempotent=True)
     def get_payment_plan(self, payload):
-        query = load(schemas.ContractQuery(), payload)
+        query = load(schemas.ContractQuery.shared(), payload)
         with self.uow() as uow:
-            return schemas.PaymentPlanSchema().dump(
+            return schemas.PaymentPlanSchema.shared().dump(
                 plans.get_payment_plan(uow.session, query["contract_id"]))
 
     @rpc
     def record_mortgage_document(self, payload):
-        cmd = load(schemas.MortgageDocumentInput(), payload)
+        cmd = load(schemas.MortgageDocumentInput.shared(), payload)
         with self.uow() as uow:
-            return schemas.PaymentPlanSchema().dump(plans.record_mortgage_document(uow, cmd))
+            return schemas.PaymentPlanSchema.shared().dump(plans.record_mortgage_document(uow, cmd))
 
     @rpc(idempotent=True)
     def calculate_repayment(self, payload):
-        query = load(schemas.RepaymentQuery(), payload)
-        return schemas.RepaymentSchema().dump(plans.calculate_repayment(query))
+        query = load(schemas.RepaymentQuery.shared(), payload)
+        return schemas.RepaymentSchema.shared().dump(plans.calculate_repayment(query))
 
     @rpc
     def file_application(self, payload):
-        cmd = load(schemas.FileApplicationSchema(), payload)
+        cmd = load(schemas.FileApplicationSchema.shared(), payload)
         with self.uow() as uow:
-            return schemas.ApplicationSchema().dump(applications.file_application(uow, cmd))
+            return schemas.ApplicationSchema.shared().dump(applications.file_application(uow, cmd))
 
     @rpc
     def decide_application(self, payload):
-        cmd = load(schemas.DecideApplicationSchema(), payload)
+        cmd = load(schemas.DecideApplicationSchema.shared(), payload)
         with self.uow() as uow:
-            return schemas.ApplicationSchema().dump(applications.decide(uow, cmd))
+            return schemas.ApplicationSchema.shared().dump(applications.decide(uow, cmd))
 
     @rpc
     def pay_refund(self, payload):
-        cmd = load(schemas.PayRefundSchema(), payload)
+        cmd = load(schemas.PayRefundSchema.shared(), payload)
         with self.uow() as uow:
-            return schemas.ApplicationSchema().dump(applications.pay_refund(uow, cmd))
+            return schemas.ApplicationSchema.shared().dump(applications.pay_refund(uow, cmd))
 
     @rpc(idempotent=True)
     def get_application(self, payload):
-        query = load(schemas.ApplicationQuery(), payload)
+        query = load(schemas.ApplicationQuery.shared(), payload)
         with self.uow() as uow:
-            return schemas.ApplicationSchema().dump(
+            return schemas.ApplicationSchema.shared().dump(
                 applications.get_application(uow.session, query["application_id"]))
 
     @rpc
     def confirm_bank_receipt(self, payload):
-        cmd = load(schemas.ConfirmBankReceiptSchema(), payload)
+        cmd = load(schemas.ConfirmBankReceiptSchema.shared(), payload)
         with self.uow() as uow:
-            return schemas.BankConfirmationSchema().dump(finance.confirm_bank_receipt(uow, cmd))
+            return schemas.BankConfirmationSchema.shared().dump(finance.confirm_bank_receipt(uow, cmd))
 
     @rpc(idempotent=True)
     def get_reconciliation(self, payload):
-        query = load(schemas.ReconciliationQuery(), payload)
+        query = load(schemas.ReconciliationQuery.shared(), payload)
         with self.uow() as uow:
-            return schemas.ReconciliationSchema().dump(finance.reconciliation(
+            return schemas.ReconciliationSchema.shared().dump(finance.reconciliation(
                 uow.session, query["project_id"], query["start"], query["end"]))
 
     @rpc(idempotent=True)
     def get_reconciliation_xlsx(self, payload):
-        query = load(schemas.ReconciliationQuery(), payload)
+        query = load(schemas.ReconciliationQuery.shared(), payload)
         with self.uow() as uow:
-            return schemas.FileContentSchema().dump(finance.reconciliation_file(
+            return schemas.FileContentSchema.shared().dump(finance.reconciliation_file(
                 uow.session, query["project_id"], query["start"], query["end"]))
 
     @rpc(idempotent=True)
     def list_unanswered_deposits(self, payload=None):
         with self.uow() as uow:
-            return schemas.DepositListSchema().dump(
+            return schemas.DepositListSchema.shared().dump(
                 {"deposits": handlers.unanswered_deposits(uow.session)})
 
     @timer(interval=config.deposit_timeout_sweep_seconds())
@@ -186,41 +186,37 @@ class TransactionsService(operations.OperationsRpc):
 
     @rpc(idempotent=True)
     def list_overdue(self, payload):
-        query = load(schemas.CollectionsQuery(), payload)
+        query = load(schemas.CollectionsQuery.shared(), payload)
         with self.uow() as uow:
-            return schemas.OverdueSchema().dump(
+            return schemas.OverdueSchema.shared().dump(
                 collecting.overdue(uow.session, query["consultant_id"]))
 
     @rpc
     def record_collection(self, payload):
-        cmd = load(schemas.RecordCollectionSchema(), payload)
+        cmd = load(schemas.RecordCollectionSchema.shared(), payload)
         with self.uow() as uow:
-            return schemas.CollectionCaseSchema().dump(collecting.record_collection(uow, cmd))
+            return schemas.CollectionCaseSchema.shared().dump(collecting.record_collection(uow, cmd))
 
     @rpc(idempotent=True)
     def get_deal_report(self, payload):
-        query = load(schemas.GetDepositSchema(), payload)
+        query = load(schemas.GetDepositSchema.shared(), payload)
         with self.uow() as uow:
-            return schemas.DealReportSchema().dump(
+            return schemas.DealReportSchema.shared().dump(
                 deals.deal_report(uow.session, query["deposit_id"]))
 
     @rpc(idempotent=True)
     def list_deal_reports(self, payload):
-        query = load(schemas.ProjectQuery(), payload)
+        query = load(schemas.ProjectQuery.shared(), payload)
         with self.uow() as uow:
-            return schemas.DealReportListSchema().dump(
+            return schemas.DealReportListSchema.shared().dump(
                 {"deals": deals.project_deals(uow.session, query["project_id"])})
 
     @rpc(idempotent=True)
     def get_deal_reports_xlsx(self, payload):
-        query = load(schemas.DealReportsFileQuery(), payload)
+        query = load(schemas.DealReportsFileQuery.shared(), payload)
         with self.uow() as uow:
-            return schemas.FileContentSchema().dump(deals.deal_reports_file(
+            return schemas.FileContentSchema.shared().dump(deals.deal_reports_file(
                 uow.session, query["project_id"], query["boxes"]))
-
-    @event_handler("leads.lead_registered")
-    def on_lead_registered(self, event):
-        self.uow.handle_once(event, deals.on_lead_registered)
 
     @event_handler("leads.visit_recorded")
     def on_visit_recorded(self, event):

@@ -84,9 +84,14 @@ def test_a_replayed_dead_letter_is_applied_once(suite, admin):
                           {"service": "archive", "ids": [letter["id"]]})
     assert replayed.status_code == 200, replayed.text
     assert replayed.json() == {"service": "archive", "replayed": [letter["id"]]}
-    dossier = wait_for(lambda: archivist.get("/api/v1/units/424242/dossier").json()
-                       if archivist.get("/api/v1/units/424242/dossier").status_code == 200
-                       else None)
+
+    def opened_dossier():  # the archive files its own dossier_opened a moment later
+        response = archivist.get("/api/v1/units/424242/dossier")
+        if response.status_code != 200:
+            return None
+        types = [entry["type"] for entry in response.json()["entries"]]
+        return response.json() if "dossier_opened" in types else None
+    dossier = wait_for(opened_dossier)
     filed = [entry["event_id"] for entry in dossier["entries"]]
     assert filed.count(held["event_id"]) == 1
 

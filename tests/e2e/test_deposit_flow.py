@@ -97,7 +97,7 @@ def test_walk_in_hold_deposit_reservation_and_dossier(suite, admin):
     assert "reserved" in admin.get(f"/api/v1/deposits/{late['id']}").json()["status_reason"]
     assert admin.get(f"/api/v1/units/{unit_id}").json()["reserved_by_deposit_id"] == deposit["id"]
 
-    expected = ["lead_registered", "lead_assigned", "lead_assigned", "unit_held",
+    expected = ["visit_recorded", "visit_recorded", "unit_held",
                 "deposit_received", "unit_reserved", "deposit_confirmed", "payment_received",
                 "deposit_received",
                 "unit_reservation_rejected", "deposit_rejected"]
@@ -118,8 +118,7 @@ def test_walk_in_hold_deposit_reservation_and_dossier(suite, admin):
     customer_types = [e["type"] for e in entries
                       if e["customer_id"] == customer["id"] and e["type"] != "dossier_opened"]
     # the confirmed deposit's order form records the deposit as its first payment
-    assert customer_types == ["lead_registered", "lead_assigned", "visit_recorded",
-                              "lead_assigned", "visit_recorded", "unit_held", "deposit_received",
+    assert customer_types == ["visit_recorded", "visit_recorded", "unit_held", "deposit_received",
                               "unit_reserved", "deposit_confirmed", "payment_received"]
     assert len({entry["event_id"] for entry in entries}) == len(entries)
 

@@ -165,9 +165,9 @@ def test_consumers_killed_10_times_during_a_1000_event_stream(cluster_factory, r
 
 def test_poison_among_5000_good_messages(cluster_factory, record):
     cluster = cluster_factory()
-    good = [valid_event("leads.lead_registered", customer_id=n + 1) for n in range(5000)]
+    good = [valid_event("leads.visit_recorded", customer_id=n + 1) for n in range(5000)]
     not_json = [b'{"event_id": "%d", "type": ' % n for n in range(34)]
-    wrong_schema = [{**valid_event("leads.lead_registered"), "data": {"office_id": "one"}}
+    wrong_schema = [{**valid_event("leads.visit_recorded"), "data": {"office_id": "one"}}
                     for _ in range(33)]
     always_raises = [valid_event("inventory.unit_reserved",  # no such deposit: NotFound
                                  {"deposit_id": 900_000 + n, "hold_id": None}, unit_id=n + 1)

@@ -28,7 +28,8 @@ def test_a_call_list_lands_in_bulk_without_duplicates(stores):
         handlers.add_consultant(uow, {"office_id": office["id"], "name": "钱七"})
     with store() as uow:
         customer = handlers.register_visit(uow, load(RegisterVisitSchema(), {
-            "office_id": office["id"], "name": "老客户", "mobile": "15000000007"}))["customer"]
+            "office_id": office["id"], "name": "老客户", "mobile": "15000000007"}),
+            handlers.find_office(uow.session, office["id"]))["customer"]
     rows = [[f"客户{n}", f"150{n:08d}"] for n in range(12_000)]
     rows[5] = ["坏号码", "123"]
     rows.append(["重复", "15000000001"])  # repeats row 1 within the list

@@ -89,7 +89,8 @@ def test_concurrent_first_visits_of_one_number_make_one_customer(stores):
         with store() as uow:
             return leads.register_visit(uow, {"office_id": office["id"], "name": "张三",
                                               "mobile": mobile, "gender": None,
-                                              "channel": "other", "visitors": 1, "notes": ""})
+                                              "channel": "other", "visitors": 1, "notes": ""},
+                                        leads.find_office(uow.session, office["id"]))
 
     with ThreadPoolExecutor(max_workers=20) as pool:
         results = list(pool.map(visit, range(20)))

@@ -50,7 +50,7 @@ def test_dead_letters_are_stored_with_reasons_and_counted_once_per_body(store, a
     engine, table = store
     poison = b'{"event_id": "not-closed"'
     send_to_dead_letters(amqp_uri, poison, {"x-anchang-error": "undecodable: Expecting ','",
-                                            "x-anchang-routing-key": "leads.lead_registered"})
+                                            "x-anchang-routing-key": "leads.visit_recorded"})
     send_to_dead_letters(amqp_uri, poison, {"x-anchang-error": "undecodable: again"})
     send_to_dead_letters(amqp_uri, b'{"event_id": "abc"}', {
         "x-first-death-reason": "delivery_limit", "x-first-death-queue": "anchang.archive.events"})
@@ -62,7 +62,7 @@ def test_dead_letters_are_stored_with_reasons_and_counted_once_per_body(store, a
     first, second = wait_until(stored, 10)[0]
     assert first["body"] == poison.decode()
     assert first["reason"] == "undecodable: again" and first["deaths"] == 2
-    assert first["routing_key"] == "leads.lead_registered" and first["event_id"] is None
+    assert first["routing_key"] == "leads.visit_recorded" and first["event_id"] is None
     assert second["reason"].endswith("anchang.archive.events: delivery_limit")
     assert dead_letters.count_dead(engine, table) == 2
 

@@ -44,7 +44,7 @@ def test_workers_side_by_side_assign_each_customer_once_and_keep_the_rotation(da
         start.wait()
         with workers[i % WORKERS]() as uow:
             register = handlers.register_visit if kind == "visit" else handlers.register_call
-            return register(uow, cmd)
+            return register(uow, cmd, handlers.find_office(uow.session, office["id"]))
 
     with ThreadPoolExecutor(max_workers=len(contacts)) as pool:
         results = list(pool.map(register, range(len(contacts))))

@@ -37,14 +37,14 @@ def visit(store, office_id, **form):
     cmd = load(RegisterVisitSchema(), {"office_id": office_id, "name": "张三",
                                        "mobile": mobile(), **form})
     with store() as uow:
-        return handlers.register_visit(uow, cmd)
+        return handlers.register_visit(uow, cmd, handlers.find_office(uow.session, office_id))
 
 
 def call(store, office_id, **form):
     cmd = load(RegisterCallSchema(), {"office_id": office_id, "name": "李四",
                                       "mobile": mobile(), **form})
     with store() as uow:
-        return handlers.register_call(uow, cmd)
+        return handlers.register_call(uow, cmd, handlers.find_office(uow.session, office_id))
 
 
 def status(store, consultant_id, value):
@@ -84,9 +84,11 @@ def test_the_visit_form_is_kept_and_every_contact_is_recorded(stores):
                                     "explanation": "reception rotation: next free consultant in "
                                                    "today's order"}
     events = outbox(store, customer["id"])
-    recorded = [e["data"] for e in events if e["type"] == "visit_recorded"]
-    assert recorded == [{"kind": "visit", "office_id": office_id, "consultant_id": first,
-                         "channel": "daily_paper", "first": True}]
+    # one event per registration, with the customer's code and the allocation's rule
+    assert [e["type"] for e in events] == ["visit_recorded"]
+    assert events[0]["data"] == {"kind": "visit", "office_id": office_id,
+                                 "customer_code": customer["code"], **result["assignment"],
+                                 "channel": "daily_paper", "first": True}
 
     # the second mobile, then the ID number alone, find the same customer
     again = visit(store, office_id, mobile="13800001002", channel="passing_by")

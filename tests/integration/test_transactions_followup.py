@@ -77,15 +77,14 @@ def test_the_deal_report_counts_visits_from_leads_events(stores):
     project = new_project()
     customer = project  # a customer id of this test alone
     start = datetime.now(timezone.utc) - timedelta(days=12)
-    registration = leads_event("leads.lead_registered", customer, start, {
-        "customer_code": "ly-zs001", "office_id": 1, "channel": "referral"})
-    handle_once(store, registration, deals.on_lead_registered)
-    handle_once(store, registration, deals.on_lead_registered)  # redelivered: counted once
     for days, kind in ((12, "visit"), (5, "call"), (4, "visit"), (1, "visit")):
-        handle_once(store, leads_event("leads.visit_recorded", customer,
-                                       datetime.now(timezone.utc) - timedelta(days=days), {
-            "kind": kind, "office_id": 1, "consultant_id": 3, "channel": "referral",
-            "first": days == 12}), deals.on_visit_recorded)
+        recorded = leads_event("leads.visit_recorded", customer,
+                               datetime.now(timezone.utc) - timedelta(days=days), {
+            "kind": kind, "office_id": 1, "customer_code": "ly-zs001", "consultant_id": 3,
+            "assisted_by": None, "rule": "returning_customer", "explanation": "their consultant",
+            "channel": "referral", "first": days == 12})
+        handle_once(store, recorded, deals.on_visit_recorded)
+        handle_once(store, recorded, deals.on_visit_recorded)  # redelivered: counted once
     form = confirmed_order(store, project, customer_id=customer)
     with store() as uow:
         report = deals.deal_report(uow.session, form["deposit_id"])
