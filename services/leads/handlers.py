@@ -263,9 +263,10 @@ def _rotate(session, office, now, kind, note):
     """The next consultant in today's phone order (calls, when the office set one) or reception
     rotation, and the office's managers; taking the office's turn counter also locks the office
     row, so workers side by side hand out one turn at a time."""
-    turn = session.execute(update(Office).where(Office.id == office.id)
-                           .values(turn_seq=Office.turn_seq + 1)
-                           .returning(Office.turn_seq)).scalar_one()
+    offices = Office.__table__  # a plain UPDATE: no loaded office to keep in step
+    turn = session.execute(update(offices).where(offices.c.id == office.id)
+                           .values(turn_seq=offices.c.turn_seq + 1)
+                           .returning(offices.c.turn_seq)).scalar_one()
     day = domain.office_day(now)
     reception, managers = _office_staff(session, office, day)
     allocation = None
@@ -304,20 +305,20 @@ def _office_staff(session, office, day):
     reception order when the manager set one (第一接待、第二接待…), else every sales consultant
     on duty (their group, on alternate days) in roster order; each with their last turn."""
     rows = session.execute(
-        select(Consultant, ReceptionOrder.position, ReceptionTurn.turn)
+        select(Consultant.id, Consultant.status, Consultant.kind, Consultant.rotation_order,
+               Consultant.duty_group, ReceptionOrder.position, ReceptionTurn.turn)
         .outerjoin(ReceptionOrder, and_(ReceptionOrder.consultant_id == Consultant.id,
                                         ReceptionOrder.day == day))
         .outerjoin(ReceptionTurn, and_(ReceptionTurn.consultant_id == Consultant.id,
                                        ReceptionTurn.day == day))
         .where(Consultant.office_id == office.id)).all()
-    managers = [c.id for c, _, _ in rows if c.kind == "manager"]
-    ordered = [(c, position, turn) for c, position, turn in rows if position is not None]
+    managers = [c.id for c in rows if c.kind == "manager"]
+    ordered = [c for c in rows if c.position is not None]
     if ordered:
-        return [domain.RotationCandidate(c.id, c.status, position, turn or 0)
-                for c, position, turn in ordered], managers
-    candidates = [domain.RotationCandidate(c.id, c.status, c.rotation_order, turn or 0,
-                                           c.duty_group) for c, _, turn in rows
-                  if c.kind == "sales"]
+        return [domain.RotationCandidate(c.id, c.status, c.position, c.turn or 0)
+                for c in ordered], managers
+    candidates = [domain.RotationCandidate(c.id, c.status, c.rotation_order, c.turn or 0,
+                                           c.duty_group) for c in rows if c.kind == "sales"]
     return domain.on_duty(candidates, day, office.alternate_groups), managers
 
 
