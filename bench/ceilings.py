@@ -16,6 +16,7 @@ from kombu import Connection, Exchange, Queue
 from sqlalchemy import (BigInteger, Column, DateTime, MetaData, String, Table, create_engine,
                         insert, text)
 
+from bench.cpu import cpu_meter, cpu_row, infrastructure_pids
 from bench.data import lead_body, sample_event_body
 from bench.load import closed_loop
 from bench.report import Row, require_no_errors
@@ -64,9 +65,12 @@ def ceiling_a(env, mode) -> list[Row]:
     url = env.echo_url()
     rows, failures = [], {}
     for concurrency in (1, 16):
-        result = closed_loop(poster(url, lambda: lead_body(1)), concurrency, mode.http_seconds,
-                             mode.warmup_seconds)
+        with cpu_meter({**env.echo_pids(), **infrastructure_pids()}) as spent:
+            result = closed_loop(poster(url, lambda: lead_body(1)), concurrency,
+                                 mode.http_seconds, mode.warmup_seconds)
         rows += http_rows(CEILING_A, f"c={concurrency}", result, key=f"A.c{concurrency}")
+        rows.append(cpu_row(CEILING_A, f"c={concurrency}", spent, result.calls,
+                            key=f"A.c{concurrency}.cpu_ms"))
         failures[f"c={concurrency}"] = result.errors
     return require_no_errors(rows, failures)
 

@@ -161,6 +161,14 @@ class BenchEnvironment:
             _wait_until_answers(self._echo[0])
         return self._echo[0]
 
+    def echo_pids(self) -> dict[str, list[int]]:
+        """Ceiling A's two processes, once started."""
+        service, gateway = self._echo[1]
+        return {"echo gateway": [gateway.pid], "echo service": [service.pid]}
+
+    def service_pids(self) -> dict[str, list[int]]:
+        return {name: [process.pid] for name, process in self.suite.processes.items()}
+
     def _stop_echo(self):
         if self._echo is not None:
             for process in self._echo[1]:

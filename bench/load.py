@@ -13,6 +13,7 @@ class LoadResult:
     seconds: float
     latencies: list = field(default_factory=list)  # seconds, successful calls only
     errors: int = 0
+    calls: int = 0  # every call made, the warm-up's included (what a CPU meter around it saw)
 
     @property
     def per_second(self):
@@ -32,15 +33,16 @@ def closed_loop(make_call, concurrency: int, seconds: float, warmup: float = 1.0
 
     def worker():
         call = make_call()
-        latencies, errors = [], 0
+        latencies, errors, calls = [], 0, 0
         while True:
             began = time.perf_counter()
             if began >= window_end:
-                return latencies, errors
+                return latencies, errors, calls
             try:
                 ok = call()
             except Exception:  # a refused connection or a timeout counts as a failed call
                 ok = False
+            calls += 1
             ended = time.perf_counter()
             if began >= window_start and ended <= window_end:
                 if ok:
@@ -50,9 +52,10 @@ def closed_loop(make_call, concurrency: int, seconds: float, warmup: float = 1.0
 
     result = LoadResult(seconds)
     with ThreadPoolExecutor(max_workers=concurrency) as pool:
-        for latencies, errors in pool.map(lambda _: worker(), range(concurrency)):
+        for latencies, errors, calls in pool.map(lambda _: worker(), range(concurrency)):
             result.latencies.extend(latencies)
             result.errors += errors
+            result.calls += calls
     return result
 
 

@@ -10,6 +10,7 @@ from datetime import datetime, timezone
 from sqlalchemy import func, insert, select
 
 from bench.ceilings import http_rows, poster
+from bench.cpu import cpu_meter, cpu_row, infrastructure_pids
 from bench.data import call_list_csv, complaint_filed_event, generated_leads, lead_body
 from bench.environment import BENCH_RPC_TIMEOUT_SECONDS, DEFAULT_RPC_TIMEOUT_SECONDS
 from bench.load import closed_loop, paced, wait_while_progressing
@@ -47,10 +48,14 @@ def lead_registration(env, mode) -> list[Row]:
     url = f"{env.base_url}/api/v1/visits"
     rows, failures = [], {}
     for concurrency in (1, 16):
-        result = closed_loop(poster(url, lambda: lead_body(office_id), env.token), concurrency,
-                             mode.http_seconds, mode.warmup_seconds)
+        with cpu_meter({**env.service_pids(), **infrastructure_pids()}) as spent:
+            result = closed_loop(poster(url, lambda: lead_body(office_id), env.token),
+                                 concurrency, mode.http_seconds, mode.warmup_seconds)
+            env.wait_until_quiet()  # the consumers' share of each registration counts too
         rows += http_rows(LEADS, f"c={concurrency}", result, ceiling_key=f"A.c{concurrency}",
                           goal=Goal("ratio", ">=", 0.7))
+        rows.append(cpu_row(LEADS, f"c={concurrency}", spent, result.calls,
+                            ceiling_key=f"A.c{concurrency}.cpu_ms"))
         failures[f"c={concurrency}"] = result.errors
     return require_no_errors(rows, failures)
 

@@ -1,9 +1,12 @@
 """The benchmarks' pure helpers: percentiles, ratios and goals, pacing, formatting, and how
 repeated ceiling runs are combined. No timing is asserted anywhere."""
 import math
+import os
+import time
 
 import pytest
 
+from bench.cpu import cpu_meter, cpu_row
 from bench.data import generated_leads
 from bench.load import wait_while_progressing
 from bench.report import Row, settle_ceilings
@@ -114,3 +117,21 @@ def test_waiting_for_events_goes_on_while_they_come_and_stops_when_they_stall():
     stalled = iter([1, 2] + [2] * 1000)
     assert wait_while_progressing(lambda: next(stalled), 4, stall_seconds=0.02,
                                   interval=0.001) == 2
+
+
+def test_cpu_row_sums_the_groups_per_request_and_names_the_largest_first():
+    row = cpu_row("1 lead registration", "c=16", {"gateway": 0.4, "leads": 2.0, "idle": 0.0},
+                  100, ceiling_key="A.c16.cpu_ms")
+    assert row.value == pytest.approx(24.0) and row.unit == "ms"
+    assert row.note == "ms: leads 20.0 · gateway 4.0"
+    assert not row.higher_is_better and row.ceiling_key == "A.c16.cpu_ms"
+    assert cpu_row("x", "c=1", {"gateway": 1.0}, 0).value is None
+
+
+def test_cpu_meter_counts_the_time_a_process_spent_inside_the_block():
+    with cpu_meter({"load generator": [os.getpid()], "gone": [2 ** 22 + 1]}) as spent:
+        deadline = time.process_time() + 0.3
+        while time.process_time() < deadline:
+            pass
+    assert spent["load generator"] >= 0.2
+    assert spent["gone"] == 0.0
