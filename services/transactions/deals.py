@@ -9,6 +9,7 @@ from openpyxl import Workbook
 from sqlalchemy import select
 
 from contracts.errors import NotFound
+from infra.database import insert_into
 from services.transactions import domain, plans
 from services.transactions.models import (Contract, Deposit, LeadActivity, OrderForm,
                                           Payment, Subscription)
@@ -17,19 +18,22 @@ from services.transactions.models import (Contract, Deposit, LeadActivity, Order
 def on_lead_registered(uow, event) -> None:
     if event["customer_id"] is None:
         return
-    uow.session.add(LeadActivity(customer_id=event["customer_id"], kind="registered",
-                                 channel=event["data"]["channel"],
-                                 customer_code=event["data"]["customer_code"],
-                                 occurred_at=event["occurred_at"]))
+    data = event["data"]
+    _record_activity(uow, event, kind="registered", channel=data["channel"],
+                     consultant_id=None, customer_code=data["customer_code"])
 
 
 def on_visit_recorded(uow, event) -> None:
     if event["customer_id"] is None:
         return
     data = event["data"]
-    uow.session.add(LeadActivity(customer_id=event["customer_id"], kind=data["kind"],
-                                 channel=data["channel"], consultant_id=data["consultant_id"],
-                                 occurred_at=event["occurred_at"]))
+    _record_activity(uow, event, kind=data["kind"], channel=data["channel"],
+                     consultant_id=data["consultant_id"], customer_code=None)
+
+
+def _record_activity(uow, event, **activity) -> None:
+    uow.session.execute(insert_into(LeadActivity.__table__), {
+        "customer_id": event["customer_id"], "occurred_at": event["occurred_at"], **activity})
 
 
 def deal_report(session, deposit_id) -> dict:
