@@ -1,6 +1,7 @@
 """Engines and the unit of work: state changes and outbox rows commit in one transaction."""
 import logging
 from datetime import datetime, timezone
+from functools import cache
 
 from sqlalchemy import create_engine, event, insert
 from sqlalchemy.exc import IntegrityError
@@ -31,6 +32,13 @@ def _sqlite_pragmas(dbapi_connection, _record):
     cursor.close()
 
 
+@cache
+def insert_into(table):
+    """One INSERT statement per table, executed with the row as parameters: SQLAlchemy reuses
+    its compiled form without building and hashing a new statement for every row."""
+    return insert(table)
+
+
 class UnitOfWork:
     """One database transaction. `emit` queues an event in the outbox table of the same
     transaction; after `commit` the relay publishes those rows straight away."""
@@ -57,9 +65,9 @@ class UnitOfWork:
 
     def emit(self, name, data, **envelope) -> dict:
         event = build_event(self.source, name, data, correlation_id=self.correlation_id, **envelope)
-        self.session.execute(insert(self.outbox).values(
-            event_id=event["event_id"], routing_key=f"{self.source}.{name}", payload=event,
-            created_at=utcnow()))
+        self.session.execute(insert_into(self.outbox), {
+            "event_id": event["event_id"], "routing_key": f"{self.source}.{name}",
+            "payload": event, "created_at": utcnow()})
         self._emitted.append(event["event_id"])
         return event
 
@@ -76,10 +84,10 @@ class UnitOfWork:
     def mark_processed(self, event) -> bool:
         """Record the event in the inbox; False when it was processed already (a duplicate)."""
         try:
-            self.session.execute(insert(self.inbox).values(
-                event_id=str(event["event_id"]),
-                routing_key=f"{event['source']}.{event['type']}",
-                processed_at=utcnow()))
+            self.session.execute(insert_into(self.inbox), {
+                "event_id": str(event["event_id"]),
+                "routing_key": f"{event['source']}.{event['type']}",
+                "processed_at": utcnow()})
         except IntegrityError:
             return False
         return True

@@ -126,6 +126,7 @@ class Database(DependencyProvider):
             self._sweeping = False
             self._sweeper.kill()
             self._publisher.kill()
+            self.relay.close()
         if self.dead_letter_store:
             self.dead_letter_store.stop()
         self.engine.dispose()

@@ -1,4 +1,5 @@
-"""The outbox relay: publishes committed events with confirms and `mandatory=True`.
+"""The outbox relay: publishes committed events with confirms and `mandatory=True`, a batch
+of rows at a time with one wait for the broker's confirms.
 
 Called right after each commit for the rows that commit wrote, and by a periodic sweep for
 whatever is left (a crash after commit, a broker outage, a message nobody could route yet).
@@ -13,12 +14,11 @@ from contextlib import contextmanager
 
 from eventlet.queue import LightQueue
 from kombu import Exchange
-from nameko.amqp.publish import UndeliverableMessage
 from sqlalchemy import func, select, update
 
 from contracts.envelope import EVENTS_EXCHANGE
 from infra.database import utcnow
-from infra.publisher import FailFastPublisher
+from infra.publisher import BatchPublisher
 
 log = logging.getLogger(__name__)
 
@@ -30,9 +30,7 @@ class OutboxRelay:
         self.engine = engine
         self.outbox = metadata.tables["outbox"]
         self.batch_size = batch_size
-        self.publisher = FailFastPublisher(
-            amqp_uri, exchange=events_exchange, declare=[events_exchange],
-            use_confirms=True, mandatory=True, retry=True)
+        self.publisher = BatchPublisher(amqp_uri, events_exchange)
 
     def publish_after_commit(self, event_ids) -> None:
         try:
@@ -71,26 +69,32 @@ class OutboxRelay:
                  .with_for_update(skip_locked=True))
         if event_ids is not None:
             query = query.where(outbox.c.event_id.in_(list(event_ids)))
-        published = []
         with self.engine.begin() as connection:
-            for row in connection.execute(query).all():
-                try:
-                    self.publisher.publish(row.payload, routing_key=row.routing_key,
-                                           message_id=row.event_id)
-                except UndeliverableMessage:
-                    log.warning("event %s (%s) is unroutable: no queue bound yet",
-                                row.event_id, row.routing_key)
-                    connection.execute(update(outbox).where(outbox.c.id == row.id).values(
-                        attempts=outbox.c.attempts + 1, last_error="unroutable"))
-                    continue
-                except Exception as exc:  # broker down: stop here, keep the order
-                    log.warning("broker unavailable while publishing the outbox: %s", exc)
-                    break
-                published.append(row.id)
-            if published:
-                connection.execute(update(outbox).where(outbox.c.id.in_(published)).values(
+            rows = connection.execute(query).all()
+            if not rows:
+                return 0
+            ids = {row.event_id: row.id for row in rows}
+            answers = self.publisher.publish(
+                [(row.event_id, row.routing_key, row.payload) for row in rows])
+            if answers.error is not None:  # broker away: the unconfirmed rows wait for the sweep
+                log.warning("broker unavailable while publishing the outbox: %s", answers.error)
+            if answers.nacked:
+                log.warning("the broker refused %d event(s); they wait for the sweep",
+                            len(answers.nacked))
+            if answers.unroutable:
+                log.warning("%d event(s) unroutable, no queue bound yet: %s",
+                            len(answers.unroutable), ", ".join(answers.unroutable))
+                connection.execute(update(outbox).where(
+                    outbox.c.id.in_([ids[event_id] for event_id in answers.unroutable])).values(
+                    attempts=outbox.c.attempts + 1, last_error="unroutable"))
+            if answers.routed:
+                connection.execute(update(outbox).where(
+                    outbox.c.id.in_([ids[event_id] for event_id in answers.routed])).values(
                     published_at=utcnow(), attempts=outbox.c.attempts + 1))
-        return len(published)
+        return len(answers.routed)
+
+    def close(self) -> None:
+        self.publisher.close()
 
     def backlog(self) -> int:
         with self.engine.connect() as connection:
@@ -125,3 +129,6 @@ class BackgroundRelay:
 
     def backlog(self) -> int:
         return self.relay.backlog()
+
+    def close(self) -> None:
+        self.relay.close()

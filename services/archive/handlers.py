@@ -1,39 +1,41 @@
 """Archive use cases: file every domain event into its unit's dossier; log every read."""
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from contracts.envelope import REGISTRY
 from contracts.errors import NotFound
-from infra.database import utcnow
+from infra.database import insert_into, utcnow
 from services.archive.models import Dossier, Document, DossierRead
 
 
 def file_event(uow, event) -> None:
-    session = uow.session
-    dossier = _dossier_for(uow, event) if event["unit_id"] is not None else None
-    data = REGISTRY[f"{event['source']}.{event['type']}"].schema().dump(event["data"])
-    session.add(Document(
-        event_id=str(event["event_id"]), dossier_id=dossier.id if dossier else None,
-        unit_id=event["unit_id"], customer_id=event["customer_id"],
-        project_id=event["project_id"], source=event["source"], type=event["type"],
-        occurred_at=event["occurred_at"], data=data, filed_at=utcnow()))
+    dossier_id = _dossier_for(uow, event) if event["unit_id"] is not None else None
+    data = REGISTRY[f"{event['source']}.{event['type']}"].validator.dump(event["data"])
+    uow.session.execute(insert_into(Document.__table__), {
+        "event_id": str(event["event_id"]), "dossier_id": dossier_id,
+        "unit_id": event["unit_id"], "customer_id": event["customer_id"],
+        "project_id": event["project_id"], "source": event["source"], "type": event["type"],
+        "occurred_at": event["occurred_at"], "data": data, "filed_at": utcnow()})
 
 
-def _dossier_for(uow, event) -> Dossier:
+def _dossier_for(uow, event) -> int:
+    """The id of the unit's dossier, opened now when it has none."""
     session = uow.session
-    dossier = session.scalar(select(Dossier).where(Dossier.unit_id == event["unit_id"]))
-    if dossier is not None:
-        return dossier
+    find = select(Dossier.id).where(Dossier.unit_id == event["unit_id"])
+    dossier_id = session.scalar(find)
+    if dossier_id is not None:
+        return dossier_id
     try:
         with session.begin_nested():
-            dossier = Dossier(unit_id=event["unit_id"], project_id=event["project_id"],
-                              opened_at=utcnow())
-            session.add(dossier)
+            dossier_id = session.execute(
+                insert(Dossier).returning(Dossier.id),
+                {"unit_id": event["unit_id"], "project_id": event["project_id"],
+                 "opened_at": utcnow()}).scalar_one()
     except IntegrityError:  # opened by a concurrent event of the same unit
-        return session.scalar(select(Dossier).where(Dossier.unit_id == event["unit_id"]))
-    uow.emit("dossier_opened", {"dossier_id": dossier.id}, project_id=dossier.project_id,
-             unit_id=dossier.unit_id, customer_id=event["customer_id"])
-    return dossier
+        return session.scalar(find)
+    uow.emit("dossier_opened", {"dossier_id": dossier_id}, project_id=event["project_id"],
+             unit_id=event["unit_id"], customer_id=event["customer_id"])
+    return dossier_id
 
 
 def read_dossier(uow, query) -> dict:

@@ -9,6 +9,7 @@ from openpyxl import Workbook
 from sqlalchemy import select
 
 from contracts.errors import NotFound
+from infra.database import insert_into
 from services.transactions import domain, plans
 from services.transactions.models import (Contract, Deposit, LeadActivity, OrderForm,
                                           Payment, Subscription)
@@ -19,15 +20,14 @@ def on_visit_recorded(uow, event) -> None:
     if event["customer_id"] is None:
         return
     data = event["data"]
-    activity = [LeadActivity(customer_id=event["customer_id"], kind=data["kind"],
-                             channel=data["channel"], consultant_id=data["consultant_id"],
-                             occurred_at=event["occurred_at"])]
+    activity = [{"kind": data["kind"], "channel": data["channel"],
+                 "consultant_id": data["consultant_id"], "customer_code": None}]
     if data["first"]:
-        activity.insert(0, LeadActivity(customer_id=event["customer_id"], kind="registered",
-                                        channel=data["channel"],
-                                        customer_code=data["customer_code"],
-                                        occurred_at=event["occurred_at"]))
-    uow.session.add_all(activity)
+        activity.insert(0, {"kind": "registered", "channel": data["channel"],
+                            "consultant_id": None, "customer_code": data["customer_code"]})
+    uow.session.execute(insert_into(LeadActivity.__table__), [
+        {"customer_id": event["customer_id"], "occurred_at": event["occurred_at"], **row}
+        for row in activity])
 
 
 def deal_report(session, deposit_id) -> dict:

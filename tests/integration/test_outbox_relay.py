@@ -1,13 +1,15 @@
 """The outbox relay against the real RabbitMQ: confirms, mandatory routing, no double publish."""
 import json
+import socket
+import uuid
 from decimal import Decimal
 from datetime import datetime, timezone
 
 import pytest
 from kombu import Connection, Queue, binding
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
-from infra.database import UnitOfWork
+from infra.database import UnitOfWork, utcnow
 from infra.outbox import OutboxRelay, events_exchange
 
 pytestmark = pytest.mark.integration
@@ -17,7 +19,7 @@ DUE = datetime(2026, 11, 29, 2, tzinfo=timezone.utc)
 def drain(amqp_uri, queue, expected, timeout=5):
     received = []
     with Connection(amqp_uri) as connection:
-        simple = connection.SimpleQueue(queue)
+        simple = connection.SimpleQueue(Queue(queue, no_declare=True))
         try:
             while len(received) < expected:
                 message = simple.get(timeout=timeout)
@@ -123,3 +125,86 @@ def test_concurrent_relays_publish_every_row_exactly_once(stores, amqp_uri, tmp_
     assert relays[0].backlog() == 0
     if engine_kind == "sqlite":
         engine.dispose()
+
+
+def outbox_rows(store, routing_keys):
+    """Rows written straight into the outbox, one per routing key, in that order."""
+    outbox = store.metadata.tables["outbox"]
+    rows = []
+    for n, routing_key in enumerate(routing_keys):
+        event_id = str(uuid.uuid4())
+        rows.append({"event_id": event_id, "routing_key": routing_key, "created_at": utcnow(),
+                     "payload": {"event_id": event_id, "n": n}})
+    with store.engine.begin() as connection:
+        connection.execute(insert(outbox), rows)
+    return [row["event_id"] for row in rows]
+
+
+def outbox_state(store, event_ids):
+    outbox = store.metadata.tables["outbox"]
+    with store.engine.connect() as connection:
+        found = connection.execute(select(outbox).where(outbox.c.event_id.in_(event_ids))).all()
+    by_id = {row.event_id: row for row in found}
+    return [(by_id[event_id].published_at is not None, by_id[event_id].attempts,
+             by_id[event_id].last_error) for event_id in event_ids]
+
+
+def declare_queue(amqp_uri, name, routing_key, **arguments):
+    queue = Queue(name, bindings=[binding(events_exchange, routing_key=routing_key)],
+                  durable=True, auto_delete=False, queue_arguments=arguments or None)
+    with Connection(amqp_uri) as connection:
+        queue.bind(connection.channel()).declare()
+        connection.channel().queue_purge(name)
+
+
+def test_a_batch_is_confirmed_once_in_order_and_only_its_unroutable_row_is_kept(stores,
+                                                                                 amqp_uri):
+    store = stores["complaints"]
+    relay = OutboxRelay(store.engine, store.metadata, amqp_uri)
+    declare_queue(amqp_uri, "relay-batch", "complaints.batch_test")
+    keys = ["complaints.batch_test"] * 2 + ["complaints.nobody_listens"] + [
+        "complaints.batch_test"] * 2
+    event_ids = outbox_rows(store, keys)
+
+    assert relay.publish_pending(event_ids) == 4
+
+    received = drain(amqp_uri, "relay-batch", expected=5, timeout=1)
+    assert [event["n"] for event in received] == [0, 1, 3, 4]
+    assert outbox_state(store, event_ids) == [
+        (True, 1, None), (True, 1, None), (False, 1, "unroutable"), (True, 1, None),
+        (True, 1, None)]
+    relay.close()
+
+
+def test_rows_the_broker_refuses_stay_unpublished_and_go_out_later_in_order(stores, amqp_uri):
+    """A queue that rejects what exceeds its length makes the broker nack those messages."""
+    store = stores["complaints"]
+    relay = OutboxRelay(store.engine, store.metadata, amqp_uri)
+    declare_queue(amqp_uri, "relay-nack", "complaints.nack_test",
+                  **{"x-max-length": 2, "x-overflow": "reject-publish"})
+    event_ids = outbox_rows(store, ["complaints.nack_test"] * 5)
+
+    assert relay.publish_pending(event_ids) == 2
+    assert outbox_state(store, event_ids) == [(True, 1, None)] * 2 + [(False, 0, None)] * 3
+    delivered = [event["n"] for event in drain(amqp_uri, "relay-nack", expected=2)]
+    assert relay.publish_pending(event_ids) == 2
+    delivered += [event["n"] for event in drain(amqp_uri, "relay-nack", expected=2)]
+    assert relay.publish_pending(event_ids) == 1
+    delivered += [event["n"] for event in drain(amqp_uri, "relay-nack", expected=1)]
+    assert delivered == [0, 1, 2, 3, 4]
+    relay.close()
+
+
+def test_a_dead_kept_connection_is_replaced_within_the_same_publish(stores, amqp_uri):
+    store = stores["complaints"]
+    relay = OutboxRelay(store.engine, store.metadata, amqp_uri)
+    declare_queue(amqp_uri, "relay-reconnect", "complaints.reconnect_test")
+    first = outbox_rows(store, ["complaints.reconnect_test"])
+    assert relay.publish_pending(first) == 1
+    # as after a broker restart: the kept connection's socket is gone
+    relay.publisher._connection.connection.transport.sock.shutdown(socket.SHUT_RDWR)
+
+    second = outbox_rows(store, ["complaints.reconnect_test"] * 2)
+    assert relay.publish_pending(second) == 2
+    assert [event["n"] for event in drain(amqp_uri, "relay-reconnect", expected=3)] == [0, 0, 1]
+    relay.close()
