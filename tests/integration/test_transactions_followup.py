@@ -76,7 +76,6 @@ def test_the_deal_report_counts_visits_from_leads_events(stores):
     store = stores["transactions"]
     project = new_project()
     customer = project  # a customer id of this test alone
-    start = datetime.now(timezone.utc) - timedelta(days=12)
     for days, kind in ((12, "visit"), (5, "call"), (4, "visit"), (1, "visit")):
         recorded = leads_event("leads.visit_recorded", customer,
                                datetime.now(timezone.utc) - timedelta(days=days), {
