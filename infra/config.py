@@ -48,3 +48,16 @@ def token_ttl_hours() -> int:
 def token_cache_seconds() -> float:
     """How long the gateway trusts a token it checked, without asking its database again."""
     return float(os.environ.get("TOKEN_CACHE_SECONDS", "30"))
+
+
+def console_address() -> tuple[str, int]:
+    host, _, port = os.environ.get("CONSOLE_ADDRESS", "0.0.0.0:8001").rpartition(":")
+    return host, int(port)
+
+
+def gateway_url() -> str:
+    """Where the console finds the gateway: `GATEWAY_URL`, else the gateway's own address."""
+    if os.environ.get("GATEWAY_URL"):
+        return os.environ["GATEWAY_URL"].rstrip("/")
+    host, _, port = os.environ.get("GATEWAY_ADDRESS", "0.0.0.0:8000").rpartition(":")
+    return f"http://{'127.0.0.1' if host in ('', '0.0.0.0') else host}:{port}"

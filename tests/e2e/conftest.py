@@ -51,8 +51,11 @@ class Suite:
     def __init__(self, database_urls, amqp_uri):
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
+        self.console_port = free_port()
+        self.console_url = f"http://127.0.0.1:{self.console_port}"
         self.env = {**os.environ, "AMQP_URI": amqp_uri,
                     "GATEWAY_ADDRESS": f"127.0.0.1:{self.port}", "PYTHONWARNINGS": "ignore",
+                    "CONSOLE_ADDRESS": f"127.0.0.1:{self.console_port}",
                     "RPC_TIMEOUT_SECONDS": "10", "OUTBOX_SWEEP_SECONDS": "1"}
         for owner, url in database_urls.items():
             self.env[f"{owner.upper()}_DATABASE_URL"] = url
@@ -78,7 +81,8 @@ class Suite:
         while time.monotonic() < deadline:
             try:
                 last = requests.get(f"{self.base_url}/api/v1/health", timeout=5)
-                if last.status_code == 200:
+                if last.status_code == 200 and requests.get(
+                        f"{self.console_url}/login", timeout=5).status_code == 200:
                     return
             except requests.RequestException as exc:
                 last = exc
