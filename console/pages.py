@@ -151,10 +151,10 @@ def hold_unit(visit: Visit, unit_id):
 
 @page("/holds/<int:hold_id>/release", methods=("POST",))
 def release_hold(visit: Visit, hold_id):
-    unit_id = int(visit.request.form.get("unit_id", "0") or 0)
+    form = visit.request.form
+    unit_id = int(form["unit_id"]) if form.get("unit_id", "").isdigit() else 0
     return _unit_action(visit, unit_id, f"/api/v1/holds/{hold_id}/release",
-                        as_json(visit.request.form, integers=("unit_id",)) | {"unit_id": None},
-                        "已释放")
+                        {"reason": form.get("reason", "")}, "已释放")
 
 
 @page("/units/<int:unit_id>/waitlist", methods=("POST",))

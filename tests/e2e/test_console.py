@@ -162,7 +162,9 @@ def test_a_hold_from_one_board_shows_on_every_open_board_within_two_seconds(
 
     # released on one board, available again on the other
     holder.locator(f'button.unit[data-unit-id="{unit_id}"]').click()
-    holder.locator("#unit-panel").get_by_role("button", name="释放预留").click()
+    panel.get_by_label("释放原因").fill("客户改选其他房源")
+    panel.get_by_role("button", name="释放预留").click()
+    expect(panel.get_by_role("status")).to_have_text("已释放")
     expect(watched_cell).to_have_attribute("data-status", "available", timeout=LIVE_WITHIN_MS)
     holder.context.close()
     watcher.context.close()
@@ -238,7 +240,8 @@ def test_an_approver_decides_an_application_in_the_console(
     order = wait_for(lambda: manager_api.get(
         f"/api/v1/deposits/{deposit.json()['id']}/order-form").json().get("id"))
     application = manager_api.post(f"/api/v1/order-forms/{order}/applications", {
-        "kind": "rename", "reason": "夫妻共有，加名", "new_buyer_name": "周甲 周乙"})
+        "kind": "rename", "reason": "夫妻共有，加名", "new_buyer_name": "周甲 周乙",
+        "new_buyer_id_number": "410302199202021234"})
     assert application.status_code == 201, application.text
     application = application.json()
     role = application["waiting_for"]
