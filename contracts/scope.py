@@ -63,9 +63,9 @@ def check_project(actor: dict, project_id, field: str = "project_id") -> None:
     if actor is None or every_project(actor) or project_id in actor["project_ids"]:
         return
     where = f"project {project_id}" if project_id else "no known project"
-    raise Forbidden(f"not your project: {field} belongs to {where}",
-                    {field: [f"belongs to {where}, not one of your projects "
-                             f"{actor['project_ids']}"]})
+    reason = "not one of your projects" if field == "project_id" else \
+        f"belongs to {where}, not one of your projects"
+    raise Forbidden(f"not your project: {field} belongs to {where}", {field: [reason]})
 
 
 def check_consultant(actor: dict, consultant_id, field: str = "consultant_id") -> None:

@@ -28,6 +28,7 @@ from infra.rpc import RpcProxy
 HEALTH_TIMEOUT = 2
 TOKENS = auth.TokenCache(seconds=config.token_cache_seconds())
 # a sales manager's offices and their projects, from leads, kept as long as a token check
+OFFICE_BOUND = ("sales_manager", "consultant")
 SCOPES = TTLCache(maxsize=10_000, ttl=config.token_cache_seconds())
 
 
@@ -58,8 +59,9 @@ class GatewayService(leads_api.LeadsEndpoints, inventory_api.InventoryEndpoints,
 
     def _scoped(self, user) -> auth.CurrentUser:
         """A sales manager acts on the projects of the office they manage (leads' office →
-        projects), unless their user names its own projects; with neither, on none."""
-        if user.role != "sales_manager" or user.project_ids:
+        projects), unless their user names its own projects; with neither, on none. A
+        consultant works in their office's projects when the office names some."""
+        if user.role not in OFFICE_BOUND or user.project_ids:
             return user
         if user.consultant_id is None:
             return replace(user, project_ids=[])

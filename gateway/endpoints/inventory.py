@@ -222,8 +222,8 @@ class InventoryEndpoints:
     @api
     def approve_hold(self, request, hold_id):
         user = self.authorize(request, "POST", "/api/v1/holds/{hold_id}/approval")
-        self._check_hold_project(user, hold_id)
         body = load(HoldApprovalBody(), json_body(request))
+        self._check_hold_project(user, hold_id)
         return json_response(self.rpc("inventory", "approve_hold", {"actor": actor(user), 
             **body, "hold_id": hold_id, "manager": user.username,
             "channel_id": user.channel_id}))
@@ -232,8 +232,8 @@ class InventoryEndpoints:
     @api
     def extend_hold(self, request, hold_id):
         user = self.authorize(request, "POST", "/api/v1/holds/{hold_id}/extension")
-        self._check_hold_project(user, hold_id)
         body = load(HoldExtensionBody(), json_body(request))
+        self._check_hold_project(user, hold_id)
         return json_response(self.rpc("inventory", "extend_hold", {"actor": actor(user), 
             **body, "hold_id": hold_id, "approved_by": user.username,
             "channel_id": user.channel_id}))
@@ -242,8 +242,8 @@ class InventoryEndpoints:
     @api
     def release_hold(self, request, hold_id):
         user = self.authorize(request, "POST", "/api/v1/holds/{hold_id}/release")
-        self._check_hold_project(user, hold_id)
         body = load(HoldReleaseBody(), json_body(request))
+        self._check_hold_project(user, hold_id)
         return json_response(self.rpc("inventory", "release_hold", {"actor": actor(user), 
             **body, "hold_id": hold_id, "released_by": user.username,
             "consultant_id": None if user.is_manager else user.consultant_id,
@@ -253,12 +253,12 @@ class InventoryEndpoints:
     @api
     def join_waitlist(self, request, unit_id):
         user = self.authorize(request, "POST", "/api/v1/units/{unit_id}/waitlist")
-        self._check_unit_project(user, unit_id)
         body = as_consultant(user, load(WaitlistBody(), json_body(request)))
-        check_own_customer(self, user, body["customer_id"])
         if "consultant_id" not in body:
             raise InvalidInput("name the waiting consultant",
                                {"consultant_id": ["required for a manager"]})
+        check_own_customer(self, user, body["customer_id"])
+        self._check_unit_project(user, unit_id)
         return json_response(self.rpc("inventory", "join_waitlist",
                                       {"actor": actor(user), **body, "unit_id": unit_id,
                                        "channel_id": user.channel_id}), 201)

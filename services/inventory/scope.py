@@ -1,11 +1,12 @@
 """Who may act on which unit, hold or waitlist entry (contracts.scope): every RPC command and
 read of a project's units, board, prices, holds and waitlists checks the acting user's scope
 here, whatever the caller checked before: the unit's project among the actor's projects, and a
-consultant's own holds and waitlist entries only. A record that does not exist passes, so the
+consultant's own holds and waitlist entries only. A project refused names `project_id`, as the
+gateway does. A record that does not exist passes, so the
 handler answers its own 404."""
 from sqlalchemy import select
 
-from contracts.scope import check_consultant, check_project, check_record
+from contracts.scope import check_consultant, check_project
 from services.inventory.models import Hold, Unit, WaitlistEntry
 
 
@@ -13,10 +14,10 @@ def project(actor, project_id, field="project_id") -> None:
     check_project(actor, project_id, field)
 
 
-def unit(session, actor, unit_id, field="unit_id") -> None:
+def unit(session, actor, unit_id) -> None:
     project_id = session.scalar(select(Unit.project_id).where(Unit.id == unit_id))
     if project_id is not None:
-        check_project(actor, project_id, field)
+        check_project(actor, project_id)
 
 
 def new_hold(session, actor, cmd) -> None:
@@ -30,7 +31,8 @@ def hold(session, actor, hold_id, field="hold_id") -> None:
                             .join(Unit, Unit.id == Hold.unit_id)
                             .where(Hold.id == hold_id)).first()
     if found is not None:
-        check_record(actor, found.project_id, found.consultant_id, field)
+        check_consultant(actor, found.consultant_id, field)
+        check_project(actor, found.project_id)
 
 
 def waitlist_entry(session, actor, entry_id, field="entry_id") -> None:
@@ -38,4 +40,5 @@ def waitlist_entry(session, actor, entry_id, field="entry_id") -> None:
                             .join(Unit, Unit.id == WaitlistEntry.unit_id)
                             .where(WaitlistEntry.id == entry_id)).first()
     if found is not None:
-        check_record(actor, found.project_id, found.consultant_id, field)
+        check_consultant(actor, found.consultant_id, field)
+        check_project(actor, found.project_id)
