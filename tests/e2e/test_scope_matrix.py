@@ -129,9 +129,12 @@ def test_every_route_refuses_actors_outside_their_office_projects_and_customers(
     a_consultant = actors[("consultant", "A")].consultant_id
     a_colleague = actors[("colleague", "A")].consultant_id
 
+    def own_customer(actor):
+        return w[f"{'colleague_' if actor.name == 'colleague' else ''}customer_{actor.office}"]
+
     def hold_body(actor):
         if actor.office == "B":  # their own customer, but a unit of a project not theirs
-            return {"unit_id": u1, "customer_id": w["customer_B"],
+            return {"unit_id": u1, "customer_id": own_customer(actor),
                     **({} if actor.role == "consultant" else {"consultant_id": a_consultant})}
         if actor.name == "colleague":  # a colleague's customer: not theirs to hold for
             return {"unit_id": u1, "customer_id": cust}
@@ -159,7 +162,7 @@ def test_every_route_refuses_actors_outside_their_office_projects_and_customers(
 
     def waitlist_body(actor):
         if actor.office == "B":
-            return {"customer_id": w["customer_B"],
+            return {"customer_id": own_customer(actor),
                     **({} if actor.role == "consultant" else {"consultant_id": a_colleague})}
         return {"customer_id": colleague_cust}
     waiting, = check(Row("POST", "/api/v1/units/{unit_id}/waitlist",
@@ -215,7 +218,7 @@ def test_every_route_refuses_actors_outside_their_office_projects_and_customers(
     # the deal: deposit → order form → payment → subscription → contract → plan → filing
     def deposit_body(actor):
         unit = u3 if actor.office == "A" and actor.name == "consultant" else u4
-        customer = w["customer_B"] if actor.office == "B" and actor.role == "consultant" \
+        customer = own_customer(actor) if actor.office == "B" and actor.role == "consultant" \
             else cust
         return {"unit_id": unit, "customer_id": customer, "amount": "20000.00",
                 "kind": "large", "customer_name": "张三", "customer_id_number": ID_NUMBER,
@@ -234,6 +237,9 @@ def test_every_route_refuses_actors_outside_their_office_projects_and_customers(
         admin.get(f"/api/v1/deposits/{deposit_id}/order-form")))
     assert form, "the deposit was never confirmed"
     of = form["id"]
+    signed_by_consultant = actors[("consultant", "A")].client.post(
+        f"/api/v1/order-forms/{of}/signatures", {"party": "consultant", "name": "顾问"})
+    assert signed_by_consultant.status_code == 200, signed_by_consultant.text
     *_, subscribed = check(
           Row("GET", "/api/v1/deposits/{deposit_id}", f"/api/v1/deposits/{deposit_id}",
               "deposit_id", own=True),
@@ -246,6 +252,9 @@ def test_every_route_refuses_actors_outside_their_office_projects_and_customers(
           Row("POST", "/api/v1/order-forms/{order_form_id}/signatures",
               f"/api/v1/order-forms/{of}/signatures", "order_form_id",
               {"party": "customer", "name": "张三"}, own=True, runner="consultant"),
+          Row("POST", "/api/v1/order-forms/{order_form_id}/signatures",
+              f"/api/v1/order-forms/{of}/signatures", "order_form_id",
+              {"party": "manager", "name": "经理"}, runner="manager"),
           Row("POST", "/api/v1/order-forms/{order_form_id}/payments",
               f"/api/v1/order-forms/{of}/payments", "order_form_id",
               {"amount": "340000.00", "purpose": "down_payment"}, own=True, runner="finance",
@@ -282,9 +291,7 @@ def test_every_route_refuses_actors_outside_their_office_projects_and_customers(
               ok=(201,)),
           Row("POST", "/api/v1/contracts/{contract_id}/collections", f"{c}/collections",
               "contract_id", {"seq": 1, "action": "contact", "note": "电话催款"}, own=True,
-              runner="consultant"),
-          Row("POST", "/api/v1/contracts/{contract_id}/filing", f"{c}/filing", "contract_id",
-              {"filing_number": f"BA-{contract_id}"}, runner="manager"))
+              runner="consultant", ok=(200, 409)))
 
     # changes with approvals (第3篇)
     filed, = check(Row("POST", "/api/v1/order-forms/{order_form_id}/applications",
@@ -303,6 +310,8 @@ def test_every_route_refuses_actors_outside_their_office_projects_and_customers(
           Row("POST", "/api/v1/applications/{application_id}/refund-payment",
               f"{a}/refund-payment", "application_id", {"bank_reference": "R-1"},
               runner="finance", ok=(409,)))
+    check(Row("POST", "/api/v1/contracts/{contract_id}/filing", f"{c}/filing", "contract_id",
+              {"filing_number": f"BA-{contract_id}"}, runner="manager"))
 
     # finance and reports of the project
     period = {"params": {"from": "2026-01-01", "to": "2027-12-31"}}
