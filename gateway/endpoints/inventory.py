@@ -41,7 +41,8 @@ class InventoryEndpoints:
         check_project(user, project_id)
         query = load(BoardQuery(), dict(request.args))
         # the service writes the board as gzipped JSON text: passed on, never parsed here
-        packed = self.rpc("inventory", "get_board", {"actor": actor(user), **query, "project_id": project_id,
+        packed = self.rpc("inventory", "get_board", {
+            "actor": actor(user), **query, "project_id": project_id,
                                                      "channel_id": user.channel_id})
         body = base64.b64decode(packed["gzip_base64"])
         if "gzip" in request.headers.get("Accept-Encoding", ""):
@@ -56,7 +57,8 @@ class InventoryEndpoints:
         user = self.authorize(request, "GET", "/api/v1/projects/{project_id}/board.xlsx")
         check_project(user, project_id)
         query = load(BoardQuery(), dict(request.args))
-        file = self.rpc("inventory", "get_board_xlsx", {"actor": actor(user), **query, "project_id": project_id,
+        file = self.rpc("inventory", "get_board_xlsx", {
+            "actor": actor(user), **query, "project_id": project_id,
                                                         "channel_id": user.channel_id},
                         timeout=max(RPC_TIMEOUT, 60))
         return xlsx_response(file["content_base64"], file["file_name"])
@@ -66,16 +68,16 @@ class InventoryEndpoints:
     def get_unit(self, request, unit_id):
         user = self.authorize(request, "GET", "/api/v1/units/{unit_id}")
         self._check_unit_project(user, unit_id)
-        return json_response(self.rpc("inventory", "get_unit", {"actor": actor(user), 
-            "unit_id": unit_id, "channel_id": user.channel_id}))
+        return json_response(self.rpc("inventory", "get_unit", {
+            "actor": actor(user), "unit_id": unit_id, "channel_id": user.channel_id}))
 
     @http(*endpoint("GET", "/api/v1/units/{unit_id}/history"))
     @api
     def get_unit_history(self, request, unit_id):
         user = self.authorize(request, "GET", "/api/v1/units/{unit_id}/history")
         self._check_unit_project(user, unit_id)
-        return json_response(self.rpc("inventory", "get_unit_history", {"actor": actor(user), 
-            "unit_id": unit_id, "channel_id": user.channel_id}))
+        return json_response(self.rpc("inventory", "get_unit_history", {
+            "actor": actor(user), "unit_id": unit_id, "channel_id": user.channel_id}))
 
     @http(*endpoint("POST", "/api/v1/projects/{project_id}/units"))
     @api
@@ -83,8 +85,8 @@ class InventoryEndpoints:
         user = self.authorize(request, "POST", "/api/v1/projects/{project_id}/units")
         check_project(user, project_id)
         body = load(NewRoomBody(), json_body(request))
-        return json_response(self.rpc("inventory", "add_unit", {"actor": actor(user), 
-            **NewRoomBody().dump(body), "project_id": project_id,
+        return json_response(self.rpc("inventory", "add_unit", {
+            "actor": actor(user), **NewRoomBody().dump(body), "project_id": project_id,
             "created_by": user.username, "channel_id": user.channel_id}), 201)
 
     @http(*endpoint("POST", "/api/v1/projects/{project_id}/buildings"))
@@ -93,8 +95,8 @@ class InventoryEndpoints:
         user = self.authorize(request, "POST", "/api/v1/projects/{project_id}/buildings")
         check_project(user, project_id)
         body = load(GenerateBuildingBody(), json_body(request))
-        return json_response(self.rpc("inventory", "generate_building", {"actor": actor(user), 
-            **GenerateBuildingBody().dump(body), "project_id": project_id,
+        return json_response(self.rpc("inventory", "generate_building", {
+            "actor": actor(user), **GenerateBuildingBody().dump(body), "project_id": project_id,
             "created_by": user.username, "channel_id": user.channel_id}), 201)
 
     @http(*endpoint("POST", "/api/v1/projects/{project_id}/units/import"))
@@ -106,8 +108,8 @@ class InventoryEndpoints:
         if len(rows) > MAX_IMPORT_ROWS:
             raise InvalidInput(f"at most {MAX_IMPORT_ROWS} rows per table",
                                {"_body": [f"{len(rows)} rows"]})
-        return json_response(self.rpc("inventory", "import_units", {"actor": actor(user), 
-            "project_id": project_id, "imported_by": user.username,
+        return json_response(self.rpc("inventory", "import_units", {
+            "actor": actor(user), "project_id": project_id, "imported_by": user.username,
             "channel_id": user.channel_id,
             "header": [str(cell) for cell in header],
             "rows": [[str(cell) for cell in row] for row in rows]},
@@ -119,8 +121,8 @@ class InventoryEndpoints:
         user = self.authorize(request, "POST", "/api/v1/projects/{project_id}/price-lists")
         check_project(user, project_id)
         body = load(PriceListBody(), json_body(request))
-        return json_response(self.rpc("inventory", "create_price_list", {"actor": actor(user), 
-            **PriceListBody().dump(body), "project_id": project_id,
+        return json_response(self.rpc("inventory", "create_price_list", {
+            "actor": actor(user), **PriceListBody().dump(body), "project_id": project_id,
             "created_by": user.username, "channel_id": user.channel_id}), 201)
 
     @http(*endpoint("GET", "/api/v1/projects/{project_id}/price-lists"))
@@ -128,8 +130,8 @@ class InventoryEndpoints:
     def list_price_lists(self, request, project_id):
         user = self.authorize(request, "GET", "/api/v1/projects/{project_id}/price-lists")
         check_project(user, project_id)
-        return json_response(self.rpc("inventory", "list_price_lists", {"actor": actor(user), 
-            "project_id": project_id, "channel_id": user.channel_id}))
+        return json_response(self.rpc("inventory", "list_price_lists", {
+            "actor": actor(user), "project_id": project_id, "channel_id": user.channel_id}))
 
     @http(*endpoint("GET", "/api/v1/projects/{project_id}/price-lists/{version}"))
     @api
@@ -137,8 +139,9 @@ class InventoryEndpoints:
         user = self.authorize(request, "GET",
                               "/api/v1/projects/{project_id}/price-lists/{version}")
         check_project(user, project_id)
-        return json_response(self.rpc("inventory", "get_price_list", {"actor": actor(user), 
-            "project_id": project_id, "version": version, "channel_id": user.channel_id}))
+        return json_response(self.rpc("inventory", "get_price_list", {
+            "actor": actor(user), "project_id": project_id,
+            "version": version, "channel_id": user.channel_id}))
 
     @http(*endpoint("GET", "/api/v1/units/{unit_id}/price"))
     @api
@@ -146,8 +149,9 @@ class InventoryEndpoints:
         user = self.authorize(request, "GET", "/api/v1/units/{unit_id}/price")
         self._check_unit_project(user, unit_id)
         query = load(UnitPriceQuery(), dict(request.args))
-        return json_response(self.rpc("inventory", "get_unit_price", {"actor": actor(user), 
-            **UnitPriceQuery().dump(query), "unit_id": unit_id, "channel_id": user.channel_id}))
+        return json_response(self.rpc("inventory", "get_unit_price", {
+            "actor": actor(user), **UnitPriceQuery().dump(query),
+            "unit_id": unit_id, "channel_id": user.channel_id}))
 
     @http(*endpoint("POST", "/api/v1/channels"))
     @api
@@ -186,8 +190,9 @@ class InventoryEndpoints:
                               "/api/v1/projects/{project_id}/progress/{year}/{quarter}/plan")
         check_project(user, project_id)
         body = load(WeeklyPlanBody(), json_body(request))
-        return json_response(self.rpc("inventory", "set_weekly_plan", {"actor": actor(user), 
-            **WeeklyPlanBody().dump(body), "project_id": project_id, "year": year,
+        return json_response(self.rpc("inventory", "set_weekly_plan", {
+            "actor": actor(user), **WeeklyPlanBody().dump(body),
+            "project_id": project_id, "year": year,
             "quarter": quarter, "set_by": user.username, "channel_id": user.channel_id}))
 
     @http(*endpoint("GET", "/api/v1/projects/{project_id}/progress/{year}/{quarter}"))
@@ -196,8 +201,8 @@ class InventoryEndpoints:
         user = self.authorize(request, "GET",
                               "/api/v1/projects/{project_id}/progress/{year}/{quarter}")
         check_project(user, project_id)
-        return json_response(self.rpc("inventory", "get_quarterly_progress", {"actor": actor(user), 
-            "project_id": project_id, "year": year, "quarter": quarter,
+        return json_response(self.rpc("inventory", "get_quarterly_progress", {
+            "actor": actor(user), "project_id": project_id, "year": year, "quarter": quarter,
             "channel_id": user.channel_id}))
 
     @http(*endpoint("POST", "/api/v1/holds"))
@@ -207,16 +212,16 @@ class InventoryEndpoints:
         payload = as_consultant(user, load(HoldUnitBody(), json_body(request)))
         check_own_customer(self, user, payload["customer_id"])
         self._check_unit_project(user, payload["unit_id"])
-        return json_response(self.rpc("inventory", "hold_unit", {"actor": actor(user), 
-            **payload, "channel_id": user.channel_id}), 201)
+        return json_response(self.rpc("inventory", "hold_unit", {
+            "actor": actor(user), **payload, "channel_id": user.channel_id}), 201)
 
     @http(*endpoint("GET", "/api/v1/holds/{hold_id}"))
     @api
     def get_hold(self, request, hold_id):
         user = self.authorize(request, "GET", "/api/v1/holds/{hold_id}")
         self._check_hold_project(user, hold_id)
-        return json_response(self.rpc("inventory", "get_hold", {"actor": actor(user), 
-            "hold_id": hold_id, "channel_id": user.channel_id}))
+        return json_response(self.rpc("inventory", "get_hold", {
+            "actor": actor(user), "hold_id": hold_id, "channel_id": user.channel_id}))
 
     @http(*endpoint("POST", "/api/v1/holds/{hold_id}/approval"))
     @api
@@ -224,8 +229,8 @@ class InventoryEndpoints:
         user = self.authorize(request, "POST", "/api/v1/holds/{hold_id}/approval")
         body = load(HoldApprovalBody(), json_body(request))
         self._check_hold_project(user, hold_id)
-        return json_response(self.rpc("inventory", "approve_hold", {"actor": actor(user), 
-            **body, "hold_id": hold_id, "manager": user.username,
+        return json_response(self.rpc("inventory", "approve_hold", {
+            "actor": actor(user), **body, "hold_id": hold_id, "manager": user.username,
             "channel_id": user.channel_id}))
 
     @http(*endpoint("POST", "/api/v1/holds/{hold_id}/extension"))
@@ -234,8 +239,8 @@ class InventoryEndpoints:
         user = self.authorize(request, "POST", "/api/v1/holds/{hold_id}/extension")
         body = load(HoldExtensionBody(), json_body(request))
         self._check_hold_project(user, hold_id)
-        return json_response(self.rpc("inventory", "extend_hold", {"actor": actor(user), 
-            **body, "hold_id": hold_id, "approved_by": user.username,
+        return json_response(self.rpc("inventory", "extend_hold", {
+            "actor": actor(user), **body, "hold_id": hold_id, "approved_by": user.username,
             "channel_id": user.channel_id}))
 
     @http(*endpoint("POST", "/api/v1/holds/{hold_id}/release"))
@@ -244,8 +249,8 @@ class InventoryEndpoints:
         user = self.authorize(request, "POST", "/api/v1/holds/{hold_id}/release")
         body = load(HoldReleaseBody(), json_body(request))
         self._check_hold_project(user, hold_id)
-        return json_response(self.rpc("inventory", "release_hold", {"actor": actor(user), 
-            **body, "hold_id": hold_id, "released_by": user.username,
+        return json_response(self.rpc("inventory", "release_hold", {
+            "actor": actor(user), **body, "hold_id": hold_id, "released_by": user.username,
             "consultant_id": None if user.is_manager else user.consultant_id,
             "channel_id": user.channel_id}))
 

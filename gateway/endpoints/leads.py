@@ -9,8 +9,8 @@ from gateway.api import api, json_body, json_response
 from gateway.endpoints import RPC_TIMEOUT, endpoint, private_view
 from gateway.routes import (CallCenterDayBody, CallCenterMonthBody, CallListQuery,
                             CareRemindersDayQuery, ExportQuery, FollowUpBody, GradeBody, HopelessBody,
-                            OfficeProjectsBody, OfficeRosterBody, ProfileBody, ReassignmentBody, RecordCallBody,
-                            SourceConversionBody)
+                            OfficeProjectsBody, OfficeRosterBody, ProfileBody, ReassignmentBody,
+                            RecordCallBody, SourceConversionBody)
 from gateway.tables import read_table, xlsx_response
 
 

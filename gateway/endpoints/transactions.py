@@ -40,7 +40,8 @@ class TransactionsEndpoints:
     @api
     def get_deposit(self, request, deposit_id):
         user = self.authorize(request, "GET", "/api/v1/deposits/{deposit_id}")
-        deposit = self.rpc("transactions", "get_deposit", {"actor": actor(user), "deposit_id": deposit_id})
+        deposit = self.rpc("transactions", "get_deposit", {
+            "actor": actor(user), "deposit_id": deposit_id})
         _check_deal(user, deposit, "deposit_id")
         return json_response(deposit)
 
@@ -48,7 +49,8 @@ class TransactionsEndpoints:
     @api
     def get_deposit_order_form(self, request, deposit_id):
         user = self.authorize(request, "GET", "/api/v1/deposits/{deposit_id}/order-form")
-        order = self.rpc("transactions", "get_deposit_order_form", {"actor": actor(user), "deposit_id": deposit_id})
+        order = self.rpc("transactions", "get_deposit_order_form", {
+            "actor": actor(user), "deposit_id": deposit_id})
         _check_deal(user, order, "deposit_id")
         return json_response(order)
 
@@ -56,7 +58,8 @@ class TransactionsEndpoints:
     @api
     def get_order_form(self, request, order_form_id):
         user = self.authorize(request, "GET", "/api/v1/order-forms/{order_form_id}")
-        order = self.rpc("transactions", "get_order_form", {"actor": actor(user), "order_form_id": order_form_id})
+        order = self.rpc("transactions", "get_order_form", {
+            "actor": actor(user), "order_form_id": order_form_id})
         _check_deal(user, order, "order_form_id")
         return json_response(order)
 
@@ -66,8 +69,8 @@ class TransactionsEndpoints:
         user = self.authorize(request, "POST", "/api/v1/order-forms/{order_form_id}/signatures")
         body = load(routes.SignOrderFormBody(), json_body(request))
         self.own_order_form(user, order_form_id)
-        return json_response(self.rpc("transactions", "sign_order_form", {"actor": actor(user), 
-            **body, "order_form_id": order_form_id, "role": user.role}))
+        return json_response(self.rpc("transactions", "sign_order_form", {
+            "actor": actor(user), **body, "order_form_id": order_form_id, "role": user.role}))
 
     @http(*endpoint("POST", "/api/v1/order-forms/{order_form_id}/void"))
     @api
@@ -75,8 +78,9 @@ class TransactionsEndpoints:
         user = self.authorize(request, "POST", "/api/v1/order-forms/{order_form_id}/void")
         body = load(routes.VoidOrderFormBody(), json_body(request))
         self.own_order_form(user, order_form_id)
-        return json_response(self.rpc("transactions", "void_order_form", {"actor": actor(user), 
-            **_given(request, body), "order_form_id": order_form_id, "approved_by": user.username,
+        return json_response(self.rpc("transactions", "void_order_form", {
+            "actor": actor(user), **_given(request,
+            body), "order_form_id": order_form_id, "approved_by": user.username,
             "approver_role": user.role}))
 
     @http(*endpoint("POST", "/api/v1/order-forms/{order_form_id}/forfeiture"))
@@ -85,8 +89,9 @@ class TransactionsEndpoints:
         user = self.authorize(request, "POST", "/api/v1/order-forms/{order_form_id}/forfeiture")
         body = load(routes.ForfeitureBody(), json_body(request))
         self.own_order_form(user, order_form_id)
-        return json_response(self.rpc("transactions", "forfeit_deposit", {"actor": actor(user), 
-            **body, "order_form_id": order_form_id, "approved_by": user.username,
+        return json_response(self.rpc("transactions", "forfeit_deposit", {
+            "actor": actor(user), **body,
+            "order_form_id": order_form_id, "approved_by": user.username,
             "approver_role": user.role}))
 
     @http(*endpoint("POST", "/api/v1/order-forms/{order_form_id}/payments"))
@@ -95,8 +100,8 @@ class TransactionsEndpoints:
         user = self.authorize(request, "POST", "/api/v1/order-forms/{order_form_id}/payments")
         body = load(routes.PaymentBody(), json_body(request))
         self.own_order_form(user, order_form_id)
-        return json_response(self.rpc("transactions", "record_payment", {"actor": actor(user), 
-            **_given(request, body), "order_form_id": order_form_id,
+        return json_response(self.rpc("transactions", "record_payment", {
+            "actor": actor(user), **_given(request, body), "order_form_id": order_form_id,
             "recorded_by": user.username}), 201)
 
     @http(*endpoint("POST", "/api/v1/order-forms/{order_form_id}/subscription"))
@@ -105,8 +110,8 @@ class TransactionsEndpoints:
         user = self.authorize(request, "POST", "/api/v1/order-forms/{order_form_id}/subscription")
         body = load(routes.SubscriptionBody(), json_body(request))
         self.own_order_form(user, order_form_id)
-        return json_response(self.rpc("transactions", "sign_subscription", {"actor": actor(user), 
-            **_given(request, body), "order_form_id": order_form_id}), 201)
+        return json_response(self.rpc("transactions", "sign_subscription", {
+            "actor": actor(user), **_given(request, body), "order_form_id": order_form_id}), 201)
 
     @http(*endpoint("GET", "/api/v1/subscriptions/{subscription_id}"))
     @api
@@ -123,14 +128,16 @@ class TransactionsEndpoints:
         user = self.authorize(request, "POST", "/api/v1/subscriptions/{subscription_id}/contract")
         body = load(routes.ContractBody(), json_body(request))
         self.own_subscription(user, subscription_id)
-        return json_response(self.rpc("transactions", "sign_contract", {"actor": actor(user), 
-            **_given(request, body), "subscription_id": subscription_id}), 201)
+        return json_response(self.rpc("transactions", "sign_contract", {
+            "actor": actor(user), **_given(request,
+            body), "subscription_id": subscription_id}), 201)
 
     @http(*endpoint("GET", "/api/v1/contracts/{contract_id}"))
     @api
     def get_contract(self, request, contract_id):
         user = self.authorize(request, "GET", "/api/v1/contracts/{contract_id}")
-        contract = self.rpc("transactions", "get_contract", {"actor": actor(user), "contract_id": contract_id})
+        contract = self.rpc("transactions", "get_contract", {
+            "actor": actor(user), "contract_id": contract_id})
         self.own_order_form(user, contract["order_form_id"], "contract_id")
         return json_response(contract)
 
@@ -140,8 +147,8 @@ class TransactionsEndpoints:
         user = self.authorize(request, "POST", "/api/v1/contracts/{contract_id}/filing")
         body = load(routes.FilingBody(), json_body(request))
         self.own_contract(user, contract_id)
-        return json_response(self.rpc("transactions", "file_contract", {"actor": actor(user), 
-            **body, "contract_id": contract_id}))
+        return json_response(self.rpc("transactions", "file_contract", {
+            "actor": actor(user), **body, "contract_id": contract_id}))
 
     @http(*endpoint("PUT", "/api/v1/contracts/{contract_id}/payment-plan"))
     @api
@@ -149,8 +156,8 @@ class TransactionsEndpoints:
         user = self.authorize(request, "PUT", "/api/v1/contracts/{contract_id}/payment-plan")
         body = load(routes.PaymentPlanBody(), json_body(request))
         self.own_contract(user, contract_id)
-        return json_response(self.rpc("transactions", "set_payment_plan", {"actor": actor(user), 
-            **_given(request, body), "contract_id": contract_id}))
+        return json_response(self.rpc("transactions", "set_payment_plan", {
+            "actor": actor(user), **_given(request, body), "contract_id": contract_id}))
 
     @http(*endpoint("GET", "/api/v1/contracts/{contract_id}/payment-plan"))
     @api
@@ -167,8 +174,8 @@ class TransactionsEndpoints:
                               "/api/v1/contracts/{contract_id}/mortgage-documents")
         body = load(routes.MortgageDocumentBody(), json_body(request))
         self.own_contract(user, contract_id)
-        return json_response(self.rpc("transactions", "record_mortgage_document", {"actor": actor(user), 
-            **_given(request, body), "contract_id": contract_id,
+        return json_response(self.rpc("transactions", "record_mortgage_document", {
+            "actor": actor(user), **_given(request, body), "contract_id": contract_id,
             "recorded_by": user.username}), 201)
 
     @http(*endpoint("POST", "/api/v1/order-forms/{order_form_id}/applications"))
@@ -192,8 +199,9 @@ class TransactionsEndpoints:
             payload.update(to_unit_price=unit["list_unit_price"],
                            to_total_price=unit["list_price"], to_layout=unit["layout"],
                            to_project_id=unit["project_id"])
-        return json_response(self.rpc("transactions", "file_application", {"actor": actor(user), 
-            **payload, "order_form_id": order_form_id, "applicant": user.username}), 201)
+        return json_response(self.rpc("transactions", "file_application", {
+            "actor": actor(user), **payload,
+            "order_form_id": order_form_id, "applicant": user.username}), 201)
 
     @http(*endpoint("GET", "/api/v1/applications/{application_id}"))
     @api
@@ -210,8 +218,9 @@ class TransactionsEndpoints:
         user = self.authorize(request, "POST", "/api/v1/applications/{application_id}/decisions")
         body = load(routes.DecisionBody(), json_body(request))
         self.own_application(user, application_id)
-        return json_response(self.rpc("transactions", "decide_application", {"actor": actor(user), 
-            **body, "application_id": application_id, "approver": user.username,
+        return json_response(self.rpc("transactions", "decide_application", {
+            "actor": actor(user), **body,
+            "application_id": application_id, "approver": user.username,
             "role": user.role}))
 
     @http(*endpoint("POST", "/api/v1/applications/{application_id}/refund-payment"))
@@ -221,8 +230,9 @@ class TransactionsEndpoints:
                               "/api/v1/applications/{application_id}/refund-payment")
         body = load(routes.RefundPaymentBody(), json_body(request))
         self.own_application(user, application_id)
-        return json_response(self.rpc("transactions", "pay_refund", {"actor": actor(user), 
-            **body, "application_id": application_id, "paid_by": user.username,
+        return json_response(self.rpc("transactions", "pay_refund", {
+            "actor": actor(user), **body,
+            "application_id": application_id, "paid_by": user.username,
             "role": user.role}))
 
     @http(*endpoint("POST", "/api/v1/finance/bank-receipts"))
@@ -231,8 +241,8 @@ class TransactionsEndpoints:
         user = self.authorize(request, "POST", "/api/v1/finance/bank-receipts")
         body = load(routes.BankReceiptBody(), json_body(request))
         check_project(user, body["project_id"])
-        return json_response(self.rpc("transactions", "confirm_bank_receipt", {"actor": actor(user), 
-            **_given(request, body), "confirmed_by": user.username}))
+        return json_response(self.rpc("transactions", "confirm_bank_receipt", {
+            "actor": actor(user), **_given(request, body), "confirmed_by": user.username}))
 
     @http(*endpoint("GET", "/api/v1/projects/{project_id}/reconciliation"))
     @api
@@ -279,14 +289,16 @@ class TransactionsEndpoints:
         user = self.authorize(request, "POST", "/api/v1/contracts/{contract_id}/collections")
         body = load(routes.CollectionBody(), json_body(request))
         self.own_contract(user, contract_id)
-        return json_response(self.rpc("transactions", "record_collection", {"actor": actor(user), 
-            **body, "contract_id": contract_id, "by": user.username, "role": user.role}))
+        return json_response(self.rpc("transactions", "record_collection", {
+            "actor": actor(user), **body,
+            "contract_id": contract_id, "by": user.username, "role": user.role}))
 
     @http(*endpoint("GET", "/api/v1/deposits/{deposit_id}/deal-report"))
     @api
     def get_deal_report(self, request, deposit_id):
         user = self.authorize(request, "GET", "/api/v1/deposits/{deposit_id}/deal-report")
-        report = self.rpc("transactions", "get_deal_report", {"actor": actor(user), "deposit_id": deposit_id})
+        report = self.rpc("transactions", "get_deal_report", {
+            "actor": actor(user), "deposit_id": deposit_id})
         _check_deal(user, report, "deposit_id")
         try:
             units = [self.rpc("inventory", "get_unit", {"actor": actor(user),
@@ -300,7 +312,8 @@ class TransactionsEndpoints:
     def list_deal_reports(self, request, project_id):
         user = self.authorize(request, "GET", "/api/v1/projects/{project_id}/deal-reports")
         check_project(user, project_id)
-        deals = self.rpc("transactions", "list_deal_reports", {"actor": actor(user), "project_id": project_id})["deals"]
+        deals = self.rpc("transactions", "list_deal_reports", {
+            "actor": actor(user), "project_id": project_id})["deals"]
         try:
             units = board_cells(unpack_board(
                 self.rpc("inventory", "get_board", {"actor": actor(user),
@@ -314,7 +327,8 @@ class TransactionsEndpoints:
     def get_deal_reports_xlsx(self, request, project_id):
         user = self.authorize(request, "GET", "/api/v1/projects/{project_id}/deal-reports.xlsx")
         check_project(user, project_id)
-        deals = self.rpc("transactions", "list_deal_reports", {"actor": actor(user), "project_id": project_id})["deals"]
+        deals = self.rpc("transactions", "list_deal_reports", {
+            "actor": actor(user), "project_id": project_id})["deals"]
         try:
             units = board_cells(unpack_board(
                 self.rpc("inventory", "get_board", {"actor": actor(user),
@@ -345,7 +359,8 @@ class TransactionsEndpoints:
         """An order form (and what hangs off it) the user may act on; everyone else as the
         route's roles allow."""
         if self.limited(user):
-            order = self.rpc("transactions", "get_order_form", {"actor": actor(user), "order_form_id": order_form_id})
+            order = self.rpc("transactions", "get_order_form", {
+                "actor": actor(user), "order_form_id": order_form_id})
             _check_deal(user, order, field)
 
     def own_subscription(self, user, subscription_id):
@@ -362,7 +377,8 @@ class TransactionsEndpoints:
 
     def own_contract(self, user, contract_id):
         if self.limited(user):
-            contract = self.rpc("transactions", "get_contract", {"actor": actor(user), "contract_id": contract_id})
+            contract = self.rpc("transactions", "get_contract", {
+                "actor": actor(user), "contract_id": contract_id})
             self.own_order_form(user, contract["order_form_id"], "contract_id")
 
     def with_form_boxes(self, user, reports: list, units: list) -> list:

@@ -10,8 +10,8 @@ from contracts.errors import Conflict, InvalidInput, NotFound
 from infra.database import utcnow
 from services.leads import call_lists, domain
 from services.leads.models import (Assignment, CallLead, CodeSequence, Consultant, Customer,
-                                   CustomerMobile, LeadImport, Office, OfficeProject, PhoneOrder, PhoneTurn,
-                                   ReceptionOrder, ReceptionTurn, Visit)
+                                   CustomerMobile, LeadImport, Office, OfficeProject, PhoneOrder,
+                                   PhoneTurn, ReceptionOrder, ReceptionTurn, Visit)
 
 IMPORT_BATCH = 5000
 

@@ -223,8 +223,8 @@ class TransactionsService(operations.OperationsRpc):
     def list_unanswered_deposits(self, payload):
         actor, _ = split_actor(payload)
         with self.uow() as uow:
-            return schemas.DepositListSchema.shared().dump({"deposits": handlers.unanswered_deposits(
-                uow.session, actor["project_ids"])})
+            deposits = handlers.unanswered_deposits(uow.session, actor["project_ids"])
+            return schemas.DepositListSchema.shared().dump({"deposits": deposits})
 
     @timer(interval=config.deposit_timeout_sweep_seconds())
     def flag_unanswered_deposits(self):

@@ -225,7 +225,8 @@ def test_every_route_refuses_actors_outside_their_office_projects_and_customers(
                 "building_area": "89.50", "total_price": "1200000.00",
                 "due_date": "2026-12-01",
                 **({} if actor.role == "consultant" else {"consultant_id": a_consultant})}
-    taken, = check(Row("POST", "/api/v1/deposits", "/api/v1/deposits", ("project_id", "customer_id"),
+    taken, = check(Row("POST", "/api/v1/deposits", "/api/v1/deposits",
+                       ("project_id", "customer_id"),
                        deposit_body, own=True, runner="consultant", ok=(201,)))
     colleague_deposit = actors[("colleague", "A")].client.post(
         "/api/v1/deposits", {**deposit_body(actors[("consultant", "A")]), "unit_id": u4})
@@ -314,7 +315,7 @@ def test_every_route_refuses_actors_outside_their_office_projects_and_customers(
               {"filing_number": f"BA-{contract_id}"}, runner="manager"))
 
     # finance and reports of the project
-    period = {"params": {"from": "2026-01-01", "to": "2027-12-31"}}
+    period = {"params": {"from": "2026-06-01", "to": "2027-05-31"}}
     receipt = admin.get(f"/api/v1/order-forms/{of}").json()["receipts"][-1]
     check(Row("GET", "/api/v1/projects/{project_id}/reconciliation",
               f"{base}/reconciliation", "project_id", kwargs=period),
