@@ -6,6 +6,7 @@ from contracts.errors import Forbidden, InvalidInput
 from contracts.scope import actor, check_consultant, check_project, check_record, split_actor
 from gateway import auth
 from gateway.endpoints import actor as gateway_actor
+from services.transactions import scope as transactions_scope
 
 
 def test_an_rpc_payload_without_a_valid_actor_is_refused_naming_actor():
@@ -49,3 +50,12 @@ def test_the_gateway_limits_a_sales_manager_always_and_others_when_given_project
     assert gateway_actor(user("finance"))["project_ids"] is None
     assert gateway_actor(user("finance", [4]))["project_ids"] == [4]
     assert gateway_actor(user("admin", [4]))["project_ids"] is None
+
+
+def test_transactions_refuses_a_deal_of_no_known_project_to_a_limited_actor():
+    limited = actor("wang", "sales_manager", 9, [2], [7])
+    with pytest.raises(Forbidden) as refused:
+        transactions_scope.new_deposit(limited, {"consultant_id": 5, "project_id": None})
+    assert list(refused.value.details) == ["project_id"]
+    transactions_scope.new_deposit(limited, {"consultant_id": 5, "project_id": 7})
+    transactions_scope.new_deposit(actor("gm", "general_manager"), {"consultant_id": 5})
