@@ -43,7 +43,7 @@ class InventoryEndpoints:
         # the service writes the board as gzipped JSON text: passed on, never parsed here
         packed = self.rpc("inventory", "get_board", {
             "actor": actor(user), **query, "project_id": project_id,
-                                                     "channel_id": user.channel_id})
+            "channel_id": user.channel_id})
         body = base64.b64decode(packed["gzip_base64"])
         if "gzip" in request.headers.get("Accept-Encoding", ""):
             return Response(body, mimetype="application/json",
@@ -59,8 +59,7 @@ class InventoryEndpoints:
         query = load(BoardQuery(), dict(request.args))
         file = self.rpc("inventory", "get_board_xlsx", {
             "actor": actor(user), **query, "project_id": project_id,
-                                                        "channel_id": user.channel_id},
-                        timeout=max(RPC_TIMEOUT, 60))
+            "channel_id": user.channel_id}, timeout=max(RPC_TIMEOUT, 60))
         return xlsx_response(file["content_base64"], file["file_name"])
 
     @http(*endpoint("GET", "/api/v1/units/{unit_id}"))

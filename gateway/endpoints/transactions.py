@@ -79,8 +79,8 @@ class TransactionsEndpoints:
         body = load(routes.VoidOrderFormBody(), json_body(request))
         self.own_order_form(user, order_form_id)
         return json_response(self.rpc("transactions", "void_order_form", {
-            "actor": actor(user), **_given(request,
-            body), "order_form_id": order_form_id, "approved_by": user.username,
+            "actor": actor(user), **_given(request, body), "order_form_id": order_form_id,
+            "approved_by": user.username,
             "approver_role": user.role}))
 
     @http(*endpoint("POST", "/api/v1/order-forms/{order_form_id}/forfeiture"))
@@ -129,8 +129,8 @@ class TransactionsEndpoints:
         body = load(routes.ContractBody(), json_body(request))
         self.own_subscription(user, subscription_id)
         return json_response(self.rpc("transactions", "sign_contract", {
-            "actor": actor(user), **_given(request,
-            body), "subscription_id": subscription_id}), 201)
+            "actor": actor(user), **_given(request, body),
+            "subscription_id": subscription_id}), 201)
 
     @http(*endpoint("GET", "/api/v1/contracts/{contract_id}"))
     @api
