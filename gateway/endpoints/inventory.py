@@ -160,7 +160,8 @@ class InventoryEndpoints:
         body = load(CreateChannelSchema(), json_body(request))
         for project_id in body["project_ids"]:
             check_project(user, project_id)
-        return json_response(self.rpc("inventory", "create_channel", body), 201)
+        return json_response(self.rpc("inventory", "create_channel",
+                                      {**body, "actor": actor(user)}), 201)
 
     @http(*endpoint("GET", "/api/v1/channels/{channel_id}"))
     @api
@@ -180,7 +181,7 @@ class InventoryEndpoints:
         for project_id in body["project_ids"]:
             check_project(user, project_id)
         return json_response(self.rpc("inventory", "set_channel_projects",
-                                      {**body, "channel_id": channel_id}))
+                                      {**body, "channel_id": channel_id, "actor": actor(user)}))
 
     @http(*endpoint("PUT", "/api/v1/projects/{project_id}/progress/{year}/{quarter}/plan"))
     @api

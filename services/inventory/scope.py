@@ -7,11 +7,22 @@ handler answers its own 404."""
 from sqlalchemy import select
 
 from contracts.scope import check_consultant, check_project
-from services.inventory.models import Hold, Unit, WaitlistEntry
+from services.inventory.models import ChannelProject, Hold, Unit, WaitlistEntry
 
 
 def project(actor, project_id, field="project_id") -> None:
     check_project(actor, project_id, field)
+
+
+def projects(actor, project_ids) -> None:
+    for project_id in project_ids:
+        check_project(actor, project_id)
+
+
+def channel(session, actor, channel_id) -> None:
+    """Changing what a channel sells touches the projects it sells now as well."""
+    projects(actor, session.scalars(select(ChannelProject.project_id).where(
+        ChannelProject.channel_id == channel_id)))
 
 
 def unit(session, actor, unit_id) -> None:

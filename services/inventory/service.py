@@ -164,14 +164,19 @@ class InventoryService(operations.OperationsRpc):
 
     @rpc
     def create_channel(self, payload):
+        actor, payload = split_actor(payload)
         cmd = load(schemas.CreateChannelSchema.shared(), payload)
         with self.uow() as uow:
+            scope.projects(actor, cmd["project_ids"])
             return schemas.ChannelSchema.shared().dump(channels.create_channel(uow, cmd))
 
     @rpc
     def set_channel_projects(self, payload):
+        actor, payload = split_actor(payload)
         cmd = load(schemas.SetChannelProjectsSchema.shared(), payload)
         with self.uow() as uow:
+            scope.projects(actor, cmd["project_ids"])
+            scope.channel(uow.session, actor, cmd["channel_id"])
             return schemas.ChannelSchema.shared().dump(channels.set_projects(uow, cmd))
 
     @rpc(idempotent=True)

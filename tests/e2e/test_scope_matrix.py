@@ -215,6 +215,23 @@ def test_every_route_refuses_actors_outside_their_office_projects_and_customers(
               f"{base}/progress/2026/4/plan", "project_id",
               {"weeks": [{"week": 1, "units": 1, "amount": "1.00"}]}, runner="manager"))
 
+    # the sales channels that sell the project: a manager of another office may neither
+    # create one for it nor, naming only their own project, take it off one
+    codes = itertools.count(1)
+    made, = check(Row("POST", "/api/v1/channels", "/api/v1/channels", "project_id",
+                      lambda actor: {"code": f"matrix-{actor.name}-{next(codes)}",
+                                     "name": "代理", "kind": "agency", "project_ids": [pa]},
+                      runner="manager", ok=(201,)))
+    assert made.status_code == 201, problems
+    channel = made.json()["id"]
+
+    def channel_projects(actor):
+        return {"project_ids": [w["project_b"] if actor.office == "B" else pa]}
+    check(Row("PUT", "/api/v1/channels/{channel_id}/projects",
+              f"/api/v1/channels/{channel}/projects", "project_id", channel_projects,
+              runner="manager"))
+    assert admin.get(f"/api/v1/channels/{channel}").json()["project_ids"] == [pa]
+
     # the deal: deposit → order form → payment → subscription → contract → plan → filing
     def deposit_body(actor):
         unit = u3 if actor.office == "A" and actor.name == "consultant" else u4
