@@ -139,6 +139,23 @@ def admin(suite):
     return suite.add_user("admin", "admin")
 
 
+_mobiles = iter(range(16500000001, 16599999999))
+
+
+def customer_of(admin, office_id, consultant_id, name="张三"):
+    """A customer of the office given to `consultant_id` (registered, then reassigned when
+    the rotation gave it to someone else); their id."""
+    visit = admin.post("/api/v1/visits", {"office_id": office_id, "name": name,
+                                          "mobile": str(next(_mobiles))})
+    assert visit.status_code == 201, visit.text
+    customer = visit.json()["customer"]
+    if customer["consultant_id"] != consultant_id:
+        moved = admin.post(f"/api/v1/customers/{customer['id']}/reassignments",
+                           {"consultant_id": consultant_id, "reason": "the test needs it"})
+        assert moved.status_code == 201, moved.text
+    return customer["id"]
+
+
 def wait_for(predicate, timeout=30, interval=0.2):
     """Poll until `predicate()` returns something truthy; returns it."""
     deadline = time.monotonic() + timeout
