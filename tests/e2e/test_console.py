@@ -246,7 +246,7 @@ def test_an_approver_decides_an_application_in_the_console(
     application = application.json()
     role = application["waiting_for"]
     approver = f"console-approver-{role}"
-    suite.add_user(approver, role)
+    suite.add_user(approver, role, project_ids=[project["id"]])
 
     page = open_as(browser, suite, approver, f"/applications/{application['id']}")
     expect(page.locator("dd[data-status]")).to_have_text("pending")
