@@ -17,6 +17,7 @@ from werkzeug.wrappers import Response
 
 from contracts.errors import Conflict, Forbidden, InvalidInput, NotFound, RequestInterrupted
 from gateway.auth import Unauthenticated
+from infra.database import too_many_connections
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +89,9 @@ def api(handler):
         except ServiceUnavailable as exc:
             return error_response(503, "service_unavailable", f"service {exc} is not running")
         except DATABASE_DOWN as exc:
+            if too_many_connections(exc):
+                log.warning("the gateway's database refuses more connections: %s", exc)
+                return _too_many_connections("the gateway's database")
             log.warning("gateway database unavailable: %s", exc.__class__.__name__)
             return error_response(503, "database_unavailable",
                                   "the gateway's database is not reachable; try again shortly")
@@ -97,6 +101,8 @@ def api(handler):
                                   "the message broker is not reachable; try again shortly")
         except RemoteError as exc:
             if exc.exc_type in SERVICE_DATABASE_DOWN:
+                if too_many_connections(exc.value):
+                    return _too_many_connections("a service's database")
                 return error_response(503, "service_unavailable",
                                       "a service's database is not reachable; try again shortly")
             log.error("unexpected error from a service: %s %s", exc.exc_type, exc.value)
@@ -109,6 +115,12 @@ def api(handler):
             log.exception("unexpected gateway error")
             return error_response(500, "internal_error", "the request failed; it has been logged")
     return wrapper
+
+
+def _too_many_connections(whose):
+    return error_response(503, "too_many_connections",
+                          f"{whose} refuses more connections (too many connections); try again "
+                          "shortly, and size the pools or the server (README: PostgreSQL)")
 
 
 def _message(exc):

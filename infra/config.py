@@ -20,6 +20,15 @@ def database_url(service: str) -> str:
     return f"sqlite:///{var_dir / service}.sqlite"
 
 
+def database_pool(service: str) -> tuple[int, int]:
+    """(pool size, max overflow) of one process's connections to the service's PostgreSQL:
+    `<SERVICE>_DB_POOL_SIZE` kept open, `<SERVICE>_DB_MAX_OVERFLOW` more during a burst. Six
+    processes at the defaults hold at most 36 connections; see the README for sizing."""
+    prefix = service.upper()
+    return (int(os.environ.get(f"{prefix}_DB_POOL_SIZE", "4")),
+            int(os.environ.get(f"{prefix}_DB_MAX_OVERFLOW", "2")))
+
+
 def rpc_timeout_seconds() -> float:
     return float(os.environ.get("RPC_TIMEOUT_SECONDS", "10"))
 

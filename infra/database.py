@@ -16,7 +16,19 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def make_engine(url: str, pool_size: int = 10, max_overflow: int = 4):
+# what PostgreSQL (53300) and PgBouncer say when they refuse one more connection
+TOO_MANY_CONNECTIONS = ("too many clients", "too many connections",
+                        "remaining connection slots are reserved", "no more connections allowed")
+
+
+def too_many_connections(error) -> bool:
+    """Whether a database error (or its text, as it crossed RPC) is the server refusing one
+    more connection, rather than the server being away."""
+    text = str(error).lower()
+    return any(phrase in text for phrase in TOO_MANY_CONNECTIONS)
+
+
+def make_engine(url: str, pool_size: int = 4, max_overflow: int = 2):
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)

@@ -88,8 +88,8 @@ class Database(DependencyProvider):
         if url.startswith("postgresql"):
             from psycogreen.eventlet import patch_psycopg
             patch_psycopg()  # psycopg2 waits cooperatively under eventlet
-        workers = int(self.container.config.get("max_workers", 10))
-        self.engine = make_engine(url, pool_size=workers + 2)
+        pool_size, max_overflow = config.database_pool(service)
+        self.engine = make_engine(url, pool_size=pool_size, max_overflow=max_overflow)
         amqp_uri = self.container.config["AMQP_URI"]
         self.relay = (BackgroundRelay(OutboxRelay(self.engine, self.metadata, amqp_uri))
                       if self.publishes_events else None)
