@@ -16,7 +16,7 @@ from nameko.exceptions import RemoteError, UnknownService
 from werkzeug.wrappers import Response
 
 from contracts.errors import Conflict, Forbidden, InvalidInput, NotFound, RequestInterrupted
-from gateway.auth import Unauthenticated
+from gateway.auth import TooManyAttempts, Unauthenticated
 from infra.database import too_many_connections
 
 log = logging.getLogger(__name__)
@@ -49,9 +49,11 @@ def _json_default(value):
     raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
-def error_response(status, code, message, fields=None) -> Response:
-    return json_response({"error": {"code": code, "message": message, "fields": fields or {}}},
-                         status)
+def error_response(status, code, message, fields=None, headers=None) -> Response:
+    response = json_response({"error": {"code": code, "message": message,
+                                        "fields": fields or {}}}, status)
+    response.headers.extend(headers or {})
+    return response
 
 
 def json_body(request) -> dict:
@@ -84,6 +86,9 @@ def api(handler):
     def wrapper(self, request, *args, **kwargs):
         try:
             return handler(self, request, *args, **kwargs)
+        except TooManyAttempts as exc:
+            return error_response(429, exc.code, exc.message, exc.details,
+                                  {"Retry-After": str(exc.retry_after)})
         except ServiceTimeout as exc:
             return error_response(504, "service_timeout", f"{exc} did not answer in time")
         except ServiceUnavailable as exc:

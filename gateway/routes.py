@@ -5,6 +5,7 @@ from marshmallow import Schema, fields, validate
 
 from contracts import archive, complaints, inventory, leads, operations, transactions
 from contracts.base import Id, StrictSchema
+from gateway import users
 from gateway.auth import ROLES
 
 SALES = ("consultant", "sales_manager", "general_manager", "admin")
@@ -473,8 +474,36 @@ ADMIN_ROUTES = (
 )
 
 
+USER_ROUTES = (
+    Route("DELETE", "/api/v1/auth/tokens/current", "Log out: this token stops working at once, "
+          "in every gateway worker", ROLES, status=204),
+    Route("PUT", "/api/v1/auth/password", "Change one's own password (the password policy "
+          "applies); every session of the user ends", ROLES, users.OwnPasswordSchema,
+          status=204),
+    Route("GET", "/api/v1/admin/users", "Every user", OPERATORS, response=users.UserListSchema),
+    Route("POST", "/api/v1/admin/users", "Create a user (the password policy applies); audited",
+          OPERATORS, users.CreateUserSchema, users.UserSchema, 201),
+    Route("GET", "/api/v1/admin/users/{user_id}", "A user", OPERATORS,
+          response=users.UserSchema),
+    Route("PUT", "/api/v1/admin/users/{user_id}", "Change a user's role, offices, projects, "
+          "consultant or channel; their sessions take it at once; audited", OPERATORS,
+          users.UpdateUserSchema, users.UserSchema),
+    Route("PUT", "/api/v1/admin/users/{user_id}/password", "Reset a user's password (the "
+          "password policy applies); their sessions end; audited", OPERATORS,
+          users.PasswordResetSchema, users.UserSchema),
+    Route("POST", "/api/v1/admin/users/{user_id}/deactivation", "Deactivate a user: no more "
+          "logins, every session ends at once; audited", OPERATORS, users.DeactivationSchema,
+          users.UserSchema),
+    Route("DELETE", "/api/v1/admin/users/{user_id}/tokens", "End every session of a user; "
+          "audited", OPERATORS, response=users.SessionsEndedSchema),
+    Route("GET", "/api/v1/admin/audit", "The audit log, newest first: user administration, "
+          "sessions, failed logins", OPERATORS, response=users.AuditListSchema,
+          query=users.AuditQuery),
+)
+
+
 ROUTES = (AUTH_AND_HEALTH_ROUTES + LEADS_ROUTES + INVENTORY_ROUTES + TRANSACTIONS_ROUTES
-          + SERVICE_DESK_ROUTES + ADMIN_ROUTES)
+          + SERVICE_DESK_ROUTES + ADMIN_ROUTES + USER_ROUTES)
 
 def route(method: str, path: str) -> Route:
     for candidate in ROUTES:

@@ -15,6 +15,7 @@ from gateway.endpoints import RPC_TIMEOUT, endpoint
 # imported as modules: `nameko run` would take a mixin in this namespace for a service
 from gateway.endpoints import inventory as inventory_api, leads as leads_api
 from gateway.endpoints import service_desk as service_desk_api, transactions as transactions_api
+from gateway.endpoints import users as users_api
 from gateway.models import metadata
 from gateway.openapi import build_spec
 from gateway.routes import DeadLettersQuery, ReplayRequestSchema, TokenRequestSchema, route
@@ -24,6 +25,7 @@ from infra.rpc import RpcProxy
 
 HEALTH_TIMEOUT = 2
 TOKENS = auth.TokenCache(seconds=config.token_cache_seconds())
+LOGIN_LIMITS = auth.LoginLimits(*config.login_limits())
 
 
 def _proxy(service):
@@ -33,7 +35,8 @@ def _proxy(service):
 
 
 class GatewayService(leads_api.LeadsEndpoints, inventory_api.InventoryEndpoints,
-                     transactions_api.TransactionsEndpoints, service_desk_api.ServiceDeskEndpoints):
+                     transactions_api.TransactionsEndpoints, service_desk_api.ServiceDeskEndpoints,
+                     users_api.UsersEndpoints):
     name = "gateway"
     db = Database(metadata, publishes_events=False)
     leads = _proxy("leads")
@@ -64,9 +67,12 @@ class GatewayService(leads_api.LeadsEndpoints, inventory_api.InventoryEndpoints,
     def issue_token(self, request):
         credentials = load(TokenRequestSchema(), json_body(request))
         with self.db() as uow:
-            token = auth.issue_token(uow.session, credentials["username"],
-                                     credentials["password"], config.token_ttl_hours())
-            uow.commit()
+            try:
+                token = auth.issue_token(uow.session, credentials["username"],
+                                         credentials["password"], config.token_ttl_hours(),
+                                         request.remote_addr, LOGIN_LIMITS)
+            finally:
+                uow.commit()  # a failure is counted for every worker, a success issued
         return json_response(token, 201)
 
     @http("GET", "/api/v1/openapi.json")

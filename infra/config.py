@@ -54,6 +54,15 @@ def token_ttl_hours() -> int:
     return int(os.environ.get("TOKEN_TTL_HOURS", "12"))
 
 
+def login_limits() -> tuple[int, int, int]:
+    """Failed logins allowed per user name and per address, and the seconds they count over
+    (and a block lasts): LOGIN_FAILURES_PER_USER, LOGIN_FAILURES_PER_ADDRESS,
+    LOGIN_BLOCK_SECONDS."""
+    return (int(os.environ.get("LOGIN_FAILURES_PER_USER", "5")),
+            int(os.environ.get("LOGIN_FAILURES_PER_ADDRESS", "20")),
+            int(os.environ.get("LOGIN_BLOCK_SECONDS", "300")))
+
+
 def token_cache_seconds() -> float:
     """How long the gateway trusts a token it checked, without asking its database again."""
     return float(os.environ.get("TOKEN_CACHE_SECONDS", "30"))
