@@ -18,7 +18,8 @@ from gateway.endpoints import service_desk as service_desk_api, transactions as 
 from gateway.endpoints import users as users_api
 from gateway.models import metadata
 from gateway.openapi import build_spec
-from gateway.routes import DeadLettersQuery, ReplayRequestSchema, TokenRequestSchema, route
+from gateway.routes import (DeadLettersQuery, PersonalDataReadsQuery, ReplayRequestSchema,
+                            TokenRequestSchema, route)
 from infra import config
 from infra.dependencies import Database
 from infra.rpc import RpcProxy
@@ -112,6 +113,14 @@ class GatewayService(leads_api.LeadsEndpoints, inventory_api.InventoryEndpoints,
         cmd = load(ReplayRequestSchema(), json_body(request))
         payload = {"all": True} if cmd["all"] else {"ids": cmd["ids"]}
         return json_response(self.rpc(cmd["service"], "replay_dead_letters", payload))
+
+    @http(*endpoint("GET", "/api/v1/admin/personal-data-reads"))
+    @api
+    def personal_data_reads(self, request):
+        self.authorize(request, "GET", "/api/v1/admin/personal-data-reads")
+        query = load(PersonalDataReadsQuery(), dict(request.args))
+        service = query.pop("service")
+        return json_response({"reads": self.rpc(service, "list_personal_data_reads", query)})
 
     @http("GET", "/<path:anything>")
     def not_found(self, request, anything):

@@ -60,6 +60,7 @@ class UnitOfWork:
         self.session_factory = session_factory
         self.outbox = metadata.tables.get("outbox")
         self.inbox = metadata.tables.get("processed_events")
+        self.reads = metadata.tables.get("personal_data_reads")  # infra.read_log
         self.source = source
         self.relay = relay
         self.correlation_id = correlation_id

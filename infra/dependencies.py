@@ -8,7 +8,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import sessionmaker
 
 from contracts.subscriptions import SUBSCRIPTIONS, queue_name
-from infra import config, dead_letters
+from infra import config, dead_letters, read_log
 from infra.database import UnitOfWork, handle_once, make_engine
 from infra.outbox import BackgroundRelay, OutboxRelay
 
@@ -51,6 +51,10 @@ class UnitOfWorkFactory:
 
     def list_dead_letters(self, status=dead_letters.DEAD, limit=100) -> list[dict]:
         return dead_letters.list_letters(self.engine, self.dead_letters_table, status, limit)
+
+    def list_personal_data_reads(self, kind=None, subject_id=None, limit=100) -> list[dict]:
+        return read_log.list_reads(self.engine, self.metadata.tables.get("personal_data_reads"),
+                                   kind, subject_id, limit)
 
     def replay_dead_letters(self, ids=None) -> list[int]:
         """Replay the given dead letters, or all of them when `ids` is None."""

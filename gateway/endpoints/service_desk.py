@@ -1,7 +1,9 @@
 """Gateway routes for complaints and the dossiers (the complaints and archive services)."""
 from nameko.web.handlers import http
 
+from contracts.base import load
 from gateway.api import api, json_body, json_response
+from gateway.routes import DossierQuery
 from gateway.endpoints import endpoint
 
 
@@ -12,8 +14,8 @@ class ServiceDeskEndpoints:
     @api
     def read_dossier(self, request, unit_id):
         user = self.authorize(request, "GET", "/api/v1/units/{unit_id}/dossier")
-        query = {"unit_id": unit_id, "reader": user.username,
-                 "purpose": request.args.get("purpose", "")}
+        asked = load(DossierQuery(), dict(request.args))  # a purpose, or 400 naming it
+        query = {"unit_id": unit_id, "reader": user.username, "purpose": asked["purpose"]}
         return json_response(self.rpc("archive", "read_dossier", query))
 
     @http(*endpoint("POST", "/api/v1/complaints"))

@@ -8,7 +8,9 @@ from contracts.errors import Forbidden, InvalidInput, NotFound
 from gateway import routes
 from gateway.api import api, json_body, json_response
 from gateway.endpoints import (acts_on_every_project, as_consultant, check_project, endpoint,
-                               private_view)
+                               private_view, read_by)
+
+ACCESS_CHECK = "access check"  # the gateway reads a record to see whether the user may act
 from gateway.tables import xlsx_response
 
 
@@ -22,7 +24,9 @@ class TransactionsEndpoints:
         payload = as_consultant(user, json_body(request))
         if user.role == "consultant" and _is_id(payload.get("customer_id")):
             # a deposit takes the unit and the deal's credit: only for the consultant's customer
-            customer = self.rpc("leads", "get_customer", {"customer_id": payload["customer_id"]})
+            customer = self.rpc("leads", "get_customer", {
+                "customer_id": payload["customer_id"],
+                **read_by(user, purpose="whose customer the deposit is for")})
             if customer["consultant_id"] != user.consultant_id:
                 raise Forbidden("a consultant takes deposits only for their own customers",
                                 {"customer_id": [f"customer {customer['id']} is another "
@@ -48,7 +52,8 @@ class TransactionsEndpoints:
     @api
     def get_deposit_order_form(self, request, deposit_id):
         user = self.authorize(request, "GET", "/api/v1/deposits/{deposit_id}/order-form")
-        order = self.rpc("transactions", "get_deposit_order_form", {"deposit_id": deposit_id})
+        order = self.rpc("transactions", "get_deposit_order_form",
+                         {"deposit_id": deposit_id, **read_by(user, request)})
         _check_deal(user, order, "deposit_id")
         return json_response(order)
 
@@ -56,7 +61,8 @@ class TransactionsEndpoints:
     @api
     def get_order_form(self, request, order_form_id):
         user = self.authorize(request, "GET", "/api/v1/order-forms/{order_form_id}")
-        order = self.rpc("transactions", "get_order_form", {"order_form_id": order_form_id})
+        order = self.rpc("transactions", "get_order_form",
+                         {"order_form_id": order_form_id, **read_by(user, request)})
         _check_deal(user, order, "order_form_id")
         return json_response(order)
 
@@ -130,7 +136,8 @@ class TransactionsEndpoints:
     @api
     def get_contract(self, request, contract_id):
         user = self.authorize(request, "GET", "/api/v1/contracts/{contract_id}")
-        contract = self.rpc("transactions", "get_contract", {"contract_id": contract_id})
+        contract = self.rpc("transactions", "get_contract",
+                            {"contract_id": contract_id, **read_by(user, request)})
         self.own_order_form(user, contract["order_form_id"], "contract_id")
         return json_response(contract)
 
@@ -338,7 +345,8 @@ class TransactionsEndpoints:
         """An order form (and what hangs off it) the user may act on; everyone else as the
         route's roles allow."""
         if self.limited(user):
-            order = self.rpc("transactions", "get_order_form", {"order_form_id": order_form_id})
+            order = self.rpc("transactions", "get_order_form", {
+                "order_form_id": order_form_id, **read_by(user, purpose=ACCESS_CHECK)})
             _check_deal(user, order, field)
 
     def own_subscription(self, user, subscription_id):
@@ -355,7 +363,8 @@ class TransactionsEndpoints:
 
     def own_contract(self, user, contract_id):
         if self.limited(user):
-            contract = self.rpc("transactions", "get_contract", {"contract_id": contract_id})
+            contract = self.rpc("transactions", "get_contract", {
+                "contract_id": contract_id, **read_by(user, purpose=ACCESS_CHECK)})
             self.own_order_form(user, contract["order_form_id"], "contract_id")
 
     def with_form_boxes(self, user, reports: list, units: list) -> list:
@@ -367,7 +376,8 @@ class TransactionsEndpoints:
             if report["customer_id"] not in customers:
                 try:
                     customers[report["customer_id"]] = private_view(user, self.rpc(
-                        "leads", "get_customer", {"customer_id": report["customer_id"]}))
+                        "leads", "get_customer", {"customer_id": report["customer_id"],
+                                                  **read_by(user, purpose="deal report")}))
                 except NotFound:
                     customers[report["customer_id"]] = None
             customer = customers[report["customer_id"]]

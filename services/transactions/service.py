@@ -8,7 +8,7 @@ from contracts.base import load
 from infra.consumer import event_handler
 from infra.dependencies import Database
 from infra.rpc import rpc
-from infra import config, operations
+from infra import config, operations, read_log
 from infra.database import utcnow
 from services.transactions import (applications, collecting, deals, finance, handlers, plans,
                                    sales)
@@ -36,15 +36,19 @@ class TransactionsService(operations.OperationsRpc):
     def get_order_form(self, payload):
         query = load(schemas.OrderFormQuery.shared(), payload)
         with self.uow() as uow:
-            return schemas.OrderFormSchema.shared().dump(
-                sales.get_order_form(uow.session, query["order_form_id"]))
+            order_form = sales.get_order_form(uow.session, query["order_form_id"])
+            read_log.record(uow, "order_form", order_form["id"], query)
+            uow.commit()
+            return schemas.OrderFormSchema.shared().dump(order_form)
 
     @rpc(idempotent=True)
     def get_deposit_order_form(self, payload):
         query = load(schemas.DepositOrderFormQuery.shared(), payload)
         with self.uow() as uow:
-            return schemas.OrderFormSchema.shared().dump(
-                sales.get_deposit_order_form(uow.session, query["deposit_id"]))
+            order_form = sales.get_deposit_order_form(uow.session, query["deposit_id"])
+            read_log.record(uow, "order_form", order_form["id"], query)
+            uow.commit()
+            return schemas.OrderFormSchema.shared().dump(order_form)
 
     @rpc
     def sign_order_form(self, payload):
@@ -100,8 +104,10 @@ class TransactionsService(operations.OperationsRpc):
     def get_contract(self, payload):
         query = load(schemas.ContractQuery.shared(), payload)
         with self.uow() as uow:
-            return schemas.ContractSchema.shared().dump(sales.get_contract(uow.session,
-                                                                    query["contract_id"]))
+            contract = sales.get_contract(uow.session, query["contract_id"])
+            read_log.record(uow, "contract", contract["id"], query)
+            uow.commit()
+            return schemas.ContractSchema.shared().dump(contract)
 
     @rpc
     def set_payment_plan(self, payload):
