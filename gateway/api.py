@@ -26,6 +26,7 @@ STATUS_BY_ERROR = ((InvalidInput, 400), (Unauthenticated, 401), (Forbidden, 403)
 DATABASE_DOWN = (sqlalchemy.exc.OperationalError, sqlalchemy.exc.InterfaceError,
                  sqlalchemy.exc.DisconnectionError)
 SERVICE_DATABASE_DOWN = {"OperationalError", "InterfaceError", "DisconnectionError"}
+POOL_FULL = {"TimeoutError"}  # sqlalchemy.exc.TimeoutError: the service's pool stayed full
 BROKER_DOWN = (kombu.exceptions.OperationalError, amqp.exceptions.ConnectionError,
                ConnectionError)
 
@@ -93,7 +94,7 @@ def api(handler):
             return error_response(504, "service_timeout", f"{exc} did not answer in time")
         except ServiceUnavailable as exc:
             return error_response(503, "service_unavailable", f"service {exc} is not running")
-        except DATABASE_DOWN as exc:
+        except DATABASE_DOWN + (sqlalchemy.exc.TimeoutError,) as exc:
             if too_many_connections(exc):
                 log.warning("the gateway's database refuses more connections: %s", exc)
                 return _too_many_connections("the gateway's database")
@@ -105,9 +106,10 @@ def api(handler):
             return error_response(503, "broker_unavailable",
                                   "the message broker is not reachable; try again shortly")
         except RemoteError as exc:
+            if exc.exc_type in SERVICE_DATABASE_DOWN | POOL_FULL and too_many_connections(
+                    exc.value):
+                return _too_many_connections("a service's database")
             if exc.exc_type in SERVICE_DATABASE_DOWN:
-                if too_many_connections(exc.value):
-                    return _too_many_connections("a service's database")
                 return error_response(503, "service_unavailable",
                                       "a service's database is not reachable; try again shortly")
             log.error("unexpected error from a service: %s %s", exc.exc_type, exc.value)
@@ -124,8 +126,9 @@ def api(handler):
 
 def _too_many_connections(whose):
     return error_response(503, "too_many_connections",
-                          f"{whose} refuses more connections (too many connections); try again "
-                          "shortly, and size the pools or the server (README: PostgreSQL)")
+                          f"{whose} has no connection to spare (too many connections); try again "
+                          "shortly, and size the pools or the server (README: PostgreSQL "
+                          "connections)")
 
 
 def _message(exc):

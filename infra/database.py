@@ -16,9 +16,11 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
-# what PostgreSQL (53300) and PgBouncer say when they refuse one more connection
+# what PostgreSQL (53300) and PgBouncer say when they refuse one more connection, and what
+# SQLAlchemy says when the process's own pool stayed full past its timeout
 TOO_MANY_CONNECTIONS = ("too many clients", "too many connections",
-                        "remaining connection slots are reserved", "no more connections allowed")
+                        "remaining connection slots are reserved", "no more connections allowed",
+                        "queuepool limit of size")
 
 
 def too_many_connections(error) -> bool:

@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 import pytest
 from nameko.exceptions import RemoteError, serialize
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from gateway.api import api
@@ -71,6 +71,23 @@ def test_a_services_database_refusing_more_connections_says_so(limited_url):
     status, error = answer(RemoteError(refused["exc_type"], refused["value"]))
     assert status == 503
     assert error["code"] == "too_many_connections"
+
+
+def test_a_process_whose_own_pool_stays_full_says_too_many_connections(database_urls):
+    engine = create_engine(database_urls["gateway"], pool_size=1, max_overflow=0,
+                           pool_timeout=0.2)
+    with engine.connect():
+        try:
+            with engine.connect():
+                pass
+        except Exception as exc:
+            full = exc
+    engine.dispose()
+    status, error = answer(full)
+    assert (status, error["code"]) == (503, "too_many_connections")
+    crossed = serialize(full)
+    status, error = answer(RemoteError(crossed["exc_type"], crossed["value"]))
+    assert (status, error["code"]) == (503, "too_many_connections")
 
 
 def test_a_database_that_is_away_is_still_unreachable_not_busy():
