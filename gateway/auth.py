@@ -92,7 +92,8 @@ def _token_hash(token: str) -> str:
 
 
 def check_password_policy(username: str, password: str) -> None:
-    """At least PASSWORD_MIN_LENGTH characters, and not the user name nor containing it."""
+    """At least PASSWORD_MIN_LENGTH characters, 4 different ones, and neither the user name
+    nor containing it (case aside); InvalidInput naming `password` lists what is missing."""
     problems = []
     if len(password) < PASSWORD_MIN_LENGTH:
         problems.append(f"at least {PASSWORD_MIN_LENGTH} characters")
