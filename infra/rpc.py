@@ -34,17 +34,18 @@ REFUSALS = (InvalidInput, Forbidden, NotFound, Conflict)
 
 
 class RefusalsAtInfo(logging.Filter):
-    """On nameko's worker logger: a worker that ended with a refusal is logged at INFO without
-    a traceback (`refused leads.get_customer (not_found): customer 9 not found`); anything
-    else passes unchanged, traceback and all."""
+    """On nameko's worker logger: an RPC worker that ended with a refusal is logged at INFO
+    without a traceback (`refused leads.get_customer (not_found): customer 9 not found`);
+    anything else (real errors, and event handlers, whose failures are retried and
+    dead-lettered) passes unchanged, traceback and all."""
 
     def filter(self, record):
         exc = record.exc_info[1] if record.exc_info else None
-        if isinstance(exc, REFUSALS):
-            worker = record.args[0] if record.args else None
-            entrypoint = getattr(worker, "entrypoint", None)
-            name = (f"{getattr(worker, 'service_name', '?')}.{entrypoint.method_name}"
-                    if entrypoint is not None else "a request")
+        worker = record.args[0] if isinstance(record.args, tuple) and record.args else None
+        entrypoint = getattr(worker, "entrypoint", None)
+        # only an RPC's caller is answered with the refusal; an event that fails stays an error
+        if isinstance(exc, REFUSALS) and isinstance(entrypoint, nameko_rpc.Rpc):
+            name = f"{worker.service_name}.{entrypoint.method_name}"
             record.levelno, record.levelname = logging.INFO, "INFO"
             record.msg, record.args = "refused %s (%s): %s", (name, exc.code, exc.message)
             record.exc_info = record.exc_text = None

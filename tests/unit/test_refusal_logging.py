@@ -16,16 +16,16 @@ class LeadsService:
     name = "leads"
 
 
-def worker():
-    entrypoint = AtMostOnceRpc()
+def worker(entrypoint=None):
+    entrypoint = entrypoint or AtMostOnceRpc()
     entrypoint.method_name = "get_customer"
     container = type("Container", (), {"service_name": "leads", "config": {}})()
     return WorkerContext(container, LeadsService(), entrypoint)
 
 
-def log_as_nameko(exc):
+def log_as_nameko(exc, entrypoint=None):
     """nameko.containers.ServiceContainer._run_worker's two log calls."""
-    ctx = worker()
+    ctx = worker(entrypoint)
     try:
         raise exc
     except Exception as raised:
@@ -63,6 +63,13 @@ def test_a_real_error_keeps_its_level_and_traceback(worker_log):
     assert record.levelno == logging.ERROR
     assert record.exc_info[0] is ZeroDivisionError
     assert "Traceback" in worker_log.text
+
+
+def test_an_event_handler_that_fails_with_a_refusal_stays_an_error(worker_log):
+    from infra.consumer import EventHandler
+    log_as_nameko(NotFound("deposit 9 does not exist"), EventHandler("transactions.x"))
+    [record] = worker_log.records
+    assert record.levelno == logging.ERROR and record.exc_info[0] is NotFound
 
 
 def test_every_rpc_entrypoint_expects_the_refusals():
