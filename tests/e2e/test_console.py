@@ -157,7 +157,8 @@ def test_a_hold_from_one_board_shows_on_every_open_board_within_two_seconds(
         "data-status", "held", timeout=LIVE_WITHIN_MS)
     # the hold is on the consultant's list, soonest to expire first, and on nobody else's
     holder.goto(f"{suite.console_url}/holds")
-    expect(holder.locator("tr[data-hold-id]").filter(has_text=customer["name"])).to_be_visible()
+    number = admin.get(f"/api/v1/units/{unit_id}").json()["number"]
+    expect(holder.locator("tr[data-hold-id]").filter(has_text=f"1号楼 {number}")).to_be_visible()
     other = suite.add_user("console-c2-colleague", "consultant", consultant_id=consultants[0])
     assert all(h["consultant_id"] == consultants[0]
                for h in other.get("/api/v1/holds").json()["holds"])
