@@ -6,6 +6,7 @@ import pytest
 from nameko.testing.services import worker_factory
 from sqlalchemy import select
 
+from contracts.scope import actor
 from infra.dependencies import UnitOfWorkFactory
 from infra.read_log import NOT_NAMED
 from services.leads.service import LeadsService
@@ -16,6 +17,7 @@ from tests.integration.test_transactions_sales import (confirmed_order, contract
 
 pytestmark = pytest.mark.integration
 READER = {"user_id": 7, "username": "wang.wu", "role": "sales_manager"}
+EVERY_PROJECT = actor("wang.wu", "general_manager")
 
 
 def dependency(store):
@@ -59,11 +61,12 @@ def test_order_form_and_contract_reads_with_the_buyers_id_number_are_logged(stor
     signed = contract(store, subscribe(store, form["id"])["id"])
     service = worker_factory(TransactionsService, uow=dependency(store))
 
-    service.get_order_form({"order_form_id": form["id"], "read_by": READER})
+    service.get_order_form({"order_form_id": form["id"], "read_by": READER,
+                            "actor": EVERY_PROJECT})
     service.get_deposit_order_form({"deposit_id": form["deposit_id"], "read_by": READER,
-                                    "purpose": "签约 contract signing"})
+                                    "purpose": "签约 contract signing", "actor": EVERY_PROJECT})
     shown = service.get_contract({"contract_id": signed["id"], "read_by": READER,
-                                  "purpose": "备案 filing"})
+                                  "purpose": "备案 filing", "actor": EVERY_PROJECT})
     assert shown["buyer_id_number"]
 
     order_reads = reads(store, "order_form", form["id"])
