@@ -48,3 +48,12 @@ def token_ttl_hours() -> int:
 def token_cache_seconds() -> float:
     """How long the gateway trusts a token it checked, without asking its database again."""
     return float(os.environ.get("TOKEN_CACHE_SECONDS", "30"))
+
+
+def idempotency_key_hours() -> float:
+    """How long the gateway keeps an `Idempotency-Key` and its answer (at least a day)."""
+    return max(24.0, float(os.environ.get("IDEMPOTENCY_KEY_HOURS", "24")))
+
+
+def idempotency_cleanup_seconds() -> float:
+    return float(os.environ.get("IDEMPOTENCY_CLEANUP_SECONDS", "3600"))

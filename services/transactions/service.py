@@ -153,6 +153,20 @@ class TransactionsService(operations.OperationsRpc):
                 applications.get_application(uow.session, query["application_id"]))
 
     @rpc
+    def set_approval_chains(self, payload):
+        cmd = load(schemas.SetApprovalChainsSchema.shared(), payload)
+        with self.uow() as uow:
+            return schemas.ApprovalChainsSchema.shared().dump(
+                applications.set_approval_chains(uow, cmd))
+
+    @rpc(idempotent=True)
+    def get_approval_chains(self, payload):
+        query = load(schemas.ApprovalChainsQuery.shared(), payload)
+        with self.uow() as uow:
+            return schemas.ApprovalChainsSchema.shared().dump(
+                applications.approval_chains_view(uow.session, query["project_id"]))
+
+    @rpc
     def confirm_bank_receipt(self, payload):
         cmd = load(schemas.ConfirmBankReceiptSchema.shared(), payload)
         with self.uow() as uow:
