@@ -385,6 +385,12 @@ def _check_buyer(order, cmd) -> None:
 
 def sign_subscription(uow, cmd) -> dict:
     order = active_order(uow.session, cmd["order_form_id"])
+    # inventory is moving the reservation: a subscription signed for the old unit now would be
+    # voided by the swap, and inventory would show the new unit subscribed without one
+    swap = application_in_flight(uow.session, order.id, "swap")
+    if swap:
+        raise Conflict(f"swap {swap} is approved and waiting for inventory: sign after it",
+                       {"order_form_id": ["a swap is under way"]})
     refuse_while_open(uow.session, order, "subscription", REFUND)
     missing = domain.missing_signatures({p: getattr(order, f"{p}_signature")
                                          for p in domain.SIGNATORIES})

@@ -344,6 +344,22 @@ def test_no_contract_while_a_swap_is_under_way_and_no_payment_while_a_refund_is(
     assert "refund" in paying_out.value.message
 
 
+def test_no_subscription_while_a_swap_waits_for_inventory(stores):
+    """Signed now, it would be voided by the swap while inventory, hearing of it after the
+    move, would show the new unit subscribed: the two services would disagree."""
+    store = stores["transactions"]
+    form = confirmed_order(store, new_project())
+    sign_all(store, form["id"])
+    swap = approve_all(store, apply(store, form["id"], "swap", to_unit_id=69))
+    with pytest.raises(Conflict) as under_way:
+        subscribe(store, form["id"])
+    assert f"swap {swap['id']}" in under_way.value.message
+    handle_once(store, parse_event(valid_event("inventory.swap_rejected", {
+        "application_id": swap["id"], "deposit_id": form["deposit_id"], "reason": "taken",
+        "unit_status": "reserved"})), applications.on_swap_rejected)
+    assert subscribe(store, form["id"])["status"] == "signed"
+
+
 def test_a_swap_and_a_refund_are_never_under_way_at_once(stores):
     store = stores["transactions"]
     form = confirmed_order(store, new_project())
