@@ -40,7 +40,7 @@ def test_a_retried_deposit_payment_and_hold_answer_the_first_result(suite, admin
     project, (unit_a, unit_b, unit_c) = make_project(admin, rooms=3)
     consultant = suite.add_user(f"idem-consultant-{consultant_id}", "consultant",
                                 consultant_id=consultant_id)
-    customer = customer_of(consultant, office, "郑一", "13200132000")
+    customer = customer_of(consultant, office, "郑一", "15966001003")
     body = {"unit_id": unit_a, "customer_id": customer, "amount": "20000.00", "kind": "large"}
     key = str(uuid.uuid4())
 
@@ -81,7 +81,7 @@ def test_a_deposits_project_is_the_units_and_a_mismatch_is_refused(suite, admin)
     other_project, _ = make_project(admin)
     consultant = suite.add_user(f"idem-project-{consultant_id}", "consultant",
                                 consultant_id=consultant_id)
-    customer = customer_of(consultant, office, "郑三", "13200132002")
+    customer = customer_of(consultant, office, "郑三", "15966001004")
     body = {"unit_id": unit_id, "customer_id": customer, "amount": "20000.00"}
     wrong = consultant.post("/api/v1/deposits", {**body, "project_id": other_project["id"]})
     assert wrong.status_code == 400 and "project_id" in wrong.json()["error"]["fields"]
@@ -96,7 +96,7 @@ def test_a_deposit_retried_after_a_504_is_taken_once(suite, admin):
     service finds the deposit under the key."""
     office, (consultant_id, _) = make_office(admin)
     project, (unit_id, _) = make_project(admin)
-    customer = customer_of(admin, office, "郑四", "13200132003")
+    customer = customer_of(admin, office, "郑四", "15966001005")
     body = {"unit_id": unit_id, "customer_id": customer, "consultant_id": consultant_id,
             "amount": "20000.00"}
     key = str(uuid.uuid4())

@@ -30,7 +30,7 @@ def test_a_general_manager_shortens_a_projects_chains_and_applications_keep_thei
             if kind in ("swap", "discount", "rename")} == {
         "swap": SEED, "discount": SEED, "rename": SEED}
     customer = consultant.post("/api/v1/visits", {"office_id": office["id"], "name": "冯五",
-                                                  "mobile": "13100131000"}).json()["customer"]
+                                                  "mobile": "15966001002"}).json()["customer"]
     _, form = confirmed_deposit(consultant, admin, project, unit_id, customer["id"])
     applications = f"/api/v1/order-forms/{form['id']}/applications"
     before = consultant.post(applications, {"kind": "discount", "reason": "老客户",

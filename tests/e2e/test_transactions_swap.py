@@ -180,7 +180,7 @@ def test_after_swapping_a_subscribed_unit_inventory_and_transactions_tell_the_sa
                                 consultant_id=consultant_id)
     approvers = signers(suite, f"story-{consultant_id}")
     customer = consultant.post("/api/v1/visits", {
-        "office_id": office["id"], "name": "吴九", "mobile": "13300133000"}).json()["customer"]
+        "office_id": office["id"], "name": "吴九", "mobile": "15966001001"}).json()["customer"]
     deposit, form = confirmed_deposit(consultant, admin, project, unit_a, customer["id"])
     sign_form(consultant, approvers[0], form["id"])
     subscription = consultant.post(f"/api/v1/order-forms/{form['id']}/subscription", {
