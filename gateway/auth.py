@@ -32,6 +32,7 @@ class CurrentUser:
     consultant_id: int | None = None
     project_ids: list = field(default_factory=list)
     channel_id: int | None = None  # an agency's or the own team's channel (inventory)
+    office_ids: tuple = ()  # a sales manager's: the office they manage (leads)
 
     @property
     def is_manager(self) -> bool:

@@ -94,6 +94,9 @@ class CallListQuery(StrictSchema):
 ConsultantStatusBody = _strict_body(leads.SetConsultantStatusSchema, "status")
 
 
+OfficeProjectsBody = _strict_body(leads.SetOfficeProjectsSchema, "project_ids")
+
+
 OfficeRosterBody = _strict_body(leads.SetOfficeRosterSchema, "alternate_groups", "groups",
                                 "reception_order", "phone_order", "recall_days", "day")
 
@@ -141,6 +144,10 @@ ExportQuery = _strict_body(leads.ExportSchema, "date_from", "date_to")
 LEADS_ROUTES = (
     Route("POST", "/api/v1/offices", "Create a sales office", MANAGERS,
           leads.CreateOfficeSchema, leads.OfficeSchema, 201),
+    Route("PUT", "/api/v1/offices/{office_id}/projects", "The projects an office sells: its "
+          "sales manager acts on these projects' units, holds and deals", ("general_manager",
+                                                                           "admin"),
+          OfficeProjectsBody, leads.OfficeSchema),
     Route("POST", "/api/v1/consultants", "Add a consultant to an office's rotation", MANAGERS,
           leads.AddConsultantSchema, leads.ConsultantSchema, 201),
     Route("PUT", "/api/v1/consultants/{consultant_id}/status",

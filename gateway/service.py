@@ -3,6 +3,9 @@
 The routes live in `gateway.endpoints`, one mixin per domain; this class gives them the
 token check (`authorize`) and the RPC proxies (`rpc`)."""
 from contextlib import contextmanager
+from dataclasses import replace
+
+from cachetools import TTLCache
 
 from nameko.timer import timer
 from nameko.web.handlers import http
@@ -25,6 +28,9 @@ from infra.rpc import RpcProxy
 
 HEALTH_TIMEOUT = 2
 TOKENS = auth.TokenCache(seconds=config.token_cache_seconds())
+# a sales manager's offices and their projects, from leads, kept as long as a token check
+OFFICE_BOUND = ("sales_manager", "consultant")
+SCOPES = TTLCache(maxsize=10_000, ttl=config.token_cache_seconds())
 
 
 def _proxy(service):
@@ -50,7 +56,22 @@ class GatewayService(leads_api.LeadsEndpoints, inventory_api.InventoryEndpoints,
         if user.role not in allowed:
             raise Forbidden(f"role {user.role} may not {method} {path}",
                             {"role": [f"one of {', '.join(allowed)} is required"]})
-        return user
+        return self._scoped(user)
+
+    def _scoped(self, user) -> auth.CurrentUser:
+        """A sales manager acts on the projects of the office they manage (leads' office →
+        projects), unless their user names its own projects; with neither, on none. A
+        consultant works in their office's projects when the office names some."""
+        if user.role not in OFFICE_BOUND or user.project_ids:
+            return user
+        if user.consultant_id is None:
+            return replace(user, project_ids=[])
+        scope = SCOPES.get(user.consultant_id)
+        if scope is None:
+            scope = self.rpc("leads", "actor_scope", {"consultant_id": user.consultant_id})
+            SCOPES[user.consultant_id] = scope
+        return replace(user, office_ids=tuple(scope["office_ids"]),
+                       project_ids=list(scope["project_ids"]))
 
     @contextmanager
     def _session(self):

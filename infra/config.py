@@ -57,3 +57,16 @@ def idempotency_key_hours() -> float:
 
 def idempotency_cleanup_seconds() -> float:
     return float(os.environ.get("IDEMPOTENCY_CLEANUP_SECONDS", "3600"))
+
+
+def console_address() -> tuple[str, int]:
+    host, _, port = os.environ.get("CONSOLE_ADDRESS", "0.0.0.0:8001").rpartition(":")
+    return host, int(port)
+
+
+def gateway_url() -> str:
+    """Where the console finds the gateway: `GATEWAY_URL`, else the gateway's own address."""
+    if os.environ.get("GATEWAY_URL"):
+        return os.environ["GATEWAY_URL"].rstrip("/")
+    host, _, port = os.environ.get("GATEWAY_ADDRESS", "0.0.0.0:8000").rpartition(":")
+    return f"http://{'127.0.0.1' if host in ('', '0.0.0.0') else host}:{port}"

@@ -9,8 +9,8 @@ from gateway.api import api, json_body, json_response
 from gateway.endpoints import RPC_TIMEOUT, endpoint, private_view
 from gateway.routes import (CallCenterDayBody, CallCenterMonthBody, CallListQuery,
                             CareRemindersDayQuery, ExportQuery, FollowUpBody, GradeBody, HopelessBody,
-                            OfficeRosterBody, ProfileBody, ReassignmentBody, RecordCallBody,
-                            SourceConversionBody)
+                            OfficeProjectsBody, OfficeRosterBody, ProfileBody, ReassignmentBody,
+                            RecordCallBody, SourceConversionBody)
 from gateway.tables import read_table, xlsx_response
 
 
@@ -22,6 +22,14 @@ class LeadsEndpoints:
     def create_office(self, request):
         self.authorize(request, "POST", "/api/v1/offices")
         return json_response(self.rpc("leads", "create_office", json_body(request)), 201)
+
+    @http(*endpoint("PUT", "/api/v1/offices/{office_id}/projects"))
+    @api
+    def set_office_projects(self, request, office_id):
+        self.authorize(request, "PUT", "/api/v1/offices/{office_id}/projects")
+        body = load(OfficeProjectsBody(), json_body(request))
+        return json_response(self.rpc("leads", "set_office_projects",
+                                      {**body, "office_id": office_id}))
 
     @http(*endpoint("POST", "/api/v1/consultants"))
     @api

@@ -2,7 +2,7 @@
 from nameko.web.handlers import http
 
 from gateway.api import api, json_body, json_response
-from gateway.endpoints import endpoint
+from gateway.endpoints import actor, acts_on_every_project, endpoint
 
 
 class ServiceDeskEndpoints:
@@ -12,6 +12,9 @@ class ServiceDeskEndpoints:
     @api
     def read_dossier(self, request, unit_id):
         user = self.authorize(request, "GET", "/api/v1/units/{unit_id}/dossier")
+        if not acts_on_every_project(user):
+            # a dossier is read in the unit's project only (inventory refuses another's)
+            self.rpc("inventory", "get_unit", {"unit_id": unit_id, "actor": actor(user)})
         query = {"unit_id": unit_id, "reader": user.username,
                  "purpose": request.args.get("purpose", "")}
         return json_response(self.rpc("archive", "read_dossier", query))

@@ -25,6 +25,14 @@ class Office(Base):
     recall_days: Mapped[int] = mapped_column(Integer, default=30)
 
 
+class OfficeProject(Base):
+    """A project (inventory's) the office sells; an office may sell several. A sales manager
+    acts on the projects of the office they manage."""
+    __tablename__ = "office_projects"
+    office_id: Mapped[int] = mapped_column(ForeignKey("offices.id"), primary_key=True)
+    project_id: Mapped[int] = mapped_column(Integer, primary_key=True, index=True)
+
+
 class Consultant(Base):
     """置业顾问."""
     __tablename__ = "consultants"

@@ -21,6 +21,21 @@ class LeadsService(operations.OperationsRpc):
             return schemas.OfficeSchema.shared().dump(handlers.create_office(uow, cmd))
 
     @rpc
+    def set_office_projects(self, payload):
+        cmd = load(schemas.SetOfficeProjectsSchema.shared(), payload)
+        with self.uow() as uow:
+            return schemas.OfficeSchema.shared().dump(handlers.set_office_projects(uow, cmd))
+
+    @rpc(idempotent=True)
+    def actor_scope(self, payload):
+        """The offices and projects of a user's consultant or manager record (the gateway
+        resolves a sales manager's projects with it)."""
+        query = load(schemas.ActorScopeQuery.shared(), payload)
+        with self.uow() as uow:
+            return schemas.ActorScopeSchema.shared().dump(
+                handlers.actor_scope(uow.session, query["consultant_id"]))
+
+    @rpc
     def add_consultant(self, payload):
         cmd = load(schemas.AddConsultantSchema.shared(), payload)
         with self.uow() as uow:

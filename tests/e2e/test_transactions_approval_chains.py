@@ -20,7 +20,8 @@ def test_a_general_manager_shortens_a_projects_chains_and_applications_keep_thei
     n = next(_names)
     consultant = suite.add_user(f"chains-consultant-{consultant_id}", "consultant",
                                 consultant_id=consultant_id)
-    manager = suite.add_user(f"chains-manager-{n}-{consultant_id}", "sales_manager")
+    manager = suite.add_user(f"chains-manager-{n}-{consultant_id}", "sales_manager",
+                             project_ids=[project["id"]])
     general_manager = suite.add_user(f"chains-gm-{n}-{consultant_id}", "general_manager")
     chains_path = f"/api/v1/projects/{project['id']}/approval-chains"
 

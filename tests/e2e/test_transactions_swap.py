@@ -26,9 +26,9 @@ def settled(client, application_id):
     return wait_for(answer)
 
 
-def signers(suite, name):
-    """The 调房申请单's signers, in the seed's order: 销售部 → 总经理 → 财务部."""
-    return [suite.add_user(f"{name}-{role}", role)
+def signers(suite, name, project):
+    """The 调房申请单's signers of the project, in the seed's order: 销售部 → 总经理 → 财务部."""
+    return [suite.add_user(f"{name}-{role}", role, project_ids=[project["id"]])
             for role in ("sales_manager", "general_manager", "finance")]
 
 
@@ -53,7 +53,7 @@ def test_a_swap_moves_the_reservation_order_form_and_receipts_and_a_taken_unit_r
                                 consultant_id=consultant_id)
     colleague = suite.add_user(f"swap-consultant-{other_id}", "consultant",
                                consultant_id=other_id)
-    approvers = signers(suite, f"swap-{consultant_id}")
+    approvers = signers(suite, f"swap-{consultant_id}", project)
     manager = approvers[0]
     customer = consultant.post("/api/v1/visits", {
         "office_id": office["id"], "name": "周八", "mobile": "13500135000"}).json()["customer"]
@@ -178,7 +178,7 @@ def test_after_swapping_a_subscribed_unit_inventory_and_transactions_tell_the_sa
     project, (unit_a, unit_b) = make_project(admin, rooms=2)
     consultant = suite.add_user(f"story-consultant-{consultant_id}", "consultant",
                                 consultant_id=consultant_id)
-    approvers = signers(suite, f"story-{consultant_id}")
+    approvers = signers(suite, f"story-{consultant_id}", project)
     customer = consultant.post("/api/v1/visits", {
         "office_id": office["id"], "name": "吴九", "mobile": "15966001001"}).json()["customer"]
     deposit, form = confirmed_deposit(consultant, admin, project, unit_a, customer["id"])
