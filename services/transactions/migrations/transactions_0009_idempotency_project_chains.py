@@ -1,8 +1,8 @@
 """idempotency keys on deposits and payments, deposits' project from inventory's answer,
 per-project approval chains
 
-Revision ID: transactions_0008
-Revises: transactions_0007
+Revision ID: transactions_0009
+Revises: transactions_0008
 Create Date: 2026-11-30 11:40:00
 
 Deposits taken so far named no project (NULL). Inventory's `unit_reserved` answer carried the
@@ -18,8 +18,8 @@ import sqlalchemy as sa
 import infra.tables
 
 
-revision: str = 'transactions_0008'
-down_revision: Union[str, Sequence[str], None] = 'transactions_0007'
+revision: str = 'transactions_0009'
+down_revision: Union[str, Sequence[str], None] = 'transactions_0008'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

@@ -1,7 +1,7 @@
 """Idempotency-Key: the commands that create money or holds remember their answers
 
-Revision ID: gateway_0003
-Revises: gateway_0002
+Revision ID: gateway_0005
+Revises: gateway_0004
 Create Date: 2026-11-30 11:30:00
 
 """
@@ -13,8 +13,8 @@ import sqlalchemy as sa
 import infra.tables
 
 
-revision: str = 'gateway_0003'
-down_revision: Union[str, Sequence[str], None] = 'gateway_0002'
+revision: str = 'gateway_0005'
+down_revision: Union[str, Sequence[str], None] = 'gateway_0004'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
