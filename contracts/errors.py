@@ -41,3 +41,9 @@ class Forbidden(DomainError):
 class RequestInterrupted(DomainError):
     """The request reached the service a second time after a restart; it is not run twice."""
     code = "request_interrupted"
+
+
+@deserialize_to_instance
+class IdempotencyKeyReused(DomainError):
+    """An `Idempotency-Key` sent again with a different request (422)."""
+    code = "idempotency_key_reused"

@@ -1,5 +1,7 @@
 """The public API: every route, who may call it, and its schemas (the OpenAPI source)."""
+import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from marshmallow import Schema, fields, validate
 
@@ -98,6 +100,8 @@ class Route:
     response: type | None = None
     status: int = 200
     query: type | None = None
+    # creates money or a hold: an `Idempotency-Key` makes a retry answer the first result
+    idempotent: bool = False
 
 
 AUTH_AND_HEALTH_ROUTES = (
@@ -347,7 +351,7 @@ INVENTORY_ROUTES = (
           "progress table (季度全案进度掌控表): plan and actual per week, cumulated, completion",
           SALES + ("finance",), response=inventory.QuarterlyProgressSchema),
     Route("POST", "/api/v1/holds", "Hold a unit for a customer (预留)", SALES,
-          HoldUnitBody, inventory.UnitSchema, 201),
+          HoldUnitBody, inventory.UnitSchema, 201, idempotent=True),
     Route("GET", "/api/v1/holds", "Open holds (pending approval or active) in the user's "
           "projects, a consultant's own only, soonest to expire first", SALES,
           response=inventory.HoldListSchema, query=HoldsQuery),
@@ -390,6 +394,7 @@ RefundPaymentBody = _strict_body(transactions.PayRefundSchema, "bank_reference")
 # everyone who may decide a step of some chain; the service checks the step's own role
 APPROVERS = ("consultant", "sales_statistician", "sales_manager", "general_manager", "finance",
              "engineering", "cost_review")
+ApprovalChainsBody = _strict_body(transactions.SetApprovalChainsSchema, "chains")
 BankReceiptBody = _strict_body(transactions.ConfirmBankReceiptSchema, "bank_reference",
                                "project_id", "receipt_number", "amount", "received_on", "bank")
 
@@ -403,12 +408,23 @@ MortgageDocumentBody = _strict_body(transactions.MortgageDocumentInput, "name", 
 
 DEALS = SALES + ("finance",)
 
+
+class DepositBody(transactions.TakeDepositSchema):
+    """A deposit as a client sends it: the project is the unit's, read from inventory; the
+    idempotency key comes in its header."""
+    project_id = Id(load_default=None, allow_none=True, metadata={
+        "description": "optional; the unit's project (inventory's) is taken, a different one "
+                       "is refused (400 naming project_id)"})
+
+    class Meta:
+        exclude = ("idempotency_key",)
+
 TRANSACTIONS_ROUTES = (
     Route("POST", "/api/v1/deposits", "Take a deposit (定金) for a unit: more than 0 and not "
           "above the stated total price, or the unit's current price when none is stated (404 "
           "for no such unit). A consultant sees and acts only on their own deposits, order forms, "
           "documents, plans and applications (403 naming the id)", DEALS,
-          transactions.TakeDepositSchema, transactions.DepositSchema, 201),
+          DepositBody, transactions.DepositSchema, 201, idempotent=True),
     Route("GET", "/api/v1/deposits/{deposit_id}", "A deposit and where its saga stands",
           DEALS, response=transactions.DepositSchema),
     Route("GET", "/api/v1/deposits/{deposit_id}/order-form", "The order form (定单) made when "
@@ -429,7 +445,7 @@ TRANSACTIONS_ROUTES = (
           "the unit is released", MANAGERS, ForfeitureBody, transactions.OrderFormSchema),
     Route("POST", "/api/v1/order-forms/{order_form_id}/payments", "Record a payment and issue "
           "its receipt (numbered per project without gaps)", DEALS, PaymentBody,
-          transactions.PaymentSchema, 201),
+          transactions.PaymentSchema, 201, idempotent=True),
     Route("POST", "/api/v1/order-forms/{order_form_id}/subscription", "Sign the subscription "
           "(认购书) at the pinned price; buyer identity checked, a proxy only with a power of "
           "attorney", SALES, SubscriptionBody, transactions.SubscriptionSchema, 201),
@@ -454,7 +470,7 @@ TRANSACTIONS_ROUTES = (
           MortgageDocumentBody, transactions.PaymentPlanSchema, 201),
     Route("POST", "/api/v1/order-forms/{order_form_id}/applications", "File an application: "
           "swap 换房, refund 退房, rename 更名, discount 特惠 or layout change 户型结构变更",
-          SALES, ApplicationBody, transactions.ApplicationSchema, 201),
+          SALES, ApplicationBody, transactions.ApplicationSchema, 201, idempotent=True),
     Route("GET", "/api/v1/applications/{application_id}", "An application, its chain and the "
           "steps decided", APPROVERS + ("admin",), response=transactions.ApplicationSchema),
     Route("POST", "/api/v1/applications/{application_id}/decisions", "Approve or reject the "
@@ -462,11 +478,18 @@ TRANSACTIONS_ROUTES = (
           DecisionBody, transactions.ApplicationSchema),
     Route("POST", "/api/v1/applications/{application_id}/refund-payment", "Finance pays an "
           "approved refund out: the order form and its receipts are voided", ("finance",),
-          RefundPaymentBody, transactions.ApplicationSchema),
+          RefundPaymentBody, transactions.ApplicationSchema, idempotent=True),
+    Route("GET", "/api/v1/projects/{project_id}/approval-chains", "The project's approval "
+          "chain for each kind of application: the seed's form (第3篇) unless the project set a "
+          "shorter one", MANAGERS + ("finance",), response=transactions.ApprovalChainsSchema),
+    Route("PUT", "/api/v1/projects/{project_id}/approval-chains", "Shorten the project's "
+          "approval chains (leave steps out of the seed's, never add or reorder); null or [] "
+          "for a kind restores the seed's. Applications keep the chain they were filed under",
+          ("general_manager", "admin"), ApprovalChainsBody, transactions.ApprovalChainsSchema),
     Route("POST", "/api/v1/finance/bank-receipts", "The finance system confirms a bank receipt; "
           "idempotent by the bank's reference (the same request twice: the same answer, counted "
           "once; another payload under that reference: 409)", ("finance", "admin"),
-          BankReceiptBody, transactions.BankConfirmationSchema),
+          BankReceiptBody, transactions.BankConfirmationSchema, idempotent=True),
     Route("GET", "/api/v1/projects/{project_id}/reconciliation", "Weekly reconciliation (收据"
           "核对): receipts issued against confirmed, per week and cumulative, with the "
           "differences", ("finance",) + MANAGERS, response=transactions.ReconciliationSchema,
@@ -549,6 +572,21 @@ USER_ROUTES = (
 
 ROUTES = (AUTH_AND_HEALTH_ROUTES + LEADS_ROUTES + INVENTORY_ROUTES + TRANSACTIONS_ROUTES
           + SERVICE_DESK_ROUTES + ADMIN_ROUTES + USER_ROUTES)
+
+
+@lru_cache(maxsize=1)
+def _patterns() -> tuple:
+    return tuple((candidate, re.compile("^" + re.sub(r"{\w+}", "[^/]+", candidate.path) + "$"))
+                 for candidate in ROUTES)
+
+
+def match(method: str, actual_path: str) -> Route | None:
+    """The route a request reached (`/api/v1/deposits/7` → `/api/v1/deposits/{deposit_id}`)."""
+    for candidate, pattern in _patterns():
+        if candidate.method == method and pattern.match(actual_path):
+            return candidate
+    return None
+
 
 def route(method: str, path: str) -> Route:
     for candidate in ROUTES:

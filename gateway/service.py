@@ -7,12 +7,13 @@ from dataclasses import replace
 
 from cachetools import TTLCache
 
+from nameko.timer import timer
 from nameko.web.handlers import http
 
 from contracts.base import load
 from contracts.errors import Forbidden
 from contracts.operations import CONSUMING_SERVICES, SERVICES
-from gateway import auth
+from gateway import auth, idempotency
 from gateway.api import api, call, error_response, json_body, json_response
 from gateway.endpoints import RPC_TIMEOUT, endpoint
 # imported as modules: `nameko run` would take a mixin in this namespace for a service
@@ -96,6 +97,12 @@ class GatewayService(leads_api.LeadsEndpoints, inventory_api.InventoryEndpoints,
             finally:
                 uow.commit()  # a failure is counted for every worker, a success issued
         return json_response(token, 201)
+
+    @timer(interval=config.idempotency_cleanup_seconds())
+    def forget_expired_idempotency_keys(self):
+        """Keys past their time (at least 24 h) are deleted."""
+        with self._session() as session:
+            idempotency.forget_expired(session)
 
     @http("GET", "/api/v1/openapi.json")
     def openapi(self, request):

@@ -68,6 +68,15 @@ def token_cache_seconds() -> float:
     return float(os.environ.get("TOKEN_CACHE_SECONDS", "30"))
 
 
+def idempotency_key_hours() -> float:
+    """How long the gateway keeps an `Idempotency-Key` and its answer (at least a day)."""
+    return max(24.0, float(os.environ.get("IDEMPOTENCY_KEY_HOURS", "24")))
+
+
+def idempotency_cleanup_seconds() -> float:
+    return float(os.environ.get("IDEMPOTENCY_CLEANUP_SECONDS", "3600"))
+
+
 def console_address() -> tuple[str, int]:
     host, _, port = os.environ.get("CONSOLE_ADDRESS", "0.0.0.0:8001").rpartition(":")
     return host, int(port)

@@ -5,7 +5,7 @@ from nameko.web.handlers import http
 from contracts.base import load
 from contracts.board import board_cells, unpack_board
 from contracts.errors import Forbidden, InvalidInput, NotFound
-from gateway import routes
+from gateway import idempotency, routes
 from gateway.api import api, json_body, json_response
 from gateway.endpoints import (acts_on_every_project, actor, as_consultant, check_own_customer,
                                check_project, endpoint, private_view, read_by)
@@ -26,17 +26,23 @@ class TransactionsEndpoints:
             # a deposit takes the unit and the deal's credit: only for the consultant's customer
             check_own_customer(self, user, payload["customer_id"])
         if _is_id(payload.get("unit_id")):
-            # the deposit is checked against the unit's current price (404 for no such unit)
-            # and made in the unit's project (the caller's scope checked by inventory)
+            # the unit's project is inventory's, never the caller's; the deposit is checked
+            # against the unit's current price (404 for no such unit); the caller's scope is
+            # checked by inventory
             unit = self.rpc("inventory", "get_unit", {"unit_id": payload["unit_id"],
                                                       "actor": actor(user)})
+            if payload.get("project_id") is not None \
+                    and payload["project_id"] != unit["project_id"]:
+                raise InvalidInput("the unit is in another project", {"project_id": [
+                    f"unit {unit['id']} is in project {unit['project_id']}"]})
+            payload["project_id"] = unit["project_id"]
             check_project(user, unit["project_id"])
-            if payload.get("project_id") is None:
-                payload["project_id"] = unit["project_id"]
             if payload.get("total_price") is None and unit["list_price"] is not None:
                 payload["total_price"] = unit["list_price"]
-        return json_response(self.rpc("transactions", "take_deposit",
-                                      {**payload, "actor": actor(user)}), 201)
+        payload["idempotency_key"] = idempotency.service_key(user, request)
+        with idempotency.header_errors():
+            return json_response(self.rpc("transactions", "take_deposit",
+                                          {**payload, "actor": actor(user)}), 201)
 
     @http(*endpoint("GET", "/api/v1/deposits/{deposit_id}"))
     @api
@@ -104,9 +110,11 @@ class TransactionsEndpoints:
         user = self.authorize(request, "POST", "/api/v1/order-forms/{order_form_id}/payments")
         body = load(routes.PaymentBody(), json_body(request))
         self.own_order_form(user, order_form_id)
-        return json_response(self.rpc("transactions", "record_payment", {
-            "actor": actor(user), **_given(request, body), "order_form_id": order_form_id,
-            "recorded_by": user.username}), 201)
+        with idempotency.header_errors():
+            return json_response(self.rpc("transactions", "record_payment", {
+                "actor": actor(user), **_given(request, body), "order_form_id": order_form_id,
+                "recorded_by": user.username,
+                "idempotency_key": idempotency.service_key(user, request)}), 201)
 
     @http(*endpoint("POST", "/api/v1/order-forms/{order_form_id}/subscription"))
     @api
@@ -239,6 +247,24 @@ class TransactionsEndpoints:
             "actor": actor(user), **body,
             "application_id": application_id, "paid_by": user.username,
             "role": user.role}))
+
+    @http(*endpoint("GET", "/api/v1/projects/{project_id}/approval-chains"))
+    @api
+    def get_approval_chains(self, request, project_id):
+        user = self.authorize(request, "GET", "/api/v1/projects/{project_id}/approval-chains")
+        check_project(user, project_id)
+        return json_response(self.rpc("transactions", "get_approval_chains",
+                                      {"project_id": project_id, "actor": actor(user)}))
+
+    @http(*endpoint("PUT", "/api/v1/projects/{project_id}/approval-chains"))
+    @api
+    def set_approval_chains(self, request, project_id):
+        user = self.authorize(request, "PUT", "/api/v1/projects/{project_id}/approval-chains")
+        body = load(routes.ApprovalChainsBody(), json_body(request))
+        check_project(user, project_id)
+        return json_response(self.rpc("transactions", "set_approval_chains", {
+            **body, "project_id": project_id, "set_by": user.username, "role": user.role,
+            "actor": actor(user)}))
 
     @http(*endpoint("POST", "/api/v1/finance/bank-receipts"))
     @api

@@ -200,6 +200,24 @@ class TransactionsService(operations.OperationsRpc):
                 applications.get_application(uow.session, query["application_id"]))
 
     @rpc
+    def set_approval_chains(self, payload):
+        actor, payload = split_actor(payload)
+        cmd = load(schemas.SetApprovalChainsSchema.shared(), payload)
+        scope.project(actor, cmd["project_id"])
+        with self.uow() as uow:
+            return schemas.ApprovalChainsSchema.shared().dump(
+                applications.set_approval_chains(uow, cmd))
+
+    @rpc(idempotent=True)
+    def get_approval_chains(self, payload):
+        actor, payload = split_actor(payload)
+        query = load(schemas.ApprovalChainsQuery.shared(), payload)
+        scope.project(actor, query["project_id"])
+        with self.uow() as uow:
+            return schemas.ApprovalChainsSchema.shared().dump(
+                applications.approval_chains_view(uow.session, query["project_id"]))
+
+    @rpc
     def confirm_bank_receipt(self, payload):
         actor, payload = split_actor(payload)
         cmd = load(schemas.ConfirmBankReceiptSchema.shared(), payload)
