@@ -15,13 +15,15 @@ import sqlalchemy.exc
 from nameko.exceptions import RemoteError, UnknownService
 from werkzeug.wrappers import Response
 
-from contracts.errors import Conflict, Forbidden, InvalidInput, NotFound, RequestInterrupted
+from contracts.errors import (Conflict, Forbidden, InvalidInput, NotFound, PayloadTooLarge,
+                             RequestInterrupted)
 from gateway.auth import Unauthenticated
 
 log = logging.getLogger(__name__)
 
 STATUS_BY_ERROR = ((InvalidInput, 400), (Unauthenticated, 401), (Forbidden, 403),
-                   (NotFound, 404), (Conflict, 409), (RequestInterrupted, 503))
+                   (NotFound, 404), (Conflict, 409), (PayloadTooLarge, 413),
+                   (RequestInterrupted, 503))
 DATABASE_DOWN = (sqlalchemy.exc.OperationalError, sqlalchemy.exc.InterfaceError,
                  sqlalchemy.exc.DisconnectionError)
 SERVICE_DATABASE_DOWN = {"OperationalError", "InterfaceError", "DisconnectionError"}

@@ -48,3 +48,8 @@ def token_ttl_hours() -> int:
 def token_cache_seconds() -> float:
     """How long the gateway trusts a token it checked, without asking its database again."""
     return float(os.environ.get("TOKEN_CACHE_SECONDS", "30"))
+
+
+def import_poll_seconds() -> float:
+    """How often a service that runs imports looks for queued import jobs."""
+    return float(os.environ.get("IMPORT_POLL_SECONDS", "1"))
