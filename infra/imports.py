@@ -258,8 +258,9 @@ def _xlsx_rows(path):
     """The first worksheet's rows, streamed: load_workbook(read_only=True) opened by hand."""
     check_xlsx_sizes(path)
     reader = None
+    source = open(path, "rb")  # a file object: openpyxl would judge a path by its extension
     try:
-        reader = ExcelReader(path, read_only=True, data_only=True)
+        reader = ExcelReader(source, read_only=True, data_only=True)
         reader.read_manifest()
         reader.read_strings()
         reader.read_workbook()
@@ -274,6 +275,7 @@ def _xlsx_rows(path):
     finally:
         if reader is not None and getattr(reader, "archive", None) is not None:
             reader.archive.close()
+        source.close()
 
 
 def _csv_rows(path):
