@@ -50,6 +50,15 @@ BATCH_ROWS = 500  # rows a service saves per transaction (and per progress step)
 warnings.filterwarnings("ignore", module="openpyxl")  # style warnings of foreign workbooks
 
 
+def off_hub(fn, *args):
+    """Run pure work (parsing) in a real thread when the process runs on eventlet's hub, so
+    the hub goes on serving other requests meanwhile (the thread gives the hub the GIL every
+    few milliseconds); in a process that is not monkey-patched there is no hub to protect."""
+    if eventlet.patcher.is_monkey_patched("thread"):
+        return tpool.execute(fn, *args)
+    return fn(*args)
+
+
 # --- the upload ------------------------------------------------------------------------
 
 def receive_chunk(uow, tables, kind: str, cmd: dict, params: dict, check_header) -> dict:
@@ -119,7 +128,7 @@ def _receive_chunk(session, tables, kind, cmd, params, check_header) -> dict:
         if size == 0:
             raise InvalidInput("the upload is empty", {"_body": ["no file"]})
         with spooled(session, tables, job.id) as path:
-            header = tpool.execute(read_header, path, job.content_type)
+            header = off_hub(read_header, path, job.content_type)
         check_header(header)
     return job_view(session.execute(select(jobs).where(jobs.c.id == job.id)).one())
 
@@ -336,7 +345,7 @@ def run_next(uow_factory, tables, imports: dict) -> bool:
         with uow_factory() as uow:
             with spooled(uow.session, tables, job.id) as path:
                 uow.session.rollback()  # no transaction stays open while the file is read
-                header, rows = tpool.execute(read_table, path, job.content_type, max_rows)
+                header, rows = off_hub(read_table, path, job.content_type, max_rows)
         _update(uow_factory, tables, job.id, rows_total=len(rows))
         result = run(uow_factory, Job(job.id, job.params, job.created_by, tables), header, rows)
     except DomainError as exc:

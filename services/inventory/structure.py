@@ -3,12 +3,12 @@
 from contextlib import contextmanager
 
 import eventlet
-from eventlet import tpool
 from sqlalchemy import insert, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 
 from contracts.errors import Conflict, InvalidInput
 from infra.database import utcnow
+from infra.imports import off_hub
 from services.inventory import channels, domain, prices, unit_table
 from services.inventory.models import PriceListItem, Unit
 
@@ -152,7 +152,7 @@ def _parsed(header, rows) -> unit_table.ParsedTable:
     """The table judged row by row, in a thread: it is pure work that would otherwise hold
     the service's eventlet hub for as long as it takes."""
     try:
-        return tpool.execute(unit_table.parse, header, rows)
+        return off_hub(unit_table.parse, header, rows)
     except unit_table.UnusableColumns as exc:
         raise _unusable(exc) from None
 

@@ -2,13 +2,13 @@
 call lists imported into the call pool."""
 from datetime import datetime, time
 
-from eventlet import tpool
 from sqlalchemy import and_, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from contracts.errors import Conflict, InvalidInput, NotFound
 from infra.database import utcnow
+from infra.imports import off_hub
 from services.leads import call_lists, domain
 from services.leads.models import (Assignment, CallLead, CodeSequence, Consultant, Customer,
                                    CustomerMobile, LeadImport, Office, PhoneOrder, PhoneTurn,
@@ -486,7 +486,8 @@ def import_call_list(uow, cmd, job=None) -> dict:
     (infra.imports.Job) each batch records the job's progress and lets the service's other
     requests run before the next. The list's totals and its event come last."""
     try:
-        parsed = tpool.execute(call_lists.parse, cmd["header"], cmd["rows"], cmd["first_line"])
+        parsed = off_hub(call_lists.parse, cmd["header"], cmd["rows"],
+                         cmd["first_line"])
     except call_lists.UnusableColumns as exc:
         raise _unusable_call_list(exc) from None
     session = uow.session
