@@ -330,6 +330,8 @@ MAX_IMPORT_ROWS = 20_000
 
 
 class ImportUnitsSchema(StrictSchema):
+    """What services.inventory.structure.import_units takes; an import job builds it from the
+    uploaded file (UnitTableChunkSchema)."""
     channel_id = ChannelId()
     project_id = Id(required=True)
     imported_by = Name(required=True)

@@ -7,7 +7,11 @@ from werkzeug.wrappers import Response
 from contracts.errors import InvalidInput, PayloadTooLarge
 from contracts.imports import CHUNK_BYTES, MAX_UPLOAD_BYTES, XLSX
 from gateway.api import json_response
+from gateway.endpoints import RPC_TIMEOUT
 from infra.imports import table_type
+
+# the last chunk waits for the service's checks of the whole file (its header, its sizes)
+UPLOAD_TIMEOUT = max(RPC_TIMEOUT, 60)
 
 
 def send_upload(request, send) -> dict:

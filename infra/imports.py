@@ -46,7 +46,6 @@ log = logging.getLogger(__name__)
 CSV_ENCODINGS = ("utf-8-sig", "gb18030")  # Excel in China saves CSV as GB18030 by default
 STALE_RUNNING = timedelta(minutes=10)  # a running job not heard of for this long has died
 ABANDONED_UPLOAD = timedelta(hours=1)
-BATCH_ROWS = 500  # rows a service saves per transaction (and per progress step)
 warnings.filterwarnings("ignore", module="openpyxl")  # style warnings of foreign workbooks
 
 

@@ -15,7 +15,7 @@ from gateway.routes import (BoardQuery, ChannelProjectsBody, GenerateBuildingBod
                             HoldApprovalBody, HoldExtensionBody, HoldReleaseBody, HoldUnitBody,
                             NewRoomBody, PriceListBody, UnitImportQuery, UnitPriceQuery,
                             WaitlistBody, WeeklyPlanBody)
-from gateway.tables import job_accepted, send_upload, xlsx_response
+from gateway.tables import UPLOAD_TIMEOUT, job_accepted, send_upload, xlsx_response
 
 
 def _outside_channels(user) -> None:
@@ -105,7 +105,7 @@ class InventoryEndpoints:
         query = load(UnitImportQuery(), dict(request.args))
         job = send_upload(request, lambda chunk: self.rpc("inventory", "upload_unit_table", {
             **chunk, **query, "project_id": project_id, "channel_id": user.channel_id,
-            "uploaded_by": user.username}))
+            "uploaded_by": user.username}, timeout=UPLOAD_TIMEOUT))
         return job_accepted(job, f"/api/v1/projects/{project_id}/unit-imports/{job['id']}")
 
     @http(*endpoint("GET", "/api/v1/projects/{project_id}/unit-imports/{job_id}"))

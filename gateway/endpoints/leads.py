@@ -11,7 +11,7 @@ from gateway.routes import (CallCenterDayBody, CallCenterMonthBody, CallListQuer
                             CareRemindersDayQuery, ExportQuery, FollowUpBody, GradeBody, HopelessBody,
                             OfficeRosterBody, ProfileBody, ReassignmentBody, RecordCallBody,
                             SourceConversionBody)
-from gateway.tables import job_accepted, send_upload, xlsx_response
+from gateway.tables import UPLOAD_TIMEOUT, job_accepted, send_upload, xlsx_response
 
 
 class LeadsEndpoints:
@@ -166,7 +166,7 @@ class LeadsEndpoints:
         user = self.authorize(request, "POST", "/api/v1/call-lists")
         query = load(CallListQuery(), dict(request.args))
         job = send_upload(request, lambda chunk: self.rpc("leads", "upload_call_list", {
-            **chunk, **query, "uploaded_by": user.username}))
+            **chunk, **query, "uploaded_by": user.username}, timeout=UPLOAD_TIMEOUT))
         return job_accepted(job, f"/api/v1/call-list-imports/{job['id']}")
 
     @http(*endpoint("GET", "/api/v1/call-list-imports/{job_id}"))

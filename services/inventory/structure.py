@@ -7,6 +7,7 @@ from sqlalchemy import insert, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 
 from contracts.errors import Conflict, InvalidInput
+from contracts.inventory import UnitImportSchema
 from infra.database import utcnow
 from infra.imports import off_hub
 from services.inventory import channels, domain, prices, unit_table
@@ -128,16 +129,15 @@ def import_units(uow, cmd, job=None) -> dict:
             "price_list_version": version, "errors": parsed.errors}
 
 
-IMPORT_BATCH = 500
+IMPORT_BATCH = 250  # rows per transaction: each batch is ORM work on the hub, kept short
 
 
 def run_import(uow_factory, job, header, rows) -> dict:
     """A queued import job of a table of rooms (infra.imports.run_next)."""
     with uow_factory() as uow:
-        return import_units(uow, {"project_id": job.params["project_id"],
-                                  "channel_id": job.params["channel_id"],
-                                  "imported_by": job.created_by, "header": header,
-                                  "rows": rows}, job)
+        return UnitImportSchema.shared().dump(import_units(uow, {
+            "project_id": job.params["project_id"], "channel_id": job.params["channel_id"],
+            "imported_by": job.created_by, "header": header, "rows": rows}, job))
 
 
 def check_import_header(header: list) -> None:

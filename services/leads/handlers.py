@@ -7,6 +7,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from contracts.errors import Conflict, InvalidInput, NotFound
+from contracts.leads import CallListImportSchema
 from infra.database import utcnow
 from infra.imports import off_hub
 from services.leads import call_lists, domain
@@ -525,10 +526,10 @@ def import_call_list(uow, cmd, job=None) -> dict:
 def run_call_list_import(uow_factory, job, header, rows) -> dict:
     """A queued import job of a call list (infra.imports.run_next)."""
     with uow_factory() as uow:
-        return import_call_list(uow, {"source": job.params["source"],
-                                      "file_name": job.params["file_name"],
-                                      "imported_by": job.created_by, "header": header,
-                                      "rows": rows, "first_line": 2}, job)
+        return CallListImportSchema.shared().dump(import_call_list(uow, {
+            "source": job.params["source"], "file_name": job.params["file_name"],
+            "imported_by": job.created_by, "header": header, "rows": rows, "first_line": 2},
+            job))
 
 
 def check_call_list_header(header: list) -> None:
