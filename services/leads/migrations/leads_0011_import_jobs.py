@@ -1,7 +1,7 @@
 """import jobs: uploads imported in the background, with their progress
 
-Revision ID: leads_0009
-Revises: leads_0008
+Revision ID: leads_0011
+Revises: leads_0010
 Create Date: 2026-11-30 11:50:00
 
 """
@@ -13,8 +13,8 @@ import sqlalchemy as sa
 import infra.tables
 
 
-revision: str = 'leads_0009'
-down_revision: Union[str, Sequence[str], None] = 'leads_0008'
+revision: str = 'leads_0011'
+down_revision: Union[str, Sequence[str], None] = 'leads_0010'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
