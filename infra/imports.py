@@ -34,7 +34,7 @@ from eventlet import tpool
 from openpyxl.reader.excel import ExcelReader
 from openpyxl.styles.stylesheet import apply_stylesheet
 from openpyxl.worksheet._read_only import ReadOnlyWorksheet
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, select, update
 
 from contracts.errors import Conflict, DomainError, InvalidInput, NotFound
 from contracts.imports import (CSV, MAX_CELL_CHARACTERS, MAX_COLUMNS, MAX_UNCOMPRESSED_BYTES,
@@ -415,8 +415,3 @@ def _finish(uow_factory, tables, job_id, status, **values):
             status=status, finished_at=now, updated_at=now, **values))
         uow.commit()
 
-
-def pending_jobs(session, tables) -> int:
-    jobs = tables["import_jobs"]
-    return session.scalar(select(func.count()).select_from(jobs).where(
-        jobs.c.status.in_(("queued", "running"))))

@@ -2,7 +2,7 @@
 from nameko.web.handlers import http
 
 from contracts.base import load
-from contracts.errors import Forbidden, InvalidInput
+from contracts.errors import Forbidden
 from contracts.leads import file_without_contact_details
 from gateway.auth import can_see_contact, mask_mobile
 from gateway.api import api, json_body, json_response
