@@ -47,3 +47,8 @@ class RequestInterrupted(DomainError):
 class IdempotencyKeyReused(DomainError):
     """An `Idempotency-Key` sent again with a different request (422)."""
     code = "idempotency_key_reused"
+
+
+class PayloadTooLarge(DomainError):
+    """The request's body is larger than the route takes (HTTP 413)."""
+    code = "payload_too_large"

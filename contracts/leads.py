@@ -4,6 +4,7 @@ from marshmallow import fields, validate
 from contracts.audit import ReadAudit
 from contracts.base import Id, StrictSchema
 from contracts.envelope import EventType, register
+from contracts.imports import ImportChunkSchema
 
 CONSULTANT_STATUSES = ("available", "busy", "absent", "inactive")
 # a manager (案场经理) is a consultant record of kind manager: their user's consultant_id says
@@ -709,6 +710,11 @@ class ImportCallListSchema(StrictSchema):
     rows = fields.List(fields.List(fields.Raw(allow_none=True)), required=True,
                        validate=validate.Length(max=MAX_IMPORT_ROWS))
     first_line = fields.Integer(load_default=2, strict=True, validate=validate.Range(min=1))
+
+
+class CallListChunkSchema(ImportChunkSchema):
+    """A chunk of a call list file (ImportCallListSchema's table, uploaded as a file)."""
+    source = fields.String(required=True, validate=validate.OneOf(CALL_LIST_SOURCES))
 
 
 class ImportErrorSchema(StrictSchema):

@@ -16,7 +16,7 @@ from nameko.exceptions import RemoteError, UnknownService
 from werkzeug.wrappers import Response
 
 from contracts.errors import (Conflict, Forbidden, IdempotencyKeyReused, InvalidInput, NotFound,
-                             RequestInterrupted)
+                             PayloadTooLarge, RequestInterrupted)
 from gateway import idempotency
 from gateway.auth import TooManyAttempts, Unauthenticated
 from gateway.routes import match
@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 
 STATUS_BY_ERROR = ((InvalidInput, 400), (Unauthenticated, 401), (Forbidden, 403),
                    (NotFound, 404), (Conflict, 409), (IdempotencyKeyReused, 422),
+                   (PayloadTooLarge, 413),
                    (RequestInterrupted, 503))
 DATABASE_DOWN = (sqlalchemy.exc.OperationalError, sqlalchemy.exc.InterfaceError,
                  sqlalchemy.exc.DisconnectionError)

@@ -7,6 +7,7 @@ from marshmallow import Schema, fields, validate
 
 from contracts import archive, audit, complaints, inventory, leads, operations, transactions
 from contracts.base import Id, StrictSchema
+from contracts.imports import ImportJobSchema
 from gateway import users
 from gateway.auth import ROLES
 
@@ -117,6 +118,13 @@ class CallListQuery(StrictSchema):
     file_name = fields.String(load_default="upload", validate=validate.Length(min=1, max=200))
 
 
+class UnitImportQuery(StrictSchema):
+    file_name = fields.String(load_default="upload", validate=validate.Length(min=1, max=200))
+
+
+CALL_LIST_RESULT = "id, source, file_name, rows, added, duplicates, rejected, errors"
+UNIT_IMPORT_RESULT = ("project_id, rows, created, updated, unchanged, priced, "
+                      "price_list_version, errors")
 ConsultantStatusBody = _strict_body(leads.SetConsultantStatusSchema, "status")
 
 
@@ -191,8 +199,13 @@ LEADS_ROUTES = (
           "to another consultant, with a reason", MANAGERS, ReassignmentBody,
           leads.VisitResultSchema, 201),
     Route("POST", "/api/v1/call-lists", "Import a call list (CSV or XLSX body; columns 姓名/name, "
-          "手机/mobile, 备注/notes) into the call pool", MANAGERS,
-          response=leads.CallListImportSchema, status=201, query=CallListQuery),
+          "手机/mobile, 备注/notes) into the call pool, as a background job: 202 with the job "
+          "(Location: its address); unusable columns, a wrong type or a file over the limits "
+          "are refused at once", MANAGERS, response=ImportJobSchema, status=202,
+          query=CallListQuery),
+    Route("GET", "/api/v1/call-list-imports/{job_id}", "A call list's import job: status, rows "
+          "done of rows_total, errors by line; its result when done (" + CALL_LIST_RESULT + ")",
+          MANAGERS, response=ImportJobSchema),
     Route("GET", "/api/v1/customers/{customer_id}", "A customer (mobile masked unless yours); "
           "the read is logged", SALES, response=leads.CustomerSchema, query=ReadPurposeQuery),
     Route("GET", "/api/v1/customers/{customer_id}/file", "The customer with grade history, "
@@ -325,8 +338,14 @@ INVENTORY_ROUTES = (
           inventory.GeneratedBuildingSchema, 201),
     Route("POST", "/api/v1/projects/{project_id}/units/import", "Import rooms with areas and "
           "prices (CSV or XLSX body; columns 号楼, 单元, 房号, 楼层, 建筑面积, 花园面积, 其他面积, "
-          "户型, 物业类型, 朝向, 单价, 总价, 底价); errors by line, good rows land",
-          MANAGERS, response=inventory.UnitImportSchema, status=201),
+          "户型, 物业类型, 朝向, 单价, 总价, 底价) as a background job: 202 with the job "
+          "(Location: its address); unusable columns, a wrong type or a file over the limits "
+          "are refused at once", MANAGERS, response=ImportJobSchema, status=202,
+          query=UnitImportQuery),
+    Route("GET", "/api/v1/projects/{project_id}/unit-imports/{job_id}", "A table of rooms' "
+          "import job: status, rows done of rows_total, errors by line (the good rows land); "
+          "its result when done (" + UNIT_IMPORT_RESULT + ")", MANAGERS,
+          response=ImportJobSchema),
     Route("POST", "/api/v1/projects/{project_id}/price-lists", "A new price-list version "
           "(价目表): unit, total and floor prices (底价) from a time on", MANAGERS,
           PriceListBody, inventory.PriceListSchema, 201),

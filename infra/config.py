@@ -77,6 +77,11 @@ def idempotency_cleanup_seconds() -> float:
     return float(os.environ.get("IDEMPOTENCY_CLEANUP_SECONDS", "3600"))
 
 
+def import_poll_seconds() -> float:
+    """How often a service that runs imports looks for queued import jobs."""
+    return float(os.environ.get("IMPORT_POLL_SECONDS", "1"))
+
+
 def console_address() -> tuple[str, int]:
     host, _, port = os.environ.get("CONSOLE_ADDRESS", "0.0.0.0:8001").rpartition(":")
     return host, int(port)

@@ -8,15 +8,14 @@ from werkzeug.wrappers import Response
 from contracts.base import load
 from contracts.errors import Forbidden, InvalidInput
 from gateway.api import api, json_body, json_response
-from contracts.inventory import MAX_IMPORT_ROWS, CreateChannelSchema
+from contracts.inventory import CreateChannelSchema
 from gateway.endpoints import (RPC_TIMEOUT, acts_on_every_project, actor, as_consultant,
                                check_own_customer, check_project, endpoint)
 from gateway.routes import (BoardQuery, ChannelProjectsBody, GenerateBuildingBody,
                             HoldApprovalBody, HoldExtensionBody, HoldReleaseBody, HoldsQuery,
-                            HoldUnitBody,
-                            NewRoomBody, PriceListBody, UnitPriceQuery, WaitlistBody,
-                            WeeklyPlanBody)
-from gateway.tables import read_table, xlsx_response
+                            HoldUnitBody, NewRoomBody, PriceListBody, UnitImportQuery,
+                            UnitPriceQuery, WaitlistBody, WeeklyPlanBody)
+from gateway.tables import UPLOAD_TIMEOUT, job_accepted, send_upload, xlsx_response
 
 
 def _outside_channels(user) -> None:
@@ -104,16 +103,19 @@ class InventoryEndpoints:
     def import_units(self, request, project_id):
         user = self.authorize(request, "POST", "/api/v1/projects/{project_id}/units/import")
         check_project(user, project_id)
-        header, rows = read_table(request.get_data(), request.content_type or "")
-        if len(rows) > MAX_IMPORT_ROWS:
-            raise InvalidInput(f"at most {MAX_IMPORT_ROWS} rows per table",
-                               {"_body": [f"{len(rows)} rows"]})
-        return json_response(self.rpc("inventory", "import_units", {
-            "actor": actor(user), "project_id": project_id, "imported_by": user.username,
-            "channel_id": user.channel_id,
-            "header": [str(cell) for cell in header],
-            "rows": [[str(cell) for cell in row] for row in rows]},
-            timeout=max(RPC_TIMEOUT, 60)), 201)
+        query = load(UnitImportQuery(), dict(request.args))
+        job = send_upload(request, lambda chunk: self.rpc("inventory", "upload_unit_table", {
+            **chunk, **query, "actor": actor(user), "project_id": project_id, "channel_id": user.channel_id,
+            "uploaded_by": user.username}, timeout=UPLOAD_TIMEOUT))
+        return job_accepted(job, f"/api/v1/projects/{project_id}/unit-imports/{job['id']}")
+
+    @http(*endpoint("GET", "/api/v1/projects/{project_id}/unit-imports/{job_id}"))
+    @api
+    def get_unit_import(self, request, project_id, job_id):
+        user = self.authorize(request, "GET", "/api/v1/projects/{project_id}/unit-imports/{job_id}")
+        check_project(user, project_id)
+        return json_response(self.rpc("inventory", "get_unit_import", {
+            "actor": actor(user), "project_id": project_id, "job_id": job_id, "channel_id": user.channel_id}))
 
     @http(*endpoint("POST", "/api/v1/projects/{project_id}/price-lists"))
     @api

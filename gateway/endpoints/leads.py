@@ -2,8 +2,8 @@
 from nameko.web.handlers import http
 
 from contracts.base import load
-from contracts.errors import Forbidden, InvalidInput
-from contracts.leads import MAX_IMPORT_ROWS, file_without_contact_details
+from contracts.errors import Forbidden
+from contracts.leads import file_without_contact_details
 from gateway.auth import can_see_contact, mask_mobile
 from gateway.api import api, json_body, json_response
 from gateway.endpoints import RPC_TIMEOUT, endpoint, private_view, read_by
@@ -11,7 +11,7 @@ from gateway.routes import (CallCenterDayBody, CallCenterMonthBody, CallListQuer
                             CareRemindersDayQuery, ExportQuery, FollowUpBody, GradeBody, HopelessBody,
                             OfficeProjectsBody, OfficeRosterBody, ProfileBody, ReassignmentBody,
                             RecordCallBody, SourceConversionBody)
-from gateway.tables import read_table, xlsx_response
+from gateway.tables import UPLOAD_TIMEOUT, job_accepted, send_upload, xlsx_response
 
 
 class LeadsEndpoints:
@@ -173,14 +173,15 @@ class LeadsEndpoints:
     def import_call_list(self, request):
         user = self.authorize(request, "POST", "/api/v1/call-lists")
         query = load(CallListQuery(), dict(request.args))
-        header, rows = read_table(request.get_data(), request.content_type or "")
-        if len(rows) > MAX_IMPORT_ROWS:
-            raise InvalidInput(f"at most {MAX_IMPORT_ROWS} rows per list",
-                               {"_body": [f"{len(rows)} rows"]})
-        result = self.rpc("leads", "import_call_list", {
-            **query, "imported_by": user.username, "header": header, "rows": rows},
-            timeout=max(RPC_TIMEOUT, 60))
-        return json_response(result, 201)
+        job = send_upload(request, lambda chunk: self.rpc("leads", "upload_call_list", {
+            **chunk, **query, "uploaded_by": user.username}, timeout=UPLOAD_TIMEOUT))
+        return job_accepted(job, f"/api/v1/call-list-imports/{job['id']}")
+
+    @http(*endpoint("GET", "/api/v1/call-list-imports/{job_id}"))
+    @api
+    def get_call_list_import(self, request, job_id):
+        self.authorize(request, "GET", "/api/v1/call-list-imports/{job_id}")
+        return json_response(self.rpc("leads", "get_call_list_import", {"job_id": job_id}))
 
     @http(*endpoint("GET", "/api/v1/customers/{customer_id}"))
     @api

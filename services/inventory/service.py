@@ -5,8 +5,9 @@ from nameko.timer import timer
 
 from contracts import inventory as schemas
 from contracts.base import load
+from contracts.imports import ImportJobSchema
 from contracts.scope import split_actor
-from infra import config
+from infra import config, imports
 from infra.consumer import event_handler
 from infra.dependencies import Database
 from infra.rpc import rpc
@@ -164,12 +165,35 @@ class InventoryService(operations.OperationsRpc):
             return schemas.GeneratedBuildingSchema.shared().dump(structure.generate_building(uow, cmd))
 
     @rpc
-    def import_units(self, payload):
+    def upload_unit_table(self, payload):
+        """A chunk of a table of rooms to import; the last one queues the import job."""
         actor, payload = split_actor(payload)
-        cmd = load(schemas.ImportUnitsSchema.shared(), payload)
+        cmd = load(schemas.UnitTableChunkSchema.shared(), payload)
         with self.uow() as uow:
             scope.project(actor, cmd["project_id"])
-            return schemas.UnitImportSchema.shared().dump(structure.import_units(uow, cmd))
+            channels.visible_project(uow.session, cmd["project_id"], cmd["channel_id"])
+            job = imports.receive_chunk(
+                uow, metadata.tables, "units", cmd,
+                {"project_id": cmd["project_id"], "channel_id": cmd["channel_id"]},
+                structure.check_import_header)
+        return ImportJobSchema.shared().dump(job)
+
+    @rpc(idempotent=True)
+    def get_unit_import(self, payload):
+        actor, payload = split_actor(payload)
+        query = load(schemas.GetUnitImportSchema.shared(), payload)
+        with self.uow() as uow:
+            scope.project(actor, query["project_id"])
+            channels.visible_project(uow.session, query["project_id"], query["channel_id"])
+            return ImportJobSchema.shared().dump(imports.get_job(
+                uow.session, metadata.tables, "units", query["job_id"],
+                lambda params: params["project_id"] == query["project_id"]))
+
+    @timer(interval=config.import_poll_seconds())
+    def run_imports(self):
+        while imports.run_next(self.uow, metadata.tables, {
+                "units": (schemas.MAX_IMPORT_ROWS, structure.run_import)}):
+            pass
 
     @rpc
     def create_channel(self, payload):

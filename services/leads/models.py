@@ -4,7 +4,8 @@ from sqlalchemy import (JSON, Boolean, Date, ForeignKey, Integer, String, Text,
                         UniqueConstraint)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from infra.tables import BigId, UTCDateTime, add_messaging_tables, add_read_log_table
+from infra.tables import (BigId, UTCDateTime, add_import_tables, add_messaging_tables,
+                          add_read_log_table)
 
 
 class Base(DeclarativeBase):
@@ -277,4 +278,5 @@ class Invitation(Base):
 
 metadata = Base.metadata
 add_messaging_tables(metadata)
+add_import_tables(metadata)
 add_read_log_table(metadata)

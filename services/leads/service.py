@@ -1,11 +1,14 @@
 """Leads' nameko entrypoints: parse, call one handler, serialize."""
 
+from nameko.timer import timer
+
 from contracts import leads as schemas
+from contracts.imports import GetImportJobSchema, ImportJobSchema
 from infra.consumer import event_handler
 from contracts.base import load
 from infra.dependencies import Database
 from infra.rpc import rpc
-from infra import operations, read_log
+from infra import config, imports, operations, read_log
 from services.leads import call_center, exports, follow_up, handlers, scope
 from services.leads.models import metadata
 
@@ -59,10 +62,27 @@ class LeadsService(operations.OperationsRpc):
                 handlers.register_visit(uow, cmd, office))
 
     @rpc
-    def import_call_list(self, payload):
-        cmd = load(schemas.ImportCallListSchema.shared(), payload)
+    def upload_call_list(self, payload):
+        """A chunk of a call list to import; the last one queues the import job."""
+        cmd = load(schemas.CallListChunkSchema.shared(), payload)
         with self.uow() as uow:
-            return schemas.CallListImportSchema.shared().dump(handlers.import_call_list(uow, cmd))
+            job = imports.receive_chunk(uow, metadata.tables, "call_list", cmd,
+                                        {"source": cmd["source"], "file_name": cmd["file_name"]},
+                                        handlers.check_call_list_header)
+        return ImportJobSchema.shared().dump(job)
+
+    @rpc(idempotent=True)
+    def get_call_list_import(self, payload):
+        query = load(GetImportJobSchema.shared(), payload)
+        with self.uow() as uow:
+            return ImportJobSchema.shared().dump(imports.get_job(
+                uow.session, metadata.tables, "call_list", query["job_id"]))
+
+    @timer(interval=config.import_poll_seconds())
+    def run_imports(self):
+        while imports.run_next(self.uow, metadata.tables, {
+                "call_list": (schemas.MAX_IMPORT_ROWS, handlers.run_call_list_import)}):
+            pass
 
     @rpc(idempotent=True)
     def get_customer(self, payload):

@@ -119,6 +119,26 @@ class Client:
     def put(self, path, json=None, **kwargs):
         return self.http.put(self.base_url + path, json=json, timeout=30, **kwargs)
 
+    def upload(self, path, body: bytes, content_type="text/csv", **params):
+        """POST a file to an import route: 202 with its job, or a refusal."""
+        return self.http.post(self.base_url + path, data=body, params=params, timeout=60,
+                              headers={"Content-Type": content_type})
+
+    def finished_job(self, accepted, timeout=180) -> dict:
+        """Follow an accepted import (202, Location) until it is done or failed."""
+        assert accepted.status_code == 202, accepted.text
+        location = accepted.headers["Location"]
+        job = wait_for(lambda: (lambda job: job if job["status"] in ("done", "failed") else None)(
+            self.get(location).json()), timeout=timeout)
+        assert job, f"{location} did not finish within {timeout}s"
+        return job
+
+    def imported(self, path, body: bytes, content_type="text/csv", **params) -> dict:
+        """Upload, wait, and return the import's result (the job must end done)."""
+        job = self.finished_job(self.upload(path, body, content_type, **params))
+        assert job["status"] == "done", job
+        return job["result"]
+
 
 @pytest.fixture(scope="package")  # stopped before the fault suite starts its own cluster
 def suite(database_urls, amqp_uri):

@@ -139,23 +139,20 @@ def test_import_of_rooms_and_prices(suite, admin):
              "8,1,102,1,0,3/2,高层,10000,\n"
              "8,1,103,1,95.5,2/1,洋房,,\n").encode("utf-8")
     url = f"/api/v1/projects/{pid}/units/import"
-    first = admin.post(url, data=table, headers={"Content-Type": "text/csv"})
-    assert first.status_code == 201, first.text
-    assert (first.json()["created"], first.json()["priced"]) == (1, 1)
-    assert first.json()["errors"] == [
+    first = admin.imported(url, table)
+    assert (first["created"], first["priced"]) == (1, 1)
+    assert first["errors"] == [
         {"line": 3, "field": "building_area", "reason": "must be greater than 0"},
         {"line": 4, "field": "property_type",
          "reason": "one of 楼梯多层、电梯多层、小高层、高层、叠加、联排、独栋"}]
-    again = admin.post(url, data=table, headers={"Content-Type": "text/csv"})
-    assert (again.json()["created"], again.json()["unchanged"], again.json()["priced"]) == (
-        0, 1, 0)
+    again = admin.imported(url, table)
+    assert (again["created"], again["unchanged"], again["priced"]) == (0, 1, 0)
     room = admin.post(f"/api/v1/projects/{pid}/units", {
         "building": "8", "entrance": "1", "number": "201", "floor": 2, "building_area": "88.00",
         "layout": "2/1", "property_type": "高层", "orientation": "南北", "list_price": "880000.00"})
     assert room.status_code == 201, room.text
     assert (room.json()["list_unit_price"], room.json()["orientation"]) == ("10000.00", "南北")
-    refused = admin.post(url, data="号楼,颜色\n8,红\n".encode(),
-                         headers={"Content-Type": "text/csv"})
+    refused = admin.upload(url, "号楼,颜色\n8,红\n".encode())
     assert refused.status_code == 400
     assert refused.json()["error"]["fields"] == {
         "missing_columns": ["number", "floor", "building_area"], "unknown_columns": ["颜色"]}
