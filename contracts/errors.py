@@ -49,6 +49,7 @@ class IdempotencyKeyReused(DomainError):
     code = "idempotency_key_reused"
 
 
+@deserialize_to_instance
 class PayloadTooLarge(DomainError):
     """The request's body is larger than the route takes (HTTP 413)."""
     code = "payload_too_large"
