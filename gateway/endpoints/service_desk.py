@@ -1,4 +1,4 @@
-"""Gateway routes for complaints and the dossiers (the complaints and archive services)."""
+"""Gateway routes for complaints (the complaints service)."""
 from nameko.web.handlers import http
 
 from gateway.api import api, json_body, json_response
@@ -7,14 +7,6 @@ from gateway.endpoints import endpoint
 
 class ServiceDeskEndpoints:
     """Mixed into GatewayService, which gives `authorize` and `rpc`."""
-
-    @http(*endpoint("GET", "/api/v1/units/{unit_id}/dossier"))
-    @api
-    def read_dossier(self, request, unit_id):
-        user = self.authorize(request, "GET", "/api/v1/units/{unit_id}/dossier")
-        query = {"unit_id": unit_id, "reader": user.username,
-                 "purpose": request.args.get("purpose", "")}
-        return json_response(self.rpc("archive", "read_dossier", query))
 
     @http(*endpoint("POST", "/api/v1/complaints"))
     @api
