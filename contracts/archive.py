@@ -352,6 +352,21 @@ class MilestoneOutSchema(StrictSchema):
     recorded_by = fields.String()
 
 
+class CalendarEntryInput(StrictSchema):
+    project_id = Id(required=True)
+    day = fields.Date(required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(("day_off", "working_day")))
+    note = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
+    actor = fields.Nested(ActorSchema, required=True)
+
+
+class CalendarEntrySchema(StrictSchema):
+    project_id = fields.Integer()
+    day = fields.Date()
+    kind = fields.String()
+    note = fields.String(allow_none=True)
+
+
 class CompletenessQuery(StrictSchema):
     dossier_id = Id(required=True)
     today = fields.Date(load_default=None, allow_none=True)

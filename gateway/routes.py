@@ -580,6 +580,9 @@ ARCHIVE_ROUTES = (
           "concentrated move-in (入伙), on which handover deadlines hang",
           ARCHIVE_STAFF + ("sales_manager",), _body(archive.MilestoneSchema, "project_id"),
           archive.MilestoneOutSchema, 201),
+    Route("POST", "/api/v1/projects/{project_id}/archive-calendar", "A project's own day off "
+          "or make-up working day, counted by the handover deadlines", ARCHIVE_STAFF,
+          _body(archive.CalendarEntryInput, "project_id"), archive.CalendarEntrySchema, 201),
     Route("GET", "/api/v1/dossiers/{dossier_id}/completeness", "What the dossier must hold at "
           "its stage, what is missing and since when", DOSSIER_READERS,
           response=archive.CompletenessSchema, query=TodayQuery),

@@ -197,6 +197,14 @@ class ArchiveEndpoints:
         return json_response(self.rpc("archive", "set_milestone", {
             **json_body(request), "project_id": project_id, "actor": actor(user)}), 201)
 
+    @http(*endpoint("POST", "/api/v1/projects/{project_id}/archive-calendar"))
+    @api
+    def add_calendar_entry(self, request, project_id):
+        user = self.authorize(request, "POST", "/api/v1/projects/{project_id}/archive-calendar")
+        check_project(user, project_id)
+        return json_response(self.rpc("archive", "add_calendar_entry", {
+            **json_body(request), "project_id": project_id, "actor": actor(user)}), 201)
+
     @http(*endpoint("GET", "/api/v1/dossiers/{dossier_id}/completeness"))
     @api
     def dossier_completeness(self, request, dossier_id):

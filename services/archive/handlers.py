@@ -17,11 +17,11 @@ from contracts.envelope import REGISTRY
 from contracts.errors import Conflict, Forbidden, InvalidInput, NotFound
 from infra.database import utcnow
 from infra.filestore import DIGEST
-from infra.working_calendar import WorkingCalendar
+from infra.working_calendar import WorkingCalendar, calendar_from_entries
 from services.archive import domain
 from services.archive.models import (
     ENTRY_TABLES, ChainLink, Document, Dossier, DossierNumber, DossierRead, DossierReference,
-    ExternalApproval, ExternalRequest, FixityRun, InspectionFinding, InspectionPlan, Loan,
+    CalendarEntry, ExternalApproval, ExternalRequest, FixityRun, InspectionFinding, InspectionPlan, Loan,
     LoanReturn, PaperVolume, ProjectMilestone, StoredFile, VerificationRun)
 
 log = logging.getLogger(__name__)
@@ -148,8 +148,9 @@ def _open(uow, kind, *, unit_id=None, customer_id=None, project_id=None, title=N
                                                                     dossier_id)})
     except IntegrityError:
         return None
-    uow.emit("dossier_opened", {"dossier_id": dossier_id}, project_id=project_id,
-             unit_id=unit_id, customer_id=customer_id)
+    if kind == "unit":  # announced as before: a unit's dossier exists
+        uow.emit("dossier_opened", {"dossier_id": dossier_id}, project_id=project_id,
+                 unit_id=unit_id, customer_id=customer_id)
     return dossier_id
 
 
@@ -669,6 +670,31 @@ def set_milestone(uow, cmd) -> dict:
             "recorded_by": cmd["actor"]["username"]}
 
 
+def add_calendar_entry(uow, cmd) -> dict:
+    check_staff(cmd["actor"])
+    check_project(cmd["actor"], cmd["project_id"])
+    try:
+        with uow.session.begin_nested():
+            uow.session.execute(insert(CalendarEntry), {
+                **{k: cmd[k] for k in ("project_id", "day", "kind", "note")},
+                "recorded_by": cmd["actor"]["username"], "recorded_at": utcnow()})
+    except IntegrityError:
+        raise Conflict(f"{cmd['day']} has an entry already", {"day": ["entered already"]}) \
+            from None
+    uow.commit()
+    return {k: cmd[k] for k in ("project_id", "day", "kind", "note")}
+
+
+def project_calendars(session, project_ids) -> dict:
+    """Each project's calendar: the official one with the project's own entries."""
+    entries: dict = {}
+    for entry in session.scalars(select(CalendarEntry)
+                                 .where(CalendarEntry.project_id.in_(project_ids))):
+        entries.setdefault(entry.project_id, []).append({"day": entry.day, "kind": entry.kind})
+    return {p: calendar_from_entries(entries[p], uncovered="weekdays") if p in entries
+            else calendar() for p in project_ids}
+
+
 def _checklists(session, dossiers: list, today) -> list[dict]:
     """The checklist items of several dossiers, with three queries in all."""
     ids = [d.id for d in dossiers]
@@ -700,13 +726,15 @@ def _checklists(session, dossiers: list, today) -> list[dict]:
         select(ProjectMilestone.project_id, ProjectMilestone.day).where(
             ProjectMilestone.kind == "concentrated_move_in_end",
             ProjectMilestone.project_id.in_({d.project_id for d in dossiers}))).all())
+    calendars = project_calendars(session, {d.project_id for d in dossiers})
     items = []
     for d in dossiers:
         mine = dict(triggers.get(d.id, {}))
         end = move_in.get(d.project_id)
         if end is not None and "transactions.contract_signed" in mine:
             mine["move_in"] = max(end, mine["transactions.contract_signed"])
-        for item in domain.completeness(mine, held.get(d.id, {}), end, today, calendar()):
+        for item in domain.completeness(mine, held.get(d.id, {}), end, today,
+                                        calendars[d.project_id]):
             items.append({**item, "dossier_id": d.id, "unit_id": d.unit_id})
     return items
 

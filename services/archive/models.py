@@ -203,6 +203,20 @@ class ProjectMilestone(Base):
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+class CalendarEntry(Base):
+    """A project's own day off or make-up working day, on top of the official calendar
+    (`infra.working_calendar.calendar_from_entries`): handover deadlines count them."""
+    __tablename__ = "calendar_entries"
+    __table_args__ = (UniqueConstraint("project_id", "day"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(Integer)
+    day: Mapped[date] = mapped_column(Date)
+    kind: Mapped[str] = mapped_column(String(20))  # day_off | working_day
+    note: Mapped[str | None] = mapped_column(String(200))
+    recorded_by: Mapped[str] = mapped_column(String(100))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 class InspectionPlan(Base):
     """The archive inspection, twice a year (seed 001), per project and half year."""
     __tablename__ = "inspection_plans"

@@ -132,6 +132,11 @@ class ArchiveService(operations.OperationsRpc):
         return self._call(schemas.MilestoneSchema, payload, handlers.set_milestone,
                           schemas.MilestoneOutSchema)
 
+    @rpc
+    def add_calendar_entry(self, payload):
+        return self._call(schemas.CalendarEntryInput, payload, handlers.add_calendar_entry,
+                          schemas.CalendarEntrySchema)
+
     @rpc(idempotent=True)
     def dossier_completeness(self, payload):
         return self._call(schemas.CompletenessQuery, payload, handlers.dossier_completeness,

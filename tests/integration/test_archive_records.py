@@ -240,6 +240,11 @@ def test_missing_papers_are_overdue_by_the_working_calendar_per_department(store
     overdue = call(stores, handlers.overdue_handovers, schemas.OverdueQuery,
                    {"project_id": project_id, "today": late, "actor": ARCHIVIST})
     assert [i["dossier_id"] for i in overdue["by_department"]["sales"]] == [dossier_id]
+    call(stores, handlers.add_calendar_entry, schemas.CalendarEntryInput,
+         {"project_id": project_id, "day": due.isoformat(), "kind": "day_off",
+          "note": "项目停工", "actor": ARCHIVIST})  # the project's own day off counts
+    moved = call(stores, handlers.dossier_completeness, schemas.CompletenessQuery, query)
+    assert moved["items"][0]["due_on"] == handlers.calendar().add_working_days(due, 1)
     deposit_pdf(stores, store, dossier_id)
     items = call(stores, handlers.dossier_completeness, schemas.CompletenessQuery,
                  {**query, "today": late})
@@ -281,3 +286,40 @@ def test_the_exported_bag_validates_offline(stores, store, tmp_path):
     assert bag.info["Chain-Head"] == chain[-1]["hash"]
     (tmp_path / "out" / f"dossier-{dossier_id}" / "data" / "records.json").write_text("[]")
     assert not bagit.Bag(str(tmp_path / "out" / f"dossier-{dossier_id}")).is_valid()
+
+
+def test_verifying_all_dossiers_runs_in_batches_with_progress_and_names_the_broken(
+        stores, store, monkeypatch):
+    project_id = random.randrange(1000, 10**6)
+    dossiers = [new_unit(stores, project_id=project_id)[2] for _ in range(5)]
+    with stores["archive"].engine.begin() as connection:
+        connection.execute(text("SET LOCAL session_replication_role = replica"))
+        connection.execute(text("DELETE FROM documents WHERE dossier_id = :d"),
+                           {"d": dossiers[3]})
+    monkeypatch.setattr(handlers, "VERIFY_BATCH", 2)
+    run = call(stores, handlers.start_verification, schemas.StartVerificationSchema,
+               {"project_id": project_id, "actor": ARCHIVIST})
+    assert (run["status"], run["total"], run["progress"]) == ("queued", 5, 0.0)
+    progress = []
+    while handlers.verify_next_batch(stores["archive"], store):
+        state = call(stores, handlers.get_verification, schemas.RunIdSchema,
+                     {"run_id": run["id"], "actor": ARCHIVIST})
+        progress.append((state["status"], state["checked"]))
+    assert progress == [("running", 2), ("running", 4), ("done", 5)]
+    assert [b["dossier_id"] for b in state["broken"]] == [dossiers[3]]
+    assert state["broken"][0]["problems"][0]["problem"] == "the record is gone"
+
+
+def test_a_fixity_check_that_cannot_run_says_so_with_an_event(stores, store):
+    _, _, dossier_id = new_unit(stores)
+    deposit_pdf(stores, store, dossier_id)
+
+    def broken_store(digest, algorithm):
+        raise OSError("the bucket does not answer")
+    run = handlers.run_fixity(stores["archive"], store, broken_store)
+    assert run["status"] == "failed" and "bucket" in run["error"]
+    with stores["archive"]() as uow:
+        alert = uow.session.execute(text(
+            "SELECT payload FROM outbox WHERE routing_key = 'archive.fixity_failed' "
+            "ORDER BY id DESC LIMIT 1")).scalar_one()
+    assert alert["data"]["status"] == "failed" and alert["data"]["run_id"] == run["id"]

@@ -102,3 +102,16 @@ def test_files_are_type_checked_capped_and_stored_once(tmp_path):
     with pytest.raises(InvalidInput):
         check_type("image/png", b"%PDF-1.4")
     assert not list((tmp_path / "incoming").iterdir())  # nothing half-written stays
+
+
+def test_no_rpc_and_no_route_changes_or_removes_an_archive_record():
+    from nameko.rpc import Rpc
+    from gateway.routes import ARCHIVE_ROUTES
+    from services.archive.service import ArchiveService
+    rpcs = {name for name, member in vars(ArchiveService).items()
+            if any(isinstance(e, Rpc) for e in getattr(member, "nameko_entrypoints", ()))}
+    assert {"read_dossier", "file_document", "export_dossier"} <= rpcs
+    assert not [name for name in rpcs
+                if name.split("_")[0] in ("update", "delete", "remove", "edit", "change",
+                                          "replace", "purge", "destroy")]
+    assert {route.method for route in ARCHIVE_ROUTES} == {"GET", "POST"}

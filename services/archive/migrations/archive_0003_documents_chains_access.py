@@ -34,6 +34,17 @@ def upgrade() -> None:
     sa.Column('error', sa.Text(), nullable=True),
     sa.PrimaryKeyConstraint('id')
     )
+    op.create_table('calendar_entries',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('project_id', sa.Integer(), nullable=False),
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('kind', sa.String(length=20), nullable=False),
+    sa.Column('note', sa.String(length=200), nullable=True),
+    sa.Column('recorded_by', sa.String(length=100), nullable=False),
+    sa.Column('recorded_at', infra.tables.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('project_id', 'day')
+    )
     op.create_table('inspection_plans',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('project_id', sa.Integer(), nullable=False),
@@ -341,6 +352,7 @@ def downgrade() -> None:
     op.drop_table('stored_files')
     op.drop_table('project_milestones')
     op.drop_table('inspection_plans')
+    op.drop_table('calendar_entries')
     op.drop_table('fixity_runs')
     # ### end Alembic commands ###
 
