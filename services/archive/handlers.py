@@ -27,6 +27,7 @@ from services.archive.models import (
 log = logging.getLogger(__name__)
 
 UNLIMITED_ROLES = ("general_manager", "admin")
+DOCUMENTS = Document.__table__
 ARCHIVE_STAFF = ("archivist",)
 VERIFY_BATCH = 200
 
@@ -350,21 +351,23 @@ def read_dossier(uow, query) -> dict:
         select(Document.customer_id).where(Document.dossier_id == dossier.id,
                                            Document.customer_id.is_not(None)))))
     customer_files = select(Dossier.id).where(Dossier.customer_id.in_(customer_ids))
-    documents = session.scalars(
-        select(Document).where(or_(Document.dossier_id == dossier.id,
-                                   Document.dossier_id.in_(customer_files)))
-        .order_by(Document.occurred_at, Document.id)).all()
+    result = session.execute(  # plain rows, not ORM objects: a dossier may hold thousands
+        select(DOCUMENTS).where(or_(Document.dossier_id == dossier.id,
+                                    Document.dossier_id.in_(customer_files)))
+        .order_by(Document.occurred_at, Document.id))
+    keys = list(result.keys())
+    documents = [dict(zip(keys, row)) for row in result]
     corrected_by = {}
     for d in documents:
-        if d.corrects_id:
-            corrected_by.setdefault(d.corrects_id, []).append(d.id)
-    visible = [d for d in documents if domain.may_see(actor["role"], d.security_level)]
+        if d["corrects_id"]:
+            corrected_by.setdefault(d["corrects_id"], []).append(d["id"])
+    visible = [d for d in documents if domain.may_see(actor["role"], d["security_level"])]
     head = session.scalar(select(ChainLink.hash).where(ChainLink.dossier_id == dossier.id)
                           .order_by(ChainLink.seq.desc()).limit(1))
     return {**summary(session, dossier), "customer_ids": customer_ids,
             "references": references(session, dossier, customer_ids),
             "withheld": len(documents) - len(visible), "chain_head": head,
-            "entries": [{**_document_view(d), "corrected_by": corrected_by.get(d.id, [])}
+            "entries": [d | {"corrected_by": corrected_by.get(d["id"], [])}
                         for d in visible]}
 
 

@@ -115,3 +115,16 @@ def test_no_rpc_and_no_route_changes_or_removes_an_archive_record():
                 if name.split("_")[0] in ("update", "delete", "remove", "edit", "change",
                                           "replace", "purge", "destroy")]
     assert {route.method for route in ARCHIVE_ROUTES} == {"GET", "POST"}
+
+
+def test_an_upload_is_read_a_chunk_at_a_time(tmp_path):
+    from infra.filestore import CHUNK
+    body = io.BytesIO(b"\x89PNG\r\n\x1a\n" + b"p" * (5 * CHUNK))
+    asked = []
+
+    def read(n):
+        asked.append(n)
+        return body.read(n)
+    stored = FileStore(f"file://{tmp_path}").put_stream(read, "image/png", 10**7)
+    assert stored.size == 5 * CHUNK + 8 and stored.media_type == "image/png"
+    assert set(asked) == {CHUNK} and len(asked) == 7  # six chunks and the empty end
