@@ -65,11 +65,13 @@ def check_staff(actor: dict, roles=ARCHIVE_STAFF + UNLIMITED_ROLES) -> None:
 
 # ---- the chain -----------------------------------------------------------------------------
 
-def append(uow, dossier_id: int, entry_type: str, values: dict) -> dict:
+def append(uow, dossier_id: int, entry_type: str, values: dict, locked=False) -> dict:
     """Insert a record and link it into its dossier's chain, in the caller's transaction.
-    The dossier row is locked so links are numbered one after another."""
+    The dossier row is locked (here, or by the caller: `locked`) so links are numbered one
+    after another."""
     session = uow.session
-    session.execute(select(Dossier.id).where(Dossier.id == dossier_id).with_for_update())
+    if not locked:
+        session.execute(select(Dossier.id).where(Dossier.id == dossier_id).with_for_update())
     table = ENTRY_TABLES[entry_type]
     record = dict(session.execute(insert(table).returning(*table.c), values).one()._mapping)
     head = session.execute(select(ChainLink.seq, ChainLink.hash)
@@ -169,12 +171,14 @@ def _dossier_for_event(uow, event) -> int:
     else:
         project_id = event["project_id"]
         number = f"XM-{project_id}" if project_id else "ZH-0"
-        find = select(DossierNumber.dossier_id).where(DossierNumber.number == number)
+        find = select(Dossier.id).where(Dossier.id.in_(
+            select(DossierNumber.dossier_id).where(DossierNumber.number == number)))
         opened = dict(kind="project" if project_id else "general", project_id=project_id,
                       number=number, title="项目文档" if project_id else "综合")
-    dossier_id = session.scalar(find)
+    dossier_id = session.scalar(find.with_for_update())  # locks the dossier for the append
     if dossier_id is None:
-        dossier_id = _open(uow, **opened) or session.scalar(find)
+        _open(uow, **opened)
+        dossier_id = session.scalar(find.with_for_update())
     return dossier_id
 
 
@@ -184,7 +188,7 @@ def file_event(uow, event) -> None:
     data = REGISTRY[routing_key].validator.dump(event["data"])
     category = domain.event_category(routing_key)
     dossier_id = _dossier_for_event(uow, event)
-    append(uow, dossier_id, "document", {
+    append(uow, dossier_id, "document", locked=True, values={
         "event_id": str(event["event_id"]), "dossier_id": dossier_id,
         "unit_id": event["unit_id"], "customer_id": event["customer_id"],
         "project_id": event["project_id"], "source": event["source"], "type": event["type"],

@@ -323,3 +323,26 @@ def test_a_fixity_check_that_cannot_run_says_so_with_an_event(stores, store):
             "SELECT payload FROM outbox WHERE routing_key = 'archive.fixity_failed' "
             "ORDER BY id DESC LIMIT 1")).scalar_one()
     assert alert["data"]["status"] == "failed" and alert["data"]["run_id"] == run["id"]
+
+
+def test_concurrent_events_of_one_new_unit_make_one_dossier_and_one_unbroken_chain(
+        stores, store):
+    from concurrent.futures import ThreadPoolExecutor
+    unit_id, customer_id = random.randrange(10**6, 10**9), random.randrange(10**6, 10**9)
+    events = [filed("transactions.payment_received", project_id=7, unit_id=unit_id,
+                    customer_id=customer_id) for _ in range(12)]
+
+    def file(event):
+        for _ in range(5):  # what the consumer's retry does when the database says no
+            try:
+                return handle_once(stores["archive"], event, handlers.file_event)
+            except DBAPIError:
+                continue
+        raise AssertionError("never filed")
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        list(pool.map(file, events))
+    with stores["archive"]() as uow:
+        dossiers = uow.session.scalars(select(Dossier.id).where(Dossier.unit_id == unit_id)).all()
+    assert len(dossiers) == 1
+    result = verify(stores, dossiers[0], store)
+    assert result["ok"] and result["links"] == 12
