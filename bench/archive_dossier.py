@@ -34,7 +34,7 @@ from tests.messaging import valid_event
 
 RESULTS = Path(__file__).resolve().parent / "results" / "archive_dossier.json"
 GOAL_MS = 100
-ARCHIVIST = {"username": "bench", "role": "archivist", "project_ids": []}
+ARCHIVIST = {"username": "bench", "role": "archivist", "project_ids": None}
 
 
 class Store:

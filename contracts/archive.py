@@ -4,6 +4,7 @@ from marshmallow import fields, validate, validates_schema, ValidationError
 
 from contracts.base import Id, StrictSchema
 from contracts.envelope import EventType, register
+from contracts.scope import ActorSchema  # who acts, and in which projects
 
 CATEGORIES = ("sales", "signing", "title", "move_in", "repair", "compensation", "litigation",
               "shop_lease", "other")
@@ -24,13 +25,6 @@ DOCUMENT_KINDS = (
 Text = lambda n, **kw: fields.String(validate=validate.Length(min=1, max=n), **kw)  # noqa: E731
 Purpose = lambda: fields.String(required=True, validate=validate.Length(min=1, max=200),  # noqa
                                 metadata={"description": "why: every read is logged with it"})
-
-
-class ActorSchema(StrictSchema):
-    """Who asks: the gateway passes the caller; the service checks role, level and projects."""
-    username = Text(100, required=True)
-    role = Text(30, required=True)
-    project_ids = fields.List(fields.Integer(), load_default=list)
 
 
 class ActorOnly(StrictSchema):

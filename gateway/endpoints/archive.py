@@ -15,7 +15,7 @@ from werkzeug.wrappers import Response
 
 from contracts.base import load
 from gateway.api import api, json_body, json_response
-from gateway.endpoints import check_project, endpoint
+from gateway.endpoints import acts_on_every_project, actor, check_project, endpoint
 from gateway.routes import (DepartmentQuery, ProjectLoansQuery, PurposeQuery, ReadQuery,
                             TodayQuery, UploadQuery, YearQuery)
 from infra import config
@@ -25,10 +25,6 @@ from infra.filestore import FileStore
 @cache
 def file_store() -> FileStore:
     return FileStore(config.archive_files_url())
-
-
-def actor(user) -> dict:
-    return {"username": user.username, "role": user.role, "project_ids": list(user.project_ids)}
 
 
 def _query(schema, request) -> dict:
@@ -48,8 +44,12 @@ class ArchiveEndpoints:
     @api
     def read_unit_dossier(self, request, unit_id):
         user = self.authorize(request, "GET", "/api/v1/units/{unit_id}/dossier")
+        query = _query(ReadQuery, request)  # a purpose, or 400 naming it
+        if not acts_on_every_project(user):
+            # a unit's dossier is read in the unit's project only (inventory refuses another's)
+            self.rpc("inventory", "get_unit", {"unit_id": unit_id, "actor": actor(user)})
         return json_response(self.rpc("archive", "read_dossier", {
-            **_query(ReadQuery, request), "unit_id": unit_id, "actor": actor(user)}))
+            **query, "unit_id": unit_id, "actor": actor(user)}))
 
     @http(*endpoint("GET", "/api/v1/dossiers/{dossier_id}"))
     @api

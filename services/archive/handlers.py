@@ -14,6 +14,7 @@ from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from contracts.envelope import REGISTRY
+from contracts import scope
 from contracts.errors import Conflict, Forbidden, InvalidInput, NotFound
 from infra.database import utcnow
 from infra.filestore import DIGEST
@@ -50,11 +51,7 @@ def check_reader(actor: dict, dossier) -> None:
 
 def check_project(actor: dict, project_id) -> None:
     """Readers are bounded by their projects here too, not only at the gateway."""
-    if actor["role"] in UNLIMITED_ROLES or not actor.get("project_ids"):
-        return
-    if project_id not in actor["project_ids"]:
-        raise Forbidden(f"project {project_id} is not one of your projects",
-                        {"project_id": ["not one of your projects"]})
+    scope.check_project(actor, project_id)
 
 
 def check_staff(actor: dict, roles=ARCHIVE_STAFF + UNLIMITED_ROLES) -> None:
@@ -618,7 +615,7 @@ def overdue_loans(uow, query) -> dict:
     if query["project_id"] is not None:
         check_project(query["actor"], query["project_id"])
         stmt = stmt.where(Dossier.project_id == query["project_id"])
-    elif query["actor"]["role"] not in UNLIMITED_ROLES and query["actor"]["project_ids"]:
+    elif not scope.every_project(query["actor"]):
         stmt = stmt.where(Dossier.project_id.in_(query["actor"]["project_ids"]))
     return {"loans": [loan_view(_document_view_of(loan), label, None, today)
                       for loan, label in uow.session.execute(stmt)]}

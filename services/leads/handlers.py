@@ -10,8 +10,8 @@ from contracts.errors import Conflict, InvalidInput, NotFound
 from infra.database import utcnow
 from services.leads import call_lists, domain
 from services.leads.models import (Assignment, CallLead, CodeSequence, Consultant, Customer,
-                                   CustomerMobile, LeadImport, Office, PhoneOrder, PhoneTurn,
-                                   ReceptionOrder, ReceptionTurn, Visit)
+                                   CustomerMobile, LeadImport, Office, OfficeProject, PhoneOrder,
+                                   PhoneTurn, ReceptionOrder, ReceptionTurn, Visit)
 
 IMPORT_BATCH = 5000
 
@@ -22,8 +22,39 @@ def create_office(uow, cmd) -> dict:
     office = Office(code=cmd["code"], name=cmd["name"], region_code=cmd["region_code"], turn_seq=0,
                     alternate_groups=cmd.get("alternate_groups", False))
     uow.session.add(office)
+    uow.session.flush()
+    _sell_projects(uow.session, office.id, cmd.get("project_ids") or [])
     uow.commit()
-    return _office_view(office)
+    return office_view(uow.session, office)
+
+
+def set_office_projects(uow, cmd) -> dict:
+    """The office now sells exactly these projects."""
+    office = find_office(uow.session, cmd["office_id"])
+    uow.session.execute(delete(OfficeProject).where(OfficeProject.office_id == office.id))
+    _sell_projects(uow.session, office.id, cmd["project_ids"])
+    uow.commit()
+    return office_view(uow.session, office)
+
+
+def actor_scope(session, consultant_id) -> dict:
+    """The office of a consultant, agent or manager record and the projects it sells (none
+    for an unknown record)."""
+    consultant = session.get(Consultant, consultant_id)
+    if consultant is None:
+        return {"office_ids": [], "project_ids": []}
+    return {"office_ids": [consultant.office_id],
+            "project_ids": office_project_ids(session, consultant.office_id)}
+
+
+def office_project_ids(session, office_id) -> list[int]:
+    return list(session.scalars(select(OfficeProject.project_id).where(
+        OfficeProject.office_id == office_id).order_by(OfficeProject.project_id)))
+
+
+def _sell_projects(session, office_id, project_ids) -> None:
+    session.add_all(OfficeProject(office_id=office_id, project_id=project_id)
+                    for project_id in sorted(set(project_ids)))
 
 
 def add_consultant(uow, cmd) -> dict:
@@ -450,9 +481,10 @@ def find_office(session, office_id):
     return office
 
 
-def _office_view(office) -> dict:
+def office_view(session, office) -> dict:
     return {"id": office.id, "code": office.code, "name": office.name,
-            "region_code": office.region_code, "alternate_groups": office.alternate_groups}
+            "region_code": office.region_code, "alternate_groups": office.alternate_groups,
+            "project_ids": office_project_ids(session, office.id)}
 
 
 def consultant_view(consultant) -> dict:

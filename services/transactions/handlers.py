@@ -85,10 +85,13 @@ def flag_unanswered_deposits(uow, now: datetime, timeout: timedelta) -> list[int
     return [row.id for row in flagged]
 
 
-def unanswered_deposits(session) -> list[dict]:
-    return [deposit_view(deposit) for deposit in session.scalars(
-        select(Deposit).where(Deposit.status == domain.PENDING,
-                              Deposit.unanswered_at.is_not(None)).order_by(Deposit.id))]
+def unanswered_deposits(session, project_ids=None) -> list[dict]:
+    """Pending deposits inventory has not answered in time: of the projects (None: every)."""
+    query = select(Deposit).where(Deposit.status == domain.PENDING,
+                                  Deposit.unanswered_at.is_not(None)).order_by(Deposit.id)
+    if project_ids is not None:
+        query = query.where(Deposit.project_id.in_(project_ids))
+    return [deposit_view(deposit) for deposit in session.scalars(query)]
 
 
 def get_deposit(session, deposit_id) -> dict:

@@ -51,8 +51,11 @@ class Suite:
     def __init__(self, database_urls, amqp_uri):
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
+        self.console_port = free_port()
+        self.console_url = f"http://127.0.0.1:{self.console_port}"
         self.env = {**os.environ, "AMQP_URI": amqp_uri,
                     "GATEWAY_ADDRESS": f"127.0.0.1:{self.port}", "PYTHONWARNINGS": "ignore",
+                    "CONSOLE_ADDRESS": f"127.0.0.1:{self.console_port}",
                     "RPC_TIMEOUT_SECONDS": "10", "OUTBOX_SWEEP_SECONDS": "1",
                     "ARCHIVE_MAX_UPLOAD_BYTES": "200000"}
         for owner, url in database_urls.items():
@@ -80,7 +83,8 @@ class Suite:
         while time.monotonic() < deadline:
             try:
                 last = requests.get(f"{self.base_url}/api/v1/health", timeout=5)
-                if last.status_code == 200:
+                if last.status_code == 200 and requests.get(
+                        f"{self.console_url}/login", timeout=5).status_code == 200:
                     return
             except requests.RequestException as exc:
                 last = exc
@@ -135,6 +139,23 @@ def suite(database_urls, amqp_uri):
 @pytest.fixture(scope="package")
 def admin(suite):
     return suite.add_user("admin", "admin")
+
+
+_mobiles = iter(range(16500000001, 16599999999))
+
+
+def customer_of(admin, office_id, consultant_id, name="张三"):
+    """A customer of the office given to `consultant_id` (registered, then reassigned when
+    the rotation gave it to someone else); their id."""
+    visit = admin.post("/api/v1/visits", {"office_id": office_id, "name": name,
+                                          "mobile": str(next(_mobiles))})
+    assert visit.status_code == 201, visit.text
+    customer = visit.json()["customer"]
+    if customer["consultant_id"] != consultant_id:
+        moved = admin.post(f"/api/v1/customers/{customer['id']}/reassignments",
+                           {"consultant_id": consultant_id, "reason": "the test needs it"})
+        assert moved.status_code == 201, moved.text
+    return customer["id"]
 
 
 def wait_for(predicate, timeout=30, interval=0.2):

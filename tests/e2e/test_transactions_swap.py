@@ -45,7 +45,8 @@ def test_a_swap_moves_the_reservation_order_form_and_receipts_and_a_taken_unit_r
                                 consultant_id=consultant_id)
     colleague = suite.add_user(f"swap-consultant-{other_id}", "consultant",
                                consultant_id=other_id)
-    manager = suite.add_user(f"swap-manager-{consultant_id}", "sales_manager")
+    manager = suite.add_user(f"swap-manager-{consultant_id}", "sales_manager",
+                             project_ids=[project["id"]])
     customer = consultant.post("/api/v1/visits", {
         "office_id": office["id"], "name": "周八", "mobile": "13500135000"}).json()["customer"]
     deposit, form = confirmed_deposit(consultant, admin, project, unit_a, customer["id"])

@@ -25,8 +25,8 @@ from tests.messaging import valid_event
 
 pytestmark = pytest.mark.integration
 
-ARCHIVIST = {"username": "archivist-li", "role": "archivist", "project_ids": []}
-LEGAL = {"username": "legal-zhao", "role": "legal", "project_ids": []}
+ARCHIVIST = {"username": "archivist-li", "role": "archivist", "project_ids": None}
+LEGAL = {"username": "legal-zhao", "role": "legal", "project_ids": None}
 PDF = b"%PDF-1.7\n" + os.urandom(3000) + b"\n%%EOF\n"
 
 
@@ -155,7 +155,7 @@ def test_reads_need_a_purpose_and_are_bounded_by_level_and_project(stores, store
     assert "purpose" in no_purpose.value.details
     with pytest.raises(Forbidden):  # B needs the department named together with the archive
         deposit_pdf(stores, store, dossier_id, security_level="B",
-                    actor={"username": "m", "role": "sales_manager", "project_ids": []})
+                    actor={"username": "m", "role": "sales_manager", "project_ids": None})
     secret = deposit_pdf(stores, store, dossier_id, security_level="B",
                          level_agreed_with="法律室 王")
     manager = {"username": "mgr", "role": "sales_manager", "project_ids": [8]}
