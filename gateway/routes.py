@@ -256,6 +256,10 @@ HoldExtensionBody = _strict_body(inventory.ExtendHoldSchema, "days", "reason")
 HoldReleaseBody = _strict_body(inventory.ReleaseHoldSchema, "reason")
 
 
+HoldsQuery = _strict_body(inventory.ListHoldsSchema, "status", "expiring_within_hours",
+                          "limit")
+
+
 class HoldUnitBody(StrictSchema):
     unit_id = inventory.HoldUnitSchema().fields["unit_id"]
     customer_id = inventory.HoldUnitSchema().fields["customer_id"]
@@ -344,6 +348,9 @@ INVENTORY_ROUTES = (
           SALES + ("finance",), response=inventory.QuarterlyProgressSchema),
     Route("POST", "/api/v1/holds", "Hold a unit for a customer (预留)", SALES,
           HoldUnitBody, inventory.UnitSchema, 201),
+    Route("GET", "/api/v1/holds", "Open holds (pending approval or active) in the user's "
+          "projects, a consultant's own only, soonest to expire first", SALES,
+          response=inventory.HoldListSchema, query=HoldsQuery),
     Route("GET", "/api/v1/holds/{hold_id}", "A hold and where it stands", SALES,
           response=inventory.HoldSchema),
     Route("POST", "/api/v1/holds/{hold_id}/approval", "Approve or reject a pending hold "
