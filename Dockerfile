@@ -27,11 +27,11 @@ COPY --from=console-assets /assets/node_modules console/node_modules
 RUN pip install --no-deps . \
     && rm -rf build *.egg-info
 
-# run as an unprivileged user; only var/ (the embedded SQLite default) is writable
+# run as an unprivileged user; only var/ (the embedded SQLite default, the archive's files) is writable
 RUN groupadd --system anchang \
     && useradd --system --gid anchang --home-dir /app --no-create-home anchang \
-    && mkdir -p /app/var \
-    && chown anchang:anchang /app/var
+    && mkdir -p /app/var/archive-files \
+    && chown -R anchang:anchang /app/var
 USER anchang
 
 EXPOSE 8000 8001

@@ -539,13 +539,147 @@ TRANSACTIONS_ROUTES = (
 
 
 SERVICE_DESK_ROUTES = (
-    Route("GET", "/api/v1/units/{unit_id}/dossier", "The unit's dossier (一户一档) for a stated "
-          "purpose (400 without one); the read is logged", DOSSIER_READERS,
-          response=archive.DossierSchema, query=DossierQuery),
     Route("POST", "/api/v1/complaints", "File a complaint", SERVICE_DESK,
           complaints.FileComplaintSchema, complaints.ComplaintSchema, 201),
     Route("GET", "/api/v1/complaints/{complaint_id}", "A complaint", SERVICE_DESK,
           response=complaints.ComplaintSchema),
+)
+
+
+ARCHIVE_STAFF = ("archivist", "general_manager", "admin")
+
+
+def _body(schema, *exclude):
+    """An archive RPC schema without the fields the gateway fills in (path, caller)."""
+    return type(f"{schema.__name__.removesuffix('Schema')}Body", (schema,),
+                {"Meta": type("Meta", (), {"exclude": ("actor",) + exclude})})
+
+
+class ReadQuery(DossierQuery):
+    external_request_id = fields.Integer(load_default=None, validate=validate.Range(min=1),
+                                         metadata={"description": "an outside body's approved "
+                                                                  "request (公检法)"})
+
+
+class PurposeQuery(DossierQuery):
+    """Why the dossier is exported; kept in the access log."""
+
+
+class UploadQuery(StrictSchema):
+    """A file's classification, in the query string: the body is the file itself."""
+    kind = archive.FileDocumentSchema().fields["kind"]
+    title = archive.FileDocumentSchema().fields["title"]
+    category = archive.FileDocumentSchema().fields["category"]
+    group = archive.FileDocumentSchema().fields["group"]
+    carrier = archive.FileDocumentSchema().fields["carrier"]
+    security_level = archive.FileDocumentSchema().fields["security_level"]
+    level_agreed_with = archive.FileDocumentSchema().fields["level_agreed_with"]
+    retention = archive.FileDocumentSchema().fields["retention"]
+    storage_location = archive.FileDocumentSchema().fields["storage_location"]
+    department = archive.FileDocumentSchema().fields["department"]
+    file_name = fields.String(validate=validate.Length(max=200))
+    corrects_id = fields.Integer(validate=validate.Range(min=1))
+    correction_reason = archive.FileDocumentSchema().fields["correction_reason"]
+
+
+class ProjectLoansQuery(StrictSchema):
+    project_id = fields.Integer(load_default=None, validate=validate.Range(min=1))
+    today = fields.Date(load_default=None)
+
+
+class DepartmentQuery(StrictSchema):
+    department = archive.OverdueQuery().fields["department"]
+    today = fields.Date(load_default=None)
+
+
+class TodayQuery(StrictSchema):
+    today = fields.Date(load_default=None)
+
+
+class YearQuery(StrictSchema):
+    year = fields.Integer(required=True, validate=validate.Range(min=2000, max=2100))
+
+
+ARCHIVE_ROUTES = (
+    Route("GET", "/api/v1/units/{unit_id}/dossier", "The unit's dossier (一户一档) with the "
+          "buyer's earlier file and the references; the read is logged with its purpose "
+          "before anything is returned (400 without one)", DOSSIER_READERS,
+          response=archive.DossierSchema, query=ReadQuery),
+    Route("GET", "/api/v1/dossiers/{dossier_id}", "A dossier of any kind; logged like the "
+          "unit's", DOSSIER_READERS, response=archive.DossierSchema, query=ReadQuery),
+    Route("POST", "/api/v1/dossiers", "Open a topic dossier (一事一档), a litigation case file "
+          "or a project's documents, cross-referenced to the dossiers it concerns",
+          ARCHIVE_STAFF + ("legal", "customer_service"), _body(archive.OpenDossierSchema),
+          archive.DossierSummarySchema, 201),
+    Route("POST", "/api/v1/units/{unit_id}/dossier/number", "Number a unit's dossier by the "
+          "unit's own name 苑-栋-单元-房号 (once; opens the dossier if needed)", ARCHIVE_STAFF,
+          _body(archive.NumberUnitDossierSchema, "unit_id"), archive.DossierSummarySchema,
+          201),
+    Route("POST", "/api/v1/dossiers/{dossier_id}/documents", "File a document (a paper "
+          "with its storage location, or a correction naming the corrected one and why)",
+          ARCHIVE_STAFF + ("legal", "customer_service", "sales_manager"),
+          _body(archive.FileDocumentSchema, "dossier_id"), archive.DossierEntrySchema, 201),
+    Route("POST", "/api/v1/dossiers/{dossier_id}/files", "Upload a file (PDF, JPEG, PNG, "
+          "TIFF, MP3, WAV, M4A, MP4, MOV; the body, streamed) as a document; stored once by "
+          "its digest", ARCHIVE_STAFF + ("legal", "customer_service", "sales_manager"),
+          response=archive.DossierEntrySchema, status=201, query=UploadQuery),
+    Route("GET", "/api/v1/documents/{document_id}/file", "Download a document's file; logged "
+          "before the first byte", DOSSIER_READERS, query=ReadQuery),
+    Route("GET", "/api/v1/dossiers/{dossier_id}/verification", "Verify a dossier's hash "
+          "chain, its records and its files", ARCHIVE_STAFF + ("legal",),
+          response=archive.VerificationSchema),
+    Route("POST", "/api/v1/archive/verifications", "Verify every dossier (or a project's) in "
+          "the background", ARCHIVE_STAFF, _body(archive.StartVerificationSchema),
+          archive.VerificationRunSchema, 201),
+    Route("GET", "/api/v1/archive/verifications/{run_id}", "A background verification and its "
+          "progress", ARCHIVE_STAFF, response=archive.VerificationRunSchema),
+    Route("POST", "/api/v1/archive/fixity-runs", "Re-read every stored file now (it also runs "
+          "by itself periodically)", ARCHIVE_STAFF, response=archive.FixityRunSchema,
+          status=201),
+    Route("GET", "/api/v1/archive/fixity-runs/latest", "The last fixity check's summary",
+          ARCHIVE_STAFF, response=archive.FixityRunSchema),
+    Route("POST", "/api/v1/dossiers/{dossier_id}/export", "The dossier as a zipped BagIt bag "
+          "(files, records, chain, manifests); logged", ARCHIVE_STAFF + ("legal",),
+          query=PurposeQuery),
+    Route("POST", "/api/v1/dossiers/{dossier_id}/volumes", "Register a paper volume and its "
+          "place", ARCHIVE_STAFF, _body(archive.RegisterVolumeSchema, "dossier_id"),
+          archive.VolumeSchema, 201),
+    Route("POST", "/api/v1/volumes/{volume_id}/loans", "Lend a volume (借阅登记; 409 when it "
+          "is out)", ARCHIVE_STAFF, _body(archive.LendVolumeSchema, "volume_id"),
+          archive.LoanSchema, 201),
+    Route("POST", "/api/v1/loans/{loan_id}/return", "A lent volume comes back", ARCHIVE_STAFF,
+          _body(archive.ReturnVolumeSchema, "loan_id"), archive.LoanSchema, 201),
+    Route("GET", "/api/v1/loans/overdue", "Volumes out past their due date", ARCHIVE_STAFF,
+          response=archive.LoanListSchema, query=ProjectLoansQuery),
+    Route("POST", "/api/v1/dossiers/{dossier_id}/external-requests", "Record an outside "
+          "body's request (公检法): credentials and assistance notice", ("archivist", "legal"),
+          _body(archive.ExternalRequestInput, "dossier_id"), archive.ExternalRequestSchema,
+          201),
+    Route("POST", "/api/v1/external-requests/{request_id}/decision", "The legal office "
+          "approves or refuses an outside request", ("legal",),
+          _body(archive.DecideExternalSchema, "request_id"), archive.ExternalRequestSchema,
+          201),
+    Route("POST", "/api/v1/projects/{project_id}/milestones", "Record the end of the "
+          "concentrated move-in (入伙), on which handover deadlines hang",
+          ARCHIVE_STAFF + ("sales_manager",), _body(archive.MilestoneSchema, "project_id"),
+          archive.MilestoneOutSchema, 201),
+    Route("POST", "/api/v1/projects/{project_id}/archive-calendar", "A project's own day off "
+          "or make-up working day, counted by the handover deadlines", ARCHIVE_STAFF,
+          _body(archive.CalendarEntryInput, "project_id"), archive.CalendarEntrySchema, 201),
+    Route("GET", "/api/v1/dossiers/{dossier_id}/completeness", "What the dossier must hold at "
+          "its stage, what is missing and since when", DOSSIER_READERS,
+          response=archive.CompletenessSchema, query=TodayQuery),
+    Route("GET", "/api/v1/projects/{project_id}/overdue-handovers", "Papers past their "
+          "handover deadline, per department", ARCHIVE_STAFF + ("sales_manager", "legal"),
+          response=archive.OverdueHandoversSchema, query=DepartmentQuery),
+    Route("POST", "/api/v1/projects/{project_id}/inspections", "Plan the half-yearly archive "
+          "inspection", ARCHIVE_STAFF, _body(archive.PlanInspectionSchema, "project_id"),
+          archive.InspectionSchema, 201),
+    Route("POST", "/api/v1/inspections/{plan_id}/findings", "Record an inspection finding",
+          ARCHIVE_STAFF, _body(archive.FindingInput, "plan_id"), archive.FindingSchema, 201),
+    Route("GET", "/api/v1/projects/{project_id}/inspections", "A year's two inspections, "
+          "planned or not, with findings", ARCHIVE_STAFF + ("legal",),
+          response=archive.InspectionListSchema, query=YearQuery),
 )
 
 
@@ -590,7 +724,7 @@ USER_ROUTES = (
 
 
 ROUTES = (AUTH_AND_HEALTH_ROUTES + LEADS_ROUTES + INVENTORY_ROUTES + TRANSACTIONS_ROUTES
-          + SERVICE_DESK_ROUTES + ADMIN_ROUTES + USER_ROUTES)
+          + SERVICE_DESK_ROUTES + ARCHIVE_ROUTES + ADMIN_ROUTES + USER_ROUTES)
 
 
 @lru_cache(maxsize=1)

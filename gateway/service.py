@@ -17,6 +17,7 @@ from gateway import auth, idempotency
 from gateway.api import api, call, error_response, json_body, json_response
 from gateway.endpoints import RPC_TIMEOUT, endpoint
 # imported as modules: `nameko run` would take a mixin in this namespace for a service
+from gateway.endpoints import archive as archive_api
 from gateway.endpoints import inventory as inventory_api, leads as leads_api
 from gateway.endpoints import service_desk as service_desk_api, transactions as transactions_api
 from gateway.endpoints import users as users_api
@@ -44,7 +45,7 @@ def _proxy(service):
 
 class GatewayService(leads_api.LeadsEndpoints, inventory_api.InventoryEndpoints,
                      transactions_api.TransactionsEndpoints, service_desk_api.ServiceDeskEndpoints,
-                     users_api.UsersEndpoints):
+                     users_api.UsersEndpoints, archive_api.ArchiveEndpoints):
     name = "gateway"
     db = Database(metadata, publishes_events=False)
     leads = _proxy("leads")

@@ -82,6 +82,31 @@ def import_poll_seconds() -> float:
     return float(os.environ.get("IMPORT_POLL_SECONDS", "1"))
 
 
+def archive_files_url() -> str:
+    """Where the archive's files live, content-addressed (an fsspec URL): a local directory by
+    default, e.g. `s3://bucket/anchang-archive` in production (s3fs installed, credentials from
+    the usual AWS environment)."""
+    url = os.environ.get("ARCHIVE_FILES_URL")
+    if url:
+        return url
+    var_dir = Path(os.environ.get("ANCHANG_VAR_DIR", REPO_ROOT / "var"))
+    return f"file://{var_dir / 'archive-files'}"
+
+
+def archive_max_upload_bytes() -> int:
+    return int(os.environ.get("ARCHIVE_MAX_UPLOAD_BYTES", str(200 * 1024 * 1024)))
+
+
+def archive_fixity_seconds() -> float:
+    """How often the archive re-reads every stored file (once a day by default)."""
+    return float(os.environ.get("ARCHIVE_FIXITY_SECONDS", "86400"))
+
+
+def archive_verification_seconds() -> float:
+    """How often the archive takes up a queued verification of all dossiers."""
+    return float(os.environ.get("ARCHIVE_VERIFICATION_SECONDS", "2"))
+
+
 def console_address() -> tuple[str, int]:
     host, _, port = os.environ.get("CONSOLE_ADDRESS", "0.0.0.0:8001").rpartition(":")
     return host, int(port)

@@ -56,12 +56,14 @@ class Suite:
         self.env = {**os.environ, "AMQP_URI": amqp_uri,
                     "GATEWAY_ADDRESS": f"127.0.0.1:{self.port}", "PYTHONWARNINGS": "ignore",
                     "CONSOLE_ADDRESS": f"127.0.0.1:{self.console_port}",
-                    "RPC_TIMEOUT_SECONDS": "10", "OUTBOX_SWEEP_SECONDS": "1"}
+                    "RPC_TIMEOUT_SECONDS": "10", "OUTBOX_SWEEP_SECONDS": "1",
+                    "ARCHIVE_MAX_UPLOAD_BYTES": "200000"}
         for owner, url in database_urls.items():
             self.env[f"{owner.upper()}_DATABASE_URL"] = url
         self.database_urls = database_urls
         self.processes: dict[str, subprocess.Popen] = {}
         self.logs = Path(tempfile.mkdtemp(prefix="anchang-e2e-"))
+        self.env["ARCHIVE_FILES_URL"] = f"file://{self.logs}/archive-files"
 
     def start(self, name, instance=None):
         """Start the Procfile's `name` process; `instance` names a second worker of it."""
