@@ -39,6 +39,9 @@ templates.globals.update(
     role_names=ROLE_NAMES, status_names=dict(LABELS), new_key=lambda: uuid.uuid4().hex,
     deposit_names={"pending": "等待库存确认", "confirmed": "已确认", "refund_pending": "待退款",
                    "refunded": "已退款", "forfeited": "已没收"},
+    category_names={"sales": "销售", "signing": "签约", "title": "办证", "move_in": "入伙",
+                    "repair": "维修", "compensation": "赔付", "litigation": "诉讼",
+                    "shop_lease": "商铺租赁", "other": "其他"},
     application_names={"swap": "调房申请", "refund": "退房申请", "rename": "更名申请",
                        "discount": "特惠申请", "layout_change": "户型变更申请"})
 templates.filters.update(

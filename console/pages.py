@@ -2,6 +2,7 @@
 answers; a refusal is shown with the API's own message, next to the field it names."""
 import json
 import uuid
+from urllib.parse import urlencode
 
 import eventlet
 from eventlet.queue import Empty
@@ -22,6 +23,7 @@ MENU = (
     ("收取定金", "/deposits/new", ("POST", "/api/v1/deposits")),
     ("审批", "/approvals", ("POST", "/api/v1/applications/{application_id}/decisions")),
     ("催款", "/collections", ("GET", "/api/v1/collections")),
+    ("档案", "/archive", ("GET", "/api/v1/units/{unit_id}/dossier")),
 )
 
 
@@ -287,3 +289,28 @@ def application(visit: Visit, application_id):
 def collections(visit: Visit):
     return _render(visit, "collections.html", overdue=visit.gateway.get("/api/v1/collections"))
 
+
+
+# --- 一户一档 ------------------------------------------------------------------------------
+
+@page("/archive")
+def archive(visit: Visit):
+    """Open a unit's dossier for a stated purpose; a project's overdue papers and loans."""
+    args = visit.request.args
+    if args.get("unit_id", "").strip().isdigit():
+        return redirect(f"/units/{args['unit_id'].strip()}/dossier?"
+                        f"{urlencode({'purpose': args.get('purpose', '')})}")
+    overdue, loans = None, None
+    project_id = args.get("project_id", "").strip()
+    if project_id.isdigit():
+        overdue = visit.gateway.get(f"/api/v1/projects/{project_id}/overdue-handovers")
+        loans = visit.gateway.get("/api/v1/loans/overdue", {"project_id": project_id})["loans"]
+    return _render(visit, "archive.html", overdue=overdue, loans=loans, project_id=project_id)
+
+
+@page("/units/<int:unit_id>/dossier")
+def dossier(visit: Visit, unit_id):
+    """The dossier as a timeline; the archive logs the read with its purpose first."""
+    purpose = visit.request.args.get("purpose", "")
+    found = visit.gateway.get(f"/api/v1/units/{unit_id}/dossier", {"purpose": purpose})
+    return _render(visit, "dossier.html", dossier=found, unit_id=unit_id, purpose=purpose)

@@ -241,6 +241,19 @@ def test_a_deposit_taken_in_the_console_is_confirmed_with_its_order_form(
     screenshot(page, "deposit")
     page.context.close()
 
+    # the unit's dossier, read for a stated purpose, shows the deposit on its timeline
+    suite.add_user("console-archivist-2", "archivist")
+    archive = open_as(browser, suite, "console-archivist-2", "/archive")
+    archive.get_by_label("房源编号").fill(str(unit_id))
+    archive.get_by_label("查阅目的").fill("核对定金资料")
+    archive.get_by_role("button", name="查阅（将记录）").click()
+    expect(archive.locator('.timeline li[data-type="deposit_received"]')).to_be_visible(
+        timeout=15000)
+    screenshot(archive, "dossier")
+    archive.goto(f"{suite.console_url}/units/{unit_id}/dossier")  # no purpose: the API's 400
+    expect(archive.get_by_role("alert")).to_contain_text("purpose")
+    archive.context.close()
+
 
 def test_an_approver_decides_an_application_in_the_console(
         browser, suite, admin, office_and_project):
