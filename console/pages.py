@@ -266,7 +266,11 @@ def approvals(visit: Visit):
     application_id = visit.request.args.get("application_id", "").strip()
     if application_id.isdigit():
         return redirect(f"/applications/{application_id}")
-    return _render(visit, "approvals.html")
+    waiting = visit.gateway.get("/api/v1/applications/waiting")["applications"]
+    holds_pending = []
+    if visit.role in route("POST", "/api/v1/holds/{hold_id}/approval").roles:
+        holds_pending = visit.gateway.get("/api/v1/holds", {"status": "pending"})["holds"]
+    return _render(visit, "approvals.html", waiting=waiting, holds_pending=holds_pending)
 
 
 @page("/applications/<int:application_id>", methods=("GET", "POST"))

@@ -429,6 +429,14 @@ class ApprovalStepSchema(StrictSchema):
     decided_at = fields.AwareDateTime()
 
 
+class WaitingApplicationsQuery(StrictSchema):
+    limit = fields.Integer(load_default=200, validate=validate.Range(min=1, max=1000))
+
+
+class ApplicationListSchema(StrictSchema):
+    applications = fields.List(fields.Nested(lambda: ApplicationSchema()))
+
+
 class ApplicationSchema(StrictSchema):
     id = fields.Integer()
     kind = fields.String(metadata={"enum": list(APPLICATION_KINDS)})

@@ -408,6 +408,7 @@ ApplicationBody = _strict_body(
     transactions.FileApplicationSchema, "kind", "reason", "to_unit_id", "to_building_area",
     "penalty", "refund_amount", "new_buyer_name", "new_buyer_id_number",
     "discounted_total_price", "requirements", "construction_number")
+WaitingApplicationsQuery = _strict_body(transactions.WaitingApplicationsQuery, "limit")
 DecisionBody = _strict_body(transactions.DecideApplicationSchema, "decision", "comment")
 RefundPaymentBody = _strict_body(transactions.PayRefundSchema, "bank_reference")
 # everyone who may decide a step of some chain; the service checks the step's own role
@@ -490,6 +491,10 @@ TRANSACTIONS_ROUTES = (
     Route("POST", "/api/v1/order-forms/{order_form_id}/applications", "File an application: "
           "swap 换房, refund 退房, rename 更名, discount 特惠 or layout change 户型结构变更",
           SALES, ApplicationBody, transactions.ApplicationSchema, 201, idempotent=True),
+    Route("GET", "/api/v1/applications/waiting", "Applications whose next step is the "
+          "user's role, in their projects, oldest first (the approvals inbox)",
+          APPROVERS + ("admin",), response=transactions.ApplicationListSchema,
+          query=WaitingApplicationsQuery),
     Route("GET", "/api/v1/applications/{application_id}", "An application, its chain and the "
           "steps decided", APPROVERS + ("admin",), response=transactions.ApplicationSchema),
     Route("POST", "/api/v1/applications/{application_id}/decisions", "Approve or reject the "

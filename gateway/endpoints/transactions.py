@@ -216,6 +216,14 @@ class TransactionsEndpoints:
             "actor": actor(user), **payload,
             "order_form_id": order_form_id, "applicant": user.username}), 201)
 
+    @http(*endpoint("GET", "/api/v1/applications/waiting"))
+    @api
+    def applications_waiting(self, request):
+        user = self.authorize(request, "GET", "/api/v1/applications/waiting")
+        query = load(routes.WaitingApplicationsQuery(), dict(request.args))
+        return json_response(self.rpc("transactions", "applications_waiting",
+                                      {"actor": actor(user), **query}))
+
     @http(*endpoint("GET", "/api/v1/applications/{application_id}"))
     @api
     def get_application(self, request, application_id):

@@ -402,3 +402,16 @@ def application_view(session, application) -> dict:
         "chain": chain, "waiting_for": waiting,
         "steps": [{column: getattr(step, column) for column in (
             "seq", "role", "approver", "decision", "comment", "decided_at")} for step in steps]}
+
+
+def waiting_for(session, actor, limit=200) -> list[dict]:
+    """Pending applications in the actor's projects whose next step is the actor's role."""
+    query = (select(Application).join(OrderForm, OrderForm.id == Application.order_form_id)
+             .where(Application.status == approvals.PENDING)
+             .order_by(Application.created_at, Application.id))
+    if actor["project_ids"] is not None:
+        query = query.where(OrderForm.project_id.in_(actor["project_ids"] or [0]))
+    if actor["role"] == "consultant":
+        query = query.where(OrderForm.consultant_id == (actor["consultant_id"] or 0))
+    views = (application_view(session, application) for application in session.scalars(query))
+    return [view for view in views if view["waiting_for"] == actor["role"]][:limit]

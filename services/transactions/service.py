@@ -191,6 +191,14 @@ class TransactionsService(operations.OperationsRpc):
             return schemas.ApplicationSchema.shared().dump(applications.pay_refund(uow, cmd))
 
     @rpc(idempotent=True)
+    def applications_waiting(self, payload):
+        actor, payload = split_actor(payload)
+        query = load(schemas.WaitingApplicationsQuery.shared(), payload)
+        with self.uow() as uow:
+            return schemas.ApplicationListSchema.shared().dump({"applications": (
+                applications.waiting_for(uow.session, actor, query["limit"]))})
+
+    @rpc(idempotent=True)
     def get_application(self, payload):
         actor, payload = split_actor(payload)
         query = load(schemas.ApplicationQuery.shared(), payload)

@@ -280,7 +280,10 @@ def test_an_approver_decides_an_application_in_the_console(
     approver = f"console-approver-{role}"
     suite.add_user(approver, role, project_ids=[project["id"]])
 
-    page = open_as(browser, suite, approver, f"/applications/{application['id']}")
+    # the application waits in the approver's inbox, with its chain so far
+    page = open_as(browser, suite, approver, "/approvals")
+    page.locator(f'tr[data-application-id="{application["id"]}"] a').click()
+    page.wait_for_url(f"{suite.console_url}/applications/{application['id']}")
     expect(page.locator("dd[data-status]")).to_have_text("pending")
     page.get_by_role("textbox", name="意见").fill("同意加名")
     page.get_by_role("button", name="同意").click()
