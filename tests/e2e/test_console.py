@@ -280,6 +280,10 @@ def test_an_approver_decides_an_application_in_the_console(
     approver = f"console-approver-{role}"
     suite.add_user(approver, role, project_ids=[project["id"]])
 
+    # nobody of that role in another project sees it
+    elsewhere = suite.add_user(f"console-elsewhere-{role}", role, project_ids=[project["id"] + 1000])
+    assert all(a["id"] != application["id"] for a in
+               elsewhere.get("/api/v1/applications/waiting").json()["applications"])
     # the application waits in the approver's inbox, with its chain so far
     page = open_as(browser, suite, approver, "/approvals")
     page.locator(f'tr[data-application-id="{application["id"]}"] a').click()
