@@ -281,7 +281,8 @@ def test_an_approver_decides_an_application_in_the_console(
     suite.add_user(approver, role, project_ids=[project["id"]])
 
     # nobody of that role in another project sees it
-    elsewhere = suite.add_user(f"console-elsewhere-{role}", role, project_ids=[project["id"] + 1000])
+    elsewhere = suite.add_user(f"console-elsewhere-{role}", role,
+                               project_ids=[project["id"] + 1000])
     assert all(a["id"] != application["id"] for a in
                elsewhere.get("/api/v1/applications/waiting").json()["applications"])
     # the application waits in the approver's inbox, with its chain so far
