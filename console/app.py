@@ -94,7 +94,8 @@ def login_redirect(request: Request) -> Response:
         # an expired session inside a partial: the whole page goes to the login, then back
         current = request.headers.get("HX-Current-URL", "/")
         path = "/" + current.split("/", 3)[3] if current.count("/") >= 3 else "/"
-        return Response("", status=200, headers={"HX-Redirect": f"/login?{urlencode({'next': path})}"})
+        login = f"/login?{urlencode({'next': path})}"
+        return Response("", status=200, headers={"HX-Redirect": login})
     response = redirect(f"/login?{urlencode({'next': target})}")
     response.delete_cookie(TOKEN_COOKIE, path="/")
     return response

@@ -105,7 +105,8 @@ class InventoryEndpoints:
         check_project(user, project_id)
         query = load(UnitImportQuery(), dict(request.args))
         job = send_upload(request, lambda chunk: self.rpc("inventory", "upload_unit_table", {
-            **chunk, **query, "actor": actor(user), "project_id": project_id, "channel_id": user.channel_id,
+            **chunk, **query, "actor": actor(user), "project_id": project_id,
+            "channel_id": user.channel_id,
             "uploaded_by": user.username}, timeout=UPLOAD_TIMEOUT))
         return job_accepted(job, f"/api/v1/projects/{project_id}/unit-imports/{job['id']}")
 
@@ -115,7 +116,8 @@ class InventoryEndpoints:
         user = self.authorize(request, "GET", "/api/v1/projects/{project_id}/unit-imports/{job_id}")
         check_project(user, project_id)
         return json_response(self.rpc("inventory", "get_unit_import", {
-            "actor": actor(user), "project_id": project_id, "job_id": job_id, "channel_id": user.channel_id}))
+            "actor": actor(user), "project_id": project_id, "job_id": job_id,
+            "channel_id": user.channel_id}))
 
     @http(*endpoint("POST", "/api/v1/projects/{project_id}/price-lists"))
     @api
