@@ -48,3 +48,13 @@ def token_ttl_hours() -> int:
 def token_cache_seconds() -> float:
     """How long the gateway trusts a token it checked, without asking its database again."""
     return float(os.environ.get("TOKEN_CACHE_SECONDS", "30"))
+
+
+def clock_sweep_seconds() -> float:
+    """How often the complaints service passes over its open cases' clocks (a breach is
+    stored within this long of happening)."""
+    return float(os.environ.get("COMPLAINTS_CLOCK_SWEEP_SECONDS", "30"))
+
+
+def clock_sweep_batch() -> int:
+    return int(os.environ.get("COMPLAINTS_CLOCK_SWEEP_BATCH", "500"))

@@ -148,3 +148,14 @@ def check_repair_step(step: str, status: str) -> str:
         raise Conflict(f"cannot {step.replace('_', ' ')} a repair order that is {status}",
                        {"status": [f"must be one of {', '.join(from_statuses)}"]})
     return to_status or status
+
+
+CLOSURE_DAYS = 7  # 第二十六条: a complaint is closed within 7 days of filing
+
+
+def closure_due(filed_at):
+    """The default closure deadline (a project may set its own clock, see clocks.py)."""
+    from datetime import timedelta
+    if filed_at.tzinfo is None:
+        raise ValueError("filing time must be timezone-aware")
+    return filed_at + timedelta(days=CLOSURE_DAYS)
