@@ -2,6 +2,7 @@
 reply, close, hold to account, visit, reopen. Each step checks the role and the order, writes
 the status change the clocks are computed from, and announces itself through the outbox."""
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from sqlalchemy import select, update
 
@@ -281,7 +282,7 @@ def set_clock_policy(uow, cmd) -> dict:
                            on_reopen=cmd.get("on_reopen"), ladder_hours=cmd.get("ladder_hours"))
     row = ClockPolicyChange(
         project_id=cmd["project_id"], clock=cmd["clock"], hours=cmd["hours"], basis=policy.basis,
-        on_reopen=policy.on_reopen, ladder_hours=[str(m / 60) for _, m in policy.ladder],
+        on_reopen=policy.on_reopen, ladder_hours=[str(Decimal(m) / 60) for _, m in policy.ladder],
         changed_at=utcnow(), changed_by=cmd["by"])
     uow.session.add(row)
     uow.commit()

@@ -10,6 +10,7 @@ and filing a new complaint is never waited on.
 import logging
 from collections import defaultdict
 from datetime import datetime
+from decimal import Decimal
 
 from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -34,8 +35,9 @@ def clock_names(kind, case) -> tuple:
 
 
 def policy_from_row(row: ClockPolicyChange) -> clocks.ClockPolicy:
+    ladder = [Decimal(h) for h in row.ladder_hours] if row.ladder_hours else None
     return clocks.with_override(clocks.ALL_CLOCKS[row.clock], hours=row.hours, basis=row.basis,
-                                on_reopen=row.on_reopen, ladder_hours=row.ladder_hours)
+                                on_reopen=row.on_reopen, ladder_hours=ladder)
 
 
 class Context:
@@ -167,9 +169,10 @@ def _sweep_batch(uow, kind, cases, now, totals):
 def _raise_alerts(uow, kind, case, policy, clock, round_, now, totals, breaches):
     levels = clocks.levels_reached(round_, policy) if round_.running else []
     if round_.breached:
-        levels = ["breach"] + [level for level in levels if not level.startswith("warning")]
-        if not round_.running:
-            levels = ["breach"]
+        # past its due time: the 50/75 % warnings are stale by now, the 100 % one is the
+        # due-time notice; a clock already stopped late only records its breach
+        escalations = [level for level in levels if level.startswith("escalation_")]
+        levels = ["warning_100", "breach"] + escalations if round_.running else ["breach"]
         _store_breach(uow.session, kind, case, clock, round_, now, breaches)
     for level in levels:
         if not _insert_ignoring_duplicates(uow.session, ClockAlert.__table__, {

@@ -10,6 +10,8 @@ from typing import Sequence, Union
 from alembic import op
 import sqlalchemy as sa
 
+import infra.tables
+
 
 # revision identifiers, used by Alembic.
 revision: str = 'complaints_0003'
