@@ -53,7 +53,8 @@ class Suite:
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.env = {**os.environ, "AMQP_URI": amqp_uri,
                     "GATEWAY_ADDRESS": f"127.0.0.1:{self.port}", "PYTHONWARNINGS": "ignore",
-                    "RPC_TIMEOUT_SECONDS": "10", "OUTBOX_SWEEP_SECONDS": "1"}
+                    "RPC_TIMEOUT_SECONDS": "10", "OUTBOX_SWEEP_SECONDS": "1",
+                    "COMPLAINTS_CLOCK_SWEEP_SECONDS": "2"}
         for owner, url in database_urls.items():
             self.env[f"{owner.upper()}_DATABASE_URL"] = url
         self.database_urls = database_urls
