@@ -14,6 +14,7 @@ further, and a breach stays breached whatever happens later (a reopening opens a
 it never rewrites an old one).
 """
 from dataclasses import dataclass, field, replace
+from math import ceil
 from datetime import datetime, timedelta, timezone
 from typing import Iterable
 
@@ -257,3 +258,17 @@ def levels_reached(round_: Round, policy: ClockPolicy) -> list[str]:
         levels += [f"escalation_{name}" for name, minutes in policy.ladder
                    if round_.overrun >= minutes]
     return levels
+
+
+def next_level_at(round_: Round, policy: ClockPolicy, now: datetime, calendar) -> datetime | None:
+    """When this round reaches its next warning, breach or escalation if nothing changes; None
+    when it is stopped, paused or past every level (a status change will look again)."""
+    if not round_.running or round_.paused:
+        return None
+    budget = round_.budget
+    thresholds = [ceil(p * budget / 100) for p in WARNING_PERCENTS] + [budget + 1] + [
+        budget + max(minutes, 1) for _, minutes in policy.ladder]
+    ahead = [t for t in thresholds if t > round_.consumed]
+    if not ahead:
+        return None
+    return _add(calendar, round_.basis, minute(now), min(ahead) - round_.consumed)

@@ -12,7 +12,7 @@ from infra.working_calendar import SHANGHAI
 from services.complaints import domain, sla
 from services.complaints.clocks import ALL_CLOCKS, with_override
 from services.complaints.models import (CalendarEntry, ClockPolicyChange, Complaint,
-                                        InvestigationReport, StatusChange)
+                                        InvestigationReport, RepairOrder, StatusChange)
 
 UNBOUNDED = ("general_manager", "admin")  # not limited to a list of projects
 SEES_EVERY_COMPLAINT = ("general_manager", "admin", "administration", "customer_service")
@@ -80,7 +80,7 @@ def file_complaint(uow, cmd) -> dict:
     complaint = Complaint(**fields, status=domain.FILED, filed_at=now, filed_by=cmd["by"],
                           due_at=sla.closure_due(uow.session, cmd.get("project_id"), now),
                           reopen_count=0, major=domain.is_major(cmd.get("request"), None),
-                          watched=True)
+                          watched=True, next_check_at=now)
     uow.session.add(complaint)
     uow.session.flush()
     complaint.number = f"TS{now.astimezone(SHANGHAI):%Y%m}-{complaint.id:05d}"
@@ -198,7 +198,7 @@ def _step(uow, cmd, step, event, apply, detail, note=None, resumes_to=None) -> d
     new = domain.check_step(step, old, cmd["role"], complaint.department, resumes_to)
     now = utcnow()
     values = apply(complaint, now) if apply else {}
-    values = dict(values or {}, status=new)
+    values = dict(values or {}, status=new, next_check_at=now)
     # a conditional update: of two concurrent steps on one case, the second finds it moved on
     moved = session.execute(update(Complaint).where(Complaint.id == complaint.id,
                                                     Complaint.status == old).values(**values))
@@ -285,6 +285,8 @@ def set_clock_policy(uow, cmd) -> dict:
         on_reopen=policy.on_reopen, ladder_hours=[str(Decimal(m) / 60) for _, m in policy.ladder],
         changed_at=utcnow(), changed_by=cmd["by"])
     uow.session.add(row)
+    sla.look_again(uow.session, Complaint, project_id=row.project_id)
+    sla.look_again(uow.session, RepairOrder, project_id=row.project_id)
     uow.commit()
     return {"project_id": row.project_id, "clock": row.clock, "hours": row.hours,
             "basis": row.basis, "on_reopen": row.on_reopen, "ladder_hours": row.ladder_hours,
@@ -301,6 +303,8 @@ def set_calendar_entry(uow, cmd) -> dict:
         entry = CalendarEntry(project_id=cmd["project_id"], day=cmd["day"])
         uow.session.add(entry)
     entry.kind = cmd["kind"]
+    sla.look_again(uow.session, Complaint, project_id=entry.project_id)
+    sla.look_again(uow.session, RepairOrder, project_id=entry.project_id)
     uow.commit()
     return {"project_id": entry.project_id, "day": entry.day, "kind": entry.kind}
 

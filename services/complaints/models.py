@@ -50,12 +50,14 @@ class Complaint(Base):
     visited_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     reopen_count: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     major: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
-    # some clock may still run: the periodic pass looks only at these
+    # some clock may still run; the periodic pass looks at a watched case once its next level
+    # (warning, breach, escalation) is due, or right after a step (NULL: nothing to look at)
     watched: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
+    next_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
-Index("ix_complaints_watched", Complaint.id, postgresql_where=Complaint.watched.is_(True),
-      sqlite_where=Complaint.watched.is_(True))
+Index("ix_complaints_next_check", Complaint.next_check_at,
+      postgresql_where=Complaint.watched.is_(True), sqlite_where=Complaint.watched.is_(True))
 
 
 class StatusChange(Base):
@@ -203,10 +205,11 @@ class RepairOrder(Base):
     satisfaction: Mapped[str | None] = mapped_column(String(20))
     visited_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     watched: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
+    next_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
-Index("ix_repair_orders_watched", RepairOrder.id, postgresql_where=RepairOrder.watched.is_(True),
-      sqlite_where=RepairOrder.watched.is_(True))
+Index("ix_repair_orders_next_check", RepairOrder.next_check_at,
+      postgresql_where=RepairOrder.watched.is_(True), sqlite_where=RepairOrder.watched.is_(True))
 
 
 metadata = Base.metadata

@@ -123,7 +123,7 @@ def order_repair(uow, cmd) -> dict:
         description=cmd["description"], estimated_amount=cmd["estimated_amount"],
         urgency=cmd["urgency"], clock=domain.on_site_clock(cmd["urgency"], cmd["estimated_amount"]),
         status=domain.ORDERED, ordered_at=now, ordered_by=cmd["by"], missed=False,
-        signatures=[], watched=True)
+        signatures=[], watched=True, next_check_at=now)
     session.add(repair)
     session.flush()
     repair.number = f"WX{now.astimezone(SHANGHAI):%Y%m}-{repair.id:05d}"
@@ -204,6 +204,7 @@ def _step(uow, cmd, step, event, apply, detail=None) -> dict:
     on_site = _on_site_round(session, repair, now)
     values = apply(repair, now, on_site) or {}
     values.setdefault("status", new)
+    values["next_check_at"] = now
     moved = session.execute(update(RepairOrder).where(RepairOrder.id == repair.id,
                                                       RepairOrder.status == old).values(**values))
     if moved.rowcount != 1:

@@ -125,7 +125,9 @@ def _insert_ignoring_duplicates(session, table, values) -> bool:
 
 
 def sweep(uow_factory, now=None, batch_size=500) -> dict:
-    """One periodic pass over every watched case; returns what it raised."""
+    """One periodic pass over the watched cases whose next level is due (or that changed
+    since the last pass); returns what it raised. Each case examined gets its next check time:
+    when its earliest running clock reaches its next level."""
     now = now or utcnow()
     totals = {"cases": 0, "warnings": 0, "escalations": 0, "breaches": 0}
     for kind, model in ((COMPLAINT, Complaint), (REPAIR, RepairOrder)):
@@ -133,7 +135,8 @@ def sweep(uow_factory, now=None, batch_size=500) -> dict:
         while True:
             with uow_factory() as uow:
                 cases = uow.session.scalars(
-                    select(model).where(model.watched.is_(True), model.id > after)
+                    select(model).where(model.watched.is_(True), model.next_check_at <= now,
+                                        model.id > after)
                     .order_by(model.id).limit(batch_size)
                     .with_for_update(skip_locked=True)).all()
                 if not cases:
@@ -154,9 +157,15 @@ def _sweep_batch(uow, kind, cases, now, totals):
     for case in cases:
         totals["cases"] += 1
         states = case_clocks(context, kind, case, history.get(case.id, []), now)
+        next_checks = []
         for policy, state in states:
             for round_ in state.rounds:
                 _raise_alerts(uow, kind, case, policy, state.name, round_, now, totals, breaches)
+            if state.current is not None:
+                next_checks.append(clocks.next_level_at(state.current, policy, now,
+                                                        context.calendar(case.project_id)))
+        next_checks = [t for t in next_checks if t is not None]
+        case.next_check_at = min(next_checks) if next_checks else None
         terminal = (case.status in (domain.REJECTED, domain.VISITED) if kind == COMPLAINT
                     else case.status == domain.REPAIR_VISITED)
         if terminal and not any(r.running for _, s in states for r in s.rounds):
@@ -213,3 +222,10 @@ def breach_rows(session, kind, case_id) -> list[dict]:
             for b in session.scalars(select(ClockBreach).where(
                 ClockBreach.case_kind == kind, ClockBreach.case_id == case_id)
                 .order_by(ClockBreach.id))]
+
+
+def look_again(session, model, **where) -> None:
+    """Have the next pass examine these cases (after a step or a policy change)."""
+    conditions = [getattr(model, k) == v for k, v in where.items()]
+    session.execute(update(model).where(model.watched.is_(True), *conditions)
+                    .values(next_check_at=utcnow()))
