@@ -12,10 +12,11 @@ from collections import defaultdict
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import select, update
+from sqlalchemy import case as case_, literal, null, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from infra.database import utcnow
+from infra.tables import UTCDateTime
 from infra.working_calendar import calendar_from_entries
 from services.complaints import clocks, domain
 from services.complaints.clocks import Change
@@ -117,11 +118,21 @@ def closure_due(session, project_id, filed_at) -> datetime:
     return state.current.due_at
 
 
-def _insert_ignoring_duplicates(session, table, values) -> bool:
+def _insert_new(session, table, rows, returning=()):
+    """Insert `rows`, skipping those a unique constraint already holds (another worker's, or
+    an earlier pass's); with `returning`, the rows this statement inserted."""
+    if not rows:
+        return []
     dialect = session.get_bind().dialect.name
     builder = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    result = session.execute(builder(table).values(**values).on_conflict_do_nothing())
-    return result.rowcount == 1
+    statement = builder(table).values(rows).on_conflict_do_nothing()
+    if not returning:
+        session.execute(statement)
+        return []
+    return session.execute(statement.returning(*returning)).all()
+
+
+CASE_COLUMNS = ("id", "number", "status", "project_id", "unit_id", "customer_id")
 
 
 def sweep(uow_factory, now=None, batch_size=500) -> dict:
@@ -131,89 +142,121 @@ def sweep(uow_factory, now=None, batch_size=500) -> dict:
     now = now or utcnow()
     totals = {"cases": 0, "warnings": 0, "escalations": 0, "breaches": 0}
     for kind, model in ((COMPLAINT, Complaint), (REPAIR, RepairOrder)):
+        columns = [getattr(model, c) for c in CASE_COLUMNS]
+        if model is RepairOrder:
+            columns.append(RepairOrder.clock)
         after = 0
         while True:
             with uow_factory() as uow:
-                cases = uow.session.scalars(
-                    select(model).where(model.watched.is_(True), model.next_check_at <= now,
-                                        model.id > after)
+                cases = uow.session.execute(
+                    select(*columns).where(model.watched.is_(True), model.next_check_at <= now,
+                                           model.id > after)
                     .order_by(model.id).limit(batch_size)
-                    .with_for_update(skip_locked=True)).all()
+                    .with_for_update(skip_locked=True, of=model)).all()
                 if not cases:
                     break
                 after = cases[-1].id
-                _sweep_batch(uow, kind, cases, now, totals)
+                _sweep_batch(uow, kind, model, cases, now, totals)
                 uow.commit()
     return totals
 
 
-def _sweep_batch(uow, kind, cases, now, totals):
+def _sweep_batch(uow, kind, model, cases, now, totals):
+    """Compute the batch's clocks, then write what they reached in a few statements."""
     session = uow.session
+    ids = [c.id for c in cases]
     context = Context(session, [c.project_id for c in cases])
-    history = histories(session, kind, [c.id for c in cases])
-    breaches = {(b.case_id, b.clock, b.round): b for b in session.scalars(select(ClockBreach).where(
-        ClockBreach.case_kind == kind, ClockBreach.case_id.in_([c.id for c in cases])))}
-    finished = []
+    history = histories(session, kind, ids)
+    sent = set(session.execute(select(ClockAlert.case_id, ClockAlert.clock, ClockAlert.round,
+                                      ClockAlert.level).where(
+        ClockAlert.case_kind == kind, ClockAlert.case_id.in_(ids))).tuples())
+    stored = {(b.case_id, b.clock, b.round): (b.id, b.overrun_minutes) for b in session.execute(
+        select(ClockBreach.id, ClockBreach.case_id, ClockBreach.clock, ClockBreach.round,
+               ClockBreach.overrun_minutes).where(
+            ClockBreach.case_kind == kind, ClockBreach.case_id.in_(ids)))}
+    alerts, details, new_breaches, next_checks, finished = [], {}, [], {}, []
     for case in cases:
         totals["cases"] += 1
         states = case_clocks(context, kind, case, history.get(case.id, []), now)
-        next_checks = []
+        upcoming = []
         for policy, state in states:
             for round_ in state.rounds:
-                _raise_alerts(uow, kind, case, policy, state.name, round_, now, totals, breaches)
+                for level in _levels(round_, policy):
+                    key = (case.id, state.name, round_.number, level)
+                    if key not in sent:
+                        alerts.append({"case_kind": kind, "case_id": case.id,
+                                       "clock": state.name, "round": round_.number,
+                                       "level": level, "raised_at": now})
+                        details[key] = (case, round_)
+                if round_.breached:
+                    _note_breach(session, kind, case, state.name, round_, now, stored,
+                                 new_breaches)
             if state.current is not None:
-                next_checks.append(clocks.next_level_at(state.current, policy, now,
-                                                        context.calendar(case.project_id)))
-        next_checks = [t for t in next_checks if t is not None]
-        case.next_check_at = min(next_checks) if next_checks else None
+                upcoming.append(clocks.next_level_at(state.current, policy, now,
+                                                     context.calendar(case.project_id)))
+        upcoming = [t for t in upcoming if t is not None]
+        next_checks[case.id] = min(upcoming) if upcoming else None
         terminal = (case.status in (domain.REJECTED, domain.VISITED) if kind == COMPLAINT
                     else case.status == domain.REPAIR_VISITED)
         if terminal and not any(r.running for _, s in states for r in s.rounds):
             finished.append(case.id)
+    _insert_new(session, ClockBreach.__table__, new_breaches)
+    inserted = _insert_new(session, ClockAlert.__table__, alerts, returning=(
+        ClockAlert.case_id, ClockAlert.clock, ClockAlert.round, ClockAlert.level))
+    uow.emit_many([_alert_event(kind, tuple(key), *details[tuple(key)], totals)
+                   for key in sorted(inserted, key=lambda k: (k[0], k[1], k[2]))])
+    session.execute(update(model).where(model.id.in_(ids)).values(next_check_at=case_(
+        {case_id: literal(at, UTCDateTime()) for case_id, at in next_checks.items()
+         if at is not None}, value=model.id, else_=null())
+        if any(next_checks.values()) else null()))
     if finished:
-        model = Complaint if kind == COMPLAINT else RepairOrder
         session.execute(update(model).where(model.id.in_(finished)).values(watched=False))
 
 
-def _raise_alerts(uow, kind, case, policy, clock, round_, now, totals, breaches):
+def _levels(round_, policy) -> list[str]:
+    """The levels to announce for a round: while it runs, the warnings and escalations it
+    reached; once past its due time the 50/75 % warnings are stale and only the 100 % one (the
+    due-time notice), the breach and the escalations count; a clock already stopped late only
+    records its breach."""
     levels = clocks.levels_reached(round_, policy) if round_.running else []
-    if round_.breached:
-        # past its due time: the 50/75 % warnings are stale by now, the 100 % one is the
-        # due-time notice; a clock already stopped late only records its breach
-        escalations = [level for level in levels if level.startswith("escalation_")]
-        levels = ["warning_100", "breach"] + escalations if round_.running else ["breach"]
-        _store_breach(uow.session, kind, case, clock, round_, now, breaches)
-    for level in levels:
-        if not _insert_ignoring_duplicates(uow.session, ClockAlert.__table__, {
-                "case_kind": kind, "case_id": case.id, "clock": clock, "round": round_.number,
-                "level": level, "raised_at": now}):
-            continue
-        if level == "breach":
-            name, notify, counter = "clock_breached", None, "breaches"
-        elif level.startswith("escalation_"):
-            rung = level.removeprefix("escalation_")
-            name, notify, counter = "clock_escalated", ESCALATION_ROLES.get(rung, rung), "escalations"
-        else:
-            name, notify, counter = "clock_warning", None, "warnings"
-        totals[counter] += 1
-        uow.emit(name, {"case_kind": kind, "case_id": case.id, "number": case.number or "",
-                        "clock": clock, "round": round_.number, "level": level,
-                        "percent": round(round_.percent, 1), "due_at": round_.due_at,
-                        "overrun_minutes": round_.overrun, "basis": round_.basis,
-                        "notify_role": notify},
-                 project_id=case.project_id, unit_id=case.unit_id, customer_id=case.customer_id)
+    if not round_.breached:
+        return levels
+    if not round_.running:
+        return ["breach"]
+    return ["warning_100", "breach"] + [lv for lv in levels if lv.startswith("escalation_")]
 
 
-def _store_breach(session, kind, case, clock, round_, now, breaches):
-    """The breach with its overrun, kept up to date while the clock still runs; never deleted."""
-    existing = breaches.get((case.id, clock, round_.number))
+def _alert_event(kind, key, case, round_, totals):
+    case_id, clock, number, level = key
+    if level == "breach":
+        name, notify, counter = "clock_breached", None, "breaches"
+    elif level.startswith("escalation_"):
+        rung = level.removeprefix("escalation_")
+        name, notify, counter = "clock_escalated", ESCALATION_ROLES.get(rung, rung), "escalations"
+    else:
+        name, notify, counter = "clock_warning", None, "warnings"
+    totals[counter] += 1
+    return (name, {"case_kind": kind, "case_id": case_id, "number": case.number or "",
+                   "clock": clock, "round": number, "level": level,
+                   "percent": round(round_.percent, 1), "due_at": round_.due_at,
+                   "overrun_minutes": round_.overrun, "basis": round_.basis,
+                   "notify_role": notify},
+            {"project_id": case.project_id, "unit_id": case.unit_id,
+             "customer_id": case.customer_id})
+
+
+def _note_breach(session, kind, case, clock, round_, now, stored, new_breaches):
+    """The breach with its overrun, brought up to date whenever the case is examined; never
+    deleted."""
+    existing = stored.get((case.id, clock, round_.number))
     if existing is None:
-        _insert_ignoring_duplicates(session, ClockBreach.__table__, {
-            "case_kind": kind, "case_id": case.id, "clock": clock, "round": round_.number,
-            "due_at": round_.due_at, "detected_at": now, "overrun_minutes": round_.overrun,
-            "basis": round_.basis})
-    elif existing.overrun_minutes < round_.overrun:
-        existing.overrun_minutes = round_.overrun
+        new_breaches.append({"case_kind": kind, "case_id": case.id, "clock": clock,
+                             "round": round_.number, "due_at": round_.due_at,
+                             "detected_at": now, "overrun_minutes": round_.overrun,
+                             "basis": round_.basis})
+    elif existing[1] < round_.overrun:
+        session.execute(update(ClockBreach).where(ClockBreach.id == existing[0])
+                        .values(overrun_minutes=round_.overrun))
 
 
 def breach_rows(session, kind, case_id) -> list[dict]:
