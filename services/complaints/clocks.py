@@ -192,13 +192,13 @@ def compute(policy: ClockPolicy, history: Iterable[Change], now: datetime, calen
     """The clock's rounds from `history` up to `now`. The current round's `due_at` is projected
     forward when it is running and not paused (as if nothing changes any more)."""
     now = minute(now)
-    changes = sorted((c for c in history if minute(c.at) <= now), key=lambda c: minute(c.at))
+    changes = sorted(((at, n, c) for n, c in enumerate(history)
+                      if (at := minute(c.at)) <= now), key=lambda item: (item[0], item[1]))
     state = ClockState(policy.name)
     status = None
     current: Round | None = None
     last = None
-    for change in changes:
-        at = minute(change.at)
+    for at, _, change in changes:
         if current is not None and last is not None:
             _advance(current, policy, status, last, at, calendar)
         last = at

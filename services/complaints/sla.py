@@ -125,11 +125,12 @@ def _insert_new(session, table, rows, returning=()):
         return []
     dialect = session.get_bind().dialect.name
     builder = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = builder(table).values(rows).on_conflict_do_nothing()
+    statement = builder(table).on_conflict_do_nothing()
     if not returning:
-        session.execute(statement)
+        session.execute(statement, rows)
         return []
-    return session.execute(statement.returning(*returning)).all()
+    # executemany: one compiled statement, sent in pages of rows (insertmanyvalues)
+    return session.execute(statement.returning(*returning), rows).all()
 
 
 CASE_COLUMNS = ("id", "number", "status", "project_id", "unit_id", "customer_id")
