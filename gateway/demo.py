@@ -57,7 +57,9 @@ def load_demo(base_url, admin_password="admin-password"):
         except Conflict:
             pass
     for username, role in (("manager", "sales_manager"), ("archivist", "archivist"),
-                           ("finance", "finance")):
+                           ("finance", "finance"), ("kefu", "customer_service"),
+                           ("xingzheng", "administration"), ("gongcheng", "engineering"),
+                           ("zongjingli", "general_manager")):
         try:
             create_user(username, "demo-password", role)
         except Conflict:
