@@ -1,4 +1,5 @@
 """Generated business data: visitors with unique mobiles, leads for a bulk import, an event."""
+import io
 import itertools
 import json
 import random
@@ -62,3 +63,22 @@ def complaint_filed_event(complaint_id: int) -> dict:
 
 def sample_event_body() -> str:
     return json.dumps(complaint_filed_event(1))
+
+
+ROOM_COLUMNS = ["号楼", "单元", "房号", "楼层", "建筑面积", "户型", "物业类型", "朝向", "单价", "底价"]
+
+
+def rooms_workbook(count: int) -> bytes:
+    """A table of rooms and prices (房源/价格表) as an office's XLSX: 50 rooms a floor, 40
+    floors a building, as many buildings as `count` needs."""
+    from openpyxl import Workbook
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet()
+    sheet.append(ROOM_COLUMNS)
+    for n in range(count):
+        building, floor, room = n // 2000 + 1, n // 50 % 40 + 1, n % 50 + 1
+        sheet.append([str(building), "1", f"{floor}{room:02d}", floor, 89.5 + room % 7,
+                      "3/2", "高层", "南北", 12000 + floor * 50, None])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()

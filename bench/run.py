@@ -38,6 +38,7 @@ class Mode:
     boards: tuple                # (units, requests) of benchmark 4
     boards_skipped: tuple
     fanout_events: int           # benchmark 5
+    import_rooms: int            # benchmark 6
     stall_seconds: float         # waiting for events gives up after this long without one
 
     @property
@@ -50,13 +51,13 @@ QUICK = Mode("quick", http_seconds=2, warmup_seconds=1, insert_seconds=2, copy_r
              executemany_rows=20_000, broker_messages=5_000, import_leads=50_000,
              saga_rate=50, saga_seconds=5, saga_ladder=(10, 20), ladder_seconds=5,
              boards=((20_000, 3),), boards_skipped=(200_000,), fanout_events=2_000,
-             stall_seconds=20)
+             stall_seconds=20, import_rooms=20_000)
 FULL = Mode("full", http_seconds=15, warmup_seconds=2, insert_seconds=10,
             copy_rows=1_000_000, executemany_rows=200_000, broker_messages=20_000,
             import_leads=1_000_000, saga_rate=50, saga_seconds=60,
             saga_ladder=(5, 10, 15, 20, 25, 30, 40, 50, 60, 80, 100),
             ladder_seconds=15, boards=((20_000, 20), (200_000, 3)), boards_skipped=(),
-            fanout_events=10_000, stall_seconds=30)
+            fanout_events=10_000, stall_seconds=30, import_rooms=20_000)
 
 
 def main(argv=None) -> int:
@@ -96,6 +97,7 @@ PLAN = (
     ("ceiling B", baselines.ceiling_b), ("5 event fan-out", suite.event_fanout),
     ("ceiling B again", baselines.ceiling_b),
     ("3 deposit saga", suite.deposit_saga), ("4 sales-control board", suite.board),
+    ("6 unit import", suite.unit_import),
 )
 ATTEMPTS = 3
 

@@ -11,7 +11,8 @@ from sqlalchemy import func, insert, select
 
 from bench.ceilings import http_rows, poster
 from bench.cpu import cpu_meter, cpu_row, infrastructure_pids
-from bench.data import call_list_csv, complaint_filed_event, generated_leads, lead_body
+from bench.data import (call_list_csv, complaint_filed_event, generated_leads, lead_body,
+                        rooms_workbook)
 from bench.environment import BENCH_RPC_TIMEOUT_SECONDS, DEFAULT_RPC_TIMEOUT_SECONDS
 from bench.load import closed_loop, paced, wait_while_progressing
 from bench.report import IncompleteRun, Row, require_no_errors
@@ -28,8 +29,26 @@ BULK_IMPORT = "2 bulk lead import"
 SAGA = "3 deposit saga"
 BOARD = "4 sales-control board"
 FANOUT = "5 event fan-out"
+UNIT_IMPORT = "6 unit import"
 # each attempt of benchmark 2 imports numbers no earlier attempt left in the call pool
 CALL_LIST_PREFIXES = iter(("136", "137", "135", "134"))
+
+
+def _finished_job(session, accepted, timeout=BENCH_RPC_TIMEOUT_SECONDS) -> dict:
+    """Follow an accepted import (202, Location) until its job is done."""
+    if accepted.status_code != 202:
+        raise RuntimeError(f"{accepted.request.method} {accepted.url}: "
+                           f"{accepted.status_code} {accepted.text[:300]}")
+    location = accepted.url.split("/api/v1/")[0] + accepted.headers["Location"]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job = session.get(location, timeout=30).json()
+        if job["status"] == "done":
+            return job
+        if job["status"] == "failed":
+            raise IncompleteRun(f"import {job['id']} failed: {job['error']}")
+        time.sleep(0.1)
+    raise IncompleteRun(f"import at {location} not done within {timeout} s")
 
 
 def _created(response) -> dict:
@@ -75,8 +94,8 @@ def _office_with_consultants(env) -> int:
 def bulk_lead_import(env, mode) -> list[Row]:
     """`mode.import_leads` generated leads (5 % repeated mobiles, written differently)
     uploaded as CSV call lists to POST /api/v1/call-lists, one list of at most
-    MAX_IMPORT_ROWS after the other, as a manager would; each answer comes after its rows are
-    committed. Checks that every distinct number was added once and every repeat counted."""
+    MAX_IMPORT_ROWS after the other, as a manager would, each followed as a job until done.
+    Checks that every distinct number was added once and every repeat counted."""
     leads = iter(generated_leads(mode.import_leads, prefix=next(CALL_LIST_PREFIXES)))
     lists, distinct = [], set()
     while chunk := list(itertools.islice(leads, MAX_IMPORT_ROWS)):
@@ -89,9 +108,9 @@ def bulk_lead_import(env, mode) -> list[Row]:
     began = time.perf_counter()
     for number, body in enumerate(lists, 1):
         started = time.perf_counter()
-        result = _created(session.post(url, data=body, timeout=BENCH_RPC_TIMEOUT_SECONDS,
-                                       params={"source": "purchased",
-                                               "file_name": f"bench-{number}.csv"}))
+        result = _finished_job(session, session.post(
+            url, data=body, timeout=BENCH_RPC_TIMEOUT_SECONDS,
+            params={"source": "purchased", "file_name": f"bench-{number}.csv"}))["result"]
         upload_seconds.append(time.perf_counter() - started)
         added, duplicates = added + result["added"], duplicates + result["duplicates"]
     seconds = time.perf_counter() - began
@@ -290,3 +309,74 @@ def event_fanout(env, mode) -> list[Row]:
     return [Row(FANOUT, f"{count:,} events: time", seconds, "s", note=note),
             Row(FANOUT, f"{count:,} events: events/s", per_second(count, seconds), "events/s",
                 ceiling_key="B.end_to_end")]
+
+
+# --- 6 ---------------------------------------------------------------------------------
+
+def unit_import(env, mode) -> list[Row]:
+    """A table of `mode.import_rooms` rooms with prices, as an office's XLSX, uploaded to
+    POST /projects/{id}/units/import and followed as a job until done (every room created and
+    priced). Meanwhile another client reads the project's price lists in a loop: those reads
+    are answered by inventory, the service running the import, so their latency shows how
+    much the import holds the service up; the same reads before the import are the yardstick."""
+    project_id = seed_project(env.engine("inventory"), f"bm-import-{uuid.uuid4().hex[:6]}", 0)
+    body = rooms_workbook(mode.import_rooms)
+    reads_url = f"{env.base_url}/api/v1/projects/{project_id}/price-lists"
+    reader = env.http()
+
+    def read_for(seconds=None, until=None):
+        latencies, errors = [], 0
+        end = time.monotonic() + seconds if seconds else None
+        while not (until.is_set() if until else time.monotonic() > end):
+            started = time.perf_counter()
+            response = reader.get(reads_url, timeout=BENCH_RPC_TIMEOUT_SECONDS)
+            latencies.append(time.perf_counter() - started)
+            errors += response.status_code != 200
+            time.sleep(0.05)
+        return latencies, errors
+
+    idle, idle_errors = read_for(seconds=3)
+    finished, meanwhile = threading.Event(), {}
+    thread = threading.Thread(target=lambda: meanwhile.update(zip(
+        ("latencies", "errors"), read_for(until=finished))))
+    session = env.http()
+    session.headers["Content-Type"] = ("application/vnd.openxmlformats-officedocument."
+                                       "spreadsheetml.sheet")
+    thread.start()
+    try:
+        began = time.perf_counter()
+        accepted = session.post(f"{env.base_url}/api/v1/projects/{project_id}/units/import",
+                                data=body, params={"file_name": "价格表.xlsx"},
+                                timeout=BENCH_RPC_TIMEOUT_SECONDS)
+        answered = time.perf_counter() - began
+        job = _finished_job(session, accepted)
+        seconds = time.perf_counter() - began
+    finally:
+        finished.set()
+        thread.join()
+    result = job["result"]
+    if (result["created"], result["priced"], result["errors"]) != (
+            mode.import_rooms, mode.import_rooms, []):
+        raise IncompleteRun(f"unit import: {result}")
+    if idle_errors or meanwhile["errors"]:
+        raise IncompleteRun(f"reads failed: {idle_errors} before, {meanwhile['errors']} during")
+    idle_summary, during = latency_summary(idle), latency_summary(meanwhile["latencies"])
+    rooms = f"{mode.import_rooms:,} rooms"
+    return [
+        Row(UNIT_IMPORT, f"{rooms}: upload answered (202)", answered * 1000, "ms",
+            higher_is_better=False, note=f"{len(body) / 1024:,.0f} KB XLSX, sent in chunks"),
+        Row(UNIT_IMPORT, f"{rooms}: upload → job done", seconds, "s", higher_is_better=False,
+            note=f"{per_second(mode.import_rooms, seconds):,.0f} rooms/s; read "
+                 f"{_seconds_between(job['started_at'], job['created_at']):.1f} s after the "
+                 f"upload; created and priced every room, one price-list version"),
+        Row(UNIT_IMPORT, "reads of inventory meanwhile p50", during["p50_ms"], "ms",
+            higher_is_better=False, note=f"before the import: {format_number(idle_summary['p50_ms'], 'ms')}"),
+        Row(UNIT_IMPORT, "reads of inventory meanwhile p99", during["p99_ms"], "ms",
+            higher_is_better=False,
+            note=f"{during['count']} reads, slowest {format_number(during['max_ms'], 'ms')}; "
+                 f"before the import: p99 {format_number(idle_summary['p99_ms'], 'ms')}"),
+    ]
+
+
+def _seconds_between(later: str, earlier: str) -> float:
+    return (datetime.fromisoformat(later) - datetime.fromisoformat(earlier)).total_seconds()

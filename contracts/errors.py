@@ -41,3 +41,15 @@ class Forbidden(DomainError):
 class RequestInterrupted(DomainError):
     """The request reached the service a second time after a restart; it is not run twice."""
     code = "request_interrupted"
+
+
+@deserialize_to_instance
+class IdempotencyKeyReused(DomainError):
+    """An `Idempotency-Key` sent again with a different request (422)."""
+    code = "idempotency_key_reused"
+
+
+@deserialize_to_instance
+class PayloadTooLarge(DomainError):
+    """The request's body is larger than the route takes (HTTP 413)."""
+    code = "payload_too_large"

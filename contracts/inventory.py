@@ -3,6 +3,7 @@ from marshmallow import fields, validate, validates_schema, ValidationError
 
 from contracts.base import Id, Money, PositiveMoney, StrictSchema
 from contracts.envelope import EventType, register
+from contracts.imports import ImportChunkSchema
 
 UNIT_STATUSES = ("available", "held", "offered", "reserved", "subscribed", "contracted",
                  "filed")
@@ -329,12 +330,26 @@ MAX_IMPORT_ROWS = 20_000
 
 
 class ImportUnitsSchema(StrictSchema):
+    """What services.inventory.structure.import_units takes; an import job builds it from the
+    uploaded file (UnitTableChunkSchema)."""
     channel_id = ChannelId()
     project_id = Id(required=True)
     imported_by = Name(required=True)
     header = fields.List(fields.String(), required=True)
     rows = fields.List(fields.List(fields.String()), required=True,
                        validate=validate.Length(max=MAX_IMPORT_ROWS))
+
+
+class UnitTableChunkSchema(ImportChunkSchema):
+    """A chunk of a table of rooms (ImportUnitsSchema's table, uploaded as a file)."""
+    channel_id = ChannelId()
+    project_id = Id(required=True)
+
+
+class GetUnitImportSchema(StrictSchema):
+    channel_id = ChannelId()
+    project_id = Id(required=True)
+    job_id = Id(required=True)
 
 
 class ImportErrorSchema(StrictSchema):
@@ -502,6 +517,28 @@ class ReleaseHoldSchema(StrictSchema):
 class GetHoldSchema(StrictSchema):
     channel_id = ChannelId()
     hold_id = Id(required=True)
+
+
+class ListHoldsSchema(StrictSchema):
+    """Open holds (pending approval or active) the actor may see, soonest to expire first."""
+    channel_id = ChannelId()
+    status = fields.String(load_default=None, allow_none=True,
+                           validate=validate.OneOf(("pending", "active")),
+                           metadata={"description": "one status; both open ones when absent"})
+    # not strict: they come from a query string
+    expiring_within_hours = fields.Integer(load_default=None, allow_none=True,
+                                           validate=validate.Range(min=1, max=24 * 30))
+    limit = fields.Integer(load_default=200, validate=validate.Range(min=1, max=1000))
+
+
+class ListedHoldSchema(HoldSchema):
+    project_id = fields.Integer()
+    building = fields.String()
+    number = fields.String()
+
+
+class HoldListSchema(StrictSchema):
+    holds = fields.List(fields.Nested(ListedHoldSchema))
 
 
 class JoinWaitlistSchema(StrictSchema):

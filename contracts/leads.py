@@ -1,8 +1,10 @@
 """Leads: sales offices, consultants, visit registration (来访客户登记)."""
 from marshmallow import fields, validate
 
+from contracts.audit import ReadAudit
 from contracts.base import Id, StrictSchema
 from contracts.envelope import EventType, register
+from contracts.imports import ImportChunkSchema
 
 CONSULTANT_STATUSES = ("available", "busy", "absent", "inactive")
 # a manager (案场经理) is a consultant record of kind manager: their user's consultant_id says
@@ -91,6 +93,9 @@ class CreateOfficeSchema(StrictSchema):
         r"^[a-z]{1,6}$", error="lower-case pinyin initials of the region, e.g. ly for 洛阳"))
     alternate_groups = fields.Boolean(load_default=False, metadata={
         "description": "two duty groups on alternate days (隔天值班)"})
+    project_ids = fields.List(Id(), load_default=list, validate=validate.Length(max=100),
+                              metadata={"description": "the projects (inventory's) the office "
+                                                       "sells; its sales manager acts on these"})
 
 
 class OfficeSchema(StrictSchema):
@@ -99,6 +104,24 @@ class OfficeSchema(StrictSchema):
     name = fields.String()
     region_code = fields.String()
     alternate_groups = fields.Boolean()
+    project_ids = fields.List(fields.Integer())
+
+
+class SetOfficeProjectsSchema(StrictSchema):
+    office_id = Id(required=True)
+    project_ids = fields.List(Id(), required=True, validate=validate.Length(max=100),
+                              metadata={"description": "the office now sells exactly these "
+                                                       "projects"})
+
+
+class ActorScopeQuery(StrictSchema):
+    consultant_id = Id(required=True, metadata={
+        "description": "a user's consultant or manager record"})
+
+
+class ActorScopeSchema(StrictSchema):
+    office_ids = fields.List(fields.Integer())
+    project_ids = fields.List(fields.Integer())
 
 
 class AddConsultantSchema(StrictSchema):
@@ -580,7 +603,7 @@ class OfficeRosterSchema(StrictSchema):
     day = fields.Date()
 
 
-class GetCustomerSchema(StrictSchema):
+class GetCustomerSchema(ReadAudit):
     customer_id = Id(required=True)
     manager_id = _manager_scope()
 
@@ -687,6 +710,11 @@ class ImportCallListSchema(StrictSchema):
     rows = fields.List(fields.List(fields.Raw(allow_none=True)), required=True,
                        validate=validate.Length(max=MAX_IMPORT_ROWS))
     first_line = fields.Integer(load_default=2, strict=True, validate=validate.Range(min=1))
+
+
+class CallListChunkSchema(ImportChunkSchema):
+    """A chunk of a call list file (ImportCallListSchema's table, uploaded as a file)."""
+    source = fields.String(required=True, validate=validate.OneOf(CALL_LIST_SOURCES))
 
 
 class ImportErrorSchema(StrictSchema):

@@ -3,6 +3,7 @@ from decimal import Decimal
 
 from marshmallow import ValidationError, fields, validate
 
+from contracts.audit import ReadAudit
 from contracts.base import Id, Money, PositiveMoney, StrictSchema
 from contracts.envelope import EventType, register
 
@@ -14,13 +15,20 @@ PAYMENT_CHANNELS = ("pos", "transfer", "cash", "bank_loan")
 PAYMENT_METHODS = ("lump_sum", "mortgage", "provident_fund", "installments")
 
 
+def IdempotencyKey():  # noqa: N802 - a field factory, named as the field it makes
+    """The caller's `Idempotency-Key` (unique per user at the gateway): a retry of a command
+    whose answer was lost finds what the first one created instead of creating it again."""
+    return fields.String(load_default=None, allow_none=True,
+                         validate=validate.Length(min=1, max=255))
+
+
 class TakeDepositSchema(StrictSchema):
     unit_id = Id(required=True)
     customer_id = Id(required=True)
     consultant_id = Id(required=True)
     amount = PositiveMoney(required=True)
     kind = fields.String(load_default="small", validate=validate.OneOf(DEPOSIT_KINDS))
-    project_id = Id(load_default=None, allow_none=True)
+    project_id = Id(required=True, metadata={"description": "the unit's project (inventory's)"})
     # what the order form (定单) says; the total price is checked against the deposit here and
     # replaced by the price inventory pins when it reserves the unit
     customer_name = fields.String(load_default=None, allow_none=True,
@@ -32,6 +40,7 @@ class TakeDepositSchema(StrictSchema):
     total_price = PositiveMoney(load_default=None, allow_none=True)
     due_date = fields.Date(load_default=None, allow_none=True,
                            metadata={"description": "补足日 or 签约日 agreed with the customer"})
+    idempotency_key = IdempotencyKey()
 
 
 class GetDepositSchema(StrictSchema):
@@ -54,11 +63,11 @@ class DepositSchema(StrictSchema):
         "description": "when the deposit was flagged for waiting too long for inventory"})
 
 
-class OrderFormQuery(StrictSchema):
+class OrderFormQuery(ReadAudit):
     order_form_id = Id(required=True)
 
 
-class DepositOrderFormQuery(StrictSchema):
+class DepositOrderFormQuery(ReadAudit):
     deposit_id = Id(required=True)
 
 
@@ -100,6 +109,7 @@ class RecordPaymentSchema(StrictSchema):
     purpose = fields.String(load_default="other", validate=validate.OneOf(PAYMENT_PURPOSES))
     channel = fields.String(load_default="transfer", validate=validate.OneOf(PAYMENT_CHANNELS))
     recorded_by = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    idempotency_key = IdempotencyKey()
 
 
 class ReceiptSchema(StrictSchema):
@@ -230,7 +240,7 @@ class ContractSchema(StrictSchema):
     filed_at = fields.AwareDateTime(allow_none=True)
 
 
-class ContractQuery(StrictSchema):
+class ContractQuery(ReadAudit):
     contract_id = Id(required=True)
 
 
@@ -429,10 +439,44 @@ class ApplicationSchema(StrictSchema):
     details = fields.Dict(metadata={"description": "the form's fields; money as strings"})
     outcome = fields.String(allow_none=True)
     chain = fields.List(fields.String())
+    chain_source = fields.String(metadata={
+        "enum": ["default", "project"],
+        "description": "the seed's form (default) or the project's own shorter chain"})
     waiting_for = fields.String(allow_none=True)
     steps = fields.List(fields.Nested(ApprovalStepSchema))
     created_at = fields.AwareDateTime()
     closed_at = fields.AwareDateTime(allow_none=True)
+
+
+class SetApprovalChainsSchema(StrictSchema):
+    """A project's own chains, shorter than the seed's forms; null or [] for a kind: back to
+    the seed's chain."""
+    project_id = Id(required=True)
+    chains = fields.Dict(
+        required=True, keys=fields.String(validate=validate.OneOf(APPLICATION_KINDS)),
+        values=fields.List(fields.String(validate=validate.Length(min=1, max=30)),
+                           allow_none=True, validate=validate.Length(max=10)),
+        metadata={"description": "kind → the roles in order, e.g. {\"discount\": "
+                                 "[\"sales_manager\", \"finance\"]}"})
+    set_by = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    role = fields.String(required=True)
+
+
+class ApprovalChainsQuery(StrictSchema):
+    project_id = Id(required=True)
+
+
+class ProjectChainSchema(StrictSchema):
+    chain = fields.List(fields.String())
+    source = fields.String(metadata={"enum": ["default", "project"]})
+    default = fields.List(fields.String(), metadata={"description": "the seed's chain"})
+    set_by = fields.String(allow_none=True)
+    set_at = fields.AwareDateTime(allow_none=True)
+
+
+class ApprovalChainsSchema(StrictSchema):
+    project_id = fields.Integer()
+    chains = fields.Dict(keys=fields.String(), values=fields.Nested(ProjectChainSchema))
 
 
 class ConfirmBankReceiptSchema(StrictSchema):

@@ -34,8 +34,8 @@ def _wait_for_gateway(base_url, timeout=90):
     raise SystemExit(f"the gateway at {base_url} is not healthy")
 
 
-def load_demo(base_url, admin_password="admin-password"):
-    from infra.cli import create_user
+def load_demo(base_url, admin_password):
+    from gateway.commands import create_user
 
     _wait_for_gateway(base_url)
     status, token = _request(base_url, "POST", "/api/v1/auth/tokens",
@@ -56,10 +56,9 @@ def load_demo(base_url, admin_password="admin-password"):
                         consultant["id"])
         except Conflict:
             pass
-    for username, role in (("manager", "sales_manager"), ("archivist", "archivist"),
-                           ("finance", "finance"), ("kefu", "customer_service"),
-                           ("xingzheng", "administration"), ("gongcheng", "engineering"),
-                           ("zongjingli", "general_manager")):
+    for username, role in (("archivist", "archivist"), ("finance", "finance"),
+                           ("kefu", "customer_service"), ("xingzheng", "administration"),
+                           ("gongcheng", "engineering"), ("zongjingli", "general_manager")):
         try:
             create_user(username, "demo-password", role)
         except Conflict:
@@ -68,8 +67,18 @@ def load_demo(base_url, admin_password="admin-password"):
         {"number": f"{floor}{room:02d}", "floor": floor, "building_area": "89.50",
          "list_price": f"{1_000_000 + floor * 10_000}.00", "layout": "3/2"}
         for floor in range(1, 7) for room in range(1, 5)]} for b in (1, 2)]
-    _request(base_url, "POST", "/api/v1/projects",
-             {"code": "demo-garden", "name": "示范花园", "buildings": buildings}, token)
+    _, project = _request(base_url, "POST", "/api/v1/projects",
+                          {"code": "demo-garden", "name": "示范花园", "buildings": buildings},
+                          token)
+    # the office sells the project; its manager acts on the office's projects
+    _request(base_url, "PUT", f"/api/v1/offices/{office['id']}/projects",
+             {"project_ids": [project["id"]]}, token)
+    _, manager = _request(base_url, "POST", "/api/v1/consultants",
+                          {"office_id": office["id"], "name": "案场经理", "kind": "manager"}, token)
+    try:
+        create_user("manager", "demo-password", "sales_manager", manager["id"])
+    except Conflict:
+        pass
     print(f"demo data loaded: office ly-demo, project demo-garden (48 units); users admin, "
           f"manager, archivist, finance, consultant1..{len(CONSULTANTS)} "
           f"(password demo-password; admin: {admin_password})")

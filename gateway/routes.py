@@ -1,16 +1,19 @@
 """The public API: every route, who may call it, and its schemas (the OpenAPI source)."""
+import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from marshmallow import Schema, fields, validate
 
-from contracts import archive, complaints, inventory, leads, operations, transactions
+from contracts import archive, audit, complaints, inventory, leads, operations, transactions
 from contracts.base import Id, StrictSchema
+from contracts.imports import ImportJobSchema
+from gateway import users
 from gateway.auth import ROLES
 
 SALES = ("consultant", "sales_manager", "general_manager", "admin")
 MANAGERS = ("sales_manager", "general_manager", "admin")
 DOSSIER_READERS = ("archivist", "sales_manager", "legal", "general_manager", "admin")
-SERVICE_DESK = ("customer_service", "sales_manager", "general_manager", "admin")
 OPERATORS = ("admin",)
 
 
@@ -62,6 +65,31 @@ class ReplayRequestSchema(operations.ReplayDeadLettersSchema):
                             validate=validate.OneOf(operations.CONSUMING_SERVICES))
 
 
+class ReadPurposeQuery(StrictSchema):
+    """Query of a read of personal data: why it is read, logged with the read."""
+    purpose = fields.String(validate=validate.Length(min=1, max=500),
+                            metadata={"description": "why it is read; kept in the read log"})
+
+
+class DossierQuery(StrictSchema):
+    """A dossier is read for a stated purpose only (第7篇: the access log)."""
+    purpose = fields.String(required=True, validate=[
+        validate.Length(min=1, max=200), validate.Regexp(r"\S", error="say why it is read")],
+        metadata={"description": "why the dossier is read; kept in the access log"})
+
+
+class PersonalDataReadsQuery(StrictSchema):
+    service = fields.String(required=True, validate=validate.OneOf(("leads", "transactions")))
+    kind = fields.String(validate=validate.OneOf(
+        ("customer", "customer_file", "order_form", "contract")))
+    subject_id = fields.Integer(validate=validate.Range(min=1))
+    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
+
+
+class PersonalDataReadListSchema(Schema):
+    reads = fields.List(fields.Nested(audit.ReadSchema))
+
+
 @dataclass(frozen=True)
 class Route:
     method: str
@@ -72,6 +100,8 @@ class Route:
     response: type | None = None
     status: int = 200
     query: type | None = None
+    # creates money or a hold: an `Idempotency-Key` makes a retry answer the first result
+    idempotent: bool = False
 
 
 AUTH_AND_HEALTH_ROUTES = (
@@ -87,7 +117,17 @@ class CallListQuery(StrictSchema):
     file_name = fields.String(load_default="upload", validate=validate.Length(min=1, max=200))
 
 
+class UnitImportQuery(StrictSchema):
+    file_name = fields.String(load_default="upload", validate=validate.Length(min=1, max=200))
+
+
+CALL_LIST_RESULT = "id, source, file_name, rows, added, duplicates, rejected, errors"
+UNIT_IMPORT_RESULT = ("project_id, rows, created, updated, unchanged, priced, "
+                      "price_list_version, errors")
 ConsultantStatusBody = _strict_body(leads.SetConsultantStatusSchema, "status")
+
+
+OfficeProjectsBody = _strict_body(leads.SetOfficeProjectsSchema, "project_ids")
 
 
 OfficeRosterBody = _strict_body(leads.SetOfficeRosterSchema, "alternate_groups", "groups",
@@ -137,6 +177,10 @@ ExportQuery = _strict_body(leads.ExportSchema, "date_from", "date_to")
 LEADS_ROUTES = (
     Route("POST", "/api/v1/offices", "Create a sales office", MANAGERS,
           leads.CreateOfficeSchema, leads.OfficeSchema, 201),
+    Route("PUT", "/api/v1/offices/{office_id}/projects", "The projects an office sells: its "
+          "sales manager acts on these projects' units, holds and deals", ("general_manager",
+                                                                           "admin"),
+          OfficeProjectsBody, leads.OfficeSchema),
     Route("POST", "/api/v1/consultants", "Add a consultant to an office's rotation", MANAGERS,
           leads.AddConsultantSchema, leads.ConsultantSchema, 201),
     Route("PUT", "/api/v1/consultants/{consultant_id}/status",
@@ -154,13 +198,18 @@ LEADS_ROUTES = (
           "to another consultant, with a reason", MANAGERS, ReassignmentBody,
           leads.VisitResultSchema, 201),
     Route("POST", "/api/v1/call-lists", "Import a call list (CSV or XLSX body; columns 姓名/name, "
-          "手机/mobile, 备注/notes) into the call pool", MANAGERS,
-          response=leads.CallListImportSchema, status=201, query=CallListQuery),
-    Route("GET", "/api/v1/customers/{customer_id}", "A customer (mobile masked unless yours)",
-          SALES, response=leads.CustomerSchema),
+          "手机/mobile, 备注/notes) into the call pool, as a background job: 202 with the job "
+          "(Location: its address); unusable columns, a wrong type or a file over the limits "
+          "are refused at once", MANAGERS, response=ImportJobSchema, status=202,
+          query=CallListQuery),
+    Route("GET", "/api/v1/call-list-imports/{job_id}", "A call list's import job: status, rows "
+          "done of rows_total, errors by line; its result when done (" + CALL_LIST_RESULT + ")",
+          MANAGERS, response=ImportJobSchema),
+    Route("GET", "/api/v1/customers/{customer_id}", "A customer (mobile masked unless yours); "
+          "the read is logged", SALES, response=leads.CustomerSchema, query=ReadPurposeQuery),
     Route("GET", "/api/v1/customers/{customer_id}/file", "The customer with grade history, "
-          "follow-ups, non-deal analysis and profile (客户信息档案)", SALES,
-          response=leads.CustomerFileSchema),
+          "follow-ups, non-deal analysis and profile (客户信息档案); the read is logged", SALES,
+          response=leads.CustomerFileSchema, query=ReadPurposeQuery),
     Route("PUT", "/api/v1/customers/{customer_id}/grade", "Grade a customer A–D (晋级 kept "
           "with who and when); consultants only their own", SALES, GradeBody,
           leads.CustomerFileSchema),
@@ -221,6 +270,10 @@ HoldExtensionBody = _strict_body(inventory.ExtendHoldSchema, "days", "reason")
 
 
 HoldReleaseBody = _strict_body(inventory.ReleaseHoldSchema, "reason")
+
+
+HoldsQuery = _strict_body(inventory.ListHoldsSchema, "status", "expiring_within_hours",
+                          "limit")
 
 
 class HoldUnitBody(StrictSchema):
@@ -284,8 +337,14 @@ INVENTORY_ROUTES = (
           inventory.GeneratedBuildingSchema, 201),
     Route("POST", "/api/v1/projects/{project_id}/units/import", "Import rooms with areas and "
           "prices (CSV or XLSX body; columns 号楼, 单元, 房号, 楼层, 建筑面积, 花园面积, 其他面积, "
-          "户型, 物业类型, 朝向, 单价, 总价, 底价); errors by line, good rows land",
-          MANAGERS, response=inventory.UnitImportSchema, status=201),
+          "户型, 物业类型, 朝向, 单价, 总价, 底价) as a background job: 202 with the job "
+          "(Location: its address); unusable columns, a wrong type or a file over the limits "
+          "are refused at once", MANAGERS, response=ImportJobSchema, status=202,
+          query=UnitImportQuery),
+    Route("GET", "/api/v1/projects/{project_id}/unit-imports/{job_id}", "A table of rooms' "
+          "import job: status, rows done of rows_total, errors by line (the good rows land); "
+          "its result when done (" + UNIT_IMPORT_RESULT + ")", MANAGERS,
+          response=ImportJobSchema),
     Route("POST", "/api/v1/projects/{project_id}/price-lists", "A new price-list version "
           "(价目表): unit, total and floor prices (底价) from a time on", MANAGERS,
           PriceListBody, inventory.PriceListSchema, 201),
@@ -310,7 +369,10 @@ INVENTORY_ROUTES = (
           "progress table (季度全案进度掌控表): plan and actual per week, cumulated, completion",
           SALES + ("finance",), response=inventory.QuarterlyProgressSchema),
     Route("POST", "/api/v1/holds", "Hold a unit for a customer (预留)", SALES,
-          HoldUnitBody, inventory.UnitSchema, 201),
+          HoldUnitBody, inventory.UnitSchema, 201, idempotent=True),
+    Route("GET", "/api/v1/holds", "Open holds (pending approval or active) in the user's "
+          "projects, a consultant's own only, soonest to expire first", SALES,
+          response=inventory.HoldListSchema, query=HoldsQuery),
     Route("GET", "/api/v1/holds/{hold_id}", "A hold and where it stands", SALES,
           response=inventory.HoldSchema),
     Route("POST", "/api/v1/holds/{hold_id}/approval", "Approve or reject a pending hold "
@@ -350,6 +412,7 @@ RefundPaymentBody = _strict_body(transactions.PayRefundSchema, "bank_reference")
 # everyone who may decide a step of some chain; the service checks the step's own role
 APPROVERS = ("consultant", "sales_statistician", "sales_manager", "general_manager", "finance",
              "engineering", "cost_review")
+ApprovalChainsBody = _strict_body(transactions.SetApprovalChainsSchema, "chains")
 BankReceiptBody = _strict_body(transactions.ConfirmBankReceiptSchema, "bank_reference",
                                "project_id", "receipt_number", "amount", "received_on", "bank")
 
@@ -363,18 +426,31 @@ MortgageDocumentBody = _strict_body(transactions.MortgageDocumentInput, "name", 
 
 DEALS = SALES + ("finance",)
 
+
+class DepositBody(transactions.TakeDepositSchema):
+    """A deposit as a client sends it: the project is the unit's, read from inventory; the
+    idempotency key comes in its header."""
+    project_id = Id(load_default=None, allow_none=True, metadata={
+        "description": "optional; the unit's project (inventory's) is taken, a different one "
+                       "is refused (400 naming project_id)"})
+
+    class Meta:
+        exclude = ("idempotency_key",)
+
 TRANSACTIONS_ROUTES = (
     Route("POST", "/api/v1/deposits", "Take a deposit (定金) for a unit: more than 0 and not "
           "above the stated total price, or the unit's current price when none is stated (404 "
           "for no such unit). A consultant sees and acts only on their own deposits, order forms, "
           "documents, plans and applications (403 naming the id)", DEALS,
-          transactions.TakeDepositSchema, transactions.DepositSchema, 201),
+          DepositBody, transactions.DepositSchema, 201, idempotent=True),
     Route("GET", "/api/v1/deposits/{deposit_id}", "A deposit and where its saga stands",
           DEALS, response=transactions.DepositSchema),
     Route("GET", "/api/v1/deposits/{deposit_id}/order-form", "The order form (定单) made when "
-          "the deposit was confirmed", DEALS, response=transactions.OrderFormSchema),
+          "the deposit was confirmed; the read is logged", DEALS,
+          response=transactions.OrderFormSchema, query=ReadPurposeQuery),
     Route("GET", "/api/v1/order-forms/{order_form_id}", "An order form with its payments' "
-          "receipts", DEALS, response=transactions.OrderFormSchema),
+          "receipts; the read is logged", DEALS, response=transactions.OrderFormSchema,
+          query=ReadPurposeQuery),
     Route("POST", "/api/v1/order-forms/{order_form_id}/signatures", "Record a signature: "
           "customer, consultant or (a manager) the manager", SALES, SignOrderFormBody,
           transactions.OrderFormSchema),
@@ -387,7 +463,7 @@ TRANSACTIONS_ROUTES = (
           "the unit is released", MANAGERS, ForfeitureBody, transactions.OrderFormSchema),
     Route("POST", "/api/v1/order-forms/{order_form_id}/payments", "Record a payment and issue "
           "its receipt (numbered per project without gaps)", DEALS, PaymentBody,
-          transactions.PaymentSchema, 201),
+          transactions.PaymentSchema, 201, idempotent=True),
     Route("POST", "/api/v1/order-forms/{order_form_id}/subscription", "Sign the subscription "
           "(认购书) at the pinned price; buyer identity checked, a proxy only with a power of "
           "attorney", SALES, SubscriptionBody, transactions.SubscriptionSchema, 201),
@@ -396,8 +472,8 @@ TRANSACTIONS_ROUTES = (
     Route("POST", "/api/v1/subscriptions/{subscription_id}/contract", "Sign the sales contract "
           "(商品房买卖合同); the deposit receipt is exchanged for a purchase receipt", SALES,
           ContractBody, transactions.ContractSchema, 201),
-    Route("GET", "/api/v1/contracts/{contract_id}", "A contract", DEALS,
-          response=transactions.ContractSchema),
+    Route("GET", "/api/v1/contracts/{contract_id}", "A contract; the read is logged", DEALS,
+          response=transactions.ContractSchema, query=ReadPurposeQuery),
     Route("POST", "/api/v1/contracts/{contract_id}/filing", "Record the filing (备案) with its "
           "number: the sale is final", MANAGERS + ("legal",), FilingBody,
           transactions.ContractSchema),
@@ -412,7 +488,7 @@ TRANSACTIONS_ROUTES = (
           MortgageDocumentBody, transactions.PaymentPlanSchema, 201),
     Route("POST", "/api/v1/order-forms/{order_form_id}/applications", "File an application: "
           "swap 换房, refund 退房, rename 更名, discount 特惠 or layout change 户型结构变更",
-          SALES, ApplicationBody, transactions.ApplicationSchema, 201),
+          SALES, ApplicationBody, transactions.ApplicationSchema, 201, idempotent=True),
     Route("GET", "/api/v1/applications/{application_id}", "An application, its chain and the "
           "steps decided", APPROVERS + ("admin",), response=transactions.ApplicationSchema),
     Route("POST", "/api/v1/applications/{application_id}/decisions", "Approve or reject the "
@@ -420,11 +496,18 @@ TRANSACTIONS_ROUTES = (
           DecisionBody, transactions.ApplicationSchema),
     Route("POST", "/api/v1/applications/{application_id}/refund-payment", "Finance pays an "
           "approved refund out: the order form and its receipts are voided", ("finance",),
-          RefundPaymentBody, transactions.ApplicationSchema),
+          RefundPaymentBody, transactions.ApplicationSchema, idempotent=True),
+    Route("GET", "/api/v1/projects/{project_id}/approval-chains", "The project's approval "
+          "chain for each kind of application: the seed's form (第3篇) unless the project set a "
+          "shorter one", MANAGERS + ("finance",), response=transactions.ApprovalChainsSchema),
+    Route("PUT", "/api/v1/projects/{project_id}/approval-chains", "Shorten the project's "
+          "approval chains (leave steps out of the seed's, never add or reorder); null or [] "
+          "for a kind restores the seed's. Applications keep the chain they were filed under",
+          ("general_manager", "admin"), ApprovalChainsBody, transactions.ApprovalChainsSchema),
     Route("POST", "/api/v1/finance/bank-receipts", "The finance system confirms a bank receipt; "
           "idempotent by the bank's reference (the same request twice: the same answer, counted "
           "once; another payload under that reference: 409)", ("finance", "admin"),
-          BankReceiptBody, transactions.BankConfirmationSchema),
+          BankReceiptBody, transactions.BankConfirmationSchema, idempotent=True),
     Route("GET", "/api/v1/projects/{project_id}/reconciliation", "Weekly reconciliation (收据"
           "核对): receipts issued against confirmed, per week and cumulative, with the "
           "differences", ("finance",) + MANAGERS, response=transactions.ReconciliationSchema,
@@ -451,12 +534,6 @@ TRANSACTIONS_ROUTES = (
           "an empty box", MANAGERS + ("finance",)),
     Route("GET", "/api/v1/repayments", "Monthly repayments of a loan (等额本息 or 等额本金)",
           DEALS, response=transactions.RepaymentSchema, query=transactions.RepaymentQuery),
-)
-
-
-SERVICE_DESK_ROUTES = (
-    Route("GET", "/api/v1/units/{unit_id}/dossier", "The unit's dossier (一户一档); the read "
-          "is logged", DOSSIER_READERS, response=archive.DossierSchema),
 )
 
 
@@ -578,6 +655,143 @@ COMPLAINTS_ROUTES = (
 )
 
 
+ARCHIVE_STAFF = ("archivist", "general_manager", "admin")
+
+
+def _body(schema, *exclude):
+    """An archive RPC schema without the fields the gateway fills in (path, caller)."""
+    return type(f"{schema.__name__.removesuffix('Schema')}Body", (schema,),
+                {"Meta": type("Meta", (), {"exclude": ("actor",) + exclude})})
+
+
+class ReadQuery(DossierQuery):
+    external_request_id = fields.Integer(load_default=None, validate=validate.Range(min=1),
+                                         metadata={"description": "an outside body's approved "
+                                                                  "request (公检法)"})
+
+
+class PurposeQuery(DossierQuery):
+    """Why the dossier is exported; kept in the access log."""
+
+
+class UploadQuery(StrictSchema):
+    """A file's classification, in the query string: the body is the file itself."""
+    kind = archive.FileDocumentSchema().fields["kind"]
+    title = archive.FileDocumentSchema().fields["title"]
+    category = archive.FileDocumentSchema().fields["category"]
+    group = archive.FileDocumentSchema().fields["group"]
+    carrier = archive.FileDocumentSchema().fields["carrier"]
+    security_level = archive.FileDocumentSchema().fields["security_level"]
+    level_agreed_with = archive.FileDocumentSchema().fields["level_agreed_with"]
+    retention = archive.FileDocumentSchema().fields["retention"]
+    storage_location = archive.FileDocumentSchema().fields["storage_location"]
+    department = archive.FileDocumentSchema().fields["department"]
+    file_name = fields.String(validate=validate.Length(max=200))
+    corrects_id = fields.Integer(validate=validate.Range(min=1))
+    correction_reason = archive.FileDocumentSchema().fields["correction_reason"]
+
+
+class ProjectLoansQuery(StrictSchema):
+    project_id = fields.Integer(load_default=None, validate=validate.Range(min=1))
+    today = fields.Date(load_default=None)
+
+
+class DepartmentQuery(StrictSchema):
+    department = archive.OverdueQuery().fields["department"]
+    today = fields.Date(load_default=None)
+
+
+class TodayQuery(StrictSchema):
+    today = fields.Date(load_default=None)
+
+
+class YearQuery(StrictSchema):
+    year = fields.Integer(required=True, validate=validate.Range(min=2000, max=2100))
+
+
+ARCHIVE_ROUTES = (
+    Route("GET", "/api/v1/units/{unit_id}/dossier", "The unit's dossier (一户一档) with the "
+          "buyer's earlier file and the references; the read is logged with its purpose "
+          "before anything is returned (400 without one)", DOSSIER_READERS,
+          response=archive.DossierSchema, query=ReadQuery),
+    Route("GET", "/api/v1/dossiers/{dossier_id}", "A dossier of any kind; logged like the "
+          "unit's", DOSSIER_READERS, response=archive.DossierSchema, query=ReadQuery),
+    Route("POST", "/api/v1/dossiers", "Open a topic dossier (一事一档), a litigation case file "
+          "or a project's documents, cross-referenced to the dossiers it concerns",
+          ARCHIVE_STAFF + ("legal", "customer_service"), _body(archive.OpenDossierSchema),
+          archive.DossierSummarySchema, 201),
+    Route("POST", "/api/v1/units/{unit_id}/dossier/number", "Number a unit's dossier by the "
+          "unit's own name 苑-栋-单元-房号 (once; opens the dossier if needed)", ARCHIVE_STAFF,
+          _body(archive.NumberUnitDossierSchema, "unit_id"), archive.DossierSummarySchema,
+          201),
+    Route("POST", "/api/v1/dossiers/{dossier_id}/documents", "File a document (a paper "
+          "with its storage location, or a correction naming the corrected one and why)",
+          ARCHIVE_STAFF + ("legal", "customer_service", "sales_manager"),
+          _body(archive.FileDocumentSchema, "dossier_id"), archive.DossierEntrySchema, 201),
+    Route("POST", "/api/v1/dossiers/{dossier_id}/files", "Upload a file (PDF, JPEG, PNG, "
+          "TIFF, MP3, WAV, M4A, MP4, MOV; the body, streamed) as a document; stored once by "
+          "its digest", ARCHIVE_STAFF + ("legal", "customer_service", "sales_manager"),
+          response=archive.DossierEntrySchema, status=201, query=UploadQuery),
+    Route("GET", "/api/v1/documents/{document_id}/file", "Download a document's file; logged "
+          "before the first byte", DOSSIER_READERS, query=ReadQuery),
+    Route("GET", "/api/v1/dossiers/{dossier_id}/verification", "Verify a dossier's hash "
+          "chain, its records and its files", ARCHIVE_STAFF + ("legal",),
+          response=archive.VerificationSchema),
+    Route("POST", "/api/v1/archive/verifications", "Verify every dossier (or a project's) in "
+          "the background", ARCHIVE_STAFF, _body(archive.StartVerificationSchema),
+          archive.VerificationRunSchema, 201),
+    Route("GET", "/api/v1/archive/verifications/{run_id}", "A background verification and its "
+          "progress", ARCHIVE_STAFF, response=archive.VerificationRunSchema),
+    Route("POST", "/api/v1/archive/fixity-runs", "Re-read every stored file now (it also runs "
+          "by itself periodically)", ARCHIVE_STAFF, response=archive.FixityRunSchema,
+          status=201),
+    Route("GET", "/api/v1/archive/fixity-runs/latest", "The last fixity check's summary",
+          ARCHIVE_STAFF, response=archive.FixityRunSchema),
+    Route("POST", "/api/v1/dossiers/{dossier_id}/export", "The dossier as a zipped BagIt bag "
+          "(files, records, chain, manifests); logged", ARCHIVE_STAFF + ("legal",),
+          query=PurposeQuery),
+    Route("POST", "/api/v1/dossiers/{dossier_id}/volumes", "Register a paper volume and its "
+          "place", ARCHIVE_STAFF, _body(archive.RegisterVolumeSchema, "dossier_id"),
+          archive.VolumeSchema, 201),
+    Route("POST", "/api/v1/volumes/{volume_id}/loans", "Lend a volume (借阅登记; 409 when it "
+          "is out)", ARCHIVE_STAFF, _body(archive.LendVolumeSchema, "volume_id"),
+          archive.LoanSchema, 201),
+    Route("POST", "/api/v1/loans/{loan_id}/return", "A lent volume comes back", ARCHIVE_STAFF,
+          _body(archive.ReturnVolumeSchema, "loan_id"), archive.LoanSchema, 201),
+    Route("GET", "/api/v1/loans/overdue", "Volumes out past their due date", ARCHIVE_STAFF,
+          response=archive.LoanListSchema, query=ProjectLoansQuery),
+    Route("POST", "/api/v1/dossiers/{dossier_id}/external-requests", "Record an outside "
+          "body's request (公检法): credentials and assistance notice", ("archivist", "legal"),
+          _body(archive.ExternalRequestInput, "dossier_id"), archive.ExternalRequestSchema,
+          201),
+    Route("POST", "/api/v1/external-requests/{request_id}/decision", "The legal office "
+          "approves or refuses an outside request", ("legal",),
+          _body(archive.DecideExternalSchema, "request_id"), archive.ExternalRequestSchema,
+          201),
+    Route("POST", "/api/v1/projects/{project_id}/milestones", "Record the end of the "
+          "concentrated move-in (入伙), on which handover deadlines hang",
+          ARCHIVE_STAFF + ("sales_manager",), _body(archive.MilestoneSchema, "project_id"),
+          archive.MilestoneOutSchema, 201),
+    Route("POST", "/api/v1/projects/{project_id}/archive-calendar", "A project's own day off "
+          "or make-up working day, counted by the handover deadlines", ARCHIVE_STAFF,
+          _body(archive.CalendarEntryInput, "project_id"), archive.CalendarEntrySchema, 201),
+    Route("GET", "/api/v1/dossiers/{dossier_id}/completeness", "What the dossier must hold at "
+          "its stage, what is missing and since when", DOSSIER_READERS,
+          response=archive.CompletenessSchema, query=TodayQuery),
+    Route("GET", "/api/v1/projects/{project_id}/overdue-handovers", "Papers past their "
+          "handover deadline, per department", ARCHIVE_STAFF + ("sales_manager", "legal"),
+          response=archive.OverdueHandoversSchema, query=DepartmentQuery),
+    Route("POST", "/api/v1/projects/{project_id}/inspections", "Plan the half-yearly archive "
+          "inspection", ARCHIVE_STAFF, _body(archive.PlanInspectionSchema, "project_id"),
+          archive.InspectionSchema, 201),
+    Route("POST", "/api/v1/inspections/{plan_id}/findings", "Record an inspection finding",
+          ARCHIVE_STAFF, _body(archive.FindingInput, "plan_id"), archive.FindingSchema, 201),
+    Route("GET", "/api/v1/projects/{project_id}/inspections", "A year's two inspections, "
+          "planned or not, with findings", ARCHIVE_STAFF + ("legal",),
+          response=archive.InspectionListSchema, query=YearQuery),
+)
+
+
 ADMIN_ROUTES = (
     Route("GET", "/api/v1/admin/dead-letters", "Dead letters of every consuming service "
           "(oldest first)", OPERATORS, response=DeadLetterListSchema, query=DeadLettersQuery),
@@ -587,8 +801,54 @@ ADMIN_ROUTES = (
 )
 
 
+USER_ROUTES = (
+    Route("DELETE", "/api/v1/auth/tokens/current", "Log out: this token stops working at once, "
+          "in every gateway worker", ROLES, status=204),
+    Route("PUT", "/api/v1/auth/password", "Change one's own password (the password policy "
+          "applies); every session of the user ends", ROLES, users.OwnPasswordSchema,
+          status=204),
+    Route("GET", "/api/v1/admin/users", "Every user", OPERATORS, response=users.UserListSchema),
+    Route("POST", "/api/v1/admin/users", "Create a user (the password policy applies); audited",
+          OPERATORS, users.CreateUserSchema, users.UserSchema, 201),
+    Route("GET", "/api/v1/admin/users/{user_id}", "A user", OPERATORS,
+          response=users.UserSchema),
+    Route("PUT", "/api/v1/admin/users/{user_id}", "Change a user's role, offices, projects, "
+          "consultant or channel; their sessions take it at once; audited", OPERATORS,
+          users.UpdateUserSchema, users.UserSchema),
+    Route("PUT", "/api/v1/admin/users/{user_id}/password", "Reset a user's password (the "
+          "password policy applies); their sessions end; audited", OPERATORS,
+          users.PasswordResetSchema, users.UserSchema),
+    Route("POST", "/api/v1/admin/users/{user_id}/deactivation", "Deactivate a user: no more "
+          "logins, every session ends at once; audited", OPERATORS, users.DeactivationSchema,
+          users.UserSchema),
+    Route("DELETE", "/api/v1/admin/users/{user_id}/tokens", "End every session of a user; "
+          "audited", OPERATORS, response=users.SessionsEndedSchema),
+    Route("GET", "/api/v1/admin/personal-data-reads", "Reads of customers, customer files, "
+          "order forms and contracts as the owning service logged them, newest first",
+          OPERATORS, response=PersonalDataReadListSchema, query=PersonalDataReadsQuery),
+    Route("GET", "/api/v1/admin/audit", "The audit log, newest first: user administration, "
+          "sessions, failed logins", OPERATORS, response=users.AuditListSchema,
+          query=users.AuditQuery),
+)
+
+
 ROUTES = (AUTH_AND_HEALTH_ROUTES + LEADS_ROUTES + INVENTORY_ROUTES + TRANSACTIONS_ROUTES
-          + SERVICE_DESK_ROUTES + COMPLAINTS_ROUTES + ADMIN_ROUTES)
+          + COMPLAINTS_ROUTES + ARCHIVE_ROUTES + ADMIN_ROUTES + USER_ROUTES)
+
+
+@lru_cache(maxsize=1)
+def _patterns() -> tuple:
+    return tuple((candidate, re.compile("^" + re.sub(r"{\w+}", "[^/]+", candidate.path) + "$"))
+                 for candidate in ROUTES)
+
+
+def match(method: str, actual_path: str) -> Route | None:
+    """The route a request reached (`/api/v1/deposits/7` → `/api/v1/deposits/{deposit_id}`)."""
+    for candidate, pattern in _patterns():
+        if candidate.method == method and pattern.match(actual_path):
+            return candidate
+    return None
+
 
 def route(method: str, path: str) -> Route:
     for candidate in ROUTES:

@@ -3,27 +3,38 @@
 The routes live in `gateway.endpoints`, one mixin per domain; this class gives them the
 token check (`authorize`) and the RPC proxies (`rpc`)."""
 from contextlib import contextmanager
+from dataclasses import replace
 
+from cachetools import TTLCache
+
+from nameko.timer import timer
 from nameko.web.handlers import http
 
 from contracts.base import load
 from contracts.errors import Forbidden
 from contracts.operations import CONSUMING_SERVICES, SERVICES
-from gateway import auth
+from gateway import auth, idempotency
 from gateway.api import api, call, error_response, json_body, json_response
 from gateway.endpoints import RPC_TIMEOUT, endpoint
 # imported as modules: `nameko run` would take a mixin in this namespace for a service
+from gateway.endpoints import archive as archive_api
 from gateway.endpoints import inventory as inventory_api, leads as leads_api
 from gateway.endpoints import service_desk as service_desk_api, transactions as transactions_api
+from gateway.endpoints import users as users_api
 from gateway.models import metadata
 from gateway.openapi import build_spec
-from gateway.routes import DeadLettersQuery, ReplayRequestSchema, TokenRequestSchema, route
+from gateway.routes import (DeadLettersQuery, PersonalDataReadsQuery, ReplayRequestSchema,
+                            TokenRequestSchema, route)
 from infra import config
 from infra.dependencies import Database
 from infra.rpc import RpcProxy
 
 HEALTH_TIMEOUT = 2
 TOKENS = auth.TokenCache(seconds=config.token_cache_seconds())
+# a sales manager's offices and their projects, from leads, kept as long as a token check
+OFFICE_BOUND = ("sales_manager", "consultant")
+SCOPES = TTLCache(maxsize=10_000, ttl=config.token_cache_seconds())
+LOGIN_LIMITS = auth.LoginLimits(*config.login_limits())
 
 
 def _proxy(service):
@@ -33,7 +44,8 @@ def _proxy(service):
 
 
 class GatewayService(leads_api.LeadsEndpoints, inventory_api.InventoryEndpoints,
-                     transactions_api.TransactionsEndpoints, service_desk_api.ServiceDeskEndpoints):
+                     transactions_api.TransactionsEndpoints, service_desk_api.ServiceDeskEndpoints,
+                     users_api.UsersEndpoints, archive_api.ArchiveEndpoints):
     name = "gateway"
     db = Database(metadata, publishes_events=False)
     leads = _proxy("leads")
@@ -49,7 +61,22 @@ class GatewayService(leads_api.LeadsEndpoints, inventory_api.InventoryEndpoints,
         if user.role not in allowed:
             raise Forbidden(f"role {user.role} may not {method} {path}",
                             {"role": [f"one of {', '.join(allowed)} is required"]})
-        return user
+        return self._scoped(user)
+
+    def _scoped(self, user) -> auth.CurrentUser:
+        """A sales manager acts on the projects of the office they manage (leads' office →
+        projects), unless their user names its own projects; with neither, on none. A
+        consultant works in their office's projects when the office names some."""
+        if user.role not in OFFICE_BOUND or user.project_ids:
+            return user
+        if user.consultant_id is None:
+            return replace(user, project_ids=[])
+        scope = SCOPES.get(user.consultant_id)
+        if scope is None:
+            scope = self.rpc("leads", "actor_scope", {"consultant_id": user.consultant_id})
+            SCOPES[user.consultant_id] = scope
+        return replace(user, office_ids=list(scope["office_ids"]),
+                       project_ids=list(scope["project_ids"]))
 
     @contextmanager
     def _session(self):
@@ -64,10 +91,19 @@ class GatewayService(leads_api.LeadsEndpoints, inventory_api.InventoryEndpoints,
     def issue_token(self, request):
         credentials = load(TokenRequestSchema(), json_body(request))
         with self.db() as uow:
-            token = auth.issue_token(uow.session, credentials["username"],
-                                     credentials["password"], config.token_ttl_hours())
-            uow.commit()
+            try:
+                token = auth.issue_token(uow.session, credentials["username"],
+                                         credentials["password"], config.token_ttl_hours(),
+                                         request.remote_addr, LOGIN_LIMITS)
+            finally:
+                uow.commit()  # a failure is counted for every worker, a success issued
         return json_response(token, 201)
+
+    @timer(interval=config.idempotency_cleanup_seconds())
+    def forget_expired_idempotency_keys(self):
+        """Keys past their time (at least 24 h) are deleted."""
+        with self._session() as session:
+            idempotency.forget_expired(session)
 
     @http("GET", "/api/v1/openapi.json")
     def openapi(self, request):
@@ -106,6 +142,14 @@ class GatewayService(leads_api.LeadsEndpoints, inventory_api.InventoryEndpoints,
         cmd = load(ReplayRequestSchema(), json_body(request))
         payload = {"all": True} if cmd["all"] else {"ids": cmd["ids"]}
         return json_response(self.rpc(cmd["service"], "replay_dead_letters", payload))
+
+    @http(*endpoint("GET", "/api/v1/admin/personal-data-reads"))
+    @api
+    def personal_data_reads(self, request):
+        self.authorize(request, "GET", "/api/v1/admin/personal-data-reads")
+        query = load(PersonalDataReadsQuery(), dict(request.args))
+        service = query.pop("service")
+        return json_response({"reads": self.rpc(service, "list_personal_data_reads", query)})
 
     @http("GET", "/<path:anything>")
     def not_found(self, request, anything):

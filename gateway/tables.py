@@ -1,54 +1,64 @@
-"""Tables in and out: uploaded tables (CSV or XLSX) as a header and rows of text, for imports;
-workbooks the services wrote, as downloads."""
+"""Tables in and out: uploads (CSV or XLSX) passed on in chunks to the service that imports
+them, as a background job; workbooks the services wrote, as downloads."""
 import base64
-import csv
-import io
 
-from openpyxl import load_workbook
 from werkzeug.wrappers import Response
 
-from contracts.errors import InvalidInput
+from contracts.errors import InvalidInput, PayloadTooLarge
+from contracts.imports import CHUNK_BYTES, MAX_UPLOAD_BYTES, XLSX
+from gateway.api import json_response
+from gateway.endpoints import RPC_TIMEOUT
+from infra.imports import table_type
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-CSV_ENCODINGS = ("utf-8-sig", "gb18030")  # Excel in China saves CSV as GB18030 by default
+# the last chunk waits for the service's checks of the whole file (its header, its sizes)
+UPLOAD_TIMEOUT = max(RPC_TIMEOUT, 60)
 
 
-def read_table(body: bytes, content_type: str) -> tuple[list, list[list]]:
-    """(header, rows) of the upload; blank rows are left out."""
-    if not body:
+def send_upload(request, send) -> dict:
+    """Pass the request's body on to the service that imports it, CHUNK_BYTES at a time:
+    `send(chunk)` makes the RPC with contracts.imports.ImportChunkSchema's upload fields. The
+    gateway never holds more than two chunks, nor parses anything. Answers the job that the
+    last chunk queued."""
+    content_type = request.content_type or ""
+    table_type(content_type)  # a wrong type is refused before anything is sent
+    if request.content_length is not None and request.content_length > MAX_UPLOAD_BYTES:
+        raise _too_large()
+    stream = request.stream
+    chunk = _read(stream)
+    if not chunk:
         raise InvalidInput("the upload is empty", {"_body": ["no file"]})
-    if content_type.startswith(XLSX):
-        rows = _xlsx_rows(body)
-    elif content_type.startswith(("text/csv", "text/plain")):
-        rows = list(csv.reader(io.StringIO(_decode(body))))
-    else:
-        raise InvalidInput("upload a CSV (text/csv) or XLSX file",
-                           {"Content-Type": [f"{XLSX} or text/csv, not {content_type}"]})
-    rows = [row for row in rows if any(str(cell).strip() for cell in row if cell is not None)]
-    if not rows:
-        raise InvalidInput("the file has no header", {"_body": ["no rows"]})
-    return rows[0], rows[1:]
+    job_id, seq, sent = None, 0, 0
+    while True:
+        following = _read(stream)
+        sent += len(chunk)
+        if sent > MAX_UPLOAD_BYTES:
+            raise _too_large()
+        job = send({"job_id": job_id, "seq": seq, "last": not following,
+                    "content_type": content_type,
+                    "data": base64.b64encode(chunk).decode("ascii")})
+        if not following:
+            return job
+        job_id, seq, chunk = job["id"], seq + 1, following
 
 
-def _decode(body: bytes) -> str:
-    for encoding in CSV_ENCODINGS:
-        try:
-            return body.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise InvalidInput("the CSV is neither UTF-8 nor GB18030", {"_body": ["unknown encoding"]})
+def _read(stream) -> bytes:
+    parts, left = [], CHUNK_BYTES
+    while left and (part := stream.read(left)):
+        parts.append(part)
+        left -= len(part)
+    return b"".join(parts)
 
 
-def _xlsx_rows(body: bytes) -> list[list]:
-    try:
-        workbook = load_workbook(io.BytesIO(body), read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many kinds for a broken file
-        raise InvalidInput("the XLSX file cannot be read", {"_body": [str(exc)[:200]]}) from None
-    sheet = workbook.worksheets[0]
-    rows = [["" if cell is None else str(cell) for cell in row]
-            for row in sheet.iter_rows(values_only=True)]
-    workbook.close()
-    return rows
+def _too_large():
+    return PayloadTooLarge(f"an upload is at most {MAX_UPLOAD_BYTES} bytes",
+                           {"_body": [f"more than {MAX_UPLOAD_BYTES} bytes"]})
+
+
+def job_accepted(job: dict, location: str) -> Response:
+    """202 with the job, and where to follow it."""
+    response = json_response(job, 202)
+    response.headers["Location"] = location
+    return response
 
 
 def xlsx_response(content_base64: str, file_name: str, headers=None) -> Response:

@@ -20,6 +20,15 @@ def database_url(service: str) -> str:
     return f"sqlite:///{var_dir / service}.sqlite"
 
 
+def database_pool(service: str) -> tuple[int, int]:
+    """(pool size, max overflow) of one process's connections to the service's PostgreSQL:
+    `<SERVICE>_DB_POOL_SIZE` kept open, `<SERVICE>_DB_MAX_OVERFLOW` more during a burst. Six
+    processes at the defaults hold at most 36 connections; see the README for sizing."""
+    prefix = service.upper()
+    return (int(os.environ.get(f"{prefix}_DB_POOL_SIZE", "4")),
+            int(os.environ.get(f"{prefix}_DB_MAX_OVERFLOW", "2")))
+
+
 def rpc_timeout_seconds() -> float:
     return float(os.environ.get("RPC_TIMEOUT_SECONDS", "10"))
 
@@ -45,6 +54,15 @@ def token_ttl_hours() -> int:
     return int(os.environ.get("TOKEN_TTL_HOURS", "12"))
 
 
+def login_limits() -> tuple[int, int, int]:
+    """Failed logins allowed per user name and per address, and the seconds they count over
+    (and a block lasts): LOGIN_FAILURES_PER_USER, LOGIN_FAILURES_PER_ADDRESS,
+    LOGIN_BLOCK_SECONDS."""
+    return (int(os.environ.get("LOGIN_FAILURES_PER_USER", "5")),
+            int(os.environ.get("LOGIN_FAILURES_PER_ADDRESS", "20")),
+            int(os.environ.get("LOGIN_BLOCK_SECONDS", "300")))
+
+
 def token_cache_seconds() -> float:
     """How long the gateway trusts a token it checked, without asking its database again."""
     return float(os.environ.get("TOKEN_CACHE_SECONDS", "30"))
@@ -58,3 +76,55 @@ def clock_sweep_seconds() -> float:
 
 def clock_sweep_batch() -> int:
     return int(os.environ.get("COMPLAINTS_CLOCK_SWEEP_BATCH", "500"))
+
+
+def idempotency_key_hours() -> float:
+    """How long the gateway keeps an `Idempotency-Key` and its answer (at least a day)."""
+    return max(24.0, float(os.environ.get("IDEMPOTENCY_KEY_HOURS", "24")))
+
+
+def idempotency_cleanup_seconds() -> float:
+    return float(os.environ.get("IDEMPOTENCY_CLEANUP_SECONDS", "3600"))
+
+
+def import_poll_seconds() -> float:
+    """How often a service that runs imports looks for queued import jobs."""
+    return float(os.environ.get("IMPORT_POLL_SECONDS", "1"))
+
+
+def archive_files_url() -> str:
+    """Where the archive's files live, content-addressed (an fsspec URL): a local directory by
+    default, e.g. `s3://bucket/anchang-archive` in production (s3fs installed, credentials from
+    the usual AWS environment)."""
+    url = os.environ.get("ARCHIVE_FILES_URL")
+    if url:
+        return url
+    var_dir = Path(os.environ.get("ANCHANG_VAR_DIR", REPO_ROOT / "var"))
+    return f"file://{var_dir / 'archive-files'}"
+
+
+def archive_max_upload_bytes() -> int:
+    return int(os.environ.get("ARCHIVE_MAX_UPLOAD_BYTES", str(200 * 1024 * 1024)))
+
+
+def archive_fixity_seconds() -> float:
+    """How often the archive re-reads every stored file (once a day by default)."""
+    return float(os.environ.get("ARCHIVE_FIXITY_SECONDS", "86400"))
+
+
+def archive_verification_seconds() -> float:
+    """How often the archive takes up a queued verification of all dossiers."""
+    return float(os.environ.get("ARCHIVE_VERIFICATION_SECONDS", "2"))
+
+
+def console_address() -> tuple[str, int]:
+    host, _, port = os.environ.get("CONSOLE_ADDRESS", "0.0.0.0:8001").rpartition(":")
+    return host, int(port)
+
+
+def gateway_url() -> str:
+    """Where the console finds the gateway: `GATEWAY_URL`, else the gateway's own address."""
+    if os.environ.get("GATEWAY_URL"):
+        return os.environ["GATEWAY_URL"].rstrip("/")
+    host, _, port = os.environ.get("GATEWAY_ADDRESS", "0.0.0.0:8000").rpartition(":")
+    return f"http://{'127.0.0.1' if host in ('', '0.0.0.0') else host}:{port}"

@@ -1,9 +1,10 @@
-"""Column types and the messaging tables every service database has: outbox, inbox and
-dead letters."""
+"""Column types, the messaging tables every service database has (outbox, inbox and dead
+letters), the log of reads of personal data a service that holds some keeps, and the tables
+of a service that imports uploaded files (infra.imports)."""
 from datetime import timezone
 
-from sqlalchemy import (BigInteger, Column, DateTime, Index, Integer, JSON, LargeBinary, MetaData,
-                        String, Table, Text, text)
+from sqlalchemy import (BigInteger, Column, DateTime, ForeignKey, Index, Integer, JSON,
+                        LargeBinary, MetaData, String, Table, Text, text)
 from sqlalchemy.types import TypeDecorator
 
 # BigInteger ids that are still autoincrement on SQLite
@@ -66,4 +67,53 @@ def add_messaging_tables(metadata: MetaData) -> None:
         Column("last_dead_at", UTCDateTime(), nullable=False),
         Column("replays", Integer, nullable=False, server_default=text("0")),
         Column("replayed_at", UTCDateTime()),
+    )
+
+
+def add_import_tables(metadata: MetaData) -> None:
+    """Background imports: the job (status, progress, result) and the upload's chunks, kept
+    until the job has read them."""
+    Table(
+        "import_jobs", metadata,
+        Column("id", BigId, primary_key=True, autoincrement=True),
+        Column("kind", String(30), nullable=False),
+        Column("status", String(10), nullable=False, index=True),
+        Column("params", JSON, nullable=False),
+        Column("file_name", String(200), nullable=False),
+        Column("content_type", String(200), nullable=False),
+        Column("bytes", BigInteger, nullable=False, server_default=text("0")),
+        Column("chunks", Integer, nullable=False, server_default=text("0")),
+        Column("rows_total", Integer),
+        Column("rows_done", Integer, nullable=False, server_default=text("0")),
+        Column("result", JSON),
+        Column("error", JSON),
+        Column("created_by", String(100), nullable=False),
+        Column("created_at", UTCDateTime(), nullable=False),
+        Column("started_at", UTCDateTime()),
+        Column("finished_at", UTCDateTime()),
+        Column("updated_at", UTCDateTime(), nullable=False),
+    )
+    Table(
+        "import_chunks", metadata,
+        Column("job_id", BigId, ForeignKey("import_jobs.id", ondelete="CASCADE"),
+               primary_key=True),
+        Column("seq", Integer, primary_key=True, autoincrement=False),
+        Column("data", LargeBinary, nullable=False),
+    )
+
+
+def add_read_log_table(metadata: MetaData) -> Table:
+    """`personal_data_reads`: every read of a record with personal data (contact details, ID
+    numbers): who, when, what, and why where the caller said (infra.read_log)."""
+    return Table(
+        "personal_data_reads", metadata,
+        Column("id", BigId, primary_key=True, autoincrement=True),
+        Column("read_at", UTCDateTime(), nullable=False, index=True),
+        Column("kind", String(30), nullable=False),  # customer, order_form, contract, …
+        Column("subject_id", BigInteger, nullable=False),
+        Column("reader", String(100), nullable=False),
+        Column("reader_id", Integer),
+        Column("reader_role", String(30)),
+        Column("purpose", String(500)),
+        Index("ix_personal_data_reads_subject", "kind", "subject_id"),
     )

@@ -8,3 +8,9 @@ python=${PYTHON:-$(command -v python3.11 || command -v python3)}
 .venv/bin/pip install -q --upgrade pip 'setuptools<81'
 .venv/bin/pip install -q -r requirements-dev.txt
 .venv/bin/pip install -q --no-deps --no-build-isolation -e .
+# the console's front-end files (HTMX and its SSE extension), pinned in console/package-lock.json
+if command -v npm >/dev/null; then
+  npm ci --prefix console --no-audit --no-fund --loglevel=error
+else
+  echo "warning: npm is missing, so the console's scripts are not installed (apt-get install npm)" >&2
+fi

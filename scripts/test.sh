@@ -5,4 +5,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 bash scripts/ensure-services.sh
+bash scripts/ensure-browser.sh
 PYTHONWARNINGS=ignore exec .venv/bin/python -m pytest "$@"

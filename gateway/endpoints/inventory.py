@@ -8,14 +8,14 @@ from werkzeug.wrappers import Response
 from contracts.base import load
 from contracts.errors import Forbidden, InvalidInput
 from gateway.api import api, json_body, json_response
-from contracts.inventory import MAX_IMPORT_ROWS, CreateChannelSchema
-from gateway.endpoints import (RPC_TIMEOUT, acts_on_every_project, as_consultant,
-                               check_project, endpoint)
+from contracts.inventory import CreateChannelSchema
+from gateway.endpoints import (RPC_TIMEOUT, acts_on_every_project, actor, as_consultant,
+                               check_own_customer, check_project, endpoint)
 from gateway.routes import (BoardQuery, ChannelProjectsBody, GenerateBuildingBody,
-                            HoldApprovalBody, HoldExtensionBody, HoldReleaseBody, HoldUnitBody,
-                            NewRoomBody, PriceListBody, UnitPriceQuery, WaitlistBody,
-                            WeeklyPlanBody)
-from gateway.tables import read_table, xlsx_response
+                            HoldApprovalBody, HoldExtensionBody, HoldReleaseBody, HoldsQuery,
+                            HoldUnitBody, NewRoomBody, PriceListBody, UnitImportQuery,
+                            UnitPriceQuery, WaitlistBody, WeeklyPlanBody)
+from gateway.tables import UPLOAD_TIMEOUT, job_accepted, send_upload, xlsx_response
 
 
 def _outside_channels(user) -> None:
@@ -41,8 +41,9 @@ class InventoryEndpoints:
         check_project(user, project_id)
         query = load(BoardQuery(), dict(request.args))
         # the service writes the board as gzipped JSON text: passed on, never parsed here
-        packed = self.rpc("inventory", "get_board", {**query, "project_id": project_id,
-                                                     "channel_id": user.channel_id})
+        packed = self.rpc("inventory", "get_board", {
+            "actor": actor(user), **query, "project_id": project_id,
+            "channel_id": user.channel_id})
         body = base64.b64decode(packed["gzip_base64"])
         if "gzip" in request.headers.get("Accept-Encoding", ""):
             return Response(body, mimetype="application/json",
@@ -56,9 +57,9 @@ class InventoryEndpoints:
         user = self.authorize(request, "GET", "/api/v1/projects/{project_id}/board.xlsx")
         check_project(user, project_id)
         query = load(BoardQuery(), dict(request.args))
-        file = self.rpc("inventory", "get_board_xlsx", {**query, "project_id": project_id,
-                                                        "channel_id": user.channel_id},
-                        timeout=max(RPC_TIMEOUT, 60))
+        file = self.rpc("inventory", "get_board_xlsx", {
+            "actor": actor(user), **query, "project_id": project_id,
+            "channel_id": user.channel_id}, timeout=max(RPC_TIMEOUT, 60))
         return xlsx_response(file["content_base64"], file["file_name"])
 
     @http(*endpoint("GET", "/api/v1/units/{unit_id}"))
@@ -67,7 +68,7 @@ class InventoryEndpoints:
         user = self.authorize(request, "GET", "/api/v1/units/{unit_id}")
         self._check_unit_project(user, unit_id)
         return json_response(self.rpc("inventory", "get_unit", {
-            "unit_id": unit_id, "channel_id": user.channel_id}))
+            "actor": actor(user), "unit_id": unit_id, "channel_id": user.channel_id}))
 
     @http(*endpoint("GET", "/api/v1/units/{unit_id}/history"))
     @api
@@ -75,7 +76,7 @@ class InventoryEndpoints:
         user = self.authorize(request, "GET", "/api/v1/units/{unit_id}/history")
         self._check_unit_project(user, unit_id)
         return json_response(self.rpc("inventory", "get_unit_history", {
-            "unit_id": unit_id, "channel_id": user.channel_id}))
+            "actor": actor(user), "unit_id": unit_id, "channel_id": user.channel_id}))
 
     @http(*endpoint("POST", "/api/v1/projects/{project_id}/units"))
     @api
@@ -84,7 +85,7 @@ class InventoryEndpoints:
         check_project(user, project_id)
         body = load(NewRoomBody(), json_body(request))
         return json_response(self.rpc("inventory", "add_unit", {
-            **NewRoomBody().dump(body), "project_id": project_id,
+            "actor": actor(user), **NewRoomBody().dump(body), "project_id": project_id,
             "created_by": user.username, "channel_id": user.channel_id}), 201)
 
     @http(*endpoint("POST", "/api/v1/projects/{project_id}/buildings"))
@@ -94,7 +95,7 @@ class InventoryEndpoints:
         check_project(user, project_id)
         body = load(GenerateBuildingBody(), json_body(request))
         return json_response(self.rpc("inventory", "generate_building", {
-            **GenerateBuildingBody().dump(body), "project_id": project_id,
+            "actor": actor(user), **GenerateBuildingBody().dump(body), "project_id": project_id,
             "created_by": user.username, "channel_id": user.channel_id}), 201)
 
     @http(*endpoint("POST", "/api/v1/projects/{project_id}/units/import"))
@@ -102,16 +103,19 @@ class InventoryEndpoints:
     def import_units(self, request, project_id):
         user = self.authorize(request, "POST", "/api/v1/projects/{project_id}/units/import")
         check_project(user, project_id)
-        header, rows = read_table(request.get_data(), request.content_type or "")
-        if len(rows) > MAX_IMPORT_ROWS:
-            raise InvalidInput(f"at most {MAX_IMPORT_ROWS} rows per table",
-                               {"_body": [f"{len(rows)} rows"]})
-        return json_response(self.rpc("inventory", "import_units", {
-            "project_id": project_id, "imported_by": user.username,
-            "channel_id": user.channel_id,
-            "header": [str(cell) for cell in header],
-            "rows": [[str(cell) for cell in row] for row in rows]},
-            timeout=max(RPC_TIMEOUT, 60)), 201)
+        query = load(UnitImportQuery(), dict(request.args))
+        job = send_upload(request, lambda chunk: self.rpc("inventory", "upload_unit_table", {
+            **chunk, **query, "actor": actor(user), "project_id": project_id, "channel_id": user.channel_id,
+            "uploaded_by": user.username}, timeout=UPLOAD_TIMEOUT))
+        return job_accepted(job, f"/api/v1/projects/{project_id}/unit-imports/{job['id']}")
+
+    @http(*endpoint("GET", "/api/v1/projects/{project_id}/unit-imports/{job_id}"))
+    @api
+    def get_unit_import(self, request, project_id, job_id):
+        user = self.authorize(request, "GET", "/api/v1/projects/{project_id}/unit-imports/{job_id}")
+        check_project(user, project_id)
+        return json_response(self.rpc("inventory", "get_unit_import", {
+            "actor": actor(user), "project_id": project_id, "job_id": job_id, "channel_id": user.channel_id}))
 
     @http(*endpoint("POST", "/api/v1/projects/{project_id}/price-lists"))
     @api
@@ -120,7 +124,7 @@ class InventoryEndpoints:
         check_project(user, project_id)
         body = load(PriceListBody(), json_body(request))
         return json_response(self.rpc("inventory", "create_price_list", {
-            **PriceListBody().dump(body), "project_id": project_id,
+            "actor": actor(user), **PriceListBody().dump(body), "project_id": project_id,
             "created_by": user.username, "channel_id": user.channel_id}), 201)
 
     @http(*endpoint("GET", "/api/v1/projects/{project_id}/price-lists"))
@@ -129,7 +133,7 @@ class InventoryEndpoints:
         user = self.authorize(request, "GET", "/api/v1/projects/{project_id}/price-lists")
         check_project(user, project_id)
         return json_response(self.rpc("inventory", "list_price_lists", {
-            "project_id": project_id, "channel_id": user.channel_id}))
+            "actor": actor(user), "project_id": project_id, "channel_id": user.channel_id}))
 
     @http(*endpoint("GET", "/api/v1/projects/{project_id}/price-lists/{version}"))
     @api
@@ -138,7 +142,8 @@ class InventoryEndpoints:
                               "/api/v1/projects/{project_id}/price-lists/{version}")
         check_project(user, project_id)
         return json_response(self.rpc("inventory", "get_price_list", {
-            "project_id": project_id, "version": version, "channel_id": user.channel_id}))
+            "actor": actor(user), "project_id": project_id,
+            "version": version, "channel_id": user.channel_id}))
 
     @http(*endpoint("GET", "/api/v1/units/{unit_id}/price"))
     @api
@@ -147,7 +152,8 @@ class InventoryEndpoints:
         self._check_unit_project(user, unit_id)
         query = load(UnitPriceQuery(), dict(request.args))
         return json_response(self.rpc("inventory", "get_unit_price", {
-            **UnitPriceQuery().dump(query), "unit_id": unit_id, "channel_id": user.channel_id}))
+            "actor": actor(user), **UnitPriceQuery().dump(query),
+            "unit_id": unit_id, "channel_id": user.channel_id}))
 
     @http(*endpoint("POST", "/api/v1/channels"))
     @api
@@ -157,7 +163,8 @@ class InventoryEndpoints:
         body = load(CreateChannelSchema(), json_body(request))
         for project_id in body["project_ids"]:
             check_project(user, project_id)
-        return json_response(self.rpc("inventory", "create_channel", body), 201)
+        return json_response(self.rpc("inventory", "create_channel",
+                                      {**body, "actor": actor(user)}), 201)
 
     @http(*endpoint("GET", "/api/v1/channels/{channel_id}"))
     @api
@@ -177,7 +184,7 @@ class InventoryEndpoints:
         for project_id in body["project_ids"]:
             check_project(user, project_id)
         return json_response(self.rpc("inventory", "set_channel_projects",
-                                      {**body, "channel_id": channel_id}))
+                                      {**body, "channel_id": channel_id, "actor": actor(user)}))
 
     @http(*endpoint("PUT", "/api/v1/projects/{project_id}/progress/{year}/{quarter}/plan"))
     @api
@@ -187,7 +194,8 @@ class InventoryEndpoints:
         check_project(user, project_id)
         body = load(WeeklyPlanBody(), json_body(request))
         return json_response(self.rpc("inventory", "set_weekly_plan", {
-            **WeeklyPlanBody().dump(body), "project_id": project_id, "year": year,
+            "actor": actor(user), **WeeklyPlanBody().dump(body),
+            "project_id": project_id, "year": year,
             "quarter": quarter, "set_by": user.username, "channel_id": user.channel_id}))
 
     @http(*endpoint("GET", "/api/v1/projects/{project_id}/progress/{year}/{quarter}"))
@@ -197,7 +205,7 @@ class InventoryEndpoints:
                               "/api/v1/projects/{project_id}/progress/{year}/{quarter}")
         check_project(user, project_id)
         return json_response(self.rpc("inventory", "get_quarterly_progress", {
-            "project_id": project_id, "year": year, "quarter": quarter,
+            "actor": actor(user), "project_id": project_id, "year": year, "quarter": quarter,
             "channel_id": user.channel_id}))
 
     @http(*endpoint("POST", "/api/v1/holds"))
@@ -205,9 +213,18 @@ class InventoryEndpoints:
     def hold_unit(self, request):
         user = self.authorize(request, "POST", "/api/v1/holds")
         payload = as_consultant(user, load(HoldUnitBody(), json_body(request)))
+        check_own_customer(self, user, payload["customer_id"])
         self._check_unit_project(user, payload["unit_id"])
         return json_response(self.rpc("inventory", "hold_unit", {
-            **payload, "channel_id": user.channel_id}), 201)
+            "actor": actor(user), **payload, "channel_id": user.channel_id}), 201)
+
+    @http(*endpoint("GET", "/api/v1/holds"))
+    @api
+    def list_holds(self, request):
+        user = self.authorize(request, "GET", "/api/v1/holds")
+        query = load(HoldsQuery(), dict(request.args))
+        return json_response(self.rpc("inventory", "list_holds", {
+            "actor": actor(user), **query, "channel_id": user.channel_id}))
 
     @http(*endpoint("GET", "/api/v1/holds/{hold_id}"))
     @api
@@ -215,36 +232,36 @@ class InventoryEndpoints:
         user = self.authorize(request, "GET", "/api/v1/holds/{hold_id}")
         self._check_hold_project(user, hold_id)
         return json_response(self.rpc("inventory", "get_hold", {
-            "hold_id": hold_id, "channel_id": user.channel_id}))
+            "actor": actor(user), "hold_id": hold_id, "channel_id": user.channel_id}))
 
     @http(*endpoint("POST", "/api/v1/holds/{hold_id}/approval"))
     @api
     def approve_hold(self, request, hold_id):
         user = self.authorize(request, "POST", "/api/v1/holds/{hold_id}/approval")
-        self._check_hold_project(user, hold_id)
         body = load(HoldApprovalBody(), json_body(request))
+        self._check_hold_project(user, hold_id)
         return json_response(self.rpc("inventory", "approve_hold", {
-            **body, "hold_id": hold_id, "manager": user.username,
+            "actor": actor(user), **body, "hold_id": hold_id, "manager": user.username,
             "channel_id": user.channel_id}))
 
     @http(*endpoint("POST", "/api/v1/holds/{hold_id}/extension"))
     @api
     def extend_hold(self, request, hold_id):
         user = self.authorize(request, "POST", "/api/v1/holds/{hold_id}/extension")
-        self._check_hold_project(user, hold_id)
         body = load(HoldExtensionBody(), json_body(request))
+        self._check_hold_project(user, hold_id)
         return json_response(self.rpc("inventory", "extend_hold", {
-            **body, "hold_id": hold_id, "approved_by": user.username,
+            "actor": actor(user), **body, "hold_id": hold_id, "approved_by": user.username,
             "channel_id": user.channel_id}))
 
     @http(*endpoint("POST", "/api/v1/holds/{hold_id}/release"))
     @api
     def release_hold(self, request, hold_id):
         user = self.authorize(request, "POST", "/api/v1/holds/{hold_id}/release")
-        self._check_hold_project(user, hold_id)
         body = load(HoldReleaseBody(), json_body(request))
+        self._check_hold_project(user, hold_id)
         return json_response(self.rpc("inventory", "release_hold", {
-            **body, "hold_id": hold_id, "released_by": user.username,
+            "actor": actor(user), **body, "hold_id": hold_id, "released_by": user.username,
             "consultant_id": None if user.is_manager else user.consultant_id,
             "channel_id": user.channel_id}))
 
@@ -252,13 +269,14 @@ class InventoryEndpoints:
     @api
     def join_waitlist(self, request, unit_id):
         user = self.authorize(request, "POST", "/api/v1/units/{unit_id}/waitlist")
-        self._check_unit_project(user, unit_id)
         body = as_consultant(user, load(WaitlistBody(), json_body(request)))
         if "consultant_id" not in body:
             raise InvalidInput("name the waiting consultant",
                                {"consultant_id": ["required for a manager"]})
+        check_own_customer(self, user, body["customer_id"])
+        self._check_unit_project(user, unit_id)
         return json_response(self.rpc("inventory", "join_waitlist",
-                                      {**body, "unit_id": unit_id,
+                                      {"actor": actor(user), **body, "unit_id": unit_id,
                                        "channel_id": user.channel_id}), 201)
 
     @http(*endpoint("POST", "/api/v1/waitlist/{entry_id}/withdrawal"))
@@ -266,19 +284,20 @@ class InventoryEndpoints:
     def withdraw_from_waitlist(self, request, entry_id):
         user = self.authorize(request, "POST", "/api/v1/waitlist/{entry_id}/withdrawal")
         if not acts_on_every_project(user):
-            entry = self.rpc("inventory", "get_waitlist_entry", {"entry_id": entry_id})
+            entry = self.rpc("inventory", "get_waitlist_entry", {"actor": actor(user),
+                                                                 "entry_id": entry_id})
             self._check_unit_project(user, entry["unit_id"])
         return json_response(self.rpc("inventory", "withdraw_from_waitlist", {
-            "entry_id": entry_id, "channel_id": user.channel_id,
+            "actor": actor(user), "entry_id": entry_id, "channel_id": user.channel_id,
             "consultant_id": None if user.is_manager else user.consultant_id}))
 
     def _check_unit_project(self, user, unit_id) -> None:
         """Holds, waitlists and unit reads act on the unit's project."""
         if not acts_on_every_project(user):
-            unit = self.rpc("inventory", "get_unit", {"unit_id": unit_id})
+            unit = self.rpc("inventory", "get_unit", {"actor": actor(user), "unit_id": unit_id})
             check_project(user, unit["project_id"])
 
     def _check_hold_project(self, user, hold_id) -> None:
         if not acts_on_every_project(user):
-            hold = self.rpc("inventory", "get_hold", {"hold_id": hold_id})
+            hold = self.rpc("inventory", "get_hold", {"actor": actor(user), "hold_id": hold_id})
             self._check_unit_project(user, hold["unit_id"])

@@ -2,16 +2,16 @@
 from nameko.web.handlers import http
 
 from contracts.base import load
-from contracts.errors import Forbidden, InvalidInput
-from contracts.leads import MAX_IMPORT_ROWS, file_without_contact_details
+from contracts.errors import Forbidden
+from contracts.leads import file_without_contact_details
 from gateway.auth import can_see_contact, mask_mobile
 from gateway.api import api, json_body, json_response
-from gateway.endpoints import RPC_TIMEOUT, endpoint, private_view
+from gateway.endpoints import RPC_TIMEOUT, endpoint, private_view, read_by
 from gateway.routes import (CallCenterDayBody, CallCenterMonthBody, CallListQuery,
                             CareRemindersDayQuery, ExportQuery, FollowUpBody, GradeBody, HopelessBody,
-                            OfficeRosterBody, ProfileBody, ReassignmentBody, RecordCallBody,
-                            SourceConversionBody)
-from gateway.tables import read_table, xlsx_response
+                            OfficeProjectsBody, OfficeRosterBody, ProfileBody, ReassignmentBody,
+                            RecordCallBody, SourceConversionBody)
+from gateway.tables import UPLOAD_TIMEOUT, job_accepted, send_upload, xlsx_response
 
 
 class LeadsEndpoints:
@@ -22,6 +22,14 @@ class LeadsEndpoints:
     def create_office(self, request):
         self.authorize(request, "POST", "/api/v1/offices")
         return json_response(self.rpc("leads", "create_office", json_body(request)), 201)
+
+    @http(*endpoint("PUT", "/api/v1/offices/{office_id}/projects"))
+    @api
+    def set_office_projects(self, request, office_id):
+        self.authorize(request, "PUT", "/api/v1/offices/{office_id}/projects")
+        body = load(OfficeProjectsBody(), json_body(request))
+        return json_response(self.rpc("leads", "set_office_projects",
+                                      {**body, "office_id": office_id}))
 
     @http(*endpoint("POST", "/api/v1/consultants"))
     @api
@@ -91,7 +99,7 @@ class LeadsEndpoints:
     def customer_file(self, request, customer_id):
         user = self.authorize(request, "GET", "/api/v1/customers/{customer_id}/file")
         result = self.rpc("leads", "customer_file", {
-            "customer_id": customer_id,
+            "customer_id": customer_id, **read_by(user, request),
             "consultant_id": _acting(user)["acting_consultant_id"], **_manager(user)})
         return json_response(_private_file(user, result))
 
@@ -165,20 +173,22 @@ class LeadsEndpoints:
     def import_call_list(self, request):
         user = self.authorize(request, "POST", "/api/v1/call-lists")
         query = load(CallListQuery(), dict(request.args))
-        header, rows = read_table(request.get_data(), request.content_type or "")
-        if len(rows) > MAX_IMPORT_ROWS:
-            raise InvalidInput(f"at most {MAX_IMPORT_ROWS} rows per list",
-                               {"_body": [f"{len(rows)} rows"]})
-        result = self.rpc("leads", "import_call_list", {
-            **query, "imported_by": user.username, "header": header, "rows": rows},
-            timeout=max(RPC_TIMEOUT, 60))
-        return json_response(result, 201)
+        job = send_upload(request, lambda chunk: self.rpc("leads", "upload_call_list", {
+            **chunk, **query, "uploaded_by": user.username}, timeout=UPLOAD_TIMEOUT))
+        return job_accepted(job, f"/api/v1/call-list-imports/{job['id']}")
+
+    @http(*endpoint("GET", "/api/v1/call-list-imports/{job_id}"))
+    @api
+    def get_call_list_import(self, request, job_id):
+        self.authorize(request, "GET", "/api/v1/call-list-imports/{job_id}")
+        return json_response(self.rpc("leads", "get_call_list_import", {"job_id": job_id}))
 
     @http(*endpoint("GET", "/api/v1/customers/{customer_id}"))
     @api
     def get_customer(self, request, customer_id):
         user = self.authorize(request, "GET", "/api/v1/customers/{customer_id}")
         customer = self.rpc("leads", "get_customer", {"customer_id": customer_id,
+                                                      **read_by(user, request),
                                                       **_manager(user)})
         return json_response(private_view(user, customer))
 

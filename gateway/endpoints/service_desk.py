@@ -1,4 +1,4 @@
-"""Gateway routes for the dossiers (archive), complaints and repairs (complaints service).
+"""Gateway routes for complaints and repairs (the complaints service).
 
 Every complaint and repair call carries who acts (username, role, projects, consultant id);
 the complaints service checks the role of each step and what the caller may see again."""
@@ -43,16 +43,6 @@ def _step(kind, suffix, rpc_method):
 
 class ServiceDeskEndpoints:
     """Mixed into GatewayService, which gives `authorize` and `rpc`."""
-
-    @http(*endpoint("GET", "/api/v1/units/{unit_id}/dossier"))
-    @api
-    def read_dossier(self, request, unit_id):
-        user = self.authorize(request, "GET", "/api/v1/units/{unit_id}/dossier")
-        query = {"unit_id": unit_id, "reader": user.username,
-                 "purpose": request.args.get("purpose", "")}
-        return json_response(self.rpc("archive", "read_dossier", query))
-
-    # ---- complaints ----
 
     @http(*endpoint("POST", "/api/v1/complaints"))
     @api

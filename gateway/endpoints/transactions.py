@@ -5,10 +5,12 @@ from nameko.web.handlers import http
 from contracts.base import load
 from contracts.board import board_cells, unpack_board
 from contracts.errors import Forbidden, InvalidInput, NotFound
-from gateway import routes
+from gateway import idempotency, routes
 from gateway.api import api, json_body, json_response
-from gateway.endpoints import (acts_on_every_project, as_consultant, check_project, endpoint,
-                               private_view)
+from gateway.endpoints import (acts_on_every_project, actor, as_consultant, check_own_customer,
+                               check_project, endpoint, private_view, read_by)
+
+ACCESS_CHECK = "access check"  # the gateway reads a record to see whether the user may act
 from gateway.tables import xlsx_response
 
 
@@ -22,25 +24,32 @@ class TransactionsEndpoints:
         payload = as_consultant(user, json_body(request))
         if user.role == "consultant" and _is_id(payload.get("customer_id")):
             # a deposit takes the unit and the deal's credit: only for the consultant's customer
-            customer = self.rpc("leads", "get_customer", {"customer_id": payload["customer_id"]})
-            if customer["consultant_id"] != user.consultant_id:
-                raise Forbidden("a consultant takes deposits only for their own customers",
-                                {"customer_id": [f"customer {customer['id']} is another "
-                                                 "consultant's"]})
-        if _is_id(payload.get("unit_id")) and (payload.get("total_price") is None
-                                                or not acts_on_every_project(user)):
-            # the deposit is checked against the unit's current price (404 for no such unit)
-            unit = self.rpc("inventory", "get_unit", {"unit_id": payload["unit_id"]})
+            check_own_customer(self, user, payload["customer_id"])
+        if _is_id(payload.get("unit_id")):
+            # the unit's project is inventory's, never the caller's; the deposit is checked
+            # against the unit's current price (404 for no such unit); the caller's scope is
+            # checked by inventory
+            unit = self.rpc("inventory", "get_unit", {"unit_id": payload["unit_id"],
+                                                      "actor": actor(user)})
+            if payload.get("project_id") is not None \
+                    and payload["project_id"] != unit["project_id"]:
+                raise InvalidInput("the unit is in another project", {"project_id": [
+                    f"unit {unit['id']} is in project {unit['project_id']}"]})
+            payload["project_id"] = unit["project_id"]
             check_project(user, unit["project_id"])
             if payload.get("total_price") is None and unit["list_price"] is not None:
                 payload["total_price"] = unit["list_price"]
-        return json_response(self.rpc("transactions", "take_deposit", payload), 201)
+        payload["idempotency_key"] = idempotency.service_key(user, request)
+        with idempotency.header_errors():
+            return json_response(self.rpc("transactions", "take_deposit",
+                                          {**payload, "actor": actor(user)}), 201)
 
     @http(*endpoint("GET", "/api/v1/deposits/{deposit_id}"))
     @api
     def get_deposit(self, request, deposit_id):
         user = self.authorize(request, "GET", "/api/v1/deposits/{deposit_id}")
-        deposit = self.rpc("transactions", "get_deposit", {"deposit_id": deposit_id})
+        deposit = self.rpc("transactions", "get_deposit", {
+            "actor": actor(user), "deposit_id": deposit_id})
         _check_deal(user, deposit, "deposit_id")
         return json_response(deposit)
 
@@ -48,7 +57,9 @@ class TransactionsEndpoints:
     @api
     def get_deposit_order_form(self, request, deposit_id):
         user = self.authorize(request, "GET", "/api/v1/deposits/{deposit_id}/order-form")
-        order = self.rpc("transactions", "get_deposit_order_form", {"deposit_id": deposit_id})
+        order = self.rpc("transactions", "get_deposit_order_form",
+                         {"actor": actor(user), "deposit_id": deposit_id,
+                          **read_by(user, request)})
         _check_deal(user, order, "deposit_id")
         return json_response(order)
 
@@ -56,7 +67,9 @@ class TransactionsEndpoints:
     @api
     def get_order_form(self, request, order_form_id):
         user = self.authorize(request, "GET", "/api/v1/order-forms/{order_form_id}")
-        order = self.rpc("transactions", "get_order_form", {"order_form_id": order_form_id})
+        order = self.rpc("transactions", "get_order_form",
+                         {"actor": actor(user), "order_form_id": order_form_id,
+                          **read_by(user, request)})
         _check_deal(user, order, "order_form_id")
         return json_response(order)
 
@@ -67,7 +80,7 @@ class TransactionsEndpoints:
         body = load(routes.SignOrderFormBody(), json_body(request))
         self.own_order_form(user, order_form_id)
         return json_response(self.rpc("transactions", "sign_order_form", {
-            **body, "order_form_id": order_form_id, "role": user.role}))
+            "actor": actor(user), **body, "order_form_id": order_form_id, "role": user.role}))
 
     @http(*endpoint("POST", "/api/v1/order-forms/{order_form_id}/void"))
     @api
@@ -76,7 +89,8 @@ class TransactionsEndpoints:
         body = load(routes.VoidOrderFormBody(), json_body(request))
         self.own_order_form(user, order_form_id)
         return json_response(self.rpc("transactions", "void_order_form", {
-            **_given(request, body), "order_form_id": order_form_id, "approved_by": user.username,
+            "actor": actor(user), **_given(request, body), "order_form_id": order_form_id,
+            "approved_by": user.username,
             "approver_role": user.role}))
 
     @http(*endpoint("POST", "/api/v1/order-forms/{order_form_id}/forfeiture"))
@@ -86,7 +100,8 @@ class TransactionsEndpoints:
         body = load(routes.ForfeitureBody(), json_body(request))
         self.own_order_form(user, order_form_id)
         return json_response(self.rpc("transactions", "forfeit_deposit", {
-            **body, "order_form_id": order_form_id, "approved_by": user.username,
+            "actor": actor(user), **body,
+            "order_form_id": order_form_id, "approved_by": user.username,
             "approver_role": user.role}))
 
     @http(*endpoint("POST", "/api/v1/order-forms/{order_form_id}/payments"))
@@ -95,9 +110,11 @@ class TransactionsEndpoints:
         user = self.authorize(request, "POST", "/api/v1/order-forms/{order_form_id}/payments")
         body = load(routes.PaymentBody(), json_body(request))
         self.own_order_form(user, order_form_id)
-        return json_response(self.rpc("transactions", "record_payment", {
-            **_given(request, body), "order_form_id": order_form_id,
-            "recorded_by": user.username}), 201)
+        with idempotency.header_errors():
+            return json_response(self.rpc("transactions", "record_payment", {
+                "actor": actor(user), **_given(request, body), "order_form_id": order_form_id,
+                "recorded_by": user.username,
+                "idempotency_key": idempotency.service_key(user, request)}), 201)
 
     @http(*endpoint("POST", "/api/v1/order-forms/{order_form_id}/subscription"))
     @api
@@ -106,14 +123,14 @@ class TransactionsEndpoints:
         body = load(routes.SubscriptionBody(), json_body(request))
         self.own_order_form(user, order_form_id)
         return json_response(self.rpc("transactions", "sign_subscription", {
-            **_given(request, body), "order_form_id": order_form_id}), 201)
+            "actor": actor(user), **_given(request, body), "order_form_id": order_form_id}), 201)
 
     @http(*endpoint("GET", "/api/v1/subscriptions/{subscription_id}"))
     @api
     def get_subscription(self, request, subscription_id):
         user = self.authorize(request, "GET", "/api/v1/subscriptions/{subscription_id}")
         subscription = self.rpc("transactions", "get_subscription",
-                                {"subscription_id": subscription_id})
+                                {"actor": actor(user), "subscription_id": subscription_id})
         self.own_order_form(user, subscription["order_form_id"], "subscription_id")
         return json_response(subscription)
 
@@ -124,13 +141,16 @@ class TransactionsEndpoints:
         body = load(routes.ContractBody(), json_body(request))
         self.own_subscription(user, subscription_id)
         return json_response(self.rpc("transactions", "sign_contract", {
-            **_given(request, body), "subscription_id": subscription_id}), 201)
+            "actor": actor(user), **_given(request, body),
+            "subscription_id": subscription_id}), 201)
 
     @http(*endpoint("GET", "/api/v1/contracts/{contract_id}"))
     @api
     def get_contract(self, request, contract_id):
         user = self.authorize(request, "GET", "/api/v1/contracts/{contract_id}")
-        contract = self.rpc("transactions", "get_contract", {"contract_id": contract_id})
+        contract = self.rpc("transactions", "get_contract",
+                            {"actor": actor(user), "contract_id": contract_id,
+                             **read_by(user, request)})
         self.own_order_form(user, contract["order_form_id"], "contract_id")
         return json_response(contract)
 
@@ -141,7 +161,7 @@ class TransactionsEndpoints:
         body = load(routes.FilingBody(), json_body(request))
         self.own_contract(user, contract_id)
         return json_response(self.rpc("transactions", "file_contract", {
-            **body, "contract_id": contract_id}))
+            "actor": actor(user), **body, "contract_id": contract_id}))
 
     @http(*endpoint("PUT", "/api/v1/contracts/{contract_id}/payment-plan"))
     @api
@@ -150,7 +170,7 @@ class TransactionsEndpoints:
         body = load(routes.PaymentPlanBody(), json_body(request))
         self.own_contract(user, contract_id)
         return json_response(self.rpc("transactions", "set_payment_plan", {
-            **_given(request, body), "contract_id": contract_id}))
+            "actor": actor(user), **_given(request, body), "contract_id": contract_id}))
 
     @http(*endpoint("GET", "/api/v1/contracts/{contract_id}/payment-plan"))
     @api
@@ -158,7 +178,7 @@ class TransactionsEndpoints:
         user = self.authorize(request, "GET", "/api/v1/contracts/{contract_id}/payment-plan")
         self.own_contract(user, contract_id)
         return json_response(self.rpc("transactions", "get_payment_plan",
-                                      {"contract_id": contract_id}))
+                                      {"actor": actor(user), "contract_id": contract_id}))
 
     @http(*endpoint("POST", "/api/v1/contracts/{contract_id}/mortgage-documents"))
     @api
@@ -168,7 +188,7 @@ class TransactionsEndpoints:
         body = load(routes.MortgageDocumentBody(), json_body(request))
         self.own_contract(user, contract_id)
         return json_response(self.rpc("transactions", "record_mortgage_document", {
-            **_given(request, body), "contract_id": contract_id,
+            "actor": actor(user), **_given(request, body), "contract_id": contract_id,
             "recorded_by": user.username}), 201)
 
     @http(*endpoint("POST", "/api/v1/order-forms/{order_form_id}/applications"))
@@ -182,7 +202,8 @@ class TransactionsEndpoints:
             # the new unit must exist; its price, layout and (unless stated) area go on the
             # application (调房申请单), the area on the new order form too
             try:
-                unit = self.rpc("inventory", "get_unit", {"unit_id": body["to_unit_id"]})
+                unit = self.rpc("inventory", "get_unit", {"actor": actor(user),
+                                                          "unit_id": body["to_unit_id"]})
             except NotFound:
                 raise NotFound(f"unit {body['to_unit_id']} does not exist",
                                {"to_unit_id": ["unknown unit"]}) from None
@@ -192,14 +213,15 @@ class TransactionsEndpoints:
                            to_total_price=unit["list_price"], to_layout=unit["layout"],
                            to_project_id=unit["project_id"])
         return json_response(self.rpc("transactions", "file_application", {
-            **payload, "order_form_id": order_form_id, "applicant": user.username}), 201)
+            "actor": actor(user), **payload,
+            "order_form_id": order_form_id, "applicant": user.username}), 201)
 
     @http(*endpoint("GET", "/api/v1/applications/{application_id}"))
     @api
     def get_application(self, request, application_id):
         user = self.authorize(request, "GET", "/api/v1/applications/{application_id}")
         application = self.rpc("transactions", "get_application",
-                               {"application_id": application_id})
+                               {"actor": actor(user), "application_id": application_id})
         self.own_order_form(user, application["order_form_id"], "application_id")
         return json_response(application)
 
@@ -210,7 +232,8 @@ class TransactionsEndpoints:
         body = load(routes.DecisionBody(), json_body(request))
         self.own_application(user, application_id)
         return json_response(self.rpc("transactions", "decide_application", {
-            **body, "application_id": application_id, "approver": user.username,
+            "actor": actor(user), **body,
+            "application_id": application_id, "approver": user.username,
             "role": user.role}))
 
     @http(*endpoint("POST", "/api/v1/applications/{application_id}/refund-payment"))
@@ -221,8 +244,27 @@ class TransactionsEndpoints:
         body = load(routes.RefundPaymentBody(), json_body(request))
         self.own_application(user, application_id)
         return json_response(self.rpc("transactions", "pay_refund", {
-            **body, "application_id": application_id, "paid_by": user.username,
+            "actor": actor(user), **body,
+            "application_id": application_id, "paid_by": user.username,
             "role": user.role}))
+
+    @http(*endpoint("GET", "/api/v1/projects/{project_id}/approval-chains"))
+    @api
+    def get_approval_chains(self, request, project_id):
+        user = self.authorize(request, "GET", "/api/v1/projects/{project_id}/approval-chains")
+        check_project(user, project_id)
+        return json_response(self.rpc("transactions", "get_approval_chains",
+                                      {"project_id": project_id, "actor": actor(user)}))
+
+    @http(*endpoint("PUT", "/api/v1/projects/{project_id}/approval-chains"))
+    @api
+    def set_approval_chains(self, request, project_id):
+        user = self.authorize(request, "PUT", "/api/v1/projects/{project_id}/approval-chains")
+        body = load(routes.ApprovalChainsBody(), json_body(request))
+        check_project(user, project_id)
+        return json_response(self.rpc("transactions", "set_approval_chains", {
+            **body, "project_id": project_id, "set_by": user.username, "role": user.role,
+            "actor": actor(user)}))
 
     @http(*endpoint("POST", "/api/v1/finance/bank-receipts"))
     @api
@@ -231,7 +273,7 @@ class TransactionsEndpoints:
         body = load(routes.BankReceiptBody(), json_body(request))
         check_project(user, body["project_id"])
         return json_response(self.rpc("transactions", "confirm_bank_receipt", {
-            **_given(request, body), "confirmed_by": user.username}))
+            "actor": actor(user), **_given(request, body), "confirmed_by": user.username}))
 
     @http(*endpoint("GET", "/api/v1/projects/{project_id}/reconciliation"))
     @api
@@ -239,21 +281,23 @@ class TransactionsEndpoints:
         user = self.authorize(request, "GET", "/api/v1/projects/{project_id}/reconciliation")
         check_project(user, project_id)
         return json_response(self.rpc("transactions", "get_reconciliation",
-                                      _period(request, project_id)))
+                                      {**_period(request, project_id), "actor": actor(user)}))
 
     @http(*endpoint("GET", "/api/v1/projects/{project_id}/reconciliation.xlsx"))
     @api
     def get_reconciliation_xlsx(self, request, project_id):
         user = self.authorize(request, "GET", "/api/v1/projects/{project_id}/reconciliation.xlsx")
         check_project(user, project_id)
-        file = self.rpc("transactions", "get_reconciliation_xlsx", _period(request, project_id))
+        file = self.rpc("transactions", "get_reconciliation_xlsx",
+                        {**_period(request, project_id), "actor": actor(user)})
         return xlsx_response(file["content_base64"], file["file_name"])
 
     @http(*endpoint("GET", "/api/v1/deposits/unanswered"))
     @api
     def list_unanswered_deposits(self, request):
-        self.authorize(request, "GET", "/api/v1/deposits/unanswered")
-        return json_response(self.rpc("transactions", "list_unanswered_deposits", {}))
+        user = self.authorize(request, "GET", "/api/v1/deposits/unanswered")
+        return json_response(self.rpc("transactions", "list_unanswered_deposits",
+                                      {"actor": actor(user)}))
 
     @http(*endpoint("GET", "/api/v1/collections"))
     @api
@@ -267,7 +311,8 @@ class TransactionsEndpoints:
             query["consultant_id"] = user.consultant_id
         elif "consultant_id" in query:
             query["consultant_id"] = _whole(query["consultant_id"], "consultant_id")
-        return json_response(self.rpc("transactions", "list_overdue", query))
+        return json_response(self.rpc("transactions", "list_overdue",
+                                      {**query, "actor": actor(user)}))
 
     @http(*endpoint("POST", "/api/v1/contracts/{contract_id}/collections"))
     @api
@@ -276,16 +321,19 @@ class TransactionsEndpoints:
         body = load(routes.CollectionBody(), json_body(request))
         self.own_contract(user, contract_id)
         return json_response(self.rpc("transactions", "record_collection", {
-            **body, "contract_id": contract_id, "by": user.username, "role": user.role}))
+            "actor": actor(user), **body,
+            "contract_id": contract_id, "by": user.username, "role": user.role}))
 
     @http(*endpoint("GET", "/api/v1/deposits/{deposit_id}/deal-report"))
     @api
     def get_deal_report(self, request, deposit_id):
         user = self.authorize(request, "GET", "/api/v1/deposits/{deposit_id}/deal-report")
-        report = self.rpc("transactions", "get_deal_report", {"deposit_id": deposit_id})
+        report = self.rpc("transactions", "get_deal_report", {
+            "actor": actor(user), "deposit_id": deposit_id})
         _check_deal(user, report, "deposit_id")
         try:
-            units = [self.rpc("inventory", "get_unit", {"unit_id": report["unit_id"]})]
+            units = [self.rpc("inventory", "get_unit", {"actor": actor(user),
+                                                        "unit_id": report["unit_id"]})]
         except NotFound:
             units = []
         return json_response(self.with_form_boxes(user, [report], units)[0])
@@ -295,10 +343,12 @@ class TransactionsEndpoints:
     def list_deal_reports(self, request, project_id):
         user = self.authorize(request, "GET", "/api/v1/projects/{project_id}/deal-reports")
         check_project(user, project_id)
-        deals = self.rpc("transactions", "list_deal_reports", {"project_id": project_id})["deals"]
+        deals = self.rpc("transactions", "list_deal_reports", {
+            "actor": actor(user), "project_id": project_id})["deals"]
         try:
             units = board_cells(unpack_board(
-                self.rpc("inventory", "get_board", {"project_id": project_id})))
+                self.rpc("inventory", "get_board", {"actor": actor(user),
+                                                    "project_id": project_id})))
         except NotFound:
             units = []
         return json_response({"deals": self.with_form_boxes(user, deals, units)})
@@ -308,17 +358,19 @@ class TransactionsEndpoints:
     def get_deal_reports_xlsx(self, request, project_id):
         user = self.authorize(request, "GET", "/api/v1/projects/{project_id}/deal-reports.xlsx")
         check_project(user, project_id)
-        deals = self.rpc("transactions", "list_deal_reports", {"project_id": project_id})["deals"]
+        deals = self.rpc("transactions", "list_deal_reports", {
+            "actor": actor(user), "project_id": project_id})["deals"]
         try:
             units = board_cells(unpack_board(
-                self.rpc("inventory", "get_board", {"project_id": project_id})))
+                self.rpc("inventory", "get_board", {"actor": actor(user),
+                                                    "project_id": project_id})))
         except NotFound:
             units = []
         boxes = [{"deposit_id": deal["deposit_id"], "customer": deal["customer"],
                   "property": deal["property"]}
                  for deal in self.with_form_boxes(user, deals, units)]
         file = self.rpc("transactions", "get_deal_reports_xlsx",
-                        {"project_id": project_id, "boxes": boxes})
+                        {"actor": actor(user), "project_id": project_id, "boxes": boxes})
         return xlsx_response(file["content_base64"], file["file_name"])
 
     @http(*endpoint("GET", "/api/v1/repayments"))
@@ -338,24 +390,28 @@ class TransactionsEndpoints:
         """An order form (and what hangs off it) the user may act on; everyone else as the
         route's roles allow."""
         if self.limited(user):
-            order = self.rpc("transactions", "get_order_form", {"order_form_id": order_form_id})
+            order = self.rpc("transactions", "get_order_form", {
+                "actor": actor(user), "order_form_id": order_form_id,
+                **read_by(user, purpose=ACCESS_CHECK)})
             _check_deal(user, order, field)
 
     def own_subscription(self, user, subscription_id):
         if self.limited(user):
             subscription = self.rpc("transactions", "get_subscription",
-                                    {"subscription_id": subscription_id})
+                                    {"actor": actor(user), "subscription_id": subscription_id})
             self.own_order_form(user, subscription["order_form_id"], "subscription_id")
 
     def own_application(self, user, application_id):
         if self.limited(user):
             application = self.rpc("transactions", "get_application",
-                                   {"application_id": application_id})
+                                   {"actor": actor(user), "application_id": application_id})
             self.own_order_form(user, application["order_form_id"], "application_id")
 
     def own_contract(self, user, contract_id):
         if self.limited(user):
-            contract = self.rpc("transactions", "get_contract", {"contract_id": contract_id})
+            contract = self.rpc("transactions", "get_contract", {
+                "actor": actor(user), "contract_id": contract_id,
+                **read_by(user, purpose=ACCESS_CHECK)})
             self.own_order_form(user, contract["order_form_id"], "contract_id")
 
     def with_form_boxes(self, user, reports: list, units: list) -> list:
@@ -367,7 +423,8 @@ class TransactionsEndpoints:
             if report["customer_id"] not in customers:
                 try:
                     customers[report["customer_id"]] = private_view(user, self.rpc(
-                        "leads", "get_customer", {"customer_id": report["customer_id"]}))
+                        "leads", "get_customer", {"customer_id": report["customer_id"],
+                                                  **read_by(user, purpose="deal report")}))
                 except NotFound:
                     customers[report["customer_id"]] = None
             customer = customers[report["customer_id"]]

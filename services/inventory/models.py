@@ -5,7 +5,7 @@ from sqlalchemy import (Boolean, ForeignKey, Index, Integer, Numeric, String, Un
                         text)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from infra.tables import UTCDateTime, add_messaging_tables
+from infra.tables import UTCDateTime, add_import_tables, add_messaging_tables
 
 
 class Base(DeclarativeBase):
@@ -212,3 +212,4 @@ class SaleRecord(Base):
 
 metadata = Base.metadata
 add_messaging_tables(metadata)
+add_import_tables(metadata)

@@ -79,7 +79,10 @@ def release_unit(uow, event) -> str | None:
 
 def swap_reservation(uow, event) -> bool:
     """swap_approved: the deposit's reservation moves from one unit to the other in one
-    transaction (the stage it reached goes with it), or the swap is refused with the reason."""
+    transaction, or the swap is refused with the reason. The new unit is `reserved` whatever
+    stage the old one reached: transactions writes a new order form for it, and a subscription
+    signed for the old unit (at its price) is voided there, to be signed again for the new one.
+    A sale counted at that subscription is taken back; the new subscription counts it again."""
     session = uow.session
     data = event["data"]
     deposit_id, from_id, to_id = data["deposit_id"], data["from_unit_id"], data["to_unit_id"]
@@ -116,7 +119,7 @@ def _move(uow, event, reservation, source) -> str | None:
     why = _why(event)
     savepoint = session.begin_nested()
     taken = change_status(
-        session, to_id, stage,
+        session, to_id, domain.RESERVED,
         where=(or_(Unit.status == domain.AVAILABLE,
                    and_(Unit.status.in_((domain.HELD, domain.OFFERED)),
                         Unit.customer_id == customer_id)),),
@@ -134,6 +137,8 @@ def _move(uow, event, reservation, source) -> str | None:
         savepoint.rollback()
         return f"unit {from_id} changed meanwhile"
     savepoint.commit()
+    if stage != domain.RESERVED:  # the sale counted at the old unit's subscription
+        progress.take_back_sale(session, event, from_id, source.project_id, deposit_id)
     session.execute(update(Hold).where(Hold.unit_id == to_id,
                                        Hold.status.in_(domain.OPEN_HOLD_STATUSES))
                     .values(status="converted", ended_at=now,

@@ -7,11 +7,13 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from contracts.errors import Conflict, InvalidInput, NotFound
+from contracts.leads import CallListImportSchema
 from infra.database import utcnow
+from infra.imports import off_hub
 from services.leads import call_lists, domain
 from services.leads.models import (Assignment, CallLead, CodeSequence, Consultant, Customer,
-                                   CustomerMobile, LeadImport, Office, PhoneOrder, PhoneTurn,
-                                   ReceptionOrder, ReceptionTurn, Visit)
+                                   CustomerMobile, LeadImport, Office, OfficeProject, PhoneOrder,
+                                   PhoneTurn, ReceptionOrder, ReceptionTurn, Visit)
 
 IMPORT_BATCH = 5000
 
@@ -22,8 +24,39 @@ def create_office(uow, cmd) -> dict:
     office = Office(code=cmd["code"], name=cmd["name"], region_code=cmd["region_code"], turn_seq=0,
                     alternate_groups=cmd.get("alternate_groups", False))
     uow.session.add(office)
+    uow.session.flush()
+    _sell_projects(uow.session, office.id, cmd.get("project_ids") or [])
     uow.commit()
-    return _office_view(office)
+    return office_view(uow.session, office)
+
+
+def set_office_projects(uow, cmd) -> dict:
+    """The office now sells exactly these projects."""
+    office = find_office(uow.session, cmd["office_id"])
+    uow.session.execute(delete(OfficeProject).where(OfficeProject.office_id == office.id))
+    _sell_projects(uow.session, office.id, cmd["project_ids"])
+    uow.commit()
+    return office_view(uow.session, office)
+
+
+def actor_scope(session, consultant_id) -> dict:
+    """The office of a consultant, agent or manager record and the projects it sells (none
+    for an unknown record)."""
+    consultant = session.get(Consultant, consultant_id)
+    if consultant is None:
+        return {"office_ids": [], "project_ids": []}
+    return {"office_ids": [consultant.office_id],
+            "project_ids": office_project_ids(session, consultant.office_id)}
+
+
+def office_project_ids(session, office_id) -> list[int]:
+    return list(session.scalars(select(OfficeProject.project_id).where(
+        OfficeProject.office_id == office_id).order_by(OfficeProject.project_id)))
+
+
+def _sell_projects(session, office_id, project_ids) -> None:
+    session.add_all(OfficeProject(office_id=office_id, project_id=project_id)
+                    for project_id in sorted(set(project_ids)))
 
 
 def add_consultant(uow, cmd) -> dict:
@@ -450,9 +483,10 @@ def find_office(session, office_id):
     return office
 
 
-def _office_view(office) -> dict:
+def office_view(session, office) -> dict:
     return {"id": office.id, "code": office.code, "name": office.name,
-            "region_code": office.region_code, "alternate_groups": office.alternate_groups}
+            "region_code": office.region_code, "alternate_groups": office.alternate_groups,
+            "project_ids": office_project_ids(session, office.id)}
 
 
 def consultant_view(consultant) -> dict:
@@ -477,15 +511,18 @@ def customer_view(customer, mobiles, managers=()) -> dict:
     return view
 
 
-def import_call_list(uow, cmd) -> dict:
+def import_call_list(uow, cmd, job=None) -> dict:
     """Add a call list's new numbers to the call pool in bulk; numbers of existing customers,
-    of earlier lists or repeated in this one are counted as duplicates, bad rows reported."""
+    of earlier lists or repeated in this one are counted as duplicates, bad rows reported.
+
+    The numbers are saved IMPORT_BATCH at a time, one transaction each; as a background `job`
+    (infra.imports.Job) each batch records the job's progress and lets the service's other
+    requests run before the next. The list's totals and its event come last."""
     try:
-        parsed = call_lists.parse(cmd["header"], cmd["rows"], cmd["first_line"])
+        parsed = off_hub(call_lists.parse, cmd["header"], cmd["rows"],
+                         cmd["first_line"])
     except call_lists.UnusableColumns as exc:
-        raise InvalidInput("the list's columns are not usable; nothing was imported",
-                           {"header": [f"missing: {', '.join(exc.missing) or '-'}",
-                                       f"unknown: {', '.join(exc.unknown) or '-'}"]}) from None
+        raise _unusable_call_list(exc) from None
     session = uow.session
     now = utcnow()
     batch = LeadImport(source=cmd["source"], file_name=cmd["file_name"],
@@ -503,6 +540,11 @@ def import_call_list(uow, cmd) -> dict:
         if fresh:
             added += len(session.execute(
                 _insert_new_numbers(session).returning(CallLead.mobile), fresh).all())
+        if job is not None:
+            done = start + len(leads)
+            job.progress(session, len(cmd["rows"]) * done // len(parsed.leads))
+            uow.commit()
+            job.pause()
     batch.added = added
     batch.duplicates = len(cmd["rows"]) - len(parsed.errors) - added
     uow.emit("call_list_imported", {"import_id": batch.id, "source": batch.source,
@@ -511,6 +553,29 @@ def import_call_list(uow, cmd) -> dict:
     return {"id": batch.id, "source": batch.source, "file_name": batch.file_name,
             "rows": batch.rows, "added": batch.added, "duplicates": batch.duplicates,
             "rejected": batch.rejected, "errors": parsed.errors}
+
+
+def run_call_list_import(uow_factory, job, header, rows) -> dict:
+    """A queued import job of a call list (infra.imports.run_next)."""
+    with uow_factory() as uow:
+        return CallListImportSchema.shared().dump(import_call_list(uow, {
+            "source": job.params["source"], "file_name": job.params["file_name"],
+            "imported_by": job.created_by, "header": header, "rows": rows, "first_line": 2},
+            job))
+
+
+def check_call_list_header(header: list) -> None:
+    """Refuse a list whose columns cannot be used, before it is imported."""
+    try:
+        call_lists.column_fields(header)
+    except call_lists.UnusableColumns as exc:
+        raise _unusable_call_list(exc) from None
+
+
+def _unusable_call_list(exc) -> InvalidInput:
+    return InvalidInput("the list's columns are not usable; nothing was imported",
+                        {"header": [f"missing: {', '.join(exc.missing) or '-'}",
+                                    f"unknown: {', '.join(exc.unknown) or '-'}"]})
 
 
 def _insert_new_numbers(session):

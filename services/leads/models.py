@@ -4,7 +4,8 @@ from sqlalchemy import (JSON, Boolean, Date, ForeignKey, Integer, String, Text,
                         UniqueConstraint)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from infra.tables import BigId, UTCDateTime, add_messaging_tables
+from infra.tables import (BigId, UTCDateTime, add_import_tables, add_messaging_tables,
+                          add_read_log_table)
 
 
 class Base(DeclarativeBase):
@@ -23,6 +24,14 @@ class Office(Base):
     alternate_groups: Mapped[bool] = mapped_column(Boolean, default=False)
     # seed 003: A/B/C numbers come back to the call pool after about a month
     recall_days: Mapped[int] = mapped_column(Integer, default=30)
+
+
+class OfficeProject(Base):
+    """A project (inventory's) the office sells; an office may sell several. A sales manager
+    acts on the projects of the office they manage."""
+    __tablename__ = "office_projects"
+    office_id: Mapped[int] = mapped_column(ForeignKey("offices.id"), primary_key=True)
+    project_id: Mapped[int] = mapped_column(Integer, primary_key=True, index=True)
 
 
 class Consultant(Base):
@@ -269,3 +278,5 @@ class Invitation(Base):
 
 metadata = Base.metadata
 add_messaging_tables(metadata)
+add_import_tables(metadata)
+add_read_log_table(metadata)

@@ -1,11 +1,14 @@
 """Leads' nameko entrypoints: parse, call one handler, serialize."""
 
+from nameko.timer import timer
+
 from contracts import leads as schemas
+from contracts.imports import GetImportJobSchema, ImportJobSchema
 from infra.consumer import event_handler
 from contracts.base import load
 from infra.dependencies import Database
 from infra.rpc import rpc
-from infra import operations
+from infra import config, imports, operations, read_log
 from services.leads import call_center, exports, follow_up, handlers, scope
 from services.leads.models import metadata
 
@@ -19,6 +22,21 @@ class LeadsService(operations.OperationsRpc):
         cmd = load(schemas.CreateOfficeSchema.shared(), payload)
         with self.uow() as uow:
             return schemas.OfficeSchema.shared().dump(handlers.create_office(uow, cmd))
+
+    @rpc
+    def set_office_projects(self, payload):
+        cmd = load(schemas.SetOfficeProjectsSchema.shared(), payload)
+        with self.uow() as uow:
+            return schemas.OfficeSchema.shared().dump(handlers.set_office_projects(uow, cmd))
+
+    @rpc(idempotent=True)
+    def actor_scope(self, payload):
+        """The offices and projects of a user's consultant or manager record (the gateway
+        resolves a sales manager's projects with it)."""
+        query = load(schemas.ActorScopeQuery.shared(), payload)
+        with self.uow() as uow:
+            return schemas.ActorScopeSchema.shared().dump(
+                handlers.actor_scope(uow.session, query["consultant_id"]))
 
     @rpc
     def add_consultant(self, payload):
@@ -44,18 +62,37 @@ class LeadsService(operations.OperationsRpc):
                 handlers.register_visit(uow, cmd, office))
 
     @rpc
-    def import_call_list(self, payload):
-        cmd = load(schemas.ImportCallListSchema.shared(), payload)
+    def upload_call_list(self, payload):
+        """A chunk of a call list to import; the last one queues the import job."""
+        cmd = load(schemas.CallListChunkSchema.shared(), payload)
         with self.uow() as uow:
-            return schemas.CallListImportSchema.shared().dump(handlers.import_call_list(uow, cmd))
+            job = imports.receive_chunk(uow, metadata.tables, "call_list", cmd,
+                                        {"source": cmd["source"], "file_name": cmd["file_name"]},
+                                        handlers.check_call_list_header)
+        return ImportJobSchema.shared().dump(job)
+
+    @rpc(idempotent=True)
+    def get_call_list_import(self, payload):
+        query = load(GetImportJobSchema.shared(), payload)
+        with self.uow() as uow:
+            return ImportJobSchema.shared().dump(imports.get_job(
+                uow.session, metadata.tables, "call_list", query["job_id"]))
+
+    @timer(interval=config.import_poll_seconds())
+    def run_imports(self):
+        while imports.run_next(self.uow, metadata.tables, {
+                "call_list": (schemas.MAX_IMPORT_ROWS, handlers.run_call_list_import)}):
+            pass
 
     @rpc(idempotent=True)
     def get_customer(self, payload):
         query = load(schemas.GetCustomerSchema.shared(), payload)
         with self.uow() as uow:
             scope.customer(uow.session, query["manager_id"], query["customer_id"])
-            return schemas.CustomerSchema.shared().dump(follow_up.get_customer(uow.session,
-                                                                        query["customer_id"]))
+            customer = follow_up.get_customer(uow.session, query["customer_id"])
+            read_log.record(uow, "customer", query["customer_id"], query)
+            uow.commit()
+            return schemas.CustomerSchema.shared().dump(customer)
 
     @rpc
     def register_call(self, payload):
@@ -127,8 +164,11 @@ class LeadsService(operations.OperationsRpc):
         query = load(schemas.CustomerFileQuery.shared(), payload)
         with self.uow() as uow:
             scope.customer(uow.session, query["manager_id"], query["customer_id"])
-            return schemas.CustomerFileSchema.shared().dump(follow_up.customer_file(
-                uow.session, query["customer_id"], query["consultant_id"]))
+            customer_file = follow_up.customer_file(uow.session, query["customer_id"],
+                                                    query["consultant_id"])
+            read_log.record(uow, "customer_file", query["customer_id"], query)
+            uow.commit()
+            return schemas.CustomerFileSchema.shared().dump(customer_file)
 
     @rpc(idempotent=True)
     def care_reminders(self, payload):

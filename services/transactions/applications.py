@@ -9,8 +9,8 @@ from sqlalchemy.exc import IntegrityError
 from contracts.errors import Conflict, Forbidden, InvalidInput
 from infra.database import utcnow
 from services.transactions import approvals, domain, sales
-from services.transactions.models import (Application, ApprovalStep, Contract, Deposit,
-                                          OrderForm, Subscription)
+from services.transactions.models import (Application, ApprovalChain, ApprovalStep, Contract,
+                                          Deposit, OrderForm, Subscription)
 
 APPROVED_AWAITING = {"swap": "inventory moves the reservation",
                      "refund": "finance pays the refund out"}
@@ -35,14 +35,64 @@ def file_application(uow, cmd) -> dict:
         raise Conflict(f"{kind} application {open_one} is still open for this order form",
                        {"kind": [f"application {open_one} is open"]})
     details = DETAILS[kind](uow.session, order, cmd)
+    chain, source = approvals.chain_for(kind, project_chains(uow.session, order.project_id))
     application = Application(
         kind=kind, order_form_id=order.id, status=approvals.PENDING,
         applicant=cmd["applicant"], reason=cmd["reason"], details=details,
-        chain=list(approvals.chain_for(kind, details)), created_at=utcnow())
+        chain=list(chain), chain_source=source, created_at=utcnow())
     uow.session.add(application)
     uow.session.flush()
     uow.commit()
     return application_view(uow.session, application)
+
+
+# --- the project's chains -----------------------------------------------------------------
+
+def project_chains(session, project_id) -> dict[str, list]:
+    """The chains a project set for itself, by kind (the others run under the seed's)."""
+    return {row.kind: row.chain for row in session.scalars(
+        select(ApprovalChain).where(ApprovalChain.project_id == project_id))}
+
+
+def set_approval_chains(uow, cmd) -> dict:
+    """A general manager (or admin) shortens a project's chains; a kind set to null or left
+    empty goes back to the seed's chain. Applications filed before keep the chain they ran
+    under."""
+    if cmd["role"] not in approvals.CHAIN_SETTERS:
+        raise Forbidden("a project's approval chains are the general manager's to set",
+                        {"role": [f"one of {', '.join(approvals.CHAIN_SETTERS)} is required"]})
+    errors = {}
+    for kind, chain in cmd["chains"].items():
+        refusal = approvals.chain_refusal(kind, chain) if chain else None
+        if refusal:
+            errors[f"chains.{kind}"] = [refusal]
+    if errors:
+        raise InvalidInput("the chains are refused", errors)
+    for kind, chain in cmd["chains"].items():
+        row = uow.session.get(ApprovalChain, (cmd["project_id"], kind), with_for_update=True)
+        if not chain:
+            if row is not None:
+                uow.session.delete(row)
+        elif row is None:
+            uow.session.add(ApprovalChain(project_id=cmd["project_id"], kind=kind,
+                                          chain=list(chain), set_by=cmd["set_by"],
+                                          set_at=utcnow()))
+        else:
+            row.chain, row.set_by, row.set_at = list(chain), cmd["set_by"], utcnow()
+    uow.commit()
+    return approval_chains_view(uow.session, cmd["project_id"])
+
+
+def approval_chains_view(session, project_id) -> dict:
+    own = {row.kind: row for row in session.scalars(
+        select(ApprovalChain).where(ApprovalChain.project_id == project_id))}
+    return {"project_id": project_id, "chains": {
+        kind: {"chain": list(own[kind].chain if kind in own else default),
+               "source": approvals.PROJECT if kind in own else approvals.DEFAULT,
+               "default": list(default),
+               "set_by": own[kind].set_by if kind in own else None,
+               "set_at": own[kind].set_at if kind in own else None}
+        for kind, default in approvals.CHAINS.items()}}
 
 
 def _contract_of(session, order) -> Contract | None:
@@ -348,6 +398,7 @@ def application_view(session, application) -> dict:
     return {**{column: getattr(application, column) for column in (
         "id", "kind", "order_form_id", "status", "applicant", "reason", "details", "outcome",
         "created_at", "closed_at")},
+        "chain_source": application.chain_source or approvals.DEFAULT,
         "chain": chain, "waiting_for": waiting,
         "steps": [{column: getattr(step, column) for column in (
             "seq", "role", "approver", "decision", "comment", "decided_at")} for step in steps]}

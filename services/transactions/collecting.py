@@ -12,7 +12,8 @@ from services.transactions.models import (CollectionCase, CollectionStep, Contra
                                           PlanItem)
 
 
-def overdue(session, consultant_id=None, today: date | None = None) -> dict:
+def overdue(session, consultant_id=None, today: date | None = None, project_ids=None) -> dict:
+    """Overdue amounts per consultant: one consultant's, the projects' (None: every project)."""
     today = today or plans.office_today()
     query = (select(Contract, OrderForm.consultant_id).join(
         OrderForm, OrderForm.id == Contract.order_form_id)
@@ -22,6 +23,8 @@ def overdue(session, consultant_id=None, today: date | None = None) -> dict:
         .order_by(Contract.id))
     if consultant_id is not None:
         query = query.where(OrderForm.consultant_id == consultant_id)
+    if project_ids is not None:
+        query = query.where(OrderForm.project_id.in_(project_ids))
     by_consultant: dict[int, list] = {}
     for contract, consultant in session.execute(query):
         plan = plans.get_payment_plan(session, contract.id, today)

@@ -2,14 +2,20 @@
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
-from contracts.errors import InvalidInput, NotFound
+from contracts.errors import IdempotencyKeyReused, InvalidInput, NotFound
 from infra.database import utcnow
 from services.transactions import domain, sales
 from services.transactions.models import Deposit
 
 
 def take_deposit(uow, cmd) -> dict:
+    """A pending deposit, announced to inventory. A deposit taken before under the same
+    idempotency key (the caller never got the answer) is answered again, not taken twice."""
+    key = cmd.get("idempotency_key")
+    if key and (earlier := _deposit_by_key(uow.session, key)) is not None:
+        return _same_deposit(earlier, cmd)
     errors = domain.check_deposit_amount(cmd["amount"], cmd["total_price"])
     if errors:
         raise InvalidInput("the deposit is refused", errors)
@@ -20,15 +26,37 @@ def take_deposit(uow, cmd) -> dict:
                       customer_name=cmd["customer_name"],
                       customer_id_number=cmd["customer_id_number"],
                       building_area=cmd["building_area"], stated_total_price=cmd["total_price"],
-                      due_date=cmd["due_date"])
+                      due_date=cmd["due_date"], idempotency_key=key)
     uow.session.add(deposit)
-    uow.session.flush()
+    try:
+        uow.session.flush()
+    except IntegrityError:  # the same key committed meanwhile (a retry racing its first try)
+        if not key:
+            raise
+        uow.rollback()
+        return _same_deposit(_deposit_by_key(uow.session, key), cmd)
     uow.emit("deposit_received",
              {"deposit_id": deposit.id, "amount": deposit.amount, "kind": deposit.kind,
               "consultant_id": deposit.consultant_id},
              project_id=deposit.project_id, unit_id=deposit.unit_id,
              customer_id=deposit.customer_id)
     uow.commit()
+    return deposit_view(deposit)
+
+
+def _deposit_by_key(session, key) -> Deposit | None:
+    return session.scalar(select(Deposit).where(Deposit.idempotency_key == key))
+
+
+def _same_deposit(deposit: Deposit, cmd) -> dict:
+    """The deposit taken under this key, when the retry asks for the same deposit."""
+    asked = (cmd["unit_id"], cmd["customer_id"], cmd["consultant_id"], cmd["amount"],
+             cmd["kind"])
+    if asked != (deposit.unit_id, deposit.customer_id, deposit.consultant_id, deposit.amount,
+                 deposit.kind):
+        raise IdempotencyKeyReused(
+            "this idempotency key took another deposit",
+            {"idempotency_key": [f"used for deposit {deposit.id}; use a new key"]})
     return deposit_view(deposit)
 
 
@@ -53,6 +81,8 @@ def _settle(uow, event, outcome, reason):
         .values(status=new_status, status_reason=reason, settled_at=utcnow()))
     if settled.rowcount != 1:
         return
+    if deposit.project_id is None:  # taken before the gateway named the unit's project
+        deposit.project_id = event["project_id"]
     envelope = {"project_id": event["project_id"] or deposit.project_id,
                 "unit_id": deposit.unit_id, "customer_id": deposit.customer_id}
     if new_status == domain.CONFIRMED:
@@ -85,10 +115,13 @@ def flag_unanswered_deposits(uow, now: datetime, timeout: timedelta) -> list[int
     return [row.id for row in flagged]
 
 
-def unanswered_deposits(session) -> list[dict]:
-    return [deposit_view(deposit) for deposit in session.scalars(
-        select(Deposit).where(Deposit.status == domain.PENDING,
-                              Deposit.unanswered_at.is_not(None)).order_by(Deposit.id))]
+def unanswered_deposits(session, project_ids=None) -> list[dict]:
+    """Pending deposits inventory has not answered in time: of the projects (None: every)."""
+    query = select(Deposit).where(Deposit.status == domain.PENDING,
+                                  Deposit.unanswered_at.is_not(None)).order_by(Deposit.id)
+    if project_ids is not None:
+        query = query.where(Deposit.project_id.in_(project_ids))
+    return [deposit_view(deposit) for deposit in session.scalars(query)]
 
 
 def get_deposit(session, deposit_id) -> dict:

@@ -5,7 +5,7 @@ from sqlalchemy import (JSON, Boolean, Date, ForeignKey, Integer, Numeric, Strin
                         UniqueConstraint)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from infra.tables import UTCDateTime, add_messaging_tables
+from infra.tables import UTCDateTime, add_messaging_tables, add_read_log_table
 
 
 class Base(DeclarativeBase):
@@ -34,6 +34,8 @@ class Deposit(Base):
     due_date: Mapped[date | None] = mapped_column(Date)  # 补足日 / 签约日
     # set by the timer when inventory has not answered in time; the deposit stays pending
     unanswered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # the caller's Idempotency-Key: a retry after a lost answer finds this deposit
+    idempotency_key: Mapped[str | None] = mapped_column(String(255), unique=True, index=True)
 
 
 class OrderForm(Base):
@@ -87,6 +89,8 @@ class Payment(Base):
     method: Mapped[str] = mapped_column(String(20))  # pos / transfer / cash / bank_loan
     recorded_by: Mapped[str] = mapped_column(String(100))
     paid_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # the caller's Idempotency-Key: a retry after a lost answer finds this payment
+    idempotency_key: Mapped[str | None] = mapped_column(String(255), unique=True, index=True)
 
 
 class Receipt(Base):
@@ -194,9 +198,22 @@ class Application(Base):
     reason: Mapped[str] = mapped_column(String(500))
     details: Mapped[dict] = mapped_column(JSON)
     chain: Mapped[list] = mapped_column(JSON)
+    # where the chain came from: the seed's form ("default") or the project's settings
+    chain_source: Mapped[str | None] = mapped_column(String(20))
     outcome: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class ApprovalChain(Base):
+    """A project's own chain for a kind of application, shorter than the seed's form; a kind
+    without a row runs under the seed's chain (approvals.CHAINS)."""
+    __tablename__ = "approval_chains"
+    project_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    kind: Mapped[str] = mapped_column(String(20), primary_key=True)
+    chain: Mapped[list] = mapped_column(JSON)
+    set_by: Mapped[str] = mapped_column(String(100))
+    set_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class ApprovalStep(Base):
@@ -268,3 +285,4 @@ class LeadActivity(Base):
 
 metadata = Base.metadata
 add_messaging_tables(metadata)
+add_read_log_table(metadata)

@@ -5,7 +5,7 @@ from decimal import Decimal
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from contracts.errors import Conflict, Forbidden, InvalidInput, NotFound
+from contracts.errors import Conflict, Forbidden, IdempotencyKeyReused, InvalidInput, NotFound
 from infra.database import utcnow
 from services.transactions import domain
 from services.transactions.models import (Application, Contract, Deposit, OrderForm, Payment,
@@ -207,9 +207,10 @@ def _issue_receipt(uow, order, payment_id, amount, kind) -> Receipt:
     return receipt
 
 
-def _pay(uow, order, amount, purpose, method, recorded_by, receipt_kind="purchase") -> dict:
+def _pay(uow, order, amount, purpose, method, recorded_by, receipt_kind="purchase",
+         idempotency_key=None) -> dict:
     payment = Payment(order_form_id=order.id, amount=amount, purpose=purpose, method=method,
-                      recorded_by=recorded_by, paid_at=utcnow())
+                      recorded_by=recorded_by, paid_at=utcnow(), idempotency_key=idempotency_key)
     uow.session.add(payment)
     uow.session.flush()
     receipt = _issue_receipt(uow, order, payment.id, amount, receipt_kind)
@@ -252,17 +253,46 @@ def application_in_flight(session, order_id, kind) -> int | None:
 
 
 def record_payment(uow, cmd) -> dict:
-    """A payment on an active order form, with its receipt; never above the price payable."""
+    """A payment on an active order form, with its receipt; never above the price payable.
+    A payment recorded before under the same idempotency key is answered again, not repeated."""
+    key = cmd.get("idempotency_key")
+    if key and (earlier := _payment_by_key(uow.session, key)) is not None:
+        return _same_payment(uow.session, earlier, cmd)
     order = active_order(uow.session, cmd["order_form_id"])
+    if key and (earlier := _payment_by_key(uow.session, key)) is not None:
+        return _same_payment(uow.session, earlier, cmd)  # committed while we waited for the lock
     # the refund's amount is fixed when it is filed: a payment now would never be refunded
     refuse_while_open(uow.session, order, "payment", REFUND)
     errors = domain.check_payment(cmd["amount"], payable_total(uow.session, order),
                                   amount_paid(uow.session, order.id))
     if errors:
         raise InvalidInput("the payment is refused", errors)
-    result = _pay(uow, order, cmd["amount"], cmd["purpose"], cmd["channel"], cmd["recorded_by"])
+    try:
+        result = _pay(uow, order, cmd["amount"], cmd["purpose"], cmd["channel"],
+                      cmd["recorded_by"], idempotency_key=key)
+    except IntegrityError:
+        if not key:
+            raise
+        uow.rollback()
+        return _same_payment(uow.session, _payment_by_key(uow.session, key), cmd)
     uow.commit()
     return result
+
+
+def _payment_by_key(session, key) -> Payment | None:
+    return session.scalar(select(Payment).where(Payment.idempotency_key == key))
+
+
+def _same_payment(session, payment: Payment, cmd) -> dict:
+    """The payment recorded under this key, when the retry asks for the same payment."""
+    asked = (cmd["order_form_id"], cmd["amount"], cmd["purpose"], cmd["channel"])
+    if asked != (payment.order_form_id, payment.amount, payment.purpose, payment.method):
+        raise IdempotencyKeyReused(
+            "this idempotency key recorded another payment",
+            {"idempotency_key": [f"used for payment {payment.id}; use a new key"]})
+    receipt = session.scalar(select(Receipt).where(Receipt.payment_id == payment.id)
+                             .order_by(Receipt.id.desc()).limit(1))
+    return payment_view(payment, receipt)
 
 
 def void_receipts(uow, order, reason) -> None:
@@ -355,6 +385,12 @@ def _check_buyer(order, cmd) -> None:
 
 def sign_subscription(uow, cmd) -> dict:
     order = active_order(uow.session, cmd["order_form_id"])
+    # inventory is moving the reservation: a subscription signed for the old unit now would be
+    # voided by the swap, and inventory would show the new unit subscribed without one
+    swap = application_in_flight(uow.session, order.id, "swap")
+    if swap:
+        raise Conflict(f"swap {swap} is approved and waiting for inventory: sign after it",
+                       {"order_form_id": ["a swap is under way"]})
     refuse_while_open(uow.session, order, "subscription", REFUND)
     missing = domain.missing_signatures({p: getattr(order, f"{p}_signature")
                                          for p in domain.SIGNATORIES})

@@ -47,7 +47,7 @@ def test_malformed_events_are_refused(mutate, reason):
 
 
 def test_money_is_a_string_to_the_fen():
-    base = {"unit_id": 1, "customer_id": 1, "consultant_id": 1}
+    base = {"unit_id": 1, "customer_id": 1, "consultant_id": 1, "project_id": 1}
     assert load(TakeDepositSchema(), {**base, "amount": "20000.5"})["amount"] == Decimal("20000.5")
     for bad in (12.5, "0", "-1.00", "1.001", "NaN", "abc", "1e20"):
         with pytest.raises(InvalidInput) as refused:

@@ -51,15 +51,20 @@ class Suite:
     def __init__(self, database_urls, amqp_uri):
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
+        self.console_port = free_port()
+        self.console_url = f"http://127.0.0.1:{self.console_port}"
         self.env = {**os.environ, "AMQP_URI": amqp_uri,
                     "GATEWAY_ADDRESS": f"127.0.0.1:{self.port}", "PYTHONWARNINGS": "ignore",
+                    "CONSOLE_ADDRESS": f"127.0.0.1:{self.console_port}",
                     "RPC_TIMEOUT_SECONDS": "10", "OUTBOX_SWEEP_SECONDS": "1",
+                    "ARCHIVE_MAX_UPLOAD_BYTES": "200000",
                     "COMPLAINTS_CLOCK_SWEEP_SECONDS": "2"}
         for owner, url in database_urls.items():
             self.env[f"{owner.upper()}_DATABASE_URL"] = url
         self.database_urls = database_urls
         self.processes: dict[str, subprocess.Popen] = {}
         self.logs = Path(tempfile.mkdtemp(prefix="anchang-e2e-"))
+        self.env["ARCHIVE_FILES_URL"] = f"file://{self.logs}/archive-files"
 
     def start(self, name, instance=None):
         """Start the Procfile's `name` process; `instance` names a second worker of it."""
@@ -79,7 +84,8 @@ class Suite:
         while time.monotonic() < deadline:
             try:
                 last = requests.get(f"{self.base_url}/api/v1/health", timeout=5)
-                if last.status_code == 200:
+                if last.status_code == 200 and requests.get(
+                        f"{self.console_url}/login", timeout=5).status_code == 200:
                     return
             except requests.RequestException as exc:
                 last = exc
@@ -116,6 +122,26 @@ class Client:
     def put(self, path, json=None, **kwargs):
         return self.http.put(self.base_url + path, json=json, timeout=30, **kwargs)
 
+    def upload(self, path, body: bytes, content_type="text/csv", **params):
+        """POST a file to an import route: 202 with its job, or a refusal."""
+        return self.http.post(self.base_url + path, data=body, params=params, timeout=60,
+                              headers={"Content-Type": content_type})
+
+    def finished_job(self, accepted, timeout=180) -> dict:
+        """Follow an accepted import (202, Location) until it is done or failed."""
+        assert accepted.status_code == 202, accepted.text
+        location = accepted.headers["Location"]
+        job = wait_for(lambda: (lambda job: job if job["status"] in ("done", "failed") else None)(
+            self.get(location).json()), timeout=timeout)
+        assert job, f"{location} did not finish within {timeout}s"
+        return job
+
+    def imported(self, path, body: bytes, content_type="text/csv", **params) -> dict:
+        """Upload, wait, and return the import's result (the job must end done)."""
+        job = self.finished_job(self.upload(path, body, content_type, **params))
+        assert job["status"] == "done", job
+        return job["result"]
+
 
 @pytest.fixture(scope="package")  # stopped before the fault suite starts its own cluster
 def suite(database_urls, amqp_uri):
@@ -134,6 +160,23 @@ def suite(database_urls, amqp_uri):
 @pytest.fixture(scope="package")
 def admin(suite):
     return suite.add_user("admin", "admin")
+
+
+_mobiles = iter(range(16500000001, 16599999999))
+
+
+def customer_of(admin, office_id, consultant_id, name="张三"):
+    """A customer of the office given to `consultant_id` (registered, then reassigned when
+    the rotation gave it to someone else); their id."""
+    visit = admin.post("/api/v1/visits", {"office_id": office_id, "name": name,
+                                          "mobile": str(next(_mobiles))})
+    assert visit.status_code == 201, visit.text
+    customer = visit.json()["customer"]
+    if customer["consultant_id"] != consultant_id:
+        moved = admin.post(f"/api/v1/customers/{customer['id']}/reassignments",
+                           {"consultant_id": consultant_id, "reason": "the test needs it"})
+        assert moved.status_code == 201, moved.text
+    return customer["id"]
 
 
 def wait_for(predicate, timeout=30, interval=0.2):

@@ -5,23 +5,24 @@ pytestmark = pytest.mark.e2e
 
 
 def upload(client, body: str, **params):
-    return client.http.post(f"{client.base_url}/api/v1/call-lists", data=body.encode("utf-8"),
-                            params={"source": "purchased", "file_name": "list.csv", **params},
-                            headers={"Content-Type": "text/csv"}, timeout=60)
+    return client.upload("/api/v1/call-lists", body.encode("utf-8"),
+                         **{"source": "purchased", "file_name": "list.csv", **params})
 
 
 def test_a_manager_imports_a_call_list_and_the_same_list_adds_nothing_twice(suite, admin):
     manager = suite.add_user("manager-calls", "sales_manager")
     body = "姓名,手机,备注\n" + "".join(f"客户{n},186{n:08d},\n" for n in range(300)) + \
         "坏,12345,\n"
-    first = upload(manager, body)
-    assert first.status_code == 201, first.text
-    assert {k: first.json()[k] for k in ("rows", "added", "duplicates", "rejected")} == {
+    job = manager.finished_job(upload(manager, body))
+    assert (job["status"], job["file_name"], job["rows_total"], job["rows_done"]) == (
+        "done", "list.csv", 301, 301)
+    first = job["result"]
+    assert {k: first[k] for k in ("rows", "added", "duplicates", "rejected")} == {
         "rows": 301, "added": 300, "duplicates": 0, "rejected": 1}
-    assert first.json()["errors"] == [{"line": 302, "field": "mobile",
-                                       "reason": "not a mainland mobile number"}]
-    again = upload(manager, body)
-    assert (again.json()["added"], again.json()["duplicates"]) == (0, 300)
+    assert first["errors"] == job["errors"] == [{"line": 302, "field": "mobile",
+                                                 "reason": "not a mainland mobile number"}]
+    again = manager.finished_job(upload(manager, body))["result"]
+    assert (again["added"], again["duplicates"]) == (0, 300)
 
 
 def test_call_list_uploads_are_checked(suite, admin):

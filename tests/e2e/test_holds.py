@@ -1,6 +1,7 @@
 """Holds through the gateway (第9篇): approval by a manager, the waitlist, who may do what."""
 import pytest
 
+from tests.e2e.conftest import customer_of
 from tests.e2e.test_deposit_flow import make_office, make_project
 
 pytestmark = pytest.mark.e2e
@@ -11,9 +12,11 @@ def test_hold_approval_waitlist_and_offer(suite, admin):
     project, (unit_id, _) = make_project(admin)
     holder = suite.add_user(f"holder-{first}", "consultant", consultant_id=first)
     waiter = suite.add_user(f"waiter-{second}", "consultant", consultant_id=second)
-    manager = suite.add_user(f"manager-{first}", "sales_manager")
+    manager = suite.add_user(f"manager-{first}", "sales_manager", project_ids=[project["id"]])
+    mine = customer_of(admin, office["id"], first)
+    theirs = customer_of(admin, office["id"], second)
 
-    held = holder.post("/api/v1/holds", {"unit_id": unit_id, "customer_id": 501,
+    held = holder.post("/api/v1/holds", {"unit_id": unit_id, "customer_id": mine,
                                          "customer_name": "郑三"})
     assert held.status_code == 201, held.text
     hold = held.json()["hold"]
@@ -27,11 +30,11 @@ def test_hold_approval_waitlist_and_offer(suite, admin):
     assert (approved.json()["status"], approved.json()["approved_by"]) == (
         "active", f"manager-{first}")
 
-    taken = waiter.post("/api/v1/holds", {"unit_id": unit_id, "customer_id": 502})
+    taken = waiter.post("/api/v1/holds", {"unit_id": unit_id, "customer_id": theirs})
     assert taken.status_code == 409
     assert taken.json()["error"]["fields"]["status"] == "held"
     assert "waitlist" in taken.json()["error"]["message"]
-    waiting = waiter.post(f"/api/v1/units/{unit_id}/waitlist", {"customer_id": 502})
+    waiting = waiter.post(f"/api/v1/units/{unit_id}/waitlist", {"customer_id": theirs})
     assert waiting.status_code == 201, waiting.text
     assert (waiting.json()["position"], waiting.json()["consultant_id"]) == (1, second)
 
@@ -52,7 +55,7 @@ def test_hold_approval_waitlist_and_offer(suite, admin):
     assert admin.post("/api/v1/holds", {"unit_id": unit_id, "customer_id": 503,
                                         "consultant_id": first}).status_code == 409
 
-    claimed = waiter.post("/api/v1/holds", {"unit_id": unit_id, "customer_id": 502})
+    claimed = waiter.post("/api/v1/holds", {"unit_id": unit_id, "customer_id": theirs})
     assert claimed.status_code == 201, claimed.text
     assert claimed.json()["hold"]["consultant_id"] == second
     assert claimed.json()["waitlist"] == []

@@ -11,9 +11,9 @@ from sqlalchemy import create_engine, text
 
 from contracts.board import board_cells as cells
 
-from tests.e2e.conftest import wait_for
+from tests.e2e.conftest import customer_of, wait_for
 from tests.messaging import send_to_queue, valid_event
-from tests.e2e.test_deposit_flow import make_project
+from tests.e2e.test_deposit_flow import make_office, make_project
 
 pytestmark = pytest.mark.e2e
 _codes = itertools.count(1)
@@ -22,8 +22,10 @@ _codes = itertools.count(1)
 def test_generate_price_hold_reserve_board_and_history(suite, admin):
     project, _ = make_project(admin, rooms=1)
     pid = project["id"]
-    manager = suite.add_user("inventory-manager", "sales_manager")
-    consultant = suite.add_user("inventory-consultant", "consultant", consultant_id=31)
+    manager = suite.add_user("inventory-manager", "sales_manager", project_ids=[pid])
+    office, (seller, _) = make_office(admin)
+    buyer = customer_of(admin, office["id"], seller)
+    consultant = suite.add_user("inventory-consultant", "consultant", consultant_id=seller)
 
     generated = manager.post(f"/api/v1/projects/{pid}/buildings", {
         "building": "3", "entrances": 2, "floors": 10, "property_type": "小高层",
@@ -65,7 +67,7 @@ def test_generate_price_hold_reserve_board_and_history(suite, admin):
     assert manager.get(f"/api/v1/projects/{pid}/price-lists/2").json()["prices"][0][
         "total_price"] in ("1074000.00", "1440000.00")
 
-    held = consultant.post("/api/v1/holds", {"unit_id": unit_id, "customer_id": 77,
+    held = consultant.post("/api/v1/holds", {"unit_id": unit_id, "customer_id": buyer,
                                              "customer_name": "钱七"})
     assert held.status_code == 201, held.text
     assert manager.post(f"/api/v1/holds/{held.json()['hold']['id']}/approval",
@@ -73,9 +75,9 @@ def test_generate_price_hold_reserve_board_and_history(suite, admin):
     taken = admin.post("/api/v1/holds", {"unit_id": unit_id, "customer_id": 78,
                                          "consultant_id": 32})
     assert taken.status_code == 409 and taken.json()["error"]["fields"]["status"] == "held"
-    # customer 77 is no customer of consultant 31 in leads: the office takes it in their name
+    # the office takes the deposit in the consultant's name
     deposit = admin.post("/api/v1/deposits", {"unit_id": unit_id, "project_id": pid,
-                                              "customer_id": 77, "consultant_id": 31,
+                                              "customer_id": buyer, "consultant_id": seller,
                                               "amount": "20000.00"})
     assert deposit.status_code == 201, deposit.text
     unit = wait_for(lambda: (lambda u: u if u["status"] == "reserved" else None)(
@@ -85,7 +87,7 @@ def test_generate_price_hold_reserve_board_and_history(suite, admin):
                                                  "total_price", "floor_total_price")} == {
         "deposit_id": deposit.json()["id"], "price_list_version": 3,
         "total_price": "1050000.00", "floor_total_price": "1000000.00"}
-    assert (unit["property_type"], unit["entrance"], unit["consultant_id"]) == ("小高层", "2", 31)
+    assert (unit["property_type"], unit["entrance"], unit["consultant_id"]) == ("小高层", "2", seller)
 
     # a reserved unit is neither held again nor waited for; its converted hold is not released
     hold_id = held.json()["hold"]["id"]
@@ -107,7 +109,7 @@ def test_generate_price_hold_reserve_board_and_history(suite, admin):
     assert board["project"]["unit_count"] == 41
     cell = next(c for c in cells(board) if c["id"] == unit_id)
     assert (cell["status"], cell["consultant_id"], cell["list_price"]) == (
-        "reserved", 31, "1050000.00")
+        "reserved", seller, "1050000.00")
     assert [b["building"] for b in board["buildings"]] == ["1", "3"]
 
     workbook = manager.get(f"/api/v1/projects/{pid}/board.xlsx")
@@ -126,7 +128,7 @@ def test_generate_price_hold_reserve_board_and_history(suite, admin):
             history.json()["changes"]] == [
         ("available", "held", None),
         ("held", "reserved", "transactions.deposit_received")]
-    assert history.json()["changes"][0]["changed_by"] == "consultant 31"
+    assert history.json()["changes"][0]["changed_by"] == f"consultant {seller}"
 
 
 def test_import_of_rooms_and_prices(suite, admin):
@@ -137,23 +139,20 @@ def test_import_of_rooms_and_prices(suite, admin):
              "8,1,102,1,0,3/2,高层,10000,\n"
              "8,1,103,1,95.5,2/1,洋房,,\n").encode("utf-8")
     url = f"/api/v1/projects/{pid}/units/import"
-    first = admin.post(url, data=table, headers={"Content-Type": "text/csv"})
-    assert first.status_code == 201, first.text
-    assert (first.json()["created"], first.json()["priced"]) == (1, 1)
-    assert first.json()["errors"] == [
+    first = admin.imported(url, table)
+    assert (first["created"], first["priced"]) == (1, 1)
+    assert first["errors"] == [
         {"line": 3, "field": "building_area", "reason": "must be greater than 0"},
         {"line": 4, "field": "property_type",
          "reason": "one of 楼梯多层、电梯多层、小高层、高层、叠加、联排、独栋"}]
-    again = admin.post(url, data=table, headers={"Content-Type": "text/csv"})
-    assert (again.json()["created"], again.json()["unchanged"], again.json()["priced"]) == (
-        0, 1, 0)
+    again = admin.imported(url, table)
+    assert (again["created"], again["unchanged"], again["priced"]) == (0, 1, 0)
     room = admin.post(f"/api/v1/projects/{pid}/units", {
         "building": "8", "entrance": "1", "number": "201", "floor": 2, "building_area": "88.00",
         "layout": "2/1", "property_type": "高层", "orientation": "南北", "list_price": "880000.00"})
     assert room.status_code == 201, room.text
     assert (room.json()["list_unit_price"], room.json()["orientation"]) == ("10000.00", "南北")
-    refused = admin.post(url, data="号楼,颜色\n8,红\n".encode(),
-                         headers={"Content-Type": "text/csv"})
+    refused = admin.upload(url, "号楼,颜色\n8,红\n".encode())
     assert refused.status_code == 400
     assert refused.json()["error"]["fields"] == {
         "missing_columns": ["number", "floor", "building_area"], "unknown_columns": ["颜色"]}
@@ -165,7 +164,9 @@ def test_a_channel_user_sees_only_the_projects_the_channel_sells(suite, admin):
     channel = admin.post("/api/v1/channels", {"code": f"agency-{sold['id']}", "name": "链家",
                                               "kind": "agency", "project_ids": [sold["id"]]})
     assert channel.status_code == 201, channel.text
-    agent = suite.add_user(f"agent-{sold['id']}", "consultant", consultant_id=41)
+    office, (seller, _) = make_office(admin)
+    buyer = customer_of(admin, office["id"], seller)
+    agent = suite.add_user(f"agent-{sold['id']}", "consultant", consultant_id=seller)
     engine = create_engine(suite.database_urls["gateway"])
     with engine.begin() as connection:
         connection.execute(text("UPDATE users SET channel_id = :c WHERE username = :u"),
@@ -179,21 +180,22 @@ def test_a_channel_user_sees_only_the_projects_the_channel_sells(suite, admin):
     assert agent.get(f"/api/v1/units/{other_unit}").status_code == 403
     assert admin.get(f"/api/v1/projects/{other['id']}/board").status_code == 200  # no channel
     # nor hold, wait for or price its units, or set up channels
-    hold = agent.post("/api/v1/holds", {"unit_id": other_unit, "customer_id": 5})
+    hold = agent.post("/api/v1/holds", {"unit_id": other_unit, "customer_id": buyer})
     assert hold.status_code == 403, hold.text
     assert hold.json()["error"]["fields"] == {"unit_id": ["in a project not sold by your channel"]}
     assert admin.get(f"/api/v1/units/{other_unit}").json()["status"] == "available"
     assert admin.post("/api/v1/holds", {"unit_id": other_unit, "customer_id": 6,
                                         "consultant_id": 40}).status_code == 201
     assert agent.post(f"/api/v1/units/{other_unit}/waitlist",
-                      {"customer_id": 5}).status_code == 403
+                      {"customer_id": buyer}).status_code == 403
     assert agent.get(f"/api/v1/units/{other_unit}/price").status_code == 403
     assert agent.get(f"/api/v1/projects/{other['id']}/price-lists").status_code == 403
     assert agent.get(f"/api/v1/projects/{other['id']}/price-lists/1").status_code == 403
     assert agent.get(f"/api/v1/units/{sold_unit}/price").status_code == 200
-    assert agent.post("/api/v1/holds", {"unit_id": sold_unit, "customer_id": 5,
+    assert agent.post("/api/v1/holds", {"unit_id": sold_unit, "customer_id": buyer,
                                         "channel_id": None}).status_code == 400  # not the client's
-    assert agent.post("/api/v1/holds", {"unit_id": sold_unit, "customer_id": 5}).status_code == 201
+    assert agent.post("/api/v1/holds", {"unit_id": sold_unit, "customer_id": buyer}
+                      ).status_code == 201
     # an agency's manager reads its own channel only and cannot widen what it sells
     suite.add_user(f"agency-boss-{sold['id']}", "sales_manager")
     engine = create_engine(suite.database_urls["gateway"])

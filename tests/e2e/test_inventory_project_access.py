@@ -4,7 +4,8 @@ import io
 
 import pytest
 
-from tests.e2e.test_deposit_flow import make_project
+from tests.e2e.conftest import customer_of
+from tests.e2e.test_deposit_flow import make_office, make_project
 
 pytestmark = pytest.mark.e2e
 NOT_YOURS = {"project_id": ["not one of your projects"]}
@@ -14,10 +15,14 @@ def test_a_user_limited_to_some_projects_acts_only_on_those(suite, admin):
     mine, (my_unit, _) = make_project(admin)
     other, (other_unit, other_second) = make_project(admin)
     manager = suite.add_user(f"pm-{mine['id']}", "sales_manager", project_ids=[mine["id"]])
-    consultant = suite.add_user(f"pc-{mine['id']}", "consultant", consultant_id=61,
+    office, (seller, _) = make_office(admin)
+    buyer = customer_of(admin, office["id"], seller)
+    consultant = suite.add_user(f"pc-{mine['id']}", "consultant", consultant_id=seller,
                                 project_ids=[mine["id"]])
     boss = suite.add_user(f"gm-{mine['id']}", "general_manager", project_ids=[mine["id"]])
-    anyone = suite.add_user(f"any-{mine['id']}", "sales_manager")  # no list: every project
+    anyone = suite.add_user(f"any-{mine['id']}", "finance")  # no list: every project
+    # a sales manager is bound to their office's projects: with no office nor list, to none
+    nowhere = suite.add_user(f"nowhere-{mine['id']}", "sales_manager")
     foreign_hold = admin.post("/api/v1/holds", {"unit_id": other_second, "customer_id": 3,
                                                 "consultant_id": 62})
     assert foreign_hold.status_code == 201, foreign_hold.text
@@ -45,8 +50,8 @@ def test_a_user_limited_to_some_projects_acts_only_on_those(suite, admin):
         manager.get(f"/api/v1/units/{other_unit}"),
         manager.get(f"/api/v1/units/{other_unit}/history"),
         manager.get(f"/api/v1/units/{other_unit}/price"),
-        consultant.post("/api/v1/holds", {"unit_id": other_unit, "customer_id": 5}),
-        consultant.post(f"/api/v1/units/{other_second}/waitlist", {"customer_id": 5}),
+        consultant.post("/api/v1/holds", {"unit_id": other_unit, "customer_id": buyer}),
+        consultant.post(f"/api/v1/units/{other_second}/waitlist", {"customer_id": buyer}),
         manager.get(f"/api/v1/holds/{foreign_hold}"),
         manager.post(f"/api/v1/holds/{foreign_hold}/approval", {"approve": False}),
         manager.post(f"/api/v1/holds/{foreign_hold}/extension", {"days": 1, "reason": "x"}),
@@ -65,8 +70,9 @@ def test_a_user_limited_to_some_projects_acts_only_on_those(suite, admin):
 
     assert manager.get(f"/api/v1/projects/{mine['id']}/board").status_code == 200
     assert manager.get(f"/api/v1/units/{my_unit}/price").status_code == 200
-    held = consultant.post("/api/v1/holds", {"unit_id": my_unit, "customer_id": 5})
+    held = consultant.post("/api/v1/holds", {"unit_id": my_unit, "customer_id": buyer})
     assert held.status_code == 201, held.text
     assert manager.get(f"/api/v1/holds/{held.json()['hold']['id']}").status_code == 200
     assert boss.get(f"{base}/board").status_code == 200  # a general manager sees every project
     assert anyone.get(f"{base}/board").status_code == 200
+    assert nowhere.get(f"{base}/board").status_code == 403

@@ -26,9 +26,7 @@ def xlsx(rows):
 
 
 def upload(client, body):
-    return client.http.post(f"{client.base_url}/api/v1/call-lists", data=body,
-                            params={"source": "other", "file_name": "名单.xlsx"},
-                            headers={"Content-Type": XLSX}, timeout=60)
+    return client.upload("/api/v1/call-lists", body, XLSX, source="other", file_name="名单.xlsx")
 
 
 def test_registration_and_staff_input_is_checked_field_by_field(suite, admin):
@@ -74,10 +72,9 @@ def test_an_xlsx_call_list_is_refused_whole_or_imported_once(suite, admin):
     assert fields_of(refused, 400) == {"header": ["missing: mobile", "unknown: 微信"]}
 
     good = xlsx([["姓名", "手机"], *[["客户", n] for n in numbers], ["坏", "12345"]])
-    first = upload(admin, good)
-    assert first.status_code == 201, first.text
-    assert {k: first.json()[k] for k in ("added", "duplicates", "rejected", "errors")} == {
+    first = admin.finished_job(upload(admin, good))["result"]
+    assert {k: first[k] for k in ("added", "duplicates", "rejected", "errors")} == {
         "added": 3, "duplicates": 0, "rejected": 1,  # the refused list added nothing
         "errors": [{"line": 5, "field": "mobile", "reason": "not a mainland mobile number"}]}
-    again = upload(admin, good).json()
+    again = admin.finished_job(upload(admin, good))["result"]
     assert (again["added"], again["duplicates"], again["rejected"]) == (0, 3, 1)

@@ -70,11 +70,10 @@ def test_agent_day_source_conversion_ranking_and_register_exports(suite, admin):
                              consultant_id=staff["经理"])
 
     numbers = [mobile() for _ in range(3)]
-    upload = manager.http.post(f"{manager.base_url}/api/v1/call-lists",
-                               data=("手机\n" + "\n".join(numbers) + "\n").encode(),
-                               params={"source": "expansion", "file_name": "拓展.csv"},
-                               headers={"Content-Type": "text/csv"}, timeout=60)
-    assert upload.status_code == 201 and upload.json()["added"] == 3, upload.text
+    upload = manager.imported("/api/v1/call-lists",
+                              ("手机\n" + "\n".join(numbers) + "\n").encode(),
+                              source="expansion", file_name="拓展.csv")
+    assert upload["added"] == 3, upload
     handed = manager.post("/api/v1/call-pool/distributions", {
         "agent_ids": [staff["电开一"], staff["电开二"]], "per_agent": 2, "source": "expansion"})
     assert handed.json()["assigned"] == {str(staff["电开一"]): 2, str(staff["电开二"]): 1}

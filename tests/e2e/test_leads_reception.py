@@ -100,8 +100,7 @@ def test_an_agents_call_becomes_a_confirmed_visit(suite, admin):
     manager = suite.add_user("manager-calls-center", "sales_manager", consultant_id=head["id"])
     consultant = suite.add_user("consultant-bing", "consultant", consultant_id=sales["id"])
     caller = suite.add_user("agent-one", "call_agent", consultant_id=agent["id"])
-    manager.http.post(f"{manager.base_url}/api/v1/call-lists", data="手机\n17300000001\n".encode(),
-                      params={"source": "own_visitors"}, headers={"Content-Type": "text/csv"})
+    manager.imported("/api/v1/call-lists", "手机\n17300000001\n".encode(), source="own_visitors")
     handed = manager.post("/api/v1/call-pool/distributions", {
         "agent_ids": [agent["id"]], "per_agent": 5, "source": "own_visitors"})
     assert handed.status_code == 201 and handed.json()["assigned"] == {str(agent["id"]): 1}

@@ -57,7 +57,8 @@ def test_a_consultant_sees_and_acts_only_on_their_own_deals(suite, admin):
     project, (unit_id, _) = make_project(admin)
     owner = suite.add_user(f"own-consultant-{own_id}", "consultant", consultant_id=own_id)
     other = suite.add_user(f"other-consultant-{other_id}", "consultant", consultant_id=other_id)
-    manager = suite.add_user(f"own-manager-{own_id}", "sales_manager")
+    manager = suite.add_user(f"own-manager-{own_id}", "sales_manager",
+                             project_ids=[project["id"]])
     finance = suite.add_user(f"own-finance-{own_id}", "finance")
     customer = owner.post("/api/v1/visits", {
         "office_id": office["id"], "name": "陈十二", "mobile": "13200132000"}).json()["customer"]

@@ -33,7 +33,11 @@ def test_deposit_to_filed_contract_with_receipts(suite, admin):
     project, (unit_id, _) = make_project(admin)
     consultant = suite.add_user(f"tx-consultant-{consultant_id}", "consultant",
                                 consultant_id=consultant_id)
-    # the office's manager is a consultant record of kind manager: they see its customers
+    # the office's manager is a consultant record of kind manager: they see its customers,
+    # and act on the projects the office sells
+    sells = admin.put(f"/api/v1/offices/{office['id']}/projects",
+                      {"project_ids": [project["id"]]})
+    assert sells.status_code == 200 and sells.json()["project_ids"] == [project["id"]]
     office_manager = admin.post("/api/v1/consultants", {"office_id": office["id"], "name": "经理",
                                                         "kind": "manager"}).json()
     manager = suite.add_user(f"tx-manager-{consultant_id}", "sales_manager",
@@ -163,7 +167,8 @@ def test_a_refund_walks_its_chain_and_finance_pays_it_out(suite, admin):
     office, (consultant_id, _) = make_office(admin)
     project, (_, unit_id) = make_project(admin)
     users = {role: suite.add_user(f"tx-{role}-{consultant_id}", role,
-                                  consultant_id=consultant_id if role == "consultant" else None)
+                                  consultant_id=consultant_id if role == "consultant" else None,
+                                  project_ids=[project["id"]] if role == "sales_manager" else ())
              for role in ("consultant", "sales_statistician", "sales_manager",
                           "general_manager", "finance", "legal")}
     customer = users["consultant"].post("/api/v1/visits", {

@@ -1,4 +1,5 @@
-"""The archive files events on PostgreSQL: one document per event, one dossier per unit."""
+"""The archive files events on PostgreSQL: one document per event, one dossier per unit; a
+customer's events before any unit go to the customer's own file."""
 import json
 import random
 
@@ -36,6 +37,8 @@ def test_events_of_a_unit_go_into_one_dossier_opened_once_and_redeliveries_chang
         session = uow.session
         dossier = session.execute(select(Dossier.id, Dossier.project_id)
                                    .where(Dossier.unit_id == unit_id)).one()
+        customer_file = session.execute(select(Dossier.id, Dossier.kind)
+                                         .where(Dossier.customer_id == customer_id)).one()
         documents = session.execute(
             select(Document.event_id, Document.dossier_id, Document.type, Document.data)
             .where(Document.customer_id == customer_id).order_by(Document.id)).all()
@@ -49,7 +52,8 @@ def test_events_of_a_unit_go_into_one_dossier_opened_once_and_redeliveries_chang
     assert [(d.event_id, d.dossier_id, d.type) for d in documents] == [
         (str(held["event_id"]), dossier.id, "unit_held"),
         (str(reserved["event_id"]), dossier.id, "unit_reserved"),
-        (str(visit["event_id"]), None, "visit_recorded")]
+        (str(visit["event_id"]), customer_file.id, "visit_recorded")]
+    assert customer_file.kind == "customer"  # the customer's papers before any unit
     assert documents[2].data == json.loads(json.dumps(valid_event(
         "leads.visit_recorded")["data"]))  # stored as published
     assert [p["data"]["dossier_id"] for p in opened if p["unit_id"] == unit_id] == [dossier.id]

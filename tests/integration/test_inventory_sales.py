@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from contracts.envelope import build_event, parse_event
 from infra.database import handle_once, utcnow
 from services.inventory import board, handlers, history, holds, sales
-from services.inventory.models import Reservation
+from services.inventory.models import Reservation, SaleRecord
 
 pytestmark = pytest.mark.integration
 _codes = itertools.count(1)
@@ -167,7 +167,10 @@ def swap(deposit_id, from_id, to_id):
                  customer_id=7)
 
 
-def test_a_swap_moves_the_reservation_and_its_stage_in_one_step(stores):
+def test_a_swap_moves_the_reservation_in_one_step_and_a_subscribed_unit_arrives_reserved(
+        stores):
+    """Transactions voids the subscription of the old unit and writes a new order form with
+    none: the new unit is reserved until its own subscription is signed."""
     store = stores["inventory"]
     old, new = new_units(store, 2)
     deposit_id = reserve(store, old)
@@ -179,11 +182,20 @@ def test_a_swap_moves_the_reservation_and_its_stage_in_one_step(stores):
             Reservation.deposit_id == deposit_id)).one()
     assert (old_view["status"], old_view["reserved_by_deposit_id"]) == ("available", None)
     assert (new_view["status"], new_view["reserved_by_deposit_id"], new_view["customer_id"]) \
-        == ("subscribed", deposit_id, 7)
+        == ("reserved", deposit_id, 7)
     assert tuple(reservation) == (new, "active")
     swapped, = outbox(store, new, "reservation_swapped")
     assert (swapped["from_unit_id"], swapped["to_unit_id"]) == (old, new)
     assert outbox(store, old, "unit_released")[0]["reason"] == "swap"
+    with store() as uow:  # the sale counted at the old subscription is taken back
+        counted = uow.session.scalar(select(func.sum(SaleRecord.units)).where(
+            SaleRecord.deposit_id == deposit_id))
+    assert counted == 0
+    apply(store, signed(deposit_id))  # the new unit's own subscription counts it again
+    assert status(store, new) == "subscribed"
+    with store() as uow:
+        assert uow.session.scalar(select(func.sum(SaleRecord.units)).where(
+            SaleRecord.deposit_id == deposit_id)) == 1
     apply(store, contracted(deposit_id))  # the sale goes on, on the new unit
     assert status(store, new) == "contracted"
 

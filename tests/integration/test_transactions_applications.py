@@ -142,15 +142,20 @@ def test_concurrent_approvals_of_one_step_record_one_decision(stores):
     assert done["status"] == "completed" and len(done["steps"]) == 6
 
 
-def test_a_discount_is_applied_at_subscription_and_below_the_floor_needs_the_gm(stores):
+def test_a_discount_walks_the_seeds_chain_at_any_depth_and_is_applied_at_subscription(stores):
+    """特惠申请单: 销售部 → 总经理 → 财务部, above the floor price as well as below it."""
     store = stores["transactions"]
     form = confirmed_order(store, new_project())
     with pytest.raises(InvalidInput):
         apply(store, form["id"], "discount", discounted_total_price="1200000.00")
     small = apply(store, form["id"], "discount", discounted_total_price="1180000.00")
-    assert small["chain"] == ["sales_manager", "finance"]
+    assert (small["chain"], small["chain_source"]) == (
+        ["sales_manager", "general_manager", "finance"], "default")
     assert small["details"]["discounted_unit_price"] == "13184.36"  # 1180000 / 89.50
-    decide(store, small["id"], "sales_manager", "reject", "幅度太大")
+    assert decide(store, small["id"], "sales_manager")["waiting_for"] == "general_manager"
+    with pytest.raises(Conflict):  # the general manager is not skipped above the floor
+        decide(store, small["id"], "finance")
+    decide(store, small["id"], "general_manager", "reject", "幅度太大")
     deep = apply(store, form["id"], "discount", discounted_total_price="1100000.00")
     assert deep["chain"] == ["sales_manager", "general_manager", "finance"]
     with pytest.raises(Conflict):
@@ -162,6 +167,50 @@ def test_a_discount_is_applied_at_subscription_and_below_the_floor_needs_the_gm(
         Decimal("1200000.00"), Decimal("100000.00"), Decimal("1100000.00"))
     with pytest.raises(Conflict):  # after the subscription, no more discounts
         apply(store, form["id"], "discount", discounted_total_price="1000000.00")
+
+
+def set_chains(store, project_id, chains, role="general_manager"):
+    cmd = load(schemas.SetApprovalChainsSchema(), {"project_id": project_id, "chains": chains,
+                                                   "set_by": f"{role}-user", "role": role})
+    with store() as uow:
+        return applications.set_approval_chains(uow, cmd)
+
+
+def test_a_project_shortens_its_chains_and_each_application_keeps_the_chain_it_ran_under(stores):
+    store = stores["transactions"]
+    project = new_project()
+    form = confirmed_order(store, project)
+    before = apply(store, form["id"], "discount", discounted_total_price="1190000.00")
+    with pytest.raises(Forbidden):  # the general manager's (or an admin's) setting
+        set_chains(store, project, {"discount": ["sales_manager", "finance"]}, "sales_manager")
+    with pytest.raises(InvalidInput) as added:  # shorter only: no new signer, no new order
+        set_chains(store, project, {"discount": ["finance", "sales_manager"],
+                                    "swap": ["legal"]})
+    assert set(added.value.details) == {"chains.discount", "chains.swap"}
+    chains = set_chains(store, project, {"discount": ["sales_manager", "finance"],
+                                         "swap": ["sales_manager"]})["chains"]
+    assert chains["discount"]["chain"] == ["sales_manager", "finance"]
+    assert (chains["discount"]["source"], chains["discount"]["set_by"]) == (
+        "project", "general_manager-user")
+    assert (chains["rename"]["chain"], chains["rename"]["source"]) == (
+        ["sales_manager", "general_manager", "finance"], "default")
+
+    decide(store, before["id"], "sales_manager")  # filed before: keeps the seed's chain
+    assert decide(store, before["id"], "general_manager")["waiting_for"] == "finance"
+    decide(store, before["id"], "finance", "reject", "重新申请")
+    short = apply(store, form["id"], "discount", discounted_total_price="1190000.00")
+    assert (short["chain"], short["chain_source"]) == (["sales_manager", "finance"], "project")
+    decide(store, short["id"], "sales_manager")
+    assert decide(store, short["id"], "finance")["status"] == "completed"
+    swap = apply(store, form["id"], "swap", to_unit_id=301)
+    assert decide(store, swap["id"], "sales_manager")["status"] == "approved"
+
+    other = confirmed_order(store, new_project())  # another project: the seed's chains
+    assert apply(store, other["id"], "swap", to_unit_id=302)["chain"] == [
+        "sales_manager", "general_manager", "finance"]
+    restored = set_chains(store, project, {"swap": None})["chains"]["swap"]
+    assert (restored["chain"], restored["source"]) == (
+        ["sales_manager", "general_manager", "finance"], "default")
 
 
 def swapped(application, deposit_id, to_unit, total="1250000.00"):
@@ -178,9 +227,17 @@ def test_a_swap_moves_the_order_and_receipts_when_inventory_confirms(stores):
     form = confirmed_order(store, project)
     pay(store, form["id"], "30000.00")
     swap = apply(store, form["id"], "swap", to_unit_id=99, to_building_area="96.15")
+    # 调房申请单: 销售部 → 总经理 → 财务部, the seed's form
+    assert (swap["chain"], swap["chain_source"]) == (
+        ["sales_manager", "general_manager", "finance"], "default")
     with pytest.raises(Forbidden):
         decide(store, swap["id"], "consultant")
-    approved = decide(store, swap["id"], "sales_manager")
+    assert decide(store, swap["id"], "sales_manager")["status"] == "pending"
+    with pytest.raises(Conflict):  # the general manager comes before finance
+        decide(store, swap["id"], "finance")
+    assert decide(store, swap["id"], "general_manager")["status"] == "pending"
+    assert events_of(store, "transactions.swap_approved", swap["id"]) == []
+    approved = decide(store, swap["id"], "finance")
     assert approved["status"] == "approved"
     assert events_of(store, "transactions.swap_approved", swap["id"])[0]["data"]["to_unit_id"] == 99
     assert order(store, form["id"])["status"] == "active"  # nothing moves before inventory
@@ -224,7 +281,7 @@ def test_a_swap_records_both_units_and_is_refused_onto_a_unit_cheaper_than_what_
 def test_a_swap_refused_by_inventory_fails_and_one_after_the_contract_is_refused(stores):
     store = stores["transactions"]
     form = confirmed_order(store, new_project())
-    swap = decide(store, apply(store, form["id"], "swap", to_unit_id=77)["id"], "sales_manager")
+    swap = approve_all(store, apply(store, form["id"], "swap", to_unit_id=77))
     handle_once(store, parse_event(valid_event("inventory.swap_rejected", {
         "application_id": swap["id"], "deposit_id": form["deposit_id"],
         "reason": "unit 77 is reserved", "unit_status": "reserved"})),
@@ -237,12 +294,14 @@ def test_a_swap_refused_by_inventory_fails_and_one_after_the_contract_is_refused
     pending = apply(store, form["id"], "swap", to_unit_id=78)
     sign_all(store, form["id"])
     contract(store, subscribe(store, form["id"])["id"])
+    for role in pending["chain"][:-1]:
+        decide(store, pending["id"], role)
     with pytest.raises(Conflict) as late:
-        decide(store, pending["id"], "sales_manager")
+        decide(store, pending["id"], pending["chain"][-1])
     assert "contract" in late.value.message
     with store() as uow:
-        assert applications.get_application(uow.session, pending["id"])["steps"] == []
-    decide(store, pending["id"], "sales_manager", "reject", "已签约")
+        assert len(applications.get_application(uow.session, pending["id"])["steps"]) == 2
+    decide(store, pending["id"], pending["chain"][-1], "reject", "已签约")
     with pytest.raises(Conflict) as refused:
         apply(store, form["id"], "swap", to_unit_id=79)
     assert "contract" in str(refused.value.details)
@@ -251,7 +310,7 @@ def test_a_swap_refused_by_inventory_fails_and_one_after_the_contract_is_refused
 def test_concurrent_copies_of_inventorys_swap_answer_make_one_new_order_form(stores):
     store = stores["transactions"]
     form = confirmed_order(store, new_project())
-    swap = decide(store, apply(store, form["id"], "swap", to_unit_id=55)["id"], "sales_manager")
+    swap = approve_all(store, apply(store, form["id"], "swap", to_unit_id=55))
     copies = [swapped(swap, form["deposit_id"], 55) for _ in range(6)]  # distinct event ids
     with ThreadPoolExecutor(6) as pool:
         list(pool.map(lambda event: handle_once(store, event,
@@ -269,7 +328,7 @@ def test_no_contract_while_a_swap_is_under_way_and_no_payment_while_a_refund_is(
     form = confirmed_order(store, new_project())
     sign_all(store, form["id"])
     subscription = subscribe(store, form["id"])
-    swap = decide(store, apply(store, form["id"], "swap", to_unit_id=66)["id"], "sales_manager")
+    swap = approve_all(store, apply(store, form["id"], "swap", to_unit_id=66))
     with pytest.raises(Conflict) as under_way:
         contract(store, subscription["id"])
     assert "swap" in under_way.value.message
@@ -285,10 +344,26 @@ def test_no_contract_while_a_swap_is_under_way_and_no_payment_while_a_refund_is(
     assert "refund" in paying_out.value.message
 
 
+def test_no_subscription_while_a_swap_waits_for_inventory(stores):
+    """Signed now, it would be voided by the swap while inventory, hearing of it after the
+    move, would show the new unit subscribed: the two services would disagree."""
+    store = stores["transactions"]
+    form = confirmed_order(store, new_project())
+    sign_all(store, form["id"])
+    swap = approve_all(store, apply(store, form["id"], "swap", to_unit_id=69))
+    with pytest.raises(Conflict) as under_way:
+        subscribe(store, form["id"])
+    assert f"swap {swap['id']}" in under_way.value.message
+    handle_once(store, parse_event(valid_event("inventory.swap_rejected", {
+        "application_id": swap["id"], "deposit_id": form["deposit_id"], "reason": "taken",
+        "unit_status": "reserved"})), applications.on_swap_rejected)
+    assert subscribe(store, form["id"])["status"] == "signed"
+
+
 def test_a_swap_and_a_refund_are_never_under_way_at_once(stores):
     store = stores["transactions"]
     form = confirmed_order(store, new_project())
-    swap = decide(store, apply(store, form["id"], "swap", to_unit_id=67)["id"], "sales_manager")
+    swap = approve_all(store, apply(store, form["id"], "swap", to_unit_id=67))
     refund = apply(store, form["id"], "refund", penalty="0.00")
     for role in refund["chain"][:-1]:
         decide(store, refund["id"], role)
@@ -304,6 +379,8 @@ def test_a_swap_and_a_refund_are_never_under_way_at_once(stores):
     approved = decide(store, refund["id"], refund["chain"][-1])
     assert approved["status"] == "approved"
     second = apply(store, form["id"], "swap", to_unit_id=68)
+    for role in second["chain"][:-1]:
+        decide(store, second["id"], role)
     with pytest.raises(Conflict) as no_swap:
-        decide(store, second["id"], "sales_manager")
+        decide(store, second["id"], second["chain"][-1])
     assert "refund" in no_swap.value.message

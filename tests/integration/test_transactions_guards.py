@@ -47,7 +47,7 @@ def application(store, application_id):
 def test_no_void_or_forfeiture_while_a_swap_or_refund_is_open(stores):
     store = stores["transactions"]
     form = confirmed_order(store, new_project(), due_date="2026-11-29")
-    swap = decide(store, apply(store, form["id"], "swap", to_unit_id=91)["id"], "sales_manager")
+    swap = approve_all(store, apply(store, form["id"], "swap", to_unit_id=91))
     for end in (void, forfeit):
         with pytest.raises(Conflict) as refused:
             end(store, form["id"])
@@ -75,7 +75,7 @@ def test_no_void_or_forfeiture_while_a_swap_or_refund_is_open(stores):
 def test_inventorys_swap_answer_for_a_form_ended_meanwhile_fails_and_makes_no_form(stores):
     store = stores["transactions"]
     form = confirmed_order(store, new_project())
-    swap = decide(store, apply(store, form["id"], "swap", to_unit_id=92)["id"], "sales_manager")
+    swap = approve_all(store, apply(store, form["id"], "swap", to_unit_id=92))
     with store() as uow:  # a form ended before the guard existed
         uow.session.get(OrderForm, form["id"]).status = "forfeited"
         uow.commit()
@@ -172,7 +172,8 @@ def test_a_discount_is_not_approved_after_the_subscription_or_below_what_is_paid
     store = stores["transactions"]
     form = confirmed_order(store, new_project())
     late = apply(store, form["id"], "discount", discounted_total_price="1180000.00")
-    decide(store, late["id"], late["chain"][0])
+    for role in late["chain"][:-1]:
+        decide(store, late["id"], role)
     sign_all(store, form["id"])
     subscribe(store, form["id"])
     with pytest.raises(Conflict) as signed:
@@ -208,8 +209,8 @@ def test_a_swap_onto_a_unit_priced_below_what_was_paid_stands_and_flags_the_exce
     store = stores["transactions"]
     form = confirmed_order(store, new_project())
     pay(store, form["id"], "80000.00")  # 100,000.00 paid with the deposit
-    swap = decide(store, apply(store, form["id"], "swap", to_unit_id=93,
-                               to_total_price="1250000.00")["id"], "sales_manager")
+    swap = approve_all(store, apply(store, form["id"], "swap", to_unit_id=93,
+                                    to_total_price="1250000.00"))
     # inventory re-priced the unit meanwhile and pinned a lower total
     handle_once(store, swapped(swap, form["deposit_id"], 93, total="90000.00"),
                 applications.on_reservation_swapped)
@@ -229,7 +230,7 @@ def test_a_swap_onto_a_unit_priced_below_what_was_paid_stands_and_flags_the_exce
 def test_a_swap_whose_payments_fit_flags_nothing(stores):
     store = stores["transactions"]
     form = confirmed_order(store, new_project())
-    swap = decide(store, apply(store, form["id"], "swap", to_unit_id=94)["id"], "sales_manager")
+    swap = approve_all(store, apply(store, form["id"], "swap", to_unit_id=94))
     handle_once(store, swapped(swap, form["deposit_id"], 94), applications.on_reservation_swapped)
     [event] = events_of(store, "transactions.unit_swapped", swap["id"])
     assert event["data"]["overpaid_amount"] == "0.00"

@@ -16,7 +16,8 @@ from services.inventory import sales as inventory_sales
 from services.inventory.models import Reservation, Unit
 from services.transactions import applications, handlers, sales
 from services.transactions.models import Deposit
-from tests.integration.test_transactions_applications import apply, decide
+from services.transactions.approvals import CHAINS
+from tests.integration.test_transactions_applications import apply, approve_all
 from tests.integration.test_transactions_sales import deposit
 
 pytestmark = pytest.mark.integration
@@ -76,7 +77,8 @@ def test_two_swaps_racing_for_one_unit_move_one_deposit_and_leave_the_other_whol
     swaps = {}
     for deposit_id, form in forms.items():
         swaps[deposit_id] = apply(tx, form["id"], "swap", to_unit_id=target)["id"]
-        assert decide(tx, swaps[deposit_id], "sales_manager")["status"] == "approved"
+        assert approve_all(tx, {"id": swaps[deposit_id], "chain": CHAINS["swap"]})["status"] \
+            == "approved"
 
     deliver(inv, published(tx, "swap_approved", ids), TO_INVENTORY, at_once=True)
     answers = published(inv, "reservation_swapped", ids) + published(inv, "swap_rejected", ids)

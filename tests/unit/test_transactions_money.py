@@ -109,7 +109,7 @@ def test_what_is_paid_covers_the_first_items_first():
 
 def test_the_approval_chain_is_walked_in_order_by_the_right_roles():
     from services.transactions import approvals
-    chain = approvals.chain_for("refund", {})
+    chain, _ = approvals.chain_for("refund")
     assert approvals.check_decision("pending", chain, 0, "consultant") is None
     wrong = approvals.check_decision("pending", chain, 0, "legal")
     assert (wrong.status, "consultant" in wrong.reason) == (403, True)
@@ -123,10 +123,22 @@ def test_the_approval_chain_is_walked_in_order_by_the_right_roles():
     assert approvals.status_after(chain, 0, False) == "rejected"
 
 
-def test_a_discount_below_the_floor_needs_the_general_manager():
+def test_the_seed_forms_chains_are_the_default_and_a_project_only_shortens_them():
+    """特惠, 调房 and 更名申请单 are signed 销售部 → 总经理 → 财务部, whatever the discount."""
     from services.transactions import approvals
-    above = {"discounted_total_price": "1150000.00", "floor_total_price": "1150000.00"}
-    below = {"discounted_total_price": "1149999.99", "floor_total_price": "1150000.00"}
-    assert "general_manager" not in approvals.chain_for("discount", above)
-    assert approvals.chain_for("discount", below) == ("sales_manager", "general_manager",
-                                                      "finance")
+    seed = ("sales_manager", "general_manager", "finance")
+    for kind in ("discount", "swap", "rename"):
+        assert approvals.chain_for(kind) == (seed, "default")
+        assert approvals.chain_for(kind, {"refund": ["sales_manager"]}) == (seed, "default")
+    assert approvals.chain_for("discount", {"discount": ["sales_manager", "finance"]}) == (
+        ("sales_manager", "finance"), "project")
+    assert approvals.chain_refusal("discount", ["sales_manager", "finance"]) is None
+    assert approvals.chain_refusal("swap", ["general_manager"]) is None
+    assert "reordered" in approvals.chain_refusal("swap", ["finance", "sales_manager"])
+    assert "reordered" in approvals.chain_refusal("rename", ["sales_manager", "legal"])
+    assert "reordered" in approvals.chain_refusal(
+        "discount", ["sales_manager", "sales_manager", "general_manager", "finance"])
+    assert approvals.chain_refusal("discount", []) is not None
+    # the layout change's inspection step repeats a role: both may stay
+    assert approvals.chain_refusal("layout_change", ["finance", "engineering", "engineering"]) \
+        is None

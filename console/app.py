@@ -1,0 +1,190 @@
+"""The console's WSGI plumbing: one route table, the session cookie, rendering, and how an
+API refusal reaches the page. The pages themselves are in `console.pages`."""
+import json
+import logging
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote, unquote, urlencode
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
+from werkzeug.routing import Map, Rule
+from werkzeug.wrappers import Request, Response
+
+from console.board_view import LABELS, local_time, money
+from console.gateway_client import Gateway, GatewayError, SessionExpired
+from console.live import BoardFeed
+
+log = logging.getLogger(__name__)
+
+HERE = Path(__file__).resolve().parent
+ASSETS = {  # front-end files installed from the npm registry (console/package.json)
+    "htmx.min.js": HERE / "node_modules/htmx.org/dist/htmx.min.js",
+    "sse.min.js": HERE / "node_modules/htmx-ext-sse/dist/sse.min.js",
+    "console.css": HERE / "static/console.css",
+}
+TOKEN_COOKIE, USER_COOKIE = "anchang_token", "anchang_user"
+
+templates = Environment(loader=FileSystemLoader(HERE / "templates"),
+                        autoescape=select_autoescape(["html"]), trim_blocks=True,
+                        lstrip_blocks=True)
+
+ROLE_NAMES = {"consultant": "置业顾问", "sales_manager": "案场经理", "call_agent": "话务员",
+              "finance": "财务", "customer_service": "客服", "archivist": "档案员",
+              "legal": "法务", "general_manager": "总经理", "admin": "管理员",
+              "sales_statistician": "销售统计员", "engineering": "工程部",
+              "cost_review": "审算人员"}
+templates.globals.update(
+    role_names=ROLE_NAMES, status_names=dict(LABELS), new_key=lambda: uuid.uuid4().hex,
+    deposit_names={"pending": "等待库存确认", "confirmed": "已确认", "refund_pending": "待退款",
+                   "refunded": "已退款", "forfeited": "已没收"},
+    application_names={"swap": "调房申请", "refund": "退房申请", "rename": "更名申请",
+                       "discount": "特惠申请", "layout_change": "户型变更申请"})
+templates.filters.update(
+    money=money, local_time=local_time, role_name=lambda role: ROLE_NAMES.get(role, role),
+    combine=lambda first, second: {**first, **{k: v for k, v in second.items() if v}})
+
+_rules: list[Rule] = []
+_views: dict = {}
+
+
+def page(path, methods=("GET",), public=False):
+    """Declare a console route once: its path, methods and whether it needs a login."""
+    def register(view):
+        _rules.append(Rule(path, endpoint=view.__name__, methods=list(methods)))
+        _views[view.__name__] = (view, public)
+        return view
+    return register
+
+
+@dataclass
+class Visit:
+    """One browser request: who asks, and the gateway in their name."""
+    request: Request
+    gateway: Gateway
+    username: str | None
+    role: str | None
+    feed: BoardFeed
+
+    @property
+    def is_htmx(self) -> bool:
+        return self.request.headers.get("HX-Request") == "true"
+
+    def render(self, template, status=200, **context) -> Response:
+        body = templates.get_template(template).render(
+            username=self.username, role=self.role, request=self.request, **context)
+        return Response(body, status=status, mimetype="text/html")
+
+    def refused(self, error: GatewayError, template="_error.html", **context) -> Response:
+        """An API refusal shown where the action was: same status, the API's message."""
+        return self.render(template, status=error.status, error=error, **context)
+
+
+def redirect(location, status=303) -> Response:
+    return Response("", status=status, headers={"Location": location})
+
+
+def login_redirect(request: Request) -> Response:
+    target = request.full_path.rstrip("?")
+    if request.headers.get("HX-Request") == "true":
+        # an expired session inside a partial: the whole page goes to the login, then back
+        current = request.headers.get("HX-Current-URL", "/")
+        path = "/" + current.split("/", 3)[3] if current.count("/") >= 3 else "/"
+        return Response("", status=200, headers={"HX-Redirect": f"/login?{urlencode({'next': path})}"})
+    response = redirect(f"/login?{urlencode({'next': target})}")
+    response.delete_cookie(TOKEN_COOKIE, path="/")
+    return response
+
+
+class ConsoleApp:
+    def __init__(self, feed: BoardFeed):
+        import console.pages  # noqa: F401  (registers the pages)
+        self.urls = Map(_rules, strict_slashes=False)
+        self.feed = feed
+
+    def __call__(self, environ, start_response):
+        request = Request(environ)
+        return self.respond(request)(environ, start_response)
+
+    def respond(self, request: Request) -> Response:
+        if request.path.startswith("/static/"):
+            return self.asset(request.path.removeprefix("/static/"))
+        adapter = self.urls.bind_to_environ(request.environ)
+        try:
+            endpoint, arguments = adapter.match()
+        except HTTPException as exc:
+            return self.plain_error(request, exc)
+        view, public = _views[endpoint]
+        if request.method == "POST" and not _same_origin(request):
+            return Response("cross-site form refused", status=403)
+        token = request.cookies.get(TOKEN_COOKIE)
+        if not public and not token:
+            return login_redirect(request)
+        username, role = _user_cookie(request)
+        visit = Visit(request, Gateway(token), username, role, self.feed)
+        try:
+            return view(visit, **arguments)
+        except SessionExpired:
+            return login_redirect(request)
+        except GatewayError as error:
+            template = "_error.html" if visit.is_htmx else "error.html"
+            return visit.refused(error, template)
+        except Exception:
+            log.exception("console page failed: %s %s", request.method, request.path)
+            return Response("页面出错，已记录。", status=500, mimetype="text/plain")
+
+    def plain_error(self, request, exc) -> Response:
+        status = exc.code or 500
+        message = "页面不存在" if isinstance(exc, NotFound) else (
+            "不支持该请求方法" if isinstance(exc, MethodNotAllowed) else exc.description)
+        body = templates.get_template("error.html").render(
+            error=GatewayError(status, "not_found", message), username=None, role=None,
+            request=request)
+        return Response(body, status=status, mimetype="text/html")
+
+    def asset(self, name) -> Response:
+        path = ASSETS.get(name)
+        if path is None or not path.exists():
+            return Response("not found", status=404)
+        mimetype = "text/css" if name.endswith(".css") else "text/javascript"
+        return Response(path.read_bytes(), mimetype=mimetype,
+                        headers={"Cache-Control": "max-age=3600"})
+
+
+def make_app(amqp_uri: str) -> ConsoleApp:
+    feed = BoardFeed(amqp_uri)
+    feed.start()
+    return ConsoleApp(feed)
+
+
+def set_session(response: Response, token: dict, username: str) -> Response:
+    secure = False  # served over plain HTTP on the office network; TLS ends in front of it
+    response.set_cookie(TOKEN_COOKIE, token["token"], httponly=True, samesite="Strict",
+                        path="/", secure=secure)
+    response.set_cookie(USER_COOKIE, quote(json.dumps([username, token.get("role")])),
+                        samesite="Strict", path="/", secure=secure)
+    return response
+
+
+def clear_session(response: Response) -> Response:
+    response.delete_cookie(TOKEN_COOKIE, path="/")
+    response.delete_cookie(USER_COOKIE, path="/")
+    return response
+
+
+def _user_cookie(request) -> tuple:
+    """Who the page greets and which menu it shows; what they may do is the API's answer."""
+    try:
+        username, role = json.loads(unquote(request.cookies.get(USER_COOKIE, "")))
+        return str(username), str(role)
+    except (ValueError, TypeError):
+        return None, None
+
+
+def _same_origin(request) -> bool:
+    """Forms are posted from the console's own pages only (the cookie is SameSite=Strict too)."""
+    origin = request.headers.get("Origin")
+    if origin is None:
+        return request.headers.get("Sec-Fetch-Site", "same-origin") in ("same-origin", "none")
+    return origin == request.host_url.rstrip("/")

@@ -1,0 +1,289 @@
+"""The console's pages. Each asks the gateway's API in the user's name and renders what it
+answers; a refusal is shown with the API's own message, next to the field it names."""
+import json
+import uuid
+
+import eventlet
+from eventlet.queue import Empty
+from werkzeug.wrappers import Response
+
+from console import board_view
+from console.app import Visit, clear_session, page, redirect, set_session
+from console.forms import as_json
+from console.gateway_client import Gateway, GatewayError
+from gateway.routes import route
+
+# the menu: a screen is offered to the roles the API lets call its main route
+MENU = (
+    ("首页", "/", None),
+    ("销控表", "/board", ("GET", "/api/v1/projects/{project_id}/board")),
+    ("来访来电登记", "/reception", ("POST", "/api/v1/visits")),
+    ("预留", "/holds", ("GET", "/api/v1/holds")),
+    ("收取定金", "/deposits/new", ("POST", "/api/v1/deposits")),
+    ("审批", "/approvals", ("POST", "/api/v1/applications/{application_id}/decisions")),
+    ("催款", "/collections", ("GET", "/api/v1/collections")),
+)
+
+
+def menu_for(role):
+    return [(label, url) for label, url, api in MENU
+            if api is None or (role and role in (route(*api).roles or ()))]
+
+
+def _render(visit: Visit, template, status=200, **context):
+    return visit.render(template, status, menu=menu_for(visit.role), **context)
+
+
+# --- session -------------------------------------------------------------------------------
+
+@page("/login", methods=("GET", "POST"), public=True)
+def login(visit: Visit):
+    next_page = visit.request.values.get("next", "/")
+    if not next_page.startswith("/") or next_page.startswith("//"):
+        next_page = "/"
+    if visit.request.method == "GET":
+        return visit.render("login.html", next_page=next_page, form={})
+    form = visit.request.form
+    try:
+        token = Gateway().post("/api/v1/auth/tokens", {"username": form.get("username", ""),
+                                                       "password": form.get("password", "")})
+    except GatewayError as error:
+        return visit.render("login.html", status=error.status, error=error,
+                            next_page=next_page, form={"username": form.get("username", "")})
+    return set_session(redirect(next_page), token, form.get("username", ""))
+
+
+@page("/logout", methods=("POST",), public=True)
+def logout(visit: Visit):
+    return clear_session(redirect("/login"))
+
+
+@page("/")
+def home(visit: Visit):
+    """What this person has to do today, from the lists the API gives their role."""
+    tasks = {}
+    if visit.role in route("GET", "/api/v1/collections").roles:
+        tasks["collections"] = visit.gateway.get("/api/v1/collections")
+    if visit.role in route("GET", "/api/v1/deposits/unanswered").roles:
+        tasks["unanswered"] = visit.gateway.get("/api/v1/deposits/unanswered")
+    return _render(visit, "home.html", tasks=tasks)
+
+
+# --- 销控表 ---------------------------------------------------------------------------------
+
+@page("/board")
+def choose_board(visit: Visit):
+    project_id = visit.request.args.get("project_id", "").strip()
+    if project_id.isdigit():
+        return redirect(f"/projects/{project_id}/board")
+    return _render(visit, "choose_board.html")
+
+
+@page("/projects/<int:project_id>/board")
+def board(visit: Visit, project_id):
+    filters = board_view.Filters.from_args(visit.request.args)
+    whole = visit.gateway.get(f"/api/v1/projects/{project_id}/board")
+    buildings = [b["building"] for b in whole["buildings"]]
+    building = filters.building if filters.building in buildings else (
+        buildings[0] if buildings else None)
+    grid = board_view.grid(whole, building, filters)
+    return _render(visit, "board.html", project=whole["project"], buildings=buildings,
+                   building=building, grid=grid, filters=filters,
+                   text_mode=visit.request.args.get("mode") == "text")
+
+
+@page("/projects/<int:project_id>/board/grid")
+def board_grid(visit: Visit, project_id):
+    filters = board_view.Filters.from_args(visit.request.args)
+    params = {"building": filters.building} if filters.building else None
+    rooms = visit.gateway.get(f"/api/v1/projects/{project_id}/board", params)
+    grid = board_view.grid(rooms, filters.building or (
+        rooms["buildings"][0]["building"] if rooms["buildings"] else None), filters)
+    return visit.render("_board_grid.html", grid=grid, project=rooms["project"],
+                        filters=filters, text_mode=visit.request.args.get("mode") == "text")
+
+
+@page("/projects/<int:project_id>/board/events")
+def board_events(visit: Visit, project_id):
+    """Server-sent events: `changed` whenever a unit of this project changes anywhere."""
+    # the read the board itself makes: a user who may not see the board gets its refusal
+    building = visit.request.args.get("building") or None
+    visit.gateway.get(f"/api/v1/projects/{project_id}/board",
+                      {"building": building} if building else None)
+    feed = visit.feed
+    inbox = feed.subscribe(project_id)
+    visit.request.environ["eventlet.minimum_write_chunk_size"] = 0  # send each event at once
+
+    def stream():
+        try:
+            yield "retry: 1000\n\n"
+            while True:
+                try:
+                    first = inbox.get(timeout=15)
+                except Empty:
+                    yield ": keep-alive\n\n"
+                    continue
+                eventlet.sleep(0.05)  # a burst of changes becomes one refresh
+                changes = [first]
+                while not inbox.empty():
+                    changes.append(inbox.get_nowait())
+                units = [c["unit_id"] for c in changes if c.get("unit_id")]
+                yield f"event: changed\ndata: {json.dumps(units)}\n\n"
+        finally:
+            feed.unsubscribe(project_id, inbox)
+
+    return Response(stream(), mimetype="text/event-stream",
+                    headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+
+@page("/units/<int:unit_id>")
+def unit_detail(visit: Visit, unit_id):
+    unit = visit.gateway.get(f"/api/v1/units/{unit_id}")
+    history = visit.gateway.get(f"/api/v1/units/{unit_id}/history")
+    return visit.render("_unit.html", unit=unit, history=history, form={}, error=None)
+
+
+@page("/units/<int:unit_id>/hold", methods=("POST",))
+def hold_unit(visit: Visit, unit_id):
+    body = as_json(visit.request.form, integers=("customer_id", "consultant_id"))
+    body["unit_id"] = unit_id
+    return _unit_action(visit, unit_id, "/api/v1/holds", body, "预留成功")
+
+
+@page("/holds/<int:hold_id>/release", methods=("POST",))
+def release_hold(visit: Visit, hold_id):
+    form = visit.request.form
+    unit_id = int(form["unit_id"]) if form.get("unit_id", "").isdigit() else 0
+    return _unit_action(visit, unit_id, f"/api/v1/holds/{hold_id}/release",
+                        {"reason": form.get("reason", "")}, "已释放")
+
+
+@page("/units/<int:unit_id>/waitlist", methods=("POST",))
+def join_waitlist(visit: Visit, unit_id):
+    body = as_json(visit.request.form, integers=("customer_id", "consultant_id"))
+    return _unit_action(visit, unit_id, f"/api/v1/units/{unit_id}/waitlist", body,
+                        "已加入等待")
+
+
+def _unit_action(visit, unit_id, path, body, done):
+    body = {key: value for key, value in body.items() if value is not None}
+    try:
+        visit.gateway.post(path, body, idempotency_key=visit.request.form.get("_key"))
+    except GatewayError as error:
+        unit = visit.gateway.get(f"/api/v1/units/{unit_id}")
+        history = visit.gateway.get(f"/api/v1/units/{unit_id}/history")
+        return visit.render("_unit.html", status=error.status, unit=unit, history=history,
+                            form=visit.request.form, error=error)
+    unit = visit.gateway.get(f"/api/v1/units/{unit_id}")
+    history = visit.gateway.get(f"/api/v1/units/{unit_id}/history")
+    return visit.render("_unit.html", unit=unit, history=history, form={}, error=None,
+                        done=done)
+
+
+# --- 预留 ------------------------------------------------------------------------------------
+
+@page("/holds")
+def holds(visit: Visit):
+    return _holds_page(visit)
+
+
+@page("/holds/<int:hold_id>/approval", methods=("POST",))
+def approve_hold(visit: Visit, hold_id):
+    form = visit.request.form
+    try:
+        visit.gateway.post(f"/api/v1/holds/{hold_id}/approval", {
+            "approve": form.get("decision") == "approve", "comment": form.get("comment", "")})
+    except GatewayError as error:
+        return _holds_page(visit, error)
+    return redirect("/holds")
+
+
+def _holds_page(visit, error=None):
+    """Open holds, those expiring within a day first; pending ones for a manager to decide."""
+    listed = visit.gateway.get("/api/v1/holds")["holds"]
+    expiring = visit.gateway.get("/api/v1/holds", {"expiring_within_hours": 24})["holds"]
+    soon = {hold["id"] for hold in expiring}
+    may_approve = visit.role in route("POST", "/api/v1/holds/{hold_id}/approval").roles
+    return _render(visit, "holds.html", status=error.status if error else 200, error=error,
+                   pending=[h for h in listed if h["status"] == "pending"],
+                   active=[h for h in listed if h["status"] == "active"], soon=soon,
+                   may_approve=may_approve)
+
+
+# --- 来访来电登记 ----------------------------------------------------------------------------
+
+REGISTRATION_INTEGERS = ("office_id", "visitors", "invited_by", "answered_by")
+
+
+@page("/reception", methods=("GET", "POST"))
+def reception(visit: Visit):
+    if visit.request.method == "GET":
+        return _render(visit, "reception.html", form={}, error=None, result=None)
+    form = visit.request.form
+    kind = "calls" if form.get("_kind") == "call" else "visits"
+    body = as_json(form, integers=REGISTRATION_INTEGERS, lists=("focus_points",))
+    try:
+        result = visit.gateway.post(f"/api/v1/{kind}", body)
+    except GatewayError as error:
+        return visit.refused(error, "reception.html", menu=menu_for(visit.role), form=form,
+                             result=None)
+    return visit.render("reception.html", status=201, menu=menu_for(visit.role), form={},
+                        error=None, result=result)
+
+
+# --- 定金 ------------------------------------------------------------------------------------
+
+@page("/deposits/new", methods=("GET", "POST"))
+def new_deposit(visit: Visit):
+    if visit.request.method == "GET":
+        form = {"unit_id": visit.request.args.get("unit_id", ""), "_key": uuid.uuid4().hex}
+        return _render(visit, "deposit_form.html", form=form, error=None)
+    form = visit.request.form
+    body = as_json(form, integers=("unit_id", "customer_id", "consultant_id"))
+    try:
+        deposit = visit.gateway.post("/api/v1/deposits", body,
+                                     idempotency_key=form.get("_key") or None)
+    except GatewayError as error:
+        return visit.refused(error, "deposit_form.html", menu=menu_for(visit.role), form=form)
+    return redirect(f"/deposits/{deposit['id']}")
+
+
+@page("/deposits/<int:deposit_id>")
+def deposit(visit: Visit, deposit_id):
+    found = visit.gateway.get(f"/api/v1/deposits/{deposit_id}")
+    order_form = None
+    if found.get("status") == "confirmed":
+        order_form = visit.gateway.get(f"/api/v1/deposits/{deposit_id}/order-form")
+    return _render(visit, "deposit.html", deposit=found, order_form=order_form)
+
+
+# --- 审批 ------------------------------------------------------------------------------------
+
+@page("/approvals")
+def approvals(visit: Visit):
+    application_id = visit.request.args.get("application_id", "").strip()
+    if application_id.isdigit():
+        return redirect(f"/applications/{application_id}")
+    return _render(visit, "approvals.html")
+
+
+@page("/applications/<int:application_id>", methods=("GET", "POST"))
+def application(visit: Visit, application_id):
+    path = f"/api/v1/applications/{application_id}"
+    error = None
+    if visit.request.method == "POST":
+        try:
+            visit.gateway.post(f"{path}/decisions", as_json(visit.request.form))
+        except GatewayError as refused:
+            error = refused
+    found = visit.gateway.get(path)
+    return _render(visit, "application.html", status=error.status if error else 200,
+                   application=found, error=error, form=visit.request.form if error else {})
+
+
+# --- 催款 ------------------------------------------------------------------------------------
+
+@page("/collections")
+def collections(visit: Visit):
+    return _render(visit, "collections.html", overdue=visit.gateway.get("/api/v1/collections"))
+
