@@ -6,7 +6,7 @@ from nameko.web.handlers import http
 
 from contracts.errors import InvalidInput
 from gateway.api import api, json_body, json_response
-from gateway.endpoints import check_project, endpoint
+from gateway.endpoints import actor as scope_of, check_project, endpoint, read_by
 from gateway.tables import xlsx_response
 
 INTEGER_ARGS = ("project_id", "limit")
@@ -51,7 +51,8 @@ class ServiceDeskEndpoints:
         payload = {**json_body(request), **actor(user)}
         if isinstance(payload.get("unit_id"), int) and payload["unit_id"] > 0:
             # an unknown unit is refused by inventory (404 naming unit_id)
-            unit = self.rpc("inventory", "get_unit", {"unit_id": payload["unit_id"]})
+            unit = self.rpc("inventory", "get_unit", {"unit_id": payload["unit_id"],
+                                                      "actor": scope_of(user)})
             payload.setdefault("project_id", unit["project_id"])
             if payload["project_id"] != unit["project_id"]:
                 raise InvalidInput("the unit is in another project",
@@ -62,7 +63,9 @@ class ServiceDeskEndpoints:
         if isinstance(payload.get("customer_id"), int) and payload["customer_id"] > 0:
             # an unknown customer is refused by leads (404 naming customer_id); the customer's
             # consultant is kept so that consultant sees the complaint
-            customer = self.rpc("leads", "get_customer", {"customer_id": payload["customer_id"]})
+            customer = self.rpc("leads", "get_customer", {
+                "customer_id": payload["customer_id"],
+                **read_by(user, purpose="the complaint's customer and consultant")})
             payload["customer_consultant_id"] = customer.get("consultant_id")
         return json_response(self.rpc("complaints", "file_complaint", payload), 201)
 
@@ -172,7 +175,8 @@ class ServiceDeskEndpoints:
         user = self.authorize(request, "POST", "/api/v1/repairs")
         payload = {**json_body(request), **actor(user)}
         if isinstance(payload.get("unit_id"), int) and payload["unit_id"] > 0:
-            unit = self.rpc("inventory", "get_unit", {"unit_id": payload["unit_id"]})
+            unit = self.rpc("inventory", "get_unit", {"unit_id": payload["unit_id"],
+                                                      "actor": scope_of(user)})
             payload.setdefault("project_id", unit["project_id"])
         if isinstance(payload.get("project_id"), int):
             check_project(user, payload["project_id"])

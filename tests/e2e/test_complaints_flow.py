@@ -83,7 +83,8 @@ def test_a_complaint_from_filing_to_the_follow_up_visit(suite, admin):
 
     # every step reached the unit's dossier (一户一档), the topic file named on each
     def dossier_types():
-        dossier = archivist.get(f"/api/v1/units/{unit_id}/dossier")
+        dossier = archivist.get(f"/api/v1/units/{unit_id}/dossier",
+                                params={"purpose": "投诉归档核对"})
         if dossier.status_code != 200:
             return None
         types = [d["type"] for d in dossier.json()["entries"]]
