@@ -19,7 +19,9 @@ from infra.database import utcnow
 ROLES = ("consultant", "sales_manager", "call_agent", "finance", "customer_service",
          "archivist", "legal", "general_manager", "admin",
          # who sign the change forms of 第3篇: 销售统计员, 工程部, 审算人员
-         "sales_statistician", "engineering", "cost_review")
+         "sales_statistician", "engineering", "cost_review",
+         # 行政人事部: routes complaints to the handling department, holds to account (第4篇)
+         "administration")
 MANAGERS = ("sales_manager", "general_manager", "admin")
 
 

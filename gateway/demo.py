@@ -56,7 +56,9 @@ def load_demo(base_url, admin_password):
                         consultant["id"])
         except Conflict:
             pass
-    for username, role in (("archivist", "archivist"), ("finance", "finance")):
+    for username, role in (("archivist", "archivist"), ("finance", "finance"),
+                           ("kefu", "customer_service"), ("xingzheng", "administration"),
+                           ("gongcheng", "engineering"), ("zongjingli", "general_manager")):
         try:
             create_user(username, "demo-password", role)
         except Conflict:

@@ -14,7 +14,6 @@ from gateway.auth import ROLES
 SALES = ("consultant", "sales_manager", "general_manager", "admin")
 MANAGERS = ("sales_manager", "general_manager", "admin")
 DOSSIER_READERS = ("archivist", "sales_manager", "legal", "general_manager", "admin")
-SERVICE_DESK = ("customer_service", "sales_manager", "general_manager", "admin")
 OPERATORS = ("admin",)
 
 
@@ -543,11 +542,121 @@ TRANSACTIONS_ROUTES = (
 )
 
 
-SERVICE_DESK_ROUTES = (
-    Route("POST", "/api/v1/complaints", "File a complaint", SERVICE_DESK,
-          complaints.FileComplaintSchema, complaints.ComplaintSchema, 201),
-    Route("GET", "/api/v1/complaints/{complaint_id}", "A complaint", SERVICE_DESK,
-          response=complaints.ComplaintSchema),
+# ---- complaints and repairs (客户投诉 第4篇, 售后维修) -----------------------------------
+# The handling department a complaint is routed to is answered by the gateway role of the same
+# name (engineering 工程部, sales_manager 销售部, finance 财务部, legal 法务部, customer_service
+# 客服部); the administration (行政人事部) routes; the service checks each step's role again.
+FILERS = ("customer_service", "admin")
+ROUTERS = ("administration", "admin")
+DEPARTMENT_ROLES = tuple(complaints.DEPARTMENTS) + ("admin",)
+REVIEWERS = ("general_manager", "admin")
+COMPLAINT_READERS = ("customer_service", "administration", "general_manager", "admin",
+                     "consultant") + tuple(complaints.DEPARTMENTS)
+STATISTICS_READERS = ("customer_service", "administration", "general_manager", "admin")
+REPAIR_DESK = ("customer_service", "engineering", "admin")
+REPAIR_READERS = REPAIR_DESK + ("general_manager", "administration")
+
+C = complaints
+FileComplaintBody = _strict_body(C.FileComplaintSchema, "complainant_name", "contact", "channel",
+                                 "content", "request", "request_detail", "customer_id",
+                                 "unit_id", "project_id")
+AcceptBody = _strict_body(C.AcceptComplaintSchema, "category", "note")
+RejectBody = _strict_body(C.RejectComplaintSchema, "reason")
+RouteBody = _strict_body(C.RouteComplaintSchema, "department", "note")
+NoteBody = _strict_body(C.NoteSchema, "note")
+InvestigationBody = _strict_body(C.InvestigationReportSchema, "cause", "course",
+                                 "responsible_party", "conclusion", "countermeasures")
+OpinionBody = _strict_body(C.OpinionSchema, "opinion")
+ReplyBody = _strict_body(C.ReplyComplaintSchema, "form", "content")
+AccountabilityBody = _strict_body(C.AccountabilitySchema, "responsible_department",
+                                  "responsible_person", "sanction")
+VisitBody = _strict_body(C.VisitSchema, "satisfaction", "note")
+ReopenBody = _strict_body(C.ReopenSchema, "reason")
+ComplaintListQuery = _strict_body(C.ListComplaintsSchema, "status", "project_id", "limit")
+ClockPolicyBody = _strict_body(C.ClockPolicySchema, "clock", "hours", "basis", "on_reopen",
+                               "ladder_hours")
+CalendarEntryBody = _strict_body(C.CalendarEntrySchema, "day", "kind")
+MonthBody = _strict_body(C.MonthQuery, "month", "project_id")
+ContractorBody = _strict_body(C.RegisterContractorSchema, "name", "trade", "contact_person",
+                              "phone", "warranty_deposit")
+EvaluationBody = _strict_body(C.EvaluateContractorSchema, "period", "quality", "timeliness",
+                              "attitude", "comment")
+RepairBody = _strict_body(C.OrderRepairSchema, "unit_id", "project_id", "customer_id",
+                          "complaint_id", "contractor_id", "description", "estimated_amount",
+                          "urgency")
+CompletionBody = _strict_body(C.CompleteRepairSchema, "actual_cost", "note")
+SignatureBody = _strict_body(C.SignRepairSchema, "signer", "name")
+RepairVisitBody = _strict_body(C.RepairVisitSchema, "satisfaction", "note")
+
+# (path suffix, summary, roles, body): each a POST on /api/v1/complaints/{complaint_id}/…
+COMPLAINT_STEPS = (
+    ("acceptance", "Accept the complaint within the valid scope (第三条)", FILERS, AcceptBody),
+    ("rejection", "Reject the complaint with a reason (第七条)", FILERS, RejectBody),
+    ("routing", "Assign the handling department (第六、九条)", ROUTERS, RouteBody),
+    ("waiting", "Wait for the customer (pauses the closure clock)", DEPARTMENT_ROLES, NoteBody),
+    ("resumption", "Resume after waiting for the customer", DEPARTMENT_ROLES, NoteBody),
+    ("investigation-report", "File the investigation report (投诉调查报告, 第十七条)",
+     DEPARTMENT_ROLES, InvestigationBody),
+    ("review", "The general manager's review (第十二条)", REVIEWERS, OpinionBody),
+    ("resolution", "The handling department's resolution (第十三条)", DEPARTMENT_ROLES,
+     OpinionBody),
+    ("reply", "Reply to the customer, written or oral (第十四条)", FILERS, ReplyBody),
+    ("closure", "Close the complaint", FILERS, None),
+    ("accountability", "Responsible party and sanction (第十九–二十四条)", ROUTERS,
+     AccountabilityBody),
+    ("visit", "The follow-up visit (回访) with the customer's satisfaction", FILERS, VisitBody),
+    ("reopening", "Reopen for a customer who is not satisfied", FILERS, ReopenBody),
+)
+# (path suffix, summary, body): each a POST on /api/v1/repairs/{repair_id}/…
+REPAIR_STEPS = (
+    ("arrival", "The contractor is on site", None),
+    ("self-repair", "Repair it ourselves: at once for an emergency, otherwise once the "
+     "contractor missed its on-site time (200 % from its warranty deposit)", None),
+    ("completion", "The repair is done, at its actual cost", CompletionBody),
+    ("signatures", "Sign the repair sheet (维修单签认: repair dept, owner, supervisor, project "
+     "dept)", SignatureBody),
+    ("visit", "The repair follow-up visit", RepairVisitBody),
+)
+
+COMPLAINTS_ROUTES = (
+    Route("POST", "/api/v1/complaints", "File a complaint (客户投诉记录卡)", FILERS,
+          FileComplaintBody, C.ComplaintSchema, 201),
+    Route("GET", "/api/v1/complaints", "Complaints the caller may see", COMPLAINT_READERS,
+          response=C.ComplaintListSchema, query=ComplaintListQuery),
+    Route("GET", "/api/v1/complaints/{complaint_id}", "A complaint with its history, reports, "
+          "clocks and breaches", COMPLAINT_READERS, response=C.ComplaintSchema),
+    Route("GET", "/api/v1/complaints/{complaint_id}/record-card.xlsx", "The record card as "
+          "XLSX", FILERS + ROUTERS + REVIEWERS),
+    Route("GET", "/api/v1/complaints/{complaint_id}/investigation-report.xlsx", "The "
+          "investigation report as XLSX", FILERS + ROUTERS + REVIEWERS),
+    *(Route("POST", f"/api/v1/complaints/{{complaint_id}}/{suffix}", summary, roles, body,
+            C.ComplaintSchema) for suffix, summary, roles, body in COMPLAINT_STEPS),
+    Route("POST", "/api/v1/projects/{project_id}/clock-policies", "Set a project's clock "
+          "(budget, calendar or working time, reopen rule, escalation hours)", REVIEWERS,
+          ClockPolicyBody, C.ClockPolicyViewSchema, 201),
+    Route("POST", "/api/v1/projects/{project_id}/calendar-entries", "A project's extra day off "
+          "or working day", ROUTERS + REVIEWERS, CalendarEntryBody, C.CalendarEntryViewSchema,
+          201),
+    Route("GET", "/api/v1/complaint-statistics", "投诉统计表: the month's complaints and repairs",
+          STATISTICS_READERS, response=C.MonthlyStatisticsSchema, query=MonthBody),
+    Route("GET", "/api/v1/complaint-statistics.xlsx", "投诉统计表 as XLSX", STATISTICS_READERS,
+          query=MonthBody),
+    Route("GET", "/api/v1/complaint-accountability", "The month's sanctions, for HR (第十九条)",
+          STATISTICS_READERS, response=C.AccountabilityListSchema, query=MonthBody),
+    Route("POST", "/api/v1/contractors", "List a contractor with its warranty deposit "
+          "(维修商一览表)", REPAIR_DESK, ContractorBody, C.ContractorSchema, 201),
+    Route("GET", "/api/v1/contractors", "The contractors, their deposits and scores",
+          REPAIR_READERS, response=C.ContractorListSchema),
+    Route("POST", "/api/v1/contractors/{contractor_id}/evaluations", "Evaluate a contractor "
+          "(维修商评估表)", REPAIR_DESK, EvaluationBody, C.EvaluationSchema, 201),
+    Route("POST", "/api/v1/repairs", "Order a repair on the contractor responsible", REPAIR_DESK,
+          RepairBody, C.RepairSchema, 201),
+    Route("GET", "/api/v1/repairs/{repair_id}", "A repair order with its clocks",
+          REPAIR_READERS, response=C.RepairSchema),
+    *(Route("POST", f"/api/v1/repairs/{{repair_id}}/{suffix}", summary, REPAIR_DESK, body,
+            C.RepairSchema) for suffix, summary, body in REPAIR_STEPS),
+    Route("GET", "/api/v1/repair-register.xlsx", "维修情况登记表 of a month as XLSX",
+          STATISTICS_READERS + ("engineering",), query=MonthBody),
 )
 
 
@@ -729,7 +838,7 @@ USER_ROUTES = (
 
 
 ROUTES = (AUTH_AND_HEALTH_ROUTES + LEADS_ROUTES + INVENTORY_ROUTES + TRANSACTIONS_ROUTES
-          + SERVICE_DESK_ROUTES + ARCHIVE_ROUTES + ADMIN_ROUTES + USER_ROUTES)
+          + COMPLAINTS_ROUTES + ARCHIVE_ROUTES + ADMIN_ROUTES + USER_ROUTES)
 
 
 @lru_cache(maxsize=1)

@@ -68,6 +68,16 @@ def token_cache_seconds() -> float:
     return float(os.environ.get("TOKEN_CACHE_SECONDS", "30"))
 
 
+def clock_sweep_seconds() -> float:
+    """How often the complaints service passes over its open cases' clocks (a breach is
+    stored within this long of happening)."""
+    return float(os.environ.get("COMPLAINTS_CLOCK_SWEEP_SECONDS", "30"))
+
+
+def clock_sweep_batch() -> int:
+    return int(os.environ.get("COMPLAINTS_CLOCK_SWEEP_BATCH", "500"))
+
+
 def idempotency_key_hours() -> float:
     """How long the gateway keeps an `Idempotency-Key` and its answer (at least a day)."""
     return max(24.0, float(os.environ.get("IDEMPOTENCY_KEY_HOURS", "24")))

@@ -86,6 +86,18 @@ class UnitOfWork:
         self._emitted.append(event["event_id"])
         return event
 
+    def emit_many(self, events) -> list[dict]:
+        """`emit` for many events at once, `(name, data, envelope)` each: one statement."""
+        built = [build_event(self.source, name, data, correlation_id=self.correlation_id,
+                             **envelope) for name, data, envelope in events]
+        if built:
+            now = utcnow()
+            self.session.execute(insert_into(self.outbox), [{
+                "event_id": event["event_id"], "routing_key": f"{self.source}.{event['type']}",
+                "payload": event, "created_at": now} for event in built])
+            self._emitted += [event["event_id"] for event in built]
+        return built
+
     def commit(self):
         self.session.commit()
         emitted, self._emitted = self._emitted, []

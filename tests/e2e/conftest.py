@@ -57,7 +57,8 @@ class Suite:
                     "GATEWAY_ADDRESS": f"127.0.0.1:{self.port}", "PYTHONWARNINGS": "ignore",
                     "CONSOLE_ADDRESS": f"127.0.0.1:{self.console_port}",
                     "RPC_TIMEOUT_SECONDS": "10", "OUTBOX_SWEEP_SECONDS": "1",
-                    "ARCHIVE_MAX_UPLOAD_BYTES": "200000"}
+                    "ARCHIVE_MAX_UPLOAD_BYTES": "200000",
+                    "COMPLAINTS_CLOCK_SWEEP_SECONDS": "2"}
         for owner, url in database_urls.items():
             self.env[f"{owner.upper()}_DATABASE_URL"] = url
         self.database_urls = database_urls

@@ -1,0 +1,275 @@
+"""The clocks of stored cases: policies per project, calendars, and the periodic pass that
+raises warnings, breaches and escalations exactly once.
+
+Exactly once, also with several workers and across restarts: each alert is a row unique on
+(case, clock, round, level) inserted with ON CONFLICT DO NOTHING in the same transaction as its
+outbox row; only the transaction whose insert took the row emits the event. Cases are taken in
+short batches with FOR UPDATE SKIP LOCKED, so two workers share the work instead of repeating it
+and filing a new complaint is never waited on.
+"""
+import logging
+from collections import defaultdict
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import case as case_, literal, null, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from infra.database import utcnow
+from infra.tables import UTCDateTime
+from infra.working_calendar import calendar_from_entries
+from services.complaints import clocks, domain
+from services.complaints.clocks import Change
+from services.complaints.models import (CalendarEntry, ClockAlert, ClockBreach, ClockPolicyChange,
+                                        Complaint, RepairOrder, StatusChange)
+
+log = logging.getLogger(__name__)
+COMPLAINT, REPAIR = "complaint", "repair"
+ESCALATION_ROLES = {"supervisor": "customer_service_supervisor", "manager": "manager",
+                    "general_manager": "general_manager"}
+
+
+def clock_names(kind, case) -> tuple:
+    if kind == COMPLAINT:
+        return tuple(clocks.COMPLAINT_CLOCKS)
+    return (case.clock, "repair_follow_up")
+
+
+def policy_from_row(row: ClockPolicyChange) -> clocks.ClockPolicy:
+    ladder = [Decimal(h) for h in row.ladder_hours] if row.ladder_hours else None
+    return clocks.with_override(clocks.ALL_CLOCKS[row.clock], hours=row.hours, basis=row.basis,
+                                on_reopen=row.on_reopen, ladder_hours=ladder)
+
+
+class Context:
+    """What computing many cases' clocks needs, loaded once: calendars and policy changes per
+    project."""
+
+    def __init__(self, session, project_ids):
+        project_ids = {p for p in project_ids if p is not None}
+        self.policy_rows = defaultdict(list)
+        self.entries = defaultdict(list)
+        if project_ids:
+            for row in session.scalars(select(ClockPolicyChange).where(
+                    ClockPolicyChange.project_id.in_(project_ids))
+                    .order_by(ClockPolicyChange.changed_at, ClockPolicyChange.id)):
+                self.policy_rows[(row.project_id, row.clock)].append(row)
+            for entry in session.scalars(select(CalendarEntry).where(
+                    CalendarEntry.project_id.in_(project_ids))):
+                self.entries[entry.project_id].append({"day": entry.day, "kind": entry.kind})
+        self._calendars = {}
+
+    def calendar(self, project_id):
+        if project_id not in self._calendars:
+            self._calendars[project_id] = calendar_from_entries(self.entries.get(project_id, []))
+        return self._calendars[project_id]
+
+    def policy_changes(self, project_id, clock, since: datetime):
+        """The policy in force at `since` and the changes after it, as history entries."""
+        policy = clocks.ALL_CLOCKS[clock]
+        later = []
+        for row in self.policy_rows.get((project_id, clock), ()):
+            if row.changed_at <= since:
+                policy = policy_from_row(row)
+            else:
+                later.append(Change(row.changed_at, policy=policy_from_row(row)))
+        return policy, later
+
+
+def histories(session, kind, case_ids) -> dict:
+    by_case = defaultdict(list)
+    for change in session.scalars(select(StatusChange).where(
+            StatusChange.case_kind == kind, StatusChange.case_id.in_(list(case_ids)))
+            .order_by(StatusChange.id)):
+        by_case[change.case_id].append(change)
+    return by_case
+
+
+def case_clocks(context, kind, case, history, now) -> list:
+    """[(policy in force at the end, ClockState)] for each clock of the case."""
+    if not history:
+        return []
+    start = history[0].at
+    changes = [Change(h.at, h.status) for h in history]
+    result = []
+    for name in clock_names(kind, case):
+        policy, later = context.policy_changes(case.project_id, name, start)
+        final = later[-1].policy if later else policy
+        state = clocks.compute(policy, changes + later, now, context.calendar(case.project_id))
+        result.append((final, state))
+    return result
+
+
+def clock_rows(states) -> list[dict]:
+    return [{"clock": state.name, "round": r.number, "basis": r.basis, "budget_minutes": r.budget,
+             "consumed_minutes": r.consumed, "remaining_minutes": r.remaining,
+             "overrun_minutes": r.overrun, "percent": round(r.percent, 1),
+             "started_at": r.started_at, "due_at": r.due_at, "stopped_at": r.stopped_at,
+             "paused": r.paused, "breached": r.breached}
+            for _, state in states for r in state.rounds]
+
+
+def closure_due(session, project_id, filed_at) -> datetime:
+    """The closure clock's due time for a complaint filed now, by the project's policy."""
+    context = Context(session, [project_id])
+    policy, _ = context.policy_changes(project_id, "closure", filed_at)
+    state = clocks.compute(policy, [Change(filed_at, domain.FILED)], filed_at,
+                           context.calendar(project_id))
+    return state.current.due_at
+
+
+def _insert_new(session, table, rows, returning=()):
+    """Insert `rows`, skipping those a unique constraint already holds (another worker's, or
+    an earlier pass's); with `returning`, the rows this statement inserted."""
+    if not rows:
+        return []
+    dialect = session.get_bind().dialect.name
+    builder = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = builder(table).on_conflict_do_nothing()
+    if not returning:
+        session.execute(statement, rows)
+        return []
+    # executemany: one compiled statement, sent in pages of rows (insertmanyvalues)
+    return session.execute(statement.returning(*returning), rows).all()
+
+
+CASE_COLUMNS = ("id", "number", "status", "project_id", "unit_id", "customer_id")
+
+
+def sweep(uow_factory, now=None, batch_size=500) -> dict:
+    """One periodic pass over the watched cases whose next level is due (or that changed
+    since the last pass); returns what it raised. Each case examined gets its next check time:
+    when its earliest running clock reaches its next level."""
+    now = now or utcnow()
+    totals = {"cases": 0, "warnings": 0, "escalations": 0, "breaches": 0}
+    for kind, model in ((COMPLAINT, Complaint), (REPAIR, RepairOrder)):
+        columns = [getattr(model, c) for c in CASE_COLUMNS]
+        if model is RepairOrder:
+            columns.append(RepairOrder.clock)
+        after = 0
+        while True:
+            with uow_factory() as uow:
+                cases = uow.session.execute(
+                    select(*columns).where(model.watched.is_(True), model.next_check_at <= now,
+                                           model.id > after)
+                    .order_by(model.id).limit(batch_size)
+                    .with_for_update(skip_locked=True, of=model)).all()
+                if not cases:
+                    break
+                after = cases[-1].id
+                _sweep_batch(uow, kind, model, cases, now, totals)
+                uow.commit()
+    return totals
+
+
+def _sweep_batch(uow, kind, model, cases, now, totals):
+    """Compute the batch's clocks, then write what they reached in a few statements."""
+    session = uow.session
+    ids = [c.id for c in cases]
+    context = Context(session, [c.project_id for c in cases])
+    history = histories(session, kind, ids)
+    sent = set(session.execute(select(ClockAlert.case_id, ClockAlert.clock, ClockAlert.round,
+                                      ClockAlert.level).where(
+        ClockAlert.case_kind == kind, ClockAlert.case_id.in_(ids))).tuples())
+    stored = {(b.case_id, b.clock, b.round): (b.id, b.overrun_minutes) for b in session.execute(
+        select(ClockBreach.id, ClockBreach.case_id, ClockBreach.clock, ClockBreach.round,
+               ClockBreach.overrun_minutes).where(
+            ClockBreach.case_kind == kind, ClockBreach.case_id.in_(ids)))}
+    alerts, details, new_breaches, next_checks, finished = [], {}, [], {}, []
+    for case in cases:
+        totals["cases"] += 1
+        states = case_clocks(context, kind, case, history.get(case.id, []), now)
+        upcoming = []
+        for policy, state in states:
+            for round_ in state.rounds:
+                for level in _levels(round_, policy):
+                    key = (case.id, state.name, round_.number, level)
+                    if key not in sent:
+                        alerts.append({"case_kind": kind, "case_id": case.id,
+                                       "clock": state.name, "round": round_.number,
+                                       "level": level, "raised_at": now})
+                        details[key] = (case, round_)
+                if round_.breached:
+                    _note_breach(session, kind, case, state.name, round_, now, stored,
+                                 new_breaches)
+            if state.current is not None:
+                upcoming.append(clocks.next_level_at(state.current, policy, now,
+                                                     context.calendar(case.project_id)))
+        upcoming = [t for t in upcoming if t is not None]
+        next_checks[case.id] = min(upcoming) if upcoming else None
+        terminal = (case.status in (domain.REJECTED, domain.VISITED) if kind == COMPLAINT
+                    else case.status == domain.REPAIR_VISITED)
+        if terminal and not any(r.running for _, s in states for r in s.rounds):
+            finished.append(case.id)
+    _insert_new(session, ClockBreach.__table__, new_breaches)
+    inserted = _insert_new(session, ClockAlert.__table__, alerts, returning=(
+        ClockAlert.case_id, ClockAlert.clock, ClockAlert.round, ClockAlert.level))
+    uow.emit_many([_alert_event(kind, tuple(key), *details[tuple(key)], totals)
+                   for key in sorted(inserted, key=lambda k: (k[0], k[1], k[2]))])
+    session.execute(update(model).where(model.id.in_(ids)).values(next_check_at=case_(
+        {case_id: literal(at, UTCDateTime()) for case_id, at in next_checks.items()
+         if at is not None}, value=model.id, else_=null())
+        if any(next_checks.values()) else null()))
+    if finished:
+        session.execute(update(model).where(model.id.in_(finished)).values(watched=False))
+
+
+def _levels(round_, policy) -> list[str]:
+    """The levels to announce for a round: while it runs, the warnings and escalations it
+    reached; once past its due time the 50/75 % warnings are stale and only the 100 % one (the
+    due-time notice), the breach and the escalations count; a clock already stopped late only
+    records its breach."""
+    levels = clocks.levels_reached(round_, policy) if round_.running else []
+    if not round_.breached:
+        return levels
+    if not round_.running:
+        return ["breach"]
+    return ["warning_100", "breach"] + [lv for lv in levels if lv.startswith("escalation_")]
+
+
+def _alert_event(kind, key, case, round_, totals):
+    case_id, clock, number, level = key
+    if level == "breach":
+        name, notify, counter = "clock_breached", None, "breaches"
+    elif level.startswith("escalation_"):
+        rung = level.removeprefix("escalation_")
+        name, notify, counter = "clock_escalated", ESCALATION_ROLES.get(rung, rung), "escalations"
+    else:
+        name, notify, counter = "clock_warning", None, "warnings"
+    totals[counter] += 1
+    return (name, {"case_kind": kind, "case_id": case_id, "number": case.number or "",
+                   "clock": clock, "round": number, "level": level,
+                   "percent": round(round_.percent, 1), "due_at": round_.due_at,
+                   "overrun_minutes": round_.overrun, "basis": round_.basis,
+                   "notify_role": notify},
+            {"project_id": case.project_id, "unit_id": case.unit_id,
+             "customer_id": case.customer_id})
+
+
+def _note_breach(session, kind, case, clock, round_, now, stored, new_breaches):
+    """The breach with its overrun, brought up to date whenever the case is examined; never
+    deleted."""
+    existing = stored.get((case.id, clock, round_.number))
+    if existing is None:
+        new_breaches.append({"case_kind": kind, "case_id": case.id, "clock": clock,
+                             "round": round_.number, "due_at": round_.due_at,
+                             "detected_at": now, "overrun_minutes": round_.overrun,
+                             "basis": round_.basis})
+    elif existing[1] < round_.overrun:
+        session.execute(update(ClockBreach).where(ClockBreach.id == existing[0])
+                        .values(overrun_minutes=round_.overrun))
+
+
+def breach_rows(session, kind, case_id) -> list[dict]:
+    return [{"clock": b.clock, "round": b.round, "due_at": b.due_at, "detected_at": b.detected_at,
+             "overrun_minutes": b.overrun_minutes, "basis": b.basis}
+            for b in session.scalars(select(ClockBreach).where(
+                ClockBreach.case_kind == kind, ClockBreach.case_id == case_id)
+                .order_by(ClockBreach.id))]
+
+
+def look_again(session, model, **where) -> None:
+    """Have the next pass examine these cases (after a step or a policy change)."""
+    conditions = [getattr(model, k) == v for k, v in where.items()]
+    session.execute(update(model).where(model.watched.is_(True), *conditions)
+                    .values(next_check_at=utcnow()))
