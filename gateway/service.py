@@ -4,13 +4,11 @@ The routes live in `gateway.endpoints`, one mixin per domain; this class gives t
 token check (`authorize`) and the RPC proxies (`rpc`)."""
 from contextlib import contextmanager
 
-from nameko.web.handlers import http
-
 from contracts.base import load
 from contracts.errors import Forbidden
 from contracts.operations import CONSUMING_SERVICES, SERVICES
 from gateway import auth
-from gateway.api import api, call, error_response, json_body, json_response
+from gateway.api import api, call, http, json_body, json_response
 from gateway.endpoints import RPC_TIMEOUT, endpoint
 # imported as modules: `nameko run` would take a mixin in this namespace for a service
 from gateway.endpoints import inventory as inventory_api, leads as leads_api
@@ -106,7 +104,3 @@ class GatewayService(leads_api.LeadsEndpoints, inventory_api.InventoryEndpoints,
         cmd = load(ReplayRequestSchema(), json_body(request))
         payload = {"all": True} if cmd["all"] else {"ids": cmd["ids"]}
         return json_response(self.rpc(cmd["service"], "replay_dead_letters", payload))
-
-    @http("GET", "/<path:anything>")
-    def not_found(self, request, anything):
-        return error_response(404, "not_found", f"no route for /{anything}")

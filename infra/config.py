@@ -48,3 +48,18 @@ def token_ttl_hours() -> int:
 def token_cache_seconds() -> float:
     """How long the gateway trusts a token it checked, without asking its database again."""
     return float(os.environ.get("TOKEN_CACHE_SECONDS", "30"))
+
+
+def json_body_limit_bytes() -> int:
+    """The largest JSON body the gateway reads (413 above it)."""
+    return int(os.environ.get("JSON_BODY_LIMIT_BYTES", str(10 * 1024 * 1024)))
+
+
+def upload_limit_bytes() -> int:
+    """The largest uploaded file (a CSV or XLSX import) the gateway reads (413 above it)."""
+    return int(os.environ.get("UPLOAD_LIMIT_BYTES", str(20 * 1024 * 1024)))
+
+
+def json_depth_limit() -> int:
+    """How deeply a JSON body may nest objects and arrays (400 deeper)."""
+    return int(os.environ.get("JSON_DEPTH_LIMIT", "32"))

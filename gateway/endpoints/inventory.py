@@ -2,12 +2,11 @@
 import base64
 import gzip
 
-from nameko.web.handlers import http
 from werkzeug.wrappers import Response
 
 from contracts.base import load
 from contracts.errors import Forbidden, InvalidInput
-from gateway.api import api, json_body, json_response
+from gateway.api import api, body_bytes, http, json_body, json_response
 from contracts.inventory import MAX_IMPORT_ROWS, CreateChannelSchema
 from gateway.endpoints import (RPC_TIMEOUT, acts_on_every_project, as_consultant,
                                check_project, endpoint)
@@ -15,6 +14,7 @@ from gateway.routes import (BoardQuery, ChannelProjectsBody, GenerateBuildingBod
                             HoldApprovalBody, HoldExtensionBody, HoldReleaseBody, HoldUnitBody,
                             NewRoomBody, PriceListBody, UnitPriceQuery, WaitlistBody,
                             WeeklyPlanBody)
+from infra import config
 from gateway.tables import read_table, xlsx_response
 
 
@@ -102,7 +102,8 @@ class InventoryEndpoints:
     def import_units(self, request, project_id):
         user = self.authorize(request, "POST", "/api/v1/projects/{project_id}/units/import")
         check_project(user, project_id)
-        header, rows = read_table(request.get_data(), request.content_type or "")
+        header, rows = read_table(body_bytes(request, config.upload_limit_bytes()),
+                                  request.content_type or "")
         if len(rows) > MAX_IMPORT_ROWS:
             raise InvalidInput(f"at most {MAX_IMPORT_ROWS} rows per table",
                                {"_body": [f"{len(rows)} rows"]})

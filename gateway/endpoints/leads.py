@@ -1,16 +1,16 @@
 """Gateway routes for customers, consultants, visits and call lists (the leads service)."""
-from nameko.web.handlers import http
 
 from contracts.base import load
 from contracts.errors import Forbidden, InvalidInput
 from contracts.leads import MAX_IMPORT_ROWS, file_without_contact_details
 from gateway.auth import can_see_contact, mask_mobile
-from gateway.api import api, json_body, json_response
+from gateway.api import api, body_bytes, http, json_body, json_response
 from gateway.endpoints import RPC_TIMEOUT, endpoint, private_view
 from gateway.routes import (CallCenterDayBody, CallCenterMonthBody, CallListQuery,
                             CareRemindersDayQuery, ExportQuery, FollowUpBody, GradeBody, HopelessBody,
                             OfficeRosterBody, ProfileBody, ReassignmentBody, RecordCallBody,
                             SourceConversionBody)
+from infra import config
 from gateway.tables import read_table, xlsx_response
 
 
@@ -165,7 +165,8 @@ class LeadsEndpoints:
     def import_call_list(self, request):
         user = self.authorize(request, "POST", "/api/v1/call-lists")
         query = load(CallListQuery(), dict(request.args))
-        header, rows = read_table(request.get_data(), request.content_type or "")
+        header, rows = read_table(body_bytes(request, config.upload_limit_bytes()),
+                                  request.content_type or "")
         if len(rows) > MAX_IMPORT_ROWS:
             raise InvalidInput(f"at most {MAX_IMPORT_ROWS} rows per list",
                                {"_body": [f"{len(rows)} rows"]})

@@ -1,7 +1,6 @@
 """Gateway routes for complaints and the dossiers (the complaints and archive services)."""
-from nameko.web.handlers import http
 
-from gateway.api import api, json_body, json_response
+from gateway.api import api, http, json_body, json_response
 from gateway.endpoints import endpoint
 
 
