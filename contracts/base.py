@@ -9,7 +9,7 @@ from contracts.errors import InvalidInput
 FEN = Decimal("0.01")
 MAX_MONEY = Decimal("1000000000000")  # Numeric(14, 2): at most 999 999 999 999.99
 MAX_ID = 2**31 - 1  # the database's INTEGER
-MAX_INTEGER = 2**63 - 1  # no integer column holds more (BIGINT)
+MAX_INTEGER = 2**31 - 1  # every integer a request carries fits the database's INTEGER
 MAX_NESTING = 32  # no contract nests that deep; deeper input is refused, not recursed into
 
 # Text no record may hold: NUL (PostgreSQL refuses it), control characters other than tab and
