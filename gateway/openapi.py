@@ -18,6 +18,8 @@ POSITIVE_MONEY_PATTERN = r"^(0\.(0[1-9]|[1-9][0-9]?)|[1-9][0-9]{0,11}(\.[0-9]{1,
 NON_NEGATIVE_MONEY_PATTERN = r"^[0-9]{1,12}(\.[0-9]{1,2})?$"
 NUMERIC_BOUNDS = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")
 
+HEALTH = "/api/v1/health"  # answers 503 with the health of each service when one is down
+ERROR_REF = {"$ref": "#/components/schemas/Error"}
 ERROR = {"type": "object", "properties": {"error": {"type": "object", "properties": {
     "code": {"type": "string"}, "message": {"type": "string"}, "fields": {"type": "object"}}}}}
 
@@ -76,10 +78,15 @@ def build_spec() -> dict:
     paths: dict[str, dict] = {}
     for route in ROUTES:
         operation = {"summary": route.summary, "responses": {
-            str(route.status): {"description": "success", "content": {"application/json": {
-                "schema": route.response} if route.response else {}}},
+            str(route.status): {"description": "success", "content": {route.media_type: (
+                {"schema": route.response} if route.response else {})}},
             "4XX": {"description": "error", "content": {"application/json": {
                 "schema": {"$ref": "#/components/schemas/Error"}}}},
+            "503": {"description": "a service, a database or the broker is not reachable",
+                    "content": {"application/json": {"schema": route.response
+                                                     if route.path == HEALTH else ERROR_REF}}},
+            "504": {"description": "a service did not answer in time",
+                    "content": {"application/json": {"schema": ERROR_REF}}},
         }}
         if route.roles is not None:
             operation["security"] = [{"bearer": []}]
