@@ -11,18 +11,22 @@ import pytest
 pytestmark = pytest.mark.e2e
 
 SEED = 20261130
-MAX_EXAMPLES = 6  # per operation and phase: a few minutes for the whole document
+MAX_EXAMPLES = 5  # per operation: about 440 cases, two to three minutes on a 2-core machine
+# The coverage phase is left out: its boundary cases are not bounded by MAX_EXAMPLES and take
+# the better part of an hour here; the fuzzing phase sends valid and invalid data alike.
+PHASES = "examples,fuzzing"
 CHECKS = ("not_a_server_error", "status_code_conformance", "content_type_conformance",
           "response_schema_conformance")
 
 
+@pytest.mark.timeout(900)
 def test_every_operation_answers_as_the_document_says(suite, admin, tmp_path):
     report = tmp_path / "report.ndjson"
     command = [str(Path(sys.executable).with_name("st")), "run",
                f"{suite.base_url}/api/v1/openapi.json", "--url", suite.base_url,
                "--header", f"Authorization: {admin.http.headers['Authorization']}",
                "--seed", str(SEED), "--max-examples", str(MAX_EXAMPLES),
-               "--phases", "examples,coverage,fuzzing", "--checks", ",".join(CHECKS),
+               "--phases", PHASES, "--checks", ",".join(CHECKS),
                "--generation-database", "none", "--workers", "2", "--request-timeout", "30",
                "--no-color", "--output-truncate", "false", "--report", "ndjson",
                "--report-ndjson-path", str(report)]
