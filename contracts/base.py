@@ -2,7 +2,7 @@
 import re
 from decimal import Decimal, InvalidOperation
 
-from marshmallow import Schema, ValidationError, fields, pre_load, validate, RAISE
+from marshmallow import Schema, ValidationError, fields, post_load, pre_load, validate, RAISE
 
 from contracts.errors import InvalidInput
 
@@ -109,6 +109,19 @@ class StrictSchema(Schema):
             errors = input_errors(data)
             if errors:
                 raise ValidationError(errors)
+        return data
+
+    @post_load
+    def _refuse_integers_beyond_the_database(self, data, **kwargs):
+        """Integers parsed from text (query strings) are checked here, once they are numbers."""
+        if not isinstance(data, dict):
+            return data
+        errors = {name: [f"must be between {-MAX_INTEGER} and {MAX_INTEGER}"]
+                  for name, value in data.items()
+                  if isinstance(value, int) and not isinstance(value, bool)
+                  and abs(value) > MAX_INTEGER}
+        if errors:
+            raise ValidationError(errors)
         return data
 
     @classmethod

@@ -6,9 +6,10 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from marshmallow import fields
 from openpyxl import load_workbook
 
-from contracts.base import MAX_ID, input_errors, load, nesting_depth, text_problem
+from contracts.base import MAX_ID, StrictSchema, input_errors, load, nesting_depth, text_problem
 from contracts.errors import InvalidInput
 from contracts.inventory import ImportUnitsSchema
 from contracts.leads import ImportCallListSchema, RegisterVisitSchema
@@ -82,6 +83,12 @@ def test_ids_beyond_the_database_integer_are_refused():
         assert list(refused(TakeDepositSchema(), {**DEPOSIT, "unit_id": too_big})) == ["unit_id"]
     errors = input_errors({"profile": {"answers": [2**64]}})
     assert list(errors) == ["profile"]
+
+    class Query(StrictSchema):  # a query string's integer arrives as text
+        page = fields.Integer()
+
+    assert list(refused(Query(), {"page": "99999999999"})) == ["page"]
+    assert load(Query(), {"page": "2147483647"}) == {"page": MAX_ID}
 
 
 def test_deep_nesting_is_refused_without_exhausting_the_stack():
