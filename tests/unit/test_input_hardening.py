@@ -141,3 +141,11 @@ def test_the_reconciliation_export_writes_reasons_as_text():
                             "bank_reference": formula, "confirmed_amount": None}
                            for n, formula in enumerate(FORMULAS)]}
     assert_text_cells(cells_of(finance.workbook(report), "receipts"), FORMULAS)
+
+
+def test_a_project_of_too_many_rooms_is_refused_before_any_room_is_validated():
+    from contracts.inventory import MAX_IMPORT_ROWS, CreateProjectSchema
+    units = [{"number": str(n), "floor": 1, "building_area": "89.50"} for n in range(5000)]
+    buildings = [{"name": str(b), "units": units} for b in range(MAX_IMPORT_ROWS // 5000 + 1)]
+    errors = refused(CreateProjectSchema(), {"code": "p-1", "name": "园", "buildings": buildings})
+    assert list(errors) == ["buildings"] and "at most" in errors["buildings"][0]
