@@ -1,5 +1,5 @@
 """Inventory: projects, buildings, units, holds (预留) and reservations."""
-from marshmallow import fields, validate, validates_schema, ValidationError
+from marshmallow import fields, pre_load, validate, validates_schema, ValidationError
 
 from contracts.base import Id, Money, PositiveMoney, StrictSchema
 from contracts.envelope import EventType, register
@@ -80,6 +80,19 @@ class CreateProjectSchema(StrictSchema):
                                                           "may claim a unit whose hold ended"})
     buildings = fields.List(fields.Nested(NewBuildingSchema), required=True,
                             validate=validate.Length(min=1, max=200))
+
+    @pre_load
+    def not_too_many_rooms(self, data, **kwargs):
+        """Counted before any room is validated: validating and writing a few hundred thousand
+        rooms in one request would hold the service for minutes."""
+        buildings = data.get("buildings") if isinstance(data, dict) else None
+        if isinstance(buildings, list):
+            count = sum(len(b["units"]) for b in buildings
+                        if isinstance(b, dict) and isinstance(b.get("units"), list))
+            if count > MAX_IMPORT_ROWS:
+                raise ValidationError(f"{count} rooms: at most {MAX_IMPORT_ROWS} in one request "
+                                      "(add buildings one at a time)", "buildings")
+        return data
 
 
 class HoldSchema(StrictSchema):

@@ -7,6 +7,8 @@ from contracts.audit import ReadAudit
 from contracts.base import Id, Money, PositiveMoney, StrictSchema
 from contracts.envelope import EventType, register
 
+MAX_AREA = Decimal("99999999.99")  # m², Numeric(10, 2)
+
 DEPOSIT_KINDS = ("small", "large")  # 小定 / 大定
 DEPOSIT_STATUSES = ("pending", "confirmed", "refund_pending", "refunded", "forfeited")
 SIGNATORIES = ("customer", "consultant", "manager")
@@ -36,7 +38,7 @@ class TakeDepositSchema(StrictSchema):
     customer_id_number = fields.String(load_default=None, allow_none=True,
                                        validate=validate.Length(min=15, max=30))
     building_area = fields.Decimal(load_default=None, allow_none=True, as_string=True,
-                                   places=2, validate=validate.Range(min=0, min_inclusive=False))
+                                   places=2, validate=validate.Range(min=0, min_inclusive=False, max=MAX_AREA))
     total_price = PositiveMoney(load_default=None, allow_none=True)
     due_date = fields.Date(load_default=None, allow_none=True,
                            metadata={"description": "补足日 or 签约日 agreed with the customer"})
@@ -91,7 +93,7 @@ class VoidOrderFormSchema(StrictSchema):
     customer_id_number = fields.String(load_default=None, allow_none=True,
                                        validate=validate.Length(min=15, max=30))
     building_area = fields.Decimal(load_default=None, allow_none=True, as_string=True,
-                                   places=2, validate=validate.Range(min=0, min_inclusive=False))
+                                   places=2, validate=validate.Range(min=0, min_inclusive=False, max=MAX_AREA))
     due_date = fields.Date(load_default=None, allow_none=True)
 
 
@@ -372,7 +374,7 @@ class FileApplicationSchema(StrictSchema):
     applicant = fields.String(required=True, validate=validate.Length(min=1, max=100))
     to_unit_id = Id(load_default=None, allow_none=True, metadata={"description": "swap"})
     to_building_area = fields.Decimal(load_default=None, allow_none=True, as_string=True,
-                                      places=2, validate=validate.Range(min=0, min_inclusive=False),
+                                      places=2, validate=validate.Range(min=0, min_inclusive=False, max=MAX_AREA),
                                       metadata={"description": "swap: the new unit's area"})
     # swap, 调房申请单: the new unit as the price list has it (the gateway reads it from
     # inventory); inventory pins the price again when it moves the reservation

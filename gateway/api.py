@@ -13,16 +13,29 @@ import eventlet
 import kombu.exceptions
 import sqlalchemy.exc
 from nameko.exceptions import RemoteError, UnknownService
-from werkzeug.wrappers import Response
+from nameko.web.handlers import HttpRequestHandler
+from nameko.web.server import WebServer, WsgiApp
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, RequestEntityTooLarge
+from werkzeug.wrappers import Request, Response
 
-from contracts.errors import (Conflict, Forbidden, IdempotencyKeyReused, InvalidInput, NotFound,
-                             PayloadTooLarge, RequestInterrupted)
+from contracts.base import MAX_ID, nesting_depth
+from contracts.errors import (Conflict, DomainError, Forbidden, IdempotencyKeyReused,
+                              InvalidInput, NotFound, PayloadTooLarge, RequestInterrupted)
 from gateway import idempotency
 from gateway.auth import TooManyAttempts, Unauthenticated
 from gateway.routes import match
+from infra import config
 from infra.database import too_many_connections
 
 log = logging.getLogger(__name__)
+
+class BodyTooLarge(PayloadTooLarge):
+    code = "body_too_large"
+
+    def __init__(self, limit: int):
+        super().__init__(f"the body is larger than the limit of {_size(limit)} ({limit} bytes)",
+                         {"_body": [f"at most {limit} bytes"]})
+
 
 STATUS_BY_ERROR = ((InvalidInput, 400), (Unauthenticated, 401), (Forbidden, 403),
                    (NotFound, 404), (Conflict, 409), (IdempotencyKeyReused, 422),
@@ -62,13 +75,40 @@ def error_response(status, code, message, fields=None, headers=None) -> Response
     return response
 
 
-def json_body(request) -> dict:
-    if not request.data:
-        return {}
+def _size(limit: int) -> str:
+    return f"{limit / 1024 / 1024:g} MB" if limit >= 1024 * 1024 else f"{limit / 1024:g} KB"
+
+
+def body_bytes(request, limit: int) -> bytes:
+    """The request body, refused with 413 when it is larger than `limit`: a declared
+    Content-Length is checked before anything is read, and the stream is cut at the limit.
+    Routes that take files pass their own limit (`config.upload_limit_bytes()`)."""
+    if request.content_length is not None and request.content_length > limit:
+        raise BodyTooLarge(limit)
+    request.max_content_length = limit
     try:
-        body = json.loads(request.get_data(as_text=True))
+        return request.get_data()
+    except RequestEntityTooLarge:
+        raise BodyTooLarge(limit) from None
+
+
+def json_body(request, limit: int | None = None) -> dict:
+    """The JSON object of the body ({} when there is none), at most `limit` bytes
+    (JSON_BODY_LIMIT_BYTES) and nested at most JSON_DEPTH_LIMIT levels deep."""
+    raw = body_bytes(request, config.json_body_limit_bytes() if limit is None else limit)
+    if not raw:
+        return {}
+    depth_limit = config.json_depth_limit()
+    try:
+        body = json.loads(raw.decode("utf-8"))
+        too_deep = nesting_depth(body) > depth_limit
+    except RecursionError:  # nested far deeper than the limit
+        too_deep = True
     except ValueError as exc:
         raise InvalidInput("the body is not valid JSON", {"_body": [str(exc)]}) from None
+    if too_deep:
+        raise InvalidInput(f"the body nests more than {depth_limit} levels deep",
+                           {"_body": [f"at most {depth_limit} levels of objects and arrays"]})
     if not isinstance(body, dict):
         raise InvalidInput("the body must be a JSON object", {"_body": ["not an object"]})
     return body
@@ -86,6 +126,14 @@ def call(proxy, method, payload=None, timeout=10.0):
         raise ServiceUnavailable(str(exc)) from None
 
 
+def _check_path_numbers(values: dict) -> None:
+    """Path parameters (<int:…>) within the database's integer range, like every id."""
+    errors = {name: [f"must be at most {MAX_ID}"] for name, value in values.items()
+              if isinstance(value, int) and value > MAX_ID}
+    if errors:
+        raise InvalidInput("the path has invalid numbers", errors)
+
+
 def api(handler):
     """Wrap an @http method: map every failure to the error format. A request to a route
     marked `idempotent` that carries an `Idempotency-Key` is answered at most once per key
@@ -93,7 +141,8 @@ def api(handler):
     @wraps(handler)
     def wrapper(self, request, *args, **kwargs):
         def answer():
-            return _answered(lambda: handler(self, request, *args, **kwargs))
+            return _answered(lambda: _checked_path(kwargs) and handler(
+                self, request, *args, **kwargs))
         if getattr(request, "headers", {}).get(idempotency.HEADER) is None:
             return answer()
         route = match(request.method, request.path)
@@ -103,6 +152,11 @@ def api(handler):
             self._session, self.authorize(request, route.method, route.path),
             request, answer))
     return wrapper
+
+
+def _checked_path(values: dict) -> bool:
+    _check_path_numbers(values)
+    return True
 
 
 def _answered(run) -> Response:
@@ -153,3 +207,53 @@ def _too_many_connections(whose):
 
 def _message(exc):
     return getattr(exc, "message", None) or str(exc)
+
+
+def http_error_response(exc: HTTPException, request) -> Response:
+    """A routing or protocol error of Werkzeug (404, 405 with Allow…) in the error format."""
+    status = exc.code or 500
+    if isinstance(exc, MethodNotAllowed):
+        allowed = sorted(exc.valid_methods or ())
+        response = error_response(405, "method_not_allowed",
+                                  f"{request.method} is not allowed on {request.path}",
+                                  {"_method": [f"one of {', '.join(allowed)}"]})
+        response.headers["Allow"] = ", ".join(allowed)
+        return response
+    if status == 404:
+        return error_response(404, "not_found", f"no route for {request.path}")
+    return error_response(status, exc.name.lower().replace(" ", "_"), exc.description or exc.name)
+
+
+class ApiWsgiApp(WsgiApp):
+    """nameko's WSGI app, but no answer is Werkzeug's HTML page: an unknown route is a JSON
+    404, a known route with another method a JSON 405 with `Allow`, and a body whose declared
+    length passes the largest limit a 413 before any of it is read."""
+
+    def __call__(self, environ, start_response):
+        request = Request(environ, shallow=True)
+        adapter = self.url_map.bind_to_environ(environ)
+        largest = max(config.json_body_limit_bytes(), config.upload_limit_bytes(),
+                      config.archive_max_upload_bytes())
+        try:
+            if request.content_length is not None and request.content_length > largest:
+                exc = BodyTooLarge(largest)
+                rv = error_response(413, exc.code, exc.message, exc.details)
+            else:
+                provider, values = adapter.match()
+                request.path_values = values
+                rv = provider.handle_request(request)
+        except HTTPException as exc:
+            rv = http_error_response(exc, request)
+        return rv(environ, start_response)
+
+
+class ApiWebServer(WebServer):
+    def get_wsgi_app(self):
+        return ApiWsgiApp(self)
+
+
+class ApiHttpRequestHandler(HttpRequestHandler):
+    server = ApiWebServer()
+
+
+http = ApiHttpRequestHandler.decorator  # the gateway's @http: every answer in the error format

@@ -10,6 +10,7 @@ from contracts.base import Id, StrictSchema
 from contracts.imports import ImportJobSchema
 from gateway import users
 from gateway.auth import ROLES
+from contracts.imports import XLSX
 
 SALES = ("consultant", "sales_manager", "general_manager", "admin")
 MANAGERS = ("sales_manager", "general_manager", "admin")
@@ -102,6 +103,7 @@ class Route:
     query: type | None = None
     # creates money or a hold: an `Idempotency-Key` makes a retry answer the first result
     idempotent: bool = False
+    media_type: str = "application/json"  # of the success answer
 
 
 AUTH_AND_HEALTH_ROUTES = (
@@ -252,12 +254,13 @@ LEADS_ROUTES = (
           response=leads.MonthlyRankingSchema, query=CallCenterMonthBody),
     Route("GET", "/api/v1/offices/{office_id}/exports/visit-register", "XLSX of the visit "
           "register (来访客户登记表); consultants get their own customers; logged", SALES,
-          query=ExportQuery),
+          query=ExportQuery, media_type=XLSX),
     Route("GET", "/api/v1/offices/{office_id}/exports/call-register", "XLSX of the call "
           "register (来电客户登记表); consultants get their own customers; logged", SALES,
-          query=ExportQuery),
+          query=ExportQuery, media_type=XLSX),
     Route("GET", "/api/v1/offices/{office_id}/exports/grade-tracking", "XLSX of the manager's "
-          "grade-tracking sheet (客户等级分配跟踪表); logged", MANAGERS, query=ExportQuery),
+          "grade-tracking sheet (客户等级分配跟踪表); logged", MANAGERS, query=ExportQuery,
+          media_type=XLSX),
     Route("GET", "/api/v1/offices/{office_id}/exports", "Who exported what, when, how many "
           "rows", MANAGERS, response=leads.ExportLogSchema),
 )
@@ -324,7 +327,8 @@ INVENTORY_ROUTES = (
           "a project, or of one building (?building=)", SALES + ("finance",),
           response=inventory.BoardSchema, query=BoardQuery),
     Route("GET", "/api/v1/projects/{project_id}/board.xlsx", "The sales-control board as an "
-          "XLSX workbook (?building=)", SALES + ("finance",), query=BoardQuery),
+          "XLSX workbook (?building=)", SALES + ("finance",), query=BoardQuery,
+          media_type=XLSX),
     Route("GET", "/api/v1/units/{unit_id}", "A unit and its current status",
           SALES + ("finance",), response=inventory.UnitSchema),
     Route("GET", "/api/v1/units/{unit_id}/history", "Every status change of a unit: from, to, "
@@ -519,7 +523,7 @@ TRANSACTIONS_ROUTES = (
           query=ReconciliationPeriod),
     Route("GET", "/api/v1/projects/{project_id}/reconciliation.xlsx", "The weekly "
           "reconciliation as an XLSX workbook (sheets weeks and differences)",
-          ("finance",) + MANAGERS, query=ReconciliationPeriod),
+          ("finance",) + MANAGERS, query=ReconciliationPeriod, media_type=XLSX),
     Route("GET", "/api/v1/deposits/unanswered", "Deposits inventory has not answered in time "
           "(the saga's timeout): still pending, to be checked", MANAGERS + ("finance",),
           response=transactions.DepositListSchema),
@@ -536,7 +540,7 @@ TRANSACTIONS_ROUTES = (
           MANAGERS + ("finance",), response=transactions.DealReportListSchema),
     Route("GET", "/api/v1/projects/{project_id}/deal-reports.xlsx", "Every deal report of a "
           "project as an XLSX workbook: the seed's form (客户成交报告) a row a deal, \"/\" for "
-          "an empty box", MANAGERS + ("finance",)),
+          "an empty box", MANAGERS + ("finance",), media_type=XLSX),
     Route("GET", "/api/v1/repayments", "Monthly repayments of a loan (等额本息 or 等额本金)",
           DEALS, response=transactions.RepaymentSchema, query=transactions.RepaymentQuery),
 )

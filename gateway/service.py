@@ -8,13 +8,12 @@ from dataclasses import replace
 from cachetools import TTLCache
 
 from nameko.timer import timer
-from nameko.web.handlers import http
 
 from contracts.base import load
 from contracts.errors import Forbidden
 from contracts.operations import CONSUMING_SERVICES, SERVICES
 from gateway import auth, idempotency
-from gateway.api import api, call, error_response, json_body, json_response
+from gateway.api import api, call, http, json_body, json_response
 from gateway.endpoints import RPC_TIMEOUT, endpoint
 # imported as modules: `nameko run` would take a mixin in this namespace for a service
 from gateway.endpoints import archive as archive_api
@@ -150,7 +149,3 @@ class GatewayService(leads_api.LeadsEndpoints, inventory_api.InventoryEndpoints,
         query = load(PersonalDataReadsQuery(), dict(request.args))
         service = query.pop("service")
         return json_response({"reads": self.rpc(service, "list_personal_data_reads", query)})
-
-    @http("GET", "/<path:anything>")
-    def not_found(self, request, anything):
-        return error_response(404, "not_found", f"no route for /{anything}")

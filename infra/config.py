@@ -128,3 +128,18 @@ def gateway_url() -> str:
         return os.environ["GATEWAY_URL"].rstrip("/")
     host, _, port = os.environ.get("GATEWAY_ADDRESS", "0.0.0.0:8000").rpartition(":")
     return f"http://{'127.0.0.1' if host in ('', '0.0.0.0') else host}:{port}"
+
+
+def json_body_limit_bytes() -> int:
+    """The largest JSON body the gateway reads (413 above it)."""
+    return int(os.environ.get("JSON_BODY_LIMIT_BYTES", str(10 * 1024 * 1024)))
+
+
+def upload_limit_bytes() -> int:
+    """The largest uploaded file (a CSV or XLSX import) the gateway reads (413 above it)."""
+    return int(os.environ.get("UPLOAD_LIMIT_BYTES", str(20 * 1024 * 1024)))
+
+
+def json_depth_limit() -> int:
+    """How deeply a JSON body may nest objects and arrays (400 deeper)."""
+    return int(os.environ.get("JSON_DEPTH_LIMIT", "32"))

@@ -10,11 +10,10 @@ logs the access), then streams the stored bytes out. There is no route that chan
 removes a filed record."""
 from functools import cache
 
-from nameko.web.handlers import http
 from werkzeug.wrappers import Response
 
 from contracts.base import load
-from gateway.api import api, json_body, json_response
+from gateway.api import api, http, json_body, json_response
 from gateway.endpoints import acts_on_every_project, actor, check_project, endpoint
 from gateway.routes import (DepartmentQuery, ProjectLoansQuery, PurposeQuery, ReadQuery,
                             TodayQuery, UploadQuery, YearQuery)

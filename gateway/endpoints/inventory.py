@@ -2,12 +2,11 @@
 import base64
 import gzip
 
-from nameko.web.handlers import http
 from werkzeug.wrappers import Response
 
 from contracts.base import load
 from contracts.errors import Forbidden, InvalidInput
-from gateway.api import api, json_body, json_response
+from gateway.api import api, http, json_body, json_response
 from contracts.inventory import CreateChannelSchema
 from gateway.endpoints import (RPC_TIMEOUT, acts_on_every_project, actor, as_consultant,
                                check_own_customer, check_project, endpoint)

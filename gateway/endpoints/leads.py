@@ -1,11 +1,10 @@
 """Gateway routes for customers, consultants, visits and call lists (the leads service)."""
-from nameko.web.handlers import http
 
 from contracts.base import load
 from contracts.errors import Forbidden
 from contracts.leads import file_without_contact_details
 from gateway.auth import can_see_contact, mask_mobile
-from gateway.api import api, json_body, json_response
+from gateway.api import api, http, json_body, json_response
 from gateway.endpoints import RPC_TIMEOUT, endpoint, private_view, read_by
 from gateway.routes import (CallCenterDayBody, CallCenterMonthBody, CallListQuery,
                             CareRemindersDayQuery, ExportQuery, FollowUpBody, GradeBody, HopelessBody,

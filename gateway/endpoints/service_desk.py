@@ -2,10 +2,8 @@
 
 Every complaint and repair call carries who acts (username, role, projects, consultant id);
 the complaints service checks the role of each step and what the caller may see again."""
-from nameko.web.handlers import http
-
 from contracts.errors import InvalidInput
-from gateway.api import api, json_body, json_response
+from gateway.api import api, http, json_body, json_response
 from gateway.endpoints import actor as scope_of, check_project, endpoint, read_by
 from gateway.tables import xlsx_response
 

@@ -1,12 +1,11 @@
 """Gateway routes for deposits, order forms, payments, subscriptions and contracts (the
 transactions service)."""
-from nameko.web.handlers import http
 
 from contracts.base import load
 from contracts.board import board_cells, unpack_board
 from contracts.errors import Forbidden, InvalidInput, NotFound
 from gateway import idempotency, routes
-from gateway.api import api, json_body, json_response
+from gateway.api import api, http, json_body, json_response
 from gateway.endpoints import (acts_on_every_project, actor, as_consultant, check_own_customer,
                                check_project, endpoint, private_view, read_by)
 

@@ -1,11 +1,10 @@
 """Users and sessions: log out, change one's password, and the admins' user administration
 and audit log (gateway.users)."""
-from nameko.web.handlers import http
 from werkzeug.wrappers import Response
 
 from contracts.base import load
 from gateway import auth, users
-from gateway.api import api, json_body, json_response
+from gateway.api import api, http, json_body, json_response
 from gateway.endpoints import endpoint
 
 

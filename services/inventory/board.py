@@ -9,16 +9,15 @@ the gateway and on to the caller without being parsed again.
 """
 import base64
 import gzip
-import io
 import json
 from decimal import Decimal
 
-from openpyxl import Workbook
 from sqlalchemy import Text, func, select
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 
 from contracts.board import board_cells as cells  # noqa: F401 (tests read rooms by name)
 from contracts.errors import NotFound
+from infra.workbooks import xlsx
 from services.inventory import domain
 from services.inventory.models import Project, Unit
 
@@ -118,21 +117,15 @@ MONEY_KEYS = ("building_area", "list_unit_price", "list_price")
 def board_workbook(board: dict) -> bytes:
     """The board (`board()`) as an XLSX sheet, one row per room, and a sheet of totals;
     written row by row (write-only mode)."""
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("销控表")
-    sheet.append([header for header, _ in BOARD_COLUMNS])
     positions = [board["columns"].index(key) for _, key in BOARD_COLUMNS]
-    for row in board["units"]:
-        sheet.append([_cell(key, row[position])
-                      for (_, key), position in zip(BOARD_COLUMNS, positions)])
-    summary = workbook.create_sheet("汇总")
-    summary.append(["号楼", "套数"] + [STATUS_NAMES[status] for status in STATUS_NAMES])
-    for building in board["buildings"]:
-        summary.append([building["building"], building["unit_count"]]
-                       + [building["by_status"].get(status, 0) for status in STATUS_NAMES])
-    output = io.BytesIO()
-    workbook.save(output)
-    return output.getvalue()
+    units = [[header for header, _ in BOARD_COLUMNS]] + [
+        [_cell(key, row[position]) for (_, key), position in zip(BOARD_COLUMNS, positions)]
+        for row in board["units"]]
+    summary = [["号楼", "套数"] + [STATUS_NAMES[status] for status in STATUS_NAMES]] + [
+        [building["building"], building["unit_count"]]
+        + [building["by_status"].get(status, 0) for status in STATUS_NAMES]
+        for building in board["buildings"]]
+    return xlsx([("销控表", units), ("汇总", summary)])
 
 
 def _cell(key, value):

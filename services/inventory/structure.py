@@ -44,6 +44,9 @@ def generate_building(uow, cmd) -> dict:
             if total >= domain.MAX_MONEY:
                 raise InvalidInput(f"room {position}: the total price is too large", {
                     "unit_price": [f"× the area of room {position}: {domain.TOO_LARGE}"]})
+            if total <= 0:
+                raise InvalidInput(f"room {position}: the total price rounds to 0.00", {
+                    "unit_price": [f"× the area of room {position}: less than one fen"]})
     now = utcnow()
     entrances = [str(n) for n in range(1, cmd["entrances"] + 1)] if cmd["entrances"] > 1 else [""]
     units = [Unit(project_id=project.id, building=cmd["building"], entrance=entrance,

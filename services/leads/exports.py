@@ -3,15 +3,14 @@ the call register (来电客户登记表) and the manager's grade-tracking sheet
 Every export is logged: who, what, when, how many rows. Contact details are masked (mobiles)
 or left out (address, postcode) for a viewer who may not see them, as on screen."""
 import base64
-import io
 from datetime import datetime, time, timedelta
 
-from openpyxl import Workbook
 from sqlalchemy import select
 
 from contracts.errors import InvalidInput
 from contracts.leads import CONTACT_DETAILS
 from infra.database import utcnow
+from infra.workbooks import xlsx
 from services.leads import domain, handlers
 from services.leads.models import Consultant, Customer, ExportLog, GradeChange, Visit
 
@@ -212,11 +211,5 @@ def _start(day):
 
 
 def _xlsx(title, columns, rows) -> bytes:
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet(title)
-    sheet.append(list(columns))
-    for row in rows:
-        sheet.append([EMPTY if value in (None, "") else value for value in row])
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    return xlsx([(title, [list(columns), *([EMPTY if value in (None, "") else value
+                                            for value in row] for row in rows)])])

@@ -1,15 +1,13 @@
 """The deal report (客户成交报告) and the read model behind it: what leads tells us about each
 customer's registration, visits and calls."""
 import base64
-import io
 from datetime import datetime
-from decimal import Decimal
 
-from openpyxl import Workbook
 from sqlalchemy import select
 
 from contracts.errors import NotFound
 from infra.database import insert_into
+from infra.workbooks import xlsx
 from services.transactions import domain, plans
 from services.transactions.models import (Contract, Deposit, LeadActivity, OrderForm,
                                           Payment, Subscription)
@@ -139,24 +137,19 @@ def deal_reports_file(session, project_id, boxes: list[dict]) -> dict:
     """The project's deal reports as an XLSX workbook, one row a deal, the form's boxes as
     columns; an empty box is "/" (暂无内容处均用/表示)."""
     by_deposit = {box["deposit_id"]: box for box in boxes}
-    book = Workbook()
-    sheet = book.active
-    sheet.title = "客户成交报告"
-    sheet.append([title for _, title in FORM_COLUMNS])
-    for report in project_deals(session, project_id):
-        box = by_deposit.get(report["deposit_id"], {})
-        row = {**report, **report["customer"], **report["property"],
-               **{k: v for k, v in {**box.get("customer", {}), **box.get("property", {})}
-                  .items() if v is not None}}
-        sheet.append([_cell(row[key]) for key, _ in FORM_COLUMNS])
-    for cells in sheet.iter_rows(min_row=2):
-        for cell in cells:
-            if isinstance(cell.value, Decimal):
-                cell.number_format = "#,##0.00"
-    out = io.BytesIO()
-    book.save(out)
+
+    def rows():
+        yield [title for _, title in FORM_COLUMNS]
+        for report in project_deals(session, project_id):
+            box = by_deposit.get(report["deposit_id"], {})
+            row = {**report, **report["customer"], **report["property"],
+                   **{k: v for k, v in {**box.get("customer", {}), **box.get("property", {})}
+                      .items() if v is not None}}
+            yield [_cell(row[key]) for key, _ in FORM_COLUMNS]
+
+    content = xlsx([("客户成交报告", rows())])
     return {"file_name": f"deal-reports-{project_id}.xlsx",
-            "content_base64": base64.b64encode(out.getvalue()).decode()}
+            "content_base64": base64.b64encode(content).decode()}
 
 
 def _cell(value):

@@ -3,17 +3,16 @@ bank's reference, and the weekly reconciliation of receipts issued against recei
 (财务部至少每周同销售部核对一次收据), as JSON and as an XLSX workbook."""
 import base64
 import hashlib
-import io
 import json
 from datetime import date, timedelta
 from decimal import Decimal
 
-from openpyxl import Workbook
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from contracts.errors import Conflict, InvalidInput, NotFound
 from infra.database import utcnow
+from infra.workbooks import xlsx
 from services.transactions.models import BankConfirmation, Payment, Receipt
 from services.transactions.plans import OFFICE_TZ
 
@@ -193,25 +192,15 @@ def workbook(report: dict) -> bytes:
     """The reconciliation as an XLSX workbook: sheets of weeks, differences and the receipts
     issued. Money cells are Decimal, shown with two decimals; an empty cell is "/" (the
     seed's forms: 暂无内容处均用/表示)."""
-    book = Workbook()
-    weeks = book.active
-    weeks.title = "weeks"
-    _sheet(weeks, WEEK_COLUMNS, report["weeks"])
-    _sheet(book.create_sheet("differences"), DIFFERENCE_COLUMNS, report["differences"])
-    _sheet(book.create_sheet("receipts"), RECEIPT_COLUMNS, report["receipts"])
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    return xlsx([("weeks", _sheet(WEEK_COLUMNS, report["weeks"])),
+                 ("differences", _sheet(DIFFERENCE_COLUMNS, report["differences"])),
+                 ("receipts", _sheet(RECEIPT_COLUMNS, report["receipts"]))])
 
 
-def _sheet(sheet, columns, rows):
-    sheet.append([title for _, title in columns])
+def _sheet(columns, rows):
+    yield [title for _, title in columns]
     for row in rows:
-        sheet.append(["/" if row[key] is None else row[key] for key, _ in columns])
-    for cells in sheet.iter_rows(min_row=2):
-        for cell in cells:
-            if isinstance(cell.value, Decimal):
-                cell.number_format = "#,##0.00"
+        yield ["/" if row[key] is None else row[key] for key, _ in columns]
 
 
 def reconciliation_file(session, project_id, start, end) -> dict:

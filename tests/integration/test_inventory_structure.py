@@ -222,3 +222,16 @@ def test_a_price_list_or_a_room_whose_total_does_not_fit_is_refused(stores):
             Unit.project_id == project_id)) == 1  # nothing of the refused rooms
         assert uow.session.scalar(select(func.count()).select_from(PriceList).where(
             PriceList.project_id == project_id)) == 1
+
+
+def test_a_generated_price_that_rounds_to_nothing_is_refused(stores):
+    """Found by the published-contract run: 0.01 a m² on 0.01 m² made a price list of 0.00."""
+    store = stores["inventory"]
+    project_id = new_project(store)
+    with pytest.raises(InvalidInput) as refused:
+        generate(store, project_id, unit_price="0.01",
+                 rooms=[{"building_area": "0.01", "layout": "1/1"}])
+    assert "unit_price" in refused.value.details
+    with store() as uow:
+        assert uow.session.scalar(select(func.count()).select_from(Unit)
+                                  .where(Unit.project_id == project_id)) == 1  # room 101
