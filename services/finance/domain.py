@@ -5,6 +5,7 @@ import csv
 import hashlib
 import hmac
 import io
+import re
 import zipfile
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -300,7 +301,11 @@ def stable_zip(content: bytes) -> bytes:
         for item in source.infolist():
             info = zipfile.ZipInfo(item.filename, date_time=(1980, 1, 1, 0, 0, 0))
             info.compress_type = zipfile.ZIP_DEFLATED
-            target.writestr(info, source.read(item.filename))
+            content = source.read(item.filename)
+            if item.filename == "docProps/core.xml":  # the writer stamps the save time
+                content = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*", rb"\g<1>2000-01-01T00:00:00Z",
+                                 content)
+            target.writestr(info, content)
     return out.getvalue()
 
 
