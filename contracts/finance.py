@@ -59,7 +59,8 @@ class ReverseVoucherSchema(StrictSchema):
 class FeedQuery(StrictSchema):
     after = fields.Integer(load_default=0, validate=validate.Range(min=0))
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
-    project_id = Id(load_default=None, allow_none=True)
+    project_id = fields.Integer(load_default=None, allow_none=True,
+                                validate=validate.Range(min=1))
 
 
 def _http_url(value):
@@ -117,5 +118,5 @@ class ReplaySchema(StrictSchema):
 
 
 class ReconciliationQuery(StrictSchema):
-    project_id = Id(required=True)
+    project_id = fields.Integer(required=True, validate=validate.Range(min=1))
     week = fields.Date(required=True, metadata={"description": "any day of the office week"})

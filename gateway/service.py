@@ -18,6 +18,7 @@ from gateway.endpoints import RPC_TIMEOUT, endpoint
 # imported as modules: `nameko run` would take a mixin in this namespace for a service
 from gateway.endpoints import inventory as inventory_api, leads as leads_api
 from gateway.endpoints import service_desk as service_desk_api, transactions as transactions_api
+from gateway.endpoints import finance as finance_api
 from gateway.models import metadata
 from gateway.openapi import build_spec
 from gateway.routes import DeadLettersQuery, ReplayRequestSchema, TokenRequestSchema, route
@@ -39,7 +40,8 @@ def _proxy(service):
 
 
 class GatewayService(leads_api.LeadsEndpoints, inventory_api.InventoryEndpoints,
-                     transactions_api.TransactionsEndpoints, service_desk_api.ServiceDeskEndpoints):
+                     transactions_api.TransactionsEndpoints, service_desk_api.ServiceDeskEndpoints,
+                     finance_api.FinanceEndpoints):
     name = "gateway"
     db = Database(metadata, publishes_events=False)
     leads = _proxy("leads")
@@ -47,6 +49,7 @@ class GatewayService(leads_api.LeadsEndpoints, inventory_api.InventoryEndpoints,
     transactions = _proxy("transactions")
     complaints = _proxy("complaints")
     archive = _proxy("archive")
+    finance = _proxy("finance")
 
     def authorize(self, request, method, path) -> auth.CurrentUser:
         allowed = route(method, path).roles
