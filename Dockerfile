@@ -1,5 +1,12 @@
 # One image for every anchang service; compose chooses the command per service
 # (e.g. `nameko run --config config.yaml services.leads.service`).
+
+# the console's front-end files, from the npm registry as pinned in console/package-lock.json
+FROM node:20-slim AS console-assets
+WORKDIR /assets
+COPY console/package.json console/package-lock.json ./
+RUN npm ci --no-audit --no-fund
+
 FROM python:3.11-slim
 
 ENV PYTHONUNBUFFERED=1 \
@@ -16,6 +23,7 @@ RUN pip install -r requirements.txt
 
 # the code, installed as a package for the `anchang` operator command
 COPY . .
+COPY --from=console-assets /assets/node_modules console/node_modules
 RUN pip install --no-deps . \
     && rm -rf build *.egg-info
 
@@ -26,5 +34,5 @@ RUN groupadd --system anchang \
     && chown anchang:anchang /app/var
 USER anchang
 
-EXPOSE 8000
+EXPOSE 8000 8001
 CMD ["nameko", "run", "--config", "config.yaml", "gateway.service"]

@@ -12,7 +12,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from console.board_view import LABELS, money
+from console.board_view import LABELS, local_time, money
 from console.gateway_client import Gateway, GatewayError, SessionExpired
 from console.live import BoardFeed
 
@@ -42,7 +42,7 @@ templates.globals.update(
     application_names={"swap": "调房申请", "refund": "退房申请", "rename": "更名申请",
                        "discount": "特惠申请", "layout_change": "户型变更申请"})
 templates.filters.update(
-    money=money, role_name=lambda role: ROLE_NAMES.get(role, role),
+    money=money, local_time=local_time, role_name=lambda role: ROLE_NAMES.get(role, role),
     combine=lambda first, second: {**first, **{k: v for k, v in second.items() if v}})
 
 _rules: list[Rule] = []

@@ -5,7 +5,10 @@ Counts come from the API's building totals; area and amount are summed from the 
 API sent. Filters dim the rooms that do not match and keep the grid's shape, so a consultant
 still sees where a room is."""
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
+
+from infra.working_calendar import SHANGHAI
 
 # (status, label, short label for the text mode)
 STATUSES = (
@@ -108,3 +111,11 @@ def money(value) -> str:
     """Yuan with thousands separators, from the API's decimal strings."""
     amount = _decimal(value)
     return "—" if amount is None else f"{amount:,.2f}"
+
+
+def local_time(value) -> str:
+    """An API timestamp (ISO 8601, UTC) as the office reads it, in Asia/Shanghai."""
+    try:
+        return datetime.fromisoformat(value).astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
+    except (TypeError, ValueError):
+        return "—"

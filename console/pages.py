@@ -18,6 +18,7 @@ MENU = (
     ("首页", "/", None),
     ("销控表", "/board", ("GET", "/api/v1/projects/{project_id}/board")),
     ("来访来电登记", "/reception", ("POST", "/api/v1/visits")),
+    ("预留", "/holds", ("GET", "/api/v1/holds")),
     ("收取定金", "/deposits/new", ("POST", "/api/v1/deposits")),
     ("审批", "/approvals", ("POST", "/api/v1/applications/{application_id}/decisions")),
     ("催款", "/collections", ("GET", "/api/v1/collections")),
@@ -177,6 +178,36 @@ def _unit_action(visit, unit_id, path, body, done):
     history = visit.gateway.get(f"/api/v1/units/{unit_id}/history")
     return visit.render("_unit.html", unit=unit, history=history, form={}, error=None,
                         done=done)
+
+
+# --- 预留 ------------------------------------------------------------------------------------
+
+@page("/holds")
+def holds(visit: Visit):
+    return _holds_page(visit)
+
+
+@page("/holds/<int:hold_id>/approval", methods=("POST",))
+def approve_hold(visit: Visit, hold_id):
+    form = visit.request.form
+    try:
+        visit.gateway.post(f"/api/v1/holds/{hold_id}/approval", {
+            "approve": form.get("decision") == "approve", "comment": form.get("comment", "")})
+    except GatewayError as error:
+        return _holds_page(visit, error)
+    return redirect("/holds")
+
+
+def _holds_page(visit, error=None):
+    """Open holds, those expiring within a day first; pending ones for a manager to decide."""
+    listed = visit.gateway.get("/api/v1/holds")["holds"]
+    expiring = visit.gateway.get("/api/v1/holds", {"expiring_within_hours": 24})["holds"]
+    soon = {hold["id"] for hold in expiring}
+    may_approve = visit.role in route("POST", "/api/v1/holds/{hold_id}/approval").roles
+    return _render(visit, "holds.html", status=error.status if error else 200, error=error,
+                   pending=[h for h in listed if h["status"] == "pending"],
+                   active=[h for h in listed if h["status"] == "active"], soon=soon,
+                   may_approve=may_approve)
 
 
 # --- 来访来电登记 ----------------------------------------------------------------------------

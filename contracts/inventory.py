@@ -504,6 +504,28 @@ class GetHoldSchema(StrictSchema):
     hold_id = Id(required=True)
 
 
+class ListHoldsSchema(StrictSchema):
+    """Open holds (pending approval or active) the actor may see, soonest to expire first."""
+    channel_id = ChannelId()
+    status = fields.String(load_default=None, allow_none=True,
+                           validate=validate.OneOf(("pending", "active")),
+                           metadata={"description": "one status; both open ones when absent"})
+    # not strict: they come from a query string
+    expiring_within_hours = fields.Integer(load_default=None, allow_none=True,
+                                           validate=validate.Range(min=1, max=24 * 30))
+    limit = fields.Integer(load_default=200, validate=validate.Range(min=1, max=1000))
+
+
+class ListedHoldSchema(HoldSchema):
+    project_id = fields.Integer()
+    building = fields.String()
+    number = fields.String()
+
+
+class HoldListSchema(StrictSchema):
+    holds = fields.List(fields.Nested(ListedHoldSchema))
+
+
 class JoinWaitlistSchema(StrictSchema):
     channel_id = ChannelId()
     unit_id = Id(required=True)

@@ -1,6 +1,7 @@
 """Leads: sales offices, consultants, visit registration (来访客户登记)."""
 from marshmallow import fields, validate
 
+from contracts.audit import ReadAudit
 from contracts.base import Id, StrictSchema
 from contracts.envelope import EventType, register
 
@@ -601,7 +602,7 @@ class OfficeRosterSchema(StrictSchema):
     day = fields.Date()
 
 
-class GetCustomerSchema(StrictSchema):
+class GetCustomerSchema(ReadAudit):
     customer_id = Id(required=True)
     manager_id = _manager_scope()
 

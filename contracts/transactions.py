@@ -3,6 +3,7 @@ from decimal import Decimal
 
 from marshmallow import ValidationError, fields, validate
 
+from contracts.audit import ReadAudit
 from contracts.base import Id, Money, PositiveMoney, StrictSchema
 from contracts.envelope import EventType, register
 
@@ -54,11 +55,11 @@ class DepositSchema(StrictSchema):
         "description": "when the deposit was flagged for waiting too long for inventory"})
 
 
-class OrderFormQuery(StrictSchema):
+class OrderFormQuery(ReadAudit):
     order_form_id = Id(required=True)
 
 
-class DepositOrderFormQuery(StrictSchema):
+class DepositOrderFormQuery(ReadAudit):
     deposit_id = Id(required=True)
 
 
@@ -230,7 +231,7 @@ class ContractSchema(StrictSchema):
     filed_at = fields.AwareDateTime(allow_none=True)
 
 
-class ContractQuery(StrictSchema):
+class ContractQuery(ReadAudit):
     contract_id = Id(required=True)
 
 

@@ -16,7 +16,8 @@ from nameko.exceptions import RemoteError, UnknownService
 from werkzeug.wrappers import Response
 
 from contracts.errors import Conflict, Forbidden, InvalidInput, NotFound, RequestInterrupted
-from gateway.auth import Unauthenticated
+from gateway.auth import TooManyAttempts, Unauthenticated
+from infra.database import too_many_connections
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +26,7 @@ STATUS_BY_ERROR = ((InvalidInput, 400), (Unauthenticated, 401), (Forbidden, 403)
 DATABASE_DOWN = (sqlalchemy.exc.OperationalError, sqlalchemy.exc.InterfaceError,
                  sqlalchemy.exc.DisconnectionError)
 SERVICE_DATABASE_DOWN = {"OperationalError", "InterfaceError", "DisconnectionError"}
+POOL_FULL = {"TimeoutError"}  # sqlalchemy.exc.TimeoutError: the service's pool stayed full
 BROKER_DOWN = (kombu.exceptions.OperationalError, amqp.exceptions.ConnectionError,
                ConnectionError)
 
@@ -48,9 +50,11 @@ def _json_default(value):
     raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
-def error_response(status, code, message, fields=None) -> Response:
-    return json_response({"error": {"code": code, "message": message, "fields": fields or {}}},
-                         status)
+def error_response(status, code, message, fields=None, headers=None) -> Response:
+    response = json_response({"error": {"code": code, "message": message,
+                                        "fields": fields or {}}}, status)
+    response.headers.extend(headers or {})
+    return response
 
 
 def json_body(request) -> dict:
@@ -83,11 +87,17 @@ def api(handler):
     def wrapper(self, request, *args, **kwargs):
         try:
             return handler(self, request, *args, **kwargs)
+        except TooManyAttempts as exc:
+            return error_response(429, exc.code, exc.message, exc.details,
+                                  {"Retry-After": str(exc.retry_after)})
         except ServiceTimeout as exc:
             return error_response(504, "service_timeout", f"{exc} did not answer in time")
         except ServiceUnavailable as exc:
             return error_response(503, "service_unavailable", f"service {exc} is not running")
-        except DATABASE_DOWN as exc:
+        except DATABASE_DOWN + (sqlalchemy.exc.TimeoutError,) as exc:
+            if too_many_connections(exc):
+                log.warning("the gateway's database refuses more connections: %s", exc)
+                return _too_many_connections("the gateway's database")
             log.warning("gateway database unavailable: %s", exc.__class__.__name__)
             return error_response(503, "database_unavailable",
                                   "the gateway's database is not reachable; try again shortly")
@@ -96,6 +106,9 @@ def api(handler):
             return error_response(503, "broker_unavailable",
                                   "the message broker is not reachable; try again shortly")
         except RemoteError as exc:
+            if exc.exc_type in SERVICE_DATABASE_DOWN | POOL_FULL and too_many_connections(
+                    exc.value):
+                return _too_many_connections("a service's database")
             if exc.exc_type in SERVICE_DATABASE_DOWN:
                 return error_response(503, "service_unavailable",
                                       "a service's database is not reachable; try again shortly")
@@ -109,6 +122,13 @@ def api(handler):
             log.exception("unexpected gateway error")
             return error_response(500, "internal_error", "the request failed; it has been logged")
     return wrapper
+
+
+def _too_many_connections(whose):
+    return error_response(503, "too_many_connections",
+                          f"{whose} has no connection to spare (too many connections); try again "
+                          "shortly, and size the pools or the server (README: PostgreSQL "
+                          "connections)")
 
 
 def _message(exc):

@@ -34,8 +34,8 @@ def _wait_for_gateway(base_url, timeout=90):
     raise SystemExit(f"the gateway at {base_url} is not healthy")
 
 
-def load_demo(base_url, admin_password="admin-password"):
-    from infra.cli import create_user
+def load_demo(base_url, admin_password):
+    from gateway.commands import create_user
 
     _wait_for_gateway(base_url)
     status, token = _request(base_url, "POST", "/api/v1/auth/tokens",

@@ -3,8 +3,9 @@ from dataclasses import dataclass
 
 from marshmallow import Schema, fields, validate
 
-from contracts import archive, complaints, inventory, leads, operations, transactions
+from contracts import archive, audit, complaints, inventory, leads, operations, transactions
 from contracts.base import Id, StrictSchema
+from gateway import users
 from gateway.auth import ROLES
 
 SALES = ("consultant", "sales_manager", "general_manager", "admin")
@@ -60,6 +61,31 @@ class DeadLetterListSchema(Schema):
 class ReplayRequestSchema(operations.ReplayDeadLettersSchema):
     service = fields.String(required=True,
                             validate=validate.OneOf(operations.CONSUMING_SERVICES))
+
+
+class ReadPurposeQuery(StrictSchema):
+    """Query of a read of personal data: why it is read, logged with the read."""
+    purpose = fields.String(validate=validate.Length(min=1, max=500),
+                            metadata={"description": "why it is read; kept in the read log"})
+
+
+class DossierQuery(StrictSchema):
+    """A dossier is read for a stated purpose only (第7篇: the access log)."""
+    purpose = fields.String(required=True, validate=[
+        validate.Length(min=1, max=200), validate.Regexp(r"\S", error="say why it is read")],
+        metadata={"description": "why the dossier is read; kept in the access log"})
+
+
+class PersonalDataReadsQuery(StrictSchema):
+    service = fields.String(required=True, validate=validate.OneOf(("leads", "transactions")))
+    kind = fields.String(validate=validate.OneOf(
+        ("customer", "customer_file", "order_form", "contract")))
+    subject_id = fields.Integer(validate=validate.Range(min=1))
+    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
+
+
+class PersonalDataReadListSchema(Schema):
+    reads = fields.List(fields.Nested(audit.ReadSchema))
 
 
 @dataclass(frozen=True)
@@ -163,11 +189,11 @@ LEADS_ROUTES = (
     Route("POST", "/api/v1/call-lists", "Import a call list (CSV or XLSX body; columns 姓名/name, "
           "手机/mobile, 备注/notes) into the call pool", MANAGERS,
           response=leads.CallListImportSchema, status=201, query=CallListQuery),
-    Route("GET", "/api/v1/customers/{customer_id}", "A customer (mobile masked unless yours)",
-          SALES, response=leads.CustomerSchema),
+    Route("GET", "/api/v1/customers/{customer_id}", "A customer (mobile masked unless yours); "
+          "the read is logged", SALES, response=leads.CustomerSchema, query=ReadPurposeQuery),
     Route("GET", "/api/v1/customers/{customer_id}/file", "The customer with grade history, "
-          "follow-ups, non-deal analysis and profile (客户信息档案)", SALES,
-          response=leads.CustomerFileSchema),
+          "follow-ups, non-deal analysis and profile (客户信息档案); the read is logged", SALES,
+          response=leads.CustomerFileSchema, query=ReadPurposeQuery),
     Route("PUT", "/api/v1/customers/{customer_id}/grade", "Grade a customer A–D (晋级 kept "
           "with who and when); consultants only their own", SALES, GradeBody,
           leads.CustomerFileSchema),
@@ -228,6 +254,10 @@ HoldExtensionBody = _strict_body(inventory.ExtendHoldSchema, "days", "reason")
 
 
 HoldReleaseBody = _strict_body(inventory.ReleaseHoldSchema, "reason")
+
+
+HoldsQuery = _strict_body(inventory.ListHoldsSchema, "status", "expiring_within_hours",
+                          "limit")
 
 
 class HoldUnitBody(StrictSchema):
@@ -318,6 +348,9 @@ INVENTORY_ROUTES = (
           SALES + ("finance",), response=inventory.QuarterlyProgressSchema),
     Route("POST", "/api/v1/holds", "Hold a unit for a customer (预留)", SALES,
           HoldUnitBody, inventory.UnitSchema, 201),
+    Route("GET", "/api/v1/holds", "Open holds (pending approval or active) in the user's "
+          "projects, a consultant's own only, soonest to expire first", SALES,
+          response=inventory.HoldListSchema, query=HoldsQuery),
     Route("GET", "/api/v1/holds/{hold_id}", "A hold and where it stands", SALES,
           response=inventory.HoldSchema),
     Route("POST", "/api/v1/holds/{hold_id}/approval", "Approve or reject a pending hold "
@@ -379,9 +412,11 @@ TRANSACTIONS_ROUTES = (
     Route("GET", "/api/v1/deposits/{deposit_id}", "A deposit and where its saga stands",
           DEALS, response=transactions.DepositSchema),
     Route("GET", "/api/v1/deposits/{deposit_id}/order-form", "The order form (定单) made when "
-          "the deposit was confirmed", DEALS, response=transactions.OrderFormSchema),
+          "the deposit was confirmed; the read is logged", DEALS,
+          response=transactions.OrderFormSchema, query=ReadPurposeQuery),
     Route("GET", "/api/v1/order-forms/{order_form_id}", "An order form with its payments' "
-          "receipts", DEALS, response=transactions.OrderFormSchema),
+          "receipts; the read is logged", DEALS, response=transactions.OrderFormSchema,
+          query=ReadPurposeQuery),
     Route("POST", "/api/v1/order-forms/{order_form_id}/signatures", "Record a signature: "
           "customer, consultant or (a manager) the manager", SALES, SignOrderFormBody,
           transactions.OrderFormSchema),
@@ -403,8 +438,8 @@ TRANSACTIONS_ROUTES = (
     Route("POST", "/api/v1/subscriptions/{subscription_id}/contract", "Sign the sales contract "
           "(商品房买卖合同); the deposit receipt is exchanged for a purchase receipt", SALES,
           ContractBody, transactions.ContractSchema, 201),
-    Route("GET", "/api/v1/contracts/{contract_id}", "A contract", DEALS,
-          response=transactions.ContractSchema),
+    Route("GET", "/api/v1/contracts/{contract_id}", "A contract; the read is logged", DEALS,
+          response=transactions.ContractSchema, query=ReadPurposeQuery),
     Route("POST", "/api/v1/contracts/{contract_id}/filing", "Record the filing (备案) with its "
           "number: the sale is final", MANAGERS + ("legal",), FilingBody,
           transactions.ContractSchema),
@@ -462,8 +497,9 @@ TRANSACTIONS_ROUTES = (
 
 
 SERVICE_DESK_ROUTES = (
-    Route("GET", "/api/v1/units/{unit_id}/dossier", "The unit's dossier (一户一档); the read "
-          "is logged", DOSSIER_READERS, response=archive.DossierSchema),
+    Route("GET", "/api/v1/units/{unit_id}/dossier", "The unit's dossier (一户一档) for a stated "
+          "purpose (400 without one); the read is logged", DOSSIER_READERS,
+          response=archive.DossierSchema, query=DossierQuery),
     Route("POST", "/api/v1/complaints", "File a complaint", SERVICE_DESK,
           complaints.FileComplaintSchema, complaints.ComplaintSchema, 201),
     Route("GET", "/api/v1/complaints/{complaint_id}", "A complaint", SERVICE_DESK,
@@ -510,8 +546,39 @@ FINANCE_ROUTES = (
 )
 
 
+USER_ROUTES = (
+    Route("DELETE", "/api/v1/auth/tokens/current", "Log out: this token stops working at once, "
+          "in every gateway worker", ROLES, status=204),
+    Route("PUT", "/api/v1/auth/password", "Change one's own password (the password policy "
+          "applies); every session of the user ends", ROLES, users.OwnPasswordSchema,
+          status=204),
+    Route("GET", "/api/v1/admin/users", "Every user", OPERATORS, response=users.UserListSchema),
+    Route("POST", "/api/v1/admin/users", "Create a user (the password policy applies); audited",
+          OPERATORS, users.CreateUserSchema, users.UserSchema, 201),
+    Route("GET", "/api/v1/admin/users/{user_id}", "A user", OPERATORS,
+          response=users.UserSchema),
+    Route("PUT", "/api/v1/admin/users/{user_id}", "Change a user's role, offices, projects, "
+          "consultant or channel; their sessions take it at once; audited", OPERATORS,
+          users.UpdateUserSchema, users.UserSchema),
+    Route("PUT", "/api/v1/admin/users/{user_id}/password", "Reset a user's password (the "
+          "password policy applies); their sessions end; audited", OPERATORS,
+          users.PasswordResetSchema, users.UserSchema),
+    Route("POST", "/api/v1/admin/users/{user_id}/deactivation", "Deactivate a user: no more "
+          "logins, every session ends at once; audited", OPERATORS, users.DeactivationSchema,
+          users.UserSchema),
+    Route("DELETE", "/api/v1/admin/users/{user_id}/tokens", "End every session of a user; "
+          "audited", OPERATORS, response=users.SessionsEndedSchema),
+    Route("GET", "/api/v1/admin/personal-data-reads", "Reads of customers, customer files, "
+          "order forms and contracts as the owning service logged them, newest first",
+          OPERATORS, response=PersonalDataReadListSchema, query=PersonalDataReadsQuery),
+    Route("GET", "/api/v1/admin/audit", "The audit log, newest first: user administration, "
+          "sessions, failed logins", OPERATORS, response=users.AuditListSchema,
+          query=users.AuditQuery),
+)
+
+
 ROUTES = (AUTH_AND_HEALTH_ROUTES + LEADS_ROUTES + INVENTORY_ROUTES + TRANSACTIONS_ROUTES
-          + SERVICE_DESK_ROUTES + ADMIN_ROUTES + FINANCE_ROUTES)
+          + SERVICE_DESK_ROUTES + ADMIN_ROUTES + USER_ROUTES + FINANCE_ROUTES)
 
 def route(method: str, path: str) -> Route:
     for candidate in ROUTES:

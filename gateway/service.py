@@ -18,10 +18,11 @@ from gateway.endpoints import RPC_TIMEOUT, endpoint
 # imported as modules: `nameko run` would take a mixin in this namespace for a service
 from gateway.endpoints import inventory as inventory_api, leads as leads_api
 from gateway.endpoints import service_desk as service_desk_api, transactions as transactions_api
-from gateway.endpoints import finance as finance_api
+from gateway.endpoints import finance as finance_api, users as users_api
 from gateway.models import metadata
 from gateway.openapi import build_spec
-from gateway.routes import DeadLettersQuery, ReplayRequestSchema, TokenRequestSchema, route
+from gateway.routes import (DeadLettersQuery, PersonalDataReadsQuery, ReplayRequestSchema,
+                            TokenRequestSchema, route)
 from infra import config
 from infra.dependencies import Database
 from infra.rpc import RpcProxy
@@ -31,6 +32,7 @@ TOKENS = auth.TokenCache(seconds=config.token_cache_seconds())
 # a sales manager's offices and their projects, from leads, kept as long as a token check
 OFFICE_BOUND = ("sales_manager", "consultant")
 SCOPES = TTLCache(maxsize=10_000, ttl=config.token_cache_seconds())
+LOGIN_LIMITS = auth.LoginLimits(*config.login_limits())
 
 
 def _proxy(service):
@@ -41,7 +43,7 @@ def _proxy(service):
 
 class GatewayService(leads_api.LeadsEndpoints, inventory_api.InventoryEndpoints,
                      transactions_api.TransactionsEndpoints, service_desk_api.ServiceDeskEndpoints,
-                     finance_api.FinanceEndpoints):
+                     users_api.UsersEndpoints, finance_api.FinanceEndpoints):
     name = "gateway"
     db = Database(metadata, publishes_events=False)
     leads = _proxy("leads")
@@ -72,7 +74,7 @@ class GatewayService(leads_api.LeadsEndpoints, inventory_api.InventoryEndpoints,
         if scope is None:
             scope = self.rpc("leads", "actor_scope", {"consultant_id": user.consultant_id})
             SCOPES[user.consultant_id] = scope
-        return replace(user, office_ids=tuple(scope["office_ids"]),
+        return replace(user, office_ids=list(scope["office_ids"]),
                        project_ids=list(scope["project_ids"]))
 
     @contextmanager
@@ -88,9 +90,12 @@ class GatewayService(leads_api.LeadsEndpoints, inventory_api.InventoryEndpoints,
     def issue_token(self, request):
         credentials = load(TokenRequestSchema(), json_body(request))
         with self.db() as uow:
-            token = auth.issue_token(uow.session, credentials["username"],
-                                     credentials["password"], config.token_ttl_hours())
-            uow.commit()
+            try:
+                token = auth.issue_token(uow.session, credentials["username"],
+                                         credentials["password"], config.token_ttl_hours(),
+                                         request.remote_addr, LOGIN_LIMITS)
+            finally:
+                uow.commit()  # a failure is counted for every worker, a success issued
         return json_response(token, 201)
 
     @http("GET", "/api/v1/openapi.json")
@@ -130,6 +135,14 @@ class GatewayService(leads_api.LeadsEndpoints, inventory_api.InventoryEndpoints,
         cmd = load(ReplayRequestSchema(), json_body(request))
         payload = {"all": True} if cmd["all"] else {"ids": cmd["ids"]}
         return json_response(self.rpc(cmd["service"], "replay_dead_letters", payload))
+
+    @http(*endpoint("GET", "/api/v1/admin/personal-data-reads"))
+    @api
+    def personal_data_reads(self, request):
+        self.authorize(request, "GET", "/api/v1/admin/personal-data-reads")
+        query = load(PersonalDataReadsQuery(), dict(request.args))
+        service = query.pop("service")
+        return json_response({"reads": self.rpc(service, "list_personal_data_reads", query)})
 
     @http("GET", "/<path:anything>")
     def not_found(self, request, anything):

@@ -1,13 +1,17 @@
-"""`anchang` operator commands: migrate, declare queues, create users, load demo data, list
-and replay dead letters."""
+"""`anchang` operator commands: migrate, declare queues, list and replay dead letters; each
+layer above adds its own (the gateway: create-user, demo-data) through the `anchang.commands`
+entry point group, so this shared layer imports none of them."""
 import argparse
 import json
-import os
 import sys
+from importlib.metadata import entry_points
 
 from contracts.operations import CONSUMING_SERVICES, DEAD_LETTER_STATUSES
 from infra import config
 from infra.migrations import DATABASE_OWNERS, upgrade
+
+
+COMMANDS_GROUP = "anchang.commands"
 
 
 def main(argv=None):
@@ -16,13 +20,6 @@ def main(argv=None):
     migrate = commands.add_parser("migrate", help="upgrade every database (or the named ones)")
     migrate.add_argument("owners", nargs="*", help=", ".join(DATABASE_OWNERS))
     commands.add_parser("declare", help="declare every consumer queue before producers run")
-    user = commands.add_parser("create-user", help="add a gateway user")
-    user.add_argument("username")
-    user.add_argument("password")
-    user.add_argument("role")
-    user.add_argument("--consultant-id", type=int)
-    demo = commands.add_parser("demo-data", help="load a demo office, project and users")
-    demo.add_argument("--gateway", default="http://127.0.0.1:8000")
     letters = commands.add_parser("dead-letters", help="list or replay dead letters (by RPC "
                                                        "to the running services)")
     letter_commands = letters.add_subparsers(dest="action", required=True)
@@ -36,7 +33,11 @@ def main(argv=None):
     which = replaying.add_mutually_exclusive_group(required=True)
     which.add_argument("--id", type=int, action="append", dest="ids")
     which.add_argument("--all", action="store_true")
+    for plugin in entry_points(group=COMMANDS_GROUP):
+        plugin.load()(commands)  # adds its sub-commands, each with set_defaults(run=...)
     args = parser.parse_args(argv)
+    if hasattr(args, "run"):
+        return args.run(args)
 
     if args.command == "migrate":
         for owner in args.owners or DATABASE_OWNERS:
@@ -46,12 +47,6 @@ def main(argv=None):
         from infra.topology import declare_all
         for queue in declare_all(config.amqp_uri()):
             print(f"declared {queue}")
-    elif args.command == "create-user":
-        create_user(args.username, args.password, args.role, args.consultant_id)
-        print(f"created {args.username} ({args.role})")
-    elif args.command == "demo-data":
-        from gateway.demo import load_demo
-        load_demo(args.gateway, os.environ.get("ANCHANG_ADMIN_PASSWORD", "admin-password"))
     elif args.command == "dead-letters":
         return dead_letters(args)
     return 0
@@ -74,19 +69,6 @@ def dead_letters(args) -> int:
             print(f"replayed {len(result['replayed'])} dead letter(s) of {args.service}: "
                   f"{result['replayed']}")
     return 0
-
-
-def create_user(username, password, role, consultant_id=None):
-    from sqlalchemy.orm import Session
-
-    from gateway.auth import create_user as add_user
-    from infra.database import make_engine
-
-    engine = make_engine(config.database_url("gateway"))
-    with Session(engine) as session:
-        add_user(session, username, password, role, consultant_id)
-        session.commit()
-    engine.dispose()
 
 
 if __name__ == "__main__":

@@ -20,6 +20,15 @@ def database_url(service: str) -> str:
     return f"sqlite:///{var_dir / service}.sqlite"
 
 
+def database_pool(service: str) -> tuple[int, int]:
+    """(pool size, max overflow) of one process's connections to the service's PostgreSQL:
+    `<SERVICE>_DB_POOL_SIZE` kept open, `<SERVICE>_DB_MAX_OVERFLOW` more during a burst. Six
+    processes at the defaults hold at most 36 connections; see the README for sizing."""
+    prefix = service.upper()
+    return (int(os.environ.get(f"{prefix}_DB_POOL_SIZE", "4")),
+            int(os.environ.get(f"{prefix}_DB_MAX_OVERFLOW", "2")))
+
+
 def rpc_timeout_seconds() -> float:
     return float(os.environ.get("RPC_TIMEOUT_SECONDS", "10"))
 
@@ -43,6 +52,15 @@ def deposit_timeout_sweep_seconds() -> float:
 
 def token_ttl_hours() -> int:
     return int(os.environ.get("TOKEN_TTL_HOURS", "12"))
+
+
+def login_limits() -> tuple[int, int, int]:
+    """Failed logins allowed per user name and per address, and the seconds they count over
+    (and a block lasts): LOGIN_FAILURES_PER_USER, LOGIN_FAILURES_PER_ADDRESS,
+    LOGIN_BLOCK_SECONDS."""
+    return (int(os.environ.get("LOGIN_FAILURES_PER_USER", "5")),
+            int(os.environ.get("LOGIN_FAILURES_PER_ADDRESS", "20")),
+            int(os.environ.get("LOGIN_BLOCK_SECONDS", "300")))
 
 
 def token_cache_seconds() -> float:

@@ -16,7 +16,21 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def make_engine(url: str, pool_size: int = 10, max_overflow: int = 4):
+# what PostgreSQL (53300) and PgBouncer say when they refuse one more connection, and what
+# SQLAlchemy says when the process's own pool stayed full past its timeout
+TOO_MANY_CONNECTIONS = ("too many clients", "too many connections",
+                        "remaining connection slots are reserved", "no more connections allowed",
+                        "queuepool limit of size")
+
+
+def too_many_connections(error) -> bool:
+    """Whether a database error (or its text, as it crossed RPC) is the server refusing one
+    more connection, rather than the server being away."""
+    text = str(error).lower()
+    return any(phrase in text for phrase in TOO_MANY_CONNECTIONS)
+
+
+def make_engine(url: str, pool_size: int = 4, max_overflow: int = 2):
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
@@ -48,6 +62,7 @@ class UnitOfWork:
         self.session_factory = session_factory
         self.outbox = metadata.tables.get("outbox")
         self.inbox = metadata.tables.get("processed_events")
+        self.reads = metadata.tables.get("personal_data_reads")  # infra.read_log
         self.source = source
         self.relay = relay
         self.correlation_id = correlation_id

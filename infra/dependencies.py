@@ -8,7 +8,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import sessionmaker
 
 from contracts.subscriptions import SUBSCRIPTIONS, queue_name
-from infra import config, dead_letters
+from infra import config, dead_letters, read_log
 from infra.database import UnitOfWork, handle_once, make_engine
 from infra.outbox import BackgroundRelay, OutboxRelay
 
@@ -52,6 +52,10 @@ class UnitOfWorkFactory:
     def list_dead_letters(self, status=dead_letters.DEAD, limit=100) -> list[dict]:
         return dead_letters.list_letters(self.engine, self.dead_letters_table, status, limit)
 
+    def list_personal_data_reads(self, kind=None, subject_id=None, limit=100) -> list[dict]:
+        return read_log.list_reads(self.engine, self.metadata.tables.get("personal_data_reads"),
+                                   kind, subject_id, limit)
+
     def replay_dead_letters(self, ids=None) -> list[int]:
         """Replay the given dead letters, or all of them when `ids` is None."""
         if self.source not in SUBSCRIPTIONS:
@@ -88,8 +92,8 @@ class Database(DependencyProvider):
         if url.startswith("postgresql"):
             from psycogreen.eventlet import patch_psycopg
             patch_psycopg()  # psycopg2 waits cooperatively under eventlet
-        workers = int(self.container.config.get("max_workers", 10))
-        self.engine = make_engine(url, pool_size=workers + 2)
+        pool_size, max_overflow = config.database_pool(service)
+        self.engine = make_engine(url, pool_size=pool_size, max_overflow=max_overflow)
         amqp_uri = self.container.config["AMQP_URI"]
         self.relay = (BackgroundRelay(OutboxRelay(self.engine, self.metadata, amqp_uri))
                       if self.publishes_events else None)

@@ -3,7 +3,7 @@ dependency must be called `uow`. Services inherit `operations.OperationsRpc` thr
 a class imported by name into a service module would look like a second service to
 `nameko run`."""
 
-from contracts import operations as schemas
+from contracts import audit, operations as schemas
 from contracts.base import load
 from infra.rpc import rpc
 
@@ -24,3 +24,8 @@ class OperationsRpc:
         cmd = load(schemas.ReplayDeadLettersSchema(), payload)
         replayed = self.uow.replay_dead_letters(None if cmd["all"] else cmd["ids"])
         return {"service": self.name, "replayed": replayed}
+
+    @rpc(idempotent=True)
+    def list_personal_data_reads(self, payload=None):
+        query = load(audit.ListReadsSchema(), payload or {})
+        return audit.ReadSchema(many=True).dump(self.uow.list_personal_data_reads(**query))

@@ -9,6 +9,9 @@
   dropped before the ack, the service was killed mid-request) may have run already, so it is
   refused with `RequestInterrupted` instead of being run again. Reads say `idempotent=True`
   and simply run again.
+- A refusal (`InvalidInput`, `Forbidden`, `NotFound`, `Conflict`: a 4xx at the gateway) is an
+  answer, not a failure: it is logged at INFO in one line. nameko logs every exception of a
+  worker as an error with its traceback; real errors keep that.
 """
 import logging
 
@@ -17,13 +20,44 @@ import kombu.exceptions
 from nameko import rpc as nameko_rpc
 from nameko.messaging import QueueConsumer
 
-from contracts.errors import RequestInterrupted
+from contracts.errors import Conflict, Forbidden, InvalidInput, NotFound, RequestInterrupted
 from infra.publisher import FailFastPublisher
 
 log = logging.getLogger(__name__)
 
 BROKER_ERRORS = (kombu.exceptions.OperationalError, amqp.exceptions.ConnectionError,
                  ConnectionError, OSError)
+
+
+# what a caller is refused with; each maps to a 4xx at the gateway
+REFUSALS = (InvalidInput, Forbidden, NotFound, Conflict)
+
+
+class RefusalsAtInfo(logging.Filter):
+    """On nameko's worker logger: an RPC worker that ended with a refusal is logged at INFO
+    without a traceback (`refused leads.get_customer (not_found): customer 9 not found`);
+    anything else (real errors, and event handlers, whose failures are retried and
+    dead-lettered) passes unchanged, traceback and all."""
+
+    def filter(self, record):
+        exc = record.exc_info[1] if record.exc_info else None
+        worker = record.args[0] if isinstance(record.args, tuple) and record.args else None
+        entrypoint = getattr(worker, "entrypoint", None)
+        # only an RPC's caller is answered with the refusal; an event that fails stays an error
+        if isinstance(exc, REFUSALS) and isinstance(entrypoint, nameko_rpc.Rpc):
+            name = f"{worker.service_name}.{entrypoint.method_name}"
+            record.levelno, record.levelname = logging.INFO, "INFO"
+            record.msg, record.args = "refused %s (%s): %s", (name, exc.code, exc.message)
+            record.exc_info = record.exc_text = None
+        return True
+
+
+REFUSALS_AT_INFO = RefusalsAtInfo()
+
+
+def log_refusals_at_info() -> None:
+    """Install the filter on nameko's worker logger (once; adding it again changes nothing)."""
+    logging.getLogger("nameko.containers").addFilter(REFUSALS_AT_INFO)
 
 
 class ResilientQueueConsumer(QueueConsumer):
@@ -65,7 +99,12 @@ class AtMostOnceRpc(nameko_rpc.Rpc):
 
     def __init__(self, idempotent=False, **kwargs):
         self.idempotent = idempotent
+        kwargs.setdefault("expected_exceptions", REFUSALS)
         super().__init__(**kwargs)
+
+    def setup(self):
+        log_refusals_at_info()
+        super().setup()
 
     def handle_message(self, body, message):
         if message.delivery_info.get("redelivered") and not self.idempotent:

@@ -1,5 +1,5 @@
-"""Column types and the messaging tables every service database has: outbox, inbox and
-dead letters."""
+"""Column types, the messaging tables every service database has (outbox, inbox and dead
+letters), and the log of reads of personal data a service that holds some keeps."""
 from datetime import timezone
 
 from sqlalchemy import (BigInteger, Column, DateTime, Index, Integer, JSON, LargeBinary, MetaData,
@@ -66,4 +66,21 @@ def add_messaging_tables(metadata: MetaData) -> None:
         Column("last_dead_at", UTCDateTime(), nullable=False),
         Column("replays", Integer, nullable=False, server_default=text("0")),
         Column("replayed_at", UTCDateTime()),
+    )
+
+
+def add_read_log_table(metadata: MetaData) -> Table:
+    """`personal_data_reads`: every read of a record with personal data (contact details, ID
+    numbers): who, when, what, and why where the caller said (infra.read_log)."""
+    return Table(
+        "personal_data_reads", metadata,
+        Column("id", BigId, primary_key=True, autoincrement=True),
+        Column("read_at", UTCDateTime(), nullable=False, index=True),
+        Column("kind", String(30), nullable=False),  # customer, order_form, contract, …
+        Column("subject_id", BigInteger, nullable=False),
+        Column("reader", String(100), nullable=False),
+        Column("reader_id", Integer),
+        Column("reader_role", String(30)),
+        Column("purpose", String(500)),
+        Index("ix_personal_data_reads_subject", "kind", "subject_id"),
     )

@@ -21,7 +21,7 @@ export PYTHONWARNINGS=ignore
 export PATH="$PWD/.venv/bin:$PATH"
 .venv/bin/anchang migrate
 .venv/bin/anchang declare
-.venv/bin/anchang create-user admin "${ANCHANG_ADMIN_PASSWORD:-admin-password}" admin 2>/dev/null || true
+.venv/bin/anchang create-user admin "${ANCHANG_ADMIN_PASSWORD:-anchang-demo-key}" admin 2>/dev/null || true
 ( sleep 6 && .venv/bin/anchang demo-data --gateway "http://127.0.0.1:${GATEWAY_PORT:-8000}" ) &
 echo "console: http://127.0.0.1:${CONSOLE_PORT:-8001}/ (demo users are printed below)"
 CONSOLE_ADDRESS="0.0.0.0:${CONSOLE_PORT:-8001}" GATEWAY_ADDRESS="0.0.0.0:${GATEWAY_PORT:-8000}" exec .venv/bin/honcho start

@@ -2,10 +2,11 @@
 import re
 
 from contracts import scope
+from contracts.base import load
 from contracts.leads import without_contact_details
 from contracts.errors import Forbidden
 from gateway import auth
-from gateway.routes import route
+from gateway.routes import ReadPurposeQuery, route
 from infra import config
 
 RPC_TIMEOUT = config.rpc_timeout_seconds()
@@ -23,6 +24,16 @@ def private_view(user, customer: dict) -> dict:
     if auth.can_see_contact(user, customer.get("visible_to", [customer.get("consultant_id")])):
         return customer
     return without_contact_details(customer, auth.mask_mobile)
+
+
+def read_by(user, request=None, purpose=None) -> dict:
+    """The `read_by` and `purpose` a read of personal data carries (contracts.audit.ReadAudit):
+    the owning service logs the read under this user; `purpose` from the request's query
+    (ReadPurposeQuery) or, for the gateway's own checks, the one given."""
+    if request is not None:
+        purpose = load(ReadPurposeQuery(), dict(request.args)).get("purpose")
+    return {"read_by": {"user_id": user.id, "username": user.username, "role": user.role},
+            "purpose": purpose}
 
 
 def as_consultant(user, payload: dict) -> dict:
@@ -61,7 +72,8 @@ def check_own_customer(service, user, customer_id, field="customer_id") -> None:
     whose a customer is); everyone else as their role and projects allow."""
     if user.role != "consultant":
         return
-    customer = service.rpc("leads", "get_customer", {"customer_id": customer_id})
+    customer = service.rpc("leads", "get_customer", {
+        "customer_id": customer_id, **read_by(user, purpose="whose customer this is")})
     if user.consultant_id is None or customer["consultant_id"] != user.consultant_id:
         raise Forbidden("a consultant acts only for their own customers",
                         {field: [f"customer {customer_id} is another consultant's"]})

@@ -12,7 +12,8 @@ from contracts.inventory import MAX_IMPORT_ROWS, CreateChannelSchema
 from gateway.endpoints import (RPC_TIMEOUT, acts_on_every_project, actor, as_consultant,
                                check_own_customer, check_project, endpoint)
 from gateway.routes import (BoardQuery, ChannelProjectsBody, GenerateBuildingBody,
-                            HoldApprovalBody, HoldExtensionBody, HoldReleaseBody, HoldUnitBody,
+                            HoldApprovalBody, HoldExtensionBody, HoldReleaseBody, HoldsQuery,
+                            HoldUnitBody,
                             NewRoomBody, PriceListBody, UnitPriceQuery, WaitlistBody,
                             WeeklyPlanBody)
 from gateway.tables import read_table, xlsx_response
@@ -214,6 +215,14 @@ class InventoryEndpoints:
         self._check_unit_project(user, payload["unit_id"])
         return json_response(self.rpc("inventory", "hold_unit", {
             "actor": actor(user), **payload, "channel_id": user.channel_id}), 201)
+
+    @http(*endpoint("GET", "/api/v1/holds"))
+    @api
+    def list_holds(self, request):
+        user = self.authorize(request, "GET", "/api/v1/holds")
+        query = load(HoldsQuery(), dict(request.args))
+        return json_response(self.rpc("inventory", "list_holds", {
+            "actor": actor(user), **query, "channel_id": user.channel_id}))
 
     @http(*endpoint("GET", "/api/v1/holds/{hold_id}"))
     @api

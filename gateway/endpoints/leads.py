@@ -6,7 +6,7 @@ from contracts.errors import Forbidden, InvalidInput
 from contracts.leads import MAX_IMPORT_ROWS, file_without_contact_details
 from gateway.auth import can_see_contact, mask_mobile
 from gateway.api import api, json_body, json_response
-from gateway.endpoints import RPC_TIMEOUT, endpoint, private_view
+from gateway.endpoints import RPC_TIMEOUT, endpoint, private_view, read_by
 from gateway.routes import (CallCenterDayBody, CallCenterMonthBody, CallListQuery,
                             CareRemindersDayQuery, ExportQuery, FollowUpBody, GradeBody, HopelessBody,
                             OfficeProjectsBody, OfficeRosterBody, ProfileBody, ReassignmentBody,
@@ -99,7 +99,7 @@ class LeadsEndpoints:
     def customer_file(self, request, customer_id):
         user = self.authorize(request, "GET", "/api/v1/customers/{customer_id}/file")
         result = self.rpc("leads", "customer_file", {
-            "customer_id": customer_id,
+            "customer_id": customer_id, **read_by(user, request),
             "consultant_id": _acting(user)["acting_consultant_id"], **_manager(user)})
         return json_response(_private_file(user, result))
 
@@ -187,6 +187,7 @@ class LeadsEndpoints:
     def get_customer(self, request, customer_id):
         user = self.authorize(request, "GET", "/api/v1/customers/{customer_id}")
         customer = self.rpc("leads", "get_customer", {"customer_id": customer_id,
+                                                      **read_by(user, request),
                                                       **_manager(user)})
         return json_response(private_view(user, customer))
 

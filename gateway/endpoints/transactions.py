@@ -8,7 +8,9 @@ from contracts.errors import Forbidden, InvalidInput, NotFound
 from gateway import routes
 from gateway.api import api, json_body, json_response
 from gateway.endpoints import (acts_on_every_project, actor, as_consultant, check_own_customer,
-                               check_project, endpoint, private_view)
+                               check_project, endpoint, private_view, read_by)
+
+ACCESS_CHECK = "access check"  # the gateway reads a record to see whether the user may act
 from gateway.tables import xlsx_response
 
 
@@ -49,8 +51,9 @@ class TransactionsEndpoints:
     @api
     def get_deposit_order_form(self, request, deposit_id):
         user = self.authorize(request, "GET", "/api/v1/deposits/{deposit_id}/order-form")
-        order = self.rpc("transactions", "get_deposit_order_form", {
-            "actor": actor(user), "deposit_id": deposit_id})
+        order = self.rpc("transactions", "get_deposit_order_form",
+                         {"actor": actor(user), "deposit_id": deposit_id,
+                          **read_by(user, request)})
         _check_deal(user, order, "deposit_id")
         return json_response(order)
 
@@ -58,8 +61,9 @@ class TransactionsEndpoints:
     @api
     def get_order_form(self, request, order_form_id):
         user = self.authorize(request, "GET", "/api/v1/order-forms/{order_form_id}")
-        order = self.rpc("transactions", "get_order_form", {
-            "actor": actor(user), "order_form_id": order_form_id})
+        order = self.rpc("transactions", "get_order_form",
+                         {"actor": actor(user), "order_form_id": order_form_id,
+                          **read_by(user, request)})
         _check_deal(user, order, "order_form_id")
         return json_response(order)
 
@@ -136,8 +140,9 @@ class TransactionsEndpoints:
     @api
     def get_contract(self, request, contract_id):
         user = self.authorize(request, "GET", "/api/v1/contracts/{contract_id}")
-        contract = self.rpc("transactions", "get_contract", {
-            "actor": actor(user), "contract_id": contract_id})
+        contract = self.rpc("transactions", "get_contract",
+                            {"actor": actor(user), "contract_id": contract_id,
+                             **read_by(user, request)})
         self.own_order_form(user, contract["order_form_id"], "contract_id")
         return json_response(contract)
 
@@ -360,7 +365,8 @@ class TransactionsEndpoints:
         route's roles allow."""
         if self.limited(user):
             order = self.rpc("transactions", "get_order_form", {
-                "actor": actor(user), "order_form_id": order_form_id})
+                "actor": actor(user), "order_form_id": order_form_id,
+                **read_by(user, purpose=ACCESS_CHECK)})
             _check_deal(user, order, field)
 
     def own_subscription(self, user, subscription_id):
@@ -378,7 +384,8 @@ class TransactionsEndpoints:
     def own_contract(self, user, contract_id):
         if self.limited(user):
             contract = self.rpc("transactions", "get_contract", {
-                "actor": actor(user), "contract_id": contract_id})
+                "actor": actor(user), "contract_id": contract_id,
+                **read_by(user, purpose=ACCESS_CHECK)})
             self.own_order_form(user, contract["order_form_id"], "contract_id")
 
     def with_form_boxes(self, user, reports: list, units: list) -> list:
@@ -390,7 +397,8 @@ class TransactionsEndpoints:
             if report["customer_id"] not in customers:
                 try:
                     customers[report["customer_id"]] = private_view(user, self.rpc(
-                        "leads", "get_customer", {"customer_id": report["customer_id"]}))
+                        "leads", "get_customer", {"customer_id": report["customer_id"],
+                                                  **read_by(user, purpose="deal report")}))
                 except NotFound:
                     customers[report["customer_id"]] = None
             customer = customers[report["customer_id"]]

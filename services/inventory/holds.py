@@ -13,7 +13,7 @@ from contracts.errors import Conflict, Forbidden, NotFound
 from infra.database import utcnow
 from services.inventory import channels, domain
 from services.inventory.history import change_status
-from services.inventory.models import Hold, Project, Unit, WaitlistEntry
+from services.inventory.models import ChannelProject, Hold, Project, Unit, WaitlistEntry
 
 
 def hold_unit(uow, cmd) -> dict:
@@ -316,3 +316,24 @@ def unit_conflict(session, unit_id, message) -> Conflict:
     hint = "; join its waitlist" if unit.status in (domain.HELD, domain.OFFERED) else ""
     return Conflict(f"{message}: it is {unit.status}{hint}",
                     {"unit_id": unit_id, "status": unit.status})
+
+
+def open_holds(session, actor, status=None, expiring_within_hours=None, limit=200,
+               channel_id=None, now=None) -> list[dict]:
+    """Open holds in the actor's projects (a consultant's own only), soonest to expire first."""
+    now = now or utcnow()
+    query = (select(Hold, Unit.project_id, Unit.building, Unit.number)
+             .join(Unit, Unit.id == Hold.unit_id)
+             .where(Hold.status.in_((status,) if status else ("pending", "active")))
+             .order_by(Hold.expires_at, Hold.id).limit(limit))
+    if actor["project_ids"] is not None:
+        query = query.where(Unit.project_id.in_(actor["project_ids"] or [0]))
+    if actor["role"] == "consultant":
+        query = query.where(Hold.consultant_id == (actor["consultant_id"] or 0))
+    if expiring_within_hours is not None:
+        query = query.where(Hold.expires_at <= now + timedelta(hours=expiring_within_hours))
+    if channel_id is not None:
+        query = query.where(Unit.project_id.in_(select(ChannelProject.project_id).where(
+            ChannelProject.channel_id == channel_id)))
+    return [{**hold_view(hold), "project_id": project_id, "building": building,
+             "number": number} for hold, project_id, building, number in session.execute(query)]

@@ -44,6 +44,15 @@ class InventoryService(operations.OperationsRpc):
             return schemas.HoldSchema.shared().dump(holds.get_hold(uow.session, query["hold_id"],
                                                             query["channel_id"]))
 
+    @rpc(idempotent=True)
+    def list_holds(self, payload):
+        actor, payload = split_actor(payload)
+        query = load(schemas.ListHoldsSchema.shared(), payload)
+        with self.uow() as uow:
+            return schemas.HoldListSchema.shared().dump({"holds": holds.open_holds(
+                uow.session, actor, query["status"], query["expiring_within_hours"],
+                query["limit"], query["channel_id"])})
+
     @rpc
     def approve_hold(self, payload):
         actor, payload = split_actor(payload)

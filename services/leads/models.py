@@ -4,7 +4,7 @@ from sqlalchemy import (JSON, Boolean, Date, ForeignKey, Integer, String, Text,
                         UniqueConstraint)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from infra.tables import BigId, UTCDateTime, add_messaging_tables
+from infra.tables import BigId, UTCDateTime, add_messaging_tables, add_read_log_table
 
 
 class Base(DeclarativeBase):
@@ -277,3 +277,4 @@ class Invitation(Base):
 
 metadata = Base.metadata
 add_messaging_tables(metadata)
+add_read_log_table(metadata)

@@ -5,7 +5,7 @@ from infra.consumer import event_handler
 from contracts.base import load
 from infra.dependencies import Database
 from infra.rpc import rpc
-from infra import operations
+from infra import operations, read_log
 from services.leads import call_center, exports, follow_up, handlers, scope
 from services.leads.models import metadata
 
@@ -69,8 +69,10 @@ class LeadsService(operations.OperationsRpc):
         query = load(schemas.GetCustomerSchema.shared(), payload)
         with self.uow() as uow:
             scope.customer(uow.session, query["manager_id"], query["customer_id"])
-            return schemas.CustomerSchema.shared().dump(follow_up.get_customer(uow.session,
-                                                                        query["customer_id"]))
+            customer = follow_up.get_customer(uow.session, query["customer_id"])
+            read_log.record(uow, "customer", query["customer_id"], query)
+            uow.commit()
+            return schemas.CustomerSchema.shared().dump(customer)
 
     @rpc
     def register_call(self, payload):
@@ -142,8 +144,11 @@ class LeadsService(operations.OperationsRpc):
         query = load(schemas.CustomerFileQuery.shared(), payload)
         with self.uow() as uow:
             scope.customer(uow.session, query["manager_id"], query["customer_id"])
-            return schemas.CustomerFileSchema.shared().dump(follow_up.customer_file(
-                uow.session, query["customer_id"], query["consultant_id"]))
+            customer_file = follow_up.customer_file(uow.session, query["customer_id"],
+                                                    query["consultant_id"])
+            read_log.record(uow, "customer_file", query["customer_id"], query)
+            uow.commit()
+            return schemas.CustomerFileSchema.shared().dump(customer_file)
 
     @rpc(idempotent=True)
     def care_reminders(self, payload):

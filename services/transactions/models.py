@@ -5,7 +5,7 @@ from sqlalchemy import (JSON, Boolean, Date, ForeignKey, Integer, Numeric, Strin
                         UniqueConstraint)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from infra.tables import UTCDateTime, add_messaging_tables
+from infra.tables import UTCDateTime, add_messaging_tables, add_read_log_table
 
 
 class Base(DeclarativeBase):
@@ -268,3 +268,4 @@ class LeadActivity(Base):
 
 metadata = Base.metadata
 add_messaging_tables(metadata)
+add_read_log_table(metadata)

@@ -9,7 +9,7 @@ from contracts.scope import split_actor
 from infra.consumer import event_handler
 from infra.dependencies import Database
 from infra.rpc import rpc
-from infra import config, operations
+from infra import config, operations, read_log
 from infra.database import utcnow
 from services.transactions import (applications, collecting, deals, finance, handlers, plans,
                                    sales, scope)
@@ -43,8 +43,10 @@ class TransactionsService(operations.OperationsRpc):
         query = load(schemas.OrderFormQuery.shared(), payload)
         with self.uow() as uow:
             scope.order_form(uow.session, actor, query["order_form_id"])
-            return schemas.OrderFormSchema.shared().dump(
-                sales.get_order_form(uow.session, query["order_form_id"]))
+            order_form = sales.get_order_form(uow.session, query["order_form_id"])
+            read_log.record(uow, "order_form", order_form["id"], query)
+            uow.commit()
+            return schemas.OrderFormSchema.shared().dump(order_form)
 
     @rpc(idempotent=True)
     def get_deposit_order_form(self, payload):
@@ -52,8 +54,10 @@ class TransactionsService(operations.OperationsRpc):
         query = load(schemas.DepositOrderFormQuery.shared(), payload)
         with self.uow() as uow:
             scope.deposit(uow.session, actor, query["deposit_id"])
-            return schemas.OrderFormSchema.shared().dump(
-                sales.get_deposit_order_form(uow.session, query["deposit_id"]))
+            order_form = sales.get_deposit_order_form(uow.session, query["deposit_id"])
+            read_log.record(uow, "order_form", order_form["id"], query)
+            uow.commit()
+            return schemas.OrderFormSchema.shared().dump(order_form)
 
     @rpc
     def sign_order_form(self, payload):
@@ -127,8 +131,10 @@ class TransactionsService(operations.OperationsRpc):
         query = load(schemas.ContractQuery.shared(), payload)
         with self.uow() as uow:
             scope.contract(uow.session, actor, query["contract_id"])
-            return schemas.ContractSchema.shared().dump(sales.get_contract(uow.session,
-                                                                    query["contract_id"]))
+            contract = sales.get_contract(uow.session, query["contract_id"])
+            read_log.record(uow, "contract", contract["id"], query)
+            uow.commit()
+            return schemas.ContractSchema.shared().dump(contract)
 
     @rpc
     def set_payment_plan(self, payload):

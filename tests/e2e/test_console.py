@@ -155,6 +155,16 @@ def test_a_hold_from_one_board_shows_on_every_open_board_within_two_seconds(
     expect(watched_cell).to_have_attribute("data-status", "held", timeout=LIVE_WITHIN_MS)
     expect(holder.locator(f'button.unit[data-unit-id="{unit_id}"]')).to_have_attribute(
         "data-status", "held", timeout=LIVE_WITHIN_MS)
+    # the hold is on the consultant's list, soonest to expire first, and on nobody else's
+    holder.goto(f"{suite.console_url}/holds")
+    number = admin.get(f"/api/v1/units/{unit_id}").json()["number"]
+    expect(holder.locator("tr[data-hold-id]").filter(has_text=f"1号楼 {number}")).to_be_visible()
+    other = suite.add_user("console-c2-colleague", "consultant", consultant_id=consultants[0])
+    assert all(h["consultant_id"] == consultants[0]
+               for h in other.get("/api/v1/holds").json()["holds"])
+    assert any(h["unit_id"] == unit_id
+               for h in suite.client("console-c2").get("/api/v1/holds").json()["holds"])
+    holder.goto(suite.console_url + board_path)
     legend_held = watcher.locator('.legend tr[data-status="held"] td[data-count]')
     board = admin.get(f"/api/v1/projects/{project['id']}/board").json()
     assert legend_held.inner_text() == str(board["buildings"][0]["by_status"].get("held"))
@@ -246,7 +256,7 @@ def test_an_approver_decides_an_application_in_the_console(
     application = application.json()
     role = application["waiting_for"]
     approver = f"console-approver-{role}"
-    suite.add_user(approver, role)
+    suite.add_user(approver, role, project_ids=[project["id"]])
 
     page = open_as(browser, suite, approver, f"/applications/{application['id']}")
     expect(page.locator("dd[data-status]")).to_have_text("pending")

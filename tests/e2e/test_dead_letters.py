@@ -11,6 +11,8 @@ from tests.messaging import send_to_queue, valid_event
 
 pytestmark = pytest.mark.e2e
 
+AUDIT = {"purpose": "dead-letter replay check"}  # a dossier is read for a purpose only
+
 
 def dead_letters(admin, service):
     response = admin.get("/api/v1/admin/dead-letters", params={"service": service})
@@ -78,7 +80,7 @@ def test_a_replayed_dead_letter_is_applied_once(suite, admin):
             headers={"x-anchang-error": "failed 4 time(s): a bug since fixed"})
     letter = wait_for(lambda: [letter for letter in dead_letters(admin, "archive")
                                if letter["event_id"] == held["event_id"]])[0]
-    assert admin.get("/api/v1/units/424242/dossier").status_code == 404
+    assert admin.get("/api/v1/units/424242/dossier", params=AUDIT).status_code == 404
 
     replayed = admin.post("/api/v1/admin/dead-letters/replay",
                           {"service": "archive", "ids": [letter["id"]]})
@@ -86,7 +88,7 @@ def test_a_replayed_dead_letter_is_applied_once(suite, admin):
     assert replayed.json() == {"service": "archive", "replayed": [letter["id"]]}
 
     def opened_dossier():  # the archive files its own dossier_opened a moment later
-        response = archivist.get("/api/v1/units/424242/dossier")
+        response = archivist.get("/api/v1/units/424242/dossier", params=AUDIT)
         if response.status_code != 200:
             return None
         types = [entry["type"] for entry in response.json()["entries"]]
@@ -99,7 +101,7 @@ def test_a_replayed_dead_letter_is_applied_once(suite, admin):
     send_to_queue(suite.env["AMQP_URI"], "archive", [held, marker])  # a duplicate, then news
     dossier = wait_for(lambda: (lambda d: d if marker["event_id"] in
                                 [e["event_id"] for e in d["entries"]] else None)(
-        archivist.get("/api/v1/units/424242/dossier").json()))
+        archivist.get("/api/v1/units/424242/dossier", params=AUDIT).json()))
     assert [entry["event_id"] for entry in dossier["entries"]] == filed + [marker["event_id"]]
     assert [letter for letter in dead_letters(admin, "archive")
             if letter["event_id"] == held["event_id"]] == []  # a no-op, not an error

@@ -28,6 +28,7 @@ def read_procfile() -> dict[str, str]:
 
 PROCFILE = read_procfile()
 APP_SERVICES = sorted(PROCFILE)
+FRONT_ENDS = {"console"}  # pages over the gateway's API: no database of their own
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +54,7 @@ def command_words(command) -> list[str]:
 
 
 def test_procfile_lists_every_database_owner():
-    assert set(PROCFILE) == set(DATABASE_OWNERS)
+    assert set(PROCFILE) - FRONT_ENDS == set(DATABASE_OWNERS)
 
 
 def test_compose_spec_has_no_version_key(compose):
@@ -131,16 +132,18 @@ def test_gateway_healthcheck_calls_the_health_route(services):
 def test_service_can_scale(services, name):
     service = services[name]
     assert "container_name" not in service
-    if name != "gateway":
+    if name not in ("gateway", "console"):
         assert not service.get("ports"), f"{name} publishes a port: it could not scale"
 
 
-def test_only_the_gateway_publishes_its_port(services):
+def test_only_the_gateway_and_the_console_publish_their_ports(services):
     published = {name: service["ports"] for name, service in services.items()
                  if service.get("ports")}
-    assert set(published) == {"gateway"}
+    assert set(published) == {"gateway", "console"}
     assert [str(port) for port in published["gateway"]] == ["8000:8000"]
     assert environment(services["gateway"])["GATEWAY_ADDRESS"] == "0.0.0.0:8000"
+    assert [str(port) for port in published["console"]] == ["8001:8001"]
+    assert environment(services["console"])["GATEWAY_URL"] == "http://gateway:8000"
 
 
 @pytest.mark.parametrize("name", APP_SERVICES)
@@ -148,6 +151,9 @@ def test_service_environment_names_broker_and_own_database(services, name):
     env = environment(services[name])
     assert env.get("AMQP_URI", "").startswith("pyamqp://")
     assert "@rabbitmq:5672" in env["AMQP_URI"]
+    if name in FRONT_ENDS:
+        assert not any(key.endswith("_DATABASE_URL") for key in env)
+        return
     url = env.get(f"{name.upper()}_DATABASE_URL")
     assert url == f"postgresql+psycopg2://postgres@postgres:5432/{name}"
     others = {f"{owner.upper()}_DATABASE_URL" for owner in DATABASE_OWNERS if owner != name}
