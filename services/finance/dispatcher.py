@@ -8,6 +8,7 @@ from collections import Counter
 
 import eventlet
 import requests
+from eventlet.queue import Empty, LightQueue
 from nameko.extensions import DependencyProvider
 from sqlalchemy.orm import sessionmaker
 
@@ -53,6 +54,7 @@ class Deliveries:
         self.http = requests.Session()
         self.pool = eventlet.GreenPool(pool_size)
         self.busy = Counter()
+        self.freed = LightQueue()  # a finished send wakes the loop to fill its slot
         self.running = True
 
     def uow(self, correlation_id=None):
@@ -75,17 +77,28 @@ class Deliveries:
                           "lease", delivery_id)
         finally:
             self.busy[subscription_id] -= 1
+            self.freed.put(subscription_id)
 
     def run(self):
         while self.running:
             try:
                 if not self.run_once():
-                    eventlet.sleep(poll_seconds())
+                    self._wait(poll_seconds())
                 else:
                     eventlet.sleep(0)
             except Exception as exc:
                 log.warning("webhook dispatch round failed: %s", exc)
                 eventlet.sleep(poll_seconds())
+
+
+    def _wait(self, seconds):
+        """Until a send finishes (a slot is free) or `seconds` pass."""
+        try:
+            self.freed.get(timeout=seconds)
+        except Empty:
+            return
+        while not self.freed.empty():
+            self.freed.get_nowait()
 
 
 class WebhookDispatcher(DependencyProvider):
