@@ -110,6 +110,10 @@ def main(argv=None):
         seconds = time.perf_counter() - start
         deliveries.running = False
         runner.kill()
+        for process in RECEIVERS:  # the hanging receiver's sends end, and are logged
+            process.kill()
+            process.wait()
+        deliveries.pool.waitall()
         with engine.connect() as connection:
             latency = connection.execute(text(
                 "SELECT avg(latency_ms), max(latency_ms) FROM webhook_attempts a "
