@@ -4,7 +4,7 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 from contracts.base import Id, StrictSchema
 from contracts.subscriptions import SUBSCRIPTIONS
 
-SERVICES = ("leads", "inventory", "transactions", "complaints", "archive")
+SERVICES = ("leads", "inventory", "transactions", "complaints", "archive", "finance")
 CONSUMING_SERVICES = tuple(service for service in SERVICES if service in SUBSCRIPTIONS)
 DEAD_LETTER_STATUSES = ("dead", "replayed")
 

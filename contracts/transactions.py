@@ -850,6 +850,17 @@ class RefundPaid(StrictSchema):
     bank_reference = fields.String(required=True)
 
 
+class BankReceiptConfirmed(StrictSchema):
+    """The finance system confirmed that the bank received a payment (FINANCE.md §2)."""
+    bank_reference = fields.String(required=True)
+    payment_id = fields.Integer(required=True)
+    receipt_id = fields.Integer(required=True)
+    receipt_number = fields.Integer(required=True)
+    amount = Money(required=True)
+    received_on = fields.Date(required=True)
+    bank = fields.String(required=True)
+
+
 class BuyerRenamed(StrictSchema):
     application_id = fields.Integer(required=True)
     deposit_id = fields.Integer(required=True)
@@ -875,6 +886,10 @@ register(
     EventType("transactions", "refund_paid", 1, RefundPaid,
               {"application_id": 3, "deposit_id": 7, "refund_amount": "45000.00",
                "bank_reference": "ICBC-20261122-0042"}),
+    EventType("transactions", "bank_receipt_confirmed", 1, BankReceiptConfirmed,
+              {"bank_reference": "CCB-20261122-0042", "payment_id": 9, "receipt_id": 12,
+               "receipt_number": 57, "amount": "300000.00", "received_on": "2026-11-22",
+               "bank": "建设银行"}),
     EventType("transactions", "buyer_renamed", 1, BuyerRenamed,
               {"application_id": 5, "deposit_id": 7, "order_form_id": 4,
                "new_buyer_name": "李四"}),

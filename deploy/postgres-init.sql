@@ -5,4 +5,5 @@ CREATE DATABASE inventory;
 CREATE DATABASE transactions;
 CREATE DATABASE complaints;
 CREATE DATABASE archive;
+CREATE DATABASE finance;
 CREATE DATABASE gateway;

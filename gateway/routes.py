@@ -810,6 +810,36 @@ ADMIN_ROUTES = (
 )
 
 
+FINANCE = ("finance", "admin")
+FINANCE_ROUTES = (
+    Route("GET", "/api/v1/projects/{project_id}/accounts", "The project's account mapping "
+          "(科目代码 per voucher role; defaults where unset)", FINANCE),
+    Route("PUT", "/api/v1/projects/{project_id}/accounts", "Map voucher roles to the project's "
+          "科目 (null: unset, its vouchers cannot be exported)", ("admin",)),
+    Route("GET", "/api/v1/projects/{project_id}/vouchers", "记账凭证 of a date range "
+          "(from, to: at most 366 days) with their posted/rejected status", FINANCE),
+    Route("GET", "/api/v1/projects/{project_id}/vouchers/export", "The vouchers of a date range "
+          "in a vendor's import layout (layout=kingdee|yonyou, format=xlsx|csv)", FINANCE),
+    Route("POST", "/api/v1/vouchers/{voucher_id}/status", "Finance marks a voucher posted or "
+          "rejected", FINANCE),
+    Route("POST", "/api/v1/vouchers/{voucher_id}/reversal", "Correct a voucher by a reversing "
+          "(红字) voucher", FINANCE),
+    Route("GET", "/api/v1/finance/events", "The pull feed: money events in order after a "
+          "cursor (after, limit)", FINANCE),
+    Route("GET", "/api/v1/finance/reconciliation", "The three-way weekly reconciliation "
+          "(project_id, week: any day of the office week)", FINANCE),
+    Route("POST", "/api/v1/admin/webhooks", "Subscribe a finance endpoint (url, event_types, "
+          "secret whsec_…)", ("admin",), status=201),
+    Route("GET", "/api/v1/admin/webhooks", "Webhook subscriptions", ("admin",)),
+    Route("POST", "/api/v1/admin/webhooks/{subscription_id}/rotation", "A new secret; the old "
+          "one signs too during the overlap", ("admin",)),
+    Route("GET", "/api/v1/admin/webhooks/{subscription_id}/deliveries", "The delivery log "
+          "(attempts, status codes, latency)", ("admin",)),
+    Route("POST", "/api/v1/admin/webhooks/{subscription_id}/replay", "Replay one delivery "
+          "(delivery_id) or a time range (from, to)", ("admin",)),
+)
+
+
 USER_ROUTES = (
     Route("DELETE", "/api/v1/auth/tokens/current", "Log out: this token stops working at once, "
           "in every gateway worker", ROLES, status=204),
@@ -842,7 +872,8 @@ USER_ROUTES = (
 
 
 ROUTES = (AUTH_AND_HEALTH_ROUTES + LEADS_ROUTES + INVENTORY_ROUTES + TRANSACTIONS_ROUTES
-          + COMPLAINTS_ROUTES + ARCHIVE_ROUTES + ADMIN_ROUTES + USER_ROUTES)
+          + COMPLAINTS_ROUTES + ARCHIVE_ROUTES + ADMIN_ROUTES + USER_ROUTES
+          + FINANCE_ROUTES)
 
 
 @lru_cache(maxsize=1)

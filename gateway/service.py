@@ -19,7 +19,7 @@ from gateway.endpoints import RPC_TIMEOUT, endpoint
 from gateway.endpoints import archive as archive_api
 from gateway.endpoints import inventory as inventory_api, leads as leads_api
 from gateway.endpoints import service_desk as service_desk_api, transactions as transactions_api
-from gateway.endpoints import users as users_api
+from gateway.endpoints import finance as finance_api, users as users_api
 from gateway.models import metadata
 from gateway.openapi import build_spec
 from gateway.routes import (DeadLettersQuery, PersonalDataReadsQuery, ReplayRequestSchema,
@@ -44,7 +44,8 @@ def _proxy(service):
 
 class GatewayService(leads_api.LeadsEndpoints, inventory_api.InventoryEndpoints,
                      transactions_api.TransactionsEndpoints, service_desk_api.ServiceDeskEndpoints,
-                     users_api.UsersEndpoints, archive_api.ArchiveEndpoints):
+                     users_api.UsersEndpoints, archive_api.ArchiveEndpoints,
+                     finance_api.FinanceEndpoints):
     name = "gateway"
     db = Database(metadata, publishes_events=False)
     leads = _proxy("leads")
@@ -52,6 +53,7 @@ class GatewayService(leads_api.LeadsEndpoints, inventory_api.InventoryEndpoints,
     transactions = _proxy("transactions")
     complaints = _proxy("complaints")
     archive = _proxy("archive")
+    finance = _proxy("finance")
 
     def authorize(self, request, method, path) -> auth.CurrentUser:
         allowed = route(method, path).roles

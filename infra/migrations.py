@@ -11,7 +11,8 @@ from sqlalchemy import engine_from_config, pool
 
 from infra.config import REPO_ROOT, database_url
 
-DATABASE_OWNERS = ("leads", "inventory", "transactions", "complaints", "archive", "gateway")
+DATABASE_OWNERS = ("leads", "inventory", "transactions", "complaints", "archive", "finance",
+                   "gateway")
 
 
 def migrations_dir(owner: str):

@@ -48,6 +48,11 @@ def confirm_bank_receipt(uow, cmd) -> dict:
     uow.session.add(confirmation)
     try:
         uow.session.flush()
+        uow.emit("bank_receipt_confirmed", {
+            "bank_reference": cmd["bank_reference"], "payment_id": receipt.payment_id,
+            "receipt_id": receipt.id, "receipt_number": receipt.number, "amount": cmd["amount"],
+            "received_on": cmd["received_on"], "bank": cmd["bank"]},
+            project_id=receipt.project_id)
         uow.commit()
     except IntegrityError:
         uow.rollback()

@@ -28,7 +28,8 @@ def old_leads_database():
 
 
 def test_every_service_has_a_repair_migration():
-    assert set(REPAIR_REVISIONS) == set(DATABASE_OWNERS)
+    # finance began after text was checked at the schema: it never stored a bad row
+    assert set(REPAIR_REVISIONS) == set(DATABASE_OWNERS) - {"finance"}
     for owner, revision in REPAIR_REVISIONS.items():
         assert ScriptDirectory.from_config(alembic_config(owner)).get_revision(revision), owner
 

@@ -1,0 +1,531 @@
+"""Finance use cases: file money events (feed, facts, voucher, webhook deliveries in one
+transaction), account mappings, vouchers and their export, webhook subscriptions and
+deliveries, the weekly three-way reconciliation."""
+import base64
+import os
+import secrets as random
+from datetime import date, datetime, time, timedelta, timezone
+from decimal import Decimal
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from contracts.envelope import REGISTRY
+from contracts.errors import Conflict, InvalidInput, NotFound
+from infra.database import utcnow
+from infra.working_calendar import SHANGHAI
+from services.finance import domain
+from services.finance.models import (AccountMapping, BankConfirmationSeen, Deal, DeliveryAttempt,
+                                     FeedEvent, PaymentSeen, RefundSeen, Voucher, VoucherCounter,
+                                     WebhookDelivery, WebhookSubscription)
+
+ZERO = domain.ZERO
+
+
+def backoff_scale() -> float:
+    """`WEBHOOK_BACKOFF_SCALE` shrinks the retry schedule (drills and tests); 1 in production."""
+    return float(os.environ.get("WEBHOOK_BACKOFF_SCALE", "1"))
+
+
+# --- filing money events ------------------------------------------------------------------
+
+def plain(event) -> dict:
+    """The event as JSON: what the feed and the webhooks carry."""
+    routing_key = f"{event['source']}.{event['type']}"
+    data = REGISTRY[routing_key].validator.dump(event["data"])
+    occurred = event["occurred_at"]
+    return {**event, "event_id": str(event["event_id"]), "data": data,
+            "occurred_at": occurred.isoformat() if isinstance(occurred, datetime) else occurred}
+
+
+def file_event(uow, event) -> None:
+    session = uow.session
+    routing_key = f"{event['source']}.{event['type']}"
+    body = plain(event)
+    now = utcnow()
+    feed = FeedEvent(event_id=body["event_id"], routing_key=routing_key,
+                     project_id=event["project_id"], occurred_at=event["occurred_at"],
+                     payload=body, filed_at=now)
+    session.add(feed)
+    session.flush()
+    context = _remember(session, body)
+    if event["project_id"] is not None:
+        voucher = domain.build_voucher(body, context, accounts_for(session, event["project_id"]))
+        if voucher is not None:
+            voucher["payment_id"] = body["data"].get("payment_id") or context.get("payment_id")
+            saved = _save_voucher(session, voucher, now)
+            deal = context.get("deal")
+            if deal is not None and saved is not None:
+                deal.balances = _dump_balances(domain.balances_after(
+                    _load_balances(deal.balances), voucher))
+    for subscription in session.scalars(select(WebhookSubscription).where(
+            WebhookSubscription.active == 1)):
+        if routing_key in subscription.event_types and (
+                subscription.project_ids is None or event["project_id"] in subscription.project_ids):
+            session.add(WebhookDelivery(
+                subscription_id=subscription.id, event_id=body["event_id"],
+                message_id=f"msg_{body['event_id'].replace('-', '')}_{subscription.id}",
+                feed_id=feed.id, status="pending", attempts=0, next_attempt_at=now,
+                created_at=now))
+
+
+def _remember(session, event) -> dict:
+    """Keep the facts later events and the reconciliation need; answer the voucher's context."""
+    kind, data, project = event["type"], event["data"], event["project_id"]
+    context = {}
+    deposit_id = data.get("deposit_id")
+    if kind == "receipt_voided":
+        payment = session.scalar(select(PaymentSeen).where(
+            PaymentSeen.receipt_id == data["receipt_id"]))
+        if payment is not None:
+            context["payment"] = {"purpose": payment.purpose}
+            context["payment_id"] = payment.payment_id
+            deposit_id = payment.deposit_id
+            if data.get("replaced_by_number") is not None:
+                payment.exchanged += 1
+                payment.receipt_number = data["replaced_by_number"]
+    if kind == "payment_received":
+        session.merge(PaymentSeen(
+            payment_id=data["payment_id"], project_id=project, deposit_id=data["deposit_id"],
+            purpose=data["purpose"], amount=Decimal(data["amount"]),
+            receipt_id=data["receipt_id"], receipt_number=data["receipt_number"],
+            paid_at=datetime.fromisoformat(data["paid_at"]), exchanged=0))
+    elif kind == "refund_approved":
+        session.merge(RefundSeen(
+            application_id=data["application_id"], project_id=project,
+            deposit_id=data["deposit_id"], amount_paid=Decimal(data["amount_paid"]),
+            penalty=Decimal(data["penalty"]), refund_amount=Decimal(data["refund_amount"]),
+            approved_at=datetime.fromisoformat(event["occurred_at"])))
+    elif kind == "refund_paid":
+        refund = session.get(RefundSeen, data["application_id"])
+        if refund is not None:
+            context["approval"] = {"amount_paid": refund.amount_paid}
+            refund.paid_at = datetime.fromisoformat(event["occurred_at"])
+    elif kind == "bank_receipt_confirmed":
+        session.merge(BankConfirmationSeen(
+            bank_reference=data["bank_reference"], project_id=project,
+            payment_id=data["payment_id"], receipt_number=data["receipt_number"],
+            amount=Decimal(data["amount"]), received_on=date.fromisoformat(data["received_on"])))
+    if deposit_id is not None:
+        deal = session.get(Deal, deposit_id)
+        if deal is None:
+            deal = Deal(deposit_id=deposit_id, project_id=project, unit_id=event.get("unit_id"),
+                        customer_id=event.get("customer_id"), balances={})
+            session.add(deal)
+        context["deal"] = deal
+        context["balances"] = _load_balances(deal.balances)
+        if kind == "unit_swapped":
+            deal.unit_id = data["to_unit_id"]
+    return context
+
+
+def _load_balances(stored) -> dict:
+    return {role: Decimal(amount) for role, amount in (stored or {}).items()}
+
+
+def _dump_balances(balances) -> dict:
+    return {role: f"{amount:.2f}" for role, amount in balances.items()}
+
+
+def _save_voucher(session, voucher, now) -> Voucher | None:
+    """Numbered per project and month (记-1, 记-2, …); None when the business id has one."""
+    if session.scalar(select(Voucher.id).where(Voucher.business_id == voucher["business_id"])):
+        return None
+    day = voucher["voucher_date"]
+    period = f"{day.year:04d}-{day.month:02d}"
+    number = _next_number(session, voucher["project_id"], period)
+    row = Voucher(
+        business_id=voucher["business_id"], event_type=voucher["event_type"],
+        project_id=voucher["project_id"], customer_id=voucher.get("customer_id"),
+        unit_id=voucher.get("unit_id"), deposit_id=voucher.get("deposit_id"),
+        payment_id=voucher.get("payment_id"), voucher_date=day, period=period,
+        word=voucher["word"], number=number, summary=voucher["summary"],
+        attachments=voucher["attachments"],
+        debit_total=sum((line["debit"] for line in voucher["lines"]), ZERO),
+        lines=[_dump_line(line) for line in voucher["lines"]], status="recorded",
+        reverses=voucher.get("reverses"), created_at=now)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def _next_number(session, project_id, period) -> int:
+    key = (VoucherCounter.project_id == project_id, VoucherCounter.period == period)
+    if session.scalar(select(VoucherCounter.last).where(*key)) is None:
+        try:
+            with session.begin_nested():
+                session.add(VoucherCounter(project_id=project_id, period=period, last=0))
+        except IntegrityError:
+            pass  # a concurrent voucher opened the period
+    return session.execute(update(VoucherCounter).where(*key)
+                           .values(last=VoucherCounter.last + 1)
+                           .returning(VoucherCounter.last)).scalar_one()
+
+
+def _dump_line(line) -> dict:
+    return {**line, "debit": f"{line['debit']:.2f}", "credit": f"{line['credit']:.2f}"}
+
+
+def _load_line(line) -> dict:
+    return {**line, "debit": Decimal(line["debit"]), "credit": Decimal(line["credit"])}
+
+
+# --- account mappings ---------------------------------------------------------------------
+
+def accounts_for(session, project_id) -> dict:
+    """role → (code, name): the defaults, overridden by the project's rows (a row with no code
+    leaves the role unset)."""
+    accounts = dict(domain.DEFAULT_ACCOUNTS)
+    for row in session.scalars(select(AccountMapping).where(
+            AccountMapping.project_id == project_id)):
+        accounts[row.role] = (row.account_code, row.account_name)
+    return accounts
+
+
+def get_accounts(uow, project_id) -> dict:
+    accounts = accounts_for(uow.session, project_id)
+    return {"project_id": project_id,
+            "accounts": {role: {"code": accounts[role][0], "name": accounts[role][1]}
+                         for role in domain.ACCOUNT_ROLES}}
+
+
+def set_accounts(uow, cmd) -> dict:
+    session = uow.session
+    for role, account in cmd["accounts"].items():
+        row = session.scalar(select(AccountMapping).where(
+            AccountMapping.project_id == cmd["project_id"], AccountMapping.role == role))
+        if row is None:
+            row = AccountMapping(project_id=cmd["project_id"], role=role)
+            session.add(row)
+        row.account_code = account["code"] if account else None
+        row.account_name = account["name"] if account else None
+    uow.commit()
+    return get_accounts(uow, cmd["project_id"])
+
+
+# --- vouchers -----------------------------------------------------------------------------
+
+def voucher_view(row: Voucher) -> dict:
+    return {"id": row.id, "business_id": row.business_id, "event_type": row.event_type,
+            "project_id": row.project_id, "customer_id": row.customer_id,
+            "unit_id": row.unit_id, "deposit_id": row.deposit_id, "payment_id": row.payment_id,
+            "voucher_date": row.voucher_date, "word": row.word, "number": row.number,
+            "summary": row.summary, "attachments": row.attachments,
+            "debit_total": row.debit_total, "status": row.status,
+            "status_note": row.status_note, "reverses": row.reverses,
+            "reversed_by": row.reversed_by, "lines": [_load_line(l) for l in row.lines]}
+
+
+def _range_query(query):
+    return (select(Voucher).where(Voucher.project_id == query["project_id"],
+                                  Voucher.voucher_date >= query["from"],
+                                  Voucher.voucher_date <= query["to"])
+            .order_by(Voucher.voucher_date, Voucher.period, Voucher.number))
+
+
+def list_vouchers(uow, query) -> dict:
+    rows = uow.session.scalars(_range_query(query)).all()
+    return {"vouchers": [voucher_view(row) for row in rows]}
+
+
+def iter_vouchers(uow, query):
+    """The range's vouchers a thousand at a time (memory flat for a year of a project)."""
+    for row in uow.session.scalars(_range_query(query).execution_options(yield_per=1000)):
+        yield voucher_view(row)
+
+
+def export_vouchers(uow, query) -> dict:
+    """The vendors' import file of the range. Every voucher needs its accounts mapped: the
+    first one missing refuses the export, naming the account."""
+    def checked():
+        for voucher in iter_vouchers(uow, query):
+            domain.check_accounts(voucher)
+            yield voucher
+    vouchers = list(checked()) if query["format"] == "csv" else checked()
+    write = domain.write_csv if query["format"] == "csv" else domain.write_xlsx
+    content = write(query["layout"], vouchers)
+    name = (f"vouchers-{query['layout']}-{query['project_id']}-{query['from']}-{query['to']}"
+            f".{query['format']}")
+    return {"file_name": name, "content_base64": base64.b64encode(content).decode()}
+
+
+def set_voucher_status(uow, cmd) -> dict:
+    row = _voucher(uow.session, cmd["voucher_id"], cmd.get("project_ids"))
+    if row.status != "recorded" and row.status != cmd["status"]:
+        raise Conflict(f"voucher {row.id} is {row.status} already",
+                       {"status": [f"the voucher is {row.status}"]})
+    row.status, row.status_note = cmd["status"], cmd.get("note")
+    uow.commit()
+    return voucher_view(row)
+
+
+def reverse_voucher(uow, cmd) -> dict:
+    """红字冲销: a new voucher with the same lines negated; the original is never changed
+    beyond pointing at its reversal."""
+    session = uow.session
+    row = _voucher(session, cmd["voucher_id"], cmd.get("project_ids"))
+    if row.reverses is not None:
+        raise Conflict("a reversing voucher is not reversed", {"voucher_id": ["a reversal"]})
+    if row.reversed_by is not None:
+        raise Conflict(f"voucher {row.id} is reversed already",
+                       {"voucher_id": [f"reversed by voucher {row.reversed_by}"]})
+    red = domain.reversal(voucher_view(row), cmd["reason"], domain.office_date(utcnow()))
+    red["payment_id"] = row.payment_id
+    saved = _save_voucher(session, red, utcnow())
+    row.reversed_by = saved.id
+    deal = session.get(Deal, row.deposit_id) if row.deposit_id else None
+    if deal is not None:
+        deal.balances = _dump_balances(domain.balances_after(_load_balances(deal.balances), red))
+    uow.commit()
+    return voucher_view(saved)
+
+
+def _voucher(session, voucher_id, project_ids) -> Voucher:
+    row = session.get(Voucher, voucher_id)
+    if row is None or (project_ids is not None and row.project_id not in project_ids):
+        raise NotFound(f"no voucher {voucher_id}", {"voucher_id": ["unknown voucher"]})
+    return row
+
+
+# --- the pull feed ------------------------------------------------------------------------
+
+def read_feed(uow, query) -> dict:
+    select_ = select(FeedEvent).where(FeedEvent.id > query["after"]).order_by(FeedEvent.id)
+    if query.get("project_ids") is not None:
+        select_ = select_.where(FeedEvent.project_id.in_(query["project_ids"]))
+    if query.get("project_id") is not None:
+        select_ = select_.where(FeedEvent.project_id == query["project_id"])
+    rows = uow.session.scalars(select_.limit(query["limit"])).all()
+    return {"events": [{"cursor": row.id, "event": row.payload} for row in rows],
+            "next_cursor": rows[-1].id if rows else query["after"]}
+
+
+# --- webhook subscriptions ----------------------------------------------------------------
+
+def subscription_view(row: WebhookSubscription, with_secret=False) -> dict:
+    view = {"id": row.id, "url": row.url, "event_types": row.event_types,
+            "project_ids": row.project_ids, "max_in_flight": row.max_in_flight,
+            "active": bool(row.active), "previous_secret_until": row.previous_secret_until,
+            "created_at": row.created_at}
+    if with_secret:
+        view["secret"] = row.secret
+    return view
+
+
+def create_subscription(uow, cmd) -> dict:
+    row = WebhookSubscription(
+        url=cmd["url"], event_types=sorted(cmd["event_types"]),
+        project_ids=cmd.get("project_ids"), secret=cmd.get("secret") or _new_secret(),
+        max_in_flight=cmd["max_in_flight"], active=1, created_at=utcnow())
+    uow.session.add(row)
+    uow.commit()
+    return subscription_view(row, with_secret=True)
+
+
+def _new_secret() -> str:
+    return domain.new_secret(random.token_bytes(24))
+
+
+def list_subscriptions(uow) -> dict:
+    rows = uow.session.scalars(select(WebhookSubscription).order_by(WebhookSubscription.id))
+    return {"subscriptions": [subscription_view(row) for row in rows]}
+
+
+def rotate_secret(uow, cmd) -> dict:
+    """A new secret; the old one keeps signing too until `overlap_hours` have passed."""
+    row = _subscription(uow.session, cmd["subscription_id"])
+    row.previous_secret = row.secret
+    row.previous_secret_until = utcnow() + timedelta(hours=cmd["overlap_hours"])
+    row.secret = cmd.get("secret") or _new_secret()
+    uow.commit()
+    return subscription_view(row, with_secret=True)
+
+
+def _subscription(session, subscription_id) -> WebhookSubscription:
+    row = session.get(WebhookSubscription, subscription_id)
+    if row is None:
+        raise NotFound(f"no subscription {subscription_id}",
+                       {"subscription_id": ["unknown subscription"]})
+    return row
+
+
+def signing_secrets(row: WebhookSubscription, now) -> list[str]:
+    if row.previous_secret and row.previous_secret_until and row.previous_secret_until > now:
+        return [row.secret, row.previous_secret]
+    return [row.secret]
+
+
+# --- deliveries ---------------------------------------------------------------------------
+
+LEASE = timedelta(seconds=60)
+
+
+def claim_due(uow, now, busy: dict, limit: int = 200) -> list[int]:
+    """Due deliveries, at most each subscription's free slots (`max_in_flight` minus `busy`);
+    claimed by pushing their next attempt past a lease, so no other worker takes them."""
+    session = uow.session
+    claimed = []
+    subscriptions = session.scalars(select(WebhookSubscription).where(
+        WebhookSubscription.active == 1)).all()
+    for subscription in subscriptions:
+        free = min(subscription.max_in_flight - busy.get(subscription.id, 0), limit)
+        if free <= 0:
+            continue
+        ids = session.scalars(
+            select(WebhookDelivery.id).where(
+                WebhookDelivery.subscription_id == subscription.id,
+                WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at <= now)
+            .order_by(WebhookDelivery.id).limit(free).with_for_update(skip_locked=True)).all()
+        if ids:
+            session.execute(update(WebhookDelivery).where(WebhookDelivery.id.in_(ids))
+                            .values(next_attempt_at=now + LEASE))
+            claimed += [(subscription.id, delivery_id) for delivery_id in ids]
+    uow.commit()
+    return claimed
+
+
+def prepare(uow, delivery_id, now) -> dict:
+    """What to send: the URL, the Standard Webhooks headers and the body."""
+    session = uow.session
+    delivery = session.get(WebhookDelivery, delivery_id)
+    subscription = session.get(WebhookSubscription, delivery.subscription_id)
+    feed = session.get(FeedEvent, delivery.feed_id)
+    body = domain.webhook_body(feed.routing_key, feed.payload)
+    timestamp = int(now.timestamp())
+    return {"url": subscription.url, "body": body, "headers": {
+        "content-type": "application/json", "webhook-id": delivery.message_id,
+        "webhook-timestamp": str(timestamp),
+        "webhook-signature": domain.signature_header(signing_secrets(subscription, now),
+                                                     delivery.message_id, timestamp, body)}}
+
+
+def record_attempt(uow, delivery_id, at, status_code, error, latency_ms) -> dict:
+    """Log the attempt; 2xx delivers, anything else waits its backoff or, past the
+    schedule, is dead."""
+    session = uow.session
+    delivery = session.get(WebhookDelivery, delivery_id)
+    session.add(DeliveryAttempt(delivery_id=delivery_id, attempted_at=at,
+                                status_code=status_code, error=(error or None) and error[:300],
+                                latency_ms=latency_ms))
+    delivery.attempts += 1
+    if status_code is not None and 200 <= status_code < 300:
+        delivery.status, delivery.delivered_at, delivery.next_attempt_at = "delivered", at, None
+    else:
+        delay = domain.next_delay(delivery.attempts, backoff_scale())
+        if delay is None:
+            delivery.status, delivery.next_attempt_at = "dead", None
+        else:
+            delivery.next_attempt_at = at + delay
+    uow.commit()
+    return {"id": delivery.id, "status": delivery.status, "attempts": delivery.attempts}
+
+
+def list_deliveries(uow, query) -> dict:
+    session = uow.session
+    _subscription(session, query["subscription_id"])
+    select_ = (select(WebhookDelivery).where(
+        WebhookDelivery.subscription_id == query["subscription_id"])
+        .order_by(WebhookDelivery.id.desc()).limit(query["limit"]))
+    if query.get("status"):
+        select_ = select_.where(WebhookDelivery.status == query["status"])
+    deliveries = session.scalars(select_).all()
+    attempts = {}
+    if deliveries:
+        for attempt in session.scalars(select(DeliveryAttempt).where(
+                DeliveryAttempt.delivery_id.in_([d.id for d in deliveries]))
+                .order_by(DeliveryAttempt.id)):
+            attempts.setdefault(attempt.delivery_id, []).append(
+                {"attempted_at": attempt.attempted_at, "status_code": attempt.status_code,
+                 "error": attempt.error, "latency_ms": attempt.latency_ms})
+    return {"deliveries": [
+        {"id": d.id, "event_id": d.event_id, "message_id": d.message_id, "status": d.status,
+         "attempts": d.attempts, "next_attempt_at": d.next_attempt_at,
+         "delivered_at": d.delivered_at, "log": attempts.get(d.id, [])} for d in deliveries]}
+
+
+def replay_deliveries(uow, cmd) -> dict:
+    """Send again (same `webhook-id`): one delivery, or every one of the subscription whose
+    event was filed in a time range; the receiver dedupes by the id."""
+    session = uow.session
+    _subscription(session, cmd["subscription_id"])
+    select_ = select(WebhookDelivery.id).where(
+        WebhookDelivery.subscription_id == cmd["subscription_id"])
+    if cmd.get("delivery_id") is not None:
+        select_ = select_.where(WebhookDelivery.id == cmd["delivery_id"])
+    else:
+        select_ = select_.join(FeedEvent, FeedEvent.id == WebhookDelivery.feed_id).where(
+            FeedEvent.filed_at >= cmd["from"], FeedEvent.filed_at < cmd["to"])
+    ids = session.scalars(select_).all()
+    if cmd.get("delivery_id") is not None and not ids:
+        raise NotFound(f"no delivery {cmd['delivery_id']}", {"delivery_id": ["unknown"]})
+    if ids:
+        session.execute(update(WebhookDelivery).where(WebhookDelivery.id.in_(ids)).values(
+            status="pending", attempts=0, next_attempt_at=utcnow()))
+    uow.commit()
+    return {"replayed": len(ids)}
+
+
+# --- the weekly three-way reconciliation --------------------------------------------------
+
+def reconciliation(uow, project_id, week_of: date) -> dict:
+    """Receipts (payments and their receipts) ↔ vouchers ↔ bank confirmations for one office
+    week (Monday to Sunday, Asia/Shanghai)."""
+    session = uow.session
+    monday = domain.week_start(week_of)
+    start = datetime.combine(monday, time(), SHANGHAI).astimezone(timezone.utc)
+    end = start + timedelta(days=7)
+    payments = session.scalars(select(PaymentSeen).where(
+        PaymentSeen.project_id == project_id, PaymentSeen.paid_at >= start,
+        PaymentSeen.paid_at < end).order_by(PaymentSeen.receipt_number)).all()
+    ids = [p.payment_id for p in payments]
+    vouchers, confirmations = {}, {}
+    if ids:
+        for row in session.scalars(select(Voucher).where(
+                Voucher.payment_id.in_(ids), Voucher.event_type == "payment_received",
+                Voucher.reversed_by.is_(None))):
+            vouchers.setdefault(row.payment_id, []).append(row)
+        for row in session.scalars(select(BankConfirmationSeen).where(
+                BankConfirmationSeen.payment_id.in_(ids))):
+            confirmations.setdefault(row.payment_id, []).append(row)
+    report = {"missing_voucher": [], "missing_bank_confirmation": [], "duplicated": [],
+              "mismatched": []}
+    rows = []
+    for payment in payments:
+        own_vouchers = vouchers.get(payment.payment_id, [])
+        own_confirmations = confirmations.get(payment.payment_id, [])
+        item = {"payment_id": payment.payment_id, "receipt_number": payment.receipt_number,
+                "purpose": payment.purpose, "amount": payment.amount,
+                "vouchers": [f"{v.word}-{v.number}" for v in own_vouchers],
+                "bank_references": [c.bank_reference for c in own_confirmations]}
+        rows.append(item)
+        if not own_vouchers:
+            report["missing_voucher"].append(item)
+        if not own_confirmations:
+            report["missing_bank_confirmation"].append(item)
+        if len(own_vouchers) > 1 or len(own_confirmations) > 1:
+            report["duplicated"].append(item)
+        amounts = {v.debit_total for v in own_vouchers} | {c.amount for c in own_confirmations}
+        if any(amount != payment.amount for amount in amounts):
+            report["mismatched"].append({**item, "voucher_amounts": [v.debit_total for v in own_vouchers],
+                                         "bank_amounts": [c.amount for c in own_confirmations]})
+    # a deal paying its price while its deposit receipt is still not exchanged
+    open_exchanges = []
+    for deal in session.scalars(select(Deal).where(Deal.project_id == project_id)):
+        balances = _load_balances(deal.balances)
+        if balances.get("advance_deposit", ZERO) > ZERO and balances.get("advance_price", ZERO) > ZERO:
+            open_exchanges.append({"deposit_id": deal.deposit_id, "unit_id": deal.unit_id,
+                                   "deposit_held": balances["advance_deposit"]})
+    unpaid = session.scalars(select(RefundSeen).where(
+        RefundSeen.project_id == project_id, RefundSeen.paid_at.is_(None),
+        RefundSeen.approved_at < end).order_by(RefundSeen.application_id)).all()
+    report.update({
+        "project_id": project_id, "week_start": monday, "week_end": monday + timedelta(days=6),
+        "payments": rows, "exchanges_not_closed": sorted(open_exchanges,
+                                                         key=lambda d: d["deposit_id"]),
+        "refunds_not_paid": [{"application_id": r.application_id, "deposit_id": r.deposit_id,
+                              "refund_amount": r.refund_amount, "approved_at": r.approved_at}
+                             for r in unpaid],
+        "totals": {"receipts": sum((p.amount for p in payments), ZERO),
+                   "vouchers": sum((v.debit_total for vs in vouchers.values() for v in vs), ZERO),
+                   "bank": sum((c.amount for cs in confirmations.values() for c in cs), ZERO)}})
+    return report
