@@ -112,23 +112,33 @@ def count_dead(engine, table) -> int:
 
 def replay(engine, table, publisher: FailFastPublisher, service: str, ids=None) -> list[int]:
     """Publish the chosen dead letters (all when `ids` is None) back onto the service's events
-    queue, with confirms; each row is marked replayed only after the broker took it."""
-    query = select(table).where(table.c.status == DEAD).order_by(table.c.id)
+    queue, with confirms. Each letter is marked replayed and published in one transaction: the
+    row stays locked until the broker has taken the message and the mark is committed. So
+    - a replayed message that fails again is stored dead again: its new death waits for that
+      lock in `store` and lands after the mark, never under it;
+    - a publish that fails (or a crash mid-way) rolls the mark back: the letter stays dead;
+    - two replays at once publish a letter once (the second finds it no longer dead)."""
+    query = select(table.c.id).where(table.c.status == DEAD).order_by(table.c.id)
     if ids is not None:
         query = query.where(table.c.id.in_(list(ids)))
     with engine.connect() as connection:
-        rows = connection.execute(query).all()
+        candidates = connection.execute(query).scalars().all()
     replayed = []
-    for row in rows:
-        publisher.publish(
-            bytes(row.body), exchange="", routing_key=queue_name(service),
-            content_type=row.content_type or "application/json",
-            content_encoding=row.content_encoding or "utf-8",
-            message_id=row.event_id, headers={REPLAYS_HEADER: row.replays + 1})
+    for letter_id in candidates:
         with engine.begin() as connection:
-            connection.execute(update(table).where(table.c.id == row.id).values(
-                status=REPLAYED, replays=table.c.replays + 1, replayed_at=utcnow()))
-        replayed.append(row.id)
+            row = connection.execute(
+                update(table).where(table.c.id == letter_id, table.c.status == DEAD)
+                .values(status=REPLAYED, replays=table.c.replays + 1, replayed_at=utcnow())
+                .returning(table.c.body, table.c.content_type, table.c.content_encoding,
+                           table.c.event_id, table.c.replays)).first()
+            if row is None:
+                continue  # replayed by someone else meanwhile
+            publisher.publish(
+                bytes(row.body), exchange="", routing_key=queue_name(service),
+                content_type=row.content_type or "application/json",
+                content_encoding=row.content_encoding or "utf-8",
+                message_id=row.event_id, headers={REPLAYS_HEADER: row.replays})
+        replayed.append(letter_id)
     return replayed
 
 
