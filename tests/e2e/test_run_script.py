@@ -43,9 +43,10 @@ def descendants(root: int) -> dict[int, str]:
 
 
 def service_pid(root: int, module: str) -> int | None:
-    """The `nameko run` process of a service (not its supervisor)."""
+    """The `nameko run` process of a service (not the shell or supervisor around it)."""
     pids = [pid for pid, command in descendants(root).items()
-            if "nameko run" in command and module in command and "infra.supervise" not in command]
+            if "nameko run" in command and module in command and "infra.supervise" not in command
+            and Path(command.split()[0]).name not in ("sh", "dash", "bash")]
     return pids[0] if len(pids) == 1 else None
 
 
