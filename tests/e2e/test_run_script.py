@@ -57,7 +57,8 @@ def running_suite(amqp_uri):
     var_dir = tempfile.mkdtemp(prefix="anchang-run-")
     log = open(Path(var_dir) / "run.log", "wb")
     env = {**os.environ, "AMQP_URI": amqp_uri, "GATEWAY_PORT": str(port),
-           "ANCHANG_VAR_DIR": var_dir, "ANCHANG_ADMIN_PASSWORD": "admin-password"}
+           "CONSOLE_PORT": str(free_port()), "ANCHANG_VAR_DIR": var_dir,
+           "ANCHANG_ADMIN_PASSWORD": "run-script-key"}
     process = subprocess.Popen(["bash", "scripts/run.sh"], cwd=REPO_ROOT, env=env, stdout=log,
                                stderr=subprocess.STDOUT, start_new_session=True)
     try:
@@ -105,7 +106,7 @@ def test_a_crashed_service_comes_back_while_the_others_keep_serving(running_suit
         time.sleep(0.5)
     assert answers and set(answers) <= {200, 503}
     token = requests.post(f"{base_url}/api/v1/auth/tokens", timeout=10, json={
-        "username": "admin", "password": "admin-password"})
+        "username": "admin", "password": "run-script-key"})
     assert token.status_code in (200, 201), token.text
 
     # the service is back, as a new process, under the same honcho
