@@ -17,14 +17,19 @@ PHASES = "examples,coverage,fuzzing"
 MAX_EXAMPLES = 3  # per operation in the fuzzing phase
 CHECKS = ("not_a_server_error", "status_code_conformance", "content_type_conformance",
           "response_schema_conformance")
+# Sessions and users are left out: random logins would throttle every later login from this
+# address, and random user changes or logouts would end the other tests' sessions.
+LEFT_OUT = r"^/api/v1/(auth/|admin/users)"
 
 
 @pytest.mark.timeout(900)
-def test_every_operation_answers_as_the_document_says(suite, admin, tmp_path):
+def test_every_operation_answers_as_the_document_says(suite, tmp_path):
+    runner = suite.add_user("contract-runner", "admin")
     report = tmp_path / "report.ndjson"
     command = [str(Path(sys.executable).with_name("st")), "run",
                f"{suite.base_url}/api/v1/openapi.json", "--url", suite.base_url,
-               "--header", f"Authorization: {admin.http.headers['Authorization']}",
+               "--header", f"Authorization: {runner.http.headers['Authorization']}",
+               "--exclude-path-regex", LEFT_OUT,
                "--seed", str(SEED), "--max-examples", str(MAX_EXAMPLES),
                "--phases", PHASES, "--checks", ",".join(CHECKS),
                "--generation-database", "none", "--workers", "2", "--request-timeout", "30",
