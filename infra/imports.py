@@ -36,6 +36,7 @@ from openpyxl.styles.stylesheet import apply_stylesheet
 from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 from sqlalchemy import delete, select, update
 
+from contracts.base import text_problem
 from contracts.errors import Conflict, DomainError, InvalidInput, NotFound
 from contracts.imports import (CSV, MAX_CELL_CHARACTERS, MAX_COLUMNS, MAX_UNCOMPRESSED_BYTES,
                                MAX_UPLOAD_BYTES, XLSX)
@@ -232,6 +233,10 @@ def _rows(path, content_type):
         while cells and not cells[-1]:  # a sheet's rows come padded to its widest one
             cells.pop()
         for column, cell in enumerate(cells, start=1):
+            problem = text_problem(cell)
+            if problem is not None:
+                raise InvalidInput(f"a cell {problem}; nothing was imported",
+                                   {"rows": [f"line {line}, column {column}: {problem}"]})
             if len(cell) > MAX_CELL_CHARACTERS:
                 raise InvalidInput(
                     f"a cell is longer than {MAX_CELL_CHARACTERS} characters; nothing was "
