@@ -26,6 +26,10 @@ SIGNERS = ("repair_department", "owner", "supervisor", "project_department")
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
+# a month of this century or the next (datetime cannot hold year 0)
+MONTH = r"^(20\d{2}|2100)-(0[1-9]|1[0-2])$"
+MONTH_ERROR = "YYYY-MM, a month from 2000-01 to 2100-12"
+
 
 def _clean_text(value: str) -> None:
     if _CONTROL.search(value):
@@ -153,8 +157,7 @@ class CalendarEntrySchema(ActorSchema):
 
 
 class MonthQuery(ActorSchema):
-    month = fields.String(required=True, validate=validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$",
-                                                                  error="YYYY-MM"))
+    month = fields.String(required=True, validate=validate.Regexp(MONTH, error=MONTH_ERROR))
     project_id = Id(load_default=None, allow_none=True)
 
 
@@ -319,7 +322,7 @@ class ExportSchema(ActorSchema):
         ("record_card", "investigation_report", "monthly_statistics", "repair_register")))
     complaint_id = Id(load_default=None, allow_none=True)
     month = fields.String(load_default=None, allow_none=True,
-                          validate=validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", error="YYYY-MM"))
+                          validate=validate.Regexp(MONTH, error=MONTH_ERROR))
     project_id = Id(load_default=None, allow_none=True)
 
 

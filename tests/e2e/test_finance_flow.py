@@ -60,7 +60,7 @@ def test_deposit_and_payment_to_balanced_vouchers_and_a_signed_webhook(suite, ad
                                 consultant_id=consultant_id)
     finance = suite.add_user(f"fin-finance-{consultant_id}", "finance")
     customer = consultant.post("/api/v1/visits", {"office_id": office["id"], "name": "周八",
-                                                  "mobile": "13610136000"}).json()["customer"]
+                                                  "mobile": "13610136010"}).json()["customer"]
     deposit, form = confirmed_deposit(consultant, admin, project, unit_id, customer["id"])
     base = f"/api/v1/order-forms/{form['id']}"
     paid = finance.post(f"{base}/payments", {"amount": "340000.00", "purpose": "down_payment"})
