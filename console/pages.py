@@ -28,6 +28,7 @@ MENU = (
     ("催款", "/collections", ("GET", "/api/v1/collections")),
     ("档案", "/archive", ("GET", "/api/v1/units/{unit_id}/dossier")),
     ("客服", "/complaints", ("GET", "/api/v1/complaints")),
+    ("来电中心", "/call-center", ("GET", "/api/v1/call-agents/{agent_id}/leads")),
 )
 
 
@@ -361,6 +362,66 @@ def complaint(visit: Visit, complaint_id):
                    downloads=downloads_for(visit, (
                        ("投诉记录卡", f"/api/v1/complaints/{complaint_id}/record-card.xlsx"),
                        ("投诉调查报告", f"/api/v1/complaints/{complaint_id}/investigation-report.xlsx"))))
+
+
+# --- 来电中心 --------------------------------------------------------------------------------
+
+@page("/call-center")
+def call_center(visit: Visit):
+    """An agent's call list (by agent number) and an office's day and month figures."""
+    args = visit.request.args
+    agent_id = args.get("agent_id", "").strip()
+    if agent_id.isdigit():
+        return redirect(f"/call-agents/{agent_id}")
+    office_id = args.get("office_id", "").strip()
+    if office_id.isdigit():
+        query = {key: args[key].strip() for key in ("day", "month") if args.get(key, "").strip()}
+        return redirect(f"/offices/{office_id}/call-center?{urlencode(query)}".rstrip("?"))
+    return _render(visit, "call_center.html")
+
+
+@page("/call-agents/<int:agent_id>")
+def call_list(visit: Visit, agent_id):
+    return _call_list(visit, agent_id)
+
+
+@page("/call-leads/<int:call_lead_id>/calls", methods=("POST",))
+def record_call(visit: Visit, call_lead_id):
+    form = visit.request.form
+    agent_id = int(form["_agent_id"]) if form.get("_agent_id", "").isdigit() else 0
+    body = as_json(form, integers=("office_id",), booleans=("connected",))
+    body.setdefault("connected", False)
+    try:
+        result = visit.gateway.post(f"/api/v1/call-leads/{call_lead_id}/calls", body)
+    except GatewayError as error:
+        return _call_list(visit, agent_id, error=error, lead_id=call_lead_id, form=form)
+    return _call_list(visit, agent_id, recorded=result, lead_id=call_lead_id)
+
+
+def _call_list(visit, agent_id, error=None, lead_id=None, form=None, recorded=None):
+    leads = visit.gateway.get(f"/api/v1/call-agents/{agent_id}/leads")["leads"]
+    may_record = visit.role in route("POST", "/api/v1/call-leads/{call_lead_id}/calls").roles
+    status = error.status if error else (201 if recorded else 200)
+    return _render(visit, "call_list.html", status=status, agent_id=agent_id, leads=leads,
+                   error=error, lead_id=lead_id, form=form or {}, recorded=recorded,
+                   may_record=may_record)
+
+
+@page("/offices/<int:office_id>/call-center")
+def call_center_figures(visit: Visit, office_id):
+    args = visit.request.args
+    day_query = {"day": args["day"].strip()} if args.get("day", "").strip() else None
+    # the ranking is of a month: this month in the office unless another is asked for
+    month = args.get("month", "").strip() or datetime.now(SHANGHAI).strftime("%Y-%m")
+    month_query = {"month": month}
+    day = visit.gateway.get(f"/api/v1/offices/{office_id}/call-center/day", day_query)
+    ranking = visit.gateway.get(f"/api/v1/offices/{office_id}/call-center/ranking", month_query)
+    exports = downloads_for(visit, (
+        ("来电客户登记表", f"/api/v1/offices/{office_id}/exports/call-register"),
+        ("来访客户登记表", f"/api/v1/offices/{office_id}/exports/visit-register"),
+        ("客户等级分配跟踪表", f"/api/v1/offices/{office_id}/exports/grade-tracking")))
+    return _render(visit, "call_center_figures.html", office_id=office_id, day=day,
+                   ranking=ranking, month=month, downloads=exports)
 
 
 # --- Excel 下载 ------------------------------------------------------------------------------
