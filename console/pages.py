@@ -449,7 +449,7 @@ def download(visit: Visit, api_path):
     if _xlsx_route(api_path) is None:
         return visit.refused(GatewayError(404, "not_found", "没有这个下载"), "error.html")
     answer = visit.gateway.download(api_path, visit.request.args.to_dict(flat=False) or None)
-    headers = {key: answer.headers[key] for key in ("Content-Disposition", "Content-Length")
+    headers = {key: answer.headers[key] for key in ("Content-Disposition",)
                if key in answer.headers}
     return Response(answer.content, status=200, headers=headers,
                     mimetype=answer.headers.get("Content-Type", XLSX))
