@@ -50,6 +50,10 @@ templates.globals.update(
                             "investigated": "已调查", "reviewed": "总经理已审",
                             "resolved": "已出处理意见", "replied": "已答复", "closed": "已结案",
                             "visited": "已回访", "reopened": "重新处理"},
+    lead_status_names={"pool": "号码池", "assigned": "待拨打", "resting": "待再拨",
+                       "dead": "不再拨打"},
+    source_names={"own_visitors": "本案来访", "own_callers": "本案来电", "expansion": "拓展",
+                  "purchased": "购买名单", "other": "其他"},
     outcome_names={"A": "A（意向强）", "B": "B（有意向）", "C": "C（一般）", "D": "D（无意向）"},
     application_names={"swap": "调房申请", "refund": "退房申请", "rename": "更名申请",
                        "discount": "特惠申请", "layout_change": "户型变更申请"})
