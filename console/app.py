@@ -42,11 +42,33 @@ templates.globals.update(
     category_names={"sales": "销售", "signing": "签约", "title": "办证", "move_in": "入伙",
                     "repair": "维修", "compensation": "赔付", "litigation": "诉讼",
                     "shop_lease": "商铺租赁", "other": "其他"},
+    clock_names={"first_response": "首次响应", "closure": "结案", "follow_up": "回访",
+                 "repair_on_site_small": "维修到场（小修）", "repair_on_site_large": "维修到场（大修）",
+                 "repair_emergency": "紧急维修", "repair_follow_up": "维修回访"},
+    complaint_status_names={"filed": "已登记", "accepted": "已受理", "rejected": "不予受理",
+                            "routed": "已转部门", "waiting_customer": "等待客户",
+                            "investigated": "已调查", "reviewed": "总经理已审",
+                            "resolved": "已出处理意见", "replied": "已答复", "closed": "已结案",
+                            "visited": "已回访", "reopened": "重新处理"},
+    lead_status_names={"pool": "号码池", "assigned": "待拨打", "resting": "待再拨",
+                       "dead": "不再拨打"},
+    source_names={"own_visitors": "本案来访", "own_callers": "本案来电", "expansion": "拓展",
+                  "purchased": "购买名单", "other": "其他"},
+    outcome_names={"A": "A（意向强）", "B": "B（有意向）", "C": "C（一般）", "D": "D（无意向）"},
     application_names={"swap": "调房申请", "refund": "退房申请", "rename": "更名申请",
                        "discount": "特惠申请", "layout_change": "户型变更申请"})
 templates.filters.update(
-    money=money, local_time=local_time, role_name=lambda role: ROLE_NAMES.get(role, role),
+    money=money, local_time=local_time, duration=lambda minutes: _duration(minutes), role_name=lambda role: ROLE_NAMES.get(role, role),
     combine=lambda first, second: {**first, **{k: v for k, v in second.items() if v}})
+
+def _duration(minutes) -> str:
+    """Minutes as 天/小时/分钟, for a clock's remaining or overrun time."""
+    minutes = int(minutes or 0)
+    days, rest = divmod(abs(minutes), 24 * 60)
+    hours, mins = divmod(rest, 60)
+    parts = [f"{days}天" if days else "", f"{hours}小时" if hours else "", f"{mins}分钟"]
+    return "".join(part for part in parts if part)
+
 
 _rules: list[Rule] = []
 _views: dict = {}

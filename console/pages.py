@@ -2,6 +2,7 @@
 answers; a refusal is shown with the API's own message, next to the field it names."""
 import json
 import uuid
+from datetime import datetime
 from urllib.parse import urlencode
 
 import eventlet
@@ -12,7 +13,9 @@ from console import board_view
 from console.app import Visit, clear_session, page, redirect, set_session
 from console.forms import as_json
 from console.gateway_client import Gateway, GatewayError
-from gateway.routes import route
+from contracts.imports import XLSX
+from gateway.routes import match, route
+from infra.working_calendar import SHANGHAI
 
 # the menu: a screen is offered to the roles the API lets call its main route
 MENU = (
@@ -24,6 +27,8 @@ MENU = (
     ("审批", "/approvals", ("POST", "/api/v1/applications/{application_id}/decisions")),
     ("催款", "/collections", ("GET", "/api/v1/collections")),
     ("档案", "/archive", ("GET", "/api/v1/units/{unit_id}/dossier")),
+    ("客服", "/complaints", ("GET", "/api/v1/complaints")),
+    ("来电中心", "/call-center", ("GET", "/api/v1/call-agents/{agent_id}/leads")),
 )
 
 
@@ -89,7 +94,13 @@ def board(visit: Visit, project_id):
     building = filters.building if filters.building in buildings else (
         buildings[0] if buildings else None)
     grid = board_view.grid(whole, building, filters)
+    downloads = downloads_for(visit, (
+        ("销控表", f"/api/v1/projects/{project_id}/board.xlsx"),
+        (f"{building}号楼销控表", f"/api/v1/projects/{project_id}/board.xlsx?"
+                                 f"{urlencode({'building': building})}") if building else None,
+        ("客户成交报告", f"/api/v1/projects/{project_id}/deal-reports.xlsx")))
     return _render(visit, "board.html", project=whole["project"], buildings=buildings,
+                   downloads=downloads,
                    building=building, grid=grid, filters=filters,
                    text_mode=visit.request.args.get("mode") == "text")
 
@@ -318,3 +329,127 @@ def dossier(visit: Visit, unit_id):
     purpose = visit.request.args.get("purpose", "")
     found = visit.gateway.get(f"/api/v1/units/{unit_id}/dossier", {"purpose": purpose})
     return _render(visit, "dossier.html", dossier=found, unit_id=unit_id, purpose=purpose)
+
+
+# --- 客服 ------------------------------------------------------------------------------------
+
+COMPLAINTS_PER_PAGE = 30
+
+
+@page("/complaints")
+def complaints(visit: Visit):
+    """The complaints this person may see, each with its clocks; the contractors' deposits and
+    scores for those who order repairs."""
+    args = visit.request.args
+    params = {key: args[key].strip() for key in ("status", "project_id", "limit")
+              if args.get(key, "").strip()}
+    listed = visit.gateway.get("/api/v1/complaints",
+                               {"limit": COMPLAINTS_PER_PAGE, **params})["complaints"]
+    # the list answers the record cards; each complaint's clocks come with the complaint itself
+    pool = eventlet.GreenPool(8)
+    listed = list(pool.imap(lambda c: visit.gateway.get(f"/api/v1/complaints/{c['id']}"), listed))
+    contractors = None
+    if visit.role in route("GET", "/api/v1/contractors").roles:
+        contractors = visit.gateway.get("/api/v1/contractors")["contractors"]
+    return _render(visit, "complaints.html", complaints=listed, contractors=contractors,
+                   filters=params)
+
+
+@page("/complaints/<int:complaint_id>")
+def complaint(visit: Visit, complaint_id):
+    found = visit.gateway.get(f"/api/v1/complaints/{complaint_id}")
+    return _render(visit, "complaint.html", complaint=found,
+                   downloads=downloads_for(visit, (
+                       ("投诉记录卡", f"/api/v1/complaints/{complaint_id}/record-card.xlsx"),
+                       ("投诉调查报告", f"/api/v1/complaints/{complaint_id}/investigation-report.xlsx"))))
+
+
+# --- 来电中心 --------------------------------------------------------------------------------
+
+@page("/call-center")
+def call_center(visit: Visit):
+    """An agent's call list (by agent number) and an office's day and month figures."""
+    args = visit.request.args
+    agent_id = args.get("agent_id", "").strip()
+    if agent_id.isdigit():
+        return redirect(f"/call-agents/{agent_id}")
+    office_id = args.get("office_id", "").strip()
+    if office_id.isdigit():
+        query = {key: args[key].strip() for key in ("day", "month") if args.get(key, "").strip()}
+        return redirect(f"/offices/{office_id}/call-center?{urlencode(query)}".rstrip("?"))
+    return _render(visit, "call_center.html")
+
+
+@page("/call-agents/<int:agent_id>")
+def call_list(visit: Visit, agent_id):
+    return _call_list(visit, agent_id)
+
+
+@page("/call-leads/<int:call_lead_id>/calls", methods=("POST",))
+def record_call(visit: Visit, call_lead_id):
+    form = visit.request.form
+    agent_id = int(form["_agent_id"]) if form.get("_agent_id", "").isdigit() else 0
+    body = as_json(form, integers=("office_id",), booleans=("connected",))
+    body.setdefault("connected", False)
+    try:
+        result = visit.gateway.post(f"/api/v1/call-leads/{call_lead_id}/calls", body)
+    except GatewayError as error:
+        return _call_list(visit, agent_id, error=error, lead_id=call_lead_id, form=form)
+    return _call_list(visit, agent_id, recorded=result, lead_id=call_lead_id)
+
+
+def _call_list(visit, agent_id, error=None, lead_id=None, form=None, recorded=None):
+    leads = visit.gateway.get(f"/api/v1/call-agents/{agent_id}/leads")["leads"]
+    may_record = visit.role in route("POST", "/api/v1/call-leads/{call_lead_id}/calls").roles
+    status = error.status if error else (201 if recorded else 200)
+    return _render(visit, "call_list.html", status=status, agent_id=agent_id, leads=leads,
+                   error=error, lead_id=lead_id, form=form or {}, recorded=recorded,
+                   may_record=may_record)
+
+
+@page("/offices/<int:office_id>/call-center")
+def call_center_figures(visit: Visit, office_id):
+    args = visit.request.args
+    day_query = {"day": args["day"].strip()} if args.get("day", "").strip() else None
+    # the ranking is of a month: this month in the office unless another is asked for
+    month = args.get("month", "").strip() or datetime.now(SHANGHAI).strftime("%Y-%m")
+    month_query = {"month": month}
+    day = visit.gateway.get(f"/api/v1/offices/{office_id}/call-center/day", day_query)
+    ranking = visit.gateway.get(f"/api/v1/offices/{office_id}/call-center/ranking", month_query)
+    exports = downloads_for(visit, (
+        ("来电客户登记表", f"/api/v1/offices/{office_id}/exports/call-register"),
+        ("来访客户登记表", f"/api/v1/offices/{office_id}/exports/visit-register"),
+        ("客户等级分配跟踪表", f"/api/v1/offices/{office_id}/exports/grade-tracking")))
+    return _render(visit, "call_center_figures.html", office_id=office_id, day=day,
+                   ranking=ranking, month=month, downloads=exports)
+
+
+# --- Excel 下载 ------------------------------------------------------------------------------
+
+def _xlsx_route(api_path):
+    found = match("GET", api_path)
+    return found if found is not None and found.media_type == XLSX else None
+
+
+def downloads_for(visit: Visit, items) -> list:
+    """(label, console link) for each API workbook this person's role may take."""
+    offered = []
+    for label, api_path in filter(None, items):
+        found = _xlsx_route(api_path.split("?", 1)[0])
+        if found is not None and visit.role in (found.roles or ()):
+            offered.append((label, "/files" + api_path))
+    return offered
+
+
+@page("/files/<path:api_path>")
+def download(visit: Visit, api_path):
+    """The API's workbook passed on as it came, with its file name: only for API paths the
+    route table says answer XLSX."""
+    api_path = "/" + api_path
+    if _xlsx_route(api_path) is None:
+        return visit.refused(GatewayError(404, "not_found", "没有这个下载"), "error.html")
+    answer = visit.gateway.download(api_path, visit.request.args.to_dict(flat=False) or None)
+    headers = {key: answer.headers[key] for key in ("Content-Disposition",)
+               if key in answer.headers}
+    return Response(answer.content, status=200, headers=headers,
+                    mimetype=answer.headers.get("Content-Type", XLSX))

@@ -630,9 +630,9 @@ COMPLAINTS_ROUTES = (
     Route("GET", "/api/v1/complaints/{complaint_id}", "A complaint with its history, reports, "
           "clocks and breaches", COMPLAINT_READERS, response=C.ComplaintSchema),
     Route("GET", "/api/v1/complaints/{complaint_id}/record-card.xlsx", "The record card as "
-          "XLSX", FILERS + ROUTERS + REVIEWERS),
+          "XLSX", FILERS + ROUTERS + REVIEWERS, media_type=XLSX),
     Route("GET", "/api/v1/complaints/{complaint_id}/investigation-report.xlsx", "The "
-          "investigation report as XLSX", FILERS + ROUTERS + REVIEWERS),
+          "investigation report as XLSX", FILERS + ROUTERS + REVIEWERS, media_type=XLSX),
     *(Route("POST", f"/api/v1/complaints/{{complaint_id}}/{suffix}", summary, roles, body,
             C.ComplaintSchema) for suffix, summary, roles, body in COMPLAINT_STEPS),
     Route("POST", "/api/v1/projects/{project_id}/clock-policies", "Set a project's clock "
@@ -644,7 +644,7 @@ COMPLAINTS_ROUTES = (
     Route("GET", "/api/v1/complaint-statistics", "投诉统计表: the month's complaints and repairs",
           STATISTICS_READERS, response=C.MonthlyStatisticsSchema, query=MonthBody),
     Route("GET", "/api/v1/complaint-statistics.xlsx", "投诉统计表 as XLSX", STATISTICS_READERS,
-          query=MonthBody),
+          query=MonthBody, media_type=XLSX),
     Route("GET", "/api/v1/complaint-accountability", "The month's sanctions, for HR (第十九条)",
           STATISTICS_READERS, response=C.AccountabilityListSchema, query=MonthBody),
     Route("POST", "/api/v1/contractors", "List a contractor with its warranty deposit "
@@ -660,7 +660,7 @@ COMPLAINTS_ROUTES = (
     *(Route("POST", f"/api/v1/repairs/{{repair_id}}/{suffix}", summary, REPAIR_DESK, body,
             C.RepairSchema) for suffix, summary, body in REPAIR_STEPS),
     Route("GET", "/api/v1/repair-register.xlsx", "维修情况登记表 of a month as XLSX",
-          STATISTICS_READERS + ("engineering",), query=MonthBody),
+          STATISTICS_READERS + ("engineering",), query=MonthBody, media_type=XLSX),
 )
 
 
