@@ -742,7 +742,7 @@ ARCHIVE_ROUTES = (
           "its digest", ARCHIVE_STAFF + ("legal", "customer_service", "sales_manager"),
           response=archive.DossierEntrySchema, status=201, query=UploadQuery),
     Route("GET", "/api/v1/documents/{document_id}/file", "Download a document's file; logged "
-          "before the first byte", DOSSIER_READERS, query=ReadQuery),
+          "before the first byte", DOSSIER_READERS, query=ReadQuery, media_type="*/*"),
     Route("GET", "/api/v1/dossiers/{dossier_id}/verification", "Verify a dossier's hash "
           "chain, its records and its files", ARCHIVE_STAFF + ("legal",),
           response=archive.VerificationSchema),
@@ -758,7 +758,7 @@ ARCHIVE_ROUTES = (
           ARCHIVE_STAFF, response=archive.FixityRunSchema),
     Route("POST", "/api/v1/dossiers/{dossier_id}/export", "The dossier as a zipped BagIt bag "
           "(files, records, chain, manifests); logged", ARCHIVE_STAFF + ("legal",),
-          query=PurposeQuery),
+          query=PurposeQuery, media_type="application/zip"),
     Route("POST", "/api/v1/dossiers/{dossier_id}/volumes", "Register a paper volume and its "
           "place", ARCHIVE_STAFF, _body(archive.RegisterVolumeSchema, "dossier_id"),
           archive.VolumeSchema, 201),
