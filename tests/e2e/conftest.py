@@ -190,7 +190,10 @@ def wait_for(predicate, timeout=30, interval=0.2):
 
 
 def pytest_collection_modifyitems(items):
-    """The property-based run of every operation goes last: it creates records at random,
-    which no other test should have to reckon with."""
+    """The property-based run of every operation goes last among the end-to-end tests: it
+    creates records at random, which no other test should have to reckon with."""
     last = [item for item in items if item.nodeid.startswith("tests/e2e/test_published_contract")]
-    items[:] = [item for item in items if item not in last] + last
+    rest = [item for item in items if item not in last]
+    end_of_e2e = max((i + 1 for i, item in enumerate(rest)
+                      if item.nodeid.startswith("tests/e2e/")), default=len(rest))
+    items[:] = rest[:end_of_e2e] + last + rest[end_of_e2e:]
