@@ -192,7 +192,7 @@ def test_poison_among_5000_good_messages(cluster_factory, record):
     idle_cpu = {name: cpu_after[name] - cpu_before[name] for name in cpu_after}
 
     assert cluster.dead_letters() == {"leads": 0, "inventory": 0, "transactions": 33,
-                                      "complaints": 0, "archive": 67}
+                                      "complaints": 0, "archive": 67, "finance": 0}
     reasons = dict(cluster.sql("archive", "SELECT split_part(reason, ':', 1), count(*) FROM "
                                           "dead_letters GROUP BY 1"))
     assert reasons == {"not JSON": 34, "invalid event": 33}
