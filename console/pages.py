@@ -151,9 +151,7 @@ def board_events(visit: Visit, project_id):
 
 @page("/units/<int:unit_id>")
 def unit_detail(visit: Visit, unit_id):
-    unit = visit.gateway.get(f"/api/v1/units/{unit_id}")
-    history = visit.gateway.get(f"/api/v1/units/{unit_id}/history")
-    return visit.render("_unit.html", unit=unit, history=history, form={}, error=None)
+    return _unit_panel(visit, unit_id)
 
 
 @page("/units/<int:unit_id>/hold", methods=("POST",))
@@ -183,14 +181,16 @@ def _unit_action(visit, unit_id, path, body, done):
     try:
         visit.gateway.post(path, body, idempotency_key=visit.request.form.get("_key"))
     except GatewayError as error:
-        unit = visit.gateway.get(f"/api/v1/units/{unit_id}")
-        history = visit.gateway.get(f"/api/v1/units/{unit_id}/history")
-        return visit.render("_unit.html", status=error.status, unit=unit, history=history,
-                            form=visit.request.form, error=error)
+        return _unit_panel(visit, unit_id, error.status, form=visit.request.form, error=error)
+    return _unit_panel(visit, unit_id, done=done)
+
+
+def _unit_panel(visit, unit_id, status=200, form=None, error=None, done=None):
+    """A unit's detail as it stands now, with what the last action answered."""
     unit = visit.gateway.get(f"/api/v1/units/{unit_id}")
     history = visit.gateway.get(f"/api/v1/units/{unit_id}/history")
-    return visit.render("_unit.html", unit=unit, history=history, form={}, error=None,
-                        done=done)
+    return visit.render("_unit.html", status=status, unit=unit, history=history,
+                        form=form or {}, error=error, done=done)
 
 
 # --- 预留 ------------------------------------------------------------------------------------

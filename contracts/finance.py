@@ -3,7 +3,7 @@ and the three-way reconciliation (services/finance/README.md)."""
 from datetime import timedelta
 from urllib.parse import urlparse
 
-from marshmallow import ValidationError, fields, validate, validates, validates_schema
+from marshmallow import ValidationError, fields, validate, validates_schema
 
 from contracts.base import Id, StrictSchema
 from services.finance.domain import ACCOUNT_ROLES, LAYOUTS, MONEY_EVENTS, SECRET_PREFIX

@@ -19,7 +19,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, RequestEntityTo
 from werkzeug.wrappers import Request, Response
 
 from contracts.base import MAX_ID, nesting_depth
-from contracts.errors import (Conflict, DomainError, Forbidden, IdempotencyKeyReused,
+from contracts.errors import (Conflict, Forbidden, IdempotencyKeyReused,
                               InvalidInput, NotFound, PayloadTooLarge, RequestInterrupted)
 from gateway import idempotency
 from gateway.auth import TooManyAttempts, Unauthenticated
@@ -140,9 +140,12 @@ def api(handler):
     (gateway/idempotency.py)."""
     @wraps(handler)
     def wrapper(self, request, *args, **kwargs):
+        def run():
+            _check_path_numbers(kwargs)
+            return handler(self, request, *args, **kwargs)
+
         def answer():
-            return _answered(lambda: _checked_path(kwargs) and handler(
-                self, request, *args, **kwargs))
+            return _answered(run)
         if getattr(request, "headers", {}).get(idempotency.HEADER) is None:
             return answer()
         route = match(request.method, request.path)
@@ -152,11 +155,6 @@ def api(handler):
             self._session, self.authorize(request, route.method, route.path),
             request, answer))
     return wrapper
-
-
-def _checked_path(values: dict) -> bool:
-    _check_path_numbers(values)
-    return True
 
 
 def _answered(run) -> Response:

@@ -21,8 +21,8 @@ from infra.filestore import DIGEST
 from infra.working_calendar import WorkingCalendar, calendar_from_entries
 from services.archive import domain
 from services.archive.models import (
-    ENTRY_TABLES, ChainLink, Document, Dossier, DossierNumber, DossierRead, DossierReference,
-    CalendarEntry, ExternalApproval, ExternalRequest, FixityRun, InspectionFinding, InspectionPlan, Loan,
+    ENTRY_TABLES, CalendarEntry, ChainLink, Document, Dossier, DossierNumber, DossierReference,
+    ExternalApproval, ExternalRequest, FixityRun, InspectionFinding, InspectionPlan, Loan,
     LoanReturn, PaperVolume, ProjectMilestone, StoredFile, VerificationRun)
 
 log = logging.getLogger(__name__)

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from sqlalchemy import select, update
 
-from contracts.errors import Conflict, Forbidden, InvalidInput, NotFound
+from contracts.errors import Conflict, Forbidden, NotFound
 from infra.database import utcnow
 from infra.working_calendar import SHANGHAI
 from services.complaints import domain, sla

@@ -3,9 +3,9 @@ self-repair at 200 % from the warranty deposit when it is missed, the four-signe
 follow-up visit, the contractor list and its evaluation."""
 from decimal import Decimal
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 
-from contracts.errors import Conflict, Forbidden, InvalidInput, NotFound
+from contracts.errors import Conflict, Forbidden, NotFound
 from infra.database import utcnow
 from infra.working_calendar import SHANGHAI
 from services.complaints import domain, sla

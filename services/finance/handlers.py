@@ -7,11 +7,11 @@ import secrets as random
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from contracts.envelope import REGISTRY
-from contracts.errors import Conflict, InvalidInput, NotFound
+from contracts.errors import Conflict, NotFound
 from infra.database import utcnow
 from infra.working_calendar import SHANGHAI
 from services.finance import domain

@@ -59,7 +59,7 @@ def test_customer_service_sees_complaints_with_their_clocks_red_when_breached(
     due = next(c for c in closure if c["clock"] == "closure" and not c["stopped_at"])
     expect(fine_row.locator('[data-clock="closure"]')).to_contain_text(
         local_time(due["due_at"]) + " · 剩")
-    expect(page.locator(f'tr[data-contractor-id]').filter(has_text=f"安装维修{pid}")) \
+    expect(page.locator('tr[data-contractor-id]').filter(has_text=f"安装维修{pid}")) \
         .to_contain_text("8,000.00")
     screenshot(page, "complaints")
 

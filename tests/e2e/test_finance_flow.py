@@ -2,7 +2,6 @@
 vendors' import files, and reach a finance system's endpoint as signed webhooks."""
 import base64
 import io
-import json
 import threading
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer

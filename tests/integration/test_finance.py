@@ -6,13 +6,13 @@ import json
 import random
 import threading
 import time
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timezone
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy import func, select
+from sqlalchemy import select
 from standardwebhooks.webhooks import Webhook
 
 from contracts.envelope import REGISTRY, build_event, parse_event
