@@ -168,32 +168,46 @@ class Cluster(Suite):
         board = self.admin.get(f"/api/v1/projects/{response.json()['id']}/board").json()
         return [row[board["columns"].index("id")] for row in board["units"]]
 
-    def deposit(self, unit_id, customer_id, timeout=60):
+    def deposit(self, unit_id, customer_id, timeout=60, key=None):
         """POST a deposit; returns (status code or exception name, seconds)."""
         started = time.monotonic()
+        headers = {"Idempotency-Key": key} if key else {}
         try:
             response = self.admin.http.post(f"{self.base_url}/api/v1/deposits", json={
                 "unit_id": unit_id, "customer_id": customer_id, "consultant_id": 1,
-                "amount": "10000.00"}, timeout=timeout)
+                "amount": "10000.00"}, headers=headers, timeout=timeout)
             outcome = response.status_code
         except requests.RequestException as exc:
             outcome = exc.__class__.__name__
         return outcome, time.monotonic() - started
 
+    def deposit_pressed_again(self, unit_id, customer_id, presses=4):
+        """A consultant's deposit: on a timeout or a refusal to try later, pressed again with
+        the same Idempotency-Key. Returns (last outcome, seconds, presses used)."""
+        key = uuid.uuid4().hex
+        started = time.monotonic()
+        for press in range(1, presses + 1):
+            outcome, _ = self.deposit(unit_id, customer_id, key=key)
+            if outcome not in (409, 503, 504) and not isinstance(outcome, str):
+                break
+            time.sleep(1)
+        return outcome, time.monotonic() - started, press
+
     def deposits_concurrently(self, orders, concurrency):
         with ThreadPoolExecutor(max_workers=concurrency) as pool:
             return list(pool.map(lambda order: self.deposit(*order), orders))
 
-    def paced_deposits(self, orders, per_second, concurrency=50):
+    def paced_deposits(self, orders, per_second, concurrency=50, send=None):
         """Send the orders at a steady rate, each on its own turn; returns the outcomes."""
+        send_one = send or self.deposit
         started = time.monotonic()
 
-        def send(numbered):
+        def send_in_turn(numbered):
             n, order = numbered
             time.sleep(max(0.0, started + n / per_second - time.monotonic()))
-            return self.deposit(*order)
+            return send_one(*order)
         with ThreadPoolExecutor(max_workers=concurrency) as pool:
-            return list(pool.map(send, enumerate(orders)))
+            return list(pool.map(send_in_turn, enumerate(orders)))
 
     def deposits_per_customer(self) -> dict[int, int]:
         return dict(self.sql("transactions", "SELECT customer_id, count(*) FROM deposits "
