@@ -195,10 +195,19 @@ def _plain_integer(value):
     return None if value is None else int(value)
 
 
+def _plain_integers(value):
+    return None if value is None else [int(item) for item in value]
+
+
+def _iso(value):
+    return None if value is None else value.isoformat()
+
+
 class RowList(fields.List):
     """`List(Nested(schema))` for many plain rows (dicts): each row is dumped by a plan compiled
-    once from the nested schema's fields — every field's own `_serialize`, a plain `str`/`int`
-    for the plain String and Integer fields — instead of marshmallow's per-value machinery.
+    once from the nested schema's fields — every field's own `_serialize`, a plain `str`,
+    `int`, list of `int` or `isoformat()` for the plain String, Integer, List(Integer) and
+    ISO DateTime fields — instead of marshmallow's per-value machinery.
     The output is the same as `List(Nested(schema))` (tests/unit/test_row_list.py); anything
     else (objects, dump hooks, `only`/`exclude`) takes marshmallow's own path. For lists of
     a thousand rows, such as a dossier's entries."""
@@ -219,6 +228,12 @@ class RowList(fields.List):
                 convert = _plain_string
             elif type(field) is fields.Integer and not field.as_string:
                 convert = _plain_integer
+            elif (type(field) is fields.List and type(field.inner) is fields.Integer
+                  and not field.inner.as_string):
+                convert = _plain_integers
+            elif (type(field) in (fields.DateTime, fields.AwareDateTime)
+                  and (field.format or field.DEFAULT_FORMAT) == "iso"):
+                convert = _iso
             else:
                 convert = field._serialize  # bound to the field; (value, attr, obj)
                 plan.append((field.data_key or name, field.attribute or name, convert, True))
