@@ -77,18 +77,21 @@ def file_complaint(uow, cmd) -> dict:
     fields = {k: cmd.get(k) for k in (
         "complainant_name", "contact", "channel", "content", "request", "request_detail",
         "customer_id", "unit_id", "project_id", "customer_consultant_id")}
+    context = sla.Context(uow.session, [cmd.get("project_id")])
     complaint = Complaint(**fields, status=domain.FILED, filed_at=now, filed_by=cmd["by"],
-                          due_at=sla.closure_due(uow.session, cmd.get("project_id"), now),
+                          due_at=sla.closure_due(context, cmd.get("project_id"), now),
                           reopen_count=0, major=domain.is_major(cmd.get("request"), None),
-                          watched=True, next_check_at=now)
+                          watched=True)
     uow.session.add(complaint)
     uow.session.flush()
     complaint.number = f"TS{now.astimezone(SHANGHAI):%Y%m}-{complaint.id:05d}"
-    _history(uow.session, complaint, domain.FILED, now, cmd["by"], None)
+    change = _history(uow.session, complaint, domain.FILED, now, cmd["by"], None)
+    # its clocks, once: the next check time (when its first warning is due) and the view
+    computed = sla.written(uow.session, sla.COMPLAINT, complaint, now, context, [change])
     uow.emit("complaint_filed", {"complaint_id": complaint.id, "channel": complaint.channel,
                                  "due_at": complaint.due_at}, **_envelope(complaint))
     uow.commit()
-    return complaint_view(uow.session, complaint, now)
+    return complaint_view(uow.session, complaint, now, computed, new=True)
 
 
 def accept(uow, cmd) -> dict:
@@ -198,7 +201,7 @@ def _step(uow, cmd, step, event, apply, detail, note=None, resumes_to=None) -> d
     new = domain.check_step(step, old, cmd["role"], complaint.department, resumes_to)
     now = utcnow()
     values = apply(complaint, now) if apply else {}
-    values = dict(values or {}, status=new, next_check_at=now)
+    values = dict(values or {}, status=new)
     # a conditional update: of two concurrent steps on one case, the second finds it moved on
     moved = session.execute(update(Complaint).where(Complaint.id == complaint.id,
                                                     Complaint.status == old).values(**values))
@@ -209,16 +212,19 @@ def _step(uow, cmd, step, event, apply, detail, note=None, resumes_to=None) -> d
     session.refresh(complaint)
     if new != old or step in ("reopen",):
         _history(session, complaint, new, now, cmd["by"], note)
+    computed = sla.written(session, sla.COMPLAINT, complaint, now)
     uow.emit(event, {"complaint_id": complaint.id, "number": complaint.number, "status": new,
                      "by": cmd["by"], "topic_file": complaint.number if complaint.major else None,
                      "detail": detail}, **_envelope(complaint))
     uow.commit()
-    return complaint_view(session, complaint, now)
+    return complaint_view(session, complaint, now, computed)
 
 
-def _history(session, complaint, status, at, by, note):
-    session.add(StatusChange(case_kind=sla.COMPLAINT, case_id=complaint.id, status=status,
-                             at=at, by=by, note=note))
+def _history(session, complaint, status, at, by, note) -> StatusChange:
+    change = StatusChange(case_kind=sla.COMPLAINT, case_id=complaint.id, status=status, at=at,
+                          by=by, note=note)
+    session.add(change)
+    return change
 
 
 def _envelope(complaint) -> dict:
@@ -250,23 +256,31 @@ CARD_FIELDS = (
     "bonus_share_percent", "satisfaction", "visited_at", "reopen_count", "major")
 
 
-def complaint_view(session, complaint, now: datetime | None) -> dict:
-    """The record card; with `now`, also its history, reports, clocks and breaches."""
+def complaint_view(session, complaint, now: datetime | None, computed=None,
+                   new=False) -> dict:
+    """The record card; with `now`, also its history, reports, clocks and breaches.
+    `computed`: (context, history, clock states) a write computed already; `new`: a complaint
+    just filed (no report or breach to read)."""
     view = {name: getattr(complaint, name) for name in CARD_FIELDS}
     view.update(history=[], reports=[], clocks=[], breaches=[])
     if now is None:
         return view
-    history = sla.histories(session, sla.COMPLAINT, [complaint.id]).get(complaint.id, [])
+    if computed is None:
+        context = sla.Context(session, [complaint.project_id])
+        history = sla.histories(session, sla.COMPLAINT, [complaint.id]).get(complaint.id, [])
+        states = sla.case_clocks(context, sla.COMPLAINT, complaint, history, now)
+    else:
+        _, history, states = computed
     view["history"] = [{"status": h.status, "at": h.at, "by": h.by, "note": h.note}
                        for h in history]
+    view["clocks"] = sla.clock_rows(states)
+    if new:
+        return view
     view["reports"] = [{k: getattr(r, k) for k in (
         "round", "cause", "course", "responsible_party", "conclusion", "countermeasures",
         "filed_by", "filed_at", "review_opinion", "reviewed_by", "reviewed_at")}
         for r in session.scalars(select(InvestigationReport).where(
             InvestigationReport.complaint_id == complaint.id).order_by(InvestigationReport.round))]
-    context = sla.Context(session, [complaint.project_id])
-    view["clocks"] = sla.clock_rows(sla.case_clocks(context, sla.COMPLAINT, complaint, history,
-                                                    now))
     view["breaches"] = sla.breach_rows(session, sla.COMPLAINT, complaint.id)
     return view
 

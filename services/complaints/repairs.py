@@ -123,16 +123,17 @@ def order_repair(uow, cmd) -> dict:
         description=cmd["description"], estimated_amount=cmd["estimated_amount"],
         urgency=cmd["urgency"], clock=domain.on_site_clock(cmd["urgency"], cmd["estimated_amount"]),
         status=domain.ORDERED, ordered_at=now, ordered_by=cmd["by"], missed=False,
-        signatures=[], watched=True, next_check_at=now)
+        signatures=[], watched=True)
     session.add(repair)
     session.flush()
     repair.number = f"WX{now.astimezone(SHANGHAI):%Y%m}-{repair.id:05d}"
-    _history(session, repair, domain.ORDERED, now, cmd["by"])
+    change = _history(session, repair, domain.ORDERED, now, cmd["by"])
+    computed = sla.written(session, sla.REPAIR, repair, now, history=[change])
     _emit(uow, repair, "repair_ordered", cmd["by"], {
         "estimated_amount": str(repair.estimated_amount), "urgency": repair.urgency,
         "clock": repair.clock})
     uow.commit()
-    return repair_view(session, repair, now)
+    return repair_view(session, repair, now, computed)
 
 
 def arrive(uow, cmd) -> dict:
@@ -204,7 +205,6 @@ def _step(uow, cmd, step, event, apply, detail=None) -> dict:
     on_site = _on_site_round(session, repair, now)
     values = apply(repair, now, on_site) or {}
     values.setdefault("status", new)
-    values["next_check_at"] = now
     moved = session.execute(update(RepairOrder).where(RepairOrder.id == repair.id,
                                                       RepairOrder.status == old).values(**values))
     if moved.rowcount != 1:
@@ -214,9 +214,10 @@ def _step(uow, cmd, step, event, apply, detail=None) -> dict:
     session.refresh(repair)
     if repair.status != old:
         _history(session, repair, repair.status, now, cmd["by"])
+    computed = sla.written(session, sla.REPAIR, repair, now)
     _emit(uow, repair, event, cmd["by"], detail(repair) if detail else {})
     uow.commit()
-    return repair_view(session, repair, now)
+    return repair_view(session, repair, now, computed)
 
 
 def _on_site_round(session, repair, now):
@@ -233,8 +234,10 @@ def _load(session, cmd) -> RepairOrder:
     return repair
 
 
-def _history(session, repair, status, at, by):
-    session.add(StatusChange(case_kind=sla.REPAIR, case_id=repair.id, status=status, at=at, by=by))
+def _history(session, repair, status, at, by) -> StatusChange:
+    change = StatusChange(case_kind=sla.REPAIR, case_id=repair.id, status=status, at=at, by=by)
+    session.add(change)
+    return change
 
 
 def _emit(uow, repair, event, by, detail):
@@ -254,15 +257,21 @@ REPAIR_FIELDS = ("id", "number", "unit_id", "project_id", "customer_id", "compla
                  "actual_cost", "deposit_charge", "completed_at", "satisfaction", "visited_at")
 
 
-def repair_view(session, repair, now) -> dict:
+def repair_view(session, repair, now, computed=None) -> dict:
+    """The repair order with its history, clocks and breaches; `computed`: (context, history,
+    clock states) a write computed already."""
     view = {name: getattr(repair, name) for name in REPAIR_FIELDS}
     view["contractor_name"] = session.scalar(select(Contractor.name).where(
         Contractor.id == repair.contractor_id))
     view["signatures"] = repair.signatures
-    history = sla.histories(session, sla.REPAIR, [repair.id]).get(repair.id, [])
+    if computed is None:
+        context = sla.Context(session, [repair.project_id])
+        history = sla.histories(session, sla.REPAIR, [repair.id]).get(repair.id, [])
+        states = sla.case_clocks(context, sla.REPAIR, repair, history, now)
+    else:
+        _, history, states = computed
     view["history"] = [{"status": h.status, "at": h.at, "by": h.by, "note": h.note}
                        for h in history]
-    context = sla.Context(session, [repair.project_id])
-    view["clocks"] = sla.clock_rows(sla.case_clocks(context, sla.REPAIR, repair, history, now))
+    view["clocks"] = sla.clock_rows(states)
     view["breaches"] = sla.breach_rows(session, sla.REPAIR, repair.id)
     return view
