@@ -32,6 +32,7 @@ from sqlalchemy.orm import sessionmaker
 from bench.environment import git_commit
 from contracts import complaints as C
 from contracts.base import load
+from contracts.scope import actor
 from infra.database import UnitOfWork, make_engine
 from infra.migrations import owner_metadata, upgrade
 from services.complaints import handlers, sla
@@ -129,7 +130,7 @@ def filing_while(store, stop):
         started = time.perf_counter()
         with store() as uow:
             handlers.file_complaint(uow, load(C.FileComplaintSchema(), {
-                "by": "bench", "role": "customer_service", "complainant_name": "客户",
+                "actor": actor("bench", "customer_service"), "complainant_name": "客户",
                 "contact": "x", "channel": "phone", "content": "bench", "project_id": 1}))
         latencies.append(time.perf_counter() - started)
     return latencies

@@ -28,8 +28,8 @@ ROLES = {
 
 
 def _allow(cmd, action):
-    if cmd["role"] != "admin" and cmd["role"] not in ROLES[action]:
-        raise Forbidden(f"role {cmd['role']} may not {action.replace('_', ' ')}",
+    if cmd["actor"]["role"] != "admin" and cmd["actor"]["role"] not in ROLES[action]:
+        raise Forbidden(f"role {cmd['actor']['role']} may not {action.replace('_', ' ')}",
                         {"role": [f"one of {', '.join(ROLES[action])} is required"]})
 
 
@@ -80,7 +80,7 @@ def evaluate_contractor(uow, cmd) -> dict:
     evaluation = ContractorEvaluation(
         contractor_id=contractor.id, period=cmd["period"], quality=cmd["quality"],
         timeliness=cmd["timeliness"], attitude=cmd["attitude"], comment=cmd.get("comment"),
-        evaluated_by=cmd["by"], evaluated_at=utcnow())
+        evaluated_by=cmd["actor"]["username"], evaluated_at=utcnow())
     uow.session.add(evaluation)
     uow.session.flush()
     view = evaluation_view(evaluation)
@@ -110,7 +110,7 @@ def _contractor(session, contractor_id) -> Contractor:
 
 def order_repair(uow, cmd) -> dict:
     _allow(cmd, "order")
-    if not in_projects(cmd, cmd["project_id"]):
+    if not in_projects(cmd["actor"], cmd["project_id"]):
         raise Forbidden("not one of your projects", {"project_id": ["not one of your projects"]})
     session = uow.session
     contractor = _contractor(session, cmd["contractor_id"])
@@ -122,14 +122,14 @@ def order_repair(uow, cmd) -> dict:
         complaint_id=cmd.get("complaint_id"), contractor_id=contractor.id,
         description=cmd["description"], estimated_amount=cmd["estimated_amount"],
         urgency=cmd["urgency"], clock=domain.on_site_clock(cmd["urgency"], cmd["estimated_amount"]),
-        status=domain.ORDERED, ordered_at=now, ordered_by=cmd["by"], missed=False,
+        status=domain.ORDERED, ordered_at=now, ordered_by=cmd["actor"]["username"], missed=False,
         signatures=[], watched=True)
     session.add(repair)
     session.flush()
     repair.number = f"WX{now.astimezone(SHANGHAI):%Y%m}-{repair.id:05d}"
-    change = _history(session, repair, domain.ORDERED, now, cmd["by"])
+    change = _history(session, repair, domain.ORDERED, now, cmd["actor"]["username"])
     computed = sla.written(session, sla.REPAIR, repair, now, history=[change])
-    _emit(uow, repair, "repair_ordered", cmd["by"], {
+    _emit(uow, repair, "repair_ordered", cmd["actor"]["username"], {
         "estimated_amount": str(repair.estimated_amount), "urgency": repair.urgency,
         "clock": repair.clock})
     uow.commit()
@@ -213,9 +213,9 @@ def _step(uow, cmd, step, event, apply, detail=None) -> dict:
                        {"status": ["changed by someone else"]})
     session.refresh(repair)
     if repair.status != old:
-        _history(session, repair, repair.status, now, cmd["by"])
+        _history(session, repair, repair.status, now, cmd["actor"]["username"])
     computed = sla.written(session, sla.REPAIR, repair, now)
-    _emit(uow, repair, event, cmd["by"], detail(repair) if detail else {})
+    _emit(uow, repair, event, cmd["actor"]["username"], detail(repair) if detail else {})
     uow.commit()
     return repair_view(session, repair, now, computed)
 
@@ -229,7 +229,7 @@ def _on_site_round(session, repair, now):
 
 def _load(session, cmd) -> RepairOrder:
     repair = session.get(RepairOrder, cmd["repair_id"])
-    if repair is None or not in_projects(cmd, repair.project_id):
+    if repair is None or not in_projects(cmd["actor"], repair.project_id):
         raise NotFound("unknown repair order", {"repair_id": ["unknown repair order"]})
     return repair
 
