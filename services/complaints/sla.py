@@ -43,26 +43,38 @@ def policy_from_row(row: ClockPolicyChange) -> clocks.ClockPolicy:
 
 class Context:
     """What computing many cases' clocks needs, loaded once: calendars and policy changes per
-    project."""
+    project. The projects' calendar entries are read only when a clock counts working time
+    (filing a complaint starts calendar-time clocks only)."""
 
     def __init__(self, session, project_ids):
-        project_ids = {p for p in project_ids if p is not None}
+        self.session = session
+        self.project_ids = {p for p in project_ids if p is not None}
         self.policy_rows = defaultdict(list)
-        self.entries = defaultdict(list)
-        if project_ids:
+        self.entries = None
+        if self.project_ids:
             for row in session.scalars(select(ClockPolicyChange).where(
-                    ClockPolicyChange.project_id.in_(project_ids))
+                    ClockPolicyChange.project_id.in_(self.project_ids))
                     .order_by(ClockPolicyChange.changed_at, ClockPolicyChange.id)):
                 self.policy_rows[(row.project_id, row.clock)].append(row)
-            for entry in session.scalars(select(CalendarEntry).where(
-                    CalendarEntry.project_id.in_(project_ids))):
-                self.entries[entry.project_id].append({"day": entry.day, "kind": entry.kind})
         self._calendars = {}
 
     def calendar(self, project_id):
+        if self.entries is None:
+            self.entries = defaultdict(list)
+            if self.project_ids:
+                for entry in self.session.scalars(select(CalendarEntry).where(
+                        CalendarEntry.project_id.in_(self.project_ids))):
+                    self.entries[entry.project_id].append({"day": entry.day,
+                                                           "kind": entry.kind})
         if project_id not in self._calendars:
             self._calendars[project_id] = calendar_from_entries(self.entries.get(project_id, []))
         return self._calendars[project_id]
+
+    def calendar_for(self, project_id, *bases):
+        """The project's calendar when one of `bases` is working time, read on first use (a
+        working-time clock that has not started never reads it); None otherwise (a
+        calendar-time clock never does)."""
+        return _LazyCalendar(self, project_id) if clocks.WORKING in bases else None
 
     def policy_changes(self, project_id, clock, since: datetime):
         """The policy in force at `since` and the changes after it, as history entries."""
@@ -74,6 +86,16 @@ class Context:
             else:
                 later.append(Change(row.changed_at, policy=policy_from_row(row)))
         return policy, later
+
+
+class _LazyCalendar:
+    """A project's calendar, read from the database on first use."""
+
+    def __init__(self, context, project_id):
+        self._context, self._project_id = context, project_id
+
+    def __getattr__(self, name):
+        return getattr(self._context.calendar(self._project_id), name)
 
 
 def histories(session, kind, case_ids) -> dict:
@@ -99,7 +121,9 @@ def case_clocks(context, kind, case, history, now) -> list:
     for name in clock_names(kind, case):
         policy, later = context.policy_changes(case.project_id, name, start)
         final = later[-1].policy if later else policy
-        state = clocks.compute(policy, changes + later, now, context.calendar(case.project_id))
+        calendar = context.calendar_for(case.project_id, policy.basis,
+                                        *(c.policy.basis for c in later))
+        state = clocks.compute(policy, changes + later, now, calendar)
         result.append((final, state))
     return result
 
@@ -117,7 +141,7 @@ def closure_due(context, project_id, filed_at) -> datetime:
     """The closure clock's due time for a complaint filed now, by the project's policy."""
     policy, _ = context.policy_changes(project_id, "closure", filed_at)
     state = clocks.compute(policy, [Change(filed_at, domain.FILED)], filed_at,
-                           context.calendar(project_id))
+                           context.calendar_for(project_id, policy.basis))
     return state.current.due_at
 
 
@@ -153,7 +177,7 @@ def written(session, kind, case, now, context=None, history=None) -> tuple:
 
 def _next_level(context, case, states, now) -> datetime | None:
     upcoming = [clocks.next_level_at(state.current, policy, now,
-                                     context.calendar(case.project_id))
+                                     context.calendar_for(case.project_id, state.current.basis))
                 for policy, state in states if state.current is not None]
     upcoming = [t for t in upcoming if t is not None]
     return min(upcoming) if upcoming else None
