@@ -14,6 +14,7 @@ import pytest
 from openpyxl import load_workbook
 
 from infra.config import REPO_ROOT
+from infra.working_calendar import SHANGHAI
 from services.inventory import opening_order
 from tests.e2e.conftest import Client, customer_of, wait_for
 from tests.e2e.test_deposit_flow import make_office, make_project
@@ -150,6 +151,9 @@ def test_queue_numbers_lottery_opening_burst_results_and_refunds(suite, admin):
         manager.get(f"/api/v1/deposits/{deposit_id}/order-form")), timeout=60)
     assert order_form and order_form["deposit_amount"] == "30000.00"
     assert order_form["total_price"] == "1200000.00"
+    report = manager.get(f"/api/v1/deposits/{deposit_id}/deal-report").json()
+    assert report["queue_date"] == datetime.fromisoformat(rows[0]["taken_at"]).astimezone(
+        SHANGHAI).date().isoformat()  # 排号日期: the day of the queue number
     for _, unit_id in wins:
         assert wait_for(lambda: admin.get(f"/api/v1/units/{unit_id}").json()["status"]
                         == "reserved", timeout=60)
