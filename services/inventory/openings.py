@@ -10,14 +10,14 @@ unit's hold becomes a reservation and an order form as soon as transactions turn
 诚意金 into the deposit (`unit_selected` → `deposit_received` → `unit_reserved`)."""
 import base64
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import and_, delete, func, insert, select, update
 
 from contracts.errors import Conflict, InvalidInput, NotFound
 from contracts.scope import check_consultant
 from infra.database import utcnow
 from infra.working_calendar import SHANGHAI
 from infra.workbooks import xlsx
-from services.inventory import domain, opening_order, prices
+from services.inventory import domain, opening_order
 from services.inventory.history import change_status
 from services.inventory.models import (Hold, Opening, OpeningEntrant, OpeningHousehold,
                                        OpeningSelection, OpeningUnit, Project, Unit)
@@ -200,78 +200,90 @@ def check_selection(actor, opening, entrant, number, unit_released: bool, now) -
 
 
 def select_unit(uow, actor, cmd, now=None) -> dict:
+    """Opening day's hot path, in as few round trips as the rules allow: one read of the
+    opening, the entrant, the unit's release and the project; the unit's row locked (and its
+    price read); the household's counter raised; the unit moved; the records written."""
     session = uow.session
     now = now or utcnow()
-    opening = found(session, cmd["opening_id"])
-    entrant = session.scalar(select(OpeningEntrant).where(
-        OpeningEntrant.opening_id == opening.id, OpeningEntrant.number == cmd["queue_number"]))
-    released = session.scalar(select(OpeningUnit.unit_id).where(
-        OpeningUnit.opening_id == opening.id, OpeningUnit.unit_id == cmd["unit_id"]))
+    found_row = session.execute(
+        select(Opening, OpeningEntrant, OpeningUnit.unit_id, Project.hold_days)
+        .join(Project, Project.id == Opening.project_id)
+        .outerjoin(OpeningEntrant, and_(OpeningEntrant.opening_id == Opening.id,
+                                        OpeningEntrant.number == cmd["queue_number"]))
+        .outerjoin(OpeningUnit, and_(OpeningUnit.opening_id == Opening.id,
+                                     OpeningUnit.unit_id == cmd["unit_id"]))
+        .where(Opening.id == cmd["opening_id"])).first()
+    if found_row is None:
+        raise NotFound(f"opening {cmd['opening_id']} does not exist",
+                       {"opening_id": ["unknown opening"]})
+    opening, entrant, released, hold_days = found_row
     check_selection(actor, opening, entrant, cmd["queue_number"], released is not None, now)
-    attempt = update(OpeningEntrant).where(
-        OpeningEntrant.opening_id == opening.id,
-        OpeningEntrant.queue_number_id == entrant.queue_number_id)
-    if opening.max_attempts is not None:
-        attempt = attempt.where(OpeningEntrant.attempts < opening.max_attempts)
-    if session.execute(attempt.values(attempts=OpeningEntrant.attempts + 1)).rowcount != 1:
+    if opening.max_attempts is not None and session.execute(
+            update(OpeningEntrant).where(
+                OpeningEntrant.opening_id == opening.id,
+                OpeningEntrant.queue_number_id == entrant.queue_number_id,
+                OpeningEntrant.attempts < opening.max_attempts)
+            .values(attempts=OpeningEntrant.attempts + 1)).rowcount != 1:
         raise Conflict("no selection attempts left", {"queue_number": [
             f"used all {opening.max_attempts} attempts"]})
-    savepoint = session.begin_nested()
+    # the unit's row lock orders the racing requests: the first valid one finds it available
+    unit = session.execute(select(
+        Unit.status, Unit.project_id, Unit.list_price, Unit.list_unit_price,
+        Unit.floor_total_price, Unit.price_list_version).where(Unit.id == cmd["unit_id"])
+        .with_for_update()).first()
+    if unit.status != domain.AVAILABLE:
+        return _lost(uow, opening, entrant, cmd, unit.status, now)
     counted = session.execute(update(OpeningHousehold).where(
         OpeningHousehold.opening_id == opening.id, OpeningHousehold.household == entrant.household,
         OpeningHousehold.purchases < opening.limit_per_household)
         .values(purchases=OpeningHousehold.purchases + 1))
     if counted.rowcount != 1:
-        savepoint.rollback()
-        uow.commit()  # the attempt counts
+        uow.commit()  # the attempt counts; the unit is untouched
         raise Conflict("the household has bought its limit", {"queue_number": [
             f"the household's limit is {opening.limit_per_household} unit(s)"]})
     taken = change_status(
         session, cmd["unit_id"], domain.HELD, where=(Unit.status == domain.AVAILABLE,),
         by=cmd["selected_by"], reason=f"opening {opening.id}: queue number {entrant.number}",
-        now=now, customer_id=entrant.customer_id, consultant_id=entrant.consultant_id)
-    if taken is None:
-        savepoint.rollback()
-        status = session.scalar(select(Unit.status).where(Unit.id == cmd["unit_id"]))
-        _record(session, opening, entrant, cmd, "lost", None, now)
-        uow.commit()
-        raise Conflict(f"unit {cmd['unit_id']} was chosen by someone else first",
-                       {"unit_id": [f"unit {cmd['unit_id']} is {status}: taken"]})
-    savepoint.commit()
-    unit = session.get(Unit, cmd["unit_id"])
-    project = session.get(Project, opening.project_id)
-    session.add(Hold(unit_id=unit.id, customer_id=entrant.customer_id,
-                     consultant_id=entrant.consultant_id, status="active", created_at=now,
-                     extensions=0, expires_at=domain.hold_expires_at(now, project.hold_days),
-                     approved_by=f"opening {opening.id}", approved_at=now))
-    price = prices.pinned(unit)
-    selection = _record(session, opening, entrant, cmd, "won", price["total_price"], now)
-    uow.emit("unit_selected", {"opening_id": opening.id, "selection_id": selection.id,
+        now=now, locked=unit, customer_id=entrant.customer_id,
+        consultant_id=entrant.consultant_id)
+    if taken is None:  # only where row locks are ignored (SQLite): undo the household's count
+        uow.rollback()
+        return _lost(uow, opening, entrant, cmd, "taken", now)
+    session.execute(insert(Hold).values(
+        unit_id=cmd["unit_id"], customer_id=entrant.customer_id,
+        consultant_id=entrant.consultant_id, status="active", created_at=now, extensions=0,
+        expires_at=domain.hold_expires_at(now, hold_days), approved_by=f"opening {opening.id}",
+        approved_at=now))
+    selection = _record(session, opening, entrant, cmd, "won", unit.list_price, now)
+    uow.emit("unit_selected", {"opening_id": opening.id, "selection_id": selection["id"],
                                "queue_number_id": entrant.queue_number_id,
                                "queue_number": entrant.number,
                                "consultant_id": entrant.consultant_id,
-                               "total_price": price["total_price"]},
-             project_id=opening.project_id, unit_id=unit.id, customer_id=entrant.customer_id)
+                               "total_price": unit.list_price},
+             project_id=opening.project_id, unit_id=cmd["unit_id"],
+             customer_id=entrant.customer_id)
     uow.commit()
-    return selection_view(selection)
-
-
-def _record(session, opening, entrant, cmd, outcome, total_price, now) -> OpeningSelection:
-    selection = OpeningSelection(
-        opening_id=opening.id, unit_id=cmd["unit_id"], queue_number_id=entrant.queue_number_id,
-        queue_number=entrant.number, customer_id=entrant.customer_id,
-        consultant_id=entrant.consultant_id, outcome=outcome, total_price=total_price,
-        requested_at=now, selected_by=cmd["selected_by"])
-    session.add(selection)
-    session.flush()
     return selection
 
 
-def selection_view(selection) -> dict:
-    return {"id": selection.id, "opening_id": selection.opening_id, "unit_id": selection.unit_id,
-            "queue_number": selection.queue_number, "customer_id": selection.customer_id,
-            "outcome": selection.outcome, "requested_at": selection.requested_at,
-            "total_price": selection.total_price}
+def _lost(uow, opening, entrant, cmd, status, now):
+    """Someone was first: the lost request is recorded (with the attempt) and answered 409
+    naming the unit at once."""
+    _record(uow.session, opening, entrant, cmd, "lost", None, now)
+    uow.commit()
+    raise Conflict(f"unit {cmd['unit_id']} was chosen by someone else first",
+                   {"unit_id": [f"unit {cmd['unit_id']} is {status}: taken"]})
+
+
+def _record(session, opening, entrant, cmd, outcome, total_price, now) -> dict:
+    values = dict(opening_id=opening.id, unit_id=cmd["unit_id"],
+                  queue_number_id=entrant.queue_number_id, queue_number=entrant.number,
+                  customer_id=entrant.customer_id, consultant_id=entrant.consultant_id,
+                  outcome=outcome, total_price=total_price, requested_at=now,
+                  selected_by=cmd["selected_by"])
+    selection_id = session.execute(insert(OpeningSelection).values(**values)
+                                   .returning(OpeningSelection.id)).scalar_one()
+    return {"id": selection_id, **values}
 
 
 def close_opening(uow, cmd) -> dict:
