@@ -136,7 +136,7 @@ def test_queue_numbers_lottery_opening_burst_results_and_refunds(suite, admin):
     assert len(wins) >= RELEASED - 2
     winner = wins[0][0]
     over = admin.post(f"/api/v1/openings/{oid}/selections", {
-        "queue_number": number_of[winner], "unit_id": released[-1]})
+        "queue_number": number_of[winner], "unit_id": unchosen})  # available, but over the limit
     assert over.status_code == 409 and "queue_number" in over.json()["error"]["fields"]
 
     # each win: held at once, then the 诚意金 becomes the deposit and the order form follows
