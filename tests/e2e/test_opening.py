@@ -28,7 +28,7 @@ def _id_number(i):
 
 
 def test_queue_numbers_lottery_opening_burst_results_and_refunds(suite, admin):
-    office, (first, _) = make_office(admin)
+    office, (first, second) = make_office(admin)
     project, units = make_project(admin, rooms=RELEASED + 2)
     pid = project["id"]
     released, unchosen, outside = units[:RELEASED], units[RELEASED], units[RELEASED + 1]
@@ -108,6 +108,9 @@ def test_queue_numbers_lottery_opening_burst_results_and_refunds(suite, admin):
         "queue_number": 2, "unit_id": outside}).json()["error"]["fields"].keys() == {"unit_id"}
     assert admin.post(f"/api/v1/openings/{oid}/selections", {
         "queue_number": 1, "unit_id": released[0]}).status_code == 400  # cancelled: no entrant
+    other = suite.add_user(f"opening-other-{second}", "consultant", consultant_id=second)
+    assert other.post(f"/api/v1/openings/{oid}/selections", {
+        "queue_number": 2, "unit_id": released[0]}).status_code == 403  # not their customer
 
     # the burst: fifty buyers, each trying up to three of the ten units until one is theirs
     token = admin.http.headers["Authorization"].split()[1]
@@ -157,6 +160,14 @@ def test_queue_numbers_lottery_opening_burst_results_and_refunds(suite, admin):
     for _, unit_id in wins:
         assert wait_for(lambda: admin.get(f"/api/v1/units/{unit_id}").json()["status"]
                         == "reserved", timeout=60)
+    # every step in the unit's dossier: the 排号协议 (the customer's papers), the selection,
+    # the 诚意金 turned into the deposit, the reservation
+    steps = {"sincerity_received", "unit_selected", "sincerity_converted", "deposit_received",
+             "unit_reserved"}
+    filed = wait_for(lambda: steps <= {entry["type"] for entry in admin.get(
+        f"/api/v1/units/{wins[0][1]}/dossier", params={"purpose": "audit"}).json()["entries"]},
+        timeout=60)
+    assert filed, "the opening's steps reach the unit's dossier"
 
     sheet = load_workbook(io.BytesIO(manager.get(
         f"/api/v1/openings/{oid}/results.xlsx").content)).worksheets[0]
