@@ -103,3 +103,55 @@ def test_racing_selections_keep_every_rule(stores, case):
     if case["max_attempts"] is not None:
         assert max(attempts) <= case["max_attempts"]
     assert sum(len(given) for given in answers) == sum(len(p) for p in case["picks"])
+
+
+def test_slots_by_queue_number_and_the_attempts_limit(stores):
+    store = stores["inventory"]
+    code = f"slots-open-{next(_codes)}"
+    with store() as uow:
+        project = inventory.create_project(uow, {
+            "code": code, "name": code, "hold_days": 3, "holds_auto_approved": True,
+            "offer_hours": 2, "buildings": [{"name": "1", "units": [
+                {"number": f"{101 + i}", "floor": 1, "building_area": "90.00",
+                 "list_price": "1000000.00", "layout": None} for i in range(3)]}]})
+    with store() as uow:
+        units = [cell["id"] for cell in board.cells(board.board(uow.session, project["id"]))]
+    start = utcnow() + timedelta(hours=1)
+    with store() as uow:
+        opening = openings.create_opening(uow, {
+            "project_id": project["id"], "name": code, "starts_at": start,
+            "ends_at": start + timedelta(hours=1), "mode": "slots", "building": "1",
+            "unit_ids": None, "slot_size": 2, "slot_minutes": 10, "limit_per_household": 1,
+            "max_attempts": 1, "created_by": "t"})
+    assert sorted(opening["unit_ids"]) == sorted(units)
+    with store() as uow:
+        openings.set_entrants(uow, {"opening_id": opening["id"], "entrants": [
+            {"queue_number_id": 70 + n, "number": n, "customer_id": 700 + n, "consultant_id": 1,
+             "id_number": f"slot-household-{n}"} for n in (5, 9, 7)]})
+
+    def select(number, unit, minutes):
+        with store() as uow:
+            return openings.select_unit(uow, ADMIN, {
+                "opening_id": opening["id"], "queue_number": number, "unit_id": unit,
+                "selected_by": "t"}, now=start + timedelta(minutes=minutes))
+
+    # numbers 5 and 7 choose in the first ten minutes, 9 in the next ten
+    with pytest.raises(Conflict) as early:
+        select(9, units[0], 1)
+    assert list(early.value.details) == ["queue_number"]
+    assert select(5, units[0], 1)["outcome"] == "won"
+    with pytest.raises(Conflict) as taken:
+        select(7, units[0], 2)  # the unit is gone: 409 naming it, the one attempt used
+    assert list(taken.value.details) == ["unit_id"]
+    with pytest.raises(Conflict) as spent:
+        select(7, units[1], 3)
+    assert spent.value.details == {"queue_number": ["used all 1 attempts"]}
+    with pytest.raises(Conflict) as late:
+        select(5, units[1], 12)  # 5's slot has passed
+    assert list(late.value.details) == ["queue_number"]
+    assert select(9, units[1], 12)["outcome"] == "won"
+    with store() as uow:
+        closed = openings.close_opening(uow, {"opening_id": opening["id"], "closed_by": "t"})
+    assert closed["status"] == "closed" and closed["sold"] == 2
+    with store() as uow:
+        assert openings.in_open_opening(uow.session, units[2]) is None  # back on normal sale
