@@ -10,7 +10,7 @@ from infra.database import insert_into
 from infra.workbooks import xlsx
 from services.transactions import domain, plans
 from services.transactions.models import (Contract, Deposit, LeadActivity, OrderForm,
-                                          Payment, Subscription)
+                                          Payment, QueueNumber, Subscription)
 
 
 def on_visit_recorded(uow, event) -> None:
@@ -77,7 +77,7 @@ def _report(session, deposit) -> dict:
         "first_visit_at": first_contact, "deposit_at": deposit.received_at,
         "days_first_visit_to_deposit": days, "large_deposit_at": large_at,
         "days_first_visit_to_large_deposit": days_to_large,
-        "queue_date": plans.office_date(deposit.received_at), "birth_date":
+        "queue_date": plans.office_date(_queued_at(session, deposit)), "birth_date":
         domain.birth_date(id_number), "visits": visit_count,
         "visits_box": domain.visit_bucket(visit_count),
         "calls": sum(1 for a in activity if a.kind == "call"),
@@ -93,6 +93,14 @@ def _report(session, deposit) -> dict:
         # the form's customer and property boxes the suite keeps elsewhere (leads' customer
         # profile, inventory's unit): the gateway fills them in; None is the form's "/"
         "customer": dict.fromkeys(CUSTOMER_BOXES), "property": dict.fromkeys(PROPERTY_BOXES)}
+
+
+def _queued_at(session, deposit) -> datetime:
+    """排号日期: the day the buyer took their queue number when the deposit came from its
+    诚意金 at an opening; else the day of the deposit."""
+    taken = session.scalar(select(QueueNumber.taken_at).where(
+        QueueNumber.deposit_id == deposit.id))
+    return taken or deposit.received_at
 
 
 # 客户成交报告 (seed 第3篇): the customer boxes and the property boxes, in the form's order
