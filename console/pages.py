@@ -22,6 +22,7 @@ MENU = (
     ("首页", "/", None),
     ("销控表", "/board", ("GET", "/api/v1/projects/{project_id}/board")),
     ("来访来电登记", "/reception", ("POST", "/api/v1/visits")),
+    ("我的客户", "/customers", ("GET", "/api/v1/consultants/{consultant_id}/customers")),
     ("预留", "/holds", ("GET", "/api/v1/holds")),
     ("收取定金", "/deposits/new", ("POST", "/api/v1/deposits")),
     ("审批", "/approvals", ("POST", "/api/v1/applications/{application_id}/decisions")),
@@ -242,6 +243,54 @@ def reception(visit: Visit):
                              result=None)
     return visit.render("reception.html", status=201, menu=menu_for(visit.role), form={},
                         error=None, result=result)
+
+
+# --- 我的客户 --------------------------------------------------------------------------------
+
+@page("/customers")
+def my_customers(visit: Visit):
+    """A consultant's own customers; a manager names the consultant whose list to open."""
+    typed = visit.request.args.get("consultant_id", "").strip()
+    if typed.isdigit():
+        return redirect(f"/consultants/{typed}/customers")
+    if visit.role == "consultant" and visit.consultant_id:
+        return redirect(f"/consultants/{visit.consultant_id}/customers")
+    return _render(visit, "customers_choose.html")
+
+
+@page("/consultants/<int:consultant_id>/customers")
+def consultant_customers(visit: Visit, consultant_id):
+    """Grades, the follow-ups due today first, and the day's care reminders."""
+    listed = visit.gateway.get(f"/api/v1/consultants/{consultant_id}/customers")
+    reminders = visit.gateway.get(f"/api/v1/consultants/{consultant_id}/care-reminders")
+    return _render(visit, "customers.html", listed=listed, reminders=reminders["reminders"],
+                   owner_id=consultant_id,
+                   due=[c for c in listed["customers"] if c["due_today"]])
+
+
+CUSTOMER_FILE_PURPOSE = "我的客户：查看客户档案"
+
+
+@page("/customers/<int:customer_id>", methods=("GET", "POST"))
+def customer_file(visit: Visit, customer_id):
+    """The customer file as the API shows it to this person (contact details masked unless
+    theirs; the read is logged); a follow-up logged from it."""
+    error, recorded, form = None, None, {}
+    if visit.request.method == "POST":
+        form = visit.request.form
+        body = as_json(form, local_times=("next_appointment",))
+        try:
+            recorded = visit.gateway.post(f"/api/v1/customers/{customer_id}/follow-ups", body)
+        except GatewayError as refused:
+            error = refused
+    found = visit.gateway.get(f"/api/v1/customers/{customer_id}/file",
+                              {"purpose": CUSTOMER_FILE_PURPOSE})
+    may_follow_up = visit.role in route(
+        "POST", "/api/v1/customers/{customer_id}/follow-ups").roles and visit.consultant_id \
+        == found["customer"]["consultant_id"]
+    status = error.status if error else (201 if recorded else 200)
+    return _render(visit, "customer_file.html", status=status, file=found, error=error,
+                   form=form if error else {}, recorded=recorded, may_follow_up=may_follow_up)
 
 
 # --- 定金 ------------------------------------------------------------------------------------

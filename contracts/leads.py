@@ -453,6 +453,36 @@ class CareRemindersSchema(StrictSchema):
     reminders = fields.List(fields.Nested(CareReminderSchema))
 
 
+class ConsultantCustomersQuery(StrictSchema):
+    consultant_id = Id(required=True)
+    manager_id = _manager_scope()
+    day = fields.Date(load_default=None, allow_none=True, metadata={
+        "description": "the office day whose follow-ups are due (today by default)"})
+
+
+class ConsultantCustomerSchema(StrictSchema):
+    """One of a consultant's customers as a list shows them: no contact details (those are in
+    the customer file, whose read is logged)."""
+    id = fields.Integer()
+    code = fields.String()
+    name = fields.String()
+    grade = fields.String(allow_none=True)
+    outcome = fields.String(allow_none=True)
+    visit_count = fields.Integer()
+    call_count = fields.Integer()
+    registered_at = fields.AwareDateTime()
+    last_follow_up_at = fields.AwareDateTime(allow_none=True)
+    next_appointment = fields.AwareDateTime(allow_none=True, metadata={
+        "description": "the appointment the latest follow-up made"})
+    due_today = fields.Boolean(metadata={"description": "next_appointment falls on `day`"})
+
+
+class ConsultantCustomersSchema(StrictSchema):
+    consultant_id = fields.Integer()
+    day = fields.Date()
+    customers = fields.List(fields.Nested(ConsultantCustomerSchema))
+
+
 class HopelessListSchema(StrictSchema):
     customers = fields.List(fields.Nested(CustomerSchema))
 

@@ -35,6 +35,8 @@ class TokenSchema(Schema):
     token_type = fields.String()
     expires_at = fields.String()
     role = fields.String(metadata={"enum": list(ROLES)})
+    consultant_id = fields.Integer(allow_none=True, metadata={
+        "description": "the leads consultant (or agent, or manager) record the user acts as"})
 
 
 class HealthSchema(Schema):
@@ -155,6 +157,9 @@ ProfileBody = _strict_body(leads.UpdateProfileSchema, "archive", "family")
 CareRemindersDayQuery = _strict_body(leads.CareRemindersQuery, "day")
 
 
+ConsultantCustomersDayQuery = _strict_body(leads.ConsultantCustomersQuery, "day")
+
+
 CALL_CENTER = ("call_agent",) + MANAGERS
 
 
@@ -232,6 +237,10 @@ LEADS_ROUTES = (
     Route("GET", "/api/v1/consultants/{consultant_id}/care-reminders", "The day's birthday and "
           "holiday greetings for a consultant's closed customers", SALES,
           response=leads.CareRemindersSchema, query=CareRemindersDayQuery),
+    Route("GET", "/api/v1/consultants/{consultant_id}/customers", "A consultant's customers "
+          "(我的客户) with grades and the appointment of their latest follow-up, those due on "
+          "the day (?day=, today by default) first; no contact details", SALES,
+          response=leads.ConsultantCustomersSchema, query=ConsultantCustomersDayQuery),
     Route("POST", "/api/v1/call-pool/distributions", "Hand numbers from the call pool to call "
           "agents (never one number to two agents)", MANAGERS, leads.DistributeCallPoolSchema,
           leads.DistributionSchema, 201),

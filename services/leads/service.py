@@ -178,6 +178,15 @@ class LeadsService(operations.OperationsRpc):
             return schemas.CareRemindersSchema.shared().dump(
                 follow_up.care_reminders(uow.session, query["consultant_id"], query["day"]))
 
+    @rpc(idempotent=True)
+    def consultant_customers(self, payload):
+        query = load(schemas.ConsultantCustomersQuery.shared(), payload)
+        with self.uow() as uow:
+            scope.consultant(uow.session, query["manager_id"], query["consultant_id"])
+            return schemas.ConsultantCustomersSchema.shared().dump(
+                follow_up.consultant_customers(uow.session, query["consultant_id"],
+                                               query["day"]))
+
     @event_handler("transactions.deposit_confirmed")
     def on_deposit_confirmed(self, event):
         self.uow.handle_once(event, follow_up.on_deposit_confirmed)

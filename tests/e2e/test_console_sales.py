@@ -1,0 +1,91 @@
+"""The console's sales screens in a real headless Chromium against the real services: a
+consultant's customers (grades, follow-ups due today, care reminders) and a customer's file,
+shown as the API shows it to that person."""
+from datetime import datetime
+
+import pytest
+from playwright.sync_api import expect
+
+from infra.working_calendar import SHANGHAI
+from tests.e2e.conftest import customer_of, wait_for
+from tests.e2e.test_console import browser, open_as, screenshot  # noqa: F401
+from tests.e2e.test_deposit_flow import make_office, make_project
+
+pytestmark = pytest.mark.e2e
+
+
+def ok(response, status=200):
+    assert response.status_code == status, response.text
+    return response.json()
+
+
+def test_a_consultant_sees_their_customers_due_follow_ups_and_care_reminders(
+        browser, suite, admin):  # noqa: F811
+    office, (mine, other) = make_office(admin, ("顾问甲", "顾问乙"))
+    oid = office["id"]
+    project, (unit_id,) = make_project(admin, rooms=1)
+    name = f"console-mine-{oid}"
+    seller = suite.add_user(name, "consultant", consultant_id=mine, project_ids=[project["id"]])
+    due = customer_of(admin, oid, mine, "李跟进")
+    bought = customer_of(admin, oid, mine, "陈成交")
+    elsewhere = customer_of(admin, oid, other, "周别人")
+    today = datetime.now(SHANGHAI)
+    ok(seller.put(f"/api/v1/customers/{due}/grade", {"grade": "A", "note": "预算充足"}))
+    ok(seller.post(f"/api/v1/customers/{due}/follow-ups", {
+        "kind": "call", "content": "约看样板间",
+        "next_appointment": today.replace(hour=23, minute=30, second=0,
+                                          microsecond=0).isoformat()}), 201)
+    # a deal, and a birthday in its family today: a care reminder
+    ok(seller.post("/api/v1/holds", {"unit_id": unit_id, "customer_id": bought}), 201)
+    ok(seller.post("/api/v1/deposits", {"unit_id": unit_id, "customer_id": bought,
+                                        "amount": "20000.00"}), 201)
+    wait_for(lambda: ok(seller.get(f"/api/v1/customers/{bought}"))["outcome"] == "deal",
+             timeout=30)
+    ok(seller.put(f"/api/v1/customers/{bought}/profile", {"family": [
+        {"relation": "spouse", "name": "陈太", "birthday": f"1990-{today:%m-%d}"}]}))
+
+    page = open_as(browser, suite, name, "/")
+    page.get_by_role("navigation", name="主菜单").get_by_role("link", name="我的客户").click()
+    page.wait_for_url(f"{suite.console_url}/consultants/{mine}/customers")
+    rows = page.locator("table.customers tr[data-customer-id]")
+    listed = ok(seller.get(f"/api/v1/consultants/{mine}/customers"))["customers"]
+    expect(rows).to_have_count(len(listed))
+    assert [c["id"] for c in listed][0] == due  # due today comes first
+    expect(rows.first).to_have_attribute("data-customer-id", str(due))
+    expect(rows.first).to_have_attribute("data-grade", "A")
+    expect(rows.first).to_have_attribute("data-due", "true")
+    expect(page.locator(f'tr[data-customer-id="{elsewhere}"]')).to_have_count(0)
+    expect(page.locator(f'.due-list li[data-customer-id="{due}"]')).to_contain_text("李跟进")
+    expect(page.locator(f'.care-list li[data-customer-id="{bought}"]')).to_contain_text(
+        "spouse 陈太生日")
+    screenshot(page, "customers")
+
+    # the file: the full mobile, as the API shows it to the customer's own consultant
+    rows.first.get_by_role("link").click()
+    page.wait_for_url(f"{suite.console_url}/customers/{due}")
+    shown = ok(seller.get(f"/api/v1/customers/{due}/file"))["customer"]["mobile"]
+    assert "*" not in shown
+    expect(page.locator("dd.mobile")).to_have_text(shown)
+    # a follow-up without its content: the API's message next to the field, the rest kept
+    page.get_by_label("客户反应").fill("嫌价格高")
+    page.get_by_label("下次约定时间").fill(f"{today:%Y-%m-%d}T20:00")
+    page.get_by_role("button", name="记录").click()
+    expect(page.locator("#f-content-error")).to_be_visible()
+    expect(page.get_by_label("客户反应")).to_have_value("嫌价格高")
+    before = len(ok(seller.get(f"/api/v1/customers/{due}/file"))["follow_ups"])
+    assert before == 1
+    page.get_by_label("跟进内容").fill("电话沟通付款方式")
+    page.get_by_role("button", name="记录").click()
+    expect(page.get_by_role("status")).to_have_text("已记录跟进")
+    expect(page.locator(".follow-ups li[data-follow-up-id]")).to_have_count(2)
+    recorded = ok(seller.get(f"/api/v1/customers/{due}/file"))["follow_ups"][-1]
+    assert datetime.fromisoformat(recorded["next_appointment"]) == today.replace(
+        hour=20, minute=0, second=0, microsecond=0)  # the office's 20:00
+    screenshot(page, "customer-file")
+
+    # another consultant's customer: the API's refusal, in the page
+    page.goto(f"{suite.console_url}/customers/{elsewhere}")
+    expect(page.get_by_role("alert")).to_contain_text("403")
+    page.goto(f"{suite.console_url}/consultants/{other}/customers")
+    expect(page.get_by_role("alert")).to_contain_text("403")
+    page.context.close()
