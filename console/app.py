@@ -58,6 +58,10 @@ templates.globals.update(
     grade_names={"A": "A 级", "B": "B 级", "C": "C 级", "D": "D 级"},
     follow_up_kind_names={"visit": "来访", "call": "电话", "sms": "短信"},
     outcome_status_names={"deal": "已成交", "hopeless": "无望"},
+    deal_status_names={"active": "有效", "voided": "已作废", "replaced": "已换单",
+                       "signed": "已签", "contracted": "已签合同", "filed": "已备案"},
+    plan_kind_names={"full_payment": "一次性付款", "down_payment": "首付款",
+                     "installment": "分期款", "loan": "贷款"},
     application_names={"swap": "调房申请", "refund": "退房申请", "rename": "更名申请",
                        "discount": "特惠申请", "layout_change": "户型变更申请"})
 templates.filters.update(

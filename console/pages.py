@@ -25,6 +25,7 @@ MENU = (
     ("我的客户", "/customers", ("GET", "/api/v1/consultants/{consultant_id}/customers")),
     ("预留", "/holds", ("GET", "/api/v1/holds")),
     ("收取定金", "/deposits/new", ("POST", "/api/v1/deposits")),
+    ("成交", "/deals", ("GET", "/api/v1/deals")),
     ("审批", "/approvals", ("POST", "/api/v1/applications/{application_id}/decisions")),
     ("催款", "/collections", ("GET", "/api/v1/collections")),
     ("档案", "/archive", ("GET", "/api/v1/units/{unit_id}/dossier")),
@@ -317,6 +318,23 @@ def deposit(visit: Visit, deposit_id):
     if found.get("status") == "confirmed":
         order_form = visit.gateway.get(f"/api/v1/deposits/{deposit_id}/order-form")
     return _render(visit, "deposit.html", deposit=found, order_form=order_form)
+
+
+# --- 成交 ------------------------------------------------------------------------------------
+
+@page("/deals")
+def deals(visit: Visit):
+    """Deposits, order forms, subscriptions, contracts, payment plans and what is overdue, in
+    this person's scope as the API answers it; a project typed wrong is named next to its field."""
+    args = visit.request.args
+    query = {key: args[key].strip() for key in ("project_id",) if args.get(key, "").strip()}
+    try:
+        listed = visit.gateway.get("/api/v1/deals", query or None)
+    except GatewayError as error:
+        if error.status != 400:
+            raise
+        return _render(visit, "deals.html", status=400, error=error, form=args, listed=None)
+    return _render(visit, "deals.html", error=None, form=args, listed=listed)
 
 
 # --- 审批 ------------------------------------------------------------------------------------

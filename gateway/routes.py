@@ -536,6 +536,10 @@ TRANSACTIONS_ROUTES = (
     Route("GET", "/api/v1/deposits/unanswered", "Deposits inventory has not answered in time "
           "(the saga's timeout): still pending, to be checked", MANAGERS + ("finance",),
           response=transactions.DepositListSchema),
+    Route("GET", "/api/v1/deals", "Deals (成交) newest first: each deposit with its order form, "
+          "subscription, contract, payment plan and what is overdue, in the caller's projects "
+          "(?project_id= for one); a consultant sees their own", DEALS,
+          response=transactions.DealListSchema, query=transactions.DealsQuery),
     Route("GET", "/api/v1/collections", "Overdue amounts buyers owe (催款), per consultant; a "
           "consultant sees their own", DEALS, response=transactions.OverdueSchema,
           query=transactions.CollectionsQuery),

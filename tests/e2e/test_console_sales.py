@@ -1,7 +1,8 @@
 """The console's sales screens in a real headless Chromium against the real services: a
 consultant's customers (grades, follow-ups due today, care reminders) and a customer's file,
-shown as the API shows it to that person."""
-from datetime import datetime
+shown as the API shows it to that person; the deals from deposit to contract, payment plan and
+overdue payments."""
+from datetime import datetime, timedelta
 
 import pytest
 from playwright.sync_api import expect
@@ -10,6 +11,7 @@ from infra.working_calendar import SHANGHAI
 from tests.e2e.conftest import customer_of, wait_for
 from tests.e2e.test_console import browser, open_as, screenshot  # noqa: F401
 from tests.e2e.test_deposit_flow import make_office, make_project
+from tests.e2e.test_transactions_sale import ID_NUMBER, confirmed_deposit
 
 pytestmark = pytest.mark.e2e
 
@@ -89,3 +91,56 @@ def test_a_consultant_sees_their_customers_due_follow_ups_and_care_reminders(
     page.goto(f"{suite.console_url}/consultants/{other}/customers")
     expect(page.get_by_role("alert")).to_contain_text("403")
     page.context.close()
+
+
+def test_deals_show_each_deposit_to_its_contract_plan_and_overdue_payments(
+        browser, suite, admin):  # noqa: F811
+    office, (mine, other) = make_office(admin, ("顾问丙", "顾问丁"))
+    project, (unit_id,) = make_project(admin, rooms=1)
+    pid = project["id"]
+    name, colleague = f"console-deals-{pid}", f"console-deals-other-{pid}"
+    seller = suite.add_user(name, "consultant", consultant_id=mine, project_ids=[pid])
+    suite.add_user(colleague, "consultant", consultant_id=other, project_ids=[pid])
+    customer = customer_of(admin, office["id"], mine, "吴签约")
+    deposit, form = confirmed_deposit(seller, admin, project, unit_id, customer)
+    base = f"/api/v1/order-forms/{form['id']}"
+    for client, party in ((seller, "customer"), (seller, "consultant"), (admin, "manager")):
+        ok(client.post(f"{base}/signatures", {"party": party, "name": party}))
+    buyer = {"buyer_name": "吴签约", "buyer_id_number": ID_NUMBER, "signed_by": "吴签约"}
+    subscription = ok(seller.post(f"{base}/subscription", buyer), 201)
+    contract = ok(seller.post(f"/api/v1/subscriptions/{subscription['id']}/contract",
+                              {**buyer, "payment_method": "lump_sum"}), 201)
+    past = (datetime.now(SHANGHAI) - timedelta(days=10)).date().isoformat()
+    ok(seller.put(f"/api/v1/contracts/{contract['id']}/payment-plan", {"items": [
+        {"kind": "full_payment", "due_date": past, "amount": "1200000.00"}]}))
+    listed = ok(seller.get("/api/v1/deals", params={"project_id": pid}))["deals"]
+    deal = next(d for d in listed if d["deposit_id"] == deposit["id"])
+    assert deal["contract_id"] == contract["id"] and deal["overdue_amount"] == "1180000.00"
+
+    page = open_as(browser, suite, name, "/")
+    page.get_by_role("navigation", name="主菜单").get_by_role("link", name="成交").click()
+    page.wait_for_url(f"{suite.console_url}/deals")
+    row = page.locator(f'tr[data-deposit-id="{deposit["id"]}"]')
+    expect(row).to_have_attribute("data-overdue", "true")
+    expect(row.locator('[data-stage="order_form"]')).to_contain_text(f"#{form['id']}")
+    expect(row.locator('[data-stage="subscription"]')).to_contain_text(f"#{subscription['id']}")
+    expect(row.locator('[data-stage="contract"]')).to_contain_text(f"#{contract['id']}")
+    expect(row).to_contain_text("1,180,000.00")
+    plan = page.get_by_role("table", name=f"合同 #{contract['id']} 付款计划")
+    expect(plan.locator('tr[data-seq="1"]')).to_have_class("overdue")
+    expect(plan.locator('tr[data-seq="1"]')).to_contain_text("逾期")
+    screenshot(page, "deals")
+    # a project that is no number: the API's message next to the field, what was typed kept
+    page.get_by_label("项目编号").fill("第一期")
+    page.get_by_role("button", name="筛选").click()
+    expect(page.locator("#f-project_id-error")).to_be_visible()
+    expect(page.get_by_label("项目编号")).to_have_value("第一期")
+    page.get_by_label("项目编号").fill(str(pid))
+    page.get_by_role("button", name="筛选").click()
+    expect(page.locator("tr[data-deposit-id]")).to_have_count(len(listed))
+    page.context.close()
+
+    # another consultant of the project sees none of it
+    theirs = open_as(browser, suite, colleague, "/deals")
+    expect(theirs.get_by_text("没有成交记录。")).to_be_visible()
+    theirs.context.close()
