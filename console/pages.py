@@ -294,6 +294,24 @@ def customer_file(visit: Visit, customer_id):
                    form=form if error else {}, recorded=recorded, may_follow_up=may_follow_up)
 
 
+@page("/reception/known-customer")
+def known_customer(visit: Visit):
+    """While the mobile is typed: is it already a customer of the office? The API answers only
+    for a full number (a partial one is its 400, shown as nothing yet) and logs a match."""
+    args = visit.request.args
+    office_id, mobile = args.get("office_id", "").strip(), args.get("mobile", "").strip()
+    if not office_id.isdigit() or not mobile:
+        return visit.render("_known_customer.html", found=None, error=None)
+    try:
+        found = visit.gateway.get(f"/api/v1/offices/{office_id}/known-customers",
+                                  {"mobile": mobile})
+    except GatewayError as error:
+        if error.status == 400:
+            return visit.render("_known_customer.html", found=None, error=None)
+        return visit.render("_known_customer.html", found=None, error=error)
+    return visit.render("_known_customer.html", found=found, error=None)
+
+
 # --- 定金 ------------------------------------------------------------------------------------
 
 @page("/deposits/new", methods=("GET", "POST"))

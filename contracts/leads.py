@@ -638,6 +638,21 @@ class GetCustomerSchema(ReadAudit):
     manager_id = _manager_scope()
 
 
+class KnownCustomerQuery(ReadAudit):
+    """Is a full mobile number already a customer of the office? Asked while a registration is
+    typed; a match is a read of that customer, logged."""
+    office_id = Id(required=True)
+    mobile = fields.String(required=True, validate=validate.Length(min=1, max=32))
+    manager_id = _manager_scope()
+    registrar_consultant_id = Id(load_default=None, allow_none=True)
+
+
+class KnownCustomerSchema(StrictSchema):
+    known = fields.Boolean()
+    code = fields.String(allow_none=True)
+    consultant_id = fields.Integer(allow_none=True)
+
+
 class CustomerFileQuery(GetCustomerSchema):
     consultant_id = Id(load_default=None, allow_none=True, metadata={
         "description": "set when a consultant asks: the file of their own customers only"})

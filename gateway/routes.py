@@ -160,6 +160,11 @@ CareRemindersDayQuery = _strict_body(leads.CareRemindersQuery, "day")
 ConsultantCustomersDayQuery = _strict_body(leads.ConsultantCustomersQuery, "day")
 
 
+class KnownCustomerBody(StrictSchema):
+    mobile = leads.KnownCustomerQuery().fields["mobile"]
+    purpose = ReadPurposeQuery().fields["purpose"]
+
+
 CALL_CENTER = ("call_agent",) + MANAGERS
 
 
@@ -198,6 +203,10 @@ LEADS_ROUTES = (
           leads.RegisterVisitSchema, leads.VisitResultSchema, 201),
     Route("POST", "/api/v1/calls", "Register a call (来电登记): dedupe and allocate", SALES,
           leads.RegisterCallSchema, leads.VisitResultSchema, 201),
+    Route("GET", "/api/v1/offices/{office_id}/known-customers", "Whether a full mobile number "
+          "(?mobile=) is already a customer of the office, while a registration is typed: only "
+          "the customer's code and consultant; a match is logged as a read of the customer",
+          SALES, response=leads.KnownCustomerSchema, query=KnownCustomerBody),
     Route("PUT", "/api/v1/offices/{office_id}/roster", "Duty groups on alternate days, the "
           "day's reception and phone answering orders, the call pool's recall interval",
           MANAGERS, OfficeRosterBody, leads.OfficeRosterSchema),

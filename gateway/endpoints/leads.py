@@ -7,7 +7,8 @@ from gateway.auth import can_see_contact, mask_mobile
 from gateway.api import api, http, json_body, json_response
 from gateway.endpoints import RPC_TIMEOUT, endpoint, private_view, read_by
 from gateway.routes import (CallCenterDayBody, CallCenterMonthBody, CallListQuery,
-                            CareRemindersDayQuery, ConsultantCustomersDayQuery, ExportQuery, FollowUpBody, GradeBody, HopelessBody,
+                            CareRemindersDayQuery, ConsultantCustomersDayQuery,
+                            KnownCustomerBody, ExportQuery, FollowUpBody, GradeBody, HopelessBody,
                             OfficeProjectsBody, OfficeRosterBody, ProfileBody, ReassignmentBody,
                             RecordCallBody, SourceConversionBody)
 from gateway.tables import UPLOAD_TIMEOUT, job_accepted, send_upload, xlsx_response
@@ -62,6 +63,16 @@ class LeadsEndpoints:
         result = self.rpc("leads", "register_call", _registrar(user, json_body(request)))
         result["customer"] = private_view(user, result["customer"])
         return json_response(result, 201)
+
+    @http(*endpoint("GET", "/api/v1/offices/{office_id}/known-customers"))
+    @api
+    def known_customer(self, request, office_id):
+        user = self.authorize(request, "GET", "/api/v1/offices/{office_id}/known-customers")
+        query = load(KnownCustomerBody(), dict(request.args))
+        purpose = query.get("purpose") or "returning customer recognised at registration"
+        payload = _registrar(user, {"office_id": office_id, "mobile": query["mobile"]})
+        return json_response(self.rpc("leads", "known_customer", {
+            **payload, **read_by(user, purpose=purpose)}))
 
     @http(*endpoint("PUT", "/api/v1/offices/{office_id}/roster"))
     @api

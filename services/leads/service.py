@@ -94,6 +94,20 @@ class LeadsService(operations.OperationsRpc):
             uow.commit()
             return schemas.CustomerSchema.shared().dump(customer)
 
+    @rpc(idempotent=True)
+    def known_customer(self, payload):
+        query = load(schemas.KnownCustomerQuery.shared(), payload)
+        with self.uow() as uow:
+            scope.registration(uow.session, query["office_id"], query["manager_id"],
+                               query["registrar_consultant_id"])
+            found = handlers.known_customer(uow.session, query["office_id"], query["mobile"])
+            if found is None:
+                return {"known": False, "code": None, "consultant_id": None}
+            read_log.record(uow, "customer", found.id, query)
+            uow.commit()
+            return schemas.KnownCustomerSchema.shared().dump(
+                {"known": True, "code": found.code, "consultant_id": found.consultant_id})
+
     @rpc
     def register_call(self, payload):
         cmd = load(schemas.RegisterCallSchema.shared(), payload)

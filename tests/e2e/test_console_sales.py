@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from infra.working_calendar import SHANGHAI
-from tests.e2e.conftest import customer_of, wait_for
+from tests.e2e.conftest import _mobiles, customer_of, wait_for
 from tests.e2e.test_console import browser, open_as, screenshot  # noqa: F401
 from tests.e2e.test_deposit_flow import make_office, make_project
 from tests.e2e.test_transactions_sale import ID_NUMBER, confirmed_deposit
@@ -144,3 +144,49 @@ def test_deals_show_each_deposit_to_its_contract_plan_and_overdue_payments(
     theirs = open_as(browser, suite, colleague, "/deals")
     expect(theirs.get_by_text("没有成交记录。")).to_be_visible()
     theirs.context.close()
+
+
+def test_a_returning_customer_is_recognised_as_the_mobile_is_typed(
+        browser, suite, admin):  # noqa: F811
+    office, (mine, other) = make_office(admin, ("顾问戊", "顾问己"))
+    elsewhere, _ = make_office(admin, ("顾问庚",))
+    oid = office["id"]
+    name = f"console-known-{oid}"
+    suite.add_user(name, "consultant", consultant_id=mine)
+    returning = customer_of(admin, oid, other, "郑老客")
+    known = ok(admin.get(f"/api/v1/customers/{returning}"))
+    fresh = str(next(_mobiles))
+
+    page = open_as(browser, suite, name, "/reception")
+    page.get_by_label("案场编号").fill(str(oid))
+    field = page.get_by_label("联系电话")
+    field.press_sequentially(known["mobile"][:7])
+    hint = page.locator("#known-customer")
+    page.wait_for_timeout(600)  # a partial number: nothing said yet
+    expect(hint.locator("[data-known]")).to_have_count(0)
+    field.press_sequentially(known["mobile"][7:])
+    expect(hint.locator('[data-known="true"]')).to_have_text(
+        f"老客户：{known['code']}，置业顾问 {other}（登记时按老客户处理）")
+    screenshot(page, "reception-known")
+    # the match is a read of the customer, logged under this user
+    reads = ok(admin.get("/api/v1/admin/personal-data-reads", params={
+        "service": "leads", "kind": "customer", "subject_id": returning}))["reads"]
+    assert any(r["reader"] == name and "recognised" in (r["purpose"] or "") for r in reads)
+
+    field.fill("")
+    field.press_sequentially(fresh)
+    expect(hint.locator('[data-known="false"]')).to_be_visible()
+    # another office's customers are not this consultant's to look up: the API's 403
+    page.get_by_label("案场编号").fill(str(elsewhere["id"]))
+    field.press("End")
+    field.press_sequentially("0")
+    field.press("Backspace")
+    expect(hint.get_by_role("alert")).to_contain_text("403")
+
+    # registering the known number: a returning customer, the same code
+    page.get_by_label("案场编号").fill(str(oid))
+    field.fill(known["mobile"])
+    page.get_by_label("客户姓名").fill("郑老客")
+    page.get_by_role("button", name="登记并分配").click()
+    expect(page.locator("#registration")).to_contain_text(f"老客户：郑老客（{known['code']}）")
+    page.context.close()
