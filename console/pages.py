@@ -9,7 +9,7 @@ import eventlet
 from eventlet.queue import Empty
 from werkzeug.wrappers import Response
 
-from console import board_view
+from console import board_view, complaint_steps
 from console.app import Visit, clear_session, page, redirect, set_session
 from console.forms import as_json
 from console.gateway_client import Gateway, GatewayError
@@ -442,8 +442,31 @@ def complaints(visit: Visit):
 
 @page("/complaints/<int:complaint_id>")
 def complaint(visit: Visit, complaint_id):
+    return _complaint_page(visit, complaint_id)
+
+
+@page("/complaints/<int:complaint_id>/steps/<suffix>", methods=("POST",))
+def complaint_step(visit: Visit, complaint_id, suffix):
+    """One step of the complaint, as the API takes it; its refusal shown in that step's form,
+    next to the field it names, with what was typed."""
+    if suffix not in complaint_steps.SUFFIXES:
+        return visit.refused(GatewayError(404, "not_found", "没有这个处理步骤"), "error.html")
+    form = visit.request.form
+    try:
+        visit.gateway.post(f"/api/v1/complaints/{complaint_id}/{suffix}", as_json(form))
+    except GatewayError as error:
+        return _complaint_page(visit, complaint_id, error=error, failed=suffix, form=form)
+    return redirect(f"/complaints/{complaint_id}?done={suffix}")
+
+
+def _complaint_page(visit, complaint_id, error=None, failed=None, form=None):
     found = visit.gateway.get(f"/api/v1/complaints/{complaint_id}")
-    return _render(visit, "complaint.html", complaint=found,
+    done = visit.request.args.get("done")
+    done_title = next((title for suffix, title, _ in complaint_steps.STEP_FORMS.values()
+                       if suffix == done), None)
+    return _render(visit, "complaint.html", status=error.status if error else 200,
+                   complaint=found, steps=complaint_steps.offered(found, visit.role),
+                   error=error, failed=failed, form=form or {}, done=done_title,
                    downloads=downloads_for(visit, (
                        ("投诉记录卡", f"/api/v1/complaints/{complaint_id}/record-card.xlsx"),
                        ("投诉调查报告", f"/api/v1/complaints/{complaint_id}/investigation-report.xlsx"))))
