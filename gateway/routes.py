@@ -327,7 +327,7 @@ class GenerateBuildingBody(inventory.GenerateBuildingSchema):
         exclude = ("project_id", "created_by")
 
 
-BoardQuery = _strict_body(inventory.GetBoardSchema, "building")
+BoardQuery = _strict_body(inventory.GetBoardSchema, "building", "rooms")
 
 
 ChannelProjectsBody = _strict_body(inventory.SetChannelProjectsSchema, "project_ids")
