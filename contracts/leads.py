@@ -456,6 +456,8 @@ class CareRemindersSchema(StrictSchema):
 class ConsultantCustomersQuery(StrictSchema):
     consultant_id = Id(required=True)
     manager_id = _manager_scope()
+    acting_consultant_id = Id(load_default=None, allow_none=True, metadata={
+        "description": "set when a consultant asks: their own list only"})
     day = fields.Date(load_default=None, allow_none=True, metadata={
         "description": "the office day whose follow-ups are due (today by default)"})
 

@@ -186,7 +186,8 @@ class LeadsEndpoints:
             raise Forbidden("a consultant sees only their own customers",
                             {"consultant_id": ["not yours"]})
         query = load(ConsultantCustomersDayQuery(), dict(request.args))
-        payload = {"consultant_id": consultant_id, **_manager(user)}
+        payload = {"consultant_id": consultant_id, **_manager(user),
+                   "acting_consultant_id": None if user.is_manager else user.consultant_id}
         if query.get("day") is not None:
             payload["day"] = query["day"].isoformat()
         return json_response(self.rpc("leads", "consultant_customers", payload))

@@ -197,6 +197,7 @@ class LeadsService(operations.OperationsRpc):
         query = load(schemas.ConsultantCustomersQuery.shared(), payload)
         with self.uow() as uow:
             scope.consultant(uow.session, query["manager_id"], query["consultant_id"])
+            scope.own_list(query["acting_consultant_id"], query["consultant_id"])
             return schemas.ConsultantCustomersSchema.shared().dump(
                 follow_up.consultant_customers(uow.session, query["consultant_id"],
                                                query["day"]))

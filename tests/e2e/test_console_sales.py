@@ -190,3 +190,21 @@ def test_a_returning_customer_is_recognised_as_the_mobile_is_typed(
     page.get_by_role("button", name="登记并分配").click()
     expect(page.locator("#registration")).to_contain_text(f"老客户：郑老客（{known['code']}）")
     page.context.close()
+
+
+def test_the_board_draws_the_building_asked_for_and_the_first_for_an_unknown_one(
+        browser, suite, admin):  # noqa: F811
+    rooms = [{"number": f"{floor}01", "floor": floor, "building_area": "90.00",
+              "list_price": "1000000.00", "layout": "3/2"} for floor in (1, 2)]
+    project = ok(admin.post("/api/v1/projects", {
+        "code": f"tabs-{next(_mobiles)}", "name": "楼栋分页",
+        "buildings": [{"name": "1", "units": rooms}, {"name": "2", "units": rooms[:1]}]}), 201)
+    path = f"/projects/{project['id']}/board"
+    page = open_as(browser, suite, "admin", f"{path}?building=2")
+    expect(page.locator("nav.tabs a[aria-current=page]")).to_have_text("2号楼")
+    expect(page.locator("button.unit")).to_have_count(1)
+    expect(page.locator("h1")).to_contain_text("共 3 套")  # the project's count, not the tab's
+    page.goto(f"{suite.console_url}{path}?building=9")
+    expect(page.locator("nav.tabs a[aria-current=page]")).to_have_text("1号楼")
+    expect(page.locator("button.unit")).to_have_count(2)
+    page.context.close()
