@@ -75,6 +75,9 @@ def home(visit: Visit):
         tasks["collections"] = visit.gateway.get("/api/v1/collections")
     if visit.role in route("GET", "/api/v1/deposits/unanswered").roles:
         tasks["unanswered"] = visit.gateway.get("/api/v1/deposits/unanswered")
+    if visit.role == "consultant" and visit.consultant_id:
+        mine = visit.gateway.get(f"/api/v1/consultants/{visit.consultant_id}/customers")
+        tasks["follow_ups"] = [c for c in mine["customers"] if c["due_today"]]
     return _render(visit, "home.html", tasks=tasks)
 
 

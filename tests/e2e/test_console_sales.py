@@ -47,6 +47,9 @@ def test_a_consultant_sees_their_customers_due_follow_ups_and_care_reminders(
         {"relation": "spouse", "name": "陈太", "birthday": f"1990-{today:%m-%d}"}]}))
 
     page = open_as(browser, suite, name, "/")
+    # what the consultant has to do today: the follow-up due
+    expect(page.locator(f'.home-follow-ups li[data-customer-id="{due}"]')).to_contain_text(
+        "李跟进")
     page.get_by_role("navigation", name="主菜单").get_by_role("link", name="我的客户").click()
     page.wait_for_url(f"{suite.console_url}/consultants/{mine}/customers")
     rows = page.locator("table.customers tr[data-customer-id]")
