@@ -36,6 +36,8 @@ class TokenSchema(Schema):
     token_type = fields.String()
     expires_at = fields.String()
     role = fields.String(metadata={"enum": list(ROLES)})
+    consultant_id = fields.Integer(allow_none=True, metadata={
+        "description": "the leads consultant (or agent, or manager) record the user acts as"})
 
 
 class HealthSchema(Schema):
@@ -156,6 +158,14 @@ ProfileBody = _strict_body(leads.UpdateProfileSchema, "archive", "family")
 CareRemindersDayQuery = _strict_body(leads.CareRemindersQuery, "day")
 
 
+ConsultantCustomersDayQuery = _strict_body(leads.ConsultantCustomersQuery, "day")
+
+
+class KnownCustomerBody(StrictSchema):
+    mobile = leads.KnownCustomerQuery().fields["mobile"]
+    purpose = ReadPurposeQuery().fields["purpose"]
+
+
 CALL_CENTER = ("call_agent",) + MANAGERS
 
 
@@ -194,6 +204,10 @@ LEADS_ROUTES = (
           leads.RegisterVisitSchema, leads.VisitResultSchema, 201),
     Route("POST", "/api/v1/calls", "Register a call (来电登记): dedupe and allocate", SALES,
           leads.RegisterCallSchema, leads.VisitResultSchema, 201),
+    Route("GET", "/api/v1/offices/{office_id}/known-customers", "Whether a full mobile number "
+          "(?mobile=) is already a customer of the office, while a registration is typed: only "
+          "the customer's code and consultant; a match is logged as a read of the customer",
+          SALES, response=leads.KnownCustomerSchema, query=KnownCustomerBody),
     Route("PUT", "/api/v1/offices/{office_id}/roster", "Duty groups on alternate days, the "
           "day's reception and phone answering orders, the call pool's recall interval",
           MANAGERS, OfficeRosterBody, leads.OfficeRosterSchema),
@@ -233,6 +247,10 @@ LEADS_ROUTES = (
     Route("GET", "/api/v1/consultants/{consultant_id}/care-reminders", "The day's birthday and "
           "holiday greetings for a consultant's closed customers", SALES,
           response=leads.CareRemindersSchema, query=CareRemindersDayQuery),
+    Route("GET", "/api/v1/consultants/{consultant_id}/customers", "A consultant's customers "
+          "(我的客户) with grades and the appointment of their latest follow-up, those due on "
+          "the day (?day=, today by default) first; no contact details", SALES,
+          response=leads.ConsultantCustomersSchema, query=ConsultantCustomersDayQuery),
     Route("POST", "/api/v1/call-pool/distributions", "Hand numbers from the call pool to call "
           "agents (never one number to two agents)", MANAGERS, leads.DistributeCallPoolSchema,
           leads.DistributionSchema, 201),
@@ -310,7 +328,7 @@ class GenerateBuildingBody(inventory.GenerateBuildingSchema):
         exclude = ("project_id", "created_by")
 
 
-BoardQuery = _strict_body(inventory.GetBoardSchema, "building")
+BoardQuery = _strict_body(inventory.GetBoardSchema, "building", "rooms")
 
 
 ChannelProjectsBody = _strict_body(inventory.SetChannelProjectsSchema, "project_ids")
@@ -528,6 +546,10 @@ TRANSACTIONS_ROUTES = (
     Route("GET", "/api/v1/deposits/unanswered", "Deposits inventory has not answered in time "
           "(the saga's timeout): still pending, to be checked", MANAGERS + ("finance",),
           response=transactions.DepositListSchema),
+    Route("GET", "/api/v1/deals", "Deals (成交) newest first: each deposit with its order form, "
+          "subscription, contract, payment plan and what is overdue, in the caller's projects "
+          "(?project_id= for one); a consultant sees their own", DEALS,
+          response=transactions.DealListSchema, query=transactions.DealsQuery),
     Route("GET", "/api/v1/collections", "Overdue amounts buyers owe (催款), per consultant; a "
           "consultant sees their own", DEALS, response=transactions.OverdueSchema,
           query=transactions.CollectionsQuery),

@@ -122,7 +122,8 @@ class InventoryService(operations.OperationsRpc):
             scope.project(actor, query["project_id"])
             board.begin_snapshot(uow.session)
             channels.check_project(uow.session, query["channel_id"], query["project_id"])
-            return board.packed_board(uow.session, query["project_id"], query["building"])
+            return board.packed_board(uow.session, query["project_id"], query["building"],
+                                      query["rooms"])
 
     @rpc(idempotent=True)
     def get_board_xlsx(self, payload):

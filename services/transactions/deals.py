@@ -2,13 +2,14 @@
 customer's registration, visits and calls."""
 import base64
 from datetime import datetime
+from decimal import Decimal
 
 from sqlalchemy import select
 
 from contracts.errors import NotFound
 from infra.database import insert_into
 from infra.workbooks import xlsx
-from services.transactions import domain, plans
+from services.transactions import domain, plans, sales
 from services.transactions.models import (Contract, Deposit, LeadActivity, OrderForm,
                                           Payment, QueueNumber, Subscription)
 
@@ -41,6 +42,59 @@ def project_deals(session, project_id) -> list[dict]:
         Deposit.id.in_(select(OrderForm.deposit_id).where(OrderForm.project_id == project_id)))
         .order_by(Deposit.id.desc()))
     return [_report(session, deposit) for deposit in deposits]
+
+
+def deal_list(session, project_ids=None, consultant_id=None, project_id=None, limit=50,
+              today=None) -> dict:
+    """成交: deposits newest first, each with where its deal stands (order form, subscription,
+    contract, the payment plan and what is overdue) — within the projects given (None: every
+    project) and one consultant's when given."""
+    today = today or plans.office_today()
+    query = select(Deposit).order_by(Deposit.id.desc()).limit(limit)
+    if project_ids is not None:
+        query = query.where(Deposit.project_id.in_(project_ids))
+    if project_id is not None:
+        query = query.where(Deposit.project_id == project_id)
+    if consultant_id is not None:
+        query = query.where(Deposit.consultant_id == consultant_id)
+    return {"as_of": today, "deals": [_deal(session, deposit, today)
+                                      for deposit in session.scalars(query)]}
+
+
+def _deal(session, deposit, today) -> dict:
+    order = session.scalar(select(OrderForm).where(OrderForm.deposit_id == deposit.id)
+                           .order_by(OrderForm.id.desc()).limit(1))
+    subscription = contract = plan = None
+    if order is not None:
+        subscription = session.scalar(select(Subscription).where(
+            Subscription.order_form_id == order.id))
+        if subscription is not None:
+            contract = session.scalar(select(Contract).where(
+                Contract.subscription_id == subscription.id))
+    if contract is not None:
+        plan = plans.get_payment_plan(session, contract.id, today)
+    paid = plan["amount_paid"] if plan else (
+        sales.amount_paid(session, order.id) if order is not None else Decimal("0"))
+    items = plan["items"] if plan else []
+    return {
+        "deposit_id": deposit.id, "deposit_status": deposit.status, "deposit_kind": deposit.kind,
+        "deposit_amount": deposit.amount, "received_at": deposit.received_at,
+        "project_id": deposit.project_id, "unit_id": deposit.unit_id,
+        "customer_id": deposit.customer_id,
+        "customer_name": (order.customer_name if order else None) or deposit.customer_name,
+        "consultant_id": deposit.consultant_id,
+        "order_form_id": order.id if order else None,
+        "order_form_status": order.status if order else None,
+        "total_price": contract.total_price if contract else (
+            subscription.total_price if subscription else (order.total_price if order else None)),
+        "subscription_id": subscription.id if subscription else None,
+        "subscription_status": subscription.status if subscription else None,
+        "contract_id": contract.id if contract else None,
+        "contract_status": contract.status if contract else None,
+        "filing_number": contract.filing_number if contract else None,
+        "amount_paid": paid, "balance_due": plan["balance_due"] if plan else None,
+        "overdue_amount": domain.overdue_owed(items),
+        "plan": items}
 
 
 def _report(session, deposit) -> dict:

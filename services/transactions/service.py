@@ -5,6 +5,7 @@ from nameko.timer import timer
 
 from contracts import opening as opening_schemas, transactions as schemas
 from contracts.base import load
+from contracts.errors import Forbidden
 from contracts.scope import split_actor
 from infra.consumer import event_handler
 from infra.dependencies import Database
@@ -263,6 +264,21 @@ class TransactionsService(operations.OperationsRpc):
         timeout = timedelta(seconds=config.deposit_answer_timeout_seconds())
         with self.uow() as uow:
             handlers.flag_unanswered_deposits(uow, utcnow(), timeout)
+
+    @rpc(idempotent=True)
+    def list_deals(self, payload):
+        actor, payload = split_actor(payload)
+        query = load(schemas.DealsQuery.shared(), payload)
+        if query["project_id"] is not None:
+            scope.project(actor, query["project_id"])
+        if actor["role"] == "consultant" and actor["consultant_id"] is None:
+            raise Forbidden("this consultant account names no consultant",
+                            {"consultant_id": ["not set on your account"]})
+        consultant_id = actor["consultant_id"] if actor["role"] == "consultant" else None
+        with self.uow() as uow:
+            return schemas.DealListSchema.shared().dump(deals.deal_list(
+                uow.session, actor["project_ids"], consultant_id, query["project_id"],
+                query["limit"]))
 
     @rpc(idempotent=True)
     def list_overdue(self, payload):
