@@ -33,6 +33,9 @@ LIABILITIES = ("deposits_held", "advance_deposit", "advance_price")
 
 # the money events: every one is in the pull feed and may be subscribed to by a webhook
 MONEY_EVENTS = SUBSCRIPTIONS["finance"]
+# finance's own webhook event: a voucher recorded (a money event's, or a reversing one)
+VOUCHER_RECORDED = "finance.voucher_recorded"
+WEBHOOK_EVENTS = MONEY_EVENTS + (VOUCHER_RECORDED,)
 PURPOSES = {"deposit": "定金", "down_payment": "首付款", "installment": "分期款",
             "full_payment": "全款", "loan": "按揭贷款", "other": "其他款项"}
 METHODS = {"pos": "POS刷卡", "transfer": "转账", "cash": "现金", "bank_loan": "银行放款"}
@@ -332,6 +335,22 @@ def webhook_body(routing_key: str, envelope: dict) -> bytes:
     return json.dumps({"type": routing_key, "timestamp": envelope["occurred_at"],
                        "data": envelope}, ensure_ascii=False, sort_keys=True,
                       separators=(",", ":")).encode()
+
+
+def voucher_body(voucher: dict, recorded_at: str) -> bytes:
+    """A voucher as a Standard Webhooks payload: its lines, amounts as strings to the fen,
+    辅助核算 codes; `business_id` is the money event's id (a reversal's: `reversal:<id>`)."""
+    import json
+    stable = {key: value for key, value in voucher.items()
+              if key not in ("status", "status_note", "reversed_by")}  # the same on every retry
+    data = {**stable, "lines": [{**line, "debit": f"{line['debit']:.2f}",
+                                  "credit": f"{line['credit']:.2f}",
+                                  "auxiliary": auxiliary(voucher, line)}
+                                 for line in voucher["lines"]],
+            "debit_total": f"{voucher['debit_total']:.2f}",
+            "voucher_date": voucher["voucher_date"].isoformat()}
+    return json.dumps({"type": VOUCHER_RECORDED, "timestamp": recorded_at, "data": data},
+                      ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
 
 
 def signature_header(secrets, message_id: str, timestamp: int, body: bytes) -> str:

@@ -193,14 +193,14 @@ def test_webhooks_are_signed_retried_past_downtime_and_seen_once_each(stores, mo
     deliveries = Deliveries(store.engine)
     for _ in range(3):  # the receiver is down: attempts fail and wait their backoff
         deliveries.run_once()
-        deliveries.pool.waitall()
+        deliveries.settle()
         time.sleep(0.01)
     assert receiver.calls >= 3 and not receiver.seen
     receiver.down = False
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and len(receiver.seen) < 3:
         deliveries.run_once()
-        deliveries.pool.waitall()
+        deliveries.settle()
         time.sleep(0.05)
     assert not receiver.bad
     assert len(receiver.seen) == 3  # two payments and the refund, each once by webhook-id
@@ -221,7 +221,7 @@ def test_webhooks_are_signed_retried_past_downtime_and_seen_once_each(stores, mo
     calls = receiver.calls
     while receiver.calls == calls and time.monotonic() < deadline:
         deliveries.run_once()
-        deliveries.pool.waitall()
+        deliveries.settle()
     assert not receiver.bad and len(receiver.seen) == 3
     receiver.server.shutdown()
 
@@ -240,7 +240,7 @@ def test_a_dead_receiver_is_dead_lettered_after_the_schedule(stores, monkeypatch
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         deliveries.run_once()
-        deliveries.pool.waitall()
+        deliveries.settle()
         with store() as uow:
             status = uow.session.scalar(select(WebhookDelivery.status).where(
                 WebhookDelivery.subscription_id == subscription["id"]))
