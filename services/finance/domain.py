@@ -312,6 +312,82 @@ def stable_zip(content: bytes) -> bytes:
     return out.getvalue()
 
 
+# --- the weekly reconciliation as a workbook ---------------------------------------------
+
+# (key, heading): the seed's 收据核对 (第3篇 16: 本周的回款额和累计的回款额), three ways
+RECONCILIATION_SHEETS = (
+    ("payments", "本周收款 payments", (
+        ("receipt_number", "收据号 receipt"), ("payment_id", "收款单 payment"),
+        ("purpose", "款项 purpose"), ("amount", "收款金额 amount"),
+        ("vouchers", "凭证号 vouchers"), ("bank_references", "银行流水号 bank references"),
+        ("problems", "问题 problems"))),
+    ("differences", "差异 differences", (
+        ("problem", "问题 problem"), ("receipt_number", "收据号 receipt"),
+        ("payment_id", "收款单 payment"), ("amount", "收款金额 amount"),
+        ("voucher_amounts", "凭证金额 voucher amounts"),
+        ("bank_amounts", "银行确认金额 bank amounts"), ("vouchers", "凭证号 vouchers"),
+        ("bank_references", "银行流水号 bank references"))),
+    ("exchanges_not_closed", "换开未闭合 exchanges not closed", (
+        ("deposit_id", "定金单 deposit"), ("unit_id", "房号 unit"),
+        ("deposit_held", "未换开定金 deposit held"))),
+    ("refunds_not_paid", "已批未付退款 refunds not paid", (
+        ("application_id", "申请 application"), ("deposit_id", "定金单 deposit"),
+        ("refund_amount", "应退金额 refund amount"), ("approved_at", "批准时间 approved at"))),
+    ("totals", "合计 totals", (
+        ("way", "核对项 way"), ("amount", "金额 amount"))),
+)
+PROBLEMS = {"missing_voucher": "缺凭证 missing voucher",
+            "missing_bank_confirmation": "缺银行确认 missing bank confirmation",
+            "duplicated": "重复 duplicated", "mismatched": "金额不符 mismatched"}
+WAYS = {"receipts": "收据 receipts", "vouchers": "凭证 vouchers",
+        "bank": "银行确认 bank confirmations"}
+
+
+def reconciliation_rows(report: dict) -> dict:
+    """The reconciliation's sheets as rows of values (key → value) in the workbook's terms:
+    lists joined, times in Asia/Shanghai, each payment's problems named."""
+    problems = {}
+    for key in PROBLEMS:
+        for item in report[key]:
+            problems.setdefault(item["payment_id"], []).append(PROBLEMS[key])
+    joined = lambda values: "; ".join(str(v) for v in values) or None  # noqa: E731
+    payments = [{**p, "vouchers": joined(p["vouchers"]),
+                 "bank_references": joined(p["bank_references"]),
+                 "purpose": PURPOSES.get(p["purpose"], p["purpose"]),
+                 "problems": joined(problems.get(p["payment_id"], []))}
+                for p in report["payments"]]
+    differences = []
+    for key in PROBLEMS:
+        for item in report[key]:
+            differences.append({
+                **item, "problem": PROBLEMS[key], "vouchers": joined(item["vouchers"]),
+                "bank_references": joined(item["bank_references"]),
+                "voucher_amounts": joined(f"{a:.2f}" for a in item.get("voucher_amounts", [])),
+                "bank_amounts": joined(f"{a:.2f}" for a in item.get("bank_amounts", []))})
+    refunds = [{**r, "approved_at": r["approved_at"].astimezone(SHANGHAI)
+                .strftime("%Y-%m-%d %H:%M") if r["approved_at"] else None}
+               for r in report["refunds_not_paid"]]
+    totals = [{"way": WAYS[key], "amount": amount} for key, amount in report["totals"].items()]
+    totals.append({"way": "周 week (Asia/Shanghai)",
+                   "amount": f"{report['week_start']} – {report['week_end']}"})
+    return {"payments": payments, "differences": differences,
+            "exchanges_not_closed": report["exchanges_not_closed"],
+            "refunds_not_paid": refunds, "totals": totals}
+
+
+def reconciliation_workbook(report: dict) -> bytes:
+    """The weekly three-way reconciliation as XLSX: text as string cells (never formulas),
+    money as numbers to the fen, an empty cell as "/" (the seed's forms)."""
+    from infra.workbooks import xlsx
+    rows = reconciliation_rows(report)
+
+    def sheet(key, columns):
+        yield [heading for _, heading in columns]
+        for row in rows[key]:
+            yield ["/" if row.get(name) is None else row[name] for name, _ in columns]
+    return xlsx((title, sheet(key, columns)) for key, title, columns in RECONCILIATION_SHEETS)
+
+
 # --- Standard Webhooks --------------------------------------------------------------------
 
 SECRET_PREFIX = "whsec_"

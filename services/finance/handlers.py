@@ -583,3 +583,9 @@ def reconciliation(uow, project_id, week_of: date) -> dict:
                    "vouchers": sum((v.debit_total for vs in vouchers.values() for v in vs), ZERO),
                    "bank": sum((c.amount for cs in confirmations.values() for c in cs), ZERO)}})
     return report
+
+
+def reconciliation_file(uow, project_id, week_of: date) -> dict:
+    report = reconciliation(uow, project_id, week_of)
+    return {"file_name": f"reconciliation-{project_id}-{report['week_start']}.xlsx",
+            "content_base64": base64.b64encode(domain.reconciliation_workbook(report)).decode()}
