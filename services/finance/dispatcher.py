@@ -83,6 +83,7 @@ class Deliveries:
         self.pool = eventlet.GreenPool(pool_size)
         self.busy = Counter()  # senders per subscription
         self.ready = defaultdict(deque)  # subscription → claimed requests not sent yet
+        self.limits = {}  # subscription → its max_in_flight, as last claimed
         self.done = []  # attempts finished, not written yet
         self.freed = LightQueue()  # a finished send wakes the loop
         self.running = True
@@ -127,13 +128,20 @@ class Deliveries:
         for request in claimed:
             request["claimed"] = now
             self.ready[request["subscription_id"]].append(request)
-        for request in claimed:
-            subscription = request["subscription_id"]
-            if self.ready[subscription] and self.busy[subscription] < request["max_in_flight"] \
-                    and self.pool.free():
-                self.busy[subscription] += 1
-                self.pool.spawn_n(self._sender, subscription)
+            self.limits[request["subscription_id"]] = request["max_in_flight"]
+        self._start_senders()
         return len(claimed)
+
+    def _start_senders(self):
+        """A sender for each ready request, up to each subscription's `max_in_flight` and
+        the pool's size (what waits for a free green thread starts at a later round)."""
+        for subscription, ready in self.ready.items():
+            started = 0
+            while started < len(ready) and self.pool.free() \
+                    and self.busy[subscription] < self.limits[subscription]:
+                self.busy[subscription] += 1
+                started += 1
+                self.pool.spawn_n(self._sender, subscription)
 
     def settle(self):
         """Send what is claimed, wait for the sends in flight and write their attempts."""

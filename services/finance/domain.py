@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import io
 import re
+import shutil
 import zipfile
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -260,12 +261,16 @@ def csv_text(value) -> str:
 
 
 def write_csv(layout: str, vouchers) -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
+    out = io.BytesIO()
+    text = io.TextIOWrapper(out, encoding="utf-8", newline="", write_through=True)
+    text.write("\ufeff")  # BOM: Excel reads it as UTF-8
+    writer = csv.writer(text, lineterminator="\r\n")
     writer.writerow(LAYOUTS[layout])
     for row in export_rows(layout, vouchers):
         writer.writerow([csv_text(value) for value in row])
-    return ("\ufeff" + out.getvalue()).encode("utf-8")  # BOM: Excel reads it as UTF-8
+    content = out.getvalue()  # encoded as written: never the whole file as text too
+    text.detach()
+    return content
 
 
 FIXED_TIME = datetime(2000, 1, 1)
@@ -304,11 +309,15 @@ def stable_zip(content: bytes) -> bytes:
         for item in source.infolist():
             info = zipfile.ZipInfo(item.filename, date_time=(1980, 1, 1, 0, 0, 0))
             info.compress_type = zipfile.ZIP_DEFLATED
-            content = source.read(item.filename)
             if item.filename == "docProps/core.xml":  # the writer stamps the save time
                 content = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*", rb"\g<1>2000-01-01T00:00:00Z",
-                                 content)
-            target.writestr(info, content)
+                                 source.read(item.filename))
+                target.writestr(info, content)
+                continue
+            # a year's sheet is ~200 MB of XML: copied in chunks, never whole in memory
+            info.file_size = item.file_size  # zip64 headers only when a sheet needs them
+            with source.open(item) as reading, target.open(info, "w") as writing:
+                shutil.copyfileobj(reading, writing, 1 << 20)
     return out.getvalue()
 
 
