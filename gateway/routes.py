@@ -915,6 +915,9 @@ FINANCE_ROUTES = (
           "cursor (after, limit)", FINANCE),
     Route("GET", "/api/v1/finance/reconciliation", "The three-way weekly reconciliation "
           "(project_id, week: any day of the office week)", FINANCE),
+    Route("GET", "/api/v1/finance/reconciliation.xlsx", "The three-way weekly reconciliation "
+          "as an XLSX workbook (sheets payments, differences, exchanges not closed, refunds "
+          "not paid, totals)", FINANCE, media_type=XLSX),
     Route("POST", "/api/v1/admin/webhooks", "Subscribe a finance endpoint (url, event_types, "
           "secret whsec_…)", ("admin",), status=201),
     Route("GET", "/api/v1/admin/webhooks", "Webhook subscriptions", ("admin",)),
