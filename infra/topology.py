@@ -1,22 +1,6 @@
-"""Exchanges and queues, declared the same way by services at start and by `anchang declare`.
-
-Events live in quorum queues: replicated on every node of a RabbitMQ cluster, they survive the
-loss of a minority of nodes, and a consumer's unacked messages go back to the queue when the
-node it was connected through dies.
-
-RPC queues (nameko's `rpc-<service>` requests and each caller's `rpc.reply-...`) are
-transient (non-durable) instead. A durable classic queue lives on one node, and while that
-node is down it can neither be consumed nor declared again anywhere else ("home node is
-down"), so a cluster that lost one node would stop answering calls. A transient queue is
-dropped with its node and declared again by the reconnecting consumer on a surviving node. A
-request caught in it is lost: its caller times out (504) and presses again with the same
-Idempotency-Key; no request would have been run late anyway (they expire with the caller's
-timeout, and a redelivered command is refused).
-"""
-import amqp.exceptions
+"""Exchanges and queues, declared the same way by services at start and by `anchang declare`."""
 from kombu import Connection, Exchange, Queue, binding
 
-from contracts.operations import SERVICES
 from contracts.subscriptions import SUBSCRIPTIONS, queue_name
 from infra.outbox import events_exchange
 
@@ -46,29 +30,6 @@ def dead_letters_queue(service: str) -> Queue:
                  queue_arguments={"x-queue-type": "quorum"})
 
 
-def rpc_queue(service: str, exchange: Exchange) -> Queue:
-    """nameko's request queue of `service` (same name and binding), made transient."""
-    return Queue(f"rpc-{service}", exchange=exchange, routing_key=f"{service}.*",
-                 durable=False, auto_delete=False)
-
-
-def reply_queue(name: str, exchange: Exchange, routing_key: str, expires_ms: int) -> Queue:
-    """A caller's reply queue, as nameko names and binds it, made transient."""
-    return Queue(name, exchange=exchange, routing_key=routing_key, durable=False,
-                 auto_delete=False, queue_arguments={"x-expires": expires_ms})
-
-
-def replace_durable_rpc_queue(connection, queue: Queue) -> None:
-    """Declare the transient RPC queue where an earlier version left a durable one of the same
-    name (RabbitMQ refuses to redeclare it otherwise): the old one goes when no consumer
-    holds it; requests in it expired with their callers' timeouts."""
-    try:
-        queue.bind(connection.channel()).declare()
-    except amqp.exceptions.PreconditionFailed:
-        connection.channel().queue_delete(queue.name, if_unused=True)
-        queue.bind(connection.channel()).declare()
-
-
 def declare_service(channel, service: str) -> None:
     for entity in (events_exchange, dead_letters_exchange):
         entity.bind(channel).declare()
@@ -78,14 +39,8 @@ def declare_service(channel, service: str) -> None:
 
 def declare_all(amqp_uri: str) -> list[str]:
     """Declare every consumer's queue and bindings (run at deploy, before producers start)."""
-    from nameko.rpc import get_rpc_exchange  # nameko's exchange of RPC requests and replies
-    rpc_exchange = get_rpc_exchange({})
     with Connection(amqp_uri) as connection:
         channel = connection.channel()
         for service in SUBSCRIPTIONS:
             declare_service(channel, service)
-        rpc_exchange.bind(channel).declare()
-        for service in SERVICES:
-            replace_durable_rpc_queue(connection, rpc_queue(service, rpc_exchange))
-    return ([queue_name(service) for service in SUBSCRIPTIONS]
-            + [f"rpc-{service}" for service in SERVICES])
+    return [queue_name(service) for service in SUBSCRIPTIONS]

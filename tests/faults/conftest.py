@@ -32,7 +32,7 @@ from infra.migrations import DATABASE_OWNERS, upgrade
 from infra.topology import declare_all
 from tests.conftest import create_database, drop_database
 from tests.e2e.conftest import Suite, procfile_commands
-from tests.faults.private import PostgresCluster, form_cluster, port_open, start_nodes
+from tests.faults.private import PostgresCluster, port_open, start_nodes
 from tests.waiting import wait_until
 
 METRICS_FILE = REPO_ROOT / "var" / "fault-metrics.json"
@@ -52,7 +52,7 @@ class Infrastructure:
     def start(self):
         self.postgres.init()
         self.postgres.start()
-        self.broker, = start_nodes(self.home / "rabbitmq", ["anchang-faults"])
+        self.broker, = start_nodes(self.home / "rabbitmq", [f"anchang-faults-{os.getpid()}"])
 
     def stop_broker(self):
         self.broker.stop_app()
@@ -366,61 +366,6 @@ def cluster_factory(infrastructure):
         finally:
             tear_down(made, infrastructure.postgres.server_url,
                       infrastructure.broker.delete_vhost)
-
-
-class BrokerCluster:
-    """Three private RabbitMQ nodes on this machine, clustered with `join_cluster`; the
-    services get every node in AMQP_URI (kombu's failover form, `uri1;uri2;uri3`) and connect
-    to the first that answers."""
-
-    def __init__(self, home: Path, size=3):
-        started = time.monotonic()
-        self.nodes = start_nodes(home, [f"anchang-q{n}" for n in range(1, size + 1)])
-        form_cluster(self.nodes)
-        self.formed_in = time.monotonic() - started
-
-    def add_vhost(self, name: str) -> str:
-        self.nodes[0].add_vhost(name)
-        return ";".join(node.uri(name) for node in self.nodes)
-
-    def delete_vhost(self, name: str):
-        for node in self.nodes:
-            if port_open(node.port):
-                node.delete_vhost(name)
-                return
-
-    def running_nodes(self, via) -> int:
-        return int(via.ctl("eval", "length(rabbit_nodes:all_running()).").strip())
-
-    def quorum_members(self, via, vhost: str) -> dict[str, str]:
-        """Queue name → its leader, as a surviving node sees them."""
-        rows = via.ctl("list_queues", "-p", vhost, "name", "type", "leader", "--no-table-headers",
-                       "--quiet")
-        return {name: leader for name, kind, leader in
-                (line.split("\t") for line in rows.splitlines() if line.strip())
-                if kind == "quorum"}
-
-    def shutdown(self):
-        for node in self.nodes:
-            node.shutdown()
-
-
-@pytest.fixture
-def broker_cluster(infrastructure, private_home):
-    brokers = BrokerCluster(private_home / f"cluster-{uuid.uuid4().hex[:6]}")
-    made = []
-
-    def build(rpc_timeout=10, inventory_workers=1):
-        return build_cluster(infrastructure, made, brokers.add_vhost, rpc_timeout,
-                             inventory_workers)
-
-    try:
-        yield brokers, build
-    finally:
-        try:
-            tear_down(made, infrastructure.postgres.server_url, brokers.delete_vhost)
-        finally:
-            brokers.shutdown()
 
 
 @pytest.fixture
