@@ -18,21 +18,22 @@ AMQP_BASE = os.environ.get("ANCHANG_TEST_AMQP", "pyamqp://guest:guest@127.0.0.1:
 RUN_ID = uuid.uuid4().hex[:8]
 
 
-def _admin_engine():
-    return create_engine(f"{PG_SERVER}/postgres", isolation_level="AUTOCOMMIT")
+def _admin_engine(server: str):
+    return create_engine(f"{server}/postgres", isolation_level="AUTOCOMMIT")
 
 
-def create_database(name: str) -> str:
-    engine = _admin_engine()
+def create_database(name: str, server: str = PG_SERVER) -> str:
+    """A fresh database on `server` (the machine's PostgreSQL unless told); its URL."""
+    engine = _admin_engine(server)
     with engine.connect() as connection:
         connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         connection.execute(text(f'CREATE DATABASE "{name}"'))
     engine.dispose()
-    return f"{PG_SERVER}/{name}"
+    return f"{server}/{name}"
 
 
-def drop_database(name: str) -> None:
-    engine = _admin_engine()
+def drop_database(name: str, server: str = PG_SERVER) -> None:
+    engine = _admin_engine(server)
     with engine.connect() as connection:
         connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     engine.dispose()

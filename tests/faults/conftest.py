@@ -1,17 +1,20 @@
 """The fault suite's cluster: every service as a real process on fresh PostgreSQL databases and
 a RabbitMQ vhost of its own, with the means to break things (stop the broker, stop
-PostgreSQL, SIGKILL a process) and the checks that nothing was lost or applied twice.
+PostgreSQL, SIGKILL a process or a broker node) and the checks that nothing was lost or
+applied twice.
 
-These tests stop the machine's RabbitMQ and PostgreSQL for a while; they always start them
-again, and run last (`-m faults` runs them alone).
+The broker and the database that get stopped are the suite's own (tests/faults/private.py): a
+RabbitMQ node and a PostgreSQL cluster started for the run on free ports and removed after it,
+whatever happened. The machine's RabbitMQ (5672) and PostgreSQL (5432) are never touched, and
+the run checks that they kept answering throughout.
 """
 import itertools
 import json
 import os
 import shutil
 import signal
-import socket
-import subprocess
+import tempfile
+import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -27,55 +30,85 @@ from contracts.subscriptions import SUBSCRIPTIONS, queue_name
 from infra.config import REPO_ROOT
 from infra.migrations import DATABASE_OWNERS, upgrade
 from infra.topology import declare_all
-from tests.conftest import create_database, create_vhost, delete_vhost, drop_database
+from tests.conftest import create_database, drop_database
 from tests.e2e.conftest import Suite, procfile_commands
+from tests.faults.private import PostgresCluster, port_open, start_nodes
 from tests.waiting import wait_until
 
 METRICS_FILE = REPO_ROOT / "var" / "fault-metrics.json"
 CONSUMERS = tuple(SUBSCRIPTIONS)
+MACHINE_PORTS = {"PostgreSQL": 5432, "RabbitMQ": 5672}
 _units = itertools.count(1)
 
 
-def port_open(port: int) -> bool:
-    try:
-        socket.create_connection(("127.0.0.1", port), 2).close()
-        return True
-    except OSError:
-        return False
-
-
 class Infrastructure:
-    """Stop and start the machine's RabbitMQ node and PostgreSQL cluster."""
+    """The run's private RabbitMQ node and PostgreSQL cluster, to stop and start at will."""
 
-    def __init__(self):
-        self.rabbitmqctl = shutil.which("rabbitmqctl")
-        self.pg_ctlcluster = shutil.which("pg_ctlcluster")
-        if not (self.rabbitmqctl and self.pg_ctlcluster):
-            pytest.fail("the fault suite needs rabbitmqctl and pg_ctlcluster on this machine")
-        self.pg_version = sorted(os.listdir("/etc/postgresql"), key=float)[-1]
+    def __init__(self, home: Path):
+        self.home = home
+        self.postgres = PostgresCluster(home / "postgresql")
+        self.broker = None
+
+    def start(self):
+        self.postgres.init()
+        self.postgres.start()
+        self.broker, = start_nodes(self.home / "rabbitmq", [f"anchang-faults-{os.getpid()}"])
 
     def stop_broker(self):
-        subprocess.run([self.rabbitmqctl, "stop_app"], check=True, capture_output=True)
+        self.broker.stop_app()
 
     def start_broker(self):
-        subprocess.run([self.rabbitmqctl, "start_app"], check=True, capture_output=True)
-        wait_until(lambda: port_open(5672), 60, what="RabbitMQ listening")
+        self.broker.start_app()
 
     def stop_postgres(self):
-        subprocess.run([self.pg_ctlcluster, "--skip-systemctl-redirect", self.pg_version, "main",
-                        "stop", "-m", "fast"], check=True, capture_output=True)
+        self.postgres.stop()
 
     def start_postgres(self):
-        subprocess.run([self.pg_ctlcluster, "--skip-systemctl-redirect", self.pg_version, "main",
-                        "start"], check=True, capture_output=True)
-        wait_until(lambda: port_open(5432), 60, what="PostgreSQL listening")
+        self.postgres.start()
 
     def restore(self):
         """Whatever a test did, leave both running."""
-        if not port_open(5672):
+        if not port_open(self.broker.port):
             self.start_broker()
-        if not port_open(5432):
+        if not self.postgres.running():
             self.start_postgres()
+
+    def shutdown(self):
+        try:
+            if self.broker is not None:
+                self.broker.shutdown()
+        finally:
+            self.postgres.shutdown()
+
+
+class MachineServicesWatch:
+    """Samples the machine's own PostgreSQL and RabbitMQ ports through the run: the fault
+    suite must never take down what else runs on the host."""
+
+    def __init__(self, interval=1.0):
+        self.watched = {name: port for name, port in MACHINE_PORTS.items() if port_open(port)}
+        self.interval = interval
+        self.samples = 0
+        self.silent = []  # (name, seconds into the run)
+        self._started = time.monotonic()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self):
+        while not self._stop.is_set():
+            for name, port in self.watched.items():
+                if not port_open(port):
+                    self.silent.append((name, round(time.monotonic() - self._started, 1)))
+            self.samples += 1
+            self._stop.wait(self.interval)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join(10)
 
 
 class Cluster(Suite):
@@ -255,45 +288,84 @@ class Cluster(Suite):
 
 
 @pytest.fixture(scope="session")
-def infrastructure():
-    infrastructure = Infrastructure()
+def machine_services():
+    """Started before the private infrastructure, checked after it is gone."""
+    with MachineServicesWatch() as watch:
+        yield watch
+    assert watch.samples > 0 and watch.silent == [], \
+        f"the machine's services stopped answering during the fault suite: {watch.silent}"
+    assert all(port_open(port) for port in watch.watched.values())
+
+
+@pytest.fixture(scope="session")
+def private_home():
+    home = Path(tempfile.mkdtemp(prefix="anchang-faults-"))
+    os.chmod(home, 0o755)  # the postgres user reaches its directory inside
+    yield home
+    shutil.rmtree(home, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def infrastructure(machine_services, private_home):
+    infrastructure = Infrastructure(private_home)
     METRICS_FILE.unlink(missing_ok=True)
-    yield infrastructure
-    infrastructure.restore()
+    try:
+        infrastructure.start()
+        yield infrastructure
+    finally:
+        infrastructure.shutdown()
 
 
-@pytest.fixture
-def cluster_factory(infrastructure):
-    """Builds a cluster on fresh databases and a fresh vhost; tears everything down after."""
-    made = []
+def build_cluster(infrastructure, made, amqp_uri_of, rpc_timeout=10, inventory_workers=1):
+    """Every service on fresh databases of the private PostgreSQL and a fresh vhost; what it
+    made is appended to `made` for the teardown."""
+    name = f"anchang_fault_{uuid.uuid4().hex[:8]}"
+    server = infrastructure.postgres.server_url
+    urls = {}
+    for owner in DATABASE_OWNERS:
+        urls[owner] = create_database(f"{name}_{owner}", server)
+        upgrade(owner, urls[owner])
+    amqp_uri = amqp_uri_of(name)
+    declare_all(amqp_uri)
+    cluster = Cluster(urls, amqp_uri, rpc_timeout)
+    made.append((name, cluster))
+    for process in procfile_commands():
+        cluster.start(process)
+    for n in range(2, inventory_workers + 1):
+        cluster.start("inventory", instance=f"inventory-{n}")
+    cluster.wait_healthy()
+    cluster.admin = cluster.add_user("admin", "admin")
+    return cluster
 
-    def build(rpc_timeout=10, inventory_workers=1):
-        name = f"anchang_fault_{uuid.uuid4().hex[:8]}"
-        urls = {}
-        for owner in DATABASE_OWNERS:
-            urls[owner] = create_database(f"{name}_{owner}")
-            upgrade(owner, urls[owner])
-        amqp_uri = create_vhost(name)
-        declare_all(amqp_uri)
-        cluster = Cluster(urls, amqp_uri, rpc_timeout)
-        made.append((name, cluster))
-        for process in procfile_commands():
-            cluster.start(process)
-        for n in range(2, inventory_workers + 1):
-            cluster.start("inventory", instance=f"inventory-{n}")
-        cluster.wait_healthy()
-        cluster.admin = cluster.add_user("admin", "admin")
-        return cluster
 
-    yield build
-    infrastructure.restore()
+def tear_down(made, server, delete_vhost):
     for name, cluster in made:
         for instance in list(cluster.processes):
             cluster.stop(instance)
         cluster.dispose()
         for owner in DATABASE_OWNERS:
-            drop_database(f"{name}_{owner}")
+            drop_database(f"{name}_{owner}", server)
         delete_vhost(name)
+
+
+@pytest.fixture
+def cluster_factory(infrastructure):
+    """Builds a cluster on fresh databases and a fresh vhost of the private broker; tears
+    everything down after."""
+    made = []
+
+    def build(rpc_timeout=10, inventory_workers=1):
+        return build_cluster(infrastructure, made, infrastructure.broker.add_vhost,
+                             rpc_timeout, inventory_workers)
+
+    try:
+        yield build
+    finally:
+        try:
+            infrastructure.restore()
+        finally:
+            tear_down(made, infrastructure.postgres.server_url,
+                      infrastructure.broker.delete_vhost)
 
 
 @pytest.fixture
