@@ -18,7 +18,7 @@ AMQP_BASE = os.environ.get("ANCHANG_TEST_AMQP", "pyamqp://guest:guest@127.0.0.1:
 RUN_ID = uuid.uuid4().hex[:8]
 
 
-def _admin_engine(server: str):
+def _admin_engine(server: str = PG_SERVER):
     return create_engine(f"{server}/postgres", isolation_level="AUTOCOMMIT")
 
 
