@@ -9,8 +9,8 @@
   dropped before the ack, the service was killed mid-request) may have run already, so it is
   refused with `RequestInterrupted` instead of being run again. Reads say `idempotent=True`
   and simply run again.
-- Request and reply queues are transient (infra/topology.py says why): a cluster that loses
-  the node they lived on declares them again on a surviving node.
+- Request queues are quorum queues and reply queues transient (infra/topology.py says why): a
+  broker cluster that loses a node keeps answering calls.
 - A refusal (`InvalidInput`, `Forbidden`, `NotFound`, `Conflict`: a 4xx at the gateway) is an
   answer, not a failure: it is logged at INFO in one line. nameko logs every exception of a
   worker as an error with its traceback; real errors keep that.
@@ -94,7 +94,7 @@ class ResilientRpcConsumer(nameko_rpc.RpcConsumer):
     queue_consumer = ResilientQueueConsumer()
 
     def setup(self):
-        if self.queue is None:  # as nameko's, with the transient queue
+        if self.queue is None:  # as nameko's, with the quorum queue
             self.queue = rpc_queue(self.container.service_name,
                                    nameko_rpc.get_rpc_exchange(self.container.config))
             self.queue_consumer.register_provider(self)

@@ -4,14 +4,13 @@ Events live in quorum queues: replicated on every node of a RabbitMQ cluster, th
 loss of a minority of nodes, and a consumer's unacked messages go back to the queue when the
 node it was connected through dies.
 
-RPC queues (nameko's `rpc-<service>` requests and each caller's `rpc.reply-...`) are
-transient (non-durable) instead. A durable classic queue lives on one node, and while that
-node is down it can neither be consumed nor declared again anywhere else ("home node is
-down"), so a cluster that lost one node would stop answering calls. A transient queue is
-dropped with its node and declared again by the reconnecting consumer on a surviving node. A
-request caught in it is lost: its caller times out (504) and presses again with the same
-Idempotency-Key; no request would have been run late anyway (they expire with the caller's
-timeout, and a redelivered command is refused).
+RPC request queues (nameko's `rpc-<service>`) are quorum queues too: a durable classic queue
+lives on one node and, while that node is down, can neither be consumed nor declared again
+anywhere else ("home node is down"), so a cluster that lost one node would stop answering
+calls. Each caller's reply queue (`rpc.reply-...`) is transient instead: it belongs to one
+process, is dropped with its node and declared again by the reconnecting caller on a surviving
+node. A call whose reply was lost times out (504) and is pressed again with the same
+Idempotency-Key; a redelivered command is refused, never run twice.
 """
 import amqp.exceptions
 from kombu import Connection, Exchange, Queue, binding
@@ -47,9 +46,9 @@ def dead_letters_queue(service: str) -> Queue:
 
 
 def rpc_queue(service: str, exchange: Exchange) -> Queue:
-    """nameko's request queue of `service` (same name and binding), made transient."""
+    """nameko's request queue of `service` (same name and binding), made a quorum queue."""
     return Queue(f"rpc-{service}", exchange=exchange, routing_key=f"{service}.*",
-                 durable=False, auto_delete=False)
+                 durable=True, auto_delete=False, queue_arguments={"x-queue-type": "quorum"})
 
 
 def reply_queue(name: str, exchange: Exchange, routing_key: str, expires_ms: int) -> Queue:
@@ -58,8 +57,8 @@ def reply_queue(name: str, exchange: Exchange, routing_key: str, expires_ms: int
                  auto_delete=False, queue_arguments={"x-expires": expires_ms})
 
 
-def replace_durable_rpc_queue(connection, queue: Queue) -> None:
-    """Declare the transient RPC queue where an earlier version left a durable one of the same
+def replace_classic_rpc_queue(connection, queue: Queue) -> None:
+    """Declare the quorum RPC queue where an earlier version left a classic one of the same
     name (RabbitMQ refuses to redeclare it otherwise): the old one goes when no consumer
     holds it; requests in it expired with their callers' timeouts."""
     try:
@@ -86,6 +85,6 @@ def declare_all(amqp_uri: str) -> list[str]:
             declare_service(channel, service)
         rpc_exchange.bind(channel).declare()
         for service in SERVICES:
-            replace_durable_rpc_queue(connection, rpc_queue(service, rpc_exchange))
+            replace_classic_rpc_queue(connection, rpc_queue(service, rpc_exchange))
     return ([queue_name(service) for service in SUBSCRIPTIONS]
             + [f"rpc-{service}" for service in SERVICES])

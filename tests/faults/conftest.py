@@ -52,7 +52,7 @@ class Infrastructure:
     def start(self):
         self.postgres.init()
         self.postgres.start()
-        self.broker, = start_nodes(self.home / "rabbitmq", ["anchang-faults"])
+        self.broker, = start_nodes(self.home / "rabbitmq", [f"anchang-faults-{os.getpid()}"])
 
     def stop_broker(self):
         self.broker.stop_app()
@@ -375,7 +375,7 @@ class BrokerCluster:
 
     def __init__(self, home: Path, size=3):
         started = time.monotonic()
-        self.nodes = start_nodes(home, [f"anchang-q{n}" for n in range(1, size + 1)])
+        self.nodes = start_nodes(home, [f"anchang-q{n}-{os.getpid()}" for n in range(1, size + 1)])
         form_cluster(self.nodes)
         self.formed_in = time.monotonic() - started
 

@@ -10,6 +10,8 @@ import time
 
 import pytest
 
+from contracts.operations import SERVICES
+
 from tests.waiting import wait_until
 from tests.messaging import send_to_queue, valid_event
 
@@ -292,7 +294,8 @@ def test_a_node_of_a_three_node_broker_cluster_killed_mid_flow_of_deposits(broke
     victim, survivor = brokers.nodes[0], brokers.nodes[1]  # every service chose the first
     units = cluster.make_project(40)
     queues = brokers.quorum_members(survivor, vhost)
-    assert len(queues) == 2 * len(cluster.queue_consumers())  # events + dead letters, quorum
+    # events, dead letters and RPC requests: quorum queues, replicated on the three nodes
+    assert len(queues) == 2 * len(cluster.queue_consumers()) + len(SERVICES)
     leaders_on_victim = sum(leader == victim.name for leader in queues.values())
     connections_on_victim = len(victim.ctl("list_connections", "vhost", "--no-table-headers",
                                            "--quiet").split())

@@ -1,5 +1,5 @@
-"""RPC queues are transient (so a broker cluster that loses their node can declare them again
-on another), and `anchang declare` replaces the durable ones an earlier version left."""
+"""RPC request queues are quorum queues (so a broker cluster that loses a node keeps them), and
+`anchang declare` replaces the classic ones an earlier version left."""
 import uuid
 
 import amqp.exceptions
@@ -33,7 +33,7 @@ def test_declare_replaces_a_durable_rpc_queue_left_by_an_earlier_version(vhost_u
 
     assert {f"rpc-{service}" for service in SERVICES} <= set(declared)
     for service in SERVICES:
-        redeclare(vhost_uri, rpc_queue(service, exchange))  # transient: accepted as it is
+        redeclare(vhost_uri, rpc_queue(service, exchange))  # quorum: accepted as it is
     with pytest.raises(amqp.exceptions.PreconditionFailed):
-        redeclare(vhost_uri, old)  # the durable one is gone
+        redeclare(vhost_uri, old)  # the classic one is gone
     declare_all(vhost_uri)  # and declaring again changes nothing
