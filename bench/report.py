@@ -134,7 +134,8 @@ def memory_rows(snapshots: dict[str, dict[str, float]]) -> list[Row]:
 def section(meta: dict, rows: list[Row]) -> str:
     header = (f"## {meta['date']} — {meta['mode']} mode\n\n"
               f"host `{meta['host']}`, {meta['cpus']} CPUs, commit `{meta['commit']}`, "
-              f"{meta['seconds']:.0f} s")
+              f"{meta['seconds']:.0f} s"
+              + (f"; only {', '.join(meta['only'])}" if meta.get("only") else ""))
     parts = [header, markdown_table(rows), memory_table(rows)]
     if meta.get("errors"):
         parts.append("Errors:\n" + "\n".join(f"- {error}" for error in meta["errors"]))

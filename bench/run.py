@@ -64,19 +64,25 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true",
                         help="small sizes, under 3 minutes (CI); the default is the full run")
-    mode = QUICK if parser.parse_args(argv).quick else FULL
+    parser.add_argument("--only", nargs="+", metavar="NAME", choices=[n for n, _ in PLAN],
+                        help="run only these benchmarks of the plan, in its order (e.g. "
+                             "'ceiling A' '1 lead registration' '7 complaint filing')")
+    args = parser.parse_args(argv)
+    mode = QUICK if args.quick else FULL
+    plan = [(n, b) for n, b in PLAN if not args.only or n in args.only]
     signal.signal(signal.SIGTERM, _interrupt)  # so `finally` stops the services
     began, errors = time.monotonic(), []
     now = datetime.now().astimezone()
     meta = {"date": now.strftime("%Y-%m-%d %H:%M:%S %z"), "stamp": now.strftime("%Y%m%d-%H%M%S"),
             "host": socket.gethostname(), "cpus": os.cpu_count(), "commit": git_commit(),
-            "mode": mode.name}
+            "mode": f"{mode.name}-partial" if args.only else mode.name,
+            "only": [n for n, _ in plan] if args.only else None}
     print(f"bench: {mode.name} mode, {meta['cpus']} CPUs, commit {meta['commit']}", flush=True)
     try:
         with BenchEnvironment() as env:
             print(f"bench: suite up at {env.base_url}; service logs in {env.suite.logs}",
                   flush=True)
-            rows = run_all(env, mode, errors)
+            rows = run_all(env, mode, errors, plan)
     except Exception as exc:  # the environment itself could not be set up
         traceback.print_exc()
         print(f"bench: cannot run: {exc}", file=sys.stderr)
@@ -93,6 +99,7 @@ def main(argv=None) -> int:
 PLAN = (
     ("ceiling A", baselines.ceiling_a), ("1 lead registration", suite.lead_registration),
     ("ceiling A again", baselines.ceiling_a),
+    ("7 complaint filing", suite.complaint_filing),
     ("ceiling C", baselines.ceiling_c), ("2 bulk lead import", suite.bulk_lead_import),
     ("ceiling B", baselines.ceiling_b), ("5 event fan-out", suite.event_fanout),
     ("ceiling B again", baselines.ceiling_b),
@@ -102,9 +109,9 @@ PLAN = (
 ATTEMPTS = 3
 
 
-def run_all(env, mode, errors) -> list[Row]:
+def run_all(env, mode, errors, plan=PLAN) -> list[Row]:
     rows, memory = [], {"idle": env.resident_mb()}
-    for name, benchmark in PLAN:
+    for name, benchmark in plan:
         rows += run_one(env, name, benchmark, mode, errors)
         if benchmark is suite.deposit_saga:
             memory["after 3"] = env.resident_mb()

@@ -98,7 +98,7 @@ def main(argv=None):
                         "created_at": now})
         deliveries = Deliveries(engine)
         runner = eventlet.spawn(deliveries.run)
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
 
         def delivered():
             with engine.connect() as connection:
@@ -107,13 +107,14 @@ def main(argv=None):
                     WebhookDelivery.status == "delivered")).scalar_one()
         while delivered() < args.events:
             eventlet.sleep(0.2)
-        seconds = time.perf_counter() - start
+        seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+        rounds = deliveries.rounds
         deliveries.running = False
         runner.kill()
         for process in RECEIVERS:  # the hanging receiver's sends end, and are logged
             process.kill()
             process.wait()
-        deliveries.pool.waitall()
+        deliveries.settle()
         with engine.connect() as connection:
             latency = connection.execute(text(
                 "SELECT avg(latency_ms), max(latency_ms) FROM webhook_attempts a "
@@ -122,7 +123,8 @@ def main(argv=None):
         print(f"| deliveries to the fast receiver | {args.events} | {seconds:.1f} s | "
               f"{args.events / seconds:.0f}/s | the other receiver hangs 30 s a request, "
               f"{args.in_flight} in flight each; receiver latency avg {latency[0]:.0f} ms, "
-              f"max {latency[1]} ms |")
+              f"max {latency[1]} ms; dispatcher CPU {cpu * 1000 / args.events:.2f} ms a "
+              f"delivery, {rounds} database rounds; load average {os.getloadavg()[0]:.1f} |")
         engine.dispose()
     finally:
         for process in RECEIVERS:

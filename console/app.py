@@ -55,6 +55,13 @@ templates.globals.update(
     source_names={"own_visitors": "本案来访", "own_callers": "本案来电", "expansion": "拓展",
                   "purchased": "购买名单", "other": "其他"},
     outcome_names={"A": "A（意向强）", "B": "B（有意向）", "C": "C（一般）", "D": "D（无意向）"},
+    grade_names={"A": "A 级", "B": "B 级", "C": "C 级", "D": "D 级"},
+    follow_up_kind_names={"visit": "来访", "call": "电话", "sms": "短信"},
+    outcome_status_names={"deal": "已成交", "hopeless": "无望"},
+    deal_status_names={"active": "有效", "voided": "已作废", "replaced": "已换单",
+                       "signed": "已签", "contracted": "已签合同", "filed": "已备案"},
+    plan_kind_names={"full_payment": "一次性付款", "down_payment": "首付款",
+                     "installment": "分期款", "loan": "贷款"},
     application_names={"swap": "调房申请", "refund": "退房申请", "rename": "更名申请",
                        "discount": "特惠申请", "layout_change": "户型变更申请"})
 templates.filters.update(
@@ -91,6 +98,7 @@ class Visit:
     username: str | None
     role: str | None
     feed: BoardFeed
+    consultant_id: int | None = None
 
     @property
     def is_htmx(self) -> bool:
@@ -98,7 +106,8 @@ class Visit:
 
     def render(self, template, status=200, **context) -> Response:
         body = templates.get_template(template).render(
-            username=self.username, role=self.role, request=self.request, **context)
+            username=self.username, role=self.role, consultant_id=self.consultant_id,
+            request=self.request, **context)
         return Response(body, status=status, mimetype="text/html")
 
     def refused(self, error: GatewayError, template="_error.html", **context) -> Response:
@@ -147,8 +156,8 @@ class ConsoleApp:
         token = request.cookies.get(TOKEN_COOKIE)
         if not public and not token:
             return login_redirect(request)
-        username, role = _user_cookie(request)
-        visit = Visit(request, Gateway(token), username, role, self.feed)
+        username, role, consultant_id = _user_cookie(request)
+        visit = Visit(request, Gateway(token), username, role, self.feed, consultant_id)
         try:
             return view(visit, **arguments)
         except SessionExpired:
@@ -188,7 +197,8 @@ def set_session(response: Response, token: dict, username: str) -> Response:
     secure = False  # served over plain HTTP on the office network; TLS ends in front of it
     response.set_cookie(TOKEN_COOKIE, token["token"], httponly=True, samesite="Strict",
                         path="/", secure=secure)
-    response.set_cookie(USER_COOKIE, quote(json.dumps([username, token.get("role")])),
+    response.set_cookie(USER_COOKIE, quote(json.dumps([username, token.get("role"),
+                                                       token.get("consultant_id")])),
                         samesite="Strict", path="/", secure=secure)
     return response
 
@@ -200,12 +210,14 @@ def clear_session(response: Response) -> Response:
 
 
 def _user_cookie(request) -> tuple:
-    """Who the page greets and which menu it shows; what they may do is the API's answer."""
+    """Who the page greets, which menu it shows and whose lists it opens first; what they may
+    do and see is the API's answer."""
     try:
-        username, role = json.loads(unquote(request.cookies.get(USER_COOKIE, "")))
-        return str(username), str(role)
+        username, role, *rest = json.loads(unquote(request.cookies.get(USER_COOKIE, "")))
+        consultant_id = rest[0] if rest and isinstance(rest[0], int) else None
+        return str(username), str(role), consultant_id
     except (ValueError, TypeError):
-        return None, None
+        return None, None, None
 
 
 def _same_origin(request) -> bool:

@@ -3,9 +3,11 @@ may be is the API's to say, and its message is shown next to the field."""
 import re
 
 _INTEGER = re.compile(r"^-?\d{1,18}$")
+_LOCAL_MINUTE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?$")
+OFFICE_OFFSET = "+08:00"  # a datetime-local field is the office's own time (Asia/Shanghai)
 
 
-def as_json(form, integers=(), booleans=(), lists=()) -> dict:
+def as_json(form, integers=(), booleans=(), lists=(), local_times=()) -> dict:
     """Blank fields are left out (the API's defaults apply); integer fields that are not
     integers are passed on as typed, so the API names them."""
     body = {}
@@ -20,6 +22,8 @@ def as_json(form, integers=(), booleans=(), lists=()) -> dict:
             continue
         if name in integers and _INTEGER.match(value):
             body[name] = int(value)
+        elif name in local_times and _LOCAL_MINUTE.match(value):
+            body[name] = value + OFFICE_OFFSET
         elif name in booleans:
             body[name] = value in ("1", "true", "on", "yes")
         else:

@@ -9,7 +9,7 @@ import eventlet
 from eventlet.queue import Empty
 from werkzeug.wrappers import Response
 
-from console import board_view
+from console import board_view, complaint_steps
 from console.app import Visit, clear_session, page, redirect, set_session
 from console.forms import as_json
 from console.gateway_client import Gateway, GatewayError
@@ -22,8 +22,10 @@ MENU = (
     ("首页", "/", None),
     ("销控表", "/board", ("GET", "/api/v1/projects/{project_id}/board")),
     ("来访来电登记", "/reception", ("POST", "/api/v1/visits")),
+    ("我的客户", "/customers", ("GET", "/api/v1/consultants/{consultant_id}/customers")),
     ("预留", "/holds", ("GET", "/api/v1/holds")),
     ("收取定金", "/deposits/new", ("POST", "/api/v1/deposits")),
+    ("成交", "/deals", ("GET", "/api/v1/deals")),
     ("审批", "/approvals", ("POST", "/api/v1/applications/{application_id}/decisions")),
     ("催款", "/collections", ("GET", "/api/v1/collections")),
     ("档案", "/archive", ("GET", "/api/v1/units/{unit_id}/dossier")),
@@ -73,6 +75,9 @@ def home(visit: Visit):
         tasks["collections"] = visit.gateway.get("/api/v1/collections")
     if visit.role in route("GET", "/api/v1/deposits/unanswered").roles:
         tasks["unanswered"] = visit.gateway.get("/api/v1/deposits/unanswered")
+    if visit.role == "consultant" and visit.consultant_id:
+        mine = visit.gateway.get(f"/api/v1/consultants/{visit.consultant_id}/customers")
+        tasks["follow_ups"] = [c for c in mine["customers"] if c["due_today"]]
     return _render(visit, "home.html", tasks=tasks)
 
 
@@ -89,11 +94,20 @@ def choose_board(visit: Visit):
 @page("/projects/<int:project_id>/board")
 def board(visit: Visit, project_id):
     filters = board_view.Filters.from_args(visit.request.args)
-    whole = visit.gateway.get(f"/api/v1/projects/{project_id}/board")
+    # a building at a time: every building's totals for the tabs, then the one building's
+    # rooms (a 20,000-room project is never sent whole; bench/console_board.py)
+    path = f"/api/v1/projects/{project_id}/board"
+    asked = None
+    if filters.building:  # a tab: both asked at once
+        asked = eventlet.spawn(_building_rooms, visit.gateway, path, filters.building)
+    whole = visit.gateway.get(path, {"rooms": "false"})
     buildings = [b["building"] for b in whole["buildings"]]
     building = filters.building if filters.building in buildings else (
         buildings[0] if buildings else None)
-    grid = board_view.grid(whole, building, filters)
+    rooms = asked.wait() if asked is not None else None
+    if rooms is None:
+        rooms = visit.gateway.get(path, {"building": building}) if building else whole
+    grid = board_view.grid(rooms, building, filters)
     downloads = downloads_for(visit, (
         ("销控表", f"/api/v1/projects/{project_id}/board.xlsx"),
         (f"{building}号楼销控表", f"/api/v1/projects/{project_id}/board.xlsx?"
@@ -103,6 +117,17 @@ def board(visit: Visit, project_id):
                    downloads=downloads,
                    building=building, grid=grid, filters=filters,
                    text_mode=visit.request.args.get("mode") == "text")
+
+
+def _building_rooms(gateway, path, building):
+    """One building's rooms, or None when the project has no such building (the page then
+    shows its first)."""
+    try:
+        return gateway.get(path, {"building": building})
+    except GatewayError as error:
+        if error.status == 404:
+            return None
+        raise
 
 
 @page("/projects/<int:project_id>/board/grid")
@@ -244,6 +269,72 @@ def reception(visit: Visit):
                         error=None, result=result)
 
 
+# --- 我的客户 --------------------------------------------------------------------------------
+
+@page("/customers")
+def my_customers(visit: Visit):
+    """A consultant's own customers; a manager names the consultant whose list to open."""
+    typed = visit.request.args.get("consultant_id", "").strip()
+    if typed.isdigit():
+        return redirect(f"/consultants/{typed}/customers")
+    if visit.role == "consultant" and visit.consultant_id:
+        return redirect(f"/consultants/{visit.consultant_id}/customers")
+    return _render(visit, "customers_choose.html")
+
+
+@page("/consultants/<int:consultant_id>/customers")
+def consultant_customers(visit: Visit, consultant_id):
+    """Grades, the follow-ups due today first, and the day's care reminders."""
+    listed = visit.gateway.get(f"/api/v1/consultants/{consultant_id}/customers")
+    reminders = visit.gateway.get(f"/api/v1/consultants/{consultant_id}/care-reminders")
+    return _render(visit, "customers.html", listed=listed, reminders=reminders["reminders"],
+                   owner_id=consultant_id,
+                   due=[c for c in listed["customers"] if c["due_today"]])
+
+
+CUSTOMER_FILE_PURPOSE = "我的客户：查看客户档案"
+
+
+@page("/customers/<int:customer_id>", methods=("GET", "POST"))
+def customer_file(visit: Visit, customer_id):
+    """The customer file as the API shows it to this person (contact details masked unless
+    theirs; the read is logged); a follow-up logged from it."""
+    error, recorded, form = None, None, {}
+    if visit.request.method == "POST":
+        form = visit.request.form
+        body = as_json(form, local_times=("next_appointment",))
+        try:
+            recorded = visit.gateway.post(f"/api/v1/customers/{customer_id}/follow-ups", body)
+        except GatewayError as refused:
+            error = refused
+    found = visit.gateway.get(f"/api/v1/customers/{customer_id}/file",
+                              {"purpose": CUSTOMER_FILE_PURPOSE})
+    may_follow_up = visit.role in route(
+        "POST", "/api/v1/customers/{customer_id}/follow-ups").roles and visit.consultant_id \
+        == found["customer"]["consultant_id"]
+    status = error.status if error else (201 if recorded else 200)
+    return _render(visit, "customer_file.html", status=status, file=found, error=error,
+                   form=form if error else {}, recorded=recorded, may_follow_up=may_follow_up)
+
+
+@page("/reception/known-customer")
+def known_customer(visit: Visit):
+    """While the mobile is typed: is it already a customer of the office? The API answers only
+    for a full number (a partial one is its 400, shown as nothing yet) and logs a match."""
+    args = visit.request.args
+    office_id, mobile = args.get("office_id", "").strip(), args.get("mobile", "").strip()
+    if not office_id.isdigit() or not mobile:
+        return visit.render("_known_customer.html", found=None, error=None)
+    try:
+        found = visit.gateway.get(f"/api/v1/offices/{office_id}/known-customers",
+                                  {"mobile": mobile})
+    except GatewayError as error:
+        if error.status == 400:
+            return visit.render("_known_customer.html", found=None, error=None)
+        return visit.render("_known_customer.html", found=None, error=error)
+    return visit.render("_known_customer.html", found=found, error=None)
+
+
 # --- 定金 ------------------------------------------------------------------------------------
 
 @page("/deposits/new", methods=("GET", "POST"))
@@ -268,6 +359,23 @@ def deposit(visit: Visit, deposit_id):
     if found.get("status") == "confirmed":
         order_form = visit.gateway.get(f"/api/v1/deposits/{deposit_id}/order-form")
     return _render(visit, "deposit.html", deposit=found, order_form=order_form)
+
+
+# --- 成交 ------------------------------------------------------------------------------------
+
+@page("/deals")
+def deals(visit: Visit):
+    """Deposits, order forms, subscriptions, contracts, payment plans and what is overdue, in
+    this person's scope as the API answers it; a project typed wrong is named next to its field."""
+    args = visit.request.args
+    query = {key: args[key].strip() for key in ("project_id",) if args.get(key, "").strip()}
+    try:
+        listed = visit.gateway.get("/api/v1/deals", query or None)
+    except GatewayError as error:
+        if error.status != 400:
+            raise
+        return _render(visit, "deals.html", status=400, error=error, form=args, listed=None)
+    return _render(visit, "deals.html", error=None, form=args, listed=listed)
 
 
 # --- 审批 ------------------------------------------------------------------------------------
@@ -357,8 +465,31 @@ def complaints(visit: Visit):
 
 @page("/complaints/<int:complaint_id>")
 def complaint(visit: Visit, complaint_id):
+    return _complaint_page(visit, complaint_id)
+
+
+@page("/complaints/<int:complaint_id>/steps/<suffix>", methods=("POST",))
+def complaint_step(visit: Visit, complaint_id, suffix):
+    """One step of the complaint, as the API takes it; its refusal shown in that step's form,
+    next to the field it names, with what was typed."""
+    if suffix not in complaint_steps.SUFFIXES:
+        return visit.refused(GatewayError(404, "not_found", "没有这个处理步骤"), "error.html")
+    form = visit.request.form
+    try:
+        visit.gateway.post(f"/api/v1/complaints/{complaint_id}/{suffix}", as_json(form))
+    except GatewayError as error:
+        return _complaint_page(visit, complaint_id, error=error, failed=suffix, form=form)
+    return redirect(f"/complaints/{complaint_id}?done={suffix}")
+
+
+def _complaint_page(visit, complaint_id, error=None, failed=None, form=None):
     found = visit.gateway.get(f"/api/v1/complaints/{complaint_id}")
-    return _render(visit, "complaint.html", complaint=found,
+    done = visit.request.args.get("done")
+    done_title = next((title for suffix, title, _ in complaint_steps.STEP_FORMS.values()
+                       if suffix == done), None)
+    return _render(visit, "complaint.html", status=error.status if error else 200,
+                   complaint=found, steps=complaint_steps.offered(found, visit.role),
+                   error=error, failed=failed, form=form or {}, done=done_title,
                    downloads=downloads_for(visit, (
                        ("投诉记录卡", f"/api/v1/complaints/{complaint_id}/record-card.xlsx"),
                        ("投诉调查报告", f"/api/v1/complaints/{complaint_id}/investigation-report.xlsx"))))

@@ -2,4 +2,4 @@
 
 Importing the package registers every event type, so any service can parse any event.
 """
-from contracts import archive, complaints, inventory, leads, transactions  # noqa: F401
+from contracts import archive, complaints, inventory, leads, opening, transactions  # noqa: F401

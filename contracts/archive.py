@@ -2,7 +2,7 @@
 borrowing register, external access, handover deadlines and inspections (seed 000 第7篇)."""
 from marshmallow import fields, validate, validates_schema, ValidationError
 
-from contracts.base import Id, StrictSchema
+from contracts.base import Id, RowList, StrictSchema
 from contracts.envelope import EventType, register
 from contracts.scope import ActorSchema  # who acts, and in which projects
 
@@ -95,7 +95,7 @@ class DossierSchema(StrictSchema):
     references = fields.List(fields.Nested(ReferenceSchema))
     withheld = fields.Integer(metadata={"description": "documents above the reader's level"})
     chain_head = fields.String(allow_none=True)
-    entries = fields.List(fields.Nested(DossierEntrySchema))
+    entries = RowList(DossierEntrySchema)
 
 
 class OpenDossierSchema(StrictSchema):

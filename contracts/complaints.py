@@ -1,13 +1,14 @@
 """Complaints (客户投诉, 第4篇) and repairs (售后维修): commands, views and events.
 
-Every command carries who acts (`by`, `role`) and, for people bound to projects or their own
-customers, `project_ids`, `consultant_id`; the service checks them again (the gateway is not
-trusted blindly)."""
+Every command and query carries who acts as `actor`, the suite's one actor form
+(contracts.scope.ActorSchema: username, role, consultant id, offices, projects); the service
+checks role, projects and own customers again (the gateway is not trusted blindly)."""
 import re
 
 from marshmallow import ValidationError, fields, validate
 
 from contracts.base import Id, Money, PositiveMoney, StrictSchema
+from contracts.scope import ActorSchema
 from contracts.envelope import EventType, register
 
 COMPLAINT_CHANNELS = ("visit", "phone", "letter", "email", "other")
@@ -49,14 +50,12 @@ def Text(max_length=2000, required=True, **kwargs):
         validate.Length(min=1 if required else 0, max=max_length), _clean_text], **kwargs)
 
 
-class ActorSchema(StrictSchema):
-    by = fields.String(required=True, validate=validate.Length(min=1, max=50))
-    role = fields.String(required=True, validate=validate.Length(min=1, max=30))
-    project_ids = fields.List(Id(), load_default=list)
-    consultant_id = Id(load_default=None, allow_none=True)
+class Acting(StrictSchema):
+    """A command or query with who acts (contracts.scope)."""
+    actor = fields.Nested(ActorSchema, required=True)
 
 
-class FileComplaintSchema(ActorSchema):
+class FileComplaintSchema(Acting):
     complainant_name = Text(50)
     contact = Text(64)
     channel = fields.String(required=True, validate=validate.OneOf(COMPLAINT_CHANNELS))
@@ -70,7 +69,7 @@ class FileComplaintSchema(ActorSchema):
                                 metadata={"description": "the customer's consultant (leads)"})
 
 
-class ComplaintRef(ActorSchema):
+class ComplaintRef(Acting):
     complaint_id = Id(required=True)
 
 
@@ -129,13 +128,13 @@ class ReopenSchema(ComplaintRef):
     reason = Text(1000)
 
 
-class ListComplaintsSchema(ActorSchema):
+class ListComplaintsSchema(Acting):
     status = fields.String(load_default=None, allow_none=True)
     project_id = Id(load_default=None, allow_none=True)
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
 
 
-class ClockPolicySchema(ActorSchema):
+class ClockPolicySchema(Acting):
     project_id = Id(required=True)
     clock = fields.String(required=True, validate=validate.OneOf(CLOCK_NAMES))
     hours = fields.Decimal(required=True, places=2, allow_nan=False,
@@ -150,13 +149,13 @@ class ClockPolicySchema(ActorSchema):
         allow_none=True, validate=validate.Length(equal=3))
 
 
-class CalendarEntrySchema(ActorSchema):
+class CalendarEntrySchema(Acting):
     project_id = Id(required=True)
     day = fields.Date(required=True)
     kind = fields.String(required=True, validate=validate.OneOf(("day_off", "working_day")))
 
 
-class MonthQuery(ActorSchema):
+class MonthQuery(Acting):
     month = fields.String(required=True, validate=validate.Regexp(MONTH, error=MONTH_ERROR))
     project_id = Id(load_default=None, allow_none=True)
 
@@ -317,7 +316,7 @@ class AccountabilityListSchema(StrictSchema):
     rows = fields.List(fields.Nested(AccountabilityRowSchema))
 
 
-class ExportSchema(ActorSchema):
+class ExportSchema(Acting):
     kind = fields.String(required=True, validate=validate.OneOf(
         ("record_card", "investigation_report", "monthly_statistics", "repair_register")))
     complaint_id = Id(load_default=None, allow_none=True)
@@ -340,7 +339,7 @@ class SweepResultSchema(StrictSchema):
 
 # ---- repairs -------------------------------------------------------------------------
 
-class RegisterContractorSchema(ActorSchema):
+class RegisterContractorSchema(Acting):
     """维修商一览表: a contractor (施工单位/维修商) and its warranty deposit (质保金)."""
     name = Text(100)
     trade = Text(50)                  # 专业 (土建, 水电, 门窗 …)
@@ -366,7 +365,7 @@ class ContractorListSchema(StrictSchema):
     contractors = fields.List(fields.Nested(ContractorSchema))
 
 
-class EvaluateContractorSchema(ActorSchema):
+class EvaluateContractorSchema(Acting):
     """维修商评估表."""
     contractor_id = Id(required=True)
     period = fields.String(required=True, validate=validate.Regexp(
@@ -390,7 +389,7 @@ class EvaluationSchema(StrictSchema):
     evaluated_at = fields.AwareDateTime()
 
 
-class OrderRepairSchema(ActorSchema):
+class OrderRepairSchema(Acting):
     unit_id = Id(required=True)
     project_id = Id(required=True)
     customer_id = Id(load_default=None, allow_none=True)
@@ -401,7 +400,7 @@ class OrderRepairSchema(ActorSchema):
     urgency = fields.String(load_default="normal", validate=validate.OneOf(URGENCIES))
 
 
-class RepairRef(ActorSchema):
+class RepairRef(Acting):
     repair_id = Id(required=True)
 
 

@@ -6,7 +6,7 @@ from urllib.parse import urlparse
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from contracts.base import Id, StrictSchema
-from services.finance.domain import ACCOUNT_ROLES, LAYOUTS, MONEY_EVENTS, SECRET_PREFIX
+from services.finance.domain import ACCOUNT_ROLES, LAYOUTS, SECRET_PREFIX, WEBHOOK_EVENTS
 
 MAX_EXPORT_DAYS = 366
 
@@ -84,7 +84,7 @@ def _secret(value):
 
 class SubscriptionSchema(StrictSchema):
     url = fields.String(required=True, validate=[validate.Length(max=500), _http_url])
-    event_types = fields.List(fields.String(validate=validate.OneOf(MONEY_EVENTS)),
+    event_types = fields.List(fields.String(validate=validate.OneOf(WEBHOOK_EVENTS)),
                               required=True, validate=validate.Length(min=1))
     project_ids = fields.List(Id(), load_default=None, allow_none=True)
     secret = fields.String(load_default=None, allow_none=True, validate=_secret)

@@ -446,6 +446,9 @@ class GetBoardSchema(StrictSchema):
     channel_id = ChannelId()
     building = fields.String(load_default=None, validate=validate.Length(min=1, max=20),
                              metadata={"description": "one building (号楼) only"})
+    rooms = fields.Boolean(load_default=True, metadata={
+        "description": "false: the buildings and their totals only, no rooms (a large "
+                       "project's tabs, a building's rooms asked for one at a time)"})
 
 
 class BoardCellSchema(StrictSchema):

@@ -453,6 +453,38 @@ class CareRemindersSchema(StrictSchema):
     reminders = fields.List(fields.Nested(CareReminderSchema))
 
 
+class ConsultantCustomersQuery(StrictSchema):
+    consultant_id = Id(required=True)
+    manager_id = _manager_scope()
+    acting_consultant_id = Id(load_default=None, allow_none=True, metadata={
+        "description": "set when a consultant asks: their own list only"})
+    day = fields.Date(load_default=None, allow_none=True, metadata={
+        "description": "the office day whose follow-ups are due (today by default)"})
+
+
+class ConsultantCustomerSchema(StrictSchema):
+    """One of a consultant's customers as a list shows them: no contact details (those are in
+    the customer file, whose read is logged)."""
+    id = fields.Integer()
+    code = fields.String()
+    name = fields.String()
+    grade = fields.String(allow_none=True)
+    outcome = fields.String(allow_none=True)
+    visit_count = fields.Integer()
+    call_count = fields.Integer()
+    registered_at = fields.AwareDateTime()
+    last_follow_up_at = fields.AwareDateTime(allow_none=True)
+    next_appointment = fields.AwareDateTime(allow_none=True, metadata={
+        "description": "the appointment the latest follow-up made"})
+    due_today = fields.Boolean(metadata={"description": "next_appointment falls on `day`"})
+
+
+class ConsultantCustomersSchema(StrictSchema):
+    consultant_id = fields.Integer()
+    day = fields.Date()
+    customers = fields.List(fields.Nested(ConsultantCustomerSchema))
+
+
 class HopelessListSchema(StrictSchema):
     customers = fields.List(fields.Nested(CustomerSchema))
 
@@ -606,6 +638,21 @@ class OfficeRosterSchema(StrictSchema):
 class GetCustomerSchema(ReadAudit):
     customer_id = Id(required=True)
     manager_id = _manager_scope()
+
+
+class KnownCustomerQuery(ReadAudit):
+    """Is a full mobile number already a customer of the office? Asked while a registration is
+    typed; a match is a read of that customer, logged."""
+    office_id = Id(required=True)
+    mobile = fields.String(required=True, validate=validate.Length(min=1, max=32))
+    manager_id = _manager_scope()
+    registrar_consultant_id = Id(load_default=None, allow_none=True)
+
+
+class KnownCustomerSchema(StrictSchema):
+    known = fields.Boolean()
+    code = fields.String(allow_none=True)
+    consultant_id = fields.Integer(allow_none=True)
 
 
 class CustomerFileQuery(GetCustomerSchema):

@@ -4,7 +4,7 @@ from decimal import Decimal
 from marshmallow import ValidationError, fields, validate
 
 from contracts.audit import ReadAudit
-from contracts.base import Id, Money, PositiveMoney, StrictSchema
+from contracts.base import MAX_ID, Id, Money, PositiveMoney, StrictSchema
 from contracts.envelope import EventType, register
 
 MAX_AREA = Decimal("99999999.99")  # m², Numeric(10, 2)
@@ -579,6 +579,54 @@ class DepositListSchema(StrictSchema):
 
 
 COLLECTION_LEVELS = ("consultant", "sales_manager", "finance")
+
+
+class DealsQuery(StrictSchema):
+    project_id = fields.Integer(load_default=None, allow_none=True,
+                                validate=validate.Range(min=1, max=MAX_ID), metadata={
+        "description": "one project's deals; every project in the caller's scope when absent"})
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+
+
+class DealPlanItemSchema(StrictSchema):
+    seq = fields.Integer()
+    kind = fields.String()
+    due_date = fields.Date()
+    amount = Money()
+    paid = Money()
+    outstanding = Money()
+    overdue = fields.Boolean()
+
+
+class DealSchema(StrictSchema):
+    """One deal from its deposit on: order form, subscription, contract, payment plan."""
+    deposit_id = fields.Integer()
+    deposit_status = fields.String()
+    deposit_kind = fields.String()
+    deposit_amount = Money()
+    received_at = fields.AwareDateTime()
+    project_id = fields.Integer(allow_none=True)
+    unit_id = fields.Integer()
+    customer_id = fields.Integer()
+    customer_name = fields.String(allow_none=True)
+    consultant_id = fields.Integer()
+    order_form_id = fields.Integer(allow_none=True)
+    order_form_status = fields.String(allow_none=True)
+    total_price = Money(allow_none=True)
+    subscription_id = fields.Integer(allow_none=True)
+    subscription_status = fields.String(allow_none=True)
+    contract_id = fields.Integer(allow_none=True)
+    contract_status = fields.String(allow_none=True)
+    filing_number = fields.String(allow_none=True)
+    amount_paid = Money()
+    balance_due = Money(allow_none=True)
+    overdue_amount = Money(metadata={"description": "what the buyer owes past its due date"})
+    plan = fields.List(fields.Nested(DealPlanItemSchema))
+
+
+class DealListSchema(StrictSchema):
+    as_of = fields.Date()
+    deals = fields.List(fields.Nested(DealSchema))
 
 
 class CollectionsQuery(StrictSchema):

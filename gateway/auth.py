@@ -146,7 +146,7 @@ def issue_token(session, username, password, ttl_hours: int, address: str | None
     expires_at = utcnow() + timedelta(hours=ttl_hours)
     session.add(Token(token_hash=_token_hash(token), user_id=user.id, expires_at=expires_at))
     return {"token": token, "token_type": "Bearer", "expires_at": expires_at.isoformat(),
-            "role": user.role}
+            "role": user.role, "consultant_id": user.consultant_id}
 
 
 def _refuse_while_blocked(session, keys) -> None:

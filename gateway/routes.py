@@ -5,7 +5,8 @@ from functools import lru_cache
 
 from marshmallow import Schema, fields, validate
 
-from contracts import archive, audit, complaints, inventory, leads, operations, transactions
+from contracts import (archive, audit, complaints, inventory, leads, opening, operations,
+                       transactions)
 from contracts.base import Id, StrictSchema
 from contracts.imports import ImportJobSchema
 from gateway import users
@@ -35,6 +36,8 @@ class TokenSchema(Schema):
     token_type = fields.String()
     expires_at = fields.String()
     role = fields.String(metadata={"enum": list(ROLES)})
+    consultant_id = fields.Integer(allow_none=True, metadata={
+        "description": "the leads consultant (or agent, or manager) record the user acts as"})
 
 
 class HealthSchema(Schema):
@@ -155,6 +158,14 @@ ProfileBody = _strict_body(leads.UpdateProfileSchema, "archive", "family")
 CareRemindersDayQuery = _strict_body(leads.CareRemindersQuery, "day")
 
 
+ConsultantCustomersDayQuery = _strict_body(leads.ConsultantCustomersQuery, "day")
+
+
+class KnownCustomerBody(StrictSchema):
+    mobile = leads.KnownCustomerQuery().fields["mobile"]
+    purpose = ReadPurposeQuery().fields["purpose"]
+
+
 CALL_CENTER = ("call_agent",) + MANAGERS
 
 
@@ -193,6 +204,10 @@ LEADS_ROUTES = (
           leads.RegisterVisitSchema, leads.VisitResultSchema, 201),
     Route("POST", "/api/v1/calls", "Register a call (来电登记): dedupe and allocate", SALES,
           leads.RegisterCallSchema, leads.VisitResultSchema, 201),
+    Route("GET", "/api/v1/offices/{office_id}/known-customers", "Whether a full mobile number "
+          "(?mobile=) is already a customer of the office, while a registration is typed: only "
+          "the customer's code and consultant; a match is logged as a read of the customer",
+          SALES, response=leads.KnownCustomerSchema, query=KnownCustomerBody),
     Route("PUT", "/api/v1/offices/{office_id}/roster", "Duty groups on alternate days, the "
           "day's reception and phone answering orders, the call pool's recall interval",
           MANAGERS, OfficeRosterBody, leads.OfficeRosterSchema),
@@ -232,6 +247,10 @@ LEADS_ROUTES = (
     Route("GET", "/api/v1/consultants/{consultant_id}/care-reminders", "The day's birthday and "
           "holiday greetings for a consultant's closed customers", SALES,
           response=leads.CareRemindersSchema, query=CareRemindersDayQuery),
+    Route("GET", "/api/v1/consultants/{consultant_id}/customers", "A consultant's customers "
+          "(我的客户) with grades and the appointment of their latest follow-up, those due on "
+          "the day (?day=, today by default) first; no contact details", SALES,
+          response=leads.ConsultantCustomersSchema, query=ConsultantCustomersDayQuery),
     Route("POST", "/api/v1/call-pool/distributions", "Hand numbers from the call pool to call "
           "agents (never one number to two agents)", MANAGERS, leads.DistributeCallPoolSchema,
           leads.DistributionSchema, 201),
@@ -309,7 +328,7 @@ class GenerateBuildingBody(inventory.GenerateBuildingSchema):
         exclude = ("project_id", "created_by")
 
 
-BoardQuery = _strict_body(inventory.GetBoardSchema, "building")
+BoardQuery = _strict_body(inventory.GetBoardSchema, "building", "rooms")
 
 
 ChannelProjectsBody = _strict_body(inventory.SetChannelProjectsSchema, "project_ids")
@@ -527,6 +546,10 @@ TRANSACTIONS_ROUTES = (
     Route("GET", "/api/v1/deposits/unanswered", "Deposits inventory has not answered in time "
           "(the saga's timeout): still pending, to be checked", MANAGERS + ("finance",),
           response=transactions.DepositListSchema),
+    Route("GET", "/api/v1/deals", "Deals (成交) newest first: each deposit with its order form, "
+          "subscription, contract, payment plan and what is overdue, in the caller's projects "
+          "(?project_id= for one); a consultant sees their own", DEALS,
+          response=transactions.DealListSchema, query=transactions.DealsQuery),
     Route("GET", "/api/v1/collections", "Overdue amounts buyers owe (催款), per consultant; a "
           "consultant sees their own", DEALS, response=transactions.OverdueSchema,
           query=transactions.CollectionsQuery),
@@ -801,6 +824,70 @@ ARCHIVE_ROUTES = (
 )
 
 
+class QueueNumberBody(opening.TakeQueueNumberSchema):
+    """A queue number as a client asks for it: the project from the path, the key from the
+    `Idempotency-Key` header."""
+    consultant_id = Id(metadata={"description": "defaults to the calling consultant"})
+
+    class Meta:
+        exclude = ("project_id", "idempotency_key")
+
+
+QueueListQuery = _strict_body(opening.ProjectQueueQuery, "status")
+QueueCancellationBody = _strict_body(opening.CancelQueueNumberSchema, "reason")
+
+
+class OpeningBody(opening.CreateOpeningSchema):
+    class Meta:
+        exclude = ("project_id", "created_by")
+
+
+SeedBody = _strict_body(opening.AnnounceSeedSchema, "seed")
+SelectionBody = _strict_body(opening.SelectUnitSchema, "queue_number", "unit_id")
+
+OPENING_ROUTES = (
+    Route("POST", "/api/v1/projects/{project_id}/queue-numbers", "排号: the customer signs the "
+          "排号协议 and pays a refundable 诚意金; the project's next queue number (gap-free) and "
+          "its receipt", SALES, QueueNumberBody, opening.QueueNumberSchema, 201,
+          idempotent=True),
+    Route("GET", "/api/v1/projects/{project_id}/queue-numbers", "A project's queue numbers "
+          "(?status=active|converted|refunded)", DEALS, response=opening.QueueNumberListSchema,
+          query=QueueListQuery),
+    Route("GET", "/api/v1/queue-numbers/{queue_number_id}", "A queue number and its 诚意金",
+          DEALS, response=opening.QueueNumberSchema),
+    Route("POST", "/api/v1/queue-numbers/{queue_number_id}/cancellation", "Cancel a queue "
+          "number: the 诚意金 is refunded (409 once converted or refunded)", SALES,
+          QueueCancellationBody, opening.QueueNumberSchema),
+    Route("POST", "/api/v1/projects/{project_id}/openings", "An opening (开盘活动): the units "
+          "released (a building or a list), start and end, the order (all_at_once, slots of "
+          "slot_size numbers per slot_minutes, or lottery), the household limit and attempts; "
+          "units in another opening at the same time are a 409 naming unit_ids", MANAGERS,
+          OpeningBody, opening.OpeningSchema, 201),
+    Route("GET", "/api/v1/openings/{opening_id}", "An opening and how many units it sold",
+          SALES + ("finance",), response=opening.OpeningSchema),
+    Route("POST", "/api/v1/openings/{opening_id}/entrants", "Take the project's active queue "
+          "numbers as the opening's entrants (before the start and the seed)", MANAGERS,
+          response=opening.OpeningSchema),
+    Route("POST", "/api/v1/openings/{opening_id}/seed", "Announce the lottery's seed (摇号) "
+          "before the start: the order is drawn from it; another seed later is a 409 naming "
+          "seed", MANAGERS, SeedBody, opening.OpeningOrderSchema),
+    Route("GET", "/api/v1/openings/{opening_id}/order", "The choosing order with each queue "
+          "number's slot, the seed and the entrants: recompute it with "
+          "`python -m services.inventory.opening_order --verify`", SALES + ("finance",),
+          response=opening.OpeningOrderSchema),
+    Route("POST", "/api/v1/openings/{opening_id}/selections", "Choose a unit for a queue "
+          "number in its slot (a consultant for their customer): 201 won (held at once, the "
+          "诚意金 becomes the deposit, then the order form); 409 naming unit_id when someone "
+          "was first; 4xx naming queue_number or unit_id for a refusal", SALES, SelectionBody,
+          opening.SelectionSchema, 201),
+    Route("POST", "/api/v1/openings/{opening_id}/close", "End the opening: unsold units back "
+          "on normal sale, 诚意金 refunds for entrants who bought nothing", MANAGERS,
+          response=opening.OpeningSchema),
+    Route("GET", "/api/v1/openings/{opening_id}/results.xlsx", "选房结果 as an XLSX workbook",
+          SALES + ("finance",), media_type=XLSX),
+)
+
+
 ADMIN_ROUTES = (
     Route("GET", "/api/v1/admin/dead-letters", "Dead letters of every consuming service "
           "(oldest first)", OPERATORS, response=DeadLetterListSchema, query=DeadLettersQuery),
@@ -828,6 +915,9 @@ FINANCE_ROUTES = (
           "cursor (after, limit)", FINANCE),
     Route("GET", "/api/v1/finance/reconciliation", "The three-way weekly reconciliation "
           "(project_id, week: any day of the office week)", FINANCE),
+    Route("GET", "/api/v1/finance/reconciliation.xlsx", "The three-way weekly reconciliation "
+          "as an XLSX workbook (sheets payments, differences, exchanges not closed, refunds "
+          "not paid, totals)", FINANCE, media_type=XLSX),
     Route("POST", "/api/v1/admin/webhooks", "Subscribe a finance endpoint (url, event_types, "
           "secret whsec_…)", ("admin",), status=201),
     Route("GET", "/api/v1/admin/webhooks", "Webhook subscriptions", ("admin",)),
@@ -873,7 +963,7 @@ USER_ROUTES = (
 
 ROUTES = (AUTH_AND_HEALTH_ROUTES + LEADS_ROUTES + INVENTORY_ROUTES + TRANSACTIONS_ROUTES
           + COMPLAINTS_ROUTES + ARCHIVE_ROUTES + ADMIN_ROUTES + USER_ROUTES
-          + FINANCE_ROUTES)
+          + FINANCE_ROUTES + OPENING_ROUTES)
 
 
 @lru_cache(maxsize=1)

@@ -20,6 +20,7 @@ from gateway.endpoints import archive as archive_api
 from gateway.endpoints import inventory as inventory_api, leads as leads_api
 from gateway.endpoints import service_desk as service_desk_api, transactions as transactions_api
 from gateway.endpoints import finance as finance_api, users as users_api
+from gateway.endpoints import opening as opening_api
 from gateway.models import metadata
 from gateway.openapi import build_spec
 from gateway.routes import (DeadLettersQuery, PersonalDataReadsQuery, ReplayRequestSchema,
@@ -45,7 +46,7 @@ def _proxy(service):
 class GatewayService(leads_api.LeadsEndpoints, inventory_api.InventoryEndpoints,
                      transactions_api.TransactionsEndpoints, service_desk_api.ServiceDeskEndpoints,
                      users_api.UsersEndpoints, archive_api.ArchiveEndpoints,
-                     finance_api.FinanceEndpoints):
+                     finance_api.FinanceEndpoints, opening_api.OpeningEndpoints):
     name = "gateway"
     db = Database(metadata, publishes_events=False)
     leads = _proxy("leads")

@@ -20,6 +20,20 @@ def database_url(service: str) -> str:
     return f"sqlite:///{var_dir / service}.sqlite"
 
 
+# the database role a service's connections act as (`SET ROLE`), where its tables are granted
+# to a role of its own: the archive's role may read and insert but not change its records
+SERVICE_ROLES = {"archive": "anchang_archive"}
+
+
+def database_role(service: str) -> str | None:
+    """`<SERVICE>_DB_ROLE`, else the service's own role if it has one (the archive's
+    `anchang_archive`, created and granted by its migrations); empty: act as the login user.
+    The login user of `<SERVICE>_DATABASE_URL` must be that role or a member of it. PostgreSQL
+    only; SQLite has no roles."""
+    role = os.environ.get(f"{service.upper()}_DB_ROLE", SERVICE_ROLES.get(service, ""))
+    return role or None
+
+
 def database_pool(service: str) -> tuple[int, int]:
     """(pool size, max overflow) of one process's connections to the service's PostgreSQL:
     `<SERVICE>_DB_POOL_SIZE` kept open, `<SERVICE>_DB_MAX_OVERFLOW` more during a burst. Six

@@ -1,7 +1,7 @@
 """Engines and the unit of work: state changes and outbox rows commit in one transaction."""
 import logging
 from datetime import datetime, timezone
-from functools import cache
+from functools import cache, partial
 
 from sqlalchemy import create_engine, event, insert
 from sqlalchemy.exc import IntegrityError
@@ -30,13 +30,25 @@ def too_many_connections(error) -> bool:
     return any(phrase in text for phrase in TOO_MANY_CONNECTIONS)
 
 
-def make_engine(url: str, pool_size: int = 4, max_overflow: int = 2):
+def make_engine(url: str, pool_size: int = 4, max_overflow: int = 2, role: str | None = None):
+    """An engine for a service's database; on PostgreSQL with `role`, every connection acts as
+    that role (`SET ROLE`, kept for the connection's life), whatever user it logged in as."""
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_size=pool_size, max_overflow=max_overflow, pool_pre_ping=True,
-                         pool_recycle=1800)
+    engine = create_engine(url, pool_size=pool_size, max_overflow=max_overflow,
+                           pool_pre_ping=True, pool_recycle=1800)
+    if role:
+        event.listen(engine, "connect", partial(_set_role, role))
+    return engine
+
+
+def _set_role(role, dbapi_connection, _record):
+    cursor = dbapi_connection.cursor()
+    cursor.execute('SET ROLE "%s"' % role.replace('"', '""'))
+    cursor.close()
+    dbapi_connection.commit()  # a SET inside the driver's open transaction would roll back
 
 
 def _sqlite_pragmas(dbapi_connection, _record):

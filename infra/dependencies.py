@@ -93,7 +93,8 @@ class Database(DependencyProvider):
             from psycogreen.eventlet import patch_psycopg
             patch_psycopg()  # psycopg2 waits cooperatively under eventlet
         pool_size, max_overflow = config.database_pool(service)
-        self.engine = make_engine(url, pool_size=pool_size, max_overflow=max_overflow)
+        self.engine = make_engine(url, pool_size=pool_size, max_overflow=max_overflow,
+                                  role=config.database_role(service))
         amqp_uri = self.container.config["AMQP_URI"]
         self.relay = (BackgroundRelay(OutboxRelay(self.engine, self.metadata, amqp_uri))
                       if self.publishes_events else None)

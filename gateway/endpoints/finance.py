@@ -85,6 +85,14 @@ class FinanceEndpoints:
         payload = self._finance(request, "GET", "/api/v1/finance/reconciliation", _args(request))
         return json_response(self.rpc("finance", "get_reconciliation", payload))
 
+    @http(*endpoint("GET", "/api/v1/finance/reconciliation.xlsx"))
+    @api
+    def get_finance_reconciliation_xlsx(self, request):
+        payload = self._finance(request, "GET", "/api/v1/finance/reconciliation.xlsx",
+                                _args(request))
+        file = self.rpc("finance", "get_reconciliation_xlsx", payload)
+        return xlsx_response(file["content_base64"], file["file_name"])
+
     @http(*endpoint("POST", "/api/v1/admin/webhooks"))
     @api
     def create_webhook(self, request):

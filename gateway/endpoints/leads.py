@@ -7,7 +7,8 @@ from gateway.auth import can_see_contact, mask_mobile
 from gateway.api import api, http, json_body, json_response
 from gateway.endpoints import RPC_TIMEOUT, endpoint, private_view, read_by
 from gateway.routes import (CallCenterDayBody, CallCenterMonthBody, CallListQuery,
-                            CareRemindersDayQuery, ExportQuery, FollowUpBody, GradeBody, HopelessBody,
+                            CareRemindersDayQuery, ConsultantCustomersDayQuery,
+                            KnownCustomerBody, ExportQuery, FollowUpBody, GradeBody, HopelessBody,
                             OfficeProjectsBody, OfficeRosterBody, ProfileBody, ReassignmentBody,
                             RecordCallBody, SourceConversionBody)
 from gateway.tables import UPLOAD_TIMEOUT, job_accepted, send_upload, xlsx_response
@@ -62,6 +63,16 @@ class LeadsEndpoints:
         result = self.rpc("leads", "register_call", _registrar(user, json_body(request)))
         result["customer"] = private_view(user, result["customer"])
         return json_response(result, 201)
+
+    @http(*endpoint("GET", "/api/v1/offices/{office_id}/known-customers"))
+    @api
+    def known_customer(self, request, office_id):
+        user = self.authorize(request, "GET", "/api/v1/offices/{office_id}/known-customers")
+        query = load(KnownCustomerBody(), dict(request.args))
+        purpose = query.get("purpose") or "returning customer recognised at registration"
+        payload = _registrar(user, {"office_id": office_id, "mobile": query["mobile"]})
+        return json_response(self.rpc("leads", "known_customer", {
+            **payload, **read_by(user, purpose=purpose)}))
 
     @http(*endpoint("PUT", "/api/v1/offices/{office_id}/roster"))
     @api
@@ -166,6 +177,20 @@ class LeadsEndpoints:
         if query.get("day") is not None:
             payload["day"] = query["day"].isoformat()
         return json_response(self.rpc("leads", "care_reminders", payload))
+
+    @http(*endpoint("GET", "/api/v1/consultants/{consultant_id}/customers"))
+    @api
+    def consultant_customers(self, request, consultant_id):
+        user = self.authorize(request, "GET", "/api/v1/consultants/{consultant_id}/customers")
+        if not user.is_manager and user.consultant_id != consultant_id:
+            raise Forbidden("a consultant sees only their own customers",
+                            {"consultant_id": ["not yours"]})
+        query = load(ConsultantCustomersDayQuery(), dict(request.args))
+        payload = {"consultant_id": consultant_id, **_manager(user),
+                   "acting_consultant_id": None if user.is_manager else user.consultant_id}
+        if query.get("day") is not None:
+            payload["day"] = query["day"].isoformat()
+        return json_response(self.rpc("leads", "consultant_customers", payload))
 
     @http(*endpoint("POST", "/api/v1/call-lists"))
     @api

@@ -1,7 +1,8 @@
 """Gateway routes for complaints and repairs (the complaints service).
 
-Every complaint and repair call carries who acts (username, role, projects, consultant id);
-the complaints service checks the role of each step and what the caller may see again."""
+Every complaint and repair call carries who acts as the suite's actor (contracts.scope, the
+same form inventory and transactions get); the complaints service checks the role of each
+step, the projects and the consultant's own customers again."""
 from contracts.errors import InvalidInput
 from gateway.api import api, http, json_body, json_response
 from gateway.endpoints import actor as scope_of, check_project, endpoint, read_by
@@ -11,8 +12,8 @@ INTEGER_ARGS = ("project_id", "limit")
 
 
 def actor(user) -> dict:
-    return {"by": user.username, "role": user.role, "project_ids": list(user.project_ids or []),
-            "consultant_id": user.consultant_id}
+    """The payload's `actor`: the user's scope as every service checks it."""
+    return {"actor": scope_of(user)}
 
 
 def query_args(request) -> dict:

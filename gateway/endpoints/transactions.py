@@ -306,6 +306,16 @@ class TransactionsEndpoints:
         return json_response(self.rpc("transactions", "list_unanswered_deposits",
                                       {"actor": actor(user)}))
 
+    @http(*endpoint("GET", "/api/v1/deals"))
+    @api
+    def list_deals(self, request):
+        user = self.authorize(request, "GET", "/api/v1/deals")
+        query = load(routes.transactions.DealsQuery(), dict(request.args))
+        if query["project_id"] is not None:
+            check_project(user, query["project_id"])
+        return json_response(self.rpc("transactions", "list_deals",
+                                      {**query, "actor": actor(user)}))
+
     @http(*endpoint("GET", "/api/v1/collections"))
     @api
     def list_overdue(self, request):

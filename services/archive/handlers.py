@@ -62,13 +62,31 @@ def check_staff(actor: dict, roles=ARCHIVE_STAFF + UNLIMITED_ROLES) -> None:
 
 # ---- the chain -----------------------------------------------------------------------------
 
+DOSSIER_LOCK = 1  # the advisory-lock class of dossiers (this database's own lock space)
+
+
+def lock_dossier(session, dossier_id: int) -> None:
+    """Hold the dossier until the transaction ends, so its links are numbered one after
+    another. On PostgreSQL a transaction-scoped advisory lock: a row lock (`FOR UPDATE`)
+    would need the UPDATE privilege the service's role does not have on the append-only
+    tables (migration archive_0005). SQLite writes one transaction at a time anyway."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(func.pg_advisory_xact_lock(DOSSIER_LOCK, dossier_id)))
+
+
 def append(uow, dossier_id: int, entry_type: str, values: dict, locked=False) -> dict:
     """Insert a record and link it into its dossier's chain, in the caller's transaction.
-    The dossier row is locked (here, or by the caller: `locked`) so links are numbered one
+    The dossier is locked (here, or by the caller: `locked`) so links are numbered one
     after another."""
+    return append_linked(uow, dossier_id, entry_type, values, locked)[0]
+
+
+def append_linked(uow, dossier_id: int, entry_type: str, values: dict,
+                  locked=False) -> tuple[dict, str]:
+    """`append`, answering the record and the hash of its link (the dossier's new head)."""
     session = uow.session
     if not locked:
-        session.execute(select(Dossier.id).where(Dossier.id == dossier_id).with_for_update())
+        lock_dossier(session, dossier_id)
     table = ENTRY_TABLES[entry_type]
     record = dict(session.execute(insert(table).returning(*table.c), values).one()._mapping)
     head = session.execute(select(ChainLink.seq, ChainLink.hash)
@@ -76,13 +94,13 @@ def append(uow, dossier_id: int, entry_type: str, values: dict, locked=False) ->
                            .order_by(ChainLink.seq.desc()).limit(1)).first()
     seq, prev = (head.seq + 1, head.hash) if head else (1, domain.GENESIS)
     entry_digest = domain.digest(domain.canonical(record), DIGEST)
+    link_hash = domain.link_hash(prev, dossier_id, seq, entry_type, record["id"], entry_digest,
+                                 DIGEST)
     session.execute(insert(ChainLink), {
         "dossier_id": dossier_id, "seq": seq, "entry_type": entry_type,
         "entry_id": record["id"], "entry_digest": entry_digest, "prev_hash": prev,
-        "hash": domain.link_hash(prev, dossier_id, seq, entry_type, record["id"], entry_digest,
-                                 DIGEST),
-        "algorithm": DIGEST, "linked_at": utcnow()})
-    return record
+        "hash": link_hash, "algorithm": DIGEST, "linked_at": utcnow()})
+    return record, link_hash
 
 
 def verify_dossier(uow, dossier_id: int, store, file_cache: dict | None = None) -> dict:
@@ -172,10 +190,11 @@ def _dossier_for_event(uow, event) -> int:
             select(DossierNumber.dossier_id).where(DossierNumber.number == number)))
         opened = dict(kind="project" if project_id else "general", project_id=project_id,
                       number=number, title="项目文档" if project_id else "综合")
-    dossier_id = session.scalar(find.with_for_update())  # locks the dossier for the append
+    dossier_id = session.scalar(find)
     if dossier_id is None:
         _open(uow, **opened)
-        dossier_id = session.scalar(find.with_for_update())
+        dossier_id = session.scalar(find)
+    lock_dossier(session, dossier_id)  # for the append
     return dossier_id
 
 
@@ -324,12 +343,14 @@ def _external_ok(session, actor, dossier_id, request_id) -> ExternalRequest | No
 
 
 def _log_access(uow, dossier_id, actor, purpose, action, document_id=None,
-                external_request_id=None) -> None:
-    append(uow, dossier_id, "access", {
+                external_request_id=None) -> str:
+    """Log the access in the dossier's chain and commit it; the chain's new head."""
+    _, head = append_linked(uow, dossier_id, "access", {
         "dossier_id": dossier_id, "reader": actor["username"], "role": actor["role"],
         "purpose": purpose, "read_at": utcnow(), "action": action, "document_id": document_id,
         "external_request_id": external_request_id})
     uow.commit()
+    return head
 
 
 def read_dossier(uow, query) -> dict:
@@ -346,30 +367,32 @@ def read_dossier(uow, query) -> dict:
         dossier = _dossier(session, query["dossier_id"])
     check_reader(actor, dossier)
     _external_ok(session, actor, dossier.id, query["external_request_id"])
-    _log_access(uow, dossier.id, actor, query["purpose"], "view",
-                external_request_id=query["external_request_id"])
-    customer_ids = sorted(set(session.scalars(
-        select(Document.customer_id).where(Document.dossier_id == dossier.id,
-                                           Document.customer_id.is_not(None)))))
-    customer_files = select(Dossier.id).where(Dossier.customer_id.in_(customer_ids))
+    head = _log_access(uow, dossier.id, actor, query["purpose"], "view",
+                       external_request_id=query["external_request_id"])
+    buyers = select(Document.customer_id).where(Document.dossier_id == dossier.id,
+                                                Document.customer_id.is_not(None))
+    customer_files = select(Dossier.id).where(Dossier.customer_id.in_(buyers))
     result = session.execute(  # plain rows, not ORM objects: a dossier may hold thousands
         select(DOCUMENTS).where(or_(Document.dossier_id == dossier.id,
                                     Document.dossier_id.in_(customer_files)))
         .order_by(Document.occurred_at, Document.id))
     keys = list(result.keys())
     documents = [dict(zip(keys, row)) for row in result]
+    customer_ids = sorted({d["customer_id"] for d in documents
+                           if d["dossier_id"] == dossier.id and d["customer_id"] is not None})
     corrected_by = {}
     for d in documents:
         if d["corrects_id"]:
             corrected_by.setdefault(d["corrects_id"], []).append(d["id"])
-    visible = [d for d in documents if domain.may_see(actor["role"], d["security_level"])]
-    head = session.scalar(select(ChainLink.hash).where(ChainLink.dossier_id == dossier.id)
-                          .order_by(ChainLink.seq.desc()).limit(1))
+    role, entries = actor["role"], []
+    for d in documents:
+        if domain.may_see(role, d["security_level"]):
+            d["corrected_by"] = corrected_by.get(d["id"], [])
+            entries.append(d)
     return {**summary(session, dossier), "customer_ids": customer_ids,
             "references": references(session, dossier, customer_ids),
-            "withheld": len(documents) - len(visible), "chain_head": head,
-            "entries": [d | {"corrected_by": corrected_by.get(d["id"], [])}
-                        for d in visible]}
+            "withheld": len(documents) - len(entries), "chain_head": head,
+            "entries": entries}
 
 
 def _document_view(d: Document) -> dict:
@@ -377,21 +400,27 @@ def _document_view(d: Document) -> dict:
 
 
 def references(session, dossier, customer_ids) -> list[dict]:
-    refs = []
-    for ref, other in session.execute(
-            select(DossierReference, Dossier)
-            .join(Dossier, Dossier.id == DossierReference.other_dossier_id)
-            .where(DossierReference.dossier_id == dossier.id).order_by(DossierReference.id)):
-        refs.append({"dossier_id": other.id, "number": _number_of(session, other.id),
-                     "kind": other.kind, "relation": ref.relation, "note": ref.note})
+    """The dossier's references and the same buyer's other unit dossiers, with their numbers:
+    two queries whatever their count."""
+    refs = [{"dossier_id": other_id, "number": number, "kind": kind, "relation": relation,
+             "note": note}
+            for other_id, number, kind, relation, note in session.execute(
+                select(Dossier.id, DossierNumber.number, Dossier.kind,
+                       DossierReference.relation, DossierReference.note)
+                .join(Dossier, Dossier.id == DossierReference.other_dossier_id)
+                .outerjoin(DossierNumber, DossierNumber.dossier_id == Dossier.id)
+                .where(DossierReference.dossier_id == dossier.id)
+                .order_by(DossierReference.id))]
     if customer_ids:  # 5.1.3: the same buyer's other dossiers
-        same_buyer = session.scalars(
-            select(Dossier).where(Dossier.kind == "unit", Dossier.id != dossier.id,
-                                  Dossier.id.in_(select(Document.dossier_id).where(
-                                      Document.customer_id.in_(customer_ids))))
-            .order_by(Dossier.id)).all()
-        refs += [{"dossier_id": d.id, "number": _number_of(session, d.id), "kind": d.kind,
-                  "relation": "same_buyer", "note": None} for d in same_buyer]
+        refs += [{"dossier_id": other_id, "number": number, "kind": kind,
+                  "relation": "same_buyer", "note": None}
+                 for other_id, number, kind in session.execute(
+                     select(Dossier.id, DossierNumber.number, Dossier.kind)
+                     .outerjoin(DossierNumber, DossierNumber.dossier_id == Dossier.id)
+                     .where(Dossier.kind == "unit", Dossier.id != dossier.id,
+                            Dossier.id.in_(select(Document.dossier_id).where(
+                                Document.customer_id.in_(customer_ids))))
+                     .order_by(Dossier.id))]
     return refs
 
 
@@ -556,14 +585,14 @@ def lend_volume(uow, cmd) -> dict:
     dossier = _dossier(session, volume.dossier_id)
     check_project(cmd["actor"], dossier.project_id)
     domain.check_loan_due(domain.local_day(utcnow()), cmd["due_on"])
-    session.execute(select(PaperVolume.id).where(PaperVolume.id == volume.id).with_for_update())
+    lock_dossier(session, dossier.id)  # every loan of the volume is chained in its dossier
     out = session.scalar(select(Loan.id).where(
         Loan.volume_id == volume.id,
         Loan.id.not_in(select(LoanReturn.loan_id))).limit(1))
     if out is not None:
         raise Conflict(f"volume {volume.label} is out on loan {out}",
                        {"volume_id": [f"lent already (loan {out})"]})
-    record = append(uow, dossier.id, "loan", {
+    record = append(uow, dossier.id, "loan", locked=True, values={
         "volume_id": volume.id, "dossier_id": dossier.id, "borrower": cmd["borrower"],
         "department": cmd["department"], "purpose": cmd["purpose"],
         "lent_by": cmd["actor"]["username"], "lent_at": utcnow(), "due_on": cmd["due_on"]})

@@ -74,6 +74,14 @@ STEPS = {step.name: step for step in (
 )}
 
 
+def available_steps(status: str, role: str, department: str | None) -> list[str]:
+    """The steps `role` may take on a complaint that is `status` and routed to `department`,
+    in the lifecycle's order: what check_step would let through."""
+    return [name for name, step in STEPS.items()
+            if status in step.from_statuses and (role == ADMIN or role in {
+                department if r == "department" else r for r in step.roles})]
+
+
 def check_step(step_name: str, status: str, role: str, department: str | None,
                resumes_to: str | None = None) -> str:
     """The status after `step_name` from `status` by `role`; Forbidden for a wrong role,

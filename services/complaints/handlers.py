@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from sqlalchemy import select, update
 
+from contracts import scope
 from contracts.errors import Conflict, Forbidden, NotFound
 from infra.database import utcnow
 from infra.working_calendar import SHANGHAI
@@ -14,7 +15,6 @@ from services.complaints.clocks import ALL_CLOCKS, with_override
 from services.complaints.models import (CalendarEntry, ClockPolicyChange, Complaint,
                                         InvestigationReport, RepairOrder, StatusChange)
 
-UNBOUNDED = ("general_manager", "admin")  # not limited to a list of projects
 SEES_EVERY_COMPLAINT = ("general_manager", "admin", "administration", "customer_service")
 FILERS = ("customer_service", "admin")
 POLICY_SETTERS = ("general_manager", "admin")
@@ -22,8 +22,13 @@ POLICY_SETTERS = ("general_manager", "admin")
 
 # ---- who sees what -------------------------------------------------------------------
 
+# Who acts is the suite's actor (contracts.scope.ActorSchema, `cmd["actor"]`): its username,
+# role, projects (None: every project) and consultant id, checked here again.
+
 def in_projects(actor, project_id) -> bool:
-    return (actor["role"] in UNBOUNDED or not actor.get("project_ids")
+    """The actor's projects (contracts.scope); a complaint of no known project (a caller who
+    names no unit) belongs to the whole customer-service desk."""
+    return (actor["role"] in scope.EVERY_PROJECT_ROLES or scope.every_project(actor)
             or project_id is None or project_id in actor["project_ids"])
 
 
@@ -37,20 +42,20 @@ def can_see(complaint: Complaint, actor) -> bool:
     if role in SEES_EVERY_COMPLAINT:
         return True
     if role == "consultant":
-        return (actor.get("consultant_id") is not None
+        return (actor["consultant_id"] is not None
                 and complaint.customer_consultant_id == actor["consultant_id"])
     return role in domain.DEPARTMENTS and complaint.department == role
 
 
 def visible_filter(query, actor):
     role = actor["role"]
-    if role not in UNBOUNDED and actor.get("project_ids"):
+    if role not in scope.EVERY_PROJECT_ROLES and not scope.every_project(actor):
         query = query.where(Complaint.project_id.in_(actor["project_ids"])
                             | Complaint.project_id.is_(None))
     if role in SEES_EVERY_COMPLAINT:
         return query
     if role == "consultant":
-        return query.where(Complaint.customer_consultant_id == actor.get("consultant_id"),
+        return query.where(Complaint.customer_consultant_id == actor["consultant_id"],
                            Complaint.customer_consultant_id.is_not(None))
     if role in domain.DEPARTMENTS:
         return query.where(Complaint.department == role)
@@ -59,7 +64,7 @@ def visible_filter(query, actor):
 
 def _load(session, cmd) -> Complaint:
     complaint = session.get(Complaint, cmd["complaint_id"])
-    if complaint is None or not can_see(complaint, cmd):
+    if complaint is None or not can_see(complaint, cmd["actor"]):
         # a complaint one may not see is answered as one that does not exist
         raise NotFound("unknown complaint", {"complaint_id": ["unknown complaint"]})
     return complaint
@@ -68,39 +73,42 @@ def _load(session, cmd) -> Complaint:
 # ---- the lifecycle -------------------------------------------------------------------
 
 def file_complaint(uow, cmd) -> dict:
-    if cmd["role"] not in FILERS:
-        raise Forbidden(f"role {cmd['role']} may not file complaints",
+    if cmd["actor"]["role"] not in FILERS:
+        raise Forbidden(f"role {cmd['actor']['role']} may not file complaints",
                         {"role": ["customer_service files complaints"]})
-    if not in_projects(cmd, cmd.get("project_id")):
+    if not in_projects(cmd["actor"], cmd.get("project_id")):
         raise Forbidden("not one of your projects", {"project_id": ["not one of your projects"]})
     now = utcnow()
     fields = {k: cmd.get(k) for k in (
         "complainant_name", "contact", "channel", "content", "request", "request_detail",
         "customer_id", "unit_id", "project_id", "customer_consultant_id")}
-    complaint = Complaint(**fields, status=domain.FILED, filed_at=now, filed_by=cmd["by"],
-                          due_at=sla.closure_due(uow.session, cmd.get("project_id"), now),
+    context = sla.Context(uow.session, [cmd.get("project_id")])
+    complaint = Complaint(**fields, status=domain.FILED, filed_at=now, filed_by=cmd["actor"]["username"],
+                          due_at=sla.closure_due(context, cmd.get("project_id"), now),
                           reopen_count=0, major=domain.is_major(cmd.get("request"), None),
-                          watched=True, next_check_at=now)
+                          watched=True)
     uow.session.add(complaint)
     uow.session.flush()
     complaint.number = f"TS{now.astimezone(SHANGHAI):%Y%m}-{complaint.id:05d}"
-    _history(uow.session, complaint, domain.FILED, now, cmd["by"], None)
+    change = _history(uow.session, complaint, domain.FILED, now, cmd["actor"]["username"], None)
+    # its clocks, once: the next check time (when its first warning is due) and the view
+    computed = sla.written(uow.session, sla.COMPLAINT, complaint, now, context, [change])
     uow.emit("complaint_filed", {"complaint_id": complaint.id, "channel": complaint.channel,
                                  "due_at": complaint.due_at}, **_envelope(complaint))
     uow.commit()
-    return complaint_view(uow.session, complaint, now)
+    return complaint_view(uow.session, complaint, now, computed, new=True)
 
 
 def accept(uow, cmd) -> dict:
     domain.check_category(cmd["category"])
     return _step(uow, cmd, "accept", "complaint_accepted", lambda c, now: {
-        "category": cmd["category"], "accepted_at": now, "accepted_by": cmd["by"]},
+        "category": cmd["category"], "accepted_at": now, "accepted_by": cmd["actor"]["username"]},
         {"category": cmd["category"]})
 
 
 def reject(uow, cmd) -> dict:
     return _step(uow, cmd, "reject", "complaint_rejected", lambda c, now: {
-        "rejection_reason": cmd["reason"], "accepted_at": now, "accepted_by": cmd["by"]},
+        "rejection_reason": cmd["reason"], "accepted_at": now, "accepted_by": cmd["actor"]["username"]},
         {"reason": cmd["reason"]}, note=cmd["reason"])
 
 
@@ -127,7 +135,7 @@ def report(uow, cmd) -> dict:
     """投诉调查报告 (第十七条), filed by the department the complaint was routed to."""
     def apply(complaint, now):
         uow.session.add(InvestigationReport(
-            complaint_id=complaint.id, round=complaint.reopen_count + 1, filed_by=cmd["by"],
+            complaint_id=complaint.id, round=complaint.reopen_count + 1, filed_by=cmd["actor"]["username"],
             filed_at=now, **{k: cmd[k] for k in ("cause", "course", "responsible_party",
                                                   "conclusion", "countermeasures")}))
         return {}
@@ -142,7 +150,7 @@ def review(uow, cmd) -> dict:
             InvestigationReport.complaint_id == complaint.id,
             InvestigationReport.round == complaint.reopen_count + 1))
         current.review_opinion, current.reviewed_by, current.reviewed_at = (
-            cmd["opinion"], cmd["by"], now)
+            cmd["opinion"], cmd["actor"]["username"], now)
         return {}
     return _step(uow, cmd, "review", "complaint_reviewed", apply, {"opinion": cmd["opinion"]})
 
@@ -195,10 +203,10 @@ def _step(uow, cmd, step, event, apply, detail, note=None, resumes_to=None) -> d
     session = uow.session
     complaint = _load(session, cmd)
     old = complaint.status
-    new = domain.check_step(step, old, cmd["role"], complaint.department, resumes_to)
+    new = domain.check_step(step, old, cmd["actor"]["role"], complaint.department, resumes_to)
     now = utcnow()
     values = apply(complaint, now) if apply else {}
-    values = dict(values or {}, status=new, next_check_at=now)
+    values = dict(values or {}, status=new)
     # a conditional update: of two concurrent steps on one case, the second finds it moved on
     moved = session.execute(update(Complaint).where(Complaint.id == complaint.id,
                                                     Complaint.status == old).values(**values))
@@ -208,17 +216,20 @@ def _step(uow, cmd, step, event, apply, detail, note=None, resumes_to=None) -> d
                        {"status": ["changed by someone else"]})
     session.refresh(complaint)
     if new != old or step in ("reopen",):
-        _history(session, complaint, new, now, cmd["by"], note)
+        _history(session, complaint, new, now, cmd["actor"]["username"], note)
+    computed = sla.written(session, sla.COMPLAINT, complaint, now)
     uow.emit(event, {"complaint_id": complaint.id, "number": complaint.number, "status": new,
-                     "by": cmd["by"], "topic_file": complaint.number if complaint.major else None,
+                     "by": cmd["actor"]["username"], "topic_file": complaint.number if complaint.major else None,
                      "detail": detail}, **_envelope(complaint))
     uow.commit()
-    return complaint_view(session, complaint, now)
+    return complaint_view(session, complaint, now, computed)
 
 
-def _history(session, complaint, status, at, by, note):
-    session.add(StatusChange(case_kind=sla.COMPLAINT, case_id=complaint.id, status=status,
-                             at=at, by=by, note=note))
+def _history(session, complaint, status, at, by, note) -> StatusChange:
+    change = StatusChange(case_kind=sla.COMPLAINT, case_id=complaint.id, status=status, at=at,
+                          by=by, note=note)
+    session.add(change)
+    return change
 
 
 def _envelope(complaint) -> dict:
@@ -233,7 +244,7 @@ def get_complaint(session, query, now=None) -> dict:
 
 
 def list_complaints(session, query) -> dict:
-    stmt = visible_filter(select(Complaint), query).order_by(Complaint.id.desc()).limit(query["limit"])
+    stmt = visible_filter(select(Complaint), query["actor"]).order_by(Complaint.id.desc()).limit(query["limit"])
     if query.get("status"):
         stmt = stmt.where(Complaint.status == query["status"])
     if query.get("project_id"):
@@ -250,23 +261,31 @@ CARD_FIELDS = (
     "bonus_share_percent", "satisfaction", "visited_at", "reopen_count", "major")
 
 
-def complaint_view(session, complaint, now: datetime | None) -> dict:
-    """The record card; with `now`, also its history, reports, clocks and breaches."""
+def complaint_view(session, complaint, now: datetime | None, computed=None,
+                   new=False) -> dict:
+    """The record card; with `now`, also its history, reports, clocks and breaches.
+    `computed`: (context, history, clock states) a write computed already; `new`: a complaint
+    just filed (no report or breach to read)."""
     view = {name: getattr(complaint, name) for name in CARD_FIELDS}
     view.update(history=[], reports=[], clocks=[], breaches=[])
     if now is None:
         return view
-    history = sla.histories(session, sla.COMPLAINT, [complaint.id]).get(complaint.id, [])
+    if computed is None:
+        context = sla.Context(session, [complaint.project_id])
+        history = sla.histories(session, sla.COMPLAINT, [complaint.id]).get(complaint.id, [])
+        states = sla.case_clocks(context, sla.COMPLAINT, complaint, history, now)
+    else:
+        _, history, states = computed
     view["history"] = [{"status": h.status, "at": h.at, "by": h.by, "note": h.note}
                        for h in history]
+    view["clocks"] = sla.clock_rows(states)
+    if new:
+        return view
     view["reports"] = [{k: getattr(r, k) for k in (
         "round", "cause", "course", "responsible_party", "conclusion", "countermeasures",
         "filed_by", "filed_at", "review_opinion", "reviewed_by", "reviewed_at")}
         for r in session.scalars(select(InvestigationReport).where(
             InvestigationReport.complaint_id == complaint.id).order_by(InvestigationReport.round))]
-    context = sla.Context(session, [complaint.project_id])
-    view["clocks"] = sla.clock_rows(sla.case_clocks(context, sla.COMPLAINT, complaint, history,
-                                                    now))
     view["breaches"] = sla.breach_rows(session, sla.COMPLAINT, complaint.id)
     return view
 
@@ -274,7 +293,7 @@ def complaint_view(session, complaint, now: datetime | None) -> dict:
 # ---- a project's clocks and calendar -------------------------------------------------
 
 def set_clock_policy(uow, cmd) -> dict:
-    if cmd["role"] not in POLICY_SETTERS:
+    if cmd["actor"]["role"] not in POLICY_SETTERS:
         raise Forbidden("only the general manager sets a project's clocks",
                         {"role": ["general_manager is required"]})
     default = ALL_CLOCKS[cmd["clock"]]
@@ -283,7 +302,7 @@ def set_clock_policy(uow, cmd) -> dict:
     row = ClockPolicyChange(
         project_id=cmd["project_id"], clock=cmd["clock"], hours=cmd["hours"], basis=policy.basis,
         on_reopen=policy.on_reopen, ladder_hours=[str(Decimal(m) / 60) for _, m in policy.ladder],
-        changed_at=utcnow(), changed_by=cmd["by"])
+        changed_at=utcnow(), changed_by=cmd["actor"]["username"])
     uow.session.add(row)
     sla.look_again(uow.session, Complaint, project_id=row.project_id)
     sla.look_again(uow.session, RepairOrder, project_id=row.project_id)
@@ -294,7 +313,7 @@ def set_clock_policy(uow, cmd) -> dict:
 
 
 def set_calendar_entry(uow, cmd) -> dict:
-    if cmd["role"] not in POLICY_SETTERS + ("administration",):
+    if cmd["actor"]["role"] not in POLICY_SETTERS + ("administration",):
         raise Forbidden("only the administration sets a project's calendar",
                         {"role": ["administration is required"]})
     entry = uow.session.scalar(select(CalendarEntry).where(

@@ -56,7 +56,8 @@ class Complaint(Base):
     next_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
-Index("ix_complaints_next_check", Complaint.next_check_at,
+# the periodic pass reads the due cases in (next_check_at, id) order, a batch at a time
+Index("ix_complaints_next_check", Complaint.next_check_at, Complaint.id,
       postgresql_where=Complaint.watched.is_(True), sqlite_where=Complaint.watched.is_(True))
 
 
@@ -208,7 +209,7 @@ class RepairOrder(Base):
     next_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
-Index("ix_repair_orders_next_check", RepairOrder.next_check_at,
+Index("ix_repair_orders_next_check", RepairOrder.next_check_at, RepairOrder.id,
       postgresql_where=RepairOrder.watched.is_(True), sqlite_where=RepairOrder.watched.is_(True))
 
 

@@ -28,8 +28,8 @@ ROLES = {
 
 
 def _allow(cmd, action):
-    if cmd["role"] != "admin" and cmd["role"] not in ROLES[action]:
-        raise Forbidden(f"role {cmd['role']} may not {action.replace('_', ' ')}",
+    if cmd["actor"]["role"] != "admin" and cmd["actor"]["role"] not in ROLES[action]:
+        raise Forbidden(f"role {cmd['actor']['role']} may not {action.replace('_', ' ')}",
                         {"role": [f"one of {', '.join(ROLES[action])} is required"]})
 
 
@@ -80,7 +80,7 @@ def evaluate_contractor(uow, cmd) -> dict:
     evaluation = ContractorEvaluation(
         contractor_id=contractor.id, period=cmd["period"], quality=cmd["quality"],
         timeliness=cmd["timeliness"], attitude=cmd["attitude"], comment=cmd.get("comment"),
-        evaluated_by=cmd["by"], evaluated_at=utcnow())
+        evaluated_by=cmd["actor"]["username"], evaluated_at=utcnow())
     uow.session.add(evaluation)
     uow.session.flush()
     view = evaluation_view(evaluation)
@@ -110,7 +110,7 @@ def _contractor(session, contractor_id) -> Contractor:
 
 def order_repair(uow, cmd) -> dict:
     _allow(cmd, "order")
-    if not in_projects(cmd, cmd["project_id"]):
+    if not in_projects(cmd["actor"], cmd["project_id"]):
         raise Forbidden("not one of your projects", {"project_id": ["not one of your projects"]})
     session = uow.session
     contractor = _contractor(session, cmd["contractor_id"])
@@ -122,17 +122,18 @@ def order_repair(uow, cmd) -> dict:
         complaint_id=cmd.get("complaint_id"), contractor_id=contractor.id,
         description=cmd["description"], estimated_amount=cmd["estimated_amount"],
         urgency=cmd["urgency"], clock=domain.on_site_clock(cmd["urgency"], cmd["estimated_amount"]),
-        status=domain.ORDERED, ordered_at=now, ordered_by=cmd["by"], missed=False,
-        signatures=[], watched=True, next_check_at=now)
+        status=domain.ORDERED, ordered_at=now, ordered_by=cmd["actor"]["username"], missed=False,
+        signatures=[], watched=True)
     session.add(repair)
     session.flush()
     repair.number = f"WX{now.astimezone(SHANGHAI):%Y%m}-{repair.id:05d}"
-    _history(session, repair, domain.ORDERED, now, cmd["by"])
-    _emit(uow, repair, "repair_ordered", cmd["by"], {
+    change = _history(session, repair, domain.ORDERED, now, cmd["actor"]["username"])
+    computed = sla.written(session, sla.REPAIR, repair, now, history=[change])
+    _emit(uow, repair, "repair_ordered", cmd["actor"]["username"], {
         "estimated_amount": str(repair.estimated_amount), "urgency": repair.urgency,
         "clock": repair.clock})
     uow.commit()
-    return repair_view(session, repair, now)
+    return repair_view(session, repair, now, computed)
 
 
 def arrive(uow, cmd) -> dict:
@@ -204,7 +205,6 @@ def _step(uow, cmd, step, event, apply, detail=None) -> dict:
     on_site = _on_site_round(session, repair, now)
     values = apply(repair, now, on_site) or {}
     values.setdefault("status", new)
-    values["next_check_at"] = now
     moved = session.execute(update(RepairOrder).where(RepairOrder.id == repair.id,
                                                       RepairOrder.status == old).values(**values))
     if moved.rowcount != 1:
@@ -213,10 +213,11 @@ def _step(uow, cmd, step, event, apply, detail=None) -> dict:
                        {"status": ["changed by someone else"]})
     session.refresh(repair)
     if repair.status != old:
-        _history(session, repair, repair.status, now, cmd["by"])
-    _emit(uow, repair, event, cmd["by"], detail(repair) if detail else {})
+        _history(session, repair, repair.status, now, cmd["actor"]["username"])
+    computed = sla.written(session, sla.REPAIR, repair, now)
+    _emit(uow, repair, event, cmd["actor"]["username"], detail(repair) if detail else {})
     uow.commit()
-    return repair_view(session, repair, now)
+    return repair_view(session, repair, now, computed)
 
 
 def _on_site_round(session, repair, now):
@@ -228,13 +229,15 @@ def _on_site_round(session, repair, now):
 
 def _load(session, cmd) -> RepairOrder:
     repair = session.get(RepairOrder, cmd["repair_id"])
-    if repair is None or not in_projects(cmd, repair.project_id):
+    if repair is None or not in_projects(cmd["actor"], repair.project_id):
         raise NotFound("unknown repair order", {"repair_id": ["unknown repair order"]})
     return repair
 
 
-def _history(session, repair, status, at, by):
-    session.add(StatusChange(case_kind=sla.REPAIR, case_id=repair.id, status=status, at=at, by=by))
+def _history(session, repair, status, at, by) -> StatusChange:
+    change = StatusChange(case_kind=sla.REPAIR, case_id=repair.id, status=status, at=at, by=by)
+    session.add(change)
+    return change
 
 
 def _emit(uow, repair, event, by, detail):
@@ -254,15 +257,21 @@ REPAIR_FIELDS = ("id", "number", "unit_id", "project_id", "customer_id", "compla
                  "actual_cost", "deposit_charge", "completed_at", "satisfaction", "visited_at")
 
 
-def repair_view(session, repair, now) -> dict:
+def repair_view(session, repair, now, computed=None) -> dict:
+    """The repair order with its history, clocks and breaches; `computed`: (context, history,
+    clock states) a write computed already."""
     view = {name: getattr(repair, name) for name in REPAIR_FIELDS}
     view["contractor_name"] = session.scalar(select(Contractor.name).where(
         Contractor.id == repair.contractor_id))
     view["signatures"] = repair.signatures
-    history = sla.histories(session, sla.REPAIR, [repair.id]).get(repair.id, [])
+    if computed is None:
+        context = sla.Context(session, [repair.project_id])
+        history = sla.histories(session, sla.REPAIR, [repair.id]).get(repair.id, [])
+        states = sla.case_clocks(context, sla.REPAIR, repair, history, now)
+    else:
+        _, history, states = computed
     view["history"] = [{"status": h.status, "at": h.at, "by": h.by, "note": h.note}
                        for h in history]
-    context = sla.Context(session, [repair.project_id])
-    view["clocks"] = sla.clock_rows(sla.case_clocks(context, sla.REPAIR, repair, history, now))
+    view["clocks"] = sla.clock_rows(states)
     view["breaches"] = sla.breach_rows(session, sla.REPAIR, repair.id)
     return view

@@ -11,6 +11,7 @@ from decimal import Decimal
 from openpyxl import Workbook
 from sqlalchemy import select
 
+from contracts import scope
 from contracts.errors import Forbidden, InvalidInput
 from infra.working_calendar import SHANGHAI
 from services.complaints import domain, sla
@@ -22,10 +23,10 @@ READERS = ("general_manager", "admin", "administration", "customer_service")
 
 
 def _allow(query):
-    if query["role"] not in READERS:
-        raise Forbidden(f"role {query['role']} may not read the complaint statistics",
+    if query["actor"]["role"] not in READERS:
+        raise Forbidden(f"role {query['actor']['role']} may not read the complaint statistics",
                         {"role": [f"one of {', '.join(READERS)} is required"]})
-    if query.get("project_id") and not in_projects(query, query["project_id"]):
+    if query.get("project_id") and not in_projects(query["actor"], query["project_id"]):
         raise Forbidden("not one of your projects", {"project_id": ["not one of your projects"]})
 
 
@@ -36,8 +37,9 @@ def _rate(part, whole):
 def _scoped(stmt, model, query):
     if query.get("project_id"):
         return stmt.where(model.project_id == query["project_id"])
-    if query["role"] not in ("general_manager", "admin") and query.get("project_ids"):
-        return stmt.where(model.project_id.in_(query["project_ids"]))
+    actor = query["actor"]
+    if actor["role"] not in scope.EVERY_PROJECT_ROLES and not scope.every_project(actor):
+        return stmt.where(model.project_id.in_(actor["project_ids"]))
     return stmt
 
 

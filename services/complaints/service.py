@@ -83,7 +83,7 @@ class ComplaintsService(operations.OperationsRpc):
 
     @rpc(idempotent=True)
     def list_contractors(self, payload):
-        query = load(C.ActorSchema.shared(), payload)
+        query = load(C.Acting.shared(), payload)
         with self.uow() as uow:
             return C.ContractorListSchema.shared().dump(repairs.list_contractors(uow.session, query))
 

@@ -12,7 +12,7 @@ from collections import defaultdict
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import case as case_, literal, null, select, update
+from sqlalchemy import case as case_, literal, null, select, text, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from infra.database import utcnow
@@ -43,26 +43,38 @@ def policy_from_row(row: ClockPolicyChange) -> clocks.ClockPolicy:
 
 class Context:
     """What computing many cases' clocks needs, loaded once: calendars and policy changes per
-    project."""
+    project. The projects' calendar entries are read only when a clock counts working time
+    (filing a complaint starts calendar-time clocks only)."""
 
     def __init__(self, session, project_ids):
-        project_ids = {p for p in project_ids if p is not None}
+        self.session = session
+        self.project_ids = {p for p in project_ids if p is not None}
         self.policy_rows = defaultdict(list)
-        self.entries = defaultdict(list)
-        if project_ids:
+        self.entries = None
+        if self.project_ids:
             for row in session.scalars(select(ClockPolicyChange).where(
-                    ClockPolicyChange.project_id.in_(project_ids))
+                    ClockPolicyChange.project_id.in_(self.project_ids))
                     .order_by(ClockPolicyChange.changed_at, ClockPolicyChange.id)):
                 self.policy_rows[(row.project_id, row.clock)].append(row)
-            for entry in session.scalars(select(CalendarEntry).where(
-                    CalendarEntry.project_id.in_(project_ids))):
-                self.entries[entry.project_id].append({"day": entry.day, "kind": entry.kind})
         self._calendars = {}
 
     def calendar(self, project_id):
+        if self.entries is None:
+            self.entries = defaultdict(list)
+            if self.project_ids:
+                for entry in self.session.scalars(select(CalendarEntry).where(
+                        CalendarEntry.project_id.in_(self.project_ids))):
+                    self.entries[entry.project_id].append({"day": entry.day,
+                                                           "kind": entry.kind})
         if project_id not in self._calendars:
             self._calendars[project_id] = calendar_from_entries(self.entries.get(project_id, []))
         return self._calendars[project_id]
+
+    def calendar_for(self, project_id, *bases):
+        """The project's calendar when one of `bases` is working time, read on first use (a
+        working-time clock that has not started never reads it); None otherwise (a
+        calendar-time clock never does)."""
+        return _LazyCalendar(self, project_id) if clocks.WORKING in bases else None
 
     def policy_changes(self, project_id, clock, since: datetime):
         """The policy in force at `since` and the changes after it, as history entries."""
@@ -76,9 +88,23 @@ class Context:
         return policy, later
 
 
+class _LazyCalendar:
+    """A project's calendar, read from the database on first use."""
+
+    def __init__(self, context, project_id):
+        self._context, self._project_id = context, project_id
+
+    def __getattr__(self, name):
+        return getattr(self._context.calendar(self._project_id), name)
+
+
 def histories(session, kind, case_ids) -> dict:
+    """{case id: [row with status, at, by, note]} in the order they happened (plain rows, not
+    ORM objects: a pass reads tens of thousands)."""
     by_case = defaultdict(list)
-    for change in session.scalars(select(StatusChange).where(
+    for change in session.execute(select(
+            StatusChange.case_id, StatusChange.status, StatusChange.at, StatusChange.by,
+            StatusChange.note).where(
             StatusChange.case_kind == kind, StatusChange.case_id.in_(list(case_ids)))
             .order_by(StatusChange.id)):
         by_case[change.case_id].append(change)
@@ -95,7 +121,9 @@ def case_clocks(context, kind, case, history, now) -> list:
     for name in clock_names(kind, case):
         policy, later = context.policy_changes(case.project_id, name, start)
         final = later[-1].policy if later else policy
-        state = clocks.compute(policy, changes + later, now, context.calendar(case.project_id))
+        calendar = context.calendar_for(case.project_id, policy.basis,
+                                        *(c.policy.basis for c in later))
+        state = clocks.compute(policy, changes + later, now, calendar)
         result.append((final, state))
     return result
 
@@ -109,13 +137,50 @@ def clock_rows(states) -> list[dict]:
             for _, state in states for r in state.rounds]
 
 
-def closure_due(session, project_id, filed_at) -> datetime:
+def closure_due(context, project_id, filed_at) -> datetime:
     """The closure clock's due time for a complaint filed now, by the project's policy."""
-    context = Context(session, [project_id])
     policy, _ = context.policy_changes(project_id, "closure", filed_at)
     state = clocks.compute(policy, [Change(filed_at, domain.FILED)], filed_at,
-                           context.calendar(project_id))
+                           context.calendar_for(project_id, policy.basis))
     return state.current.due_at
+
+
+def next_check_at(session, kind, case, states, context, now, sent=None) -> datetime | None:
+    """When the periodic pass must next look at a case just written (filed, stepped), from
+    the clocks the write computed anyway: now when the write left something to announce or
+    record (a level reached and not sent yet, a breach whose overrun may have grown), else
+    the moment its earliest running clock reaches its next level (None: nothing runs)."""
+    reached = [(state.name, round_.number, level) for policy, state in states
+               for round_ in state.rounds for level in _levels(round_, policy)]
+    if any(round_.breached for _, state in states for round_ in state.rounds):
+        return now
+    if reached and sent is None:
+        sent = set(session.execute(select(ClockAlert.clock, ClockAlert.round, ClockAlert.level)
+                                   .where(ClockAlert.case_kind == kind,
+                                          ClockAlert.case_id == case.id)).tuples())
+    if any(key not in sent for key in reached):
+        return now
+    return _next_level(context, case, states, now)
+
+
+def written(session, kind, case, now, context=None, history=None) -> tuple:
+    """At a write (filing, a step): the case's clocks as of now, computed once for its view,
+    and its next check time set on the case (flushed with the write). Returns (context,
+    history, states)."""
+    context = context or Context(session, [case.project_id])
+    if history is None:
+        history = histories(session, kind, [case.id]).get(case.id, [])
+    states = case_clocks(context, kind, case, history, now)
+    case.next_check_at = next_check_at(session, kind, case, states, context, now)
+    return context, history, states
+
+
+def _next_level(context, case, states, now) -> datetime | None:
+    upcoming = [clocks.next_level_at(state.current, policy, now,
+                                     context.calendar_for(case.project_id, state.current.basis))
+                for policy, state in states if state.current is not None]
+    upcoming = [t for t in upcoming if t is not None]
+    return min(upcoming) if upcoming else None
 
 
 def _insert_new(session, table, rows, returning=()):
@@ -139,24 +204,31 @@ CASE_COLUMNS = ("id", "number", "status", "project_id", "unit_id", "customer_id"
 def sweep(uow_factory, now=None, batch_size=500) -> dict:
     """One periodic pass over the watched cases whose next level is due (or that changed
     since the last pass); returns what it raised. Each case examined gets its next check time:
-    when its earliest running clock reaches its next level."""
+    when its earliest running clock reaches its next level.
+
+    The cases are read in the order of their next check time, one indexed range a batch
+    (keyset on (next_check_at, id), never a sort of every due case), each batch locked with
+    SKIP LOCKED in its own short transaction."""
     now = now or utcnow()
     totals = {"cases": 0, "warnings": 0, "escalations": 0, "breaches": 0}
     for kind, model in ((COMPLAINT, Complaint), (REPAIR, RepairOrder)):
-        columns = [getattr(model, c) for c in CASE_COLUMNS]
+        columns = [getattr(model, c) for c in CASE_COLUMNS] + [model.next_check_at]
         if model is RepairOrder:
             columns.append(RepairOrder.clock)
-        after = 0
+        after = None
         while True:
             with uow_factory() as uow:
+                query = select(*columns).where(model.watched.is_(True),
+                                               model.next_check_at <= now)
+                if after is not None:
+                    query = query.where(tuple_(model.next_check_at, model.id) > tuple_(
+                        literal(after[0], UTCDateTime()), literal(after[1])))
                 cases = uow.session.execute(
-                    select(*columns).where(model.watched.is_(True), model.next_check_at <= now,
-                                           model.id > after)
-                    .order_by(model.id).limit(batch_size)
+                    query.order_by(model.next_check_at, model.id).limit(batch_size)
                     .with_for_update(skip_locked=True, of=model)).all()
                 if not cases:
                     break
-                after = cases[-1].id
+                after = (cases[-1].next_check_at, cases[-1].id)
                 _sweep_batch(uow, kind, model, cases, now, totals)
                 uow.commit()
     return totals
@@ -179,7 +251,6 @@ def _sweep_batch(uow, kind, model, cases, now, totals):
     for case in cases:
         totals["cases"] += 1
         states = case_clocks(context, kind, case, history.get(case.id, []), now)
-        upcoming = []
         for policy, state in states:
             for round_ in state.rounds:
                 for level in _levels(round_, policy):
@@ -192,11 +263,7 @@ def _sweep_batch(uow, kind, model, cases, now, totals):
                 if round_.breached:
                     _note_breach(session, kind, case, state.name, round_, now, stored,
                                  new_breaches)
-            if state.current is not None:
-                upcoming.append(clocks.next_level_at(state.current, policy, now,
-                                                     context.calendar(case.project_id)))
-        upcoming = [t for t in upcoming if t is not None]
-        next_checks[case.id] = min(upcoming) if upcoming else None
+        next_checks[case.id] = _next_level(context, case, states, now)
         terminal = (case.status in (domain.REJECTED, domain.VISITED) if kind == COMPLAINT
                     else case.status == domain.REPAIR_VISITED)
         if terminal and not any(r.running for _, s in states for r in s.rounds):
@@ -206,12 +273,24 @@ def _sweep_batch(uow, kind, model, cases, now, totals):
         ClockAlert.case_id, ClockAlert.clock, ClockAlert.round, ClockAlert.level))
     uow.emit_many([_alert_event(kind, tuple(key), *details[tuple(key)], totals)
                    for key in sorted(inserted, key=lambda k: (k[0], k[1], k[2]))])
-    session.execute(update(model).where(model.id.in_(ids)).values(next_check_at=case_(
-        {case_id: literal(at, UTCDateTime()) for case_id, at in next_checks.items()
-         if at is not None}, value=model.id, else_=null())
-        if any(next_checks.values()) else null()))
+    _set_next_checks(session, model, next_checks)
     if finished:
         session.execute(update(model).where(model.id.in_(finished)).values(watched=False))
+
+
+def _set_next_checks(session, model, next_checks: dict) -> None:
+    """Each case's next check time, in one statement for the batch."""
+    if not next_checks:
+        return
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text(
+            f"UPDATE {model.__tablename__} AS t SET next_check_at = u.at FROM unnest("
+            f"CAST(:ids AS integer[]), CAST(:ats AS timestamptz[])) AS u(id, at) "
+            f"WHERE t.id = u.id"), {"ids": list(next_checks), "ats": list(next_checks.values())})
+        return
+    session.execute(update(model).where(model.id.in_(list(next_checks))).values(
+        next_check_at=case_({case_id: literal(at, UTCDateTime()) for case_id, at
+                             in next_checks.items()}, value=model.id, else_=null())))
 
 
 def _levels(round_, policy) -> list[str]:

@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import io
 import re
+import shutil
 import zipfile
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -33,6 +34,9 @@ LIABILITIES = ("deposits_held", "advance_deposit", "advance_price")
 
 # the money events: every one is in the pull feed and may be subscribed to by a webhook
 MONEY_EVENTS = SUBSCRIPTIONS["finance"]
+# finance's own webhook event: a voucher recorded (a money event's, or a reversing one)
+VOUCHER_RECORDED = "finance.voucher_recorded"
+WEBHOOK_EVENTS = MONEY_EVENTS + (VOUCHER_RECORDED,)
 PURPOSES = {"deposit": "定金", "down_payment": "首付款", "installment": "分期款",
             "full_payment": "全款", "loan": "按揭贷款", "other": "其他款项"}
 METHODS = {"pos": "POS刷卡", "transfer": "转账", "cash": "现金", "bank_loan": "银行放款"}
@@ -257,12 +261,16 @@ def csv_text(value) -> str:
 
 
 def write_csv(layout: str, vouchers) -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
+    out = io.BytesIO()
+    text = io.TextIOWrapper(out, encoding="utf-8", newline="", write_through=True)
+    text.write("\ufeff")  # BOM: Excel reads it as UTF-8
+    writer = csv.writer(text, lineterminator="\r\n")
     writer.writerow(LAYOUTS[layout])
     for row in export_rows(layout, vouchers):
         writer.writerow([csv_text(value) for value in row])
-    return ("\ufeff" + out.getvalue()).encode("utf-8")  # BOM: Excel reads it as UTF-8
+    content = out.getvalue()  # encoded as written: never the whole file as text too
+    text.detach()
+    return content
 
 
 FIXED_TIME = datetime(2000, 1, 1)
@@ -301,12 +309,92 @@ def stable_zip(content: bytes) -> bytes:
         for item in source.infolist():
             info = zipfile.ZipInfo(item.filename, date_time=(1980, 1, 1, 0, 0, 0))
             info.compress_type = zipfile.ZIP_DEFLATED
-            content = source.read(item.filename)
             if item.filename == "docProps/core.xml":  # the writer stamps the save time
                 content = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*", rb"\g<1>2000-01-01T00:00:00Z",
-                                 content)
-            target.writestr(info, content)
+                                 source.read(item.filename))
+                target.writestr(info, content)
+                continue
+            # a year's sheet is ~200 MB of XML: copied in chunks, never whole in memory
+            info.file_size = item.file_size  # zip64 headers only when a sheet needs them
+            with source.open(item) as reading, target.open(info, "w") as writing:
+                shutil.copyfileobj(reading, writing, 1 << 20)
     return out.getvalue()
+
+
+# --- the weekly reconciliation as a workbook ---------------------------------------------
+
+# (key, heading): the seed's 收据核对 (第3篇 16: 本周的回款额和累计的回款额), three ways
+RECONCILIATION_SHEETS = (
+    ("payments", "本周收款 payments", (
+        ("receipt_number", "收据号 receipt"), ("payment_id", "收款单 payment"),
+        ("purpose", "款项 purpose"), ("amount", "收款金额 amount"),
+        ("vouchers", "凭证号 vouchers"), ("bank_references", "银行流水号 bank references"),
+        ("problems", "问题 problems"))),
+    ("differences", "差异 differences", (
+        ("problem", "问题 problem"), ("receipt_number", "收据号 receipt"),
+        ("payment_id", "收款单 payment"), ("amount", "收款金额 amount"),
+        ("voucher_amounts", "凭证金额 voucher amounts"),
+        ("bank_amounts", "银行确认金额 bank amounts"), ("vouchers", "凭证号 vouchers"),
+        ("bank_references", "银行流水号 bank references"))),
+    ("exchanges_not_closed", "换开未闭合 exchanges not closed", (
+        ("deposit_id", "定金单 deposit"), ("unit_id", "房号 unit"),
+        ("deposit_held", "未换开定金 deposit held"))),
+    ("refunds_not_paid", "已批未付退款 refunds not paid", (
+        ("application_id", "申请 application"), ("deposit_id", "定金单 deposit"),
+        ("refund_amount", "应退金额 refund amount"), ("approved_at", "批准时间 approved at"))),
+    ("totals", "合计 totals", (
+        ("way", "核对项 way"), ("amount", "金额 amount"))),
+)
+PROBLEMS = {"missing_voucher": "缺凭证 missing voucher",
+            "missing_bank_confirmation": "缺银行确认 missing bank confirmation",
+            "duplicated": "重复 duplicated", "mismatched": "金额不符 mismatched"}
+WAYS = {"receipts": "收据 receipts", "vouchers": "凭证 vouchers",
+        "bank": "银行确认 bank confirmations"}
+
+
+def reconciliation_rows(report: dict) -> dict:
+    """The reconciliation's sheets as rows of values (key → value) in the workbook's terms:
+    lists joined, times in Asia/Shanghai, each payment's problems named."""
+    problems = {}
+    for key in PROBLEMS:
+        for item in report[key]:
+            problems.setdefault(item["payment_id"], []).append(PROBLEMS[key])
+    joined = lambda values: "; ".join(str(v) for v in values) or None  # noqa: E731
+    payments = [{**p, "vouchers": joined(p["vouchers"]),
+                 "bank_references": joined(p["bank_references"]),
+                 "purpose": PURPOSES.get(p["purpose"], p["purpose"]),
+                 "problems": joined(problems.get(p["payment_id"], []))}
+                for p in report["payments"]]
+    differences = []
+    for key in PROBLEMS:
+        for item in report[key]:
+            differences.append({
+                **item, "problem": PROBLEMS[key], "vouchers": joined(item["vouchers"]),
+                "bank_references": joined(item["bank_references"]),
+                "voucher_amounts": joined(f"{a:.2f}" for a in item.get("voucher_amounts", [])),
+                "bank_amounts": joined(f"{a:.2f}" for a in item.get("bank_amounts", []))})
+    refunds = [{**r, "approved_at": r["approved_at"].astimezone(SHANGHAI)
+                .strftime("%Y-%m-%d %H:%M") if r["approved_at"] else None}
+               for r in report["refunds_not_paid"]]
+    totals = [{"way": WAYS[key], "amount": amount} for key, amount in report["totals"].items()]
+    totals.append({"way": "周 week (Asia/Shanghai)",
+                   "amount": f"{report['week_start']} – {report['week_end']}"})
+    return {"payments": payments, "differences": differences,
+            "exchanges_not_closed": report["exchanges_not_closed"],
+            "refunds_not_paid": refunds, "totals": totals}
+
+
+def reconciliation_workbook(report: dict) -> bytes:
+    """The weekly three-way reconciliation as XLSX: text as string cells (never formulas),
+    money as numbers to the fen, an empty cell as "/" (the seed's forms)."""
+    from infra.workbooks import xlsx
+    rows = reconciliation_rows(report)
+
+    def sheet(key, columns):
+        yield [heading for _, heading in columns]
+        for row in rows[key]:
+            yield ["/" if row.get(name) is None else row[name] for name, _ in columns]
+    return xlsx((title, sheet(key, columns)) for key, title, columns in RECONCILIATION_SHEETS)
 
 
 # --- Standard Webhooks --------------------------------------------------------------------
@@ -332,6 +420,22 @@ def webhook_body(routing_key: str, envelope: dict) -> bytes:
     return json.dumps({"type": routing_key, "timestamp": envelope["occurred_at"],
                        "data": envelope}, ensure_ascii=False, sort_keys=True,
                       separators=(",", ":")).encode()
+
+
+def voucher_body(voucher: dict, recorded_at: str) -> bytes:
+    """A voucher as a Standard Webhooks payload: its lines, amounts as strings to the fen,
+    辅助核算 codes; `business_id` is the money event's id (a reversal's: `reversal:<id>`)."""
+    import json
+    stable = {key: value for key, value in voucher.items()
+              if key not in ("status", "status_note", "reversed_by")}  # the same on every retry
+    data = {**stable, "lines": [{**line, "debit": f"{line['debit']:.2f}",
+                                  "credit": f"{line['credit']:.2f}",
+                                  "auxiliary": auxiliary(voucher, line)}
+                                 for line in voucher["lines"]],
+            "debit_total": f"{voucher['debit_total']:.2f}",
+            "voucher_date": voucher["voucher_date"].isoformat()}
+    return json.dumps({"type": VOUCHER_RECORDED, "timestamp": recorded_at, "data": data},
+                      ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
 
 
 def signature_header(secrets, message_id: str, timestamp: int, body: bytes) -> str:

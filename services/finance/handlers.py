@@ -7,7 +7,7 @@ import secrets as random
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 
-from sqlalchemy import select, update
+from sqlalchemy import case, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from contracts.envelope import REGISTRY
@@ -58,15 +58,32 @@ def file_event(uow, event) -> None:
             if deal is not None and saved is not None:
                 deal.balances = _dump_balances(domain.balances_after(
                     _load_balances(deal.balances), voucher))
+            if saved is not None:
+                _enqueue_voucher(session, saved, now)
+    _enqueue(session, routing_key, event["project_id"], body["event_id"],
+             f"msg_{body['event_id'].replace('-', '')}", now, feed_id=feed.id)
+
+
+def _enqueue(session, routing_key, project_id, event_id, message_key, now, feed_id=None,
+             voucher_id=None) -> None:
+    """One pending delivery per active subscription that wants `routing_key` for the project,
+    in the caller's transaction (nothing committed is skipped)."""
     for subscription in session.scalars(select(WebhookSubscription).where(
             WebhookSubscription.active == 1)):
         if routing_key in subscription.event_types and (
-                subscription.project_ids is None or event["project_id"] in subscription.project_ids):
+                subscription.project_ids is None or project_id in subscription.project_ids):
             session.add(WebhookDelivery(
-                subscription_id=subscription.id, event_id=body["event_id"],
-                message_id=f"msg_{body['event_id'].replace('-', '')}_{subscription.id}",
-                feed_id=feed.id, status="pending", attempts=0, next_attempt_at=now,
+                subscription_id=subscription.id, event_id=event_id,
+                message_id=f"{message_key}_{subscription.id}", feed_id=feed_id,
+                voucher_id=voucher_id, status="pending", attempts=0, next_attempt_at=now,
                 created_at=now))
+
+
+def _enqueue_voucher(session, voucher: "Voucher", now) -> None:
+    """`finance.voucher_recorded` to its subscribers: webhook-id `msg_v<voucher id>_<sub>`."""
+    _enqueue(session, domain.VOUCHER_RECORDED, voucher.project_id,
+             f"voucher:{voucher.business_id}", f"msg_v{voucher.id}", now,
+             voucher_id=voucher.id)
 
 
 def _remember(session, event) -> dict:
@@ -241,9 +258,8 @@ def export_vouchers(uow, query) -> dict:
         for voucher in iter_vouchers(uow, query):
             domain.check_accounts(voucher)
             yield voucher
-    vouchers = list(checked()) if query["format"] == "csv" else checked()
     write = domain.write_csv if query["format"] == "csv" else domain.write_xlsx
-    content = write(query["layout"], vouchers)
+    content = write(query["layout"], checked())  # vouchers streamed: memory flat
     name = (f"vouchers-{query['layout']}-{query['project_id']}-{query['from']}-{query['to']}"
             f".{query['format']}")
     return {"file_name": name, "content_base64": base64.b64encode(content).decode()}
@@ -272,6 +288,7 @@ def reverse_voucher(uow, cmd) -> dict:
     red = domain.reversal(voucher_view(row), cmd["reason"], domain.office_date(utcnow()))
     red["payment_id"] = row.payment_id
     saved = _save_voucher(session, red, utcnow())
+    _enqueue_voucher(session, saved, saved.created_at)
     row.reversed_by = saved.id
     deal = session.get(Deal, row.deposit_id) if row.deposit_id else None
     if deal is not None:
@@ -360,64 +377,100 @@ def signing_secrets(row: WebhookSubscription, now) -> list[str]:
 LEASE = timedelta(seconds=60)
 
 
-def claim_due(uow, now, busy: dict, limit: int = 200) -> list[int]:
-    """Due deliveries, at most each subscription's free slots (`max_in_flight` minus `busy`);
-    claimed by pushing their next attempt past a lease, so no other worker takes them."""
+def claim_due(uow, now, busy: dict, limit: int = 200, depth: int = 1) -> list[dict]:
+    """Due deliveries, at most each subscription's free places (`depth` × `max_in_flight`
+    minus `busy`, what the caller holds of it already);
+    claimed by pushing their next attempt past a lease, so no other worker takes them, and
+    answered ready to send (URL, Standard Webhooks headers signed now, body): the senders
+    touch no database."""
     session = uow.session
     claimed = []
     subscriptions = session.scalars(select(WebhookSubscription).where(
         WebhookSubscription.active == 1)).all()
     for subscription in subscriptions:
-        free = min(subscription.max_in_flight - busy.get(subscription.id, 0), limit)
+        free = min(subscription.max_in_flight * depth - busy.get(subscription.id, 0),
+                   limit - len(claimed))
         if free <= 0:
             continue
-        ids = session.scalars(
-            select(WebhookDelivery.id).where(
+        rows = session.execute(
+            select(WebhookDelivery.id, WebhookDelivery.message_id, WebhookDelivery.attempts,
+                   WebhookDelivery.feed_id, WebhookDelivery.voucher_id).where(
                 WebhookDelivery.subscription_id == subscription.id,
                 WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at <= now)
             .order_by(WebhookDelivery.id).limit(free).with_for_update(skip_locked=True)).all()
-        if ids:
-            session.execute(update(WebhookDelivery).where(WebhookDelivery.id.in_(ids))
-                            .values(next_attempt_at=now + LEASE))
-            claimed += [(subscription.id, delivery_id) for delivery_id in ids]
+        if not rows:
+            continue
+        session.execute(update(WebhookDelivery).where(
+            WebhookDelivery.id.in_([row.id for row in rows]))
+            .values(next_attempt_at=now + LEASE), execution_options={"synchronize_session": False})
+        bodies = _bodies(session, rows)
+        secrets = signing_secrets(subscription, now)
+        timestamp = int(now.timestamp())
+        for row in rows:
+            body = bodies[row.id]
+            claimed.append({
+                "id": row.id, "subscription_id": subscription.id, "attempts": row.attempts,
+                "max_in_flight": subscription.max_in_flight,
+                "url": subscription.url, "body": body, "headers": {
+                    "content-type": "application/json", "webhook-id": row.message_id,
+                    "webhook-timestamp": str(timestamp),
+                    "webhook-signature": domain.signature_header(secrets, row.message_id,
+                                                                 timestamp, body)}})
     uow.commit()
     return claimed
 
 
-def prepare(uow, delivery_id, now) -> dict:
-    """What to send: the URL, the Standard Webhooks headers and the body."""
-    session = uow.session
-    delivery = session.get(WebhookDelivery, delivery_id)
-    subscription = session.get(WebhookSubscription, delivery.subscription_id)
-    feed = session.get(FeedEvent, delivery.feed_id)
-    body = domain.webhook_body(feed.routing_key, feed.payload)
-    timestamp = int(now.timestamp())
-    return {"url": subscription.url, "body": body, "headers": {
-        "content-type": "application/json", "webhook-id": delivery.message_id,
-        "webhook-timestamp": str(timestamp),
-        "webhook-signature": domain.signature_header(signing_secrets(subscription, now),
-                                                     delivery.message_id, timestamp, body)}}
+def _bodies(session, rows) -> dict:
+    """delivery id → the payload bytes: a feed event's envelope, or a voucher."""
+    feeds = {row.feed_id for row in rows if row.feed_id is not None}
+    vouchers = {row.voucher_id for row in rows if row.voucher_id is not None}
+    by_feed = {feed.id: domain.webhook_body(feed.routing_key, feed.payload) for feed in
+               session.execute(select(FeedEvent.id, FeedEvent.routing_key, FeedEvent.payload)
+                               .where(FeedEvent.id.in_(feeds)))} if feeds else {}
+    by_voucher = {voucher.id: domain.voucher_body(voucher_view(voucher),
+                                                  voucher.created_at.isoformat())
+                  for voucher in session.scalars(select(Voucher).where(
+                      Voucher.id.in_(vouchers)))} if vouchers else {}
+    return {row.id: by_feed[row.feed_id] if row.feed_id is not None
+            else by_voucher[row.voucher_id] for row in rows}
 
 
-def record_attempt(uow, delivery_id, at, status_code, error, latency_ms) -> dict:
-    """Log the attempt; 2xx delivers, anything else waits its backoff or, past the
-    schedule, is dead."""
+def record_attempts(uow, results, commit=True) -> list[dict]:
+    """Log a batch of attempts in one transaction. Each result: `id`, `attempts` (as claimed),
+    `at`, `status_code` (None: no answer), `error`, `latency_ms`. A 2xx delivers; anything
+    else waits its backoff or, past the schedule, is dead."""
+    if not results:
+        return []
     session = uow.session
-    delivery = session.get(WebhookDelivery, delivery_id)
-    session.add(DeliveryAttempt(delivery_id=delivery_id, attempted_at=at,
-                                status_code=status_code, error=(error or None) and error[:300],
-                                latency_ms=latency_ms))
-    delivery.attempts += 1
-    if status_code is not None and 200 <= status_code < 300:
-        delivery.status, delivery.delivered_at, delivery.next_attempt_at = "delivered", at, None
-    else:
-        delay = domain.next_delay(delivery.attempts, backoff_scale())
-        if delay is None:
-            delivery.status, delivery.next_attempt_at = "dead", None
+    session.execute(insert(DeliveryAttempt), [
+        {"delivery_id": r["id"], "attempted_at": r["at"], "status_code": r["status_code"],
+         "error": (r["error"] or None) and r["error"][:300], "latency_ms": r["latency_ms"]}
+        for r in results])
+    delivered, failed = [], []
+    for r in results:
+        attempts = r["attempts"] + 1
+        if r["status_code"] is not None and 200 <= r["status_code"] < 300:
+            delivered.append({"id": r["id"], "status": "delivered", "attempts": attempts,
+                              "delivered_at": r["at"]})
         else:
-            delivery.next_attempt_at = at + delay
-    uow.commit()
-    return {"id": delivery.id, "status": delivery.status, "attempts": delivery.attempts}
+            delay = domain.next_delay(attempts, backoff_scale())
+            failed.append({"id": r["id"], "status": "dead" if delay is None else "pending",
+                           "attempts": attempts,
+                           "next_attempt_at": None if delay is None else r["at"] + delay})
+    if delivered:  # the common case: one statement for the batch
+        session.execute(
+            update(WebhookDelivery).where(WebhookDelivery.id.in_([d["id"] for d in delivered]))
+            .values(status="delivered", attempts=WebhookDelivery.attempts + 1,
+                    next_attempt_at=None, delivered_at=case(
+                        {d["id"]: d["delivered_at"] for d in delivered},
+                        value=WebhookDelivery.id)),
+            execution_options={"synchronize_session": False})
+    if failed:
+        session.execute(update(WebhookDelivery), failed)
+    outcomes = delivered + failed
+    if commit:
+        uow.commit()
+    return [{key: o[key] for key in ("id", "status", "attempts")} for o in outcomes]
 
 
 def list_deliveries(uow, query) -> dict:
@@ -452,9 +505,9 @@ def replay_deliveries(uow, cmd) -> dict:
         WebhookDelivery.subscription_id == cmd["subscription_id"])
     if cmd.get("delivery_id") is not None:
         select_ = select_.where(WebhookDelivery.id == cmd["delivery_id"])
-    else:
-        select_ = select_.join(FeedEvent, FeedEvent.id == WebhookDelivery.feed_id).where(
-            FeedEvent.filed_at >= cmd["from"], FeedEvent.filed_at < cmd["to"])
+    else:  # a delivery is created when its event (or voucher) is filed
+        select_ = select_.where(WebhookDelivery.created_at >= cmd["from"],
+                                WebhookDelivery.created_at < cmd["to"])
     ids = session.scalars(select_).all()
     if cmd.get("delivery_id") is not None and not ids:
         raise NotFound(f"no delivery {cmd['delivery_id']}", {"delivery_id": ["unknown"]})
@@ -529,3 +582,9 @@ def reconciliation(uow, project_id, week_of: date) -> dict:
                    "vouchers": sum((v.debit_total for vs in vouchers.values() for v in vs), ZERO),
                    "bank": sum((c.amount for cs in confirmations.values() for c in cs), ZERO)}})
     return report
+
+
+def reconciliation_file(uow, project_id, week_of: date) -> dict:
+    report = reconciliation(uow, project_id, week_of)
+    return {"file_name": f"reconciliation-{project_id}-{report['week_start']}.xlsx",
+            "content_base64": base64.b64encode(domain.reconciliation_workbook(report)).decode()}

@@ -137,16 +137,18 @@ class WebhookSubscription(Base):
 
 
 class WebhookDelivery(Base):
-    """One event to one subscription; `message_id` is the `webhook-id` the receiver dedupes
-    by, the same on every attempt and replay."""
+    """One event (a money event of the feed, or a voucher recorded) to one subscription;
+    `message_id` is the `webhook-id` the receiver dedupes by, the same on every attempt and
+    replay."""
     __tablename__ = "webhook_deliveries"
     __table_args__ = (UniqueConstraint("subscription_id", "event_id", name="uq_delivery_event"),
                       Index("ix_deliveries_due", "status", "next_attempt_at"))
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     subscription_id: Mapped[int] = mapped_column(ForeignKey("webhook_subscriptions.id"))
-    event_id: Mapped[str] = mapped_column(String(36))
+    event_id: Mapped[str] = mapped_column(String(80))  # the event id, or voucher:<business id>
     message_id: Mapped[str] = mapped_column(String(60), unique=True)
-    feed_id: Mapped[int] = mapped_column(ForeignKey("feed_events.id"))
+    feed_id: Mapped[int | None] = mapped_column(ForeignKey("feed_events.id"))
+    voucher_id: Mapped[int | None] = mapped_column(ForeignKey("vouchers.id"))
     status: Mapped[str] = mapped_column(String(12))  # pending / delivered / dead
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -157,3 +157,11 @@ class FinanceService(operations.OperationsRpc):
         check_project(actor, query["project_id"])
         with self.uow() as uow:
             return jsonable(handlers.reconciliation(uow, query["project_id"], query["week"]))
+
+    @rpc(idempotent=True)
+    def get_reconciliation_xlsx(self, payload):
+        actor, payload = _acting(payload)
+        query = load(schemas.ReconciliationQuery.shared(), payload)
+        check_project(actor, query["project_id"])
+        with self.uow() as uow:
+            return handlers.reconciliation_file(uow, query["project_id"], query["week"])

@@ -44,8 +44,9 @@ def begin_snapshot(session) -> None:
         session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
 
 
-def board_json(session, project_id, building=None) -> str:
-    """The board as JSON text: {"project", "buildings", "units"}."""
+def board_json(session, project_id, building=None, rooms=True) -> str:
+    """The board as JSON text: {"project", "buildings", "units"}; without the rooms (units
+    empty) when `rooms` is false."""
     project = session.get(Project, project_id)
     if project is None:
         raise NotFound(f"project {project_id} does not exist", {"project_id": ["unknown project"]})
@@ -59,18 +60,19 @@ def board_json(session, project_id, building=None) -> str:
     head = json.dumps({"project": {"id": project.id, "code": project.code, "name": project.name,
                                    "unit_count": sum(b["unit_count"] for b in buildings)},
                        "buildings": buildings, "columns": list(CELL)}, ensure_ascii=False)
-    return f'{head[:-1]}, "units": {_cells(session, where)}}}'
+    return f'{head[:-1]}, "units": {_cells(session, where) if rooms else "[]"}}}'
 
 
-def packed_board(session, project_id, building=None) -> dict:
+def packed_board(session, project_id, building=None, rooms=True) -> dict:
     """The board's JSON text gzipped (a tenth of its size on the broker), in base64 for the
     JSON of the RPC reply; the gateway sends the gzip on as it is to a client that takes it."""
-    body = gzip.compress(board_json(session, project_id, building).encode(), compresslevel=1)
+    body = gzip.compress(board_json(session, project_id, building, rooms).encode(),
+                         compresslevel=1)
     return {"gzip_base64": base64.b64encode(body).decode("ascii")}
 
 
-def board(session, project_id, building=None) -> dict:
-    return json.loads(board_json(session, project_id, building))
+def board(session, project_id, building=None, rooms=True) -> dict:
+    return json.loads(board_json(session, project_id, building, rooms))
 
 
 def _cells(session, where) -> str:

@@ -9,7 +9,7 @@ from sqlalchemy import and_, or_, select
 
 from contracts.errors import Conflict, InvalidInput, NotFound
 from infra.database import utcnow
-from services.inventory import domain, holds, prices
+from services.inventory import domain, holds, openings, prices
 from services.inventory.history import change_status
 from services.inventory.models import Hold, PriceListItem, Project, Reservation, Unit
 
@@ -77,9 +77,12 @@ def reserve_for_deposit(uow, event) -> None:
     unit_id, customer_id = event["unit_id"], event["customer_id"]
     deposit_id = event["data"]["deposit_id"]
     now = utcnow()
+    # a unit released in an open opening is sold there only (its hold is the buyer's)
+    available = (Unit.status == domain.AVAILABLE if openings.in_open_opening(session, unit_id)
+                 is None else Unit.id.is_(None))
     reserved = change_status(
         session, unit_id, domain.RESERVED, where=(or_(
-            Unit.status == domain.AVAILABLE,
+            available,
             and_(Unit.status == domain.HELD, Unit.customer_id == customer_id)),),
         by=f"deposit {deposit_id}", reason=f"deposit {deposit_id} received", event=event,
         now=now, customer_id=customer_id, deposit_id=deposit_id,

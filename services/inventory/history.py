@@ -12,11 +12,13 @@ from services.inventory.models import Unit, UnitStatusChange
 
 
 def change_status(session, unit_id, to_status, *, where=(), by, reason, event=None, now=None,
-                  **values) -> str | None:
+                  locked=None, **values) -> str | None:
     """Move the unit to `to_status` when `where` holds; returns the status it left, or None
-    when the unit does not exist or the condition does not hold (nothing changed)."""
-    current = session.execute(select(Unit.status, Unit.project_id).where(Unit.id == unit_id)
-                              .with_for_update()).first()
+    when the unit does not exist or the condition does not hold (nothing changed). A caller
+    that has locked the unit's row already passes what it read (`locked`: status and
+    project_id), saving the second read."""
+    current = locked or session.execute(select(Unit.status, Unit.project_id).where(
+        Unit.id == unit_id).with_for_update()).first()
     if current is None:
         return None
     now = now or utcnow()

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from contracts.errors import Conflict, Forbidden, NotFound
 from infra.database import utcnow
-from services.inventory import channels, domain
+from services.inventory import channels, domain, openings
 from services.inventory.history import change_status
 from services.inventory.models import ChannelProject, Hold, Project, Unit, WaitlistEntry
 
@@ -25,6 +25,10 @@ def hold_unit(uow, cmd) -> dict:
     if project is None:
         raise NotFound(f"unit {unit_id} does not exist", {"unit_id": ["unknown unit"]})
     channels.check_unit(session, cmd.get("channel_id"), unit_id)
+    opening_id = openings.in_open_opening(session, unit_id)
+    if opening_id is not None:
+        raise Conflict(f"unit {unit_id} is released in opening {opening_id}",
+                       {"unit_id": [f"released in opening {opening_id} until it closes"]})
     now = utcnow()
     taken = change_status(
         session, unit_id, domain.HELD, where=(or_(

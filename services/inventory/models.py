@@ -210,6 +210,83 @@ class SaleRecord(Base):
     event_id: Mapped[str] = mapped_column(String(36), unique=True)
 
 
+class Opening(Base):
+    """开盘活动: units released at a time, chosen all at once, by queue number in slots, or in
+    a lottery order drawn from a seed announced beforehand (immutable once announced)."""
+    __tablename__ = "openings"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    mode: Mapped[str] = mapped_column(String(20))  # all_at_once / slots / lottery
+    slot_size: Mapped[int | None] = mapped_column(Integer)
+    slot_minutes: Mapped[int | None] = mapped_column(Integer)
+    limit_per_household: Mapped[int] = mapped_column(Integer)
+    max_attempts: Mapped[int | None] = mapped_column(Integer)
+    seed: Mapped[str | None] = mapped_column(String(200))
+    seed_announced_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    seed_announced_by: Mapped[str | None] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(20))  # open / closed
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    closed_by: Mapped[str | None] = mapped_column(String(100))
+
+
+class OpeningUnit(Base):
+    """A unit released in an opening: out of normal sale while the opening is open."""
+    __tablename__ = "opening_units"
+    opening_id: Mapped[int] = mapped_column(ForeignKey("openings.id"), primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), primary_key=True, index=True)
+
+
+class OpeningEntrant(Base):
+    """A queue number taking part, its place in the order and the attempts it made."""
+    __tablename__ = "opening_entrants"
+    __table_args__ = (UniqueConstraint("opening_id", "number", name="uq_opening_entrants_number"),)
+    opening_id: Mapped[int] = mapped_column(ForeignKey("openings.id"), primary_key=True)
+    queue_number_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    number: Mapped[int] = mapped_column(Integer)
+    customer_id: Mapped[int] = mapped_column(Integer)
+    consultant_id: Mapped[int] = mapped_column(Integer)
+    household: Mapped[str] = mapped_column(String(30))  # the buyer's ID number
+    position: Mapped[int | None] = mapped_column(Integer)
+    attempts: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+
+
+class OpeningHousehold(Base):
+    """Units a household (by ID number) bought in the opening: the limit's counter, raised
+    by a conditional UPDATE in the selection's transaction."""
+    __tablename__ = "opening_households"
+    opening_id: Mapped[int] = mapped_column(ForeignKey("openings.id"), primary_key=True)
+    household: Mapped[str] = mapped_column(String(30), primary_key=True)
+    purchases: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+
+
+WON = text("outcome = 'won'")
+
+
+class OpeningSelection(Base):
+    """A selection request and its outcome, in the order inventory received them."""
+    __tablename__ = "opening_selections"
+    __table_args__ = (
+        Index("uq_opening_selections_one_win_per_unit", "opening_id", "unit_id", unique=True,
+              postgresql_where=WON, sqlite_where=WON),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    opening_id: Mapped[int] = mapped_column(ForeignKey("openings.id"), index=True)
+    unit_id: Mapped[int] = mapped_column(Integer)
+    queue_number_id: Mapped[int] = mapped_column(Integer)
+    queue_number: Mapped[int] = mapped_column(Integer)
+    customer_id: Mapped[int] = mapped_column(Integer)
+    consultant_id: Mapped[int] = mapped_column(Integer)
+    outcome: Mapped[str] = mapped_column(String(10))  # won / lost
+    total_price: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    selected_by: Mapped[str] = mapped_column(String(100))
+
+
 metadata = Base.metadata
 add_messaging_tables(metadata)
 add_import_tables(metadata)

@@ -7,7 +7,7 @@ handler answers its own 404."""
 from sqlalchemy import select
 
 from contracts.scope import check_consultant, check_project
-from services.inventory.models import ChannelProject, Hold, Unit, WaitlistEntry
+from services.inventory.models import ChannelProject, Hold, Opening, Unit, WaitlistEntry
 
 
 def project(actor, project_id, field="project_id") -> None:
@@ -53,3 +53,9 @@ def waitlist_entry(session, actor, entry_id, field="entry_id") -> None:
     if found is not None:
         check_consultant(actor, found.consultant_id, field)
         check_project(actor, found.project_id)
+
+
+def opening(session, actor, opening_id) -> None:
+    project_id = session.scalar(select(Opening.project_id).where(Opening.id == opening_id))
+    if project_id is not None:
+        check_project(actor, project_id)

@@ -3,7 +3,7 @@ import base64
 
 from nameko.timer import timer
 
-from contracts import inventory as schemas
+from contracts import inventory as schemas, opening as opening_schemas
 from contracts.base import load
 from contracts.imports import ImportJobSchema
 from contracts.scope import split_actor
@@ -12,8 +12,8 @@ from infra.consumer import event_handler
 from infra.dependencies import Database
 from infra.rpc import rpc
 from infra import operations
-from services.inventory import (board, channels, handlers, history, holds, prices, progress,
-                                sales, scope, structure)
+from services.inventory import (board, channels, handlers, history, holds, openings, prices,
+                                progress, sales, scope, structure)
 from services.inventory.models import metadata
 
 
@@ -122,7 +122,8 @@ class InventoryService(operations.OperationsRpc):
             scope.project(actor, query["project_id"])
             board.begin_snapshot(uow.session)
             channels.check_project(uow.session, query["channel_id"], query["project_id"])
-            return board.packed_board(uow.session, query["project_id"], query["building"])
+            return board.packed_board(uow.session, query["project_id"], query["building"],
+                                      query["rooms"])
 
     @rpc(idempotent=True)
     def get_board_xlsx(self, payload):
@@ -271,6 +272,74 @@ class InventoryService(operations.OperationsRpc):
             scope.unit(uow.session, actor, query["unit_id"])
             return schemas.UnitPriceSchema.shared().dump(prices.price_at(
                 uow.session, query["unit_id"], query["at"], query["channel_id"]))
+
+    @rpc
+    def create_opening(self, payload):
+        actor, payload = split_actor(payload)
+        cmd = load(opening_schemas.CreateOpeningSchema.shared(), payload)
+        with self.uow() as uow:
+            scope.project(actor, cmd["project_id"])
+            return opening_schemas.OpeningSchema.shared().dump(openings.create_opening(uow, cmd))
+
+    @rpc(idempotent=True)
+    def get_opening(self, payload):
+        actor, payload = split_actor(payload)
+        query = load(opening_schemas.OpeningQuery.shared(), payload)
+        with self.uow() as uow:
+            scope.opening(uow.session, actor, query["opening_id"])
+            return opening_schemas.OpeningSchema.shared().dump(openings.opening_view(
+                uow.session, openings.found(uow.session, query["opening_id"])))
+
+    @rpc
+    def set_opening_entrants(self, payload):
+        actor, payload = split_actor(payload)
+        cmd = load(opening_schemas.SetEntrantsSchema.shared(), payload)
+        with self.uow() as uow:
+            scope.opening(uow.session, actor, cmd["opening_id"])
+            return opening_schemas.OpeningSchema.shared().dump(openings.set_entrants(uow, cmd))
+
+    @rpc
+    def announce_lottery_seed(self, payload):
+        actor, payload = split_actor(payload)
+        cmd = load(opening_schemas.AnnounceSeedSchema.shared(), payload)
+        with self.uow() as uow:
+            scope.opening(uow.session, actor, cmd["opening_id"])
+            return opening_schemas.OpeningOrderSchema.shared().dump(
+                openings.announce_seed(uow, cmd))
+
+    @rpc(idempotent=True)
+    def get_opening_order(self, payload):
+        actor, payload = split_actor(payload)
+        query = load(opening_schemas.OpeningQuery.shared(), payload)
+        with self.uow() as uow:
+            scope.opening(uow.session, actor, query["opening_id"])
+            return opening_schemas.OpeningOrderSchema.shared().dump(openings.order_view(
+                uow.session, openings.found(uow.session, query["opening_id"])))
+
+    @rpc
+    def select_unit(self, payload):
+        actor, payload = split_actor(payload)
+        cmd = load(opening_schemas.SelectUnitSchema.shared(), payload)
+        with self.uow() as uow:
+            scope.opening(uow.session, actor, cmd["opening_id"])
+            return opening_schemas.SelectionSchema.shared().dump(
+                openings.select_unit(uow, actor, cmd))
+
+    @rpc
+    def close_opening(self, payload):
+        actor, payload = split_actor(payload)
+        cmd = load(opening_schemas.CloseOpeningSchema.shared(), payload)
+        with self.uow() as uow:
+            scope.opening(uow.session, actor, cmd["opening_id"])
+            return opening_schemas.OpeningSchema.shared().dump(openings.close_opening(uow, cmd))
+
+    @rpc(idempotent=True)
+    def get_opening_results_xlsx(self, payload):
+        actor, payload = split_actor(payload)
+        query = load(opening_schemas.OpeningQuery.shared(), payload)
+        with self.uow() as uow:
+            scope.opening(uow.session, actor, query["opening_id"])
+            return openings.results_file(uow.session, query["opening_id"])
 
     @event_handler("transactions.deposit_received")
     def on_deposit_received(self, event):

@@ -170,6 +170,23 @@ def office_day(moment: datetime) -> date:
     return moment.astimezone(OFFICE_TIMEZONE).date()
 
 
+def due_on(appointment: datetime | None, day: date) -> bool:
+    """A follow-up's next appointment falls on the office day `day`."""
+    return appointment is not None and office_day(appointment) == day
+
+
+GRADE_ORDER = {"A": 0, "B": 1, "C": 2, "D": 3}
+
+
+def customer_list_order(customer: dict) -> tuple:
+    """My customers: follow-ups due today first, then by grade (A first, ungraded last), then
+    the soonest appointment, then the newest registration."""
+    appointment = customer.get("next_appointment")
+    return (not customer["due_today"], GRADE_ORDER.get(customer.get("grade"), 4),
+            appointment is None, appointment.timestamp() if appointment else 0,
+            -customer["registered_at"].timestamp())
+
+
 # Holidays for the care greetings (第6篇 二、4/9: 节假日电话或短信问候): the fixed ones by date,
 # 春节, 端午 and 中秋 by the lunar calendar.
 FIXED_HOLIDAYS = {(1, 1): "元旦", (3, 8): "妇女节", (5, 1): "劳动节", (6, 1): "儿童节",

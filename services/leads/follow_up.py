@@ -150,6 +150,33 @@ def care_reminders(session, consultant_id, day=None) -> dict:
     return {"consultant_id": consultant_id, "day": day, "reminders": reminders}
 
 
+def consultant_customers(session, consultant_id, day=None) -> dict:
+    """我的客户: a consultant's customers with their grade and the appointment their latest
+    follow-up made, those due on `day` (today) first; no contact details."""
+    if session.get(Consultant, consultant_id) is None:
+        raise NotFound("unknown consultant", {"consultant_id": ["unknown consultant"]})
+    day = day or domain.office_day(utcnow())
+    customers = session.scalars(select(Customer).where(Customer.consultant_id == consultant_id)
+                                .order_by(Customer.id)).all()
+    latest = {}
+    for follow_up in session.scalars(select(FollowUp).where(
+            FollowUp.customer_id.in_([c.id for c in customers])).order_by(FollowUp.id)):
+        latest[follow_up.customer_id] = follow_up
+    rows = []
+    for customer in customers:
+        follow_up = latest.get(customer.id)
+        appointment = follow_up.next_appointment if follow_up else None
+        rows.append({"id": customer.id, "code": customer.code, "name": customer.name,
+                     "grade": customer.grade, "outcome": customer.outcome,
+                     "visit_count": customer.visit_count, "call_count": customer.call_count,
+                     "registered_at": customer.registered_at,
+                     "last_follow_up_at": follow_up.recorded_at if follow_up else None,
+                     "next_appointment": appointment,
+                     "due_today": domain.due_on(appointment, day)})
+    rows.sort(key=domain.customer_list_order)
+    return {"consultant_id": consultant_id, "day": day, "customers": rows}
+
+
 def customer_file(session, customer_id, consultant_id=None) -> dict:
     customer = _own_customer(session, customer_id, consultant_id)
     grades = session.scalars(select(GradeChange).where(GradeChange.customer_id == customer.id)

@@ -476,6 +476,17 @@ def _customer(session, customer_id):
     return customer
 
 
+def known_customer(session, office_id, raw_mobile):
+    """The office's customer with this full mobile number (any of their numbers), or None; a
+    number that is no full mainland mobile is refused naming `mobile`."""
+    mobile = domain.normalize_mobile(raw_mobile)
+    if mobile is None:
+        raise InvalidInput("not a full mobile number", {"mobile": ["not a full mainland mobile "
+                                                                   "number (11 digits, 1[3-9]…)"]})
+    customer, _ = _find_customer(session, [mobile], None)
+    return customer if customer is not None and customer.office_id == office_id else None
+
+
 def find_office(session, office_id):
     office = session.get(Office, office_id)
     if office is None:

@@ -44,6 +44,13 @@ def consultant(session, manager_id, consultant_id, field="consultant_id") -> Non
                           f"office {own}, which you manage"]})
 
 
+def own_list(acting_consultant_id, consultant_id) -> None:
+    """A consultant (acting in their own name) reads only their own customers' list."""
+    if acting_consultant_id is not None and acting_consultant_id != consultant_id:
+        raise Forbidden("a consultant sees only their own customers",
+                        {"consultant_id": [f"consultant {consultant_id} is not you"]})
+
+
 def registration(session, office_id, manager_id, consultant_id):
     """Visits and calls are registered in one's own office: a sales manager's (the one they
     manage, as `office`), a consultant's when their record is known. Returns the office."""

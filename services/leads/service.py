@@ -94,6 +94,20 @@ class LeadsService(operations.OperationsRpc):
             uow.commit()
             return schemas.CustomerSchema.shared().dump(customer)
 
+    @rpc(idempotent=True)
+    def known_customer(self, payload):
+        query = load(schemas.KnownCustomerQuery.shared(), payload)
+        with self.uow() as uow:
+            scope.registration(uow.session, query["office_id"], query["manager_id"],
+                               query["registrar_consultant_id"])
+            found = handlers.known_customer(uow.session, query["office_id"], query["mobile"])
+            if found is None:
+                return {"known": False, "code": None, "consultant_id": None}
+            read_log.record(uow, "customer", found.id, query)
+            uow.commit()
+            return schemas.KnownCustomerSchema.shared().dump(
+                {"known": True, "code": found.code, "consultant_id": found.consultant_id})
+
     @rpc
     def register_call(self, payload):
         cmd = load(schemas.RegisterCallSchema.shared(), payload)
@@ -177,6 +191,16 @@ class LeadsService(operations.OperationsRpc):
             scope.consultant(uow.session, query["manager_id"], query["consultant_id"])
             return schemas.CareRemindersSchema.shared().dump(
                 follow_up.care_reminders(uow.session, query["consultant_id"], query["day"]))
+
+    @rpc(idempotent=True)
+    def consultant_customers(self, payload):
+        query = load(schemas.ConsultantCustomersQuery.shared(), payload)
+        with self.uow() as uow:
+            scope.consultant(uow.session, query["manager_id"], query["consultant_id"])
+            scope.own_list(query["acting_consultant_id"], query["consultant_id"])
+            return schemas.ConsultantCustomersSchema.shared().dump(
+                follow_up.consultant_customers(uow.session, query["consultant_id"],
+                                               query["day"]))
 
     @event_handler("transactions.deposit_confirmed")
     def on_deposit_confirmed(self, event):

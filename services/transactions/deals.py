@@ -2,15 +2,16 @@
 customer's registration, visits and calls."""
 import base64
 from datetime import datetime
+from decimal import Decimal
 
 from sqlalchemy import select
 
 from contracts.errors import NotFound
 from infra.database import insert_into
 from infra.workbooks import xlsx
-from services.transactions import domain, plans
+from services.transactions import domain, plans, sales
 from services.transactions.models import (Contract, Deposit, LeadActivity, OrderForm,
-                                          Payment, Subscription)
+                                          Payment, QueueNumber, Subscription)
 
 
 def on_visit_recorded(uow, event) -> None:
@@ -41,6 +42,59 @@ def project_deals(session, project_id) -> list[dict]:
         Deposit.id.in_(select(OrderForm.deposit_id).where(OrderForm.project_id == project_id)))
         .order_by(Deposit.id.desc()))
     return [_report(session, deposit) for deposit in deposits]
+
+
+def deal_list(session, project_ids=None, consultant_id=None, project_id=None, limit=50,
+              today=None) -> dict:
+    """成交: deposits newest first, each with where its deal stands (order form, subscription,
+    contract, the payment plan and what is overdue) — within the projects given (None: every
+    project) and one consultant's when given."""
+    today = today or plans.office_today()
+    query = select(Deposit).order_by(Deposit.id.desc()).limit(limit)
+    if project_ids is not None:
+        query = query.where(Deposit.project_id.in_(project_ids))
+    if project_id is not None:
+        query = query.where(Deposit.project_id == project_id)
+    if consultant_id is not None:
+        query = query.where(Deposit.consultant_id == consultant_id)
+    return {"as_of": today, "deals": [_deal(session, deposit, today)
+                                      for deposit in session.scalars(query)]}
+
+
+def _deal(session, deposit, today) -> dict:
+    order = session.scalar(select(OrderForm).where(OrderForm.deposit_id == deposit.id)
+                           .order_by(OrderForm.id.desc()).limit(1))
+    subscription = contract = plan = None
+    if order is not None:
+        subscription = session.scalar(select(Subscription).where(
+            Subscription.order_form_id == order.id))
+        if subscription is not None:
+            contract = session.scalar(select(Contract).where(
+                Contract.subscription_id == subscription.id))
+    if contract is not None:
+        plan = plans.get_payment_plan(session, contract.id, today)
+    paid = plan["amount_paid"] if plan else (
+        sales.amount_paid(session, order.id) if order is not None else Decimal("0"))
+    items = plan["items"] if plan else []
+    return {
+        "deposit_id": deposit.id, "deposit_status": deposit.status, "deposit_kind": deposit.kind,
+        "deposit_amount": deposit.amount, "received_at": deposit.received_at,
+        "project_id": deposit.project_id, "unit_id": deposit.unit_id,
+        "customer_id": deposit.customer_id,
+        "customer_name": (order.customer_name if order else None) or deposit.customer_name,
+        "consultant_id": deposit.consultant_id,
+        "order_form_id": order.id if order else None,
+        "order_form_status": order.status if order else None,
+        "total_price": contract.total_price if contract else (
+            subscription.total_price if subscription else (order.total_price if order else None)),
+        "subscription_id": subscription.id if subscription else None,
+        "subscription_status": subscription.status if subscription else None,
+        "contract_id": contract.id if contract else None,
+        "contract_status": contract.status if contract else None,
+        "filing_number": contract.filing_number if contract else None,
+        "amount_paid": paid, "balance_due": plan["balance_due"] if plan else None,
+        "overdue_amount": domain.overdue_owed(items),
+        "plan": items}
 
 
 def _report(session, deposit) -> dict:
@@ -77,7 +131,7 @@ def _report(session, deposit) -> dict:
         "first_visit_at": first_contact, "deposit_at": deposit.received_at,
         "days_first_visit_to_deposit": days, "large_deposit_at": large_at,
         "days_first_visit_to_large_deposit": days_to_large,
-        "queue_date": plans.office_date(deposit.received_at), "birth_date":
+        "queue_date": plans.office_date(_queued_at(session, deposit)), "birth_date":
         domain.birth_date(id_number), "visits": visit_count,
         "visits_box": domain.visit_bucket(visit_count),
         "calls": sum(1 for a in activity if a.kind == "call"),
@@ -93,6 +147,14 @@ def _report(session, deposit) -> dict:
         # the form's customer and property boxes the suite keeps elsewhere (leads' customer
         # profile, inventory's unit): the gateway fills them in; None is the form's "/"
         "customer": dict.fromkeys(CUSTOMER_BOXES), "property": dict.fromkeys(PROPERTY_BOXES)}
+
+
+def _queued_at(session, deposit) -> datetime:
+    """排号日期: the day the buyer took their queue number when the deposit came from its
+    诚意金 at an opening; else the day of the deposit."""
+    taken = session.scalar(select(QueueNumber.taken_at).where(
+        QueueNumber.deposit_id == deposit.id))
+    return taken or deposit.received_at
 
 
 # 客户成交报告 (seed 第3篇): the customer boxes and the property boxes, in the form's order

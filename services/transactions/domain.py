@@ -153,6 +153,13 @@ COLLECTION_LEVELS = ("consultant", "sales_manager", "finance")  # 置业顾问 �
 CUSTOMER_OWED = ("full_payment", "down_payment", "installment")  # a loan is the bank's to pay
 
 
+def overdue_owed(items) -> Decimal:
+    """What the buyer owes past its due date: the outstanding part of overdue plan items the
+    buyer pays (a loan's is the bank's)."""
+    return sum((item["outstanding"] for item in items
+                if item["overdue"] and item["kind"] in CUSTOMER_OWED), Decimal("0.00"))
+
+
 def next_collection_level(level: str) -> str | None:
     index = COLLECTION_LEVELS.index(level)
     return COLLECTION_LEVELS[index + 1] if index + 1 < len(COLLECTION_LEVELS) else None

@@ -283,6 +283,42 @@ class LeadActivity(Base):
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+class QueueCounter(Base):
+    """A project's last queue number (排号) and last 诚意金 receipt number: both taken in the
+    queue number's own transaction, so neither has gaps (the row lock orders concurrent
+    takers, a rollback gives the numbers back)."""
+    __tablename__ = "queue_counters"
+    project_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    last_number: Mapped[int] = mapped_column(Integer)
+    last_receipt_number: Mapped[int] = mapped_column(Integer)
+
+
+class QueueNumber(Base):
+    """排号: the 排号协议 signed and the refundable 诚意金 paid; converted into the deposit of
+    the unit the buyer chooses at the opening, or refunded."""
+    __tablename__ = "queue_numbers"
+    __table_args__ = (UniqueConstraint("project_id", "number", name="uq_queue_numbers_number"),
+                      UniqueConstraint("project_id", "receipt_number",
+                                       name="uq_queue_numbers_receipt"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(Integer)
+    number: Mapped[int] = mapped_column(Integer)
+    customer_id: Mapped[int] = mapped_column(Integer, index=True)
+    consultant_id: Mapped[int] = mapped_column(Integer)
+    customer_name: Mapped[str] = mapped_column(String(100))
+    customer_id_number: Mapped[str] = mapped_column(String(30))
+    amount: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    channel: Mapped[str] = mapped_column(String(20))
+    agreement_number: Mapped[str | None] = mapped_column(String(50))
+    receipt_number: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(20))  # active / converted / refunded
+    taken_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    deposit_id: Mapped[int | None] = mapped_column(Integer)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    end_reason: Mapped[str | None] = mapped_column(String(200))
+    idempotency_key: Mapped[str | None] = mapped_column(String(255), unique=True, index=True)
+
+
 metadata = Base.metadata
 add_messaging_tables(metadata)
 add_read_log_table(metadata)

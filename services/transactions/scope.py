@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from contracts.scope import check_consultant, check_project, check_record
 from services.transactions.models import (Application, Contract, Deposit, OrderForm,
-                                          Subscription)
+                                          QueueNumber, Subscription)
 
 
 def project(actor, project_id, field="project_id") -> None:
@@ -50,3 +50,9 @@ def new_deposit(actor, cmd) -> None:
     """A deposit is taken in the actor's projects, by a consultant for themselves."""
     check_consultant(actor, cmd["consultant_id"], "consultant_id")
     check_project(actor, cmd.get("project_id"), "project_id")
+
+
+def queue_number(session, actor, queue_number_id, field="queue_number_id") -> None:
+    found = session.get(QueueNumber, queue_number_id)
+    if found is not None:
+        check_record(actor, found.project_id, found.consultant_id, field)

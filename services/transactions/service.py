@@ -3,8 +3,9 @@ from datetime import timedelta
 
 from nameko.timer import timer
 
-from contracts import transactions as schemas
+from contracts import opening as opening_schemas, transactions as schemas
 from contracts.base import load
+from contracts.errors import Forbidden
 from contracts.scope import split_actor
 from infra.consumer import event_handler
 from infra.dependencies import Database
@@ -12,7 +13,7 @@ from infra.rpc import rpc
 from infra import config, operations, read_log
 from infra.database import utcnow
 from services.transactions import (applications, collecting, deals, finance, handlers, plans,
-                                   sales, scope)
+                                   queue, sales, scope)
 from services.transactions.models import metadata
 
 
@@ -265,6 +266,21 @@ class TransactionsService(operations.OperationsRpc):
             handlers.flag_unanswered_deposits(uow, utcnow(), timeout)
 
     @rpc(idempotent=True)
+    def list_deals(self, payload):
+        actor, payload = split_actor(payload)
+        query = load(schemas.DealsQuery.shared(), payload)
+        if query["project_id"] is not None:
+            scope.project(actor, query["project_id"])
+        if actor["role"] == "consultant" and actor["consultant_id"] is None:
+            raise Forbidden("this consultant account names no consultant",
+                            {"consultant_id": ["not set on your account"]})
+        consultant_id = actor["consultant_id"] if actor["role"] == "consultant" else None
+        with self.uow() as uow:
+            return schemas.DealListSchema.shared().dump(deals.deal_list(
+                uow.session, actor["project_ids"], consultant_id, query["project_id"],
+                query["limit"]))
+
+    @rpc(idempotent=True)
     def list_overdue(self, payload):
         actor, payload = split_actor(payload)
         query = load(schemas.CollectionsQuery.shared(), payload)
@@ -308,6 +324,50 @@ class TransactionsService(operations.OperationsRpc):
             scope.project(actor, query["project_id"])
             return schemas.FileContentSchema.shared().dump(deals.deal_reports_file(
                 uow.session, query["project_id"], query["boxes"]))
+
+    @rpc
+    def take_queue_number(self, payload):
+        actor, payload = split_actor(payload)
+        cmd = load(opening_schemas.TakeQueueNumberSchema.shared(), payload)
+        with self.uow() as uow:
+            scope.new_deposit(actor, cmd)
+            return opening_schemas.QueueNumberSchema.shared().dump(
+                queue.take_queue_number(uow, cmd))
+
+    @rpc(idempotent=True)
+    def get_queue_number(self, payload):
+        actor, payload = split_actor(payload)
+        query = load(opening_schemas.QueueNumberQuery.shared(), payload)
+        with self.uow() as uow:
+            scope.queue_number(uow.session, actor, query["queue_number_id"])
+            return opening_schemas.QueueNumberSchema.shared().dump(
+                queue.get_queue_number(uow.session, query["queue_number_id"]))
+
+    @rpc(idempotent=True)
+    def list_queue_numbers(self, payload):
+        actor, payload = split_actor(payload)
+        query = load(opening_schemas.ProjectQueueQuery.shared(), payload)
+        with self.uow() as uow:
+            scope.project(actor, query["project_id"])
+            return opening_schemas.QueueNumberListSchema.shared().dump({"queue_numbers": (
+                queue.list_queue_numbers(uow.session, query["project_id"], query["status"]))})
+
+    @rpc
+    def cancel_queue_number(self, payload):
+        actor, payload = split_actor(payload)
+        cmd = load(opening_schemas.CancelQueueNumberSchema.shared(), payload)
+        with self.uow() as uow:
+            scope.queue_number(uow.session, actor, cmd["queue_number_id"])
+            return opening_schemas.QueueNumberSchema.shared().dump(
+                queue.cancel_queue_number(uow, cmd))
+
+    @event_handler("inventory.unit_selected")
+    def on_unit_selected(self, event):
+        self.uow.handle_once(event, queue.on_unit_selected)
+
+    @event_handler("inventory.opening_closed")
+    def on_opening_closed(self, event):
+        self.uow.handle_once(event, queue.on_opening_closed)
 
     @event_handler("leads.visit_recorded")
     def on_visit_recorded(self, event):

@@ -193,3 +193,52 @@ def test_the_board_offers_the_apis_workbooks_by_role_and_nothing_else_passes(
                                  "deal-reports.xlsx")
     assert refused.status == 403
     seller.context.close()
+
+
+def test_complaint_steps_are_offered_by_role_and_a_refusal_shows_next_to_its_field(
+        browser, suite, admin):  # noqa: F811
+    project, (unit_id, _) = make_project(admin)
+    pid = project["id"]
+    kefu, router, works = (f"console-step-{role}-{pid}"
+                           for role in ("kefu", "xingzheng", "gongcheng"))
+    api = suite.add_user(kefu, "customer_service", project_ids=[pid])
+    suite.add_user(router, "administration", project_ids=[pid])
+    suite.add_user(works, "engineering", project_ids=[pid])
+    filed = ok(api.post("/api/v1/complaints", {
+        "complainant_name": "冯八", "contact": "13700137002", "channel": "phone",
+        "content": "阳台渗水", "request": "compensation", "unit_id": unit_id}), 201)
+    path = f"/complaints/{filed['id']}"
+
+    page = open_as(browser, suite, kefu, path)
+    steps = page.locator("form.step-form")
+    expect(steps).to_have_count(2)
+    expect(page.get_by_role("form", name="受理", exact=True)).to_be_visible()
+    expect(page.get_by_role("form", name="不予受理")).to_be_visible()
+    accept = page.get_by_role("form", name="受理", exact=True)
+    # no category: the API's message next to the category, the note kept, nothing changed
+    accept.get_by_label("备注").fill("已电话核实")
+    accept.get_by_role("button", name="受理").click()
+    expect(page.locator("#s-acceptance-category-error")).to_be_visible()
+    accept = page.get_by_role("form", name="受理", exact=True)
+    expect(accept.get_by_label("备注")).to_have_value("已电话核实")
+    assert ok(api.get(f"/api/v1/complaints/{filed['id']}"))["status"] == "filed"
+    accept.get_by_label("投诉类别").select_option("quality_defect")
+    accept.get_by_role("button", name="受理").click()
+    expect(page.get_by_role("status")).to_have_text("已受理")
+    expect(page.locator('dd[data-status="accepted"]')).to_be_visible()
+    expect(page.locator("form.step-form")).to_have_count(0)  # routing is the administration's
+    page.context.close()
+
+    office = open_as(browser, suite, router, path)
+    route_form = office.get_by_role("form", name="转处理部门")
+    route_form.get_by_label("处理部门").select_option("engineering")
+    route_form.get_by_role("button", name="转处理部门").click()
+    expect(office.locator('dd[data-status="routed"]')).to_be_visible()
+    office.context.close()
+
+    department = open_as(browser, suite, works, path)
+    expect(department.get_by_role("form", name="提交调查报告")).to_be_visible()
+    expect(department.get_by_role("form", name="等待客户")).to_be_visible()
+    screenshot(department, "complaint-steps")
+    department.context.close()
+    assert ok(api.get(f"/api/v1/complaints/{filed['id']}"))["department"] == "engineering"

@@ -101,4 +101,21 @@ def test_deposit_and_payment_to_balanced_vouchers_and_a_signed_webhook(suite, ad
     log = admin.get(f"/api/v1/admin/webhooks/{hook.json()['id']}/deliveries").json()
     assert {d["status"] for d in log["deliveries"]} == {"delivered"}
     assert consultant.get(vouchers_path, params=window).status_code == 403
+
+    week = {"project_id": project["id"], "week": vouchers[0]["voucher_date"]}
+    workbook = finance.get("/api/v1/finance/reconciliation.xlsx", params=week)
+    assert workbook.status_code == 200, workbook.text
+    assert workbook.headers["content-type"].startswith(
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    payments = list(load_workbook(io.BytesIO(workbook.content))["本周收款 payments"]
+                    .iter_rows(values_only=True))
+    assert payments[0][:4] == ("收据号 receipt", "收款单 payment", "款项 purpose",
+                               "收款金额 amount")
+    assert sorted(Decimal(str(row[3])) for row in payments[1:]) == [
+        Decimal("20000"), Decimal("340000")]
+    assert consultant.get("/api/v1/finance/reconciliation.xlsx",
+                          params=week).status_code == 403
+    no_week = finance.get("/api/v1/finance/reconciliation.xlsx",
+                          params={"project_id": project["id"]})
+    assert no_week.status_code == 400 and "week" in no_week.json()["error"]["fields"]
     server.shutdown()

@@ -9,10 +9,11 @@ from infra.migrations import owner_metadata
 class Store:
     """A service's database as its handlers see it: a unit-of-work factory (no relay)."""
 
-    def __init__(self, owner, url):
+    def __init__(self, owner, url, role=None):
         # bursts of up to 50 threads; connections beyond 5 close when returned, so the
-        # server's 100-connection limit is not used up by idle pools
-        self.engine = make_engine(url, pool_size=5, max_overflow=50)
+        # server's 100-connection limit is not used up by idle pools. Without `role` the
+        # tests' superuser, to reach behind a service's back; with it, as the service acts.
+        self.engine = make_engine(url, pool_size=5, max_overflow=50, role=role)
         self.metadata = owner_metadata(owner)
         self.session_factory = sessionmaker(self.engine, expire_on_commit=False)
         self.owner = owner

@@ -10,16 +10,17 @@ from sqlalchemy import select
 
 from contracts import complaints as C
 from contracts.base import load
+from contracts.scope import actor
 from contracts.errors import Conflict, Forbidden, InvalidInput, NotFound
 from services.complaints import handlers, sla
 from services.complaints.models import ClockAlert, ClockBreach
 
 pytestmark = pytest.mark.integration
 
-CS = {"by": "kefu1", "role": "customer_service"}
-ADMIN_DEPT = {"by": "xingzheng1", "role": "administration"}
-ENGINEERING = {"by": "gongcheng1", "role": "engineering"}
-GM = {"by": "zong1", "role": "general_manager"}
+CS = {"actor": actor("kefu1", "customer_service")}
+ADMIN_DEPT = {"actor": actor("xingzheng1", "administration")}
+ENGINEERING = {"actor": actor("gongcheng1", "engineering")}
+GM = {"actor": actor("zong1", "general_manager")}
 
 
 def run(store, handler, schema, payload):
@@ -114,18 +115,42 @@ def test_departments_and_consultants_see_only_their_complaints(stores):
     other = file(store, customer_consultant_id=6)
     session = store.session_factory()
     with pytest.raises(NotFound):
-        handlers.get_complaint(session, {"complaint_id": other["id"], "by": "c5",
-                                         "role": "consultant", "consultant_id": 5})
-    assert handlers.get_complaint(session, {"complaint_id": mine["id"], "by": "c5",
-                                            "role": "consultant", "consultant_id": 5})
-    seen = handlers.list_complaints(session, {**ENGINEERING, "limit": 1000, "project_ids": []})
+        handlers.get_complaint(session, {"complaint_id": other["id"],
+                                         "actor": actor("c5", "consultant", consultant_id=5)})
+    assert handlers.get_complaint(session, {"complaint_id": mine["id"],
+                                            "actor": actor("c5", "consultant", consultant_id=5)})
+    seen = handlers.list_complaints(session, {**ENGINEERING, "limit": 1000})
     assert mine["id"] in [c["id"] for c in seen["complaints"]]
     assert other["id"] not in [c["id"] for c in seen["complaints"]]
-    finance = handlers.list_complaints(session, {"by": "f", "role": "finance", "limit": 1000})
+    finance = handlers.list_complaints(session, {"actor": actor("f", "finance"), "limit": 1000})
     assert mine["id"] not in [c["id"] for c in finance["complaints"]]
     with pytest.raises(NotFound):  # a user of other projects
-        handlers.get_complaint(session, {"complaint_id": mine["id"], **CS, "project_ids": [99]})
+        handlers.get_complaint(session, {"complaint_id": mine["id"],
+                                         "actor": actor("kefu2", "customer_service",
+                                                        project_ids=[99])})
+    # an actor of no project at all (contracts.scope: an empty list) sees none of project 3's
+    nowhere = handlers.list_complaints(session, {
+        "actor": actor("kefu3", "customer_service", project_ids=[]), "limit": 1000})
+    assert mine["id"] not in [c["id"] for c in nowhere["complaints"]]
+    assert handlers.get_complaint(session, {"complaint_id": mine["id"], "actor": actor(
+        "kefu4", "customer_service", project_ids=[3])})["id"] == mine["id"]
     session.close()
+
+
+def test_every_command_carries_the_suites_actor():
+    """The complaints service takes who acts in contracts.scope's one form, as inventory and
+    transactions do: a command without it, or with the old caller fields, is refused naming
+    the field."""
+    with pytest.raises(InvalidInput) as missing:
+        load(C.ComplaintRef(), {"complaint_id": 1})
+    assert "actor" in missing.value.details
+    with pytest.raises(InvalidInput) as old_form:
+        load(C.ComplaintRef(), {"complaint_id": 1, "by": "kefu1", "role": "customer_service"})
+    assert {"actor", "by", "role"} <= set(old_form.value.details)
+    with pytest.raises(InvalidInput) as malformed:
+        load(C.ComplaintRef(), {"complaint_id": 1, "actor": {"username": "kefu1",
+                                                              "role": "customer_service"}})
+    assert "project_ids" in malformed.value.details["actor"]
 
 
 def test_a_reopened_case_counts_and_keeps_its_breach(stores, monkeypatch):

@@ -11,13 +11,14 @@ from openpyxl import load_workbook
 
 from contracts import complaints as C
 from contracts.base import load
+from contracts.scope import actor
 from contracts.errors import Conflict, Forbidden, InvalidInput, NotFound
 from services.complaints import handlers, reports, repairs, sla
 
 pytestmark = pytest.mark.integration
 
-CS = {"by": "kefu1", "role": "customer_service"}
-REPAIR_DEPT = {"by": "weixiu1", "role": "engineering"}
+CS = {"actor": actor("kefu1", "customer_service")}
+REPAIR_DEPT = {"actor": actor("weixiu1", "engineering")}
 START = datetime(2026, 11, 3, 2, 0, tzinfo=timezone.utc)
 
 
@@ -145,7 +146,7 @@ def test_evaluation_statistics_and_forms(stores, monkeypatch):
     row = next(r for r in stats["repairs"] if r["contractor_id"] == builder["id"])
     assert row["repairs"] == 1 and row["on_time"] == 1 and row["on_time_rate"] == Decimal("100.0")
     with pytest.raises(Forbidden):
-        reports.monthly_statistics(session, {"by": "c", "role": "consultant", "month": "2026-11"})
+        reports.monthly_statistics(session, {"actor": actor("c", "consultant"), "month": "2026-11"})
     for kind, extra in (("record_card", {"complaint_id": filed["id"]}),
                         ("investigation_report", {"complaint_id": filed["id"]}),
                         ("monthly_statistics", {"month": "2026-11"}),

@@ -193,14 +193,14 @@ def test_webhooks_are_signed_retried_past_downtime_and_seen_once_each(stores, mo
     deliveries = Deliveries(store.engine)
     for _ in range(3):  # the receiver is down: attempts fail and wait their backoff
         deliveries.run_once()
-        deliveries.pool.waitall()
+        deliveries.settle()
         time.sleep(0.01)
     assert receiver.calls >= 3 and not receiver.seen
     receiver.down = False
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and len(receiver.seen) < 3:
         deliveries.run_once()
-        deliveries.pool.waitall()
+        deliveries.settle()
         time.sleep(0.05)
     assert not receiver.bad
     assert len(receiver.seen) == 3  # two payments and the refund, each once by webhook-id
@@ -221,8 +221,82 @@ def test_webhooks_are_signed_retried_past_downtime_and_seen_once_each(stores, mo
     calls = receiver.calls
     while receiver.calls == calls and time.monotonic() < deadline:
         deliveries.run_once()
-        deliveries.pool.waitall()
+        deliveries.settle()
     assert not receiver.bad and len(receiver.seen) == 3
+    receiver.server.shutdown()
+
+
+def test_vouchers_reach_a_subscriber_signed_retried_and_once_each(stores, monkeypatch):
+    """finance.voucher_recorded: every voucher of a full deal (a reversal too) reaches a real
+    receiver that is down at first, verified, once each by webhook-id; a replay resends the
+    same webhook-id and the receiver sees nothing new."""
+    monkeypatch.setenv("WEBHOOK_BACKOFF_SCALE", "0.0002")
+    store = stores["finance"]
+    project_id, deposit_id = random.randrange(10**5, 10**6), random.randrange(10**5, 10**6)
+    secret = "whsec_" + base64.b64encode(b"v" * 24).decode()
+    receiver = Receiver(secret)
+    bodies = {}
+    original_verify = receiver.webhook.verify
+
+    def verify(body, headers):  # keep what the receiver verified, by webhook-id
+        payload = original_verify(body, headers)
+        bodies[headers["webhook-id"]] = payload
+        return payload
+    receiver.webhook.verify = verify
+    with store() as uow:
+        subscription = handlers.create_subscription(uow, {
+            "url": receiver.url, "event_types": ["finance.voucher_recorded"],
+            "project_ids": [project_id], "secret": secret, "max_in_flight": 3})
+    events = deal_events(project_id, deposit_id)
+    for event in events + events[:3]:  # redelivered events make no second voucher
+        handle_once(store, event, handlers.file_event)
+    deliveries = Deliveries(store.engine)
+    for _ in range(3):
+        deliveries.run_once()
+        deliveries.settle()
+        time.sleep(0.01)
+    assert receiver.calls >= 3 and not receiver.seen
+    receiver.down = False
+    with store() as uow:
+        first = uow.session.scalar(select(Voucher).where(Voucher.project_id == project_id)
+                                   .order_by(Voucher.id))
+        red = handlers.reverse_voucher(uow, {"voucher_id": first.id, "reason": "录错",
+                                             "project_ids": None})
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and len(receiver.seen) < 7:
+        deliveries.run_once()
+        deliveries.settle()
+        time.sleep(0.05)
+    assert not receiver.bad
+    assert len(receiver.seen) == 7  # six vouchers of the deal and the reversal, once each
+    payloads = [bodies[message_id] for message_id in receiver.seen]
+    assert {p["type"] for p in payloads} == {"finance.voucher_recorded"}
+    kinds = sorted(p["data"]["event_type"] for p in payloads)
+    assert kinds == sorted(["deposit_received", "payment_received", "payment_received",
+                            "receipt_voided", "unit_swapped", "refund_paid", "reversal"])
+    for payload in payloads:
+        lines = payload["data"]["lines"]
+        assert sum(Decimal(l["debit"]) for l in lines) == sum(Decimal(l["credit"])
+                                                              for l in lines)
+        assert Decimal(payload["data"]["debit_total"]) == sum(Decimal(l["debit"])
+                                                              for l in lines)
+        assert all(l["auxiliary"]["project"] == f"P{project_id:04d}" for l in lines)
+    assert next(p for p in payloads if p["data"]["event_type"] == "reversal")["data"][
+        "reverses"] == first.id
+    with store() as uow:
+        log = handlers.list_deliveries(uow, {"subscription_id": subscription["id"],
+                                             "status": None, "limit": 20})["deliveries"]
+        assert {d["status"] for d in log} == {"delivered"} and len(log) == 7
+        assert any(d["log"][0]["status_code"] == 503 for d in log)
+        one = next(d for d in log if d["event_id"] == f"voucher:{red['business_id']}")
+        handlers.replay_deliveries(uow, {"subscription_id": subscription["id"],
+                                         "delivery_id": one["id"]})
+    calls = receiver.calls
+    while receiver.calls == calls and time.monotonic() < deadline:
+        deliveries.run_once()
+        deliveries.settle()
+    assert receiver.calls == calls + 1 and len(receiver.seen) == 7
+    assert one["message_id"] in receiver.seen
     receiver.server.shutdown()
 
 
@@ -240,7 +314,7 @@ def test_a_dead_receiver_is_dead_lettered_after_the_schedule(stores, monkeypatch
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         deliveries.run_once()
-        deliveries.pool.waitall()
+        deliveries.settle()
         with store() as uow:
             status = uow.session.scalar(select(WebhookDelivery.status).where(
                 WebhookDelivery.subscription_id == subscription["id"]))
@@ -289,3 +363,17 @@ def test_the_weekly_reconciliation_lists_the_three_ways(stores):
     assert report["missing_voucher"] == []
     assert [e["deposit_id"] for e in report["exchanges_not_closed"]] == [deposit_id]
     assert [r["application_id"] for r in report["refunds_not_paid"]] == [deposit_id + 1]
+    with store() as uow:
+        file = handlers.reconciliation_file(uow, project_id, date(2026, 11, 29))
+    assert file["file_name"] == f"reconciliation-{project_id}-2026-11-23.xlsx"
+    book = load_workbook(io.BytesIO(base64.b64decode(file["content_base64"])))
+    differences = list(book["差异 differences"].iter_rows(values_only=True))
+    assert [(row[0], row[2]) for row in differences[1:]] == [
+        ("缺银行确认 missing bank confirmation", deposit_id * 10),
+        ("金额不符 mismatched", deposit_id * 10 + 1)]
+    assert differences[2][5] == "299000.00"
+    totals = dict(list(book["合计 totals"].iter_rows(values_only=True))[1:4])
+    assert totals == {"收据 receipts": 320000, "凭证 vouchers": 320000,
+                      "银行确认 bank confirmations": 299000}
+    assert [row[0] for row in list(book["已批未付退款 refunds not paid"].iter_rows(
+        values_only=True))[1:]] == [deposit_id + 1]

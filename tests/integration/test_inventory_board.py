@@ -44,6 +44,7 @@ def check_board(store):
     with store() as uow:
         grid = board.board(uow.session, project_id)
         one = board.board(uow.session, project_id, building="10")
+        tabs = board.board(uow.session, project_id, rooms=False)
         with pytest.raises(NotFound):
             board.board(uow.session, project_id, building="99")
     rooms = board.cells(grid)
@@ -58,6 +59,9 @@ def check_board(store):
              b["highest_floor"]) for b in grid["buildings"]] == [("2", 4, 1, 1, 10),
                                                                  ("10", 1, 0, 10, 10)]
     assert [r["building"] for r in board.cells(one)] == ["10"]
+    # the tabs of a large project: every building's totals, no rooms
+    assert (tabs["units"], tabs["buildings"], tabs["project"]) == (
+        [], grid["buildings"], grid["project"])
 
 
 def test_the_board_on_postgresql(stores):

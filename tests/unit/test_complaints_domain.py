@@ -74,3 +74,24 @@ def test_the_next_check_is_the_next_level_of_the_running_clock():
                             start + timedelta(hours=1), WorkingCalendar())
     assert clocks.next_level_at(paused.current, clocks.COMPLAINT_CLOCKS["closure"],
                                 start, WorkingCalendar()) is None
+
+
+def test_the_steps_offered_are_those_check_step_lets_through():
+    from services.complaints.domain import STEPS, available_steps, check_step
+    assert available_steps("filed", "customer_service", None) == ["accept", "reject"]
+    assert available_steps("accepted", "administration", None) == ["route"]
+    assert available_steps("routed", "engineering", "engineering") == ["await_customer",
+                                                                        "report"]
+    assert available_steps("routed", "finance", "engineering") == []
+    assert available_steps("closed", "customer_service", "engineering") == ["visit", "reopen"]
+    for status in ("filed", "accepted", "routed", "investigated", "reviewed", "closed"):
+        for role in ("customer_service", "administration", "engineering", "general_manager",
+                     "admin"):
+            for name in STEPS:
+                offered = name in available_steps(status, role, "engineering")
+                try:
+                    check_step(name, status, role, "engineering", resumes_to="routed")
+                    allowed = True
+                except Exception:
+                    allowed = False
+                assert offered == allowed, (status, role, name)

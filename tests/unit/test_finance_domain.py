@@ -193,3 +193,70 @@ def test_retries_back_off_for_more_than_a_day_then_the_delivery_is_dead():
 def test_the_office_week_starts_on_monday():
     assert domain.week_start(date(2026, 11, 29)) == date(2026, 11, 23)
     assert domain.week_start(date(2026, 11, 23)) == date(2026, 11, 23)
+
+
+def test_a_voucher_webhook_body_is_signed_balanced_and_the_same_whatever_its_status():
+    voucher = {**full_deal()[0][3], "id": 9, "number": 4, "debit_total": Decimal("300000.00"),
+               "status": "recorded", "status_note": None, "reversed_by": None}
+    body = domain.voucher_body(voucher, "2026-11-24T02:00:00+00:00")
+    assert domain.voucher_body({**voucher, "status": "posted", "reversed_by": 12},
+                               "2026-11-24T02:00:00+00:00") == body
+    secret = domain.new_secret(b"k" * 24)
+    now = int(datetime.now(timezone.utc).timestamp())
+    payload = Webhook(secret).verify(body, {
+        "webhook-id": "msg_v9_1", "webhook-timestamp": str(now),
+        "webhook-signature": domain.signature_header([secret], "msg_v9_1", now, body)})
+    assert payload["type"] == domain.VOUCHER_RECORDED == "finance.voucher_recorded"
+    lines = payload["data"]["lines"]
+    assert [(l["account_code"], l["debit"], l["credit"]) for l in lines] == [
+        ("1002", "300000.00", "0.00"), ("2203.02", "0.00", "300000.00")]
+    assert lines[0]["auxiliary"] == {"customer": "C000005", "unit": "U000011",
+                                     "project": "P0001"}
+    assert payload["data"]["voucher_date"] == "2026-11-24"
+    assert "status" not in payload["data"]
+
+
+def reconciliation_report():
+    payment = {"payment_id": 21, "receipt_number": 2, "purpose": "down_payment",
+               "amount": Decimal("300000.00"), "vouchers": ["记-3"],
+               "bank_references": ["=HYPERLINK(\"http://x\")"]}
+    lonely = {"payment_id": 20, "receipt_number": 1, "purpose": "deposit",
+              "amount": Decimal("20000.00"), "vouchers": ["记-2"], "bank_references": []}
+    return {"project_id": 1, "week_start": date(2026, 11, 23), "week_end": date(2026, 11, 29),
+            "payments": [lonely, payment], "missing_voucher": [],
+            "missing_bank_confirmation": [lonely], "duplicated": [],
+            "mismatched": [{**payment, "voucher_amounts": [Decimal("300000.00")],
+                            "bank_amounts": [Decimal("299000.00")]}],
+            "exchanges_not_closed": [{"deposit_id": 7, "unit_id": 11,
+                                      "deposit_held": Decimal("20000.00")}],
+            "refunds_not_paid": [{"application_id": 8, "deposit_id": 7,
+                                  "refund_amount": Decimal("300000.00"),
+                                  "approved_at": datetime(2026, 11, 25, 3,
+                                                          tzinfo=timezone.utc)}],
+            "totals": {"receipts": Decimal("320000.00"), "vouchers": Decimal("320000.00"),
+                       "bank": Decimal("299000.00")}}
+
+
+def test_the_reconciliation_workbook_lists_the_three_ways_text_never_formulas():
+    book = load_workbook(io.BytesIO(domain.reconciliation_workbook(reconciliation_report())))
+    assert book.sheetnames == [title for _, title, _ in domain.RECONCILIATION_SHEETS]
+    sheets = {title: list(book[title].iter_rows(values_only=True))
+              for title in book.sheetnames}
+    payments = sheets["本周收款 payments"]
+    assert payments[0] == ("收据号 receipt", "收款单 payment", "款项 purpose",
+                           "收款金额 amount", "凭证号 vouchers",
+                           "银行流水号 bank references", "问题 problems")
+    assert payments[1] == (1, 20, "定金", 20000, "记-2", "/",
+                           "缺银行确认 missing bank confirmation")
+    cell = book["本周收款 payments"]["F3"]
+    assert cell.value == "=HYPERLINK(\"http://x\")" and cell.data_type == "s"
+    assert payments[2][6] == "金额不符 mismatched"
+    differences = sheets["差异 differences"]
+    assert [row[0] for row in differences[1:]] == ["缺银行确认 missing bank confirmation",
+                                                    "金额不符 mismatched"]
+    assert differences[2][4:6] == ("300000.00", "299000.00")
+    assert sheets["换开未闭合 exchanges not closed"][1] == (7, 11, 20000)
+    assert sheets["已批未付退款 refunds not paid"][1] == (8, 7, 300000, "2026-11-25 11:00")
+    assert sheets["合计 totals"][1:] == [("收据 receipts", 320000), ("凭证 vouchers", 320000),
+                                        ("银行确认 bank confirmations", 299000),
+                                        ("周 week (Asia/Shanghai)", "2026-11-23 – 2026-11-29")]

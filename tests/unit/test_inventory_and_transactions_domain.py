@@ -133,3 +133,14 @@ def test_completion_is_actual_over_plan_and_none_without_a_plan():
     assert completion_ratio(Decimal("2500000"), Decimal("3000000")) == Decimal("0.8333")
     assert completion_ratio(3, 2) == Decimal("1.5000")
     assert completion_ratio(1, 0) is None
+
+
+def test_what_is_overdue_is_what_the_buyer_owes_past_its_date():
+    from decimal import Decimal as D
+    from services.transactions.domain import overdue_owed
+    items = [{"kind": "down_payment", "outstanding": D("100.00"), "overdue": True},
+             {"kind": "installment", "outstanding": D("50.00"), "overdue": False},
+             {"kind": "loan", "outstanding": D("900.00"), "overdue": True},  # the bank's
+             {"kind": "full_payment", "outstanding": D("0.00"), "overdue": False}]
+    assert overdue_owed(items) == D("100.00")
+    assert overdue_owed([]) == D("0.00")

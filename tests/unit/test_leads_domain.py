@@ -134,3 +134,28 @@ def test_lunar_holidays_come_from_the_lunar_calendar_every_year():
     # past the calendar's table only the fixed holidays remain
     assert domain.lunar_holidays(2100) == {}
     assert domain.holiday_on(_date(2100, 1, 1)) == "元旦"
+
+
+def test_a_follow_up_is_due_on_the_office_day_of_its_appointment():
+    day = datetime(2026, 12, 1).date()
+    # 17:30 UTC on 30 Nov is 01:30 on 1 Dec in the office (Asia/Shanghai)
+    assert domain.due_on(datetime(2026, 11, 30, 17, 30, tzinfo=timezone.utc), day)
+    assert not domain.due_on(datetime(2026, 11, 30, 15, 30, tzinfo=timezone.utc), day)
+    assert not domain.due_on(None, day)
+
+
+def test_my_customers_list_due_ones_first_then_by_grade():
+    at = datetime(2026, 11, 1, tzinfo=timezone.utc)
+    later = datetime(2026, 11, 2, tzinfo=timezone.utc)
+    rows = [
+        {"id": 1, "grade": "A", "due_today": False, "next_appointment": None, "registered_at": at},
+        {"id": 2, "grade": None, "due_today": True, "next_appointment": later,
+         "registered_at": at},
+        {"id": 3, "grade": "C", "due_today": False, "next_appointment": None,
+         "registered_at": at},
+        {"id": 4, "grade": "A", "due_today": False, "next_appointment": None,
+         "registered_at": later},
+        {"id": 5, "grade": None, "due_today": False, "next_appointment": None,
+         "registered_at": at},
+    ]
+    assert [r["id"] for r in sorted(rows, key=domain.customer_list_order)] == [2, 4, 1, 3, 5]

@@ -59,3 +59,12 @@ def test_transactions_refuses_a_deal_of_no_known_project_to_a_limited_actor():
     assert list(refused.value.details) == ["project_id"]
     transactions_scope.new_deposit(limited, {"consultant_id": 5, "project_id": 7})
     transactions_scope.new_deposit(actor("gm", "general_manager"), {"consultant_id": 5})
+
+
+def test_a_consultant_reads_only_their_own_customer_list():
+    from services.leads import scope as leads_scope
+    leads_scope.own_list(None, 7)  # a manager (checked by office elsewhere)
+    leads_scope.own_list(7, 7)
+    with pytest.raises(Forbidden) as refused:
+        leads_scope.own_list(8, 7)
+    assert "consultant_id" in refused.value.details
