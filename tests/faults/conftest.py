@@ -119,6 +119,7 @@ class Cluster(Suite):
         self.engines = {owner: create_engine(url, pool_pre_ping=True)
                         for owner, url in database_urls.items()}
         self.admin = None
+        self.queue_report = None  # () -> str: the broker's queues, for a failed settle
 
     # processes ----------------------------------------------------------------------------
     def kill(self, instance):
@@ -178,7 +179,37 @@ class Cluster(Suite):
         def settled():
             return self.caught_up() and self.scalar(
                 "transactions", "SELECT count(*) FROM deposits WHERE status = 'pending'") == 0
-        return wait_until(settled, timeout, interval=0.5, what="every event applied")[1]
+        try:
+            return wait_until(settled, timeout, interval=0.5, what="every event applied")[1]
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}\n{self.unsettled_report()}") from None
+
+    def unsettled_report(self) -> str:
+        """What keeps the cluster from settling: per subscriber the events it never applied
+        and their outbox rows, the unpublished rows, pending deposits, the broker's queues."""
+        lines = [f"service logs in {self.logs}"]
+        rows = {}
+        for service in SERVICES:
+            for row in self.sql(service, "SELECT event_id, routing_key, published_at, attempts, "
+                                         "last_error FROM outbox"):
+                rows[row[0]] = (service, *row[1:])
+            unpublished = self.sql(service, "SELECT count(*), last_error FROM outbox WHERE "
+                                            "published_at IS NULL GROUP BY last_error")
+            if unpublished:
+                lines.append(f"{service}: unpublished outbox rows {unpublished}")
+        for service, expected in self.expected_deliveries().items():
+            missing = expected - self.processed(service)
+            if missing:
+                lines.append(f"{service} missed {len(missing)} event(s):")
+                lines += [f"  {event_id} {rows[event_id]}" for event_id in sorted(missing)[:20]]
+        lines.append("pending deposits: " + str(self.scalar(
+            "transactions", "SELECT count(*) FROM deposits WHERE status = 'pending'")))
+        if self.queue_report is not None:
+            try:
+                lines.append(self.queue_report())
+            except Exception as error:
+                lines.append(f"queues unreadable: {error!r}")
+        return "\n".join(lines)
 
     # the broker ---------------------------------------------------------------------------
     def queue_consumers(self) -> dict[str, int]:
@@ -400,6 +431,16 @@ class BrokerCluster:
                 (line.split("\t") for line in rows.splitlines() if line.strip())
                 if kind == "quorum"}
 
+    def queue_report(self, vhost: str) -> str:
+        """Each queue's depth, unacked messages, consumers and leader, as a running node sees
+        them."""
+        for node in self.nodes:
+            if port_open(node.port):
+                return node.ctl("list_queues", "-p", vhost, "name", "type", "messages",
+                                "messages_unacknowledged", "consumers", "leader", "members",
+                                "--quiet", timeout=30)
+        return "no node of the broker cluster answers"
+
     def shutdown(self):
         for node in self.nodes:
             node.shutdown()
@@ -411,8 +452,11 @@ def broker_cluster(infrastructure, private_home):
     made = []
 
     def build(rpc_timeout=10, inventory_workers=1):
-        return build_cluster(infrastructure, made, brokers.add_vhost, rpc_timeout,
-                             inventory_workers)
+        cluster = build_cluster(infrastructure, made, brokers.add_vhost, rpc_timeout,
+                                inventory_workers)
+        vhost = cluster.amqp_uri.split(";")[0].rsplit("/", 1)[1]
+        cluster.queue_report = lambda: brokers.queue_report(vhost)
+        return cluster
 
     try:
         yield brokers, build
