@@ -66,6 +66,10 @@ class BatchPublisher:
                     answers.routed or answers.unroutable or answers.nacked):
                 # the connection kept from an earlier batch may have died with a broker restart
                 answers = self._publish(messages)
+            if answers.nacked:
+                # a channel whose publishes a queue refused (its leader lost with a node, say)
+                # may go on refusing them; the next batch starts on a fresh channel
+                self._drop_connection()
             return answers
 
     def close(self) -> None:

@@ -9,6 +9,8 @@
   dropped before the ack, the service was killed mid-request) may have run already, so it is
   refused with `RequestInterrupted` instead of being run again. Reads say `idempotent=True`
   and simply run again.
+- Request queues are quorum queues and reply queues transient (infra/topology.py says why): a
+  broker cluster that loses a node keeps answering calls.
 - A refusal (`InvalidInput`, `Forbidden`, `NotFound`, `Conflict`: a 4xx at the gateway) is an
   answer, not a failure: it is logged at INFO in one line. nameko logs every exception of a
   worker as an error with its traceback; real errors keep that.
@@ -22,6 +24,7 @@ from nameko.messaging import QueueConsumer
 
 from contracts.errors import Conflict, Forbidden, InvalidInput, NotFound, RequestInterrupted
 from infra.publisher import FailFastPublisher
+from infra.topology import reply_queue, rpc_queue
 
 log = logging.getLogger(__name__)
 
@@ -81,9 +84,21 @@ class ResilientQueueConsumer(QueueConsumer):
 class ResilientReplyListener(nameko_rpc.ReplyListener):
     queue_consumer = ResilientQueueConsumer()
 
+    def setup(self):
+        super().setup()  # names the queue and registers with the queue consumer
+        self.queue = reply_queue(self.queue.name, self.queue.exchange, self.routing_key,
+                                 nameko_rpc.RPC_REPLY_QUEUE_TTL)
+
 
 class ResilientRpcConsumer(nameko_rpc.RpcConsumer):
     queue_consumer = ResilientQueueConsumer()
+
+    def setup(self):
+        if self.queue is None:  # as nameko's, with the quorum queue
+            self.queue = rpc_queue(self.container.service_name,
+                                   nameko_rpc.get_rpc_exchange(self.container.config))
+            self.queue_consumer.register_provider(self)
+            self._registered = True
 
     def handle_result(self, message, result, exc_info):
         try:

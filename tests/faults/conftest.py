@@ -32,7 +32,7 @@ from infra.migrations import DATABASE_OWNERS, upgrade
 from infra.topology import declare_all
 from tests.conftest import create_database, drop_database
 from tests.e2e.conftest import Suite, procfile_commands
-from tests.faults.private import PostgresCluster, port_open, start_nodes
+from tests.faults.private import PostgresCluster, form_cluster, port_open, start_nodes
 from tests.waiting import wait_until
 
 METRICS_FILE = REPO_ROOT / "var" / "fault-metrics.json"
@@ -119,6 +119,7 @@ class Cluster(Suite):
         self.engines = {owner: create_engine(url, pool_pre_ping=True)
                         for owner, url in database_urls.items()}
         self.admin = None
+        self.queue_report = None  # () -> str: the broker's queues, for a failed settle
 
     # processes ----------------------------------------------------------------------------
     def kill(self, instance):
@@ -178,7 +179,37 @@ class Cluster(Suite):
         def settled():
             return self.caught_up() and self.scalar(
                 "transactions", "SELECT count(*) FROM deposits WHERE status = 'pending'") == 0
-        return wait_until(settled, timeout, interval=0.5, what="every event applied")[1]
+        try:
+            return wait_until(settled, timeout, interval=0.5, what="every event applied")[1]
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}\n{self.unsettled_report()}") from None
+
+    def unsettled_report(self) -> str:
+        """What keeps the cluster from settling: per subscriber the events it never applied
+        and their outbox rows, the unpublished rows, pending deposits, the broker's queues."""
+        lines = [f"service logs in {self.logs}"]
+        rows = {}
+        for service in SERVICES:
+            for row in self.sql(service, "SELECT event_id, routing_key, published_at, attempts, "
+                                         "last_error FROM outbox"):
+                rows[row[0]] = (service, *row[1:])
+            unpublished = self.sql(service, "SELECT count(*), last_error FROM outbox WHERE "
+                                            "published_at IS NULL GROUP BY last_error")
+            if unpublished:
+                lines.append(f"{service}: unpublished outbox rows {unpublished}")
+        for service, expected in self.expected_deliveries().items():
+            missing = expected - self.processed(service)
+            if missing:
+                lines.append(f"{service} missed {len(missing)} event(s):")
+                lines += [f"  {event_id} {rows[event_id]}" for event_id in sorted(missing)[:20]]
+        lines.append("pending deposits: " + str(self.scalar(
+            "transactions", "SELECT count(*) FROM deposits WHERE status = 'pending'")))
+        if self.queue_report is not None:
+            try:
+                lines.append(self.queue_report())
+            except Exception as error:
+                lines.append(f"queues unreadable: {error!r}")
+        return "\n".join(lines)
 
     # the broker ---------------------------------------------------------------------------
     def queue_consumers(self) -> dict[str, int]:
@@ -366,6 +397,74 @@ def cluster_factory(infrastructure):
         finally:
             tear_down(made, infrastructure.postgres.server_url,
                       infrastructure.broker.delete_vhost)
+
+
+class BrokerCluster:
+    """Three private RabbitMQ nodes on this machine, clustered with `join_cluster`; the
+    services get every node in AMQP_URI (kombu's failover form, `uri1;uri2;uri3`) and connect
+    to the first that answers."""
+
+    def __init__(self, home: Path, size=3):
+        started = time.monotonic()
+        self.nodes = start_nodes(home, [f"anchang-q{n}-{os.getpid()}" for n in range(1, size + 1)])
+        form_cluster(self.nodes)
+        self.formed_in = time.monotonic() - started
+
+    def add_vhost(self, name: str) -> str:
+        self.nodes[0].add_vhost(name)
+        return ";".join(node.uri(name) for node in self.nodes)
+
+    def delete_vhost(self, name: str):
+        for node in self.nodes:
+            if port_open(node.port):
+                node.delete_vhost(name)
+                return
+
+    def running_nodes(self, via) -> int:
+        return int(via.ctl("eval", "length(rabbit_nodes:all_running()).").strip())
+
+    def quorum_members(self, via, vhost: str) -> dict[str, str]:
+        """Queue name → its leader, as a surviving node sees them."""
+        rows = via.ctl("list_queues", "-p", vhost, "name", "type", "leader", "--no-table-headers",
+                       "--quiet")
+        return {name: leader for name, kind, leader in
+                (line.split("\t") for line in rows.splitlines() if line.strip())
+                if kind == "quorum"}
+
+    def queue_report(self, vhost: str) -> str:
+        """Each queue's depth, unacked messages, consumers and leader, as a running node sees
+        them."""
+        for node in self.nodes:
+            if port_open(node.port):
+                return node.ctl("list_queues", "-p", vhost, "name", "type", "messages",
+                                "messages_unacknowledged", "consumers", "leader", "members",
+                                "--quiet", timeout=30)
+        return "no node of the broker cluster answers"
+
+    def shutdown(self):
+        for node in self.nodes:
+            node.shutdown()
+
+
+@pytest.fixture
+def broker_cluster(infrastructure, private_home):
+    brokers = BrokerCluster(private_home / f"cluster-{uuid.uuid4().hex[:6]}")
+    made = []
+
+    def build(rpc_timeout=10, inventory_workers=1):
+        cluster = build_cluster(infrastructure, made, brokers.add_vhost, rpc_timeout,
+                                inventory_workers)
+        vhost = cluster.amqp_uri.split(";")[0].rsplit("/", 1)[1]
+        cluster.queue_report = lambda: brokers.queue_report(vhost)
+        return cluster
+
+    try:
+        yield brokers, build
+    finally:
+        try:
+            tear_down(made, infrastructure.postgres.server_url, brokers.delete_vhost)
+        finally:
+            brokers.shutdown()
 
 
 @pytest.fixture

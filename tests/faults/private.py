@@ -161,6 +161,16 @@ def start_nodes(home: Path, names) -> list[RabbitNode]:
     return nodes
 
 
+def form_cluster(nodes: list[RabbitNode]):
+    """Join every node to the first one (`join_cluster`)."""
+    for node in nodes[1:]:
+        node.ctl("stop_app")
+        node.ctl("join_cluster", nodes[0].name)
+        node.ctl("start_app")
+    running = nodes[0].ctl("eval", "length(rabbit_nodes:all_running()).").strip()
+    assert running == str(len(nodes)), f"cluster has {running} running nodes"
+
+
 class PostgresCluster:
     """A private PostgreSQL cluster: initdb into a temporary directory, pg_ctl on a free port,
     trust on 127.0.0.1 only, its socket in its own directory."""

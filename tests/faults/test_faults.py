@@ -10,6 +10,8 @@ import time
 
 import pytest
 
+from contracts.operations import SERVICES
+
 from tests.waiting import wait_until
 from tests.messaging import send_to_queue, valid_event
 
@@ -282,3 +284,63 @@ def test_a_stopped_service_answers_503_or_504_in_time_and_nothing_happens_late(
            burst_accepted=statuses.count(201), burst_refused_503=statuses.count(503),
            burst_timed_out_504=statuses.count(504),
            interrupted_requests_refused=cluster.log_lines("is not run twice"))
+
+
+def test_a_node_of_a_three_node_broker_cluster_killed_mid_flow_of_deposits(broker_cluster,
+                                                                          record):
+    brokers, build = broker_cluster
+    cluster = build()
+    vhost = cluster.amqp_uri.split(";")[0].rsplit("/", 1)[1]
+    victim, survivor = brokers.nodes[0], brokers.nodes[1]  # every service chose the first
+    units = cluster.make_project(40)
+    queues = brokers.quorum_members(survivor, vhost)
+    # events, dead letters and RPC requests: quorum queues, replicated on the three nodes
+    assert len(queues) == 2 * len(cluster.queue_consumers()) + len(SERVICES)
+    leaders_on_victim = sum(leader == victim.name for leader in queues.values())
+    connections_on_victim = len(victim.ctl("list_connections", "vhost", "--no-table-headers",
+                                           "--quiet").split())
+
+    answered = []  # (first press sent at, outcome, seconds, presses)
+
+    def send(unit_id, customer_id):
+        sent = time.monotonic()
+        outcome = cluster.deposit_pressed_again(unit_id, customer_id)
+        answered.append((sent, *outcome))
+        return outcome
+
+    killed_at = []
+
+    def kill_mid_flow():
+        time.sleep(5)
+        killed_at.append(time.monotonic())
+        victim.kill()  # SIGKILL: no goodbye to its clients or to the other two nodes
+
+    orders = [(units[n % 40], 60_000 + n) for n in range(400)]
+    killer = threading.Thread(target=kill_mid_flow)
+    started = time.monotonic()
+    killer.start()
+    outcomes = cluster.paced_deposits(orders, per_second=20, send=send)
+    killer.join()
+    # the suite keeps serving on two nodes
+    assert brokers.running_nodes(survivor) == 2
+    assert cluster.admin.get("/api/v1/health").status_code == 200
+    assert all(n >= 1 for n in cluster.queue_consumers().values())
+    settled = cluster.settle(timeout=180)
+
+    assert [status for status, _, _ in outcomes] == [201] * 400
+    totals = cluster.assert_nothing_lost_nothing_twice()
+    assert totals["deposits"] == 400  # nothing lost, no press taken twice
+    assert (totals["confirmed"], totals["refund_pending"]) == (40, 360)
+    assert cluster.dead_letters() == dict.fromkeys(cluster.dead_letters(), 0)
+    after_kill = sorted((sent, seconds) for sent, status, seconds, presses in answered
+                        if sent > killed_at[0] and presses == 1)
+    record("7 three-node cluster, one node SIGKILLed mid-flow of 400 deposits",
+           cluster_formed_s=brokers.formed_in, quorum_queues=len(queues),
+           leaders_on_killed_node=leaders_on_victim,
+           connections_on_killed_node=connections_on_victim, deposits=400,
+           killed_after_s=killed_at[0] - started,
+           pressed_again=sum(presses - 1 for _, _, presses in outcomes),
+           slowest_deposit_s=max(seconds for _, seconds, _ in outcomes),
+           first_clean_201_after_kill_s=(after_kill[0][0] + after_kill[0][1] - killed_at[0])
+           if after_kill else None,
+           events=totals["events"], settled_after_stream_s=settled)
