@@ -6,6 +6,8 @@ import os
 import shutil
 import subprocess
 import uuid
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from kombu import Connection
@@ -16,6 +18,12 @@ from infra.migrations import DATABASE_OWNERS, upgrade
 PG_SERVER = os.environ.get("ANCHANG_TEST_PG", "postgresql+psycopg2://postgres@127.0.0.1:5432")
 AMQP_BASE = os.environ.get("ANCHANG_TEST_AMQP", "pyamqp://guest:guest@127.0.0.1:5672")
 RUN_ID = uuid.uuid4().hex[:8]
+
+
+def office_today() -> date:
+    """Today where the offices are (Asia/Shanghai): the day the services count in, which is
+    already tomorrow for a machine on UTC after 16:00."""
+    return datetime.now(ZoneInfo("Asia/Shanghai")).date()
 
 
 def _admin_engine(server: str = PG_SERVER):

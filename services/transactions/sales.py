@@ -109,11 +109,12 @@ COPIED_ON_REWRITE = (
 
 def move_payments(uow, old, new, reason) -> None:
     """The old form's payments now belong to `new`, each with a new receipt; the old receipts
-    stay, exchanged."""
+    stay, exchanged. The new receipts are numbered in the order of the old ones."""
     uow.session.execute(update(Payment).where(Payment.order_form_id == old.id)
                         .values(order_form_id=new.id))
     for receipt in uow.session.scalars(select(Receipt).where(
-            Receipt.order_form_id == old.id, Receipt.status == "issued")).all():
+            Receipt.order_form_id == old.id, Receipt.status == "issued")
+            .order_by(Receipt.number)).all():
         replace_receipt(uow, old, receipt, new, receipt.kind, reason)
 
 
@@ -310,7 +311,7 @@ def exchange_deposit_receipts(uow, order) -> None:
     receipt of the same payment under a new number; the old one stays, marked exchanged."""
     for old in uow.session.scalars(select(Receipt).where(
             Receipt.order_form_id == order.id, Receipt.kind == "deposit",
-            Receipt.status == "issued")).all():
+            Receipt.status == "issued").order_by(Receipt.number)).all():
         replace_receipt(uow, order, old, order, "purchase",
                         "exchanged for a purchase receipt at signing")
 

@@ -1,11 +1,12 @@
 """The sale through the gateway: deposit → order form → payment with receipt → subscription →
 contract → filing, and a refund walking its approval chain to finance's payout."""
 import io
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from openpyxl import load_workbook
 
+from tests.conftest import office_today
 from tests.e2e.conftest import wait_for
 from tests.e2e.test_deposit_flow import make_office, make_project
 
@@ -113,8 +114,8 @@ def test_deposit_to_filed_contract_with_receipts(suite, admin):
     assert (again.status_code, again.json()) == (200, first.json())
     changed = finance.post("/api/v1/finance/bank-receipts", {**bank, "amount": "340000.01"})
     assert changed.status_code == 409 and "bank_reference" in changed.json()["error"]["fields"]
-    period = {"from": (date.today() - timedelta(days=20)).isoformat(),
-              "to": (date.today() + timedelta(days=1)).isoformat()}
+    period = {"from": (office_today() - timedelta(days=20)).isoformat(),
+              "to": (office_today() + timedelta(days=1)).isoformat()}
     report = finance.get(f"/api/v1/projects/{project['id']}/reconciliation", params=period)
     assert report.status_code == 200, report.text
     assert report.json()["total_confirmed"] == "340000.00"

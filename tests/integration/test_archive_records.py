@@ -5,7 +5,8 @@ import os
 import random
 import time
 import zipfile
-from datetime import date, timedelta
+from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import bagit
 import pytest
@@ -21,6 +22,7 @@ from infra.filestore import FileStore
 from services.archive import handlers
 from services.archive.models import Document, Dossier
 
+from tests.conftest import office_today
 from tests.messaging import valid_event
 
 pytestmark = pytest.mark.integration
@@ -207,11 +209,11 @@ def test_a_volume_out_on_loan_is_not_lent_again_and_overdue_loans_are_listed(sto
                   {"dossier_id": dossier_id, "label": "第1册", "storage_location": "A-3-12",
                    "actor": ARCHIVIST})
     lend = {"volume_id": volume["id"], "borrower": "张三", "department": "销售经营部",
-            "purpose": "办证", "due_on": date.today().isoformat(), "actor": ARCHIVIST}
+            "purpose": "办证", "due_on": office_today().isoformat(), "actor": ARCHIVIST}
     loan = call(stores, handlers.lend_volume, schemas.LendVolumeSchema, lend)
     with pytest.raises(Conflict):
         call(stores, handlers.lend_volume, schemas.LendVolumeSchema, lend)
-    later = date.today() + timedelta(days=3)
+    later = office_today() + timedelta(days=3)
     overdue = call(stores, handlers.overdue_loans, schemas.LoanQuery,
                    {"project_id": 11, "today": later.isoformat(), "actor": ARCHIVIST})
     assert [(o["id"], o["overdue_days"]) for o in overdue["loans"]] == [(loan["id"], 3)]
@@ -231,7 +233,7 @@ def test_missing_papers_are_overdue_by_the_working_calendar_per_department(store
     with stores["archive"]() as uow:
         signed = uow.session.scalar(select(Document.occurred_at).where(
             Document.dossier_id == dossier_id, Document.type == "subscription_signed"))
-    day = signed.date()
+    day = signed.astimezone(ZoneInfo("Asia/Shanghai")).date()  # the office's day
     due = handlers.calendar().add_working_days(day, 5)
     query = {"dossier_id": dossier_id, "today": due.isoformat(), "actor": ARCHIVIST}
     items = call(stores, handlers.dossier_completeness, schemas.CompletenessQuery, query)

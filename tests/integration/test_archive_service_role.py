@@ -5,7 +5,6 @@ out of the way."""
 import io
 import json
 import random
-from datetime import date
 
 import pytest
 from sqlalchemy import select, text
@@ -20,6 +19,7 @@ from infra.filestore import FileStore
 from services.archive import handlers
 from services.archive.models import APPEND_ONLY, Dossier
 
+from tests.conftest import office_today
 from tests.integration.conftest import Store
 from tests.messaging import valid_event
 
@@ -74,7 +74,7 @@ def test_the_service_files_reads_lends_and_verifies_as_its_own_role(service, tmp
         "actor": ARCHIVIST})
     loan = call(service, handlers.lend_volume, schemas.LendVolumeSchema, {
         "volume_id": volume["id"], "borrower": "李四", "department": "客服部", "purpose": "办证",
-        "due_on": date.today().isoformat(), "actor": ARCHIVIST})
+        "due_on": office_today().isoformat(), "actor": ARCHIVIST})
     call(service, handlers.return_volume, schemas.ReturnVolumeSchema,
          {"loan_id": loan["id"], "actor": ARCHIVIST})
     dossier = call(service, handlers.read_dossier, schemas.ReadDossierSchema,

@@ -34,7 +34,16 @@ def money_event(name, data, project_id, unit_id=11, customer_id=5, occurred_at=N
 
 
 def deal_events(project_id, deposit_id):
+    """A whole deal, every event of it on 24 November (the vouchers' month, whatever today is)."""
     paid_at = "2026-11-24T02:00:00+00:00"
+    return [_in_november(event) for event in _deal_events(project_id, deposit_id, paid_at)]
+
+
+def _in_november(event):
+    return {**event, "occurred_at": datetime(2026, 11, 24, 3, tzinfo=timezone.utc)}
+
+
+def _deal_events(project_id, deposit_id, paid_at):
     return [
         money_event("deposit_received", {"deposit_id": deposit_id, "amount": "20000.00",
                                          "kind": "large", "consultant_id": 3}, project_id),

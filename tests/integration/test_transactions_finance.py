@@ -3,7 +3,7 @@ reference (also when sent concurrently), and the weekly reconciliation as JSON a
 import base64
 import io
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
@@ -15,6 +15,7 @@ from contracts.base import load
 from contracts.errors import Conflict, InvalidInput, NotFound
 from services.transactions import finance
 from services.transactions.models import BankConfirmation, Payment
+from tests.conftest import office_today
 from tests.integration.test_transactions_sales import confirmed_order, new_project, pay
 
 pytestmark = pytest.mark.integration
@@ -23,7 +24,7 @@ pytestmark = pytest.mark.integration
 def confirm(store, project_id, number, reference, amount="20000.00", **extra):
     cmd = load(schemas.ConfirmBankReceiptSchema(), {
         "bank_reference": reference, "project_id": project_id, "receipt_number": number,
-        "amount": amount, "received_on": date.today().isoformat(), "bank": "建设银行",
+        "amount": amount, "received_on": office_today().isoformat(), "bank": "建设银行",
         "confirmed_by": "finance-system", **extra})
     with store() as uow:
         return finance.confirm_bank_receipt(uow, cmd)
@@ -71,7 +72,7 @@ def test_weekly_reconciliation_lists_weeks_totals_and_differences(stores):
     form = confirmed_order(store, project)  # receipt 1: 20000.00 deposit
     second = pay(store, form["id"], "100000.00")  # receipt 2
     pay(store, form["id"], "50000.00")  # receipt 3, never confirmed
-    today = date.today()
+    today = office_today()
     earlier = datetime.now(timezone.utc) - timedelta(days=7)
     with store() as uow:  # the deposit was paid a week earlier
         uow.session.execute(update(Payment).where(Payment.order_form_id == form["id"],

@@ -1,6 +1,6 @@
 """Payment plans on PostgreSQL: the deposit covers the first items, payments the next ones,
 overdue items show, mortgages carry their bank, repayments and documents."""
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -9,6 +9,7 @@ from contracts import transactions as schemas
 from contracts.base import load
 from contracts.errors import Conflict, InvalidInput
 from services.transactions import plans
+from tests.conftest import office_today
 from tests.integration.test_transactions_sales import (confirmed_order, contract, new_project,
                                                        pay, sign_all, subscribe)
 
@@ -60,7 +61,7 @@ def test_a_mortgage_plan_with_the_deposit_offsetting_the_down_payment(stores):
 
 def test_mortgage_documents_are_dated_against_the_contracts_deadline(stores):
     store = stores["transactions"]
-    deadline = date.today() - timedelta(days=3)
+    deadline = office_today() - timedelta(days=3)
     signed = signed_contract(store, mortgage_documents_due=deadline.isoformat())
     set_plan(store, signed["id"],
              [{"kind": "down_payment", "due_date": "2026-01-10", "amount": "360000.00"},
@@ -78,7 +79,7 @@ def test_mortgage_documents_are_dated_against_the_contracts_deadline(stores):
     with store() as uow, pytest.raises(InvalidInput):
         plans.record_mortgage_document(uow, {
             "contract_id": signed["id"], "name": "x",
-            "handed_in_on": date.today() + timedelta(days=2), "recorded_by": "c"})
+            "handed_in_on": office_today() + timedelta(days=2), "recorded_by": "c"})
 
 
 def test_lump_sum_takes_no_loan_and_no_mortgage_documents(stores):
@@ -92,4 +93,4 @@ def test_lump_sum_takes_no_loan_and_no_mortgage_documents(stores):
     assert plan["items"][0]["paid"] == Decimal("20000.00") and plan["mortgage"] is None
     with store() as uow, pytest.raises(Conflict):
         plans.record_mortgage_document(uow, {"contract_id": signed["id"], "name": "x",
-                                             "handed_in_on": date.today(), "recorded_by": "c"})
+                                             "handed_in_on": office_today(), "recorded_by": "c"})
