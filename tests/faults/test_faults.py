@@ -286,6 +286,7 @@ def test_a_stopped_service_answers_503_or_504_in_time_and_nothing_happens_late(
            interrupted_requests_refused=cluster.log_lines("is not run twice"))
 
 
+@pytest.mark.timeout(600)  # three nodes to form and a whole suite to start, on 2 cores
 def test_a_node_of_a_three_node_broker_cluster_killed_mid_flow_of_deposits(broker_cluster,
                                                                           record):
     brokers, build = broker_cluster
