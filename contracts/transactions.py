@@ -588,16 +588,6 @@ class DealsQuery(StrictSchema):
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
 
 
-class DealPlanItemSchema(StrictSchema):
-    seq = fields.Integer()
-    kind = fields.String()
-    due_date = fields.Date()
-    amount = Money()
-    paid = Money()
-    outstanding = Money()
-    overdue = fields.Boolean()
-
-
 class DealSchema(StrictSchema):
     """One deal from its deposit on: order form, subscription, contract, payment plan."""
     deposit_id = fields.Integer()
@@ -621,7 +611,7 @@ class DealSchema(StrictSchema):
     amount_paid = Money()
     balance_due = Money(allow_none=True)
     overdue_amount = Money(metadata={"description": "what the buyer owes past its due date"})
-    plan = fields.List(fields.Nested(DealPlanItemSchema))
+    plan = fields.List(fields.Nested(PlanItemSchema))
 
 
 class DealListSchema(StrictSchema):
