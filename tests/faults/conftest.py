@@ -115,6 +115,7 @@ class Cluster(Suite):
     def __init__(self, database_urls, amqp_uri, rpc_timeout):
         super().__init__(database_urls, amqp_uri)
         self.env["RPC_TIMEOUT_SECONDS"] = str(rpc_timeout)
+        self.env["HOLD_SWEEP_SECONDS"] = "1"  # a hold set to run out ends within a second
         self.amqp_uri = amqp_uri
         self.engines = {owner: create_engine(url, pool_pre_ping=True)
                         for owner, url in database_urls.items()}
@@ -144,6 +145,11 @@ class Cluster(Suite):
     def sql(self, owner, query, **params):
         with self.engines[owner].connect() as connection:
             return connection.execute(text(query), params).all()
+
+    def change(self, owner, statement, **params):
+        """Test setup the API has no way to do, such as letting time pass for a hold."""
+        with self.engines[owner].begin() as connection:
+            connection.execute(text(statement), params)
 
     def scalar(self, owner, query, **params):
         return self.sql(owner, query, **params)[0][0]
@@ -231,6 +237,13 @@ class Cluster(Suite):
         assert response.status_code == 201, response.text
         board = self.admin.get(f"/api/v1/projects/{response.json()['id']}/board").json()
         return [row[board["columns"].index("id")] for row in board["units"]]
+
+    def hold(self, unit_id, customer_id) -> int:
+        response = self.admin.post("/api/v1/holds", {"unit_id": unit_id,
+                                                     "customer_id": customer_id,
+                                                     "consultant_id": 1})
+        assert response.status_code == 201, response.text
+        return response.json()["hold"]["id"]
 
     def deposit(self, unit_id, customer_id, timeout=60, key=None):
         """POST a deposit; returns (status code or exception name, seconds)."""
