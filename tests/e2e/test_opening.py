@@ -7,6 +7,7 @@ import random
 import subprocess
 import sys
 import time
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 
@@ -189,3 +190,62 @@ def test_queue_numbers_lottery_opening_burst_results_and_refunds(suite, admin):
     back = admin.post("/api/v1/holds", {"unit_id": unchosen, "customer_id": mine,
                                         "consultant_id": first})
     assert back.status_code == 201, back.text  # unsold: back on normal sale
+
+
+def started_opening(suite, admin, buyers_per_consultant=1, rooms=4, wait=True):
+    """A slots opening of a new project with every unit released, its entrants the queue
+    numbers of `buyers_per_consultant` customers of each of the office's two consultants
+    (one household each), started (the entrants are fixed before the start)."""
+    office, consultants = make_office(admin)
+    project, units = make_project(admin, rooms=rooms)
+    pid = project["id"]
+    manager = suite.add_user(f"opening-manager-{pid}", "sales_manager", project_ids=[pid])
+    numbers = {}  # consultant_id -> [queue number, ...]
+    for consultant_id in consultants:
+        for n in range(buyers_per_consultant):
+            customer = customer_of(admin, office["id"], consultant_id, f"开盘客户{n}")
+            taken = admin.post(f"/api/v1/projects/{pid}/queue-numbers", {
+                "customer_id": customer, "consultant_id": consultant_id,
+                "customer_name": f"开盘客户{n}",
+                "customer_id_number": _id_number(customer % 10000), "amount": "20000.00"})
+            assert taken.status_code == 201, taken.text
+            numbers.setdefault(consultant_id, []).append(taken.json()["number"])
+    starts_at = datetime.now(timezone.utc) + timedelta(seconds=5)
+    created = manager.post(f"/api/v1/projects/{pid}/openings", {
+        "name": "二期开盘", "starts_at": starts_at.isoformat(),
+        "ends_at": (starts_at + timedelta(hours=2)).isoformat(), "mode": "slots",
+        "unit_ids": units, "slot_size": 10, "slot_minutes": 60, "limit_per_household": 1})
+    assert created.status_code == 201, created.text
+    oid = created.json()["id"]
+    entrants = manager.post(f"/api/v1/openings/{oid}/entrants")
+    assert entrants.status_code == 200, entrants.text
+    if wait:
+        time.sleep(max(0.0, (starts_at - datetime.now(timezone.utc)).total_seconds()) + 0.2)
+    return {"office": office, "project": project, "units": units, "opening_id": oid,
+            "consultants": consultants, "numbers": numbers, "manager": manager,
+            "starts_at": starts_at}
+
+
+def test_a_retried_selection_answers_its_first_result_not_taken(suite, admin):
+    opening = started_opening(suite, admin)
+    oid, (unit_a, unit_b, *_) = opening["opening_id"], opening["units"]
+    consultant_id = opening["consultants"][0]
+    (number,) = opening["numbers"][consultant_id]
+    consultant = suite.add_user(f"opening-retry-{oid}", "consultant",
+                                consultant_id=consultant_id)
+    path, key = f"/api/v1/openings/{oid}/selections", str(uuid.uuid4())
+    body = {"queue_number": number, "unit_id": unit_a}
+
+    won = consultant.post(path, body, headers={"Idempotency-Key": key})
+    assert won.status_code == 201 and won.json()["outcome"] == "won", won.text
+    # the click retried (the answer was lost on the way): the win again, not "taken"
+    again = consultant.post(path, dict(body), headers={"Idempotency-Key": key})
+    assert (again.status_code, again.json()) == (201, won.json()), again.text
+    assert again.headers["Idempotent-Replayed"] == "true"
+    other = consultant.post(path, {**body, "unit_id": unit_b}, headers={"Idempotency-Key": key})
+    assert other.status_code == 422 and "Idempotency-Key" in other.json()["error"]["fields"]
+    # a new key is a new try: the unit is the buyer's already
+    fresh = consultant.post(path, body, headers={"Idempotency-Key": str(uuid.uuid4())})
+    assert fresh.status_code == 409 and "unit_id" in fresh.json()["error"]["fields"]
+    assert admin.get(f"/api/v1/openings/{oid}").json()["sold"] == 1
+    assert admin.get(f"/api/v1/units/{unit_b}").json()["status"] == "available"
