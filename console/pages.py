@@ -9,7 +9,7 @@ import eventlet
 from eventlet.queue import Empty
 from werkzeug.wrappers import Response
 
-from console import board_view, complaint_steps
+from console import board_view, complaint_steps, opening_view
 from console.app import Visit, clear_session, page, redirect, set_session
 from console.forms import as_json
 from console.gateway_client import Gateway, GatewayError
@@ -25,6 +25,7 @@ MENU = (
     ("我的客户", "/customers", ("GET", "/api/v1/consultants/{consultant_id}/customers")),
     ("预留", "/holds", ("GET", "/api/v1/holds")),
     ("收取定金", "/deposits/new", ("POST", "/api/v1/deposits")),
+    ("开盘选房", "/openings", ("GET", "/api/v1/openings/{opening_id}")),
     ("成交", "/deals", ("GET", "/api/v1/deals")),
     ("审批", "/approvals", ("POST", "/api/v1/applications/{application_id}/decisions")),
     ("催款", "/collections", ("GET", "/api/v1/collections")),
@@ -359,6 +360,79 @@ def deposit(visit: Visit, deposit_id):
     if found.get("status") == "confirmed":
         order_form = visit.gateway.get(f"/api/v1/deposits/{deposit_id}/order-form")
     return _render(visit, "deposit.html", deposit=found, order_form=order_form)
+
+
+# --- 开盘选房 --------------------------------------------------------------------------------
+
+SELECT = ("POST", "/api/v1/openings/{opening_id}/selections")
+
+
+@page("/openings")
+def choose_opening(visit: Visit):
+    opening_id = visit.request.args.get("opening_id", "").strip()
+    if opening_id.isdigit():
+        return redirect(f"/openings/{opening_id}")
+    return _render(visit, "openings_choose.html")
+
+
+@page("/openings/<int:opening_id>")
+def opening(visit: Visit, opening_id):
+    """The opening as it stands: its order by slot, the units still free (live), what is
+    sold, the results workbook; a queue number typed opens that buyer's selection page."""
+    number = visit.request.args.get("queue_number", "").strip()
+    if number.isdigit():
+        return redirect(f"/openings/{opening_id}/buyers/{int(number)}")
+    found, order, units = _opening_state(visit, opening_id)
+    downloads = downloads_for(visit, (
+        ("选房结果", f"/api/v1/openings/{opening_id}/results.xlsx"),))
+    return _render(visit, "opening.html", opening=found, slots=opening_view.slots(order),
+                   order=order, units=units, downloads=downloads,
+                   mode_names=opening_view.MODE_NAMES)
+
+
+@page("/openings/<int:opening_id>/buyers/<int:number>")
+def opening_buyer(visit: Visit, opening_id, number):
+    """A consultant chooses for their buyer: the buyer's slot, the units still free; a pick
+    answers won or lost at once, and a loser picks again from what is left."""
+    return _buyer_page(visit, opening_id, number, "opening_buyer.html")
+
+
+@page("/openings/<int:opening_id>/buyers/<int:number>/selections", methods=("POST",))
+def select_for_buyer(visit: Visit, opening_id, number):
+    """One pick, as the API answers it: the form's key makes a retried click answer the
+    first result (a win stays a win)."""
+    form = visit.request.form
+    body = as_json(form, integers=("unit_id",))
+    body["queue_number"] = number
+    try:
+        selection = visit.gateway.post(f"/api/v1/openings/{opening_id}/selections", body,
+                                       idempotency_key=form.get("_key") or None)
+    except GatewayError as error:
+        return _buyer_page(visit, opening_id, number, "_opening_pick.html",
+                           status=error.status, error=error, unit_id=body.get("unit_id"))
+    return _buyer_page(visit, opening_id, number, "_opening_pick.html", status=201,
+                       selection=selection, unit_id=selection["unit_id"])
+
+
+def _opening_state(visit, opening_id):
+    """The opening, its order and its released units as the board shows them, asked at once
+    where they do not depend on each other."""
+    asked = eventlet.spawn(visit.gateway.get, f"/api/v1/openings/{opening_id}/order")
+    try:
+        found = visit.gateway.get(f"/api/v1/openings/{opening_id}")
+    except GatewayError:
+        asked.kill()
+        raise
+    board = visit.gateway.get(f"/api/v1/projects/{found['project_id']}/board")
+    return found, asked.wait(), opening_view.released(board, found["unit_ids"])
+
+
+def _buyer_page(visit, opening_id, number, template, status=200, **context):
+    found, order, units = _opening_state(visit, opening_id)
+    slot = opening_view.buyer_slot(order, number, datetime.now(SHANGHAI))
+    may_select = visit.role in route(*SELECT).roles and found["status"] == "open"
+    return _render(visit, template, status=status, opening=found, number=number, slot=slot,
+                   units=units, may_select=may_select, **context)
 
 
 # --- 成交 ------------------------------------------------------------------------------------
