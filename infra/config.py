@@ -117,6 +117,22 @@ def archive_files_url() -> str:
     return f"file://{var_dir / 'archive-files'}"
 
 
+def finance_files_url() -> str:
+    """Where finance leaves its voucher exports for the gateway to stream (an fsspec URL, as
+    `archive_files_url`): a local directory both reach by default, a bucket in production."""
+    url = os.environ.get("FINANCE_FILES_URL")
+    if url:
+        return url
+    var_dir = Path(os.environ.get("ANCHANG_VAR_DIR", REPO_ROOT / "var"))
+    return f"file://{var_dir / 'finance-files'}"
+
+
+def finance_export_keep_seconds() -> float:
+    """How long a voucher export stays in the store after it was written (the gateway streams
+    it at once; older ones are removed when the next export is written)."""
+    return float(os.environ.get("FINANCE_EXPORT_KEEP_SECONDS", "3600"))
+
+
 def archive_max_upload_bytes() -> int:
     return int(os.environ.get("ARCHIVE_MAX_UPLOAD_BYTES", str(200 * 1024 * 1024)))
 

@@ -10,12 +10,14 @@ ever addressable.
 import hashlib
 import uuid
 from dataclasses import dataclass
+from datetime import datetime, timezone
 
 import fsspec
 
 from contracts.errors import InvalidInput, NotFound
 
 CHUNK = 64 * 1024
+EXPORT_SUFFIXES = (".zip", ".xlsx", ".csv")
 
 
 def digest_algorithm() -> str:
@@ -171,20 +173,24 @@ class FileStore:
             recomputed.update(chunk)
         return recomputed.hexdigest()
 
-    def put_export(self, local_path: str, stem: str) -> tuple[str, int, str]:
-        """Keep an export (a zipped bag) under `exports/`, named by its SHA-256."""
+    def put_export(self, local_path: str, stem: str, suffix: str = ".zip") -> tuple[str, int, str]:
+        """Keep an export (a zipped bag, a voucher file…) under `exports/`, named by its
+        SHA-256; copied beside the store first and moved into place whole, so a reader never
+        sees it half-written."""
         sha, size = hashlib.sha256(), 0
         with open(local_path, "rb") as source:
             for chunk in iter(lambda: source.read(CHUNK), b""):
                 sha.update(chunk)
                 size += len(chunk)
-        name = f"{stem}-{sha.hexdigest()[:16]}.zip"
+        name = f"{stem}-{sha.hexdigest()[:16]}{suffix}"
+        incoming = f"{self.root}/incoming/{uuid.uuid4().hex}"
         self.fs.makedirs(f"{self.root}/exports", exist_ok=True)
-        self.fs.put_file(local_path, f"{self.root}/exports/{name}")
+        self.fs.put_file(local_path, incoming)
+        self.fs.mv(incoming, f"{self.root}/exports/{name}")
         return name, size, sha.hexdigest()
 
     def export_chunks(self, name: str):
-        if "/" in name or not name.endswith(".zip"):
+        if "/" in name or not name.endswith(EXPORT_SUFFIXES):
             raise InvalidInput("not an export name", {"name": ["not an export"]})
         path = f"{self.root}/exports/{name}"
         if not self.fs.exists(path):
@@ -192,6 +198,15 @@ class FileStore:
         with self.fs.open(path, "rb") as stream:
             for chunk in iter(lambda: stream.read(CHUNK), b""):
                 yield chunk
+
+    def prune_exports(self, before: datetime) -> int:
+        """Remove the exports stored (or stored again) before `before`; how many."""
+        removed = 0
+        for path in self.fs.find(f"{self.root}/exports"):
+            if self.fs.modified(path).astimezone(timezone.utc) < before:
+                self.fs.rm(path)
+                removed += 1
+        return removed
 
     def all_digests(self) -> list[str]:
         return sorted(p.rsplit("/", 1)[1] for p in self.fs.find(f"{self.root}/objects"))

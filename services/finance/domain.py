@@ -5,12 +5,12 @@ import csv
 import hashlib
 import hmac
 import io
-import re
-import shutil
-import zipfile
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
+import xlsxwriter
+
+from contracts.base import clean_text
 from contracts.errors import InvalidInput
 from contracts.subscriptions import SUBSCRIPTIONS
 from infra.working_calendar import SHANGHAI
@@ -252,73 +252,82 @@ def export_rows(layout: str, vouchers):
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
-def csv_text(value) -> str:
-    if isinstance(value, Decimal):
+def csv_text(value):
+    """A value as the CSV shows it (the csv module writes numbers itself)."""
+    if value.__class__ is str:
+        # a spreadsheet opening the CSV shows it, never evaluates it
+        return "'" + value if value.startswith(FORMULA_STARTS) else value
+    if value.__class__ is Decimal:
         return f"{value:.2f}"
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value  # a spreadsheet opening the CSV shows it, never evaluates it
-    return str(value)
+    return value
 
 
-def write_csv(layout: str, vouchers) -> bytes:
-    out = io.BytesIO()
-    text = io.TextIOWrapper(out, encoding="utf-8", newline="", write_through=True)
+def run_here(function, *args):
+    """How the writers run each page by default: here, in this thread."""
+    return function(*args)
+
+
+def write_csv(layout: str, pages, out, run=run_here) -> None:
+    """The lines of `pages` (lists of vouchers) as CSV into the binary file `out`, a page at
+    a time (memory flat); each page written by `run(write, page)` (the service runs it off
+    eventlet's hub)."""
+    text = io.TextIOWrapper(out, encoding="utf-8", newline="")
     text.write("\ufeff")  # BOM: Excel reads it as UTF-8
     writer = csv.writer(text, lineterminator="\r\n")
     writer.writerow(LAYOUTS[layout])
-    for row in export_rows(layout, vouchers):
-        writer.writerow([csv_text(value) for value in row])
-    content = out.getvalue()  # encoded as written: never the whole file as text too
+
+    def write(page):
+        writer.writerows([csv_text(value) for value in row] for row in export_rows(layout, page))
+    for page in pages:
+        run(write, page)
+    text.flush()
     text.detach()
-    return content
 
 
+# the workbook's creation date, fixed: no save time in the file, the same vouchers give the
+# same bytes (XlsxWriter stamps its zip entries 1980-01-01 by itself)
 FIXED_TIME = datetime(2000, 1, 1)
 
 
-def write_xlsx(layout: str, vouchers) -> bytes:
-    """A write-only (streamed) workbook; every text is a string cell, never a formula; no
-    timestamps inside, so the same vouchers give the same bytes."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-
-    book = Workbook(write_only=True)
-    book.properties.created = book.properties.modified = FIXED_TIME
-    sheet = book.create_sheet("凭证")
-    sheet.append(list(LAYOUTS[layout]))
-    for row in export_rows(layout, vouchers):
-        cells = []
-        for value in row:
-            cell = WriteOnlyCell(sheet, value=value)
-            if isinstance(value, str):
-                cell.data_type = "s"
-            elif isinstance(value, Decimal):
-                cell.number_format = "#,##0.00"
-            cells.append(cell)
-        sheet.append(cells)
-    raw = io.BytesIO()
-    book.save(raw)
-    return stable_zip(raw.getvalue())
+def xlsx_text(value: str) -> str:
+    """Text as a string cell shows it. Cleaned of what a workbook cannot hold; a text that
+    XlsxWriter's streaming mode would copy into the sheet as rich-text markup (`<r>…</r>`)
+    gets a leading `'`, as formula-like text does in the CSV."""
+    value = clean_text(value)
+    return "'" + value if value.startswith("<r>") and value.endswith("</r>") else value
 
 
-def stable_zip(content: bytes) -> bytes:
-    """The same archive with fixed entry times, so equal content gives equal bytes."""
-    out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(content)) as source, \
-            zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
-        for item in source.infolist():
-            info = zipfile.ZipInfo(item.filename, date_time=(1980, 1, 1, 0, 0, 0))
-            info.compress_type = zipfile.ZIP_DEFLATED
-            if item.filename == "docProps/core.xml":  # the writer stamps the save time
-                content = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*", rb"\g<1>2000-01-01T00:00:00Z",
-                                 source.read(item.filename))
-                target.writestr(info, content)
-                continue
-            # a year's sheet is ~200 MB of XML: copied in chunks, never whole in memory
-            info.file_size = item.file_size  # zip64 headers only when a sheet needs them
-            with source.open(item) as reading, target.open(info, "w") as writing:
-                shutil.copyfileobj(reading, writing, 1 << 20)
-    return out.getvalue()
+def write_xlsx(layout: str, pages, out, tmpdir: str | None = None, run=run_here) -> None:
+    """The lines of `pages` (lists of vouchers) as a workbook into `out` (a path or a binary
+    file), streamed: XlsxWriter's constant_memory mode writes each row to disk once the next
+    begins (its temporary files in `tmpdir`). Every text is a string cell (write_string:
+    never a formula nor a link), money a number shown `#,##0.00`; no timestamp inside, so
+    the same vouchers give the same bytes. Each page, and the closing, by `run` as in
+    write_csv."""
+    book = xlsxwriter.Workbook(out, {"constant_memory": True, "tmpdir": tmpdir,
+                                     "strings_to_formulas": False, "strings_to_urls": False})
+    book.set_properties({"created": FIXED_TIME})
+    money_format = book.add_format({"num_format": "#,##0.00"})
+    sheet = book.add_worksheet("凭证")
+    text, number = sheet.write_string, sheet.write_number
+    for column, heading in enumerate(LAYOUTS[layout]):
+        text(0, column, heading)
+    rows = 0
+
+    def write(page):
+        nonlocal rows
+        for row in export_rows(layout, page):
+            rows += 1
+            for column, value in enumerate(row):
+                if value.__class__ is str:
+                    text(rows, column, xlsx_text(value))
+                elif value.__class__ is Decimal:
+                    number(rows, column, value, money_format)
+                else:
+                    number(rows, column, value)
+    for page in pages:
+        run(write, page)
+    run(book.close)
 
 
 # --- the weekly reconciliation as a workbook ---------------------------------------------

@@ -3,13 +3,17 @@ webhook dispatcher runs beside them."""
 from datetime import date, datetime
 from decimal import Decimal
 
+from nameko.extensions import DependencyProvider
+
 from contracts import finance as schemas
 from contracts.base import load
 from contracts.errors import Forbidden
 from contracts.scope import check_project, split_actor
-from infra import operations
+from infra import config, operations
 from infra.consumer import event_handler
 from infra.dependencies import Database
+from infra.filestore import FileStore
+from infra.imports import off_hub
 from infra.rpc import rpc
 from services.finance import handlers
 from services.finance.dispatcher import WebhookDispatcher
@@ -44,9 +48,20 @@ def _ranged(query) -> dict:
     return query
 
 
+class ExportFiles(DependencyProvider):
+    """Where voucher exports are left for the gateway to stream (FINANCE_FILES_URL)."""
+
+    def setup(self):
+        self.store = FileStore(config.finance_files_url())
+
+    def get_dependency(self, worker_ctx):
+        return self.store
+
+
 class FinanceService(operations.OperationsRpc):
     name = "finance"
     uow = Database(metadata, publishes_events=False)
+    files = ExportFiles()
     dispatcher = WebhookDispatcher()
 
     @event_handler("*")
@@ -85,7 +100,7 @@ class FinanceService(operations.OperationsRpc):
         query = _ranged(load(schemas.ExportQuery.shared(), payload))
         check_project(actor, query["project_id"])
         with self.uow() as uow:
-            return handlers.export_vouchers(uow, query)
+            return handlers.export_vouchers(uow, query, self.files, off_hub)
 
     @rpc(idempotent=True)
     def set_voucher_status(self, payload):

@@ -65,6 +65,7 @@ class Suite:
         self.processes: dict[str, subprocess.Popen] = {}
         self.logs = Path(tempfile.mkdtemp(prefix="anchang-e2e-"))
         self.env["ARCHIVE_FILES_URL"] = f"file://{self.logs}/archive-files"
+        self.env["FINANCE_FILES_URL"] = f"file://{self.logs}/finance-files"
 
     def start(self, name, instance=None):
         """Start the Procfile's `name` process; `instance` names a second worker of it."""

@@ -1,6 +1,7 @@
 """Finance through the gateway: a deposit and a payment become balanced vouchers in the
 vendors' import files, and reach a finance system's endpoint as signed webhooks."""
 import base64
+import hashlib
 import io
 import threading
 from decimal import Decimal
@@ -83,6 +84,8 @@ def test_deposit_and_payment_to_balanced_vouchers_and_a_signed_webhook(suite, ad
     export = f"{vouchers_path}/export"
     first = finance.get(export, params={**window, "layout": "kingdee"})
     assert first.status_code == 200, first.text
+    assert first.headers["Content-Length"] == str(len(first.content))  # streamed from the store
+    assert first.headers["Digest"] == f"sha-256={hashlib.sha256(first.content).hexdigest()}"
     assert finance.get(export, params={**window, "layout": "kingdee"}).content == first.content
     rows = list(load_workbook(io.BytesIO(first.content)).active.iter_rows(values_only=True))
     assert rows[0][:5] == ("凭证日期", "会计年度", "会计期间", "凭证字", "凭证号")

@@ -1,6 +1,7 @@
 """Finance on PostgreSQL: money events become balanced vouchers once, export the same file
 twice, and reach a real HTTP receiver signed, retried past its downtime, each once."""
 import base64
+import hashlib
 import io
 import json
 import random
@@ -18,7 +19,8 @@ from standardwebhooks.webhooks import Webhook
 from contracts.envelope import REGISTRY, build_event, parse_event
 from contracts.errors import InvalidInput
 from infra.database import handle_once
-from services.finance import handlers
+from infra.filestore import FileStore
+from services.finance import domain, handlers
 from services.finance.dispatcher import Deliveries
 from services.finance.models import Voucher, WebhookDelivery
 
@@ -74,15 +76,24 @@ def _deal_events(project_id, deposit_id, paid_at):
     ]
 
 
-def export(store, project_id, layout, format_="xlsx"):
+@pytest.fixture
+def files(tmp_path):
+    return FileStore(f"file://{tmp_path}/finance-files")
+
+
+def export(store, files, project_id, layout, format_="xlsx", to=date(2026, 11, 30)):
+    """The export's bytes as the gateway streams them from the file store."""
     with store() as uow:
         file = handlers.export_vouchers(uow, {
-            "project_id": project_id, "from": date(2026, 11, 1), "to": date(2026, 11, 30),
-            "layout": layout, "format": format_})
-    return base64.b64decode(file["content_base64"])
+            "project_id": project_id, "from": date(2026, 11, 1), "to": to,
+            "layout": layout, "format": format_}, files)
+    content = b"".join(files.export_chunks(file["name"]))
+    assert (file["size"], file["sha256"]) == (len(content), hashlib.sha256(content).hexdigest())
+    assert file["file_name"] == f"vouchers-{layout}-{project_id}-2026-11-01-{to}.{format_}"
+    return content
 
 
-def test_a_full_deal_books_balanced_vouchers_once_and_exports_identically(stores):
+def test_a_full_deal_books_balanced_vouchers_once_and_exports_identically(stores, files):
     store = stores["finance"]
     project_id, deposit_id = random.randrange(10**5, 10**6), random.randrange(10**5, 10**6)
     events = deal_events(project_id, deposit_id)
@@ -106,12 +117,29 @@ def test_a_full_deal_books_balanced_vouchers_once_and_exports_identically(stores
             sum(l["credit"] for l in voucher["lines"]) == voucher["debit_total"] > 0
 
     for layout in ("kingdee", "yonyou"):
-        first = export(store, project_id, layout)
-        assert export(store, project_id, layout) == first
+        first = export(store, files, project_id, layout)
+        assert export(store, files, project_id, layout) == first
         rows = list(load_workbook(io.BytesIO(first)).active.iter_rows(values_only=True))
+        assert rows[0] == domain.LAYOUTS[layout]
         assert len(rows) == 1 + sum(len(v["lines"]) for v in vouchers)
-        assert export(store, project_id, layout, "csv") == export(store, project_id, layout,
-                                                                   "csv")
+        assert export(store, files, project_id, layout, "csv") == \
+            export(store, files, project_id, layout, "csv")
+
+
+def test_exports_are_kept_in_the_file_store_for_a_while_then_removed(stores, files,
+                                                                     monkeypatch):
+    store = stores["finance"]
+    project_id = random.randrange(10**5, 10**6)
+    handle_once(store, deal_events(project_id, random.randrange(10**5, 10**6))[0],
+                handlers.file_event)
+    for _ in range(2):  # the same range again: the same file
+        export(store, files, project_id, "kingdee")
+    export(store, files, project_id, "kingdee", "csv")
+    assert len(files.fs.find(f"{files.root}/exports")) == 2
+    monkeypatch.setenv("FINANCE_EXPORT_KEEP_SECONDS", "0")
+    latest = export(store, files, project_id, "kingdee", "csv", to=date(2026, 11, 29))
+    [kept] = files.fs.find(f"{files.root}/exports")
+    assert open(kept, "rb").read() == latest
 
 
 def test_corrections_are_reversing_vouchers_and_finance_marks_status(stores):
@@ -136,7 +164,7 @@ def test_corrections_are_reversing_vouchers_and_finance_marks_status(stores):
                                            "project_ids": None})
 
 
-def test_an_export_with_an_unset_account_is_refused_naming_it(stores):
+def test_an_export_with_an_unset_account_is_refused_naming_it(stores, files):
     store = stores["finance"]
     project_id = random.randrange(10**5, 10**6)
     with store() as uow:
@@ -144,8 +172,9 @@ def test_an_export_with_an_unset_account_is_refused_naming_it(stores):
     handle_once(store, deal_events(project_id, random.randrange(10**5, 10**6))[0],
                 handlers.file_event)
     with pytest.raises(InvalidInput) as caught:
-        export(store, project_id, "kingdee")
+        export(store, files, project_id, "kingdee")
     assert "accounts.bank" in caught.value.details
+    assert files.fs.find(f"{files.root}/exports") == []  # nothing half-written
 
 
 class Receiver:

@@ -2,6 +2,7 @@
 import csv
 import io
 import time
+import zipfile
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
@@ -132,12 +133,25 @@ def numbered(vouchers):
             for i, v in enumerate(vouchers, start=1)]
 
 
+def written(write, layout, pages) -> bytes:
+    out = io.BytesIO()
+    write(layout, pages, out)
+    return out.getvalue()
+
+
+MARKUP = "<r><t>x</t></r><r><t>y</t></r>"  # XlsxWriter's streaming mode copies it verbatim
+
+
 @pytest.mark.parametrize("layout", ["kingdee", "yonyou"])
 def test_xlsx_has_the_vendor_headings_text_never_formulas_and_is_byte_stable(layout):
     vouchers = numbered(full_deal()[0])
-    first = domain.write_xlsx(layout, vouchers)
+    vouchers[1]["summary"] = MARKUP
+    first = written(domain.write_xlsx, layout, [vouchers[:2], vouchers[2:]])
     time.sleep(1.1)  # a second later: no save time may leak into the file
-    assert domain.write_xlsx(layout, vouchers) == first
+    assert written(domain.write_xlsx, layout, [vouchers]) == first
+    with zipfile.ZipFile(io.BytesIO(first)) as book:
+        sheet_xml = book.read("xl/worksheets/sheet1.xml").decode()
+    assert "<f>" not in sheet_xml and "<r>" not in sheet_xml
     sheet = load_workbook(io.BytesIO(first)).active
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[0] == domain.LAYOUTS[layout]
@@ -145,6 +159,8 @@ def test_xlsx_has_the_vendor_headings_text_never_formulas_and_is_byte_stable(lay
     summary_column = rows[0].index("摘要")
     assert rows[1][summary_column] == "=HYPERLINK(\"x\")"
     assert sheet.cell(row=2, column=summary_column + 1).data_type == "s"
+    markup_row = 1 + len(vouchers[0]["lines"])
+    assert rows[markup_row][summary_column] == "'" + MARKUP
     debit = rows[0].index("借方" if layout == "kingdee" else "借方金额")
     credit = debit + 1
     assert sum(Decimal(str(r[debit])) for r in rows[1:]) == \
@@ -154,8 +170,8 @@ def test_xlsx_has_the_vendor_headings_text_never_formulas_and_is_byte_stable(lay
 def test_csv_escapes_formulas_keeps_negative_amounts_and_is_stable():
     vouchers = numbered(full_deal()[0])
     red = domain.reversal({**vouchers[1], "id": 2}, "=cmd", date(2026, 11, 30))
-    content = domain.write_csv("yonyou", vouchers + [{**red, "number": 99}])
-    assert content == domain.write_csv("yonyou", vouchers + [{**red, "number": 99}])
+    content = written(domain.write_csv, "yonyou", [vouchers, [{**red, "number": 99}]])
+    assert content == written(domain.write_csv, "yonyou", [vouchers + [{**red, "number": 99}]])
     rows = list(csv.reader(io.StringIO(content.decode("utf-8-sig"))))
     assert tuple(rows[0]) == domain.YONYOU_COLUMNS
     assert rows[1][4] == "'=HYPERLINK(\"x\")"
