@@ -878,8 +878,9 @@ OPENING_ROUTES = (
     Route("POST", "/api/v1/openings/{opening_id}/selections", "Choose a unit for a queue "
           "number in its slot (a consultant for their customer): 201 won (held at once, the "
           "诚意金 becomes the deposit, then the order form); 409 naming unit_id when someone "
-          "was first; 4xx naming queue_number or unit_id for a refusal", SALES, SelectionBody,
-          opening.SelectionSchema, 201),
+          "was first; 4xx naming queue_number or unit_id for a refusal; pressed again with "
+          "the same Idempotency-Key after a lost answer: the first answer", SALES,
+          SelectionBody, opening.SelectionSchema, 201, idempotent=True),
     Route("POST", "/api/v1/openings/{opening_id}/close", "End the opening: unsold units back "
           "on normal sale, 诚意金 refunds for entrants who bought nothing", MANAGERS,
           response=opening.OpeningSchema),
