@@ -851,8 +851,8 @@ OPENING_ROUTES = (
           "its receipt", SALES, QueueNumberBody, opening.QueueNumberSchema, 201,
           idempotent=True),
     Route("GET", "/api/v1/projects/{project_id}/queue-numbers", "A project's queue numbers "
-          "(?status=active|converted|refunded)", DEALS, response=opening.QueueNumberListSchema,
-          query=QueueListQuery),
+          "(?status=active|converted|refunded); a consultant sees their own customers'",
+          DEALS, response=opening.QueueNumberListSchema, query=QueueListQuery),
     Route("GET", "/api/v1/queue-numbers/{queue_number_id}", "A queue number and its 诚意金",
           DEALS, response=opening.QueueNumberSchema),
     Route("POST", "/api/v1/queue-numbers/{queue_number_id}/cancellation", "Cancel a queue "
