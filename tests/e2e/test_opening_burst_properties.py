@@ -112,8 +112,9 @@ def openings(draw):
         "slot_size": None if mode == "all_at_once" else draw(
             st.integers(min_value=1, max_value=buyers)),
         "victim": draw(st.sampled_from(WORKERS)),
-        # the kill: right after this many selections went out, and a little later
-        "kill_at": draw(st.integers(min_value=1, max_value=4)),
+        # the kill: right after this many selections went out (each buyer sends one at
+        # least), and a little later
+        "kill_at": draw(st.integers(min_value=1, max_value=min(4, buyers))),
         "kill_after": draw(st.floats(min_value=0.0, max_value=0.5)),
     }
 
