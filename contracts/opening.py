@@ -146,6 +146,8 @@ class SelectUnitSchema(StrictSchema):
                                   validate=validate.Range(min=1, max=2**31 - 1))
     unit_id = Id(required=True)
     selected_by = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    idempotency_key = fields.String(load_default=None, allow_none=True,
+                                    validate=validate.Length(min=1, max=255))
 
 
 class CloseOpeningSchema(StrictSchema):

@@ -851,8 +851,8 @@ OPENING_ROUTES = (
           "its receipt", SALES, QueueNumberBody, opening.QueueNumberSchema, 201,
           idempotent=True),
     Route("GET", "/api/v1/projects/{project_id}/queue-numbers", "A project's queue numbers "
-          "(?status=active|converted|refunded)", DEALS, response=opening.QueueNumberListSchema,
-          query=QueueListQuery),
+          "(?status=active|converted|refunded); a consultant sees their own customers'",
+          DEALS, response=opening.QueueNumberListSchema, query=QueueListQuery),
     Route("GET", "/api/v1/queue-numbers/{queue_number_id}", "A queue number and its 诚意金",
           DEALS, response=opening.QueueNumberSchema),
     Route("POST", "/api/v1/queue-numbers/{queue_number_id}/cancellation", "Cancel a queue "
@@ -878,9 +878,9 @@ OPENING_ROUTES = (
     Route("POST", "/api/v1/openings/{opening_id}/selections", "Choose a unit for a queue "
           "number in its slot (a consultant for their customer): 201 won (held at once, the "
           "诚意金 becomes the deposit, then the order form); 409 naming unit_id when someone "
-          "was first; 4xx naming queue_number or unit_id for a refusal; a retry with the "
-          "same Idempotency-Key answers the first result", SALES, SelectionBody,
-          opening.SelectionSchema, 201, idempotent=True),
+          "was first; 4xx naming queue_number or unit_id for a refusal; pressed again with "
+          "the same Idempotency-Key after a lost answer: the first answer", SALES,
+          SelectionBody, opening.SelectionSchema, 201, idempotent=True),
     Route("POST", "/api/v1/openings/{opening_id}/close", "End the opening: unsold units back "
           "on normal sale, 诚意金 refunds for entrants who bought nothing", MANAGERS,
           response=opening.OpeningSchema),

@@ -108,9 +108,11 @@ class OpeningEndpoints:
         limits and takes the unit in one transaction."""
         user = self.authorize(request, "POST", "/api/v1/openings/{opening_id}/selections")
         body = load(routes.SelectionBody(), json_body(request))
-        return json_response(self.rpc("inventory", "select_unit", {
-            **body, "actor": actor(user), "opening_id": opening_id,
-            "selected_by": user.username}), 201)
+        with idempotency.header_errors():
+            return json_response(self.rpc("inventory", "select_unit", {
+                **body, "actor": actor(user), "opening_id": opening_id,
+                "selected_by": user.username,
+                "idempotency_key": idempotency.service_key(user, request)}), 201)
 
     @http(*endpoint("POST", "/api/v1/openings/{opening_id}/close"))
     @api

@@ -285,6 +285,8 @@ class OpeningSelection(Base):
     total_price: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
     requested_at: Mapped[datetime] = mapped_column(UTCDateTime())
     selected_by: Mapped[str] = mapped_column(String(100))
+    # the caller's Idempotency-Key: a selection pressed again after a lost answer
+    idempotency_key: Mapped[str | None] = mapped_column(String(255), unique=True, index=True)
 
 
 metadata = Base.metadata

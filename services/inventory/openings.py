@@ -11,8 +11,9 @@ unit's hold becomes a reservation and an order form as soon as transactions turn
 import base64
 
 from sqlalchemy import and_, delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
-from contracts.errors import Conflict, InvalidInput, NotFound
+from contracts.errors import Conflict, IdempotencyKeyReused, InvalidInput, NotFound
 from contracts.scope import check_consultant
 from infra.database import utcnow
 from infra.working_calendar import SHANGHAI
@@ -200,6 +201,40 @@ def check_selection(actor, opening, entrant, number, unit_released: bool, now) -
 
 
 def select_unit(uow, actor, cmd, now=None) -> dict:
+    """A selection pressed again with the same `idempotency_key` (its answer lost to a timeout
+    or a worker's crash) gets the first one's answer, won or lost, and changes nothing."""
+    key = cmd.get("idempotency_key")
+    if key and (earlier := _by_key(uow.session, key)) is not None:
+        return _answer_again(earlier, cmd)
+    try:
+        return _select(uow, actor, cmd, now)
+    except IntegrityError:  # the same key was recorded meanwhile by a retry racing this one
+        if not key:
+            raise
+        uow.rollback()
+        earlier = _by_key(uow.session, key)
+        if earlier is None:
+            raise
+        return _answer_again(earlier, cmd)
+
+
+def _by_key(session, key) -> OpeningSelection | None:
+    return session.scalar(select(OpeningSelection).where(OpeningSelection.idempotency_key == key))
+
+
+def _answer_again(earlier: OpeningSelection, cmd) -> dict:
+    asked = (cmd["opening_id"], cmd["queue_number"], cmd["unit_id"])
+    if asked != (earlier.opening_id, earlier.queue_number, earlier.unit_id):
+        raise IdempotencyKeyReused("this idempotency key made another selection",
+                                   {"idempotency_key": [f"used for selection {earlier.id}"]})
+    if earlier.outcome != "won":
+        raise _taken(cmd["unit_id"], "held")
+    return {column: getattr(earlier, column) for column in (
+        "id", "opening_id", "unit_id", "queue_number_id", "queue_number", "customer_id",
+        "consultant_id", "outcome", "total_price", "requested_at", "selected_by")}
+
+
+def _select(uow, actor, cmd, now=None) -> dict:
     """Opening day's hot path, in as few round trips as the rules allow: one read of the
     opening, the entrant, the unit's release and the project; the unit's row locked (and its
     price read); the household's counter raised; the unit moved; the records written."""
@@ -271,8 +306,12 @@ def _lost(uow, opening, entrant, cmd, status, now):
     naming the unit at once."""
     _record(uow.session, opening, entrant, cmd, "lost", None, now)
     uow.commit()
-    raise Conflict(f"unit {cmd['unit_id']} was chosen by someone else first",
-                   {"unit_id": [f"unit {cmd['unit_id']} is {status}: taken"]})
+    raise _taken(cmd["unit_id"], status)
+
+
+def _taken(unit_id, status) -> Conflict:
+    return Conflict(f"unit {unit_id} was chosen by someone else first",
+                    {"unit_id": [f"unit {unit_id} is {status}: taken"]})
 
 
 def _record(session, opening, entrant, cmd, outcome, total_price, now) -> dict:
@@ -281,8 +320,9 @@ def _record(session, opening, entrant, cmd, outcome, total_price, now) -> dict:
                   customer_id=entrant.customer_id, consultant_id=entrant.consultant_id,
                   outcome=outcome, total_price=total_price, requested_at=now,
                   selected_by=cmd["selected_by"])
-    selection_id = session.execute(insert(OpeningSelection).values(**values)
-                                   .returning(OpeningSelection.id)).scalar_one()
+    selection_id = session.execute(insert(OpeningSelection).values(
+        **values, idempotency_key=cmd.get("idempotency_key"))
+        .returning(OpeningSelection.id)).scalar_one()
     return {"id": selection_id, **values}
 
 

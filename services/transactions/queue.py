@@ -90,8 +90,11 @@ def get_queue_number(session, queue_number_id) -> dict:
     return view(found(session, queue_number_id))
 
 
-def list_queue_numbers(session, project_id, status=None) -> list[dict]:
+def list_queue_numbers(session, project_id, status=None, consultant_id=None) -> list[dict]:
+    """A project's queue numbers; a consultant's own customers' only when `consultant_id`."""
     query = select(QueueNumber).where(QueueNumber.project_id == project_id)
+    if consultant_id is not None:
+        query = query.where(QueueNumber.consultant_id == consultant_id)
     if status is not None:
         query = query.where(QueueNumber.status == status)
     return [view(row) for row in session.scalars(query.order_by(QueueNumber.number))]

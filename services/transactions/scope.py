@@ -4,6 +4,7 @@ project and consultant here, whatever the caller checked before. A deal that doe
 passes, so the handler answers its own 404."""
 from sqlalchemy import select
 
+from contracts.errors import Forbidden
 from contracts.scope import check_consultant, check_project, check_record
 from services.transactions.models import (Application, Contract, Deposit, OrderForm,
                                           QueueNumber, Subscription)
@@ -44,6 +45,17 @@ def application(session, actor, application_id, field="application_id") -> None:
         Application.id == application_id))
     if order_form_id is not None:
         order_form(session, actor, order_form_id, field)
+
+
+def own_consultant(actor) -> int | None:
+    """Whose records a list shows: a consultant's own (their consultant id), everyone's in
+    the actor's projects for the other roles (None)."""
+    if actor["role"] != "consultant":
+        return None
+    if actor["consultant_id"] is None:
+        raise Forbidden("this consultant account names no consultant",
+                        {"consultant_id": ["not set on your account"]})
+    return actor["consultant_id"]
 
 
 def new_deposit(actor, cmd) -> None:

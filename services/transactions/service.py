@@ -5,7 +5,6 @@ from nameko.timer import timer
 
 from contracts import opening as opening_schemas, transactions as schemas
 from contracts.base import load
-from contracts.errors import Forbidden
 from contracts.scope import split_actor
 from infra.consumer import event_handler
 from infra.dependencies import Database
@@ -271,10 +270,7 @@ class TransactionsService(operations.OperationsRpc):
         query = load(schemas.DealsQuery.shared(), payload)
         if query["project_id"] is not None:
             scope.project(actor, query["project_id"])
-        if actor["role"] == "consultant" and actor["consultant_id"] is None:
-            raise Forbidden("this consultant account names no consultant",
-                            {"consultant_id": ["not set on your account"]})
-        consultant_id = actor["consultant_id"] if actor["role"] == "consultant" else None
+        consultant_id = scope.own_consultant(actor)
         with self.uow() as uow:
             return schemas.DealListSchema.shared().dump(deals.deal_list(
                 uow.session, actor["project_ids"], consultant_id, query["project_id"],
@@ -347,10 +343,11 @@ class TransactionsService(operations.OperationsRpc):
     def list_queue_numbers(self, payload):
         actor, payload = split_actor(payload)
         query = load(opening_schemas.ProjectQueueQuery.shared(), payload)
+        scope.project(actor, query["project_id"])
         with self.uow() as uow:
-            scope.project(actor, query["project_id"])
             return opening_schemas.QueueNumberListSchema.shared().dump({"queue_numbers": (
-                queue.list_queue_numbers(uow.session, query["project_id"], query["status"]))})
+                queue.list_queue_numbers(uow.session, query["project_id"], query["status"],
+                                         scope.own_consultant(actor)))})
 
     @rpc
     def cancel_queue_number(self, payload):

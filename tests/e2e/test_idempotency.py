@@ -146,4 +146,5 @@ def test_the_openapi_documents_the_header_on_every_command_that_creates_money_or
         "POST /api/v1/order-forms/{order_form_id}/applications",
         "POST /api/v1/applications/{application_id}/refund-payment",
         "POST /api/v1/finance/bank-receipts",
-        "POST /api/v1/projects/{project_id}/queue-numbers"])
+        "POST /api/v1/projects/{project_id}/queue-numbers",
+        "POST /api/v1/openings/{opening_id}/selections"])

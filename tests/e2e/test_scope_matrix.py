@@ -6,7 +6,9 @@ office A's other consultant where the route is about a consultant's own customer
 with 403 naming the field; office A's are let through. Then the same refusals straight over
 RPC, without the gateway: the services check the actor themselves."""
 import itertools
+import time
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from nameko.standalone.rpc import ClusterRpcProxy
@@ -124,7 +126,7 @@ def test_every_route_refuses_actors_outside_their_office_projects_and_customers(
         suite, admin, world):
     w, tally, problems = world, [], []
     actors = w["actors"]
-    pa, (u1, u2, u3, u4, _, _) = w["project_a"], w["units"]
+    pa, (u1, u2, u3, u4, u5, u6) = w["project_a"], w["units"]
     cust, colleague_cust = w["customer_A"], w["colleague_customer_A"]
     a_consultant = actors[("consultant", "A")].consultant_id
     a_colleague = actors[("colleague", "A")].consultant_id
@@ -358,6 +360,76 @@ def test_every_route_refuses_actors_outside_their_office_projects_and_customers(
     check(Row("GET", "/api/v1/units/{unit_id}/dossier", f"/api/v1/units/{u3}/dossier",
               "project_id", kwargs={"params": {"purpose": "matrix"}}))
 
+    # deals (成交) and my customers (我的客户): a consultant lists their own
+    check(Row("GET", "/api/v1/deals", "/api/v1/deals", "project_id",
+              kwargs={"params": {"project_id": pa}}),
+          Row("GET", "/api/v1/consultants/{consultant_id}/customers",
+              f"/api/v1/consultants/{a_consultant}/customers", ("consultant_id", "office_id"),
+              own=True))
+    for name, office in (("colleague", "A"), ("manager", "B"), ("consultant", "B"),
+                         ("finance", "B")):
+        listed = actors[(name, office)].client.get("/api/v1/deals")
+        assert listed.status_code == 200, listed.text
+        assert deposit_id not in {deal["deposit_id"] for deal in listed.json()["deals"]}, \
+            f"{name}-{office} lists a deal of office A's consultant"
+
+    # a returning customer recognised while a registration is typed: one's own office only
+    check(Row("GET", "/api/v1/offices/{office_id}/known-customers",
+              f"/api/v1/offices/{w['office_A']}/known-customers", "office_id",
+              kwargs={"params": {"mobile": "16599999998"}}))
+
+    # 排号 and the opening (开盘) of two units of project A
+    q = f"{base}/queue-numbers"
+
+    def queue_body(actor):
+        customer = own_customer(actor) if actor.office == "B" and actor.role == "consultant" \
+            else cust
+        return {"customer_id": customer, "customer_name": "张三", "amount": "20000.00",
+                "customer_id_number": ID_NUMBER,
+                **({} if actor.role == "consultant" else {"consultant_id": a_consultant})}
+    queued, = check(Row("POST", "/api/v1/projects/{project_id}/queue-numbers", q,
+                        ("project_id", "customer_id"), queue_body, own=True,
+                        runner="consultant", ok=(201,)))
+    assert queued.status_code == 201, problems
+    second = actors[("consultant", "A")].client.post(q, queue_body(actors[("consultant", "A")]))
+    assert second.status_code == 201, second.text
+    qn, cancelled = queued.json(), second.json()["id"]
+    w.update(queue_number_id=qn["id"])
+    check(Row("GET", "/api/v1/projects/{project_id}/queue-numbers", q, "project_id"),
+          Row("GET", "/api/v1/queue-numbers/{queue_number_id}",
+              f"/api/v1/queue-numbers/{qn['id']}", "queue_number_id", own=True),
+          Row("POST", "/api/v1/queue-numbers/{queue_number_id}/cancellation",
+              f"/api/v1/queue-numbers/{cancelled}/cancellation", "queue_number_id",
+              {"reason": "the customer changed their mind"}, own=True, runner="consultant"))
+    theirs = actors[("colleague", "A")].client.get(q)
+    assert theirs.status_code == 200 and theirs.json()["queue_numbers"] == [], \
+        "a consultant lists only their own customers' queue numbers"
+    starts_at = datetime.now(timezone.utc) + timedelta(seconds=20)
+    opening = {"name": "矩阵开盘", "starts_at": starts_at.isoformat(),
+               "ends_at": (starts_at + timedelta(hours=1)).isoformat(), "mode": "lottery",
+               "unit_ids": [u5, u6], "slot_size": 10, "slot_minutes": 30,
+               "limit_per_household": 1}
+    opened, = check(Row("POST", "/api/v1/projects/{project_id}/openings", f"{base}/openings",
+                        "project_id", opening, runner="manager", ok=(201,)))
+    assert opened.status_code == 201, problems
+    o = f"/api/v1/openings/{opened.json()['id']}"
+    w.update(opening_id=opened.json()["id"])
+    check(Row("GET", "/api/v1/openings/{opening_id}", o, "project_id"),
+          Row("POST", "/api/v1/openings/{opening_id}/entrants", f"{o}/entrants",
+              "project_id", runner="manager"),
+          Row("POST", "/api/v1/openings/{opening_id}/seed", f"{o}/seed", "project_id",
+              {"seed": "matrix-notary-seed"}, runner="manager"),
+          Row("GET", "/api/v1/openings/{opening_id}/order", f"{o}/order", "project_id"))
+    assert admin.get(f"{o}/order").json()["entrants"] == [qn["number"]]
+    time.sleep(max(0.0, (starts_at - datetime.now(timezone.utc)).total_seconds()) + 0.2)
+    check(Row("POST", "/api/v1/openings/{opening_id}/selections", f"{o}/selections",
+              ("project_id", "queue_number"), {"queue_number": qn["number"], "unit_id": u5},
+              own=True, runner="consultant", ok=(201,)),
+          Row("GET", "/api/v1/openings/{opening_id}/results.xlsx", f"{o}/results.xlsx",
+              "project_id"),
+          Row("POST", "/api/v1/openings/{opening_id}/close", f"{o}/close", "project_id",
+              runner="manager"))
+
     # last, what ends the order form: forfeiture (not yet due: 409) and voiding
     check(Row("POST", "/api/v1/order-forms/{order_form_id}/forfeiture",
               f"/api/v1/order-forms/{of}/forfeiture", "order_form_id", {"reason": "late"},
@@ -416,3 +488,44 @@ def test_the_services_refuse_an_rpc_caller_acting_outside_its_scope(suite, world
                 with pytest.raises(Forbidden) as refused:
                     getattr(cluster.transactions, method)({**payload, "actor": who})
                 assert name in refused.value.details, (method, refused.value.details)
+        # the routes added since: queue numbers, deals, the opening (the test above)
+        for service, method, payload, name, callers in (
+                ("transactions", "get_queue_number", {"queue_number_id": w["queue_number_id"]},
+                 "queue_number_id", (manager_b, colleague)),
+                ("transactions", "cancel_queue_number", {
+                    "queue_number_id": w["queue_number_id"], "reason": "x",
+                    "cancelled_by": "x"}, "queue_number_id", (manager_b, colleague)),
+                ("transactions", "list_queue_numbers", {"project_id": w["project_a"]},
+                 "project_id", (manager_b,)),
+                ("transactions", "list_deals", {"project_id": w["project_a"]}, "project_id",
+                 (manager_b,)),
+                ("inventory", "get_opening", {"opening_id": w["opening_id"]}, "project_id",
+                 (manager_b,)),
+                ("inventory", "get_opening_order", {"opening_id": w["opening_id"]},
+                 "project_id", (manager_b,)),
+                ("inventory", "get_opening_results_xlsx", {"opening_id": w["opening_id"]},
+                 "project_id", (manager_b,)),
+                ("inventory", "select_unit", {"opening_id": w["opening_id"], "queue_number": 1,
+                                              "unit_id": unit, "selected_by": "x"},
+                 "project_id", (manager_b,))):
+            for who in callers:
+                with pytest.raises(Forbidden) as refused:
+                    getattr(getattr(cluster, service), method)({**payload, "actor": who})
+                assert name in refused.value.details, (method, refused.value.details)
+        # a consultant's lists are their own, whatever the caller asks
+        assert cluster.transactions.list_queue_numbers({
+            "project_id": w["project_a"], "actor": colleague})["queue_numbers"] == []
+        assert w["deposit_id"] not in {deal["deposit_id"] for deal in cluster.transactions
+                                       .list_deals({"actor": colleague})["deals"]}
+        # leads knows the caller by its manager record: another office's manager is refused
+        manager_b_id = w["actors"][("manager", "B")].consultant_id
+        reader = {"read_by": {"user_id": 1, "username": "matrix-manager-B",
+                              "role": "sales_manager"}, "purpose": "matrix"}
+        for method, payload in (
+                ("known_customer", {"office_id": w["office_A"], "mobile": "16599999998",
+                                    "manager_id": manager_b_id, **reader}),
+                ("consultant_customers", {"consultant_id": w["actors"][
+                    ("consultant", "A")].consultant_id, "manager_id": manager_b_id})):
+            with pytest.raises(Forbidden) as refused:
+                getattr(cluster.leads, method)(payload)
+            assert "office_id" in refused.value.details, (method, refused.value.details)

@@ -21,7 +21,7 @@ def test_the_commands_that_create_money_or_a_hold_take_a_key_and_nothing_else_do
         "POST /api/v1/applications/{application_id}/refund-payment",
         "POST /api/v1/finance/bank-receipts",
         "POST /api/v1/projects/{project_id}/queue-numbers",  # the 诚意金 is money
-        "POST /api/v1/openings/{opening_id}/selections"])  # a selection holds the unit
+        "POST /api/v1/openings/{opening_id}/selections"])  # a won unit is held at once
     assert match("POST", "/api/v1/order-forms/12/payments").idempotent
     assert match("GET", "/api/v1/deposits/12").path == "/api/v1/deposits/{deposit_id}"
     assert match("POST", "/api/v1/nowhere") is None
