@@ -4,9 +4,9 @@ document, one transaction each) into one dossier and spread over many, one at a 
 10 threads at once (the service's 10 workers), and by batches of 50 events from 2 threads (as
 the service's consumer applies them under load: one transaction a batch), then opening a
 dossier of 1,000 entries (`read_dossier`, the access logged and chained first, and the answer
-dumped by its schema: what the RPC sends) and verifying its chain (`verify_one`). Goal (issue 15): a dossier of
-1,000 entries opens in ≤ 100 ms. CPU per open and per event: this process and this
-database's PostgreSQL backends, from /proc.
+dumped by its schema: what the RPC sends) and verifying its chain (`verify_one`). Goal (issue
+15): a dossier of 1,000 entries opens in ≤ 100 ms. CPU per open and per event: this process
+and this database's PostgreSQL backends, from /proc.
 
     .venv/bin/python -m bench.archive_dossier [--entries 1000] [--dossiers 2000]
 

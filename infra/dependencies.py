@@ -17,7 +17,8 @@ log = logging.getLogger(__name__)
 
 class UnitOfWorkFactory:
     """What a worker gets: `uow()` opens a unit of work; `handle_once(event, fn)` applies an
-    event exactly once, `handle_batch(events, fn)` a batch of them in one transaction; the operations side: health and the dead letters."""
+    event exactly once, `handle_batch(events, fn)` a batch of them in one transaction; the
+    operations side: health and the dead letters."""
 
     def __init__(self, engine, metadata, source, relay, amqp_uri):
         self.engine = engine
