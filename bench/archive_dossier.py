@@ -1,11 +1,12 @@
 """The archive measured on PostgreSQL, without the broker or the gateway, acting as the
 service's own database role: event intake through `handlers.file_event` (each event a chained
 document, one transaction each) into one dossier and spread over many, one at a time and from
-10 threads at once (the service's 10 workers), then opening a dossier of 1,000 entries
-(`read_dossier`, the access logged and chained first, and the answer dumped by its schema:
-what the RPC sends) and verifying its chain (`verify_one`). Goal (issue 15): a dossier of
-1,000 entries opens in ≤ 100 ms. CPU per open and per event: this process and this
-database's PostgreSQL backends, from /proc.
+10 threads at once (the service's 10 workers), and by batches of 50 events from 2 threads (as
+the service's consumer applies them under load: one transaction a batch), then opening a
+dossier of 1,000 entries (`read_dossier`, the access logged and chained first, and the answer
+dumped by its schema: what the RPC sends) and verifying its chain (`verify_one`). Goal (issue
+15): a dossier of 1,000 entries opens in ≤ 100 ms. CPU per open and per event: this process
+and this database's PostgreSQL backends, from /proc.
 
     .venv/bin/python -m bench.archive_dossier [--entries 1000] [--dossiers 2000]
 
@@ -34,7 +35,7 @@ from contracts import archive as schemas
 from contracts.base import load
 from contracts.envelope import parse_event
 from infra import config
-from infra.database import UnitOfWork, handle_once, make_engine
+from infra.database import UnitOfWork, handle_batch, handle_once, make_engine
 from infra.filestore import FileStore
 from infra.migrations import owner_metadata, upgrade
 from services.archive import handlers
@@ -77,20 +78,29 @@ def cpu_per(spent: dict, count: int) -> dict:
                for name, seconds in spent.items()}}
 
 
-def intake(store, events, threads=1) -> dict:
+def intake(store, events, threads=1, batch=1) -> dict:
+    """Events filed one per transaction (`handle_once`), or `batch` per transaction as the
+    service's consumer hands them over under load (`handle_batch`)."""
     warm = [store.engine.connect() for _ in range(threads)]  # the pool's connections exist
     for connection in warm:                                   # before CPU is metered
         connection.close()
+    if batch == 1:
+        work, apply = events, lambda e: handle_once(store, e, handlers.file_event)
+    else:
+        work = [events[n:n + batch] for n in range(0, len(events), batch)]
+        apply = lambda b: handle_batch(store, b, handlers.file_event,  # noqa: E731
+                                       order=handlers.filing_order)
     with cpu_meter(processes(store)) as spent:
         start = time.perf_counter()
         if threads == 1:
-            for e in events:
-                handle_once(store, e, handlers.file_event)
+            for item in work:
+                apply(item)
         else:
             with ThreadPoolExecutor(max_workers=threads) as pool:
-                list(pool.map(lambda e: handle_once(store, e, handlers.file_event), events))
+                list(pool.map(apply, work))
         seconds = time.perf_counter() - start
-    return {"events": len(events), "threads": threads, "seconds": round(seconds, 3),
+    return {"events": len(events), "threads": threads, "batch": batch,
+            "seconds": round(seconds, 3),
             "per_second": round(len(events) / seconds), **cpu_per(spent, len(events))}
 
 
@@ -123,6 +133,10 @@ def main():
         spread = intake(store, [event(10**6 + n, 10**6 + n) for n in range(args.dossiers)])
         spread_10 = intake(store, [event(2 * 10**6 + n, 2 * 10**6 + n)
                                    for n in range(args.dossiers)], threads=10)
+        # as the consumer under load: batches of 50, two in flight (its prefetch is two
+        # batches); new dossiers as above
+        batched = intake(store, [event(3 * 10**6 + n, 3 * 10**6 + n)
+                                 for n in range(args.dossiers)], threads=2, batch=50)
         query = load(schemas.ReadDossierSchema(), {"unit_id": 1, "actor": ARCHIVIST,
                                                    "purpose": "bench"})
         answer = schemas.DossierSchema.shared()
@@ -146,6 +160,7 @@ def main():
             "intake_into_one_dossier": one_dossier,
             "intake_into_new_dossiers": spread,
             "intake_into_new_dossiers_10_threads": spread_10,
+            "intake_batches_of_50_2_threads": batched,
             "open_dossier": {**opened, "entries": args.entries, "goal_ms": GOAL_MS,
                              "json_bytes": size},
             "verify_dossier": {**timed_ms(verify, 10, store), "links": args.entries + 51},

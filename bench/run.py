@@ -49,7 +49,7 @@ class Mode:
 
 QUICK = Mode("quick", http_seconds=2, warmup_seconds=1, insert_seconds=2, copy_rows=100_000,
              executemany_rows=20_000, broker_messages=5_000, import_leads=50_000,
-             saga_rate=50, saga_seconds=5, saga_ladder=(10, 20), ladder_seconds=5,
+             saga_rate=50, saga_seconds=5, saga_ladder=(25, 50), ladder_seconds=5,
              boards=((20_000, 3),), boards_skipped=(200_000,), fanout_events=2_000,
              stall_seconds=20, import_rooms=20_000)
 FULL = Mode("full", http_seconds=15, warmup_seconds=2, insert_seconds=10,

@@ -164,7 +164,7 @@ class SagaStep:
     rate: float
     seconds: float
     http: dict        # POST /deposits: latency summary
-    saga: dict        # from when the deposit was due to its unit_reserved in the dossier
+    saga: dict        # from when the deposit was due to its deposit_confirmed in the dossier
     refused: Counter  # why the gateway did not take a deposit ("HTTP 503", "ReadTimeout")
     missing: int      # deposits whose dossier entry never came
 
@@ -184,22 +184,30 @@ class SagaStep:
 
 
 def deposit_saga(env, mode) -> list[Row]:
-    """POST /deposits at a steady rate on available units; each deposit is timed until the
-    archive has filed its `unit_reserved` in the unit's dossier (deposit_received → inventory
-    reserves → unit_reserved → archive)."""
+    """POST /deposits at a steady rate on available units; each deposit is timed until its
+    saga is done: the archive has filed its `deposit_confirmed` in the unit's dossier
+    (deposit_received → inventory reserves → unit_reserved → transactions confirms →
+    deposit_confirmed → archive). CPU per deposit counts every process until every consumer
+    is done with the deposit's events (the archive's five documents, finance, leads)."""
     engine = env.engine("inventory")
     project_id = seed_project(engine, f"bm-saga-{uuid.uuid4().hex[:6]}", mode.saga_units)
     units = iter(available_units(engine, project_id))
-    step = run_saga_step(env, project_id, units, mode.saga_rate, mode.saga_seconds,
-                         mode.stall_seconds)
+    with cpu_meter({**env.service_pids(), **infrastructure_pids()}) as spent:
+        step = run_saga_step(env, project_id, units, mode.saga_rate, mode.saga_seconds,
+                             mode.stall_seconds)
+        env.wait_until_quiet()
     label = f"{mode.saga_rate:g}/s for {mode.saga_seconds:g} s"
     note = step.outcome()
+    cpu = cpu_row(SAGA, f"{label}:", spent, step.saga["count"], ceiling_key="A.c16.cpu_ms")
+    cpu.measure, cpu.goal = f"{label}: CPU per deposit", Goal("value", "<=", 25, "ms")
+    cpu.note += " · ceiling: ceiling A's CPU per request at c=16"
     rows = [
-        Row(SAGA, f"{label}: deposit → dossier entry p50", step.saga["p50_ms"], "ms"),
-        Row(SAGA, f"{label}: deposit → dossier entry p99", step.saga["p99_ms"], "ms",
-            goal=Goal("value", "<=", 100, "ms"), note=note),
+        Row(SAGA, f"{label}: deposit → confirmed and filed p50", step.saga["p50_ms"], "ms"),
+        Row(SAGA, f"{label}: deposit → confirmed and filed p99", step.saga["p99_ms"], "ms",
+            goal=Goal("value", "<=", 1000, "ms"), note=note),
         Row(SAGA, f"{label}: POST /deposits p50", step.http["p50_ms"], "ms"),
         Row(SAGA, f"{label}: POST /deposits p99", step.http["p99_ms"], "ms"),
+        cpu,
     ]
     if step.missing or step.refused:  # an error path, not a slow one: make the run fail
         raise IncompleteRun(f"deposit saga incomplete: {note}", rows)
@@ -225,7 +233,8 @@ def max_sustained_rate(env, project_id, units, mode) -> Row:
         note = f"every step held, the maximum is higher: {ladder}"
     else:
         note = f"{mode.ladder_seconds:g} s per step: {ladder}"
-    return Row(SAGA, "max sustained rate with p99 ≤ 1 s", best, "deposits/s", note=note)
+    return Row(SAGA, "max sustained rate with p99 ≤ 1 s", best, "deposits/s",
+               goal=Goal("value", ">=", 50, "deposits/s"), note=note)
 
 
 def run_saga_step(env, project_id, units, rate, seconds, stall_seconds) -> SagaStep:
@@ -256,10 +265,10 @@ def run_saga_step(env, project_id, units, rate, seconds, stall_seconds) -> SagaS
 
 
 def _wait_for_dossier_entries(env, deposit_ids, since, stall_seconds) -> dict:
-    """deposit id → when the archive filed its unit_reserved (`filed_at`, stamped by the
+    """deposit id → when the archive filed its deposit_confirmed (`filed_at`, stamped by the
     archive's handler inside the transaction that stores it)."""
     query = (select(Document.data["deposit_id"].as_integer(), Document.filed_at)
-             .where(Document.type == "unit_reserved", Document.filed_at >= since))
+             .where(Document.type == "deposit_confirmed", Document.filed_at >= since))
     filed = {}
     with env.engine("archive").connect() as connection:
         def count_filed():

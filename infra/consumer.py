@@ -5,6 +5,11 @@ What nameko's own event_handler does not give, and this does:
 - the body is decoded and validated here; what cannot be decoded or validated goes to the
   service's dead letters with the reason, never acked and dropped;
 - the message is acked only after the handler returned (its transaction already committed);
+- a handler declared with `batch_size=N` gets a list of the events waiting for it (up to N,
+  whatever arrived while the previous ones were read: one under a light load), applies them
+  in one transaction and they are acked together after its commit; when the batch fails, its
+  events are applied again one by one, each with the retries below, so a poison event is
+  dead-lettered alone and nothing is applied twice (the inbox);
 - a failing handler is retried with backoff — for minutes while the database or broker is
   away, a few times otherwise — then dead-lettered; no hot redelivery loop.
 """
@@ -15,6 +20,7 @@ from dataclasses import dataclass
 from functools import partial
 
 import eventlet
+from eventlet.queue import LightQueue
 from kombu import Connection
 from nameko.exceptions import ContainerBeingKilled
 from nameko.extensions import Entrypoint, ProviderCollector, SharedExtension
@@ -60,7 +66,14 @@ class EventQueue(SharedExtension, ProviderCollector):
         self.routes = self._routes()
         config = self.container.config
         connection = Connection(config["AMQP_URI"], heartbeat=config.get("HEARTBEAT", 60))
-        prefetch = int(config.get("max_workers", 10))
+        batches = [handler for handler in self._providers if handler.batch_size > 1]
+        # enough unacked messages in flight for a batch to form while another is applied
+        prefetch = max([int(config.get("max_workers", 10))]
+                       + [2 * handler.batch_size for handler in batches])
+        self._waiting = {handler: LightQueue() for handler in batches}
+        for handler in batches:
+            self.container.spawn_managed_thread(partial(self._collect, handler),
+                                                identifier="event_batches")
         self._loop = ConsumerLoop(connection, self.queue, self._on_message, prefetch,
                                    self._on_ready)
         self._thread = self.container.spawn_managed_thread(self._loop.run,
@@ -116,12 +129,54 @@ class EventQueue(SharedExtension, ProviderCollector):
         if handler is None:
             self._dead_letter(message, f"no handler for {event['source']}.{event['type']}")
             return
-        self._dispatch(handler, event, message, attempt=1, failing_since=None)
+        if handler.batch_size > 1:
+            self._waiting[handler].put((event, message))
+        else:
+            self._dispatch(handler, event, message, attempt=1, failing_since=None)
+
+    def _collect(self, handler):
+        """Hand the events waiting for a batch handler to one worker at a time: everything the
+        consumer read meanwhile, up to the batch size. Waiting for a free worker lets the
+        next batch grow."""
+        waiting = self._waiting[handler]
+        while True:
+            batch = [waiting.get()]
+            while len(batch) < handler.batch_size and not waiting.empty():
+                batch.append(waiting.get_nowait())
+            if not self.accepting:
+                continue  # left unacked: redelivered after the restart
+            if len(batch) == 1:
+                self._dispatch(handler, *batch[0], attempt=1, failing_since=None)
+                continue
+            events = [event for event, _ in batch]
+            try:
+                self.container.spawn_worker(
+                    handler, (events,), {},
+                    context_data={"correlation_id": events[0]["correlation_id"]},
+                    handle_result=partial(self._after_batch, handler, batch))
+            except ContainerBeingKilled:
+                pass  # left unacked: redelivered to another worker
+
+    def _after_batch(self, handler, batch, worker_ctx, result, exc_info):
+        if exc_info is None:  # committed: ack every message of the batch
+            for _, message in batch:
+                _settle(message, ack=True)
+            return result, exc_info
+        log.warning("a batch of %d events failed (%r); applying them one by one",
+                    len(batch), exc_info[1])
+        self.container.spawn_managed_thread(partial(self._one_by_one, handler, batch))
+        return result, exc_info
+
+    def _one_by_one(self, handler, batch):
+        for event, message in batch:
+            if self.accepting:
+                self._dispatch(handler, event, message, attempt=1, failing_since=None)
 
     def _dispatch(self, handler, event, message, attempt, failing_since):
+        """One event to its handler (a batch handler gets a batch of one)."""
         try:
             self.container.spawn_worker(
-                handler, (event,), {},
+                handler, ([event] if handler.batch_size > 1 else event,), {},
                 context_data={"correlation_id": event["correlation_id"]},
                 handle_result=partial(self._after_handler, handler, event, message, attempt,
                                       failing_since))
@@ -183,11 +238,13 @@ def _settle(message, ack: bool):
 
 class EventHandler(Entrypoint):
     """Entrypoint: `@event_handler("transactions.deposit_received")`; `"*"` means every
-    routing key the service subscribes to in contracts.subscriptions."""
+    routing key the service subscribes to in contracts.subscriptions. With `batch_size=N`
+    the method takes a list of events (see the module's docstring)."""
     event_queue = EventQueue()
 
-    def __init__(self, *routing_keys, **kwargs):
+    def __init__(self, *routing_keys, batch_size=1, **kwargs):
         self.routing_keys = routing_keys
+        self.batch_size = batch_size
         super().__init__(**kwargs)
 
     def setup(self):

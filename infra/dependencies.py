@@ -9,7 +9,7 @@ from sqlalchemy.orm import sessionmaker
 
 from contracts.subscriptions import SUBSCRIPTIONS, queue_name
 from infra import config, dead_letters, read_log
-from infra.database import UnitOfWork, handle_once, make_engine
+from infra.database import UnitOfWork, handle_batch, handle_once, make_engine
 from infra.outbox import BackgroundRelay, OutboxRelay
 
 log = logging.getLogger(__name__)
@@ -17,7 +17,8 @@ log = logging.getLogger(__name__)
 
 class UnitOfWorkFactory:
     """What a worker gets: `uow()` opens a unit of work; `handle_once(event, fn)` applies an
-    event exactly once; the operations side: health and the dead letters."""
+    event exactly once, `handle_batch(events, fn)` a batch of them in one transaction; the
+    operations side: health and the dead letters."""
 
     def __init__(self, engine, metadata, source, relay, amqp_uri):
         self.engine = engine
@@ -34,6 +35,9 @@ class UnitOfWorkFactory:
 
     def handle_once(self, event, handler):
         return handle_once(self, event, handler)
+
+    def handle_batch(self, events, handler, order=None):
+        return handle_batch(self, events, handler, order)
 
     def health(self) -> dict:
         try:

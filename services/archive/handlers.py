@@ -198,6 +198,18 @@ def _dossier_for_event(uow, event) -> int:
     return dossier_id
 
 
+def filing_order(event) -> tuple:
+    """The order in which a batch of events is filed: by the dossier each one locks (a unit's,
+    else a customer's, else a project's), so two batches filed at once lock their dossiers in
+    the same order and never wait for each other in a circle; events of one dossier keep the
+    order they came in."""
+    if event["unit_id"] is not None:
+        return (0, event["unit_id"])
+    if event["customer_id"] is not None:
+        return (1, event["customer_id"])
+    return (2, event["project_id"] or 0)
+
+
 def file_event(uow, event) -> None:
     """Every event becomes a document of its category in the dossier it concerns."""
     routing_key = f"{event['source']}.{event['type']}"

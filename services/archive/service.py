@@ -20,6 +20,8 @@ from services.archive.models import metadata
 
 log = logging.getLogger(__name__)
 
+EVENT_BATCH = 50  # events filed in one transaction at most
+
 
 class Files(DependencyProvider):
     """The content-addressed file store (ARCHIVE_FILES_URL), opened at start."""
@@ -162,9 +164,9 @@ class ArchiveService(operations.OperationsRpc):
         return self._call(schemas.InspectionsQuery, payload, handlers.inspections,
                           schemas.InspectionListSchema)
 
-    @event_handler("*")
-    def on_event(self, event):
-        self.uow.handle_once(event, handlers.file_event)
+    @event_handler("*", batch_size=EVENT_BATCH)
+    def on_events(self, events):
+        self.uow.handle_batch(events, handlers.file_event, order=handlers.filing_order)
 
     @timer(interval=config.archive_verification_seconds())
     def advance_verifications(self):

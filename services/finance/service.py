@@ -20,6 +20,7 @@ from services.finance.dispatcher import WebhookDispatcher
 from services.finance.models import metadata
 
 FINANCE_ROLES = ("finance", "admin")
+EVENT_BATCH = 50  # money events filed in one transaction at most
 
 
 def jsonable(value):
@@ -64,9 +65,9 @@ class FinanceService(operations.OperationsRpc):
     files = ExportFiles()
     dispatcher = WebhookDispatcher()
 
-    @event_handler("*")
-    def on_money_event(self, event):
-        self.uow.handle_once(event, handlers.file_event)
+    @event_handler("*", batch_size=EVENT_BATCH)
+    def on_money_events(self, events):
+        self.uow.handle_batch(events, handlers.file_event, order=handlers.filing_order)
 
     # account mappings
     @rpc(idempotent=True)

@@ -71,6 +71,12 @@ def _decimal(value) -> Decimal | None:
     return None if value is None else Decimal(str(value))
 
 
+def reservation_order(event) -> int:
+    """Deposits in a batch are reserved by unit, so two batches lock their units in the same
+    order; deposits on one unit keep the order they came in (the first one wins)."""
+    return event["unit_id"] or 0
+
+
 def reserve_for_deposit(uow, event) -> None:
     """On `deposit_received`: reserve the unit for the depositing customer, or refuse."""
     session = uow.session

@@ -341,9 +341,10 @@ class InventoryService(operations.OperationsRpc):
             scope.opening(uow.session, actor, query["opening_id"])
             return openings.results_file(uow.session, query["opening_id"])
 
-    @event_handler("transactions.deposit_received")
-    def on_deposit_received(self, event):
-        self.uow.handle_once(event, handlers.reserve_for_deposit)
+    @event_handler("transactions.deposit_received", batch_size=50)
+    def on_deposits_received(self, events):
+        self.uow.handle_batch(events, handlers.reserve_for_deposit,
+                              order=handlers.reservation_order)
 
     @event_handler("transactions.subscription_signed")
     def on_subscription_signed(self, event):

@@ -202,9 +202,10 @@ class LeadsService(operations.OperationsRpc):
                 follow_up.consultant_customers(uow.session, query["consultant_id"],
                                                query["day"]))
 
-    @event_handler("transactions.deposit_confirmed")
-    def on_deposit_confirmed(self, event):
-        self.uow.handle_once(event, follow_up.on_deposit_confirmed)
+    @event_handler("transactions.deposit_confirmed", batch_size=50)
+    def on_deposits_confirmed(self, events):
+        self.uow.handle_batch(events, follow_up.on_deposit_confirmed,
+                              order=lambda event: event["customer_id"] or 0)
 
     @rpc
     def distribute_call_pool(self, payload):

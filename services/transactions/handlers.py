@@ -60,6 +60,12 @@ def _same_deposit(deposit: Deposit, cmd) -> dict:
     return deposit_view(deposit)
 
 
+def settling_order(event) -> int:
+    """Inventory's answers in a batch are settled by deposit, so two batches settling at once
+    lock their deposits in the same order."""
+    return event["data"]["deposit_id"]
+
+
 def on_unit_reserved(uow, event) -> None:
     _settle(uow, event, "reserved", reason=None)
 

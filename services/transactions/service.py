@@ -378,10 +378,11 @@ class TransactionsService(operations.OperationsRpc):
     def on_swap_rejected(self, event):
         self.uow.handle_once(event, applications.on_swap_rejected)
 
-    @event_handler("inventory.unit_reserved")
-    def on_unit_reserved(self, event):
-        self.uow.handle_once(event, handlers.on_unit_reserved)
+    @event_handler("inventory.unit_reserved", batch_size=50)
+    def on_units_reserved(self, events):
+        self.uow.handle_batch(events, handlers.on_unit_reserved, order=handlers.settling_order)
 
-    @event_handler("inventory.unit_reservation_rejected")
-    def on_unit_reservation_rejected(self, event):
-        self.uow.handle_once(event, handlers.on_unit_reservation_rejected)
+    @event_handler("inventory.unit_reservation_rejected", batch_size=50)
+    def on_unit_reservations_rejected(self, events):
+        self.uow.handle_batch(events, handlers.on_unit_reservation_rejected,
+                              order=handlers.settling_order)

@@ -2,13 +2,15 @@
 customer's events before any unit go to the customer's own file."""
 import json
 import random
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from contracts.envelope import parse_event
-from infra.database import handle_once
-from services.archive.handlers import file_event
+from infra.database import handle_batch, handle_once
+from services.archive.handlers import file_event, filing_order
 from services.archive.models import Document, Dossier
 
 from tests.messaging import valid_event
@@ -58,3 +60,78 @@ def test_events_of_a_unit_go_into_one_dossier_opened_once_and_redeliveries_chang
         "leads.visit_recorded")["data"]))  # stored as published
     assert [p["data"]["dossier_id"] for p in opened if p["unit_id"] == unit_id] == [dossier.id]
     assert inbox == 3
+
+
+@contextmanager
+def commits_of(engine):
+    """Counts the transactions committed on `engine` inside the block."""
+    counted = []
+
+    def count(connection):
+        counted.append(1)
+    event.listen(engine, "commit", count)
+    try:
+        yield counted
+    finally:
+        event.remove(engine, "commit", count)
+
+
+def test_a_batch_files_its_events_in_one_commit_once_each_and_skips_what_was_filed(stores):
+    store = stores["archive"]
+    unit_id = random.randrange(10**6, 10**9)
+    customer_id = random.randrange(10**6, 10**9)
+    received = filed("transactions.deposit_received", project_id=7, unit_id=unit_id,
+                     customer_id=customer_id)
+    reserved = filed("inventory.unit_reserved", project_id=7, unit_id=unit_id,
+                     customer_id=customer_id)
+    visit = filed("leads.visit_recorded", customer_id=customer_id)
+    handle_once(store, received, file_event)  # filed before: a redelivery in the batch
+    with commits_of(store.engine) as commits:
+        handle_batch(store, [received, visit, reserved, visit], file_event,
+                     order=filing_order)
+    assert len(commits) == 1
+    with store() as uow:
+        documents = uow.session.execute(
+            select(Document.event_id, Document.type).where(
+                Document.customer_id == customer_id).order_by(Document.id)).all()
+    # the unit's dossier first (filing order), each event once
+    assert [(d.event_id, d.type) for d in documents] == [
+        (str(received["event_id"]), "deposit_received"),
+        (str(reserved["event_id"]), "unit_reserved"),
+        (str(visit["event_id"]), "visit_recorded")]
+
+
+def test_a_batch_with_an_event_that_fails_leaves_nothing_filed(stores):
+    store = stores["archive"]
+    customer_id = random.randrange(10**6, 10**9)
+    good = filed("leads.visit_recorded", customer_id=customer_id)
+    bad = filed("leads.visit_recorded", customer_id=customer_id)
+    bad["type"] = "no_such_event"  # no schema: file_event raises KeyError
+    with pytest.raises(KeyError):
+        handle_batch(store, [good, bad], file_event, order=filing_order)
+    inbox = store.metadata.tables["processed_events"]
+    with store() as uow:
+        assert uow.session.scalar(select(func.count()).select_from(inbox).where(
+            inbox.c.event_id.in_([str(good["event_id"]), str(bad["event_id"])]))) == 0
+        assert uow.session.scalar(select(func.count()).select_from(Document).where(
+            Document.customer_id == customer_id)) == 0
+    handle_batch(store, [good], file_event)  # applied alone afterwards: filed
+    with store() as uow:
+        assert uow.session.scalar(select(func.count()).select_from(Document).where(
+            Document.customer_id == customer_id)) == 1
+
+
+def test_batches_filed_at_once_over_the_same_dossiers_in_any_order_all_commit(stores):
+    """Two batches naming the same dossiers in opposite orders: filed by dossier they lock
+    them in the same order, so neither waits for the other in a circle (no deadlock)."""
+    store = stores["archive"]
+    units = [random.randrange(10**6, 10**9) for _ in range(6)]
+    batches = [[filed("inventory.unit_held", project_id=7, unit_id=unit) for unit in units]
+               for _ in range(4)]
+    batches = [batch if n % 2 else batch[::-1] for n, batch in enumerate(batches)]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        list(pool.map(lambda batch: handle_batch(store, batch, file_event,
+                                                 order=filing_order), batches))
+    with store() as uow:
+        assert uow.session.scalar(select(func.count()).select_from(Document).where(
+            Document.unit_id.in_(units))) == 24

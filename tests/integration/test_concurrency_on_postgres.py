@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from contracts.envelope import build_event, parse_event
-from infra.database import handle_once
+from infra.database import handle_batch, handle_once
 from services.inventory import board, handlers as inventory
 from services.inventory.models import Reservation, Unit
 from services.leads import handlers as leads
@@ -60,6 +60,36 @@ def test_fifty_concurrent_deposits_reserve_a_unit_once(stores):
         active = uow.session.scalar(select(func.count()).select_from(Reservation).where(
             Reservation.unit_id == unit_id, Reservation.status == "active"))
     assert active == 1
+
+
+def test_batches_of_deposits_racing_over_the_same_units_reserve_each_unit_once(stores):
+    """Eight batches at once, each a deposit on every one of four units in its own order:
+    reserved by unit, they never wait for each other in a circle, and in each unit the first
+    deposit of the batch that got it first wins."""
+    store = stores["inventory"]
+    units = [new_unit(store, f"batch-{n}") for n in range(4)]
+    batches = [[deposit_event(unit_id, 8000 + 10 * b + n, 8800 + 10 * b + n)
+                for n, unit_id in enumerate(units)] for b in range(8)]
+    batches = [batch if b % 2 else batch[::-1] for b, batch in enumerate(batches)]
+    batches[0].append(deposit_event(units[0], 7990, 7990))  # a second deposit, same unit
+    start = threading.Barrier(len(batches))
+
+    def apply(batch):
+        start.wait()
+        handle_batch(store, batch, inventory.reserve_for_deposit,
+                     order=inventory.reservation_order)
+
+    with ThreadPoolExecutor(max_workers=len(batches)) as pool:
+        list(pool.map(apply, batches))
+    for unit_id in units:
+        types = outbox_types(store, unit_id)
+        assert types.count("unit_reserved") == 1
+        assert types.count("unit_reservation_rejected") == len(batches) - 1 + (
+            unit_id == units[0])
+    with store() as uow:
+        winners = dict(uow.session.execute(select(Reservation.unit_id, Reservation.deposit_id)
+                                           .where(Reservation.unit_id.in_(units))).all())
+    assert winners[units[0]] != 7990  # never before the batch's earlier deposit on the unit
 
 
 def test_a_duplicated_event_is_applied_once(stores):

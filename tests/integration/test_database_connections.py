@@ -1,16 +1,19 @@
-"""Connections to PostgreSQL: pools sized per service, and a refusal for too many connections
-answered as such (503 too_many_connections), not as a database that is away."""
+"""Connections to PostgreSQL: pools sized per service, a refusal for too many connections
+answered as such (503 too_many_connections), not as a database that is away, and a pooled
+connection the server dropped while it sat idle replaced before it is used."""
 import json
 import uuid
 from types import SimpleNamespace
 
+import psycopg2.extensions
 import pytest
 from nameko.exceptions import RemoteError, serialize
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import make_url
 
 from gateway.api import api
 from gateway.models import metadata as gateway_metadata
+from infra import database
 from infra.database import make_engine
 from infra.dependencies import Database
 
@@ -123,3 +126,46 @@ def test_each_service_sizes_its_pool_from_the_environment(monkeypatch, database_
         assert provider.engine.pool.size() + provider.engine.pool._max_overflow <= 8
     finally:
         provider.engine.dispose()
+
+
+def backend_of(engine) -> int:
+    with engine.connect() as connection:
+        return connection.execute(text("SELECT pg_backend_pid()")).scalar_one()
+
+
+def terminate(pid: int) -> None:
+    admin = _admin_engine()
+    with admin.connect() as connection:
+        connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    admin.dispose()
+
+
+def test_a_connection_dropped_while_idle_in_the_pool_is_replaced_before_use(
+        database_urls, monkeypatch):
+    engine = make_engine(database_urls["gateway"], pool_size=1, max_overflow=0)
+    try:
+        dropped = backend_of(engine)
+        terminate(dropped)  # as a restart of the database would, while the pool sat idle
+        monkeypatch.setattr(database, "PING_AFTER_IDLE_SECONDS", 0.0)
+        assert backend_of(engine) != dropped  # pinged, found gone, replaced: no error
+    finally:
+        engine.dispose()
+
+
+def test_a_connection_used_a_moment_ago_is_not_pinged_again(database_urls):
+    statements = []
+
+    class Counting(psycopg2.extensions.cursor):
+        def execute(self, query, params=None):
+            statements.append(query)
+            return super().execute(query, params)
+    engine = make_engine(database_urls["gateway"], pool_size=1, max_overflow=0)
+    event.listen(engine, "connect", lambda dbapi_connection, _record: setattr(
+        dbapi_connection, "cursor_factory", Counting))
+    try:
+        backend_of(engine)
+        statements.clear()
+        backend_of(engine)
+    finally:
+        engine.dispose()
+    assert statements == ["SELECT pg_backend_pid()"]  # no round trip before it

@@ -18,7 +18,7 @@ from standardwebhooks.webhooks import Webhook
 
 from contracts.envelope import REGISTRY, build_event, parse_event
 from contracts.errors import InvalidInput
-from infra.database import handle_once
+from infra.database import handle_batch, handle_once
 from infra.filestore import FileStore
 from services.finance import domain, handlers
 from services.finance.dispatcher import Deliveries
@@ -93,10 +93,19 @@ def export(store, files, project_id, layout, format_="xlsx", to=date(2026, 11, 3
     return content
 
 
-def test_a_full_deal_books_balanced_vouchers_once_and_exports_identically(stores, files):
+@pytest.mark.parametrize("batched", [False, True], ids=["one by one", "in batches"])
+def test_a_full_deal_books_balanced_vouchers_once_and_exports_identically(stores, files,
+                                                                         batched):
     store = stores["finance"]
     project_id, deposit_id = random.randrange(10**5, 10**6), random.randrange(10**5, 10**6)
     events = deal_events(project_id, deposit_id)
+    if batched:  # as the consumer hands them over: the deal in one batch, among another
+        other = deal_events(project_id + 1, deposit_id + 2)  # project's, redeliveries too
+        mixed = [event for pair in zip(other, events) for event in pair]
+        handle_batch(store, mixed + events[:3], handlers.file_event,
+                     order=handlers.filing_order)
+        handle_batch(store, events[2:5] + other[:2], handlers.file_event,
+                     order=handlers.filing_order)
     for event in events:
         for _ in range(3):  # redeliveries
             handle_once(store, event, handlers.file_event)
