@@ -183,6 +183,8 @@ def main():
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
                     "shared": True, "commit": git_commit()},
         "size": vars(args),
+        # what the gateway and inventory take at once (config.yaml), as the services got it
+        "max_workers": int(env.suite.env.get("MAX_WORKERS", "10")),
         "queue_numbers": {"taken": len(numbers), "seconds": round(queue_seconds, 2),
                           "gap_free": True},
         "units_sold": len(wins), "units_released": len(unit_ids),
