@@ -7,7 +7,11 @@ UPDATE on its row), and the unit moved from available to held for the buyer (a c
 UPDATE on the unit). The first valid request wins; a loser's UPDATE finds the unit taken and
 answers 409 at once, naming the unit; nothing else changes for them but the attempt. The won
 unit's hold becomes a reservation and an order form as soon as transactions turns the buyer's
-诚意金 into the deposit (`unit_selected` → `deposit_received` → `unit_reserved`)."""
+诚意金 into the deposit (`unit_selected` → `deposit_received` → `unit_reserved`).
+
+Under a burst the requests waiting in a process are decided together (`decide_selections`,
+called by `selection_batches`): the same rules, request by request in the order received,
+in one transaction for all of them."""
 import base64
 
 from sqlalchemy import and_, bindparam, delete, func, insert, select, tuple_, update
