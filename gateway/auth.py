@@ -5,15 +5,16 @@ import math
 import secrets
 from dataclasses import dataclass, field
 from datetime import timedelta
-from functools import cache
+from functools import cache, partial
 
 from cachetools import TTLCache
-from sqlalchemy import delete, insert, select, update
-from sqlalchemy.exc import IntegrityError
+
+from sqlalchemy import create_engine, delete, event, insert, select, update
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from contracts.errors import Conflict, InvalidInput
 from gateway.models import AuditEntry, AuthGeneration, LoginThrottle, Token, User
-from infra.database import utcnow
+from infra.database import _set_role, utcnow
 
 # the roles of the sales office, from the seeds
 ROLES = ("consultant", "sales_manager", "call_agent", "finance", "customer_service",
@@ -236,14 +237,50 @@ class TokenCache:
 GENERATION = select(AuthGeneration.generation).where(AuthGeneration.id == 1)
 
 
+class GenerationReader:
+    """The generation, read on connections of its own: kept open, in autocommit (no
+    transaction to begin or roll back) and without the pool's ping before each use, since the
+    read is its own check: a connection found dropped is replaced and the read made again,
+    once. A request with a cached token costs this one round trip."""
+
+    def __init__(self, url: str, role: str | None = None, connections: int = 2):
+        self.engine = create_engine(url, pool_size=connections, max_overflow=0,
+                                    pool_recycle=1800, isolation_level="AUTOCOMMIT")
+        if role:
+            event.listen(self.engine, "connect", partial(_set_role, role))
+
+    def __call__(self) -> int:
+        for attempt in range(2):
+            try:
+                with self.engine.connect() as connection:
+                    return connection.scalar(GENERATION) or 0
+            except DBAPIError as error:
+                if attempt or not error.connection_invalidated:
+                    raise
+        raise AssertionError("unreachable")
+
+
 def authenticate(session_factory, authorization_header: str | None,
-                 cache: TokenCache | None = None) -> CurrentUser:
-    """The user behind a bearer token. Each request reads the one-row generation; the token and
-    its user are read only on a cache miss or after a revocation anywhere."""
+                 cache: TokenCache | None = None, generation=None) -> CurrentUser:
+    """The user behind a bearer token. Each request reads the one-row generation (by
+    `generation()` when given, else in the session); the token and its user are read only on
+    a cache miss or after a revocation anywhere."""
     scheme, _, token = (authorization_header or "").partition(" ")
     if scheme.lower() != "bearer" or not token:
         raise Unauthenticated("a bearer token is required")
     token_hash = _token_hash(token.strip())
+    cached = None
+    if cache is not None and generation is not None:
+        cached = cache.get(token_hash, generation())
+    if cached is None:
+        cached = _read_token(session_factory, token_hash, cache)
+    user, expires_at = cached
+    if expires_at <= utcnow():
+        raise Unauthenticated("the token is unknown or expired")
+    return user
+
+
+def _read_token(session_factory, token_hash, cache):
     with session_factory() as session:
         generation = session.scalar(GENERATION) or 0
         cached = cache.get(token_hash, generation) if cache is not None else None
@@ -256,10 +293,7 @@ def authenticate(session_factory, authorization_header: str | None,
             cached = (current_user(row.User), row.expires_at)
             if cache is not None:
                 cache.put(token_hash, *cached, generation)
-    user, expires_at = cached
-    if expires_at <= utcnow():
-        raise Unauthenticated("the token is unknown or expired")
-    return user
+    return cached
 
 
 def token_hash_of(authorization_header: str) -> str:

@@ -4,6 +4,7 @@ The routes live in `gateway.endpoints`, one mixin per domain; this class gives t
 token check (`authorize`) and the RPC proxies (`rpc`)."""
 from contextlib import contextmanager
 from dataclasses import replace
+from functools import cache
 
 from cachetools import TTLCache
 
@@ -37,6 +38,11 @@ SCOPES = TTLCache(maxsize=10_000, ttl=config.token_cache_seconds())
 LOGIN_LIMITS = auth.LoginLimits(*config.login_limits())
 
 
+@cache
+def _generation_reader() -> auth.GenerationReader:
+    return auth.GenerationReader(config.database_url("gateway"), config.database_role("gateway"))
+
+
 def _proxy(service):
     """Requests expire with the caller's deadline; publishing gives up within a second when
     the broker is away, so callers get a quick 503 instead of piling up."""
@@ -59,7 +65,7 @@ class GatewayService(leads_api.LeadsEndpoints, inventory_api.InventoryEndpoints,
     def authorize(self, request, method, path) -> auth.CurrentUser:
         allowed = route(method, path).roles
         user = auth.authenticate(self._session, request.headers.get("Authorization"),
-                                 TOKENS)
+                                 TOKENS, self._generation)
         if user.role not in allowed:
             raise Forbidden(f"role {user.role} may not {method} {path}",
                             {"role": [f"one of {', '.join(allowed)} is required"]})
@@ -79,6 +85,9 @@ class GatewayService(leads_api.LeadsEndpoints, inventory_api.InventoryEndpoints,
             SCOPES[user.consultant_id] = scope
         return replace(user, office_ids=list(scope["office_ids"]),
                        project_ids=list(scope["project_ids"]))
+
+    def _generation(self) -> int:
+        return _generation_reader()()
 
     @contextmanager
     def _session(self):

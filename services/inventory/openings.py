@@ -7,21 +7,26 @@ UPDATE on its row), and the unit moved from available to held for the buyer (a c
 UPDATE on the unit). The first valid request wins; a loser's UPDATE finds the unit taken and
 answers 409 at once, naming the unit; nothing else changes for them but the attempt. The won
 unit's hold becomes a reservation and an order form as soon as transactions turns the buyer's
-诚意金 into the deposit (`unit_selected` → `deposit_received` → `unit_reserved`)."""
+诚意金 into the deposit (`unit_selected` → `deposit_received` → `unit_reserved`).
+
+Under a burst the requests waiting in a process are decided together (`decide_selections`,
+called by `selection_batches`): the same rules, request by request in the order received,
+in one transaction for all of them."""
 import base64
 
-from sqlalchemy import and_, delete, func, insert, select, update
+from sqlalchemy import and_, bindparam, delete, func, insert, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 
-from contracts.errors import Conflict, IdempotencyKeyReused, InvalidInput, NotFound
-from contracts.scope import check_consultant
+from contracts.errors import Conflict, Forbidden, IdempotencyKeyReused, InvalidInput, NotFound
+from contracts.scope import check_consultant, check_project
 from infra.database import utcnow
 from infra.working_calendar import SHANGHAI
 from infra.workbooks import xlsx
 from services.inventory import domain, opening_order
 from services.inventory.history import change_status
 from services.inventory.models import (Hold, Opening, OpeningEntrant, OpeningHousehold,
-                                       OpeningSelection, OpeningUnit, Project, Unit)
+                                       OpeningSelection, OpeningUnit, Project, Unit,
+                                       UnitStatusChange)
 
 OPEN, CLOSED = "open", "closed"
 
@@ -252,6 +257,7 @@ def _select(uow, actor, cmd, now=None) -> dict:
         raise NotFound(f"opening {cmd['opening_id']} does not exist",
                        {"opening_id": ["unknown opening"]})
     opening, entrant, released, hold_days = found_row
+    check_project(actor, opening.project_id)
     check_selection(actor, opening, entrant, cmd["queue_number"], released is not None, now)
     if opening.max_attempts is not None and session.execute(
             update(OpeningEntrant).where(
@@ -324,6 +330,176 @@ def _record(session, opening, entrant, cmd, outcome, total_price, now) -> dict:
         **values, idempotency_key=cmd.get("idempotency_key"))
         .returning(OpeningSelection.id)).scalar_one()
     return {"id": selection_id, **values}
+
+
+def decide_selections(uow, requests) -> list:
+    """A batch of selection requests, `(actor, cmd, requested_at)` in the order inventory
+    received them, decided in one transaction with a fixed number of statements whatever its
+    size: the openings, entrants, releases, units and households read at once (the rows that
+    change locked, always in the same order: entrants, units, households), each request
+    decided in turn against what the ones before it did, then every change written together.
+    The rules are `select_unit`'s, request by request, its `idempotency_key` included; the
+    outcome of each is its selection (a dict) or the refusal (an exception) to answer it with,
+    in the requests' order."""
+    session = uow.session
+    outcomes: list = [None] * len(requests)
+    keys = {i: cmd["idempotency_key"] for i, (_, cmd, _) in enumerate(requests)
+            if cmd.get("idempotency_key")}
+    if len(set(keys.values())) < len(keys):  # a retry raced its first press into this batch
+        return [_decided_alone(uow, request) for request in requests]
+    earlier = {row.idempotency_key: row for row in session.scalars(
+        select(OpeningSelection).where(OpeningSelection.idempotency_key.in_(keys.values())))
+    } if keys else {}
+    found_openings = {row.id: row for row in session.execute(
+        select(*Opening.__table__.c, Project.hold_days)
+        .join(Project, Project.id == Opening.project_id)
+        .where(Opening.id.in_({cmd["opening_id"] for _, cmd, _ in requests})))}
+    entrants = {(row.opening_id, row.number): row for row in session.execute(
+        select(*OpeningEntrant.__table__.c).where(tuple_(
+            OpeningEntrant.opening_id, OpeningEntrant.number).in_(
+            {(cmd["opening_id"], cmd["queue_number"]) for _, cmd, _ in requests}))
+        .order_by(OpeningEntrant.opening_id, OpeningEntrant.queue_number_id)
+        .with_for_update())}
+    released = set(session.execute(select(OpeningUnit.opening_id, OpeningUnit.unit_id).where(
+        tuple_(OpeningUnit.opening_id, OpeningUnit.unit_id).in_(
+            {(cmd["opening_id"], cmd["unit_id"]) for _, cmd, _ in requests}))).tuples())
+    valid = []
+    for i, (actor, cmd, at) in enumerate(requests):
+        if keys.get(i) in earlier:  # pressed again: the first answer
+            try:
+                outcomes[i] = _answer_again(earlier[keys[i]], cmd)
+            except (Conflict, IdempotencyKeyReused) as refused:
+                outcomes[i] = refused
+            continue
+        opening = found_openings.get(cmd["opening_id"])
+        entrant = entrants.get((cmd["opening_id"], cmd["queue_number"]))
+        try:
+            if opening is None:
+                raise NotFound(f"opening {cmd['opening_id']} does not exist",
+                               {"opening_id": ["unknown opening"]})
+            check_project(actor, opening.project_id)
+            check_selection(actor, opening, entrant, cmd["queue_number"],
+                            (opening.id, cmd["unit_id"]) in released, at)
+        except (NotFound, InvalidInput, Conflict, Forbidden) as refused:
+            outcomes[i] = refused
+            continue
+        valid.append((i, cmd, at, opening, entrant))
+    if not valid:
+        return outcomes
+    units = {row.id: row for row in session.execute(
+        select(Unit.id, Unit.status, Unit.project_id, Unit.list_price)
+        .where(Unit.id.in_({cmd["unit_id"] for _, cmd, _, _, _ in valid}))
+        .order_by(Unit.id).with_for_update())}
+    purchases = {(row.opening_id, row.household): row.purchases for row in session.execute(
+        select(OpeningHousehold.opening_id, OpeningHousehold.household,
+               OpeningHousehold.purchases)
+        .where(tuple_(OpeningHousehold.opening_id, OpeningHousehold.household).in_(
+            {(opening.id, entrant.household) for _, _, _, opening, entrant in valid}))
+        .order_by(OpeningHousehold.opening_id, OpeningHousehold.household).with_for_update())}
+    attempts = {(e.opening_id, e.queue_number_id): e.attempts for e in entrants.values()}
+    status = {unit_id: row.status for unit_id, row in units.items()}
+    bought, records, wins = set(), [], []
+    for i, cmd, at, opening, entrant in valid:
+        buyer, household = (opening.id, entrant.queue_number_id), (opening.id, entrant.household)
+        if opening.max_attempts is not None:  # counted only where the opening limits them
+            if attempts[buyer] >= opening.max_attempts:
+                outcomes[i] = Conflict("no selection attempts left", {"queue_number": [
+                    f"used all {opening.max_attempts} attempts"]})
+                continue
+            attempts[buyer] += 1
+        unit_id = cmd["unit_id"]
+        if status[unit_id] != domain.AVAILABLE:
+            outcomes[i] = Conflict(f"unit {unit_id} was chosen by someone else first",
+                                   {"unit_id": [f"unit {unit_id} is {status[unit_id]}: taken"]})
+            records.append((i, _selection(opening, entrant, cmd, "lost", None, at), keys.get(i)))
+            continue
+        if purchases.get(household, 0) >= opening.limit_per_household:
+            outcomes[i] = Conflict("the household has bought its limit", {"queue_number": [
+                f"the household's limit is {opening.limit_per_household} unit(s)"]})
+            continue
+        purchases[household] = purchases.get(household, 0) + 1
+        bought.add(household)
+        status[unit_id] = domain.HELD
+        records.append((i, _selection(opening, entrant, cmd, "won", units[unit_id].list_price,
+                                      at), keys.get(i)))
+        wins.append((i, cmd, at, opening, entrant))
+    _write_decisions(uow, entrants, attempts, purchases, bought, units, records, wins)
+    for i, values, _ in records:
+        if values["outcome"] == "won":
+            outcomes[i] = values
+    return outcomes
+
+
+def _decided_alone(uow, request):
+    actor, cmd, at = request
+    try:
+        return select_unit(uow, actor, cmd, now=at)
+    except (NotFound, InvalidInput, Conflict, Forbidden, IdempotencyKeyReused) as refused:
+        uow.rollback()
+        return refused
+
+
+def _selection(opening, entrant, cmd, outcome, total_price, at) -> dict:
+    return dict(opening_id=opening.id, unit_id=cmd["unit_id"],
+                queue_number_id=entrant.queue_number_id, queue_number=entrant.number,
+                customer_id=entrant.customer_id, consultant_id=entrant.consultant_id,
+                outcome=outcome, total_price=total_price, requested_at=at,
+                selected_by=cmd["selected_by"])
+
+
+def _write_decisions(uow, entrants, attempts, purchases, bought, units, records, wins) -> None:
+    """A batch's changes, one statement per table: attempts, households' purchases, the won
+    units held (with their history and holds), every selection recorded, the events."""
+    session = uow.session
+    entrant_table, household_table = OpeningEntrant.__table__, OpeningHousehold.__table__
+    counted = [{"o": e.opening_id, "q": e.queue_number_id,
+                "a": attempts[(e.opening_id, e.queue_number_id)]} for e in entrants.values()
+               if attempts[(e.opening_id, e.queue_number_id)] != e.attempts]
+    if counted:
+        session.execute(update(entrant_table).where(
+            entrant_table.c.opening_id == bindparam("o"),
+            entrant_table.c.queue_number_id == bindparam("q"))
+            .values(attempts=bindparam("a")), counted)
+    if bought:
+        session.execute(update(household_table).where(
+            household_table.c.opening_id == bindparam("o"),
+            household_table.c.household == bindparam("h"))
+            .values(purchases=bindparam("p")),
+            [{"o": o, "h": h, "p": purchases[(o, h)]} for o, h in sorted(bought)])
+    if records:
+        ids = session.execute(insert(OpeningSelection.__table__).returning(
+            OpeningSelection.id, sort_by_parameter_order=True),
+            [{**values, "idempotency_key": key} for _, values, key in records]).scalars().all()
+        for (_, values, _), selection_id in zip(records, ids):
+            values["id"] = selection_id
+    if not wins:
+        return
+    unit_table = Unit.__table__
+    session.execute(update(unit_table).where(unit_table.c.id == bindparam("u")).values(
+        status=domain.HELD, version=unit_table.c.version + 1, updated_at=bindparam("at"),
+        customer_id=bindparam("c"), consultant_id=bindparam("k")),
+        [{"u": cmd["unit_id"], "at": at, "c": entrant.customer_id, "k": entrant.consultant_id}
+         for _, cmd, at, _, entrant in wins])
+    session.execute(insert(UnitStatusChange.__table__), [{
+        "unit_id": cmd["unit_id"], "project_id": units[cmd["unit_id"]].project_id,
+        "from_status": units[cmd["unit_id"]].status, "to_status": domain.HELD,
+        "changed_by": cmd["selected_by"][:100],
+        "reason": f"opening {opening.id}: queue number {entrant.number}"[:200],
+        "event_id": None, "event_type": None, "changed_at": at}
+        for _, cmd, at, opening, entrant in wins])
+    session.execute(insert(Hold.__table__), [{
+        "unit_id": cmd["unit_id"], "customer_id": entrant.customer_id,
+        "consultant_id": entrant.consultant_id, "status": "active", "created_at": at,
+        "extensions": 0, "expires_at": domain.hold_expires_at(at, opening.hold_days),
+        "approved_by": f"opening {opening.id}", "approved_at": at}
+        for _, cmd, at, opening, entrant in wins])
+    won = {i: values for i, values, _ in records}
+    uow.emit_many([("unit_selected", {
+        "opening_id": opening.id, "selection_id": won[i]["id"],
+        "queue_number_id": entrant.queue_number_id, "queue_number": entrant.number,
+        "consultant_id": entrant.consultant_id, "total_price": units[cmd["unit_id"]].list_price},
+        {"project_id": opening.project_id, "unit_id": cmd["unit_id"],
+         "customer_id": entrant.customer_id}) for i, cmd, _, opening, entrant in wins])
 
 
 def close_opening(uow, cmd) -> dict:

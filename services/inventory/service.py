@@ -15,6 +15,9 @@ from infra import operations
 from services.inventory import (board, channels, handlers, history, holds, openings, prices,
                                 progress, sales, scope, structure)
 from services.inventory.models import metadata
+from services.inventory.selection_batches import SelectionBatches
+
+SELECTIONS = SelectionBatches()
 
 
 class InventoryService(operations.OperationsRpc):
@@ -318,12 +321,12 @@ class InventoryService(operations.OperationsRpc):
 
     @rpc
     def select_unit(self, payload):
+        """Decided with the other requests waiting in this process, in the order received
+        (`selection_batches`); the scope is checked with the rules."""
         actor, payload = split_actor(payload)
         cmd = load(opening_schemas.SelectUnitSchema.shared(), payload)
-        with self.uow() as uow:
-            scope.opening(uow.session, actor, cmd["opening_id"])
-            return opening_schemas.SelectionSchema.shared().dump(
-                openings.select_unit(uow, actor, cmd))
+        return opening_schemas.SelectionSchema.shared().dump(
+            SELECTIONS.decide(self.uow, actor, cmd))
 
     @rpc
     def close_opening(self, payload):

@@ -61,14 +61,17 @@ def test_logout_holds_at_once_in_every_worker(gateway_db, admin):
     created, cmd = create(gateway_db, admin)
     bearer = log_in(gateway_db, cmd["username"], cmd["password"])
     worker_a, worker_b = auth.TokenCache(), auth.TokenCache()
+    # worker b reads the generation alone, as the gateway does for a cached token
+    generation_b = {"generation": auth.GenerationReader(gateway_db.engine.url)}
     me = auth.authenticate(gateway_db.session_factory, bearer, worker_a)
-    assert auth.authenticate(gateway_db.session_factory, bearer, worker_b) == me
+    assert auth.authenticate(gateway_db.session_factory, bearer, worker_b, **generation_b) == me
+    assert auth.authenticate(gateway_db.session_factory, bearer, worker_b, **generation_b) == me
     assert me.office_ids == [1]
 
     run(gateway_db, users.log_out, me, auth.token_hash_of(bearer))
-    for worker in (worker_a, worker_b):
+    for worker, options in ((worker_a, {}), (worker_b, generation_b)):
         with pytest.raises(auth.Unauthenticated):
-            auth.authenticate(gateway_db.session_factory, bearer, worker)
+            auth.authenticate(gateway_db.session_factory, bearer, worker, **options)
 
 
 def test_deactivation_ends_every_session_at_once_and_logins_stop(gateway_db, admin):

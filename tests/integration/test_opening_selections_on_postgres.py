@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 from sqlalchemy import select
 
-from contracts.errors import Conflict
+from contracts.errors import Conflict, IdempotencyKeyReused, InvalidInput
 from infra.database import utcnow
 from services.inventory import board, handlers as inventory, openings
 from services.inventory.models import Hold, OpeningEntrant, OpeningSelection, Unit
@@ -155,3 +155,111 @@ def test_slots_by_queue_number_and_the_attempts_limit(stores):
     assert closed["status"] == "closed" and closed["sold"] == 2
     with store() as uow:
         assert openings.in_open_opening(uow.session, units[2]) is None  # back on normal sale
+
+
+def _twin_opening(store, code, units, households, buyers, limit, max_attempts):
+    """A project with `units` rooms, an open all-at-once opening of all of them and `buyers`
+    entrants (numbers 1…), buyer i of household households[i]."""
+    with store() as uow:
+        project = inventory.create_project(uow, {
+            "code": code, "name": code, "hold_days": 3, "holds_auto_approved": True,
+            "offer_hours": 2, "buildings": [{"name": "1", "units": [
+                {"number": f"{101 + i}", "floor": 1, "building_area": "90.00",
+                 "list_price": "1000000.00", "layout": None} for i in range(units)]}]})
+    with store() as uow:
+        unit_ids = [cell["id"] for cell in board.cells(board.board(uow.session, project["id"]))]
+    starts_at = utcnow() - timedelta(minutes=1)
+    with store() as uow:
+        opening = openings.create_opening(uow, {
+            "project_id": project["id"], "name": code, "starts_at": starts_at,
+            "ends_at": starts_at + timedelta(hours=1), "mode": "all_at_once", "building": None,
+            "unit_ids": unit_ids, "slot_size": None, "slot_minutes": None,
+            "limit_per_household": limit, "max_attempts": max_attempts, "created_by": "t"})
+    with store() as uow:
+        openings.set_entrants(uow, {"opening_id": opening["id"], "entrants": [
+            {"queue_number_id": 2000 + i, "number": i + 1, "customer_id": 6000 + i,
+             "consultant_id": 1, "id_number": f"{code}-household-{households[i]}"}
+            for i in range(buyers)]}, now=starts_at - timedelta(seconds=1))
+    return opening["id"], unit_ids
+
+
+def _opening_state(store, opening_id, unit_ids):
+    with store() as uow:
+        session = uow.session
+        selections = session.execute(
+            select(OpeningSelection.queue_number, OpeningSelection.unit_id,
+                   OpeningSelection.outcome).where(OpeningSelection.opening_id == opening_id)
+            .order_by(OpeningSelection.id)).all()
+        held = session.scalars(select(Unit.id).where(Unit.id.in_(unit_ids),
+                                                     Unit.status == "held")).all()
+        holds = session.scalars(select(Hold.unit_id).where(Hold.unit_id.in_(unit_ids))).all()
+        attempts = session.execute(select(OpeningEntrant.number, OpeningEntrant.attempts).where(
+            OpeningEntrant.opening_id == opening_id).order_by(OpeningEntrant.number)).all()
+    position = {unit: i for i, unit in enumerate(unit_ids)}
+    return {"selections": [(n, position[u], outcome) for n, u, outcome in selections],
+            "held": sorted(position[u] for u in held),
+            "holds": sorted(position[u] for u in holds), "attempts": [tuple(a) for a in attempts]}
+
+
+@settings(max_examples=10, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.data())
+def test_a_batch_decides_as_its_requests_one_by_one_in_order(stores, data):
+    """Whatever the requests (some for units not released, some by numbers not entered, some
+    pressed again with the key of an earlier one, with its body or another) and however they
+    are cut into batches, deciding them in batches answers each request and leaves the opening
+    exactly as deciding them one by one in the same order."""
+    store = stores["inventory"]
+    units = data.draw(st.integers(min_value=1, max_value=5))
+    buyers = data.draw(st.integers(min_value=1, max_value=8))
+    households = [data.draw(st.integers(min_value=0, max_value=buyers - 1))
+                  for _ in range(buyers)]
+    limit = data.draw(st.integers(min_value=1, max_value=2))
+    max_attempts = data.draw(st.one_of(st.none(), st.integers(min_value=1, max_value=3)))
+    # (queue number, unit position, idempotency key); number buyers + 1 is no entrant, unit
+    # `units` not released; a key drawn twice is a request pressed again
+    requests = data.draw(st.lists(st.tuples(st.integers(min_value=1, max_value=buyers + 1),
+                                            st.integers(min_value=0, max_value=units),
+                                            st.one_of(st.none(), st.integers(0, 3))),
+                                  min_size=1, max_size=24))
+    cuts = sorted(set(data.draw(st.lists(st.integers(min_value=1, max_value=len(requests)),
+                                         max_size=6))) | {len(requests)})
+    answers, states = [], []
+    for way in ("alone", "batched"):
+        code = f"batch-{way}-{next(_codes)}"
+        opening_id, unit_ids = _twin_opening(store, code, units, households, buyers, limit,
+                                             max_attempts)
+        with store() as uow:
+            outside = inventory.create_project(uow, {
+                "code": f"{code}-x", "name": code, "hold_days": 3, "holds_auto_approved": True,
+                "offer_hours": 2, "buildings": [{"name": "1", "units": [
+                    {"number": "101", "floor": 1, "building_area": "90.00",
+                     "list_price": "1000000.00", "layout": None}]}]})
+        with store() as uow:
+            unit_ids.append(board.cells(board.board(uow.session, outside["id"]))[0]["id"])
+        commands = [(ADMIN, {"opening_id": opening_id, "queue_number": number,
+                             "unit_id": unit_ids[unit], "selected_by": "t",
+                             "idempotency_key": None if key is None else f"{code}-{key}"},
+                     utcnow()) for number, unit, key in requests]
+        given_answers = []
+        if way == "alone":
+            for actor, cmd, at in commands:
+                try:
+                    with store() as uow:
+                        given_answers.append(openings.select_unit(uow, actor, cmd, now=at))
+                except (Conflict, InvalidInput, IdempotencyKeyReused) as refused:
+                    given_answers.append(refused)
+        else:
+            start = 0
+            for end in cuts:
+                with store() as uow:
+                    given_answers += openings.decide_selections(uow, commands[start:end])
+                    uow.commit()
+                start = end
+        answers.append([("won", a["unit_id"] == cmd["unit_id"]) if isinstance(a, dict)
+                        else (a.code, sorted(a.details)) for a, (_, cmd, _) in
+                        zip(given_answers, commands)])
+        states.append(_opening_state(store, opening_id, unit_ids))
+    assert answers[0] == answers[1]
+    assert states[0] == states[1]
+    assert len(answers[1]) == len(requests)
