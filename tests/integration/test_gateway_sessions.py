@@ -3,13 +3,15 @@ gateway workers (processes) sharing that database: a revocation, deactivation or
 made through one holds at once in the other, though both had the token cached."""
 import hashlib
 import uuid
+from types import SimpleNamespace
 
 import pytest
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, text
 
 from contracts.errors import Conflict, InvalidInput
 from gateway import auth, users
 from gateway.models import AuditEntry, LoginThrottle
+from gateway.service import GatewayService
 
 LIMITS = auth.LoginLimits(per_user=3, per_address=5, seconds=60)
 
@@ -173,3 +175,16 @@ def test_an_unknown_name_costs_the_same_password_hash_as_a_known_one(gateway_db,
         failed = session.scalars(select(AuditEntry.action).where(
             AuditEntry.action == "login.failed", AuditEntry.address == "10.3.0.1")).all()
     assert len(failed) == 2
+
+
+def test_the_token_check_reads_without_a_transaction_of_its_own(gateway_db, admin):
+    """Each request's token check is one SELECT in autocommit: no BEGIN and ROLLBACK round
+    trips around it (each statement is its own transaction, so now() moves between two)."""
+    worker = SimpleNamespace(db=SimpleNamespace(engine=gateway_db.engine))
+    with GatewayService._read_session(worker) as session:
+        first = session.scalar(text("SELECT now()"))
+        second = session.scalar(text("SELECT now()"))
+    assert first < second
+    bearer = log_in(gateway_db, admin.username, "office-keys-2026")
+    assert auth.authenticate(lambda: GatewayService._read_session(worker), bearer,
+                             auth.TokenCache()).username == admin.username
