@@ -2,7 +2,7 @@
 call lists imported into the call pool."""
 from datetime import datetime, time
 
-from sqlalchemy import and_, delete, select, update
+from sqlalchemy import and_, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
@@ -132,6 +132,10 @@ def _mobiles(cmd) -> list[str]:
 
 
 def _register_contact(uow, cmd, kind, office, mobiles, referrer) -> dict:
+    """Everything the rotation does not decide is read and written first; the office's turn
+    (its row lock, held until the commit) is taken last, and the rows that name the chosen
+    consultant are written with one statement, so registrations side by side wait for each
+    other only for the allocation itself."""
     session = uow.session
     now = utcnow()
     customer, matched_by = _find_customer(session, mobiles, cmd.get("id_number"))
@@ -145,39 +149,64 @@ def _register_contact(uow, cmd, kind, office, mobiles, referrer) -> dict:
         answered = _staff_in_office(session, office, cmd.get("answered_by"), "answered_by")
         decision = domain.choose_for_call(owner, answered,
                                           _has_phone_order(session, office, now))
-    allocation, managers = decision.allocation, None
-    if allocation is None:
-        allocation, managers = _rotate(session, office, now, kind, decision.note)
-    elif decision.needs_assistant:
-        allocation = _with_assistant(session, office, now, allocation, owner)
     first = customer is None
     if first:
-        customer = _new_customer(session, cmd, office, mobiles, allocation, now, kind)
+        # the code's counter row stays locked until the commit too: always before the office's
+        code, customer_id = _next_code_and_id(session, office.region_code,
+                                              domain.name_initials(cmd["name"]))
     else:
+        customer_id = customer.id
         _update_customer(session, customer, cmd, mobiles)
         if kind == "visit":
             customer.visit_count += 1
         else:
             customer.call_count += 1
-        mobiles = None  # theirs and the new ones: read back below
-    session.add(Visit(customer_id=customer.id, office_id=office.id, kind=kind,
-                      channel=cmd["channel"], first=first,
-                      consultant_id=allocation.consultant_id, assisted_by=allocation.assisted_by,
-                      rule=allocation.rule, explanation=allocation.explanation,
-                      visitors=cmd.get("visitors", 1), notes=cmd["notes"],
-                      form=_answers(cmd, CONTACT_FIELDS), visited_at=now))
+        mobiles = _customer_mobiles(session, customer)  # theirs and the new ones
+    allocation, turn = decision.allocation, None
+    if allocation is None:  # a new customer only: the office's turn, last
+        allocation, managers, turn = _rotate(session, office, now, kind, decision.note)
+    else:
+        if decision.needs_assistant:
+            allocation = _with_assistant(session, office, now, allocation, owner)
+        managers = office_managers(session, office.id if first else customer.office_id)
+    visit = {"customer_id": customer_id, "office_id": office.id, "kind": kind,
+             "channel": cmd["channel"], "first": first,
+             "consultant_id": allocation.consultant_id, "assisted_by": allocation.assisted_by,
+             "rule": allocation.rule, "explanation": allocation.explanation,
+             "visitors": cmd.get("visitors", 1), "notes": cmd["notes"],
+             "form": _answers(cmd, CONTACT_FIELDS), "visited_at": now}
+    if first:
+        customer = _new_customer(cmd, office, customer_id, code, mobiles, allocation, now, kind)
+        writes = [insert(Customer.__table__).values(_columns(customer)),
+                  *[insert(CustomerMobile.__table__).values(mobile=mobile, customer_id=customer_id)
+                    for mobile in mobiles]]  # a row each: SQLAlchemy caches such a statement
+    else:
+        session.flush()  # the returning customer's changes before the rows that follow
+        writes = []
+    if turn is not None:
+        writes.append(turn)
+    _write_together(session, [*writes, insert(Visit.__table__).values(visit)])
     uow.emit("visit_recorded", {"kind": kind, "office_id": office.id,
                                 "customer_code": customer.code, **_assignment_view(allocation),
                                 "channel": cmd["channel"], "first": first},
-             customer_id=customer.id)
-    if mobiles is None:
-        mobiles = _customer_mobiles(session, customer)
-    if managers is None or customer.office_id != office.id:
-        managers = office_managers(session, customer.office_id)
+             customer_id=customer_id)
     uow.commit()
     return {"customer": customer_view(customer, mobiles, managers),
             "returning": not first, "matched_by": matched_by,
             "assignment": _assignment_view(allocation)}
+
+
+def _write_together(session, statements) -> None:
+    """INSERTs that depend on nothing but their values, run as one statement on PostgreSQL
+    (the others as data-modifying WITH queries of the last: one round trip; foreign keys are
+    checked at the end of the statement), one by one elsewhere."""
+    if _dialect(session) is not postgresql or len(statements) == 1:
+        for statement in statements:
+            session.execute(statement)
+        return
+    *first, last = statements
+    session.execute(last.add_cte(*[statement.cte(f"write_{i}")
+                                   for i, statement in enumerate(first)]))
 
 
 def _find_customer(session, mobiles, id_number):
@@ -194,18 +223,19 @@ def _find_customer(session, mobiles, id_number):
     return None, None
 
 
-def _new_customer(session, cmd, office, mobiles, allocation, now, kind):
-    customer = Customer(
-        code=_next_code(session, office.region_code, domain.name_initials(cmd["name"])),
-        name=cmd["name"], mobile=mobiles[0], gender=cmd["gender"], office_id=office.id,
-        consultant_id=allocation.consultant_id, channel=cmd["channel"],
+def _new_customer(cmd, office, customer_id, code, mobiles, allocation, now, kind):
+    """The new customer's row, not yet written (the caller inserts it with its visit)."""
+    return Customer(
+        id=customer_id, code=code, name=cmd["name"], mobile=mobiles[0], gender=cmd["gender"],
+        office_id=office.id, consultant_id=allocation.consultant_id, channel=cmd["channel"],
         visit_count=int(kind == "visit"), call_count=int(kind == "call"), registered_at=now,
         id_number=cmd["id_number"].upper() if cmd.get("id_number") else None,
-        profile=_answers(cmd, PROFILE_FIELDS))
-    session.add(customer)
-    session.flush()
-    session.add_all([CustomerMobile(mobile=mobile, customer_id=customer.id) for mobile in mobiles])
-    return customer
+        profile=_answers(cmd, PROFILE_FIELDS), archive={})
+
+
+def _columns(row) -> dict:
+    return {column.key: getattr(row, column.key) for column in row.__table__.columns
+            if getattr(row, column.key) is not None}
 
 
 def _update_customer(session, customer, cmd, mobiles):
@@ -294,8 +324,9 @@ def _with_assistant(session, office, now, allocation, owner):
 
 def _rotate(session, office, now, kind, note):
     """The next consultant in today's phone order (calls, when the office set one) or reception
-    rotation, and the office's managers; taking the office's turn counter also locks the office
-    row, so workers side by side hand out one turn at a time."""
+    rotation, the office's managers, and the statement recording the consultant's turn (for
+    the caller to run with its other writes); taking the office's turn counter also locks the
+    office row until the commit, so workers side by side hand out one turn at a time."""
     offices = Office.__table__  # a plain UPDATE: no loaded office to keep in step
     turn = session.execute(update(offices).where(offices.c.id == office.id)
                            .values(turn_seq=offices.c.turn_seq + 1)
@@ -320,13 +351,12 @@ def _rotate(session, office, now, kind, note):
         except domain.NoConsultantAvailable as exc:
             raise Conflict(str(exc), {"office_id": [str(exc)]}) from None
         turns = ReceptionTurn
-    session.execute(_upsert(session, turns, ("office_id", "day", "consultant_id"), "turn"),
-                    {"office_id": office.id, "day": day,
-                     "consultant_id": allocation.consultant_id, "turn": turn})
+    turn_taken = _upsert(session, turns, ("office_id", "day", "consultant_id"), "turn").values(
+        office_id=office.id, day=day, consultant_id=allocation.consultant_id, turn=turn)
     if note:
         allocation = domain.Allocation(allocation.consultant_id, allocation.rule,
                                        f"{allocation.explanation} ({note})")
-    return allocation, managers
+    return allocation, managers, turn_taken
 
 
 def _reception_candidates(session, office, now):
@@ -458,15 +488,23 @@ def _assignment_view(allocation) -> dict:
             "rule": allocation.rule, "explanation": allocation.explanation}
 
 
-def _next_code(session, region_code, initials) -> str:
+def _next_code_and_id(session, region_code, initials) -> tuple[str, int]:
     """The next number of the region and initials, counted in one upsert: two registrations
-    of the same initials at once wait for each other on the row and get different numbers."""
+    of the same initials at once wait for each other on the row and get different numbers;
+    with it, on PostgreSQL, the new customer's id from its sequence (elsewhere the next id,
+    under the database's one writer lock that the upsert took)."""
     statement = _dialect(session).insert(CodeSequence).values(
         region_code=region_code, initials=initials, last=1)
-    sequence = session.execute(statement.on_conflict_do_update(
+    statement = statement.on_conflict_do_update(
         index_elements=["region_code", "initials"], set_={"last": CodeSequence.last + 1})
-        .returning(CodeSequence.last)).scalar_one()
-    return domain.customer_code(region_code, initials, sequence)
+    if _dialect(session) is postgresql:
+        sequence, customer_id = session.execute(statement.returning(
+            CodeSequence.last, func.nextval(func.pg_get_serial_sequence("customers", "id")))
+        ).one()
+    else:
+        sequence = session.execute(statement.returning(CodeSequence.last)).scalar_one()
+        customer_id = session.scalar(select(func.coalesce(func.max(Customer.id), 0) + 1))
+    return domain.customer_code(region_code, initials, sequence), customer_id
 
 
 def _customer(session, customer_id):
