@@ -21,23 +21,23 @@ class TransactionsEndpoints:
     def take_deposit(self, request):
         user = self.authorize(request, "POST", "/api/v1/deposits")
         payload = as_consultant(user, json_body(request))
-        if user.role == "consultant" and _is_id(payload.get("customer_id")):
+        load(routes.DepositBody(), payload)  # a bad body is 400 before any unit is looked up
+        if user.role == "consultant":
             # a deposit takes the unit and the deal's credit: only for the consultant's customer
             check_own_customer(self, user, payload["customer_id"])
-        if _is_id(payload.get("unit_id")):
-            # the unit's project is inventory's, never the caller's; the deposit is checked
-            # against the unit's current price (404 for no such unit); the caller's scope is
-            # checked by inventory
-            unit = self.rpc("inventory", "get_unit", {"unit_id": payload["unit_id"],
-                                                      "actor": actor(user)})
-            if payload.get("project_id") is not None \
-                    and payload["project_id"] != unit["project_id"]:
-                raise InvalidInput("the unit is in another project", {"project_id": [
-                    f"unit {unit['id']} is in project {unit['project_id']}"]})
-            payload["project_id"] = unit["project_id"]
-            check_project(user, unit["project_id"])
-            if payload.get("total_price") is None and unit["list_price"] is not None:
-                payload["total_price"] = unit["list_price"]
+        # the unit's project is inventory's, never the caller's; the deposit is checked
+        # against the unit's current price (404 for no such unit); the caller's scope is
+        # checked by inventory
+        unit = self.rpc("inventory", "get_unit", {"unit_id": payload["unit_id"],
+                                                  "actor": actor(user)})
+        if payload.get("project_id") is not None \
+                and payload["project_id"] != unit["project_id"]:
+            raise InvalidInput("the unit is in another project", {"project_id": [
+                f"unit {unit['id']} is in project {unit['project_id']}"]})
+        payload["project_id"] = unit["project_id"]
+        check_project(user, unit["project_id"])
+        if payload.get("total_price") is None and unit["list_price"] is not None:
+            payload["total_price"] = unit["list_price"]
         payload["idempotency_key"] = idempotency.service_key(user, request)
         with idempotency.header_errors():
             return json_response(self.rpc("transactions", "take_deposit",
@@ -474,10 +474,6 @@ def _check_deal(user, record: dict, field: str) -> None:
             and record["project_id"] not in user.project_ids:
         raise Forbidden(f"not your project: {field} belongs to project {record['project_id']}",
                         {field: [f"belongs to project {record['project_id']}, not yours"]})
-
-
-def _is_id(value) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value > 0
 
 
 def _whole(text: str, field: str) -> int:
