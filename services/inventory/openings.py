@@ -259,7 +259,12 @@ def _select(uow, actor, cmd, now=None) -> dict:
     opening, entrant, released, hold_days = found_row
     check_project(actor, opening.project_id)
     check_selection(actor, opening, entrant, cmd["queue_number"], released is not None, now)
-    if opening.max_attempts is not None and session.execute(
+    # the entrant's row lock orders one queue number's requests (the attempt counted with it)
+    if opening.max_attempts is None:
+        session.execute(select(OpeningEntrant.queue_number_id).where(
+            OpeningEntrant.opening_id == opening.id,
+            OpeningEntrant.queue_number_id == entrant.queue_number_id).with_for_update())
+    elif session.execute(
             update(OpeningEntrant).where(
                 OpeningEntrant.opening_id == opening.id,
                 OpeningEntrant.queue_number_id == entrant.queue_number_id,
@@ -267,6 +272,13 @@ def _select(uow, actor, cmd, now=None) -> dict:
             .values(attempts=OpeningEntrant.attempts + 1)).rowcount != 1:
         raise Conflict("no selection attempts left", {"queue_number": [
             f"used all {opening.max_attempts} attempts"]})
+    chosen = session.scalar(select(OpeningSelection.unit_id).where(
+        OpeningSelection.opening_id == opening.id,
+        OpeningSelection.queue_number_id == entrant.queue_number_id,
+        OpeningSelection.outcome == "won").limit(1))
+    if chosen is not None:
+        uow.commit()  # the attempt counts
+        raise _chosen_already(entrant.number, chosen)
     # the unit's row lock orders the racing requests: the first valid one finds it available
     unit = session.execute(select(
         Unit.status, Unit.project_id, Unit.list_price, Unit.list_unit_price,
@@ -313,6 +325,12 @@ def _lost(uow, opening, entrant, cmd, status, now):
     _record(uow.session, opening, entrant, cmd, "lost", None, now)
     uow.commit()
     raise _taken(cmd["unit_id"], status)
+
+
+def _chosen_already(number, unit_id) -> Conflict:
+    """One queue number, one unit: its 诚意金 becomes the deposit of the unit it won."""
+    return Conflict(f"queue number {number} has chosen unit {unit_id} already",
+                    {"queue_number": [f"has chosen unit {unit_id}: one unit per queue number"]})
 
 
 def _taken(unit_id, status) -> Conflict:
@@ -397,6 +415,11 @@ def decide_selections(uow, requests) -> list:
             {(opening.id, entrant.household) for _, _, _, opening, entrant in valid}))
         .order_by(OpeningHousehold.opening_id, OpeningHousehold.household).with_for_update())}
     attempts = {(e.opening_id, e.queue_number_id): e.attempts for e in entrants.values()}
+    chosen = dict(((row.opening_id, row.queue_number_id), row.unit_id) for row in session.execute(
+        select(OpeningSelection.opening_id, OpeningSelection.queue_number_id,
+               OpeningSelection.unit_id).where(
+            OpeningSelection.outcome == "won", tuple_(
+                OpeningSelection.opening_id, OpeningSelection.queue_number_id).in_(set(attempts)))))
     status = {unit_id: row.status for unit_id, row in units.items()}
     bought, records, wins = set(), [], []
     for i, cmd, at, opening, entrant in valid:
@@ -407,6 +430,9 @@ def decide_selections(uow, requests) -> list:
                     f"used all {opening.max_attempts} attempts"]})
                 continue
             attempts[buyer] += 1
+        if buyer in chosen:
+            outcomes[i] = _chosen_already(entrant.number, chosen[buyer])
+            continue
         unit_id = cmd["unit_id"]
         if status[unit_id] != domain.AVAILABLE:
             outcomes[i] = Conflict(f"unit {unit_id} was chosen by someone else first",
@@ -418,6 +444,7 @@ def decide_selections(uow, requests) -> list:
                 f"the household's limit is {opening.limit_per_household} unit(s)"]})
             continue
         purchases[household] = purchases.get(household, 0) + 1
+        chosen[buyer] = unit_id
         bought.add(household)
         status[unit_id] = domain.HELD
         records.append((i, _selection(opening, entrant, cmd, "won", units[unit_id].list_price,

@@ -244,8 +244,8 @@ def test_a_retried_selection_answers_its_first_result_not_taken(suite, admin):
     assert again.headers["Idempotent-Replayed"] == "true"
     other = consultant.post(path, {**body, "unit_id": unit_b}, headers={"Idempotency-Key": key})
     assert other.status_code == 422 and "Idempotency-Key" in other.json()["error"]["fields"]
-    # a new key is a new try: the unit is the buyer's already
+    # a new key is a new try: the queue number has its unit already
     fresh = consultant.post(path, body, headers={"Idempotency-Key": str(uuid.uuid4())})
-    assert fresh.status_code == 409 and "unit_id" in fresh.json()["error"]["fields"]
+    assert fresh.status_code == 409 and "queue_number" in fresh.json()["error"]["fields"]
     assert admin.get(f"/api/v1/openings/{oid}").json()["sold"] == 1
     assert admin.get(f"/api/v1/units/{unit_b}").json()["status"] == "available"

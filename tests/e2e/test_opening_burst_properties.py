@@ -6,8 +6,8 @@ the worker died with the request) presses again with the same Idempotency-Key, a
 does. After the opening closes:
 
 - no unit is sold twice, no household buys past its limit;
-- a selection answered 201 is a sale: the unit is the buyer's (reserved by their 诚意金 turned
-  deposit, or held for them), and its won selection is the one the answer named;
+- a selection answered 201 is a sale: the unit is the buyer's, reserved by their 诚意金 turned
+  deposit (one unit per queue number), and its won selection is the one the answer named;
 - no selection is lost or doubled: every request has a final answer, and the selections
   inventory recorded are exactly the answers given (201 won, 409 naming unit_id lost), one
   per request however many times it was pressed;
@@ -266,18 +266,18 @@ def test_a_random_opening_with_a_worker_killed_mid_burst_keeps_every_rule(burst,
         assert row["status"] == ("converted" if i in winners else "refunded"), (i, row)
 
     # a selection answered 201 is a sale: the buyer's unit, reserved by the deposit their
-    # 诚意金 became, or held for them (a second unit of one queue number)
+    # 诚意金 became (a queue number wins one unit at most)
+    assert len(winners) == len(wins)
     deposit_unit = dict(burst.sql("transactions", "SELECT id, unit_id FROM deposits WHERE "
                                                   "project_id = :pid", pid=pid))
     converted_into = {status_of[queue_id_of[i]]["deposit_id"] for i in winners}
-    assert {deposit_unit[d] for d in converted_into} <= set(won_units)
+    assert {deposit_unit[d] for d in converted_into} == set(won_units)
 
     def units_settled():
         rows = dict(burst.sql("inventory", "SELECT id, status FROM units WHERE project_id = "
                                            ":pid", pid=pid))
         reserved = {deposit_unit[d] for d in converted_into}
-        want = {u: "reserved" if u in reserved else "held" if u in won_units else "available"
-                for u in units}
+        want = {u: "reserved" if u in reserved else "available" for u in units}
         return rows if rows == want else None
     assert wait_for(units_settled, timeout=90), burst.sql(
         "inventory", "SELECT id, status FROM units WHERE project_id = :pid", pid=pid)

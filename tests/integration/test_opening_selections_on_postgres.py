@@ -157,6 +157,34 @@ def test_slots_by_queue_number_and_the_attempts_limit(stores):
         assert openings.in_open_opening(uow.session, units[2]) is None  # back on normal sale
 
 
+def test_a_queue_number_chooses_one_unit_and_a_household_up_to_its_limit(stores):
+    """A queue number's 诚意金 becomes the deposit of one unit: its second choice is refused
+    naming queue_number, alone or in a batch, while a second queue number of the same
+    household may choose up to the household's limit."""
+    store = stores["inventory"]
+    for way in ("alone", "batched"):
+        opening_id, units = _twin_opening(store, f"one-{way[0]}-{next(_codes)}", 3, [0, 0],
+                                          2, limit=2, max_attempts=None)
+        requests = [(ADMIN, {"opening_id": opening_id, "queue_number": number,
+                             "unit_id": units[unit], "selected_by": "t"}, utcnow())
+                    for number, unit in ((1, 0), (1, 1), (2, 1), (2, 2))]
+        if way == "alone":
+            answers = []
+            for actor, cmd, at in requests:
+                try:
+                    with store() as uow:
+                        answers.append(openings.select_unit(uow, actor, cmd, now=at))
+                except Conflict as refused:
+                    answers.append(refused)
+        else:
+            with store() as uow:
+                answers = openings.decide_selections(uow, requests)
+                uow.commit()
+        assert [a["unit_id"] if isinstance(a, dict) else sorted(a.details) for a in answers] \
+            == [units[0], ["queue_number"], units[1], ["queue_number"]], way
+        assert "has chosen unit" in answers[1].details["queue_number"][0]
+
+
 def _twin_opening(store, code, units, households, buyers, limit, max_attempts):
     """A project with `units` rooms, an open all-at-once opening of all of them and `buyers`
     entrants (numbers 1…), buyer i of household households[i]."""
