@@ -200,7 +200,7 @@ class SelectionSchema(StrictSchema):
     unit_id = fields.Integer()
     queue_number = fields.Integer()
     customer_id = fields.Integer()
-    outcome = fields.String(metadata={"enum": ["won", "lost"]})
+    outcome = fields.String(metadata={"enum": ["won", "lost", "void"]})
     requested_at = fields.AwareDateTime()
     total_price = Money(allow_none=True)
 
@@ -261,6 +261,16 @@ class UnitSelected(StrictSchema):
     total_price = Money(required=True, allow_none=True)
 
 
+class SelectionUnfunded(StrictSchema):
+    """A unit won with a queue number that was no longer active (cancelled, its 诚意金
+    refunded, between the entrants' list and the selection): no deposit is taken, and
+    inventory voids the selection and puts the unit back on sale."""
+    opening_id = fields.Integer(required=True)
+    selection_id = fields.Integer(required=True)
+    queue_number_id = fields.Integer(required=True)
+    reason = fields.String(required=True)
+
+
 class OpeningClosed(StrictSchema):
     """The opening ended: unsold units are back on normal sale; entrants who bought nothing
     get their 诚意金 back."""
@@ -280,6 +290,9 @@ register(
     EventType("transactions", "sincerity_converted", 1, SincerityConverted,
               {"queue_number_id": 3, "number": 3, "amount": "50000.00", "deposit_id": 9,
                "opening_id": 1}),
+    EventType("transactions", "selection_unfunded", 1, SelectionUnfunded,
+              {"opening_id": 1, "selection_id": 4, "queue_number_id": 3,
+               "reason": "queue number 3 is refunded"}),
     EventType("inventory", "lottery_drawn", 1, LotteryDrawn,
               {"opening_id": 1, "seed": "notary-20261130-7f3a", "algorithm": LOTTERY_ALGORITHM,
                "order": [3, 1, 2]}),

@@ -9,7 +9,7 @@ SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
     "inventory": ("transactions.deposit_received", "transactions.subscription_signed",
                   "transactions.contract_signed", "transactions.contract_filed",
                   "transactions.refund_approved", "transactions.deposit_forfeited",
-                  "transactions.swap_approved"),
+                  "transactions.swap_approved", "transactions.selection_unfunded"),
     "leads": ("transactions.deposit_confirmed",),
     "transactions": ("inventory.unit_reserved", "inventory.unit_reservation_rejected",
                      "inventory.reservation_swapped", "inventory.swap_rejected",

@@ -135,6 +135,21 @@ def end_hold(uow, hold, outcome, by, reason, now=None) -> None:
         offer_to_next(uow, hold.unit_id, now)
 
 
+def release_unfunded_selection(uow, event) -> None:
+    """transactions took no deposit for a won unit (the queue number was cancelled): the
+    selection is voided and the opening's hold ended, so the unit is on sale again."""
+    data = event["data"]
+    selection = openings.void_selection(uow.session, data["selection_id"])
+    if selection is None:
+        return
+    hold = uow.session.scalar(select(Hold).where(
+        Hold.unit_id == selection.unit_id, Hold.customer_id == selection.customer_id,
+        Hold.approved_by == f"opening {selection.opening_id}",
+        Hold.status.in_(domain.OPEN_HOLD_STATUSES)))
+    if hold is not None:
+        end_hold(uow, hold, "released", by="transactions", reason=data["reason"])
+
+
 def offer_to_next(uow, unit_id, now) -> WaitlistEntry | None:
     """Offer an available unit to the first consultant waiting for it, for the claim window."""
     session = uow.session

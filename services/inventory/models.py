@@ -281,7 +281,7 @@ class OpeningSelection(Base):
     queue_number: Mapped[int] = mapped_column(Integer)
     customer_id: Mapped[int] = mapped_column(Integer)
     consultant_id: Mapped[int] = mapped_column(Integer)
-    outcome: Mapped[str] = mapped_column(String(10))  # won / lost
+    outcome: Mapped[str] = mapped_column(String(10))  # won / lost / void (no 诚意金 paid)
     total_price: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
     requested_at: Mapped[datetime] = mapped_column(UTCDateTime())
     selected_by: Mapped[str] = mapped_column(String(100))

@@ -529,6 +529,24 @@ def _write_decisions(uow, entrants, attempts, purchases, bought, units, records,
          "customer_id": entrant.customer_id}) for i, cmd, _, opening, entrant in wins])
 
 
+def void_selection(session, selection_id) -> OpeningSelection | None:
+    """A win no 诚意金 pays for (its queue number was cancelled meanwhile) is voided: the
+    household's purchase given back. The won selection, or None if it was voided before."""
+    selection = session.scalar(select(OpeningSelection).where(
+        OpeningSelection.id == selection_id, OpeningSelection.outcome == "won").with_for_update())
+    if selection is None:
+        return None
+    selection.outcome = "void"
+    household = select(OpeningEntrant.household).where(
+        OpeningEntrant.opening_id == selection.opening_id,
+        OpeningEntrant.queue_number_id == selection.queue_number_id).scalar_subquery()
+    session.execute(update(OpeningHousehold).where(
+        OpeningHousehold.opening_id == selection.opening_id,
+        OpeningHousehold.household == household)
+        .values(purchases=OpeningHousehold.purchases - 1))
+    return selection
+
+
 def close_opening(uow, cmd) -> dict:
     """The end: unsold units are back on normal sale (they leave the open opening), and every
     entrant who bought nothing is listed for the refund of their 诚意金."""

@@ -373,6 +373,10 @@ class InventoryService(operations.OperationsRpc):
     def on_swap_approved(self, event):
         self.uow.handle_once(event, sales.swap_reservation)
 
+    @event_handler("transactions.selection_unfunded")
+    def on_selection_unfunded(self, event):
+        self.uow.handle_once(event, holds.release_unfunded_selection)
+
     @timer(interval=config.hold_sweep_seconds())
     def expire_holds(self):
         with self.uow() as uow:

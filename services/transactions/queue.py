@@ -6,7 +6,6 @@ nothing bought).
 Queue numbers and 诚意金 receipt numbers are gap-free per project: both come from the
 project's counter row, updated in the queue number's own transaction (the row lock orders
 concurrent takers; a rollback gives both numbers back)."""
-import logging
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -16,7 +15,6 @@ from infra.database import utcnow
 from services.transactions import domain
 from services.transactions.models import Deposit, QueueCounter, QueueNumber
 
-log = logging.getLogger(__name__)
 ACTIVE, CONVERTED, REFUNDED = "active", "converted", "refunded"
 
 
@@ -131,9 +129,14 @@ def on_unit_selected(uow, event) -> None:
     data = event["data"]
     session = uow.session
     row = session.get(QueueNumber, data["queue_number_id"])
-    if row is None or row.status != ACTIVE:
-        log.warning("selection %s: queue number %s is %s; no deposit", data["selection_id"],
-                    data["queue_number_id"], row.status if row else "unknown")
+    if row is None or row.status != ACTIVE:  # cancelled after the entrants were listed
+        reason = f"queue number {data['queue_number']} is {row.status if row else 'unknown'}"
+        uow.emit("selection_unfunded", {"opening_id": data["opening_id"],
+                                        "selection_id": data["selection_id"],
+                                        "queue_number_id": data["queue_number_id"],
+                                        "reason": reason},
+                 project_id=event.get("project_id"), unit_id=event["unit_id"],
+                 customer_id=event.get("customer_id"))
         return
     now = utcnow()
     deposit = Deposit(unit_id=event["unit_id"], customer_id=row.customer_id,

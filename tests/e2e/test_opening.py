@@ -249,3 +249,34 @@ def test_a_retried_selection_answers_its_first_result_not_taken(suite, admin):
     assert fresh.status_code == 409 and "queue_number" in fresh.json()["error"]["fields"]
     assert admin.get(f"/api/v1/openings/{oid}").json()["sold"] == 1
     assert admin.get(f"/api/v1/units/{unit_b}").json()["status"] == "available"
+
+
+def test_a_unit_won_with_a_cancelled_queue_number_goes_back_on_sale(suite, admin):
+    """The entrants are fixed before the start; a queue number cancelled after that (its 诚意金
+    refunded) can still win a unit, but no deposit pays for it: transactions says so and
+    inventory voids the selection and releases the unit, which another buyer then wins."""
+    opening = started_opening(suite, admin)
+    oid, pid, manager = opening["opening_id"], opening["project"]["id"], opening["manager"]
+    unit = opening["units"][0]
+    (first, second) = opening["consultants"]
+    (cancelled_number,), (other_number,) = opening["numbers"][first], opening["numbers"][second]
+    queue = {row["number"]: row for row in manager.get(
+        f"/api/v1/projects/{pid}/queue-numbers").json()["queue_numbers"]}
+    cancelled = manager.post(
+        f"/api/v1/queue-numbers/{queue[cancelled_number]['id']}/cancellation",
+        {"reason": "客户放弃"})
+    assert cancelled.status_code == 200 and cancelled.json()["status"] == "refunded"
+
+    path = f"/api/v1/openings/{oid}/selections"
+    won = manager.post(path, {"queue_number": cancelled_number, "unit_id": unit})
+    assert won.status_code == 201, won.text
+    assert wait_for(lambda: admin.get(f"/api/v1/units/{unit}").json()["status"] == "available",
+                    timeout=60), "the unit no deposit pays for is back on sale"
+    assert admin.get(f"/api/v1/openings/{oid}").json()["sold"] == 0
+    again = manager.post(path, {"queue_number": other_number, "unit_id": unit})
+    assert again.status_code == 201, again.text
+    assert wait_for(lambda: admin.get(f"/api/v1/units/{unit}").json()["status"] == "reserved",
+                    timeout=60), "the second buyer's 诚意金 became the deposit"
+    statuses = {row["number"]: row["status"] for row in manager.get(
+        f"/api/v1/projects/{pid}/queue-numbers").json()["queue_numbers"]}
+    assert statuses == {cancelled_number: "refunded", other_number: "converted"}
