@@ -36,8 +36,8 @@ def database_role(service: str) -> str | None:
 
 def database_pool(service: str) -> tuple[int, int]:
     """(pool size, max overflow) of one process's connections to the service's PostgreSQL:
-    `<SERVICE>_DB_POOL_SIZE` kept open, `<SERVICE>_DB_MAX_OVERFLOW` more during a burst. Six
-    processes at the defaults hold at most 36 connections; see the README for sizing."""
+    `<SERVICE>_DB_POOL_SIZE` kept open, `<SERVICE>_DB_MAX_OVERFLOW` more during a burst. Seven
+    processes at the defaults hold at most 42 connections; see the README for sizing."""
     prefix = service.upper()
     return (int(os.environ.get(f"{prefix}_DB_POOL_SIZE", "4")),
             int(os.environ.get(f"{prefix}_DB_MAX_OVERFLOW", "2")))
