@@ -80,12 +80,6 @@ CALL_LIST_SOURCES = ("own_visitors", "own_callers", "expansion", "purchased", "o
 MAX_IMPORT_ROWS = 50_000
 
 
-def _manager_scope():
-    return Id(load_default=None, allow_none=True, metadata={
-        "description": "set when a sales manager asks: their manager record, whose office is "
-                       "the only one they read and act on"})
-
-
 class CreateOfficeSchema(StrictSchema):
     code = fields.String(required=True, validate=validate.Regexp(r"^[a-z0-9-]{2,20}$"))
     name = fields.String(required=True, validate=validate.Length(min=1, max=100))
@@ -126,7 +120,6 @@ class ActorScopeSchema(StrictSchema):
 
 class AddConsultantSchema(StrictSchema):
     office_id = Id(required=True)
-    manager_id = _manager_scope()
     name = fields.String(required=True, validate=validate.Length(min=1, max=50))
     duty_group = fields.Integer(load_default=1, strict=True, validate=validate.OneOf((1, 2)))
     kind = fields.String(load_default="sales", validate=validate.OneOf(CONSULTANT_KINDS),
@@ -136,7 +129,6 @@ class AddConsultantSchema(StrictSchema):
 
 class SetConsultantStatusSchema(StrictSchema):
     consultant_id = Id(required=True)
-    manager_id = _manager_scope()
     status = fields.String(required=True, validate=validate.OneOf(CONSULTANT_STATUSES))
 
 
@@ -174,9 +166,6 @@ class CustomerFormSchema(StrictSchema):
     """What both registration forms ask about the customer (基本情况 … 意向产品), and who
     registers it: one registers in one's own office (the gateway sets these from the token)."""
     office_id = Id(required=True)
-    manager_id = _manager_scope()
-    registrar_consultant_id = Id(load_default=None, allow_none=True, metadata={
-        "description": "set when a consultant registers: their record, whose office it must be"})
     name = fields.String(required=True, validate=validate.Length(min=1, max=50))
     mobile = fields.String(required=True, validate=validate.Length(min=1, max=32))
     other_mobiles = fields.List(fields.String(validate=validate.Length(min=1, max=32)),
@@ -232,7 +221,6 @@ class ReassignCustomerSchema(StrictSchema):
     consultant_id = Id(required=True)
     reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
     decided_by = fields.String(required=True, validate=validate.Length(min=1, max=100))
-    manager_id = _manager_scope()
 
 
 class GradeCustomerSchema(StrictSchema):
@@ -241,8 +229,8 @@ class GradeCustomerSchema(StrictSchema):
     note = _text(500)
     changed_by = fields.String(required=True, validate=validate.Length(min=1, max=100))
     acting_consultant_id = Id(load_default=None, allow_none=True, metadata={
-        "description": "set when a consultant acts: only on their own customers"})
-    manager_id = _manager_scope()
+        "description": "set by the service from the actor: a consultant acts on their own "
+                       "customers only"})
 
 
 class FollowUpSchema(StrictSchema):
@@ -271,7 +259,6 @@ class MarkHopelessSchema(StrictSchema):
     analysis = fields.Nested(NonDealAnalysisSchema, required=True)
     changed_by = fields.String(required=True, validate=validate.Length(min=1, max=100))
     acting_consultant_id = Id(load_default=None, allow_none=True)
-    manager_id = _manager_scope()
 
 
 class FamilyMemberSchema(StrictSchema):
@@ -284,7 +271,6 @@ class UpdateProfileSchema(StrictSchema):
     """客户信息档案: answers replace earlier ones; the family list replaces the earlier list."""
     customer_id = Id(required=True)
     acting_consultant_id = Id(load_default=None, allow_none=True)
-    manager_id = _manager_scope()
     archive = fields.Dict(keys=fields.String(validate=validate.OneOf(PROFILE_ARCHIVE_FIELDS)),
                           values=fields.String(validate=validate.Length(max=500)),
                           load_default=dict)
@@ -294,20 +280,17 @@ class UpdateProfileSchema(StrictSchema):
 
 class CareRemindersQuery(StrictSchema):
     consultant_id = Id(required=True)
-    manager_id = _manager_scope()
     day = fields.Date(load_default=None, allow_none=True)
 
 
 class HopelessQuery(StrictSchema):
     office_id = Id(required=True)
-    manager_id = _manager_scope()
 
 
 class SetOfficeRosterSchema(StrictSchema):
     """Duty groups on alternate days (two groups when the office says so) and the day's phone
     answering order (电话接听顺序)."""
     office_id = Id(required=True)
-    manager_id = _manager_scope()
     alternate_groups = fields.Boolean(load_default=None, allow_none=True)
     groups = fields.Dict(keys=fields.String(validate=validate.Regexp(r"^\d+$")),
                          values=fields.Integer(strict=True, validate=validate.OneOf((1, 2))),
@@ -330,12 +313,10 @@ class DistributeCallPoolSchema(StrictSchema):
                                validate=validate.Range(min=1, max=1000))
     source = fields.String(load_default=None, allow_none=True,
                            validate=validate.OneOf(CALL_LIST_SOURCES))
-    manager_id = _manager_scope()
 
 
 class AgentLeadsQuery(StrictSchema):
     agent_id = Id(required=True)
-    manager_id = _manager_scope()
 
 
 class RecordCallSchema(StrictSchema):
@@ -359,7 +340,6 @@ class ConfirmInvitationSchema(StrictSchema):
 
 class CallCenterDayQuery(StrictSchema):
     office_id = Id(required=True)
-    manager_id = _manager_scope()
     day = fields.Date(load_default=None, allow_none=True)
 
 
@@ -367,12 +347,10 @@ class SourceConversionQuery(StrictSchema):
     """Every source; with an office, only the numbers its call agents had, called and brought
     to visit (a sales manager always gets their own office's)."""
     office_id = Id(load_default=None, allow_none=True)
-    manager_id = _manager_scope()
 
 
 class CallCenterMonthQuery(StrictSchema):
     office_id = Id(required=True)
-    manager_id = _manager_scope()
     # a year the offices can have figures for: 0000 or 9999 are no calendar month of ours
     month = fields.String(required=True, validate=validate.Regexp(
         r"^20\d{2}-(0[1-9]|1[0-2])$", error="YYYY-MM, a month of the years 2000 to 2099"))
@@ -455,9 +433,6 @@ class CareRemindersSchema(StrictSchema):
 
 class ConsultantCustomersQuery(StrictSchema):
     consultant_id = Id(required=True)
-    manager_id = _manager_scope()
-    acting_consultant_id = Id(load_default=None, allow_none=True, metadata={
-        "description": "set when a consultant asks: their own list only"})
     day = fields.Date(load_default=None, allow_none=True, metadata={
         "description": "the office day whose follow-ups are due (today by default)"})
 
@@ -504,7 +479,6 @@ class ExportSchema(StrictSchema):
     """One XLSX export; the viewer decides which mobiles are masked, as on screen."""
     kind = fields.String(required=True, validate=validate.OneOf(EXPORT_KINDS))
     office_id = Id(required=True)
-    manager_id = _manager_scope()
     date_from = fields.Date(load_default=None, allow_none=True)
     date_to = fields.Date(load_default=None, allow_none=True)
     consultant_id = Id(load_default=None, allow_none=True, metadata={
@@ -523,7 +497,6 @@ class ExportFileSchema(StrictSchema):
 
 class ExportLogQuery(StrictSchema):
     office_id = Id(required=True)
-    manager_id = _manager_scope()
 
 
 class ExportLogEntrySchema(StrictSchema):
@@ -637,7 +610,6 @@ class OfficeRosterSchema(StrictSchema):
 
 class GetCustomerSchema(ReadAudit):
     customer_id = Id(required=True)
-    manager_id = _manager_scope()
 
 
 class KnownCustomerQuery(ReadAudit):
@@ -645,8 +617,6 @@ class KnownCustomerQuery(ReadAudit):
     typed; a match is a read of that customer, logged."""
     office_id = Id(required=True)
     mobile = fields.String(required=True, validate=validate.Length(min=1, max=32))
-    manager_id = _manager_scope()
-    registrar_consultant_id = Id(load_default=None, allow_none=True)
 
 
 class KnownCustomerSchema(StrictSchema):

@@ -5,7 +5,7 @@ from contracts.errors import Forbidden
 from contracts.leads import file_without_contact_details
 from gateway.auth import can_see_contact, mask_mobile
 from gateway.api import api, http, json_body, json_response
-from gateway.endpoints import RPC_TIMEOUT, endpoint, private_view, read_by
+from gateway.endpoints import RPC_TIMEOUT, actor, endpoint, private_view, read_by
 from gateway.routes import (CallCenterDayBody, CallCenterMonthBody, CallListQuery,
                             CareRemindersDayQuery, ConsultantCustomersDayQuery,
                             KnownCustomerBody, ExportQuery, FollowUpBody, GradeBody, HopelessBody,
@@ -109,8 +109,7 @@ class LeadsEndpoints:
     def customer_file(self, request, customer_id):
         user = self.authorize(request, "GET", "/api/v1/customers/{customer_id}/file")
         result = self.rpc("leads", "customer_file", {
-            "customer_id": customer_id, **read_by(user, request),
-            "consultant_id": _acting(user)["acting_consultant_id"], **_manager(user)})
+            "customer_id": customer_id, **read_by(user, request), **_manager(user)})
         return json_response(_private_file(user, result))
 
     @http(*endpoint("PUT", "/api/v1/customers/{customer_id}/grade"))
@@ -131,7 +130,7 @@ class LeadsEndpoints:
         body = load(FollowUpBody(), json_body(request))
         if body.get("next_appointment") is not None:
             body["next_appointment"] = body["next_appointment"].isoformat()
-        payload = {**body, "customer_id": customer_id, "consultant_id": user.consultant_id}
+        payload = {**body, "customer_id": customer_id, "actor": actor(user)}
         return json_response(self.rpc("leads", "record_follow_up", payload), 201)
 
     @http(*endpoint("POST", "/api/v1/customers/{customer_id}/hopeless"))
@@ -160,9 +159,8 @@ class LeadsEndpoints:
         for member in body.get("family") or []:
             if member.get("birthday") is not None:
                 member["birthday"] = member["birthday"].isoformat()
-        payload = {**body, "customer_id": customer_id,
-                   "acting_consultant_id": _acting(user)["acting_consultant_id"],
-                   **_manager(user)}
+        _acting(user)
+        payload = {**body, "customer_id": customer_id, **_manager(user)}
         return json_response(_private_file(user, self.rpc("leads", "update_profile", payload)))
 
     @http(*endpoint("GET", "/api/v1/consultants/{consultant_id}/care-reminders"))
@@ -186,8 +184,7 @@ class LeadsEndpoints:
             raise Forbidden("a consultant sees only their own customers",
                             {"consultant_id": ["not yours"]})
         query = load(ConsultantCustomersDayQuery(), dict(request.args))
-        payload = {"consultant_id": consultant_id, **_manager(user),
-                   "acting_consultant_id": None if user.is_manager else user.consultant_id}
+        payload = {"consultant_id": consultant_id, **_manager(user)}
         if query.get("day") is not None:
             payload["day"] = query["day"].isoformat()
         return json_response(self.rpc("leads", "consultant_customers", payload))
@@ -198,14 +195,16 @@ class LeadsEndpoints:
         user = self.authorize(request, "POST", "/api/v1/call-lists")
         query = load(CallListQuery(), dict(request.args))
         job = send_upload(request, lambda chunk: self.rpc("leads", "upload_call_list", {
-            **chunk, **query, "uploaded_by": user.username}, timeout=UPLOAD_TIMEOUT))
+            **chunk, **query, "uploaded_by": user.username, "actor": actor(user)},
+            timeout=UPLOAD_TIMEOUT))
         return job_accepted(job, f"/api/v1/call-list-imports/{job['id']}")
 
     @http(*endpoint("GET", "/api/v1/call-list-imports/{job_id}"))
     @api
     def get_call_list_import(self, request, job_id):
-        self.authorize(request, "GET", "/api/v1/call-list-imports/{job_id}")
-        return json_response(self.rpc("leads", "get_call_list_import", {"job_id": job_id}))
+        user = self.authorize(request, "GET", "/api/v1/call-list-imports/{job_id}")
+        return json_response(self.rpc("leads", "get_call_list_import", {"job_id": job_id,
+                                                                        "actor": actor(user)}))
 
     @http(*endpoint("GET", "/api/v1/customers/{customer_id}"))
     @api
@@ -242,7 +241,7 @@ class LeadsEndpoints:
         body = load(RecordCallBody(), json_body(request))
         if body.get("invite_at") is not None:
             body["invite_at"] = body["invite_at"].isoformat()
-        payload = {**body, "call_lead_id": call_lead_id, "agent_id": user.consultant_id}
+        payload = {**body, "call_lead_id": call_lead_id, "actor": actor(user)}
         return json_response(self.rpc("leads", "record_call", payload), 201)
 
     @http(*endpoint("POST", "/api/v1/invitations/{invitation_id}/confirmation"))
@@ -253,7 +252,7 @@ class LeadsEndpoints:
             raise Forbidden("only the receiving consultant confirms",
                             {"consultant_id": ["your user is not a consultant"]})
         return json_response(self.rpc("leads", "confirm_invitation", {
-            "invitation_id": invitation_id, "consultant_id": user.consultant_id}), 201)
+            "invitation_id": invitation_id, "actor": actor(user)}), 201)
 
     @http(*endpoint("GET", "/api/v1/offices/{office_id}/call-center/day"))
     @api
@@ -304,11 +303,7 @@ class LeadsEndpoints:
         user = self.authorize(request, "GET", f"/api/v1/offices/{{office_id}}/exports/{path}")
         query = load(ExportQuery(), dict(request.args))
         payload = {"kind": kind, "office_id": office_id, "exported_by": user.username,
-                   "viewer_consultant_id": user.consultant_id,
-                   "viewer_sees_all": user.role in ("general_manager", "admin"),
                    **_manager(user)}
-        if user.role == "consultant":
-            payload["consultant_id"] = user.consultant_id
         for day in ("date_from", "date_to"):
             if query.get(day) is not None:
                 payload[day] = query[day].isoformat()
@@ -325,13 +320,12 @@ class LeadsEndpoints:
 
 
 def _acting(user) -> dict:
-    """Who acts on a customer: a consultant in their own name (their customers only); a
-    manager for the whole office."""
-    acting = None if user.is_manager else user.consultant_id
-    if not user.is_manager and acting is None:
+    """Who acts on a customer: a consultant in their own name (their customers only, as the
+    service checks too); a manager for the whole office."""
+    if not user.is_manager and user.consultant_id is None:
         raise Forbidden("only consultants and managers act on customers",
                         {"consultant_id": ["your user is not a consultant"]})
-    return {"acting_consultant_id": acting, "changed_by": user.username}
+    return {"changed_by": user.username}
 
 
 def _registrar(user, body):
@@ -339,19 +333,17 @@ def _registrar(user, body):
     from the body): one registers in one's own office (leads' scope.registration)."""
     if not isinstance(body, dict):
         return body  # refused by the service's schema
-    consultant = user.consultant_id if user.role == "consultant" else None
-    return {**body, "manager_id": None, "registrar_consultant_id": consultant, **_manager(user)}
+    return {**body, **_manager(user)}
 
 
 def _manager(user) -> dict:
-    """Managers see their office: a sales manager's requests carry their manager record, which
-    the leads service checks the office against; general managers and admins see every office."""
-    if user.role != "sales_manager":
-        return {}
-    if user.consultant_id is None:
+    """Who acts, as the leads service checks it (services/leads/scope.py): a sales manager
+    within the office their manager record manages, refused here already when the user names
+    none; general managers and admins see every office."""
+    if user.role == "sales_manager" and user.consultant_id is None:
         raise Forbidden("a sales manager sees only the office they manage", {"office_id": [
             "your user is not linked to an office's manager record, so no office is yours"]})
-    return {"manager_id": user.consultant_id}
+    return {"actor": actor(user)}
 
 
 def _agent_in_office(user, office_id, agent_ids) -> None:

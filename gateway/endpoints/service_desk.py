@@ -63,7 +63,7 @@ class ServiceDeskEndpoints:
             # an unknown customer is refused by leads (404 naming customer_id); the customer's
             # consultant is kept so that consultant sees the complaint
             customer = self.rpc("leads", "get_customer", {
-                "customer_id": payload["customer_id"],
+                "customer_id": payload["customer_id"], "actor": scope_of(user),
                 **read_by(user, purpose="the complaint's customer and consultant")})
             payload["customer_consultant_id"] = customer.get("consultant_id")
         return json_response(self.rpc("complaints", "file_complaint", payload), 201)

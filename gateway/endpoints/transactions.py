@@ -441,8 +441,9 @@ class TransactionsEndpoints:
                 try:
                     customers[report["customer_id"]] = private_view(user, self.rpc(
                         "leads", "get_customer", {"customer_id": report["customer_id"],
+                                                  "actor": actor(user),
                                                   **read_by(user, purpose="deal report")}))
-                except NotFound:
+                except (NotFound, Forbidden):  # unknown, or a customer of another office
                     customers[report["customer_id"]] = None
             customer = customers[report["customer_id"]]
             if customer is not None:

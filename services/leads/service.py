@@ -6,6 +6,7 @@ from contracts import leads as schemas
 from contracts.imports import GetImportJobSchema, ImportJobSchema
 from infra.consumer import event_handler
 from contracts.base import load
+from contracts.scope import split_actor
 from infra.dependencies import Database
 from infra.rpc import rpc
 from infra import config, imports, operations, read_log
@@ -40,31 +41,35 @@ class LeadsService(operations.OperationsRpc):
 
     @rpc
     def add_consultant(self, payload):
+        actor, payload = split_actor(payload)
         cmd = load(schemas.AddConsultantSchema.shared(), payload)
         with self.uow() as uow:
-            scope.office(uow.session, cmd["manager_id"], cmd["office_id"])
+            scope.office(uow.session, actor, cmd["office_id"])
             return schemas.ConsultantSchema.shared().dump(handlers.add_consultant(uow, cmd))
 
     @rpc
     def set_consultant_status(self, payload):
+        actor, payload = split_actor(payload)
         cmd = load(schemas.SetConsultantStatusSchema.shared(), payload)
         with self.uow() as uow:
-            scope.consultant(uow.session, cmd["manager_id"], cmd["consultant_id"])
+            scope.consultant(uow.session, actor, cmd["consultant_id"])
             return schemas.ConsultantSchema.shared().dump(handlers.set_consultant_status(uow, cmd))
 
     @rpc
     def register_visit(self, payload):
+        actor, payload = split_actor(payload)
         cmd = load(schemas.RegisterVisitSchema.shared(), payload)
         with self.uow() as uow:
-            office = scope.registration(uow.session, cmd["office_id"], cmd["manager_id"],
-                                        cmd["registrar_consultant_id"])
+            office = scope.registration(uow.session, actor, cmd["office_id"])
             return schemas.VisitResultSchema.shared().dump(
                 handlers.register_visit(uow, cmd, office))
 
     @rpc
     def upload_call_list(self, payload):
         """A chunk of a call list to import; the last one queues the import job."""
+        actor, payload = split_actor(payload)
         cmd = load(schemas.CallListChunkSchema.shared(), payload)
+        scope.manager(actor)
         with self.uow() as uow:
             job = imports.receive_chunk(uow, metadata.tables, "call_list", cmd,
                                         {"source": cmd["source"], "file_name": cmd["file_name"]},
@@ -73,7 +78,9 @@ class LeadsService(operations.OperationsRpc):
 
     @rpc(idempotent=True)
     def get_call_list_import(self, payload):
+        actor, payload = split_actor(payload)
         query = load(GetImportJobSchema.shared(), payload)
+        scope.manager(actor)
         with self.uow() as uow:
             return ImportJobSchema.shared().dump(imports.get_job(
                 uow.session, metadata.tables, "call_list", query["job_id"]))
@@ -86,9 +93,10 @@ class LeadsService(operations.OperationsRpc):
 
     @rpc(idempotent=True)
     def get_customer(self, payload):
+        actor, payload = split_actor(payload)
         query = load(schemas.GetCustomerSchema.shared(), payload)
         with self.uow() as uow:
-            scope.customer(uow.session, query["manager_id"], query["customer_id"])
+            scope.customer(uow.session, actor, query["customer_id"])
             customer = follow_up.get_customer(uow.session, query["customer_id"])
             read_log.record(uow, "customer", query["customer_id"], query)
             uow.commit()
@@ -96,10 +104,10 @@ class LeadsService(operations.OperationsRpc):
 
     @rpc(idempotent=True)
     def known_customer(self, payload):
+        actor, payload = split_actor(payload)
         query = load(schemas.KnownCustomerQuery.shared(), payload)
         with self.uow() as uow:
-            scope.registration(uow.session, query["office_id"], query["manager_id"],
-                               query["registrar_consultant_id"])
+            scope.registration(uow.session, actor, query["office_id"])
             found = handlers.known_customer(uow.session, query["office_id"], query["mobile"])
             if found is None:
                 return {"known": False, "code": None, "consultant_id": None}
@@ -110,74 +118,89 @@ class LeadsService(operations.OperationsRpc):
 
     @rpc
     def register_call(self, payload):
+        actor, payload = split_actor(payload)
         cmd = load(schemas.RegisterCallSchema.shared(), payload)
         with self.uow() as uow:
-            office = scope.registration(uow.session, cmd["office_id"], cmd["manager_id"],
-                                        cmd["registrar_consultant_id"])
+            office = scope.registration(uow.session, actor, cmd["office_id"])
             return schemas.VisitResultSchema.shared().dump(
                 handlers.register_call(uow, cmd, office))
 
     @rpc
     def set_office_roster(self, payload):
+        actor, payload = split_actor(payload)
         cmd = load(schemas.SetOfficeRosterSchema.shared(), payload)
         with self.uow() as uow:
-            scope.office(uow.session, cmd["manager_id"], cmd["office_id"])
+            scope.office(uow.session, actor, cmd["office_id"])
             return schemas.OfficeRosterSchema.shared().dump(handlers.set_office_roster(uow, cmd))
 
     @rpc
     def reassign_customer(self, payload):
+        actor, payload = split_actor(payload)
         cmd = load(schemas.ReassignCustomerSchema.shared(), payload)
         with self.uow() as uow:
-            scope.customer(uow.session, cmd["manager_id"], cmd["customer_id"])
+            scope.customer(uow.session, actor, cmd["customer_id"])
             return schemas.VisitResultSchema.shared().dump(handlers.reassign_customer(uow, cmd))
 
     @rpc
     def grade_customer(self, payload):
-        cmd = load(schemas.GradeCustomerSchema.shared(), payload)
+        actor, payload = split_actor(payload)
+        cmd = load(schemas.GradeCustomerSchema.shared(),
+                   {**payload, "acting_consultant_id": scope.acting_consultant(actor)})
         with self.uow() as uow:
-            scope.customer(uow.session, cmd["manager_id"], cmd["customer_id"])
+            scope.customer(uow.session, actor, cmd["customer_id"])
             return schemas.CustomerFileSchema.shared().dump(follow_up.grade_customer(uow, cmd))
 
     @rpc
     def record_follow_up(self, payload):
-        cmd = load(schemas.FollowUpSchema.shared(), payload)
+        actor, payload = split_actor(payload)
+        cmd = load(schemas.FollowUpSchema.shared(),
+                   {**payload, "consultant_id": scope.own_record(actor)})
         with self.uow() as uow:
+            scope.customer(uow.session, actor, cmd["customer_id"])
             return schemas.FollowUpRecordSchema.shared().dump(follow_up.record_follow_up(uow, cmd))
 
     @rpc
     def mark_hopeless(self, payload):
-        cmd = load(schemas.MarkHopelessSchema.shared(), payload)
+        actor, payload = split_actor(payload)
+        cmd = load(schemas.MarkHopelessSchema.shared(),
+                   {**payload, "acting_consultant_id": scope.acting_consultant(actor)})
         with self.uow() as uow:
-            scope.customer(uow.session, cmd["manager_id"], cmd["customer_id"])
+            scope.customer(uow.session, actor, cmd["customer_id"])
             return schemas.CustomerFileSchema.shared().dump(follow_up.mark_hopeless(uow, cmd))
 
     @rpc(idempotent=True)
     def hopeless_customers(self, payload):
+        actor, payload = split_actor(payload)
         query = load(schemas.HopelessQuery.shared(), payload)
         with self.uow() as uow:
-            scope.office(uow.session, query["manager_id"], query["office_id"])
+            scope.office(uow.session, actor, query["office_id"])
             return schemas.HopelessListSchema.shared().dump(
                 follow_up.hopeless_customers(uow.session, query["office_id"]))
 
     @rpc
     def reassign_hopeless(self, payload):
+        actor, payload = split_actor(payload)
         cmd = load(schemas.ReassignCustomerSchema.shared(), payload)
         with self.uow() as uow:
-            scope.customer(uow.session, cmd["manager_id"], cmd["customer_id"])
+            scope.customer(uow.session, actor, cmd["customer_id"])
             return schemas.VisitResultSchema.shared().dump(follow_up.reassign_hopeless(uow, cmd))
 
     @rpc
     def update_profile(self, payload):
-        cmd = load(schemas.UpdateProfileSchema.shared(), payload)
+        actor, payload = split_actor(payload)
+        cmd = load(schemas.UpdateProfileSchema.shared(),
+                   {**payload, "acting_consultant_id": scope.acting_consultant(actor)})
         with self.uow() as uow:
-            scope.customer(uow.session, cmd["manager_id"], cmd["customer_id"])
+            scope.customer(uow.session, actor, cmd["customer_id"])
             return schemas.CustomerFileSchema.shared().dump(follow_up.update_profile(uow, cmd))
 
     @rpc(idempotent=True)
     def customer_file(self, payload):
-        query = load(schemas.CustomerFileQuery.shared(), payload)
+        actor, payload = split_actor(payload)
+        query = load(schemas.CustomerFileQuery.shared(),
+                   {**payload, "consultant_id": scope.acting_consultant(actor)})
         with self.uow() as uow:
-            scope.customer(uow.session, query["manager_id"], query["customer_id"])
+            scope.customer(uow.session, actor, query["customer_id"])
             customer_file = follow_up.customer_file(uow.session, query["customer_id"],
                                                     query["consultant_id"])
             read_log.record(uow, "customer_file", query["customer_id"], query)
@@ -186,18 +209,19 @@ class LeadsService(operations.OperationsRpc):
 
     @rpc(idempotent=True)
     def care_reminders(self, payload):
+        actor, payload = split_actor(payload)
         query = load(schemas.CareRemindersQuery.shared(), payload)
         with self.uow() as uow:
-            scope.consultant(uow.session, query["manager_id"], query["consultant_id"])
+            scope.consultant(uow.session, actor, query["consultant_id"])
             return schemas.CareRemindersSchema.shared().dump(
                 follow_up.care_reminders(uow.session, query["consultant_id"], query["day"]))
 
     @rpc(idempotent=True)
     def consultant_customers(self, payload):
+        actor, payload = split_actor(payload)
         query = load(schemas.ConsultantCustomersQuery.shared(), payload)
         with self.uow() as uow:
-            scope.consultant(uow.session, query["manager_id"], query["consultant_id"])
-            scope.own_list(query["acting_consultant_id"], query["consultant_id"])
+            scope.consultant(uow.session, actor, query["consultant_id"])
             return schemas.ConsultantCustomersSchema.shared().dump(
                 follow_up.consultant_customers(uow.session, query["consultant_id"],
                                                query["day"]))
@@ -209,67 +233,79 @@ class LeadsService(operations.OperationsRpc):
 
     @rpc
     def distribute_call_pool(self, payload):
+        actor, payload = split_actor(payload)
         cmd = load(schemas.DistributeCallPoolSchema.shared(), payload)
         with self.uow() as uow:
             for i, agent_id in enumerate(cmd["agent_ids"]):
-                scope.consultant(uow.session, cmd["manager_id"], agent_id, f"agent_ids.{i}")
-            return schemas.DistributionSchema.shared().dump(call_center.distribute_call_pool(uow, cmd))
+                scope.consultant(uow.session, actor, agent_id, f"agent_ids.{i}")
+            return schemas.DistributionSchema.shared().dump(
+                call_center.distribute_call_pool(uow, cmd))
 
     @rpc(idempotent=True)
     def agent_leads(self, payload):
+        actor, payload = split_actor(payload)
         query = load(schemas.AgentLeadsQuery.shared(), payload)
         with self.uow() as uow:
-            scope.consultant(uow.session, query["manager_id"], query["agent_id"], "agent_id")
+            scope.consultant(uow.session, actor, query["agent_id"], "agent_id")
             return schemas.CallLeadListSchema.shared().dump(
                 call_center.agent_leads(uow.session, query["agent_id"]))
 
     @rpc
     def record_call(self, payload):
-        cmd = load(schemas.RecordCallSchema.shared(), payload)
+        actor, payload = split_actor(payload)
+        cmd = load(schemas.RecordCallSchema.shared(),
+                   {**payload, "agent_id": scope.own_record(actor)})
         with self.uow() as uow:
             return schemas.CallRecordedSchema.shared().dump(call_center.record_call(uow, cmd))
 
     @rpc
     def confirm_invitation(self, payload):
-        cmd = load(schemas.ConfirmInvitationSchema.shared(), payload)
+        actor, payload = split_actor(payload)
+        cmd = load(schemas.ConfirmInvitationSchema.shared(),
+                   {**payload, "consultant_id": scope.own_record(actor)})
         with self.uow() as uow:
             return schemas.InvitationSchema.shared().dump(call_center.confirm_invitation(uow, cmd))
 
     @rpc(idempotent=True)
     def call_center_day(self, payload):
+        actor, payload = split_actor(payload)
         query = load(schemas.CallCenterDayQuery.shared(), payload)
         with self.uow() as uow:
-            scope.office(uow.session, query["manager_id"], query["office_id"])
+            scope.office(uow.session, actor, query["office_id"])
             return schemas.CallCenterDaySchema.shared().dump(
                 call_center.agents_day(uow.session, query["office_id"], query["day"]))
 
     @rpc(idempotent=True)
     def call_source_conversion(self, payload):
+        actor, payload = split_actor(payload)
         query = load(schemas.SourceConversionQuery.shared(), payload)
         with self.uow() as uow:
-            office_id = scope.office(uow.session, query["manager_id"], query["office_id"])
+            office_id = scope.office(uow.session, actor, query["office_id"])
             return schemas.SourceConversionListSchema.shared().dump(
                 call_center.source_conversion(uow.session, office_id))
 
     @rpc(idempotent=True)
     def call_center_ranking(self, payload):
+        actor, payload = split_actor(payload)
         query = load(schemas.CallCenterMonthQuery.shared(), payload)
         with self.uow() as uow:
-            scope.office(uow.session, query["manager_id"], query["office_id"])
+            scope.office(uow.session, actor, query["office_id"])
             return schemas.MonthlyRankingSchema.shared().dump(
                 call_center.monthly_ranking(uow.session, query["office_id"], query["month"]))
 
     @rpc
     def export(self, payload):
-        cmd = load(schemas.ExportSchema.shared(), payload)
+        actor, payload = split_actor(payload)
+        cmd = load(schemas.ExportSchema.shared(), {**payload, **scope.viewer(actor)})
         with self.uow() as uow:
-            scope.office(uow.session, cmd["manager_id"], cmd["office_id"])
+            scope.office(uow.session, actor, cmd["office_id"])
             return schemas.ExportFileSchema.shared().dump(exports.export(uow, cmd))
 
     @rpc(idempotent=True)
     def export_log(self, payload):
+        actor, payload = split_actor(payload)
         query = load(schemas.ExportLogQuery.shared(), payload)
         with self.uow() as uow:
-            scope.office(uow.session, query["manager_id"], query["office_id"])
+            scope.office(uow.session, actor, query["office_id"])
             return schemas.ExportLogSchema.shared().dump(exports.export_log(uow.session,
                                                                      query["office_id"]))

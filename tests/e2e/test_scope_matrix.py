@@ -517,15 +517,49 @@ def test_the_services_refuse_an_rpc_caller_acting_outside_its_scope(suite, world
             "project_id": w["project_a"], "actor": colleague})["queue_numbers"] == []
         assert w["deposit_id"] not in {deal["deposit_id"] for deal in cluster.transactions
                                        .list_deals({"actor": colleague})["deals"]}
-        # leads knows the caller by its manager record: another office's manager is refused
-        manager_b_id = w["actors"][("manager", "B")].consultant_id
+        # leads checks the actor too: none is refused naming it, another office's manager
+        # or consultant is refused naming the office, a colleague naming the customer
+        consultant_a = w["actors"][("consultant", "A")].consultant_id
+        consultant_b = make_actor("matrix-consultant-B", "consultant",
+                                  w["actors"][("consultant", "B")].consultant_id,
+                                  [w["office_B"]], [w["project_b"]])
         reader = {"read_by": {"user_id": 1, "username": "matrix-manager-B",
                               "role": "sales_manager"}, "purpose": "matrix"}
-        for method, payload in (
-                ("known_customer", {"office_id": w["office_A"], "mobile": "16599999998",
-                                    "manager_id": manager_b_id, **reader}),
-                ("consultant_customers", {"consultant_id": w["actors"][
-                    ("consultant", "A")].consultant_id, "manager_id": manager_b_id})):
-            with pytest.raises(Forbidden) as refused:
+        customer = {"customer_id": w["customer_A"]}
+        office = {"office_id": w["office_A"]}
+        for method, payload, callers, colleague_field in (
+                ("get_customer", {**customer, **reader}, (manager_b, consultant_b), None),
+                ("customer_file", {**customer, **reader}, (manager_b, consultant_b),
+                 "customer_id"),
+                ("known_customer", {**office, "mobile": "16599999998", **reader},
+                 (manager_b, consultant_b), None),
+                ("grade_customer", {**customer, "grade": "B", "changed_by": "x"},
+                 (manager_b, consultant_b), "customer_id"),
+                ("update_profile", {**customer, "archive": {}}, (manager_b, consultant_b),
+                 "customer_id"),
+                ("record_follow_up", {**customer, "kind": "call", "content": "x"},
+                 (consultant_b,), None),
+                ("reassign_customer", {**customer, "consultant_id": consultant_a,
+                                       "reason": "x", "decided_by": "x"}, (manager_b,), None),
+                ("consultant_customers", {"consultant_id": consultant_a}, (manager_b,),
+                 "consultant_id"),
+                ("care_reminders", {"consultant_id": consultant_a}, (manager_b,),
+                 "consultant_id"),
+                ("hopeless_customers", office, (manager_b,), None),
+                ("set_office_roster", office, (manager_b,), None),
+                ("call_center_day", office, (manager_b,), None),
+                ("export_log", office, (manager_b,), None),
+                ("export", {**office, "kind": "visits", "exported_by": "x"},
+                 (manager_b, consultant_b), None)):
+            with pytest.raises(InvalidInput) as missing:
                 getattr(cluster.leads, method)(payload)
-            assert "office_id" in refused.value.details, (method, refused.value.details)
+            assert "actor" in missing.value.details, (method, missing.value.details)
+            for who in callers:
+                with pytest.raises(Forbidden) as refused:
+                    getattr(cluster.leads, method)({**payload, "actor": who})
+                assert "office_id" in refused.value.details, (method, refused.value.details)
+            if colleague_field is not None:
+                with pytest.raises(Forbidden) as refused:
+                    getattr(cluster.leads, method)({**payload, "actor": colleague})
+                assert colleague_field in refused.value.details, (method,
+                                                                  refused.value.details)

@@ -39,9 +39,11 @@ def test_a_customers_contact_details_read_is_logged_with_who_and_why(stores):
     service = worker_factory(LeadsService, uow=dependency(store))
 
     service.get_customer({"customer_id": customer_id, "read_by": READER,
-                          "purpose": "回访 follow-up call"})
-    service.customer_file({"customer_id": customer_id, "read_by": READER})
-    service.get_customer({"customer_id": customer_id})  # a caller who names nobody
+                          "purpose": "回访 follow-up call", "actor": EVERY_PROJECT})
+    service.customer_file({"customer_id": customer_id, "read_by": READER,
+                           "actor": EVERY_PROJECT})
+    # a caller who names no reader
+    service.get_customer({"customer_id": customer_id, "actor": EVERY_PROJECT})
 
     [named, unnamed] = reads(store, "customer", customer_id)
     assert (named["reader"], named["reader_id"], named["reader_role"], named["purpose"]) == (

@@ -9,7 +9,7 @@ from contracts.errors import Forbidden
 from contracts.scope import actor
 from infra.database import utcnow
 from services.inventory import board, handlers as inventory, holds, scope as inventory_scope
-from services.leads import handlers as leads
+from services.leads import handlers as leads, scope as leads_scope
 
 pytestmark = pytest.mark.integration
 _codes = itertools.count(1)
@@ -35,6 +35,42 @@ def test_an_office_sells_several_projects_and_a_record_answers_its_offices_proje
         assert leads.actor_scope(uow.session, manager["id"])["project_ids"] == [13]
         assert leads.actor_scope(uow.session, 987654321) == {"office_ids": [],
                                                              "project_ids": []}
+
+
+def test_leads_bounds_each_role_by_office_and_a_consultant_by_their_own_records(stores):
+    store = stores["leads"]
+    stamp = utcnow().strftime('%H%M%S%f')
+    with store() as uow:
+        offices = [leads.create_office(uow, {
+            "code": f"lb-{next(_codes)}-{stamp}"[:20], "name": "x", "region_code": "ly",
+            "project_ids": [project]})["id"] for project in (21, 22)]
+    with store() as uow:
+        staff = {(kind, office): leads.add_consultant(uow, {
+            "office_id": office, "name": kind, "kind": "manager" if kind == "manager"
+            else "sales"})["id"] for kind in ("manager", "sales") for office in offices}
+    a, b = offices
+    with store() as uow:
+        s = uow.session
+        own = actor("boss", "sales_manager", staff[("manager", a)], [a], [21])
+        assert leads_scope.office(s, own, a) == a and leads_scope.office(s, own, None) == a
+        leads_scope.consultant(s, own, staff[("sales", a)])
+        for who in (actor("boss-b", "sales_manager", staff[("manager", b)], [b], [22]),
+                    actor("zhao-b", "consultant", staff[("sales", b)], [b], [22]),
+                    actor("qian-b", "call_agent", staff[("sales", b)], [b], [22])):
+            with pytest.raises(Forbidden) as refused:
+                leads_scope.office(s, who, a)
+            assert "office_id" in refused.value.details, who
+        # finance and customer service read a complaint's or a deal's customer anywhere
+        assert leads_scope.office(s, actor("liu", "finance", None, (), [22]), a) == a
+        assert leads_scope.office(s, actor("gm", "general_manager"), a) == a
+        for unlinked in (actor("boss", "sales_manager", staff[("sales", a)], [a], [21]),
+                         actor("boss", "sales_manager", None, (), [21])):
+            with pytest.raises(Forbidden):  # a manager role needs a manager record
+                leads_scope.office(s, unlinked, a)
+        with pytest.raises(Forbidden) as refused:  # a consultant directs only themselves
+            leads_scope.consultant(s, actor("zhao", "consultant", staff[("sales", a)], [a],
+                                            [21]), staff[("manager", a)])
+        assert "consultant_id" in refused.value.details
 
 
 def test_inventory_refuses_a_hold_outside_the_actors_projects_or_another_consultants(stores):

@@ -61,10 +61,20 @@ def test_transactions_refuses_a_deal_of_no_known_project_to_a_limited_actor():
     transactions_scope.new_deposit(actor("gm", "general_manager"), {"consultant_id": 5})
 
 
-def test_a_consultant_reads_only_their_own_customer_list():
+def test_leads_takes_who_acts_on_a_customer_from_the_actor_never_from_the_payload():
     from services.leads import scope as leads_scope
-    leads_scope.own_list(None, 7)  # a manager (checked by office elsewhere)
-    leads_scope.own_list(7, 7)
-    with pytest.raises(Forbidden) as refused:
-        leads_scope.own_list(8, 7)
-    assert "consultant_id" in refused.value.details
+    assert leads_scope.acting_consultant(actor("gm", "general_manager")) is None
+    assert leads_scope.acting_consultant(actor("boss", "sales_manager", 9, [2], [7])) is None
+    assert leads_scope.acting_consultant(actor("zhao", "consultant", 5, [2], [7])) == 5
+    for nobody in (actor("zhao", "consultant"), actor("liu", "finance", None, (), [7])):
+        with pytest.raises(Forbidden) as refused:
+            leads_scope.acting_consultant(nobody)
+        assert "consultant_id" in refused.value.details
+    assert leads_scope.viewer(actor("zhao", "consultant", 5, [2], [7])) == {
+        "viewer_consultant_id": 5, "viewer_sees_all": False, "consultant_id": 5}
+    leads_scope.manager(actor("boss", "sales_manager", 9, [2], [7]))
+    with pytest.raises(Forbidden) as refused:  # call lists are the managers'
+        leads_scope.manager(actor("zhao", "consultant", 5, [2], [7]))
+    assert "role" in refused.value.details
+    assert leads_scope.viewer(actor("gm", "general_manager")) == {
+        "viewer_consultant_id": None, "viewer_sees_all": True}
