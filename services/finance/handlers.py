@@ -9,7 +9,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 
 from sqlalchemy import case, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 
 from contracts.envelope import REGISTRY
 from contracts.errors import Conflict, NotFound
@@ -49,50 +49,88 @@ def filing_order(event) -> int:
 
 def file_event(uow, event) -> None:
     session = uow.session
+    filing = _filing(session)
     routing_key = f"{event['source']}.{event['type']}"
     body = plain(event)
     now = utcnow()
-    feed = FeedEvent(event_id=body["event_id"], routing_key=routing_key,
-                     project_id=event["project_id"], occurred_at=event["occurred_at"],
-                     payload=body, filed_at=now)
-    session.add(feed)
-    session.flush()
+    feed_id = session.execute(insert(FeedEvent.__table__).values(
+        event_id=body["event_id"], routing_key=routing_key, project_id=event["project_id"],
+        occurred_at=event["occurred_at"], payload=body, filed_at=now)
+        .returning(FeedEvent.__table__.c.id)).scalar_one()
     context = _remember(session, body)
-    if event["project_id"] is not None:
-        voucher = domain.build_voucher(body, context, accounts_for(session, event["project_id"]))
+    deliveries = _deliveries(filing, routing_key, event["project_id"], body["event_id"],
+                             f"msg_{body['event_id'].replace('-', '')}", now, feed_id=feed_id)
+    deal = context.get("deal")
+    if event["project_id"] is not None and body["type"] in domain.VOUCHER_EVENTS:
+        voucher = domain.build_voucher(body, context,
+                                       filing.accounts(session, event["project_id"]))
         if voucher is not None:
             voucher["payment_id"] = body["data"].get("payment_id") or context.get("payment_id")
-            saved = _save_voucher(session, voucher, now)
-            deal = context.get("deal")
-            if deal is not None and saved is not None:
-                deal.balances = _dump_balances(domain.balances_after(
-                    _load_balances(deal.balances), voucher))
-            if saved is not None:
-                _enqueue_voucher(session, saved, now)
-    _enqueue(session, routing_key, event["project_id"], body["event_id"],
-             f"msg_{body['event_id'].replace('-', '')}", now, feed_id=feed.id)
+            voucher_id = _save_voucher(session, voucher, now)
+            if voucher_id is not None:
+                if deal is not None:
+                    deal["balances"] = _dump_balances(domain.balances_after(
+                        context["balances"], voucher))
+                    deal["changed"] = True
+                # the voucher's deliveries first, as when each was added on its own
+                deliveries = _voucher_deliveries(filing, voucher, voucher_id, now) + deliveries
+    if deal is not None:
+        _write_deal(session, deal)
+    _insert_deliveries(session, deliveries)
 
 
-def _enqueue(session, routing_key, project_id, event_id, message_key, now, feed_id=None,
-             voucher_id=None) -> None:
+class _Filing:
+    """What every event filed in one transaction reads alike, read once for the batch: the
+    active webhook subscriptions and each project's account mapping."""
+
+    def __init__(self, session):
+        self.subscriptions = [
+            (row.id, frozenset(row.event_types), row.project_ids)
+            for row in session.execute(select(
+                WebhookSubscription.id, WebhookSubscription.event_types,
+                WebhookSubscription.project_ids).where(WebhookSubscription.active == 1)
+                .order_by(WebhookSubscription.id))]
+        self._accounts = {}
+
+    def accounts(self, session, project_id) -> dict:
+        if project_id not in self._accounts:
+            self._accounts[project_id] = accounts_for(session, project_id)
+        return self._accounts[project_id]
+
+
+def _filing(session) -> _Filing:
+    """The batch cache of the session's transaction (a new one after a commit or rollback:
+    nothing read under an earlier transaction's locks is used again)."""
+    transaction = session.get_transaction()
+    cached = session.info.get("finance_filing")
+    if cached is None or cached[0] is not transaction:
+        cached = (transaction, _Filing(session))
+        session.info["finance_filing"] = cached
+    return cached[1]
+
+
+def _deliveries(filing, routing_key, project_id, event_id, message_key, now, feed_id=None,
+                voucher_id=None) -> list[dict]:
     """One pending delivery per active subscription that wants `routing_key` for the project,
-    in the caller's transaction (nothing committed is skipped)."""
-    for subscription in session.scalars(select(WebhookSubscription).where(
-            WebhookSubscription.active == 1)):
-        if routing_key in subscription.event_types and (
-                subscription.project_ids is None or project_id in subscription.project_ids):
-            session.add(WebhookDelivery(
-                subscription_id=subscription.id, event_id=event_id,
-                message_id=f"{message_key}_{subscription.id}", feed_id=feed_id,
-                voucher_id=voucher_id, status="pending", attempts=0, next_attempt_at=now,
-                created_at=now))
+    written in the caller's transaction (nothing committed is skipped)."""
+    return [{"subscription_id": subscription_id, "event_id": event_id,
+             "message_id": f"{message_key}_{subscription_id}", "feed_id": feed_id,
+             "voucher_id": voucher_id, "status": "pending", "attempts": 0,
+             "next_attempt_at": now, "delivered_at": None, "created_at": now}
+            for subscription_id, event_types, project_ids in filing.subscriptions
+            if routing_key in event_types and (project_ids is None or project_id in project_ids)]
 
 
-def _enqueue_voucher(session, voucher: "Voucher", now) -> None:
+def _voucher_deliveries(filing, voucher: dict, voucher_id: int, now) -> list[dict]:
     """`finance.voucher_recorded` to its subscribers: webhook-id `msg_v<voucher id>_<sub>`."""
-    _enqueue(session, domain.VOUCHER_RECORDED, voucher.project_id,
-             f"voucher:{voucher.business_id}", f"msg_v{voucher.id}", now,
-             voucher_id=voucher.id)
+    return _deliveries(filing, domain.VOUCHER_RECORDED, voucher["project_id"],
+                       f"voucher:{voucher['business_id']}", f"msg_v{voucher_id}", now,
+                       voucher_id=voucher_id)
+
+
+def _insert_deliveries(session, deliveries) -> None:
+    if deliveries:  # one statement for all of them
+        session.execute(insert(WebhookDelivery.__table__), deliveries)
 
 
 def _remember(session, event) -> dict:
@@ -111,13 +149,13 @@ def _remember(session, event) -> dict:
                 payment.exchanged += 1
                 payment.receipt_number = data["replaced_by_number"]
     if kind == "payment_received":
-        session.merge(PaymentSeen(
+        _upsert(session, PaymentSeen, ["payment_id"], dict(
             payment_id=data["payment_id"], project_id=project, deposit_id=data["deposit_id"],
             purpose=data["purpose"], amount=Decimal(data["amount"]),
             receipt_id=data["receipt_id"], receipt_number=data["receipt_number"],
             paid_at=datetime.fromisoformat(data["paid_at"]), exchanged=0))
     elif kind == "refund_approved":
-        session.merge(RefundSeen(
+        _upsert(session, RefundSeen, ["application_id"], dict(
             application_id=data["application_id"], project_id=project,
             deposit_id=data["deposit_id"], amount_paid=Decimal(data["amount_paid"]),
             penalty=Decimal(data["penalty"]), refund_amount=Decimal(data["refund_amount"]),
@@ -128,21 +166,47 @@ def _remember(session, event) -> dict:
             context["approval"] = {"amount_paid": refund.amount_paid}
             refund.paid_at = datetime.fromisoformat(event["occurred_at"])
     elif kind == "bank_receipt_confirmed":
-        session.merge(BankConfirmationSeen(
+        _upsert(session, BankConfirmationSeen, ["bank_reference"], dict(
             bank_reference=data["bank_reference"], project_id=project,
             payment_id=data["payment_id"], receipt_number=data["receipt_number"],
             amount=Decimal(data["amount"]), received_on=date.fromisoformat(data["received_on"])))
     if deposit_id is not None:
-        deal = session.get(Deal, deposit_id)
-        if deal is None:
-            deal = Deal(deposit_id=deposit_id, project_id=project, unit_id=event.get("unit_id"),
+        table = Deal.__table__
+        stored = session.execute(select(table.c.unit_id, table.c.balances)
+                                 .where(table.c.deposit_id == deposit_id)).first()
+        deal = {"deposit_id": deposit_id, "new": stored is None, "changed": False}
+        if stored is None:
+            deal.update(project_id=project, unit_id=event.get("unit_id"),
                         customer_id=event.get("customer_id"), balances={})
-            session.add(deal)
+        else:
+            deal.update(unit_id=stored.unit_id, balances=stored.balances or {})
         context["deal"] = deal
-        context["balances"] = _load_balances(deal.balances)
+        context["balances"] = _load_balances(deal["balances"])
         if kind == "unit_swapped":
-            deal.unit_id = data["to_unit_id"]
+            deal["unit_id"], deal["changed"] = data["to_unit_id"], True
     return context
+
+
+def _upsert(session, model, key: list[str], values: dict) -> None:
+    """The row as the event tells it, whether finance had it or not: one statement."""
+    statement = _dialect(session).insert(model.__table__).values(values)
+    session.execute(statement.on_conflict_do_update(
+        index_elements=key, set_={name: statement.excluded[name] for name in values
+                                  if name not in key}))
+
+
+def _write_deal(session, deal) -> None:
+    """A new deal made, or a known one's unit and balances written when they changed: one
+    statement at most per event."""
+    table = Deal.__table__
+    if deal["new"]:
+        session.execute(insert(table).values(
+            deposit_id=deal["deposit_id"], project_id=deal["project_id"],
+            unit_id=deal["unit_id"], customer_id=deal["customer_id"],
+            balances=deal["balances"]))
+    elif deal["changed"]:
+        session.execute(update(table).where(table.c.deposit_id == deal["deposit_id"])
+                        .values(unit_id=deal["unit_id"], balances=deal["balances"]))
 
 
 def _load_balances(stored) -> dict:
@@ -153,14 +217,15 @@ def _dump_balances(balances) -> dict:
     return {role: f"{amount:.2f}" for role, amount in balances.items()}
 
 
-def _save_voucher(session, voucher, now) -> Voucher | None:
-    """Numbered per project and month (记-1, 记-2, …); None when the business id has one."""
-    if session.scalar(select(Voucher.id).where(Voucher.business_id == voucher["business_id"])):
-        return None
+def _save_voucher(session, voucher, now) -> int | None:
+    """Numbered per project and month (记-1, 记-2, …) in filing order; the new voucher's id,
+    or None when the business id has one already: the caller then rolls back, the number
+    with it (a money event's id is filed once, the feed's unique event id sees to that)."""
     day = voucher["voucher_date"]
     period = f"{day.year:04d}-{day.month:02d}"
-    number = _next_number(session, voucher["project_id"], period)
-    row = Voucher(
+    number = _take_number(session, voucher["project_id"], period)
+    table = Voucher.__table__
+    voucher_id = session.execute(_dialect(session).insert(table).values(
         business_id=voucher["business_id"], event_type=voucher["event_type"],
         project_id=voucher["project_id"], customer_id=voucher.get("customer_id"),
         unit_id=voucher.get("unit_id"), deposit_id=voucher.get("deposit_id"),
@@ -170,22 +235,24 @@ def _save_voucher(session, voucher, now) -> Voucher | None:
         debit_total=sum((line["debit"] for line in voucher["lines"]), ZERO),
         lines=[_dump_line(line) for line in voucher["lines"]], status="recorded",
         reverses=voucher.get("reverses"), created_at=now)
-    session.add(row)
-    session.flush()
-    return row
+        .on_conflict_do_nothing(index_elements=["business_id"])
+        .returning(table.c.id)).scalar()
+    return voucher_id
 
 
-def _next_number(session, project_id, period) -> int:
-    key = (VoucherCounter.project_id == project_id, VoucherCounter.period == period)
-    if session.scalar(select(VoucherCounter.last).where(*key)) is None:
-        try:
-            with session.begin_nested():
-                session.add(VoucherCounter(project_id=project_id, period=period, last=0))
-        except IntegrityError:
-            pass  # a concurrent voucher opened the period
-    return session.execute(update(VoucherCounter).where(*key)
-                           .values(last=VoucherCounter.last + 1)
-                           .returning(VoucherCounter.last)).scalar_one()
+def _dialect(session):
+    return postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+
+
+def _take_number(session, project_id, period) -> int:
+    """The period's next number: its counter row made or raised in one statement, and locked
+    until the transaction ends (two batches filing one project number one after the other)."""
+    counters = VoucherCounter.__table__
+    statement = _dialect(session).insert(counters).values(project_id=project_id,
+                                                          period=period, last=1)
+    return session.execute(statement.on_conflict_do_update(
+        index_elements=["project_id", "period"], set_={"last": counters.c.last + 1})
+        .returning(counters.c.last)).scalar_one()
 
 
 def _dump_line(line) -> dict:
@@ -202,8 +269,9 @@ def accounts_for(session, project_id) -> dict:
     """role → (code, name): the defaults, overridden by the project's rows (a row with no code
     leaves the role unset)."""
     accounts = dict(domain.DEFAULT_ACCOUNTS)
-    for row in session.scalars(select(AccountMapping).where(
-            AccountMapping.project_id == project_id)):
+    for row in session.execute(select(
+            AccountMapping.role, AccountMapping.account_code, AccountMapping.account_name)
+            .where(AccountMapping.project_id == project_id)):
         accounts[row.role] = (row.account_code, row.account_name)
     return accounts
 
@@ -318,9 +386,14 @@ def reverse_voucher(uow, cmd) -> dict:
                        {"voucher_id": [f"reversed by voucher {row.reversed_by}"]})
     red = domain.reversal(voucher_view(row), cmd["reason"], domain.office_date(utcnow()))
     red["payment_id"] = row.payment_id
-    saved = _save_voucher(session, red, utcnow())
-    _enqueue_voucher(session, saved, saved.created_at)
-    row.reversed_by = saved.id
+    now = utcnow()
+    voucher_id = _save_voucher(session, red, now)
+    if voucher_id is None:  # another reversal of it was committed meanwhile
+        raise Conflict(f"voucher {row.id} is reversed already",
+                       {"voucher_id": ["reversed already"]})
+    _insert_deliveries(session, _voucher_deliveries(_filing(session), red, voucher_id, now))
+    saved = session.get(Voucher, voucher_id)
+    row.reversed_by = voucher_id
     deal = session.get(Deal, row.deposit_id) if row.deposit_id else None
     if deal is not None:
         deal.balances = _dump_balances(domain.balances_after(_load_balances(deal.balances), red))
