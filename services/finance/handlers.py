@@ -2,13 +2,15 @@
 transaction), account mappings, vouchers and their export, webhook subscriptions and
 deliveries, the weekly three-way reconciliation."""
 import base64
+import functools
 import os
 import secrets as random
 import tempfile
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
+from types import SimpleNamespace
 
-from sqlalchemy import case, insert, select, update
+from sqlalchemy import bindparam, case, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from contracts.envelope import REGISTRY
@@ -53,11 +55,11 @@ def file_event(uow, event) -> None:
     routing_key = f"{event['source']}.{event['type']}"
     body = plain(event)
     now = utcnow()
-    feed_id = session.execute(insert(FeedEvent.__table__).values(
+    statements = _statements(session.get_bind().dialect.name)
+    feed_id = session.execute(statements.feed, dict(
         event_id=body["event_id"], routing_key=routing_key, project_id=event["project_id"],
-        occurred_at=event["occurred_at"], payload=body, filed_at=now)
-        .returning(FeedEvent.__table__.c.id)).scalar_one()
-    context = _remember(session, body)
+        occurred_at=event["occurred_at"], payload=body, filed_at=now)).scalar_one()
+    context = _remember(session, statements, body)
     deliveries = _deliveries(filing, routing_key, event["project_id"], body["event_id"],
                              f"msg_{body['event_id'].replace('-', '')}", now, feed_id=feed_id)
     deal = context.get("deal")
@@ -75,8 +77,44 @@ def file_event(uow, event) -> None:
                 # the voucher's deliveries first, as when each was added on its own
                 deliveries = _voucher_deliveries(filing, voucher, voucher_id, now) + deliveries
     if deal is not None:
-        _write_deal(session, deal)
+        _write_deal(session, statements, deal)
     _insert_deliveries(session, deliveries)
+
+
+@functools.cache
+def _statements(dialect_name: str) -> SimpleNamespace:
+    """Filing's statements, built once per database kind: values come as parameters, so
+    each is compiled once and taken from SQLAlchemy's cache afterwards."""
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
+    feed, deals = FeedEvent.__table__, Deal.__table__
+    vouchers, counters = Voucher.__table__, VoucherCounter.__table__
+
+    def upsert(model, key, columns):
+        statement = dialect.insert(model.__table__)
+        return statement.on_conflict_do_update(
+            index_elements=[key], set_={name: statement.excluded[name] for name in columns})
+
+    counter = dialect.insert(counters)
+    return SimpleNamespace(
+        feed=insert(feed).returning(feed.c.id),
+        payment=upsert(PaymentSeen, "payment_id", (
+            "project_id", "deposit_id", "purpose", "amount", "receipt_id", "receipt_number",
+            "paid_at", "exchanged")),
+        refund=upsert(RefundSeen, "application_id", (
+            "project_id", "deposit_id", "amount_paid", "penalty", "refund_amount",
+            "approved_at")),
+        bank_confirmation=upsert(BankConfirmationSeen, "bank_reference", (
+            "project_id", "payment_id", "receipt_number", "amount", "received_on")),
+        deal=select(deals.c.unit_id, deals.c.balances).where(
+            deals.c.deposit_id == bindparam("deal")),
+        new_deal=insert(deals),
+        deal_changed=update(deals).where(deals.c.deposit_id == bindparam("deal")),
+        voucher=dialect.insert(vouchers).on_conflict_do_nothing(
+            index_elements=["business_id"]).returning(vouchers.c.id),
+        # the period's counter made or raised, its row locked until the transaction ends
+        number=counter.on_conflict_do_update(
+            index_elements=["project_id", "period"], set_={"last": counters.c.last + 1})
+        .returning(counters.c.last))
 
 
 class _Filing:
@@ -133,7 +171,7 @@ def _insert_deliveries(session, deliveries) -> None:
         session.execute(insert(WebhookDelivery.__table__), deliveries)
 
 
-def _remember(session, event) -> dict:
+def _remember(session, statements, event) -> dict:
     """Keep the facts later events and the reconciliation need; answer the voucher's context."""
     kind, data, project = event["type"], event["data"], event["project_id"]
     context = {}
@@ -149,13 +187,13 @@ def _remember(session, event) -> dict:
                 payment.exchanged += 1
                 payment.receipt_number = data["replaced_by_number"]
     if kind == "payment_received":
-        _upsert(session, PaymentSeen, ["payment_id"], dict(
+        session.execute(statements.payment, dict(
             payment_id=data["payment_id"], project_id=project, deposit_id=data["deposit_id"],
             purpose=data["purpose"], amount=Decimal(data["amount"]),
             receipt_id=data["receipt_id"], receipt_number=data["receipt_number"],
             paid_at=datetime.fromisoformat(data["paid_at"]), exchanged=0))
     elif kind == "refund_approved":
-        _upsert(session, RefundSeen, ["application_id"], dict(
+        session.execute(statements.refund, dict(
             application_id=data["application_id"], project_id=project,
             deposit_id=data["deposit_id"], amount_paid=Decimal(data["amount_paid"]),
             penalty=Decimal(data["penalty"]), refund_amount=Decimal(data["refund_amount"]),
@@ -166,14 +204,12 @@ def _remember(session, event) -> dict:
             context["approval"] = {"amount_paid": refund.amount_paid}
             refund.paid_at = datetime.fromisoformat(event["occurred_at"])
     elif kind == "bank_receipt_confirmed":
-        _upsert(session, BankConfirmationSeen, ["bank_reference"], dict(
+        session.execute(statements.bank_confirmation, dict(
             bank_reference=data["bank_reference"], project_id=project,
             payment_id=data["payment_id"], receipt_number=data["receipt_number"],
             amount=Decimal(data["amount"]), received_on=date.fromisoformat(data["received_on"])))
     if deposit_id is not None:
-        table = Deal.__table__
-        stored = session.execute(select(table.c.unit_id, table.c.balances)
-                                 .where(table.c.deposit_id == deposit_id)).first()
+        stored = session.execute(statements.deal, {"deal": deposit_id}).first()
         deal = {"deposit_id": deposit_id, "new": stored is None, "changed": False}
         if stored is None:
             deal.update(project_id=project, unit_id=event.get("unit_id"),
@@ -187,26 +223,18 @@ def _remember(session, event) -> dict:
     return context
 
 
-def _upsert(session, model, key: list[str], values: dict) -> None:
-    """The row as the event tells it, whether finance had it or not: one statement."""
-    statement = _dialect(session).insert(model.__table__).values(values)
-    session.execute(statement.on_conflict_do_update(
-        index_elements=key, set_={name: statement.excluded[name] for name in values
-                                  if name not in key}))
-
-
-def _write_deal(session, deal) -> None:
+def _write_deal(session, statements, deal) -> None:
     """A new deal made, or a known one's unit and balances written when they changed: one
     statement at most per event."""
-    table = Deal.__table__
     if deal["new"]:
-        session.execute(insert(table).values(
-            deposit_id=deal["deposit_id"], project_id=deal["project_id"],
-            unit_id=deal["unit_id"], customer_id=deal["customer_id"],
-            balances=deal["balances"]))
+        session.execute(statements.new_deal, {
+            "deposit_id": deal["deposit_id"], "project_id": deal["project_id"],
+            "unit_id": deal["unit_id"], "customer_id": deal["customer_id"],
+            "balances": deal["balances"]})
     elif deal["changed"]:
-        session.execute(update(table).where(table.c.deposit_id == deal["deposit_id"])
-                        .values(unit_id=deal["unit_id"], balances=deal["balances"]))
+        session.execute(statements.deal_changed, {
+            "deal": deal["deposit_id"], "unit_id": deal["unit_id"],
+            "balances": deal["balances"]})
 
 
 def _load_balances(stored) -> dict:
@@ -221,11 +249,12 @@ def _save_voucher(session, voucher, now) -> int | None:
     """Numbered per project and month (记-1, 记-2, …) in filing order; the new voucher's id,
     or None when the business id has one already: the caller then rolls back, the number
     with it (a money event's id is filed once, the feed's unique event id sees to that)."""
+    statements = _statements(session.get_bind().dialect.name)
     day = voucher["voucher_date"]
     period = f"{day.year:04d}-{day.month:02d}"
-    number = _take_number(session, voucher["project_id"], period)
-    table = Voucher.__table__
-    voucher_id = session.execute(_dialect(session).insert(table).values(
+    number = session.execute(statements.number, {
+        "project_id": voucher["project_id"], "period": period, "last": 1}).scalar_one()
+    return session.execute(statements.voucher, dict(
         business_id=voucher["business_id"], event_type=voucher["event_type"],
         project_id=voucher["project_id"], customer_id=voucher.get("customer_id"),
         unit_id=voucher.get("unit_id"), deposit_id=voucher.get("deposit_id"),
@@ -234,25 +263,7 @@ def _save_voucher(session, voucher, now) -> int | None:
         attachments=voucher["attachments"],
         debit_total=sum((line["debit"] for line in voucher["lines"]), ZERO),
         lines=[_dump_line(line) for line in voucher["lines"]], status="recorded",
-        reverses=voucher.get("reverses"), created_at=now)
-        .on_conflict_do_nothing(index_elements=["business_id"])
-        .returning(table.c.id)).scalar()
-    return voucher_id
-
-
-def _dialect(session):
-    return postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-
-
-def _take_number(session, project_id, period) -> int:
-    """The period's next number: its counter row made or raised in one statement, and locked
-    until the transaction ends (two batches filing one project number one after the other)."""
-    counters = VoucherCounter.__table__
-    statement = _dialect(session).insert(counters).values(project_id=project_id,
-                                                          period=period, last=1)
-    return session.execute(statement.on_conflict_do_update(
-        index_elements=["project_id", "period"], set_={"last": counters.c.last + 1})
-        .returning(counters.c.last)).scalar_one()
+        reverses=voucher.get("reverses"), created_at=now)).scalar()
 
 
 def _dump_line(line) -> dict:
