@@ -117,6 +117,12 @@ def _statements(dialect_name: str) -> SimpleNamespace:
         .returning(counters.c.last))
 
 
+_SUBSCRIPTIONS = WebhookSubscription.__table__.c
+ACTIVE_SUBSCRIPTIONS = (select(_SUBSCRIPTIONS.id, _SUBSCRIPTIONS.event_types,
+                               _SUBSCRIPTIONS.project_ids)
+                        .where(_SUBSCRIPTIONS.active == 1).order_by(_SUBSCRIPTIONS.id))
+
+
 class _Filing:
     """What every event filed in one transaction reads alike, read once for the batch: the
     active webhook subscriptions and each project's account mapping."""
@@ -124,10 +130,7 @@ class _Filing:
     def __init__(self, session):
         self.subscriptions = [
             (row.id, frozenset(row.event_types), row.project_ids)
-            for row in session.execute(select(
-                WebhookSubscription.id, WebhookSubscription.event_types,
-                WebhookSubscription.project_ids).where(WebhookSubscription.active == 1)
-                .order_by(WebhookSubscription.id))]
+            for row in session.execute(ACTIVE_SUBSCRIPTIONS)]
         self._accounts = {}
 
     def accounts(self, session, project_id) -> dict:
@@ -276,13 +279,16 @@ def _load_line(line) -> dict:
 
 # --- account mappings ---------------------------------------------------------------------
 
+_MAPPINGS = AccountMapping.__table__.c
+PROJECT_ACCOUNTS = select(_MAPPINGS.role, _MAPPINGS.account_code, _MAPPINGS.account_name).where(
+    _MAPPINGS.project_id == bindparam("project"))
+
+
 def accounts_for(session, project_id) -> dict:
     """role → (code, name): the defaults, overridden by the project's rows (a row with no code
     leaves the role unset)."""
     accounts = dict(domain.DEFAULT_ACCOUNTS)
-    for row in session.execute(select(
-            AccountMapping.role, AccountMapping.account_code, AccountMapping.account_name)
-            .where(AccountMapping.project_id == project_id)):
+    for row in session.execute(PROJECT_ACCOUNTS, {"project": project_id}):
         accounts[row.role] = (row.account_code, row.account_name)
     return accounts
 
