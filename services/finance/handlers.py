@@ -487,7 +487,7 @@ def _subscription(session, subscription_id) -> WebhookSubscription:
     return row
 
 
-def signing_secrets(row: WebhookSubscription, now) -> list[str]:
+def signing_secrets(row, now) -> list[str]:
     if row.previous_secret and row.previous_secret_until and row.previous_secret_until > now:
         return [row.secret, row.previous_secret]
     return [row.secret]
@@ -496,6 +496,12 @@ def signing_secrets(row: WebhookSubscription, now) -> list[str]:
 # --- deliveries ---------------------------------------------------------------------------
 
 LEASE = timedelta(seconds=60)
+# what a round needs of the active subscriptions (plain rows: a round runs every poll)
+SENDING_SUBSCRIPTIONS = (select(_SUBSCRIPTIONS.id, _SUBSCRIPTIONS.url,
+                                _SUBSCRIPTIONS.max_in_flight, _SUBSCRIPTIONS.secret,
+                                _SUBSCRIPTIONS.previous_secret,
+                                _SUBSCRIPTIONS.previous_secret_until)
+                         .where(_SUBSCRIPTIONS.active == 1).order_by(_SUBSCRIPTIONS.id))
 
 
 def claim_due(uow, now, busy: dict, limit: int = 200, depth: int = 1) -> list[dict]:
@@ -506,9 +512,7 @@ def claim_due(uow, now, busy: dict, limit: int = 200, depth: int = 1) -> list[di
     touch no database."""
     session = uow.session
     claimed = []
-    subscriptions = session.scalars(select(WebhookSubscription).where(
-        WebhookSubscription.active == 1)).all()
-    for subscription in subscriptions:
+    for subscription in session.execute(SENDING_SUBSCRIPTIONS).all():
         free = min(subscription.max_in_flight * depth - busy.get(subscription.id, 0),
                    limit - len(claimed))
         if free <= 0:
