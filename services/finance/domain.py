@@ -37,6 +37,9 @@ MONEY_EVENTS = SUBSCRIPTIONS["finance"]
 # finance's own webhook event: a voucher recorded (a money event's, or a reversing one)
 VOUCHER_RECORDED = "finance.voucher_recorded"
 WEBHOOK_EVENTS = MONEY_EVENTS + (VOUCHER_RECORDED,)
+# the money events that may make a voucher (build_voucher answers None for every other one)
+VOUCHER_EVENTS = frozenset(("deposit_received", "payment_received", "receipt_voided",
+                            "refund_paid", "deposit_forfeited", "unit_swapped"))
 PURPOSES = {"deposit": "定金", "down_payment": "首付款", "installment": "分期款",
             "full_payment": "全款", "loan": "按揭贷款", "other": "其他款项"}
 METHODS = {"pos": "POS刷卡", "transfer": "转账", "cash": "现金", "bank_loan": "银行放款"}

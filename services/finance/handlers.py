@@ -2,14 +2,16 @@
 transaction), account mappings, vouchers and their export, webhook subscriptions and
 deliveries, the weekly three-way reconciliation."""
 import base64
+import functools
 import os
 import secrets as random
 import tempfile
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
+from types import SimpleNamespace
 
-from sqlalchemy import case, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import bindparam, case, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from contracts.envelope import REGISTRY
 from contracts.errors import Conflict, NotFound
@@ -49,53 +51,130 @@ def filing_order(event) -> int:
 
 def file_event(uow, event) -> None:
     session = uow.session
+    filing = _filing(session)
     routing_key = f"{event['source']}.{event['type']}"
     body = plain(event)
     now = utcnow()
-    feed = FeedEvent(event_id=body["event_id"], routing_key=routing_key,
-                     project_id=event["project_id"], occurred_at=event["occurred_at"],
-                     payload=body, filed_at=now)
-    session.add(feed)
-    session.flush()
-    context = _remember(session, body)
-    if event["project_id"] is not None:
-        voucher = domain.build_voucher(body, context, accounts_for(session, event["project_id"]))
+    statements = _statements(session.get_bind().dialect.name)
+    feed_id = session.execute(statements.feed, dict(
+        event_id=body["event_id"], routing_key=routing_key, project_id=event["project_id"],
+        occurred_at=event["occurred_at"], payload=body, filed_at=now)).scalar_one()
+    context = _remember(session, statements, body)
+    deliveries = _deliveries(filing, routing_key, event["project_id"], body["event_id"],
+                             f"msg_{body['event_id'].replace('-', '')}", now, feed_id=feed_id)
+    deal = context.get("deal")
+    if event["project_id"] is not None and body["type"] in domain.VOUCHER_EVENTS:
+        voucher = domain.build_voucher(body, context,
+                                       filing.accounts(session, event["project_id"]))
         if voucher is not None:
             voucher["payment_id"] = body["data"].get("payment_id") or context.get("payment_id")
-            saved = _save_voucher(session, voucher, now)
-            deal = context.get("deal")
-            if deal is not None and saved is not None:
-                deal.balances = _dump_balances(domain.balances_after(
-                    _load_balances(deal.balances), voucher))
-            if saved is not None:
-                _enqueue_voucher(session, saved, now)
-    _enqueue(session, routing_key, event["project_id"], body["event_id"],
-             f"msg_{body['event_id'].replace('-', '')}", now, feed_id=feed.id)
+            voucher_id = _save_voucher(session, voucher, now)
+            if voucher_id is not None:
+                if deal is not None:
+                    deal["balances"] = _dump_balances(domain.balances_after(
+                        context["balances"], voucher))
+                    deal["changed"] = True
+                # the voucher's deliveries first, as when each was added on its own
+                deliveries = _voucher_deliveries(filing, voucher, voucher_id, now) + deliveries
+    if deal is not None:
+        _write_deal(session, statements, deal)
+    _insert_deliveries(session, deliveries)
 
 
-def _enqueue(session, routing_key, project_id, event_id, message_key, now, feed_id=None,
-             voucher_id=None) -> None:
+@functools.cache
+def _statements(dialect_name: str) -> SimpleNamespace:
+    """Filing's statements, built once per database kind: values come as parameters, so
+    each is compiled once and taken from SQLAlchemy's cache afterwards."""
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
+    feed, deals = FeedEvent.__table__, Deal.__table__
+    vouchers, counters = Voucher.__table__, VoucherCounter.__table__
+
+    def upsert(model, key, columns):
+        statement = dialect.insert(model.__table__)
+        return statement.on_conflict_do_update(
+            index_elements=[key], set_={name: statement.excluded[name] for name in columns})
+
+    counter = dialect.insert(counters)
+    return SimpleNamespace(
+        feed=insert(feed).returning(feed.c.id),
+        payment=upsert(PaymentSeen, "payment_id", (
+            "project_id", "deposit_id", "purpose", "amount", "receipt_id", "receipt_number",
+            "paid_at", "exchanged")),
+        refund=upsert(RefundSeen, "application_id", (
+            "project_id", "deposit_id", "amount_paid", "penalty", "refund_amount",
+            "approved_at")),
+        bank_confirmation=upsert(BankConfirmationSeen, "bank_reference", (
+            "project_id", "payment_id", "receipt_number", "amount", "received_on")),
+        deal=select(deals.c.unit_id, deals.c.balances).where(
+            deals.c.deposit_id == bindparam("deal")),
+        new_deal=insert(deals),
+        deal_changed=update(deals).where(deals.c.deposit_id == bindparam("deal")),
+        voucher=dialect.insert(vouchers).on_conflict_do_nothing(
+            index_elements=["business_id"]).returning(vouchers.c.id),
+        # the period's counter made or raised, its row locked until the transaction ends
+        number=counter.on_conflict_do_update(
+            index_elements=["project_id", "period"], set_={"last": counters.c.last + 1})
+        .returning(counters.c.last))
+
+
+_SUBSCRIPTIONS = WebhookSubscription.__table__.c
+ACTIVE_SUBSCRIPTIONS = (select(_SUBSCRIPTIONS.id, _SUBSCRIPTIONS.event_types,
+                               _SUBSCRIPTIONS.project_ids)
+                        .where(_SUBSCRIPTIONS.active == 1).order_by(_SUBSCRIPTIONS.id))
+
+
+class _Filing:
+    """What every event filed in one transaction reads alike, read once for the batch: the
+    active webhook subscriptions and each project's account mapping."""
+
+    def __init__(self, session):
+        self.subscriptions = [
+            (row.id, frozenset(row.event_types), row.project_ids)
+            for row in session.execute(ACTIVE_SUBSCRIPTIONS)]
+        self._accounts = {}
+
+    def accounts(self, session, project_id) -> dict:
+        if project_id not in self._accounts:
+            self._accounts[project_id] = accounts_for(session, project_id)
+        return self._accounts[project_id]
+
+
+def _filing(session) -> _Filing:
+    """The batch cache of the session's transaction (a new one after a commit or rollback:
+    nothing read under an earlier transaction's locks is used again)."""
+    transaction = session.get_transaction()
+    cached = session.info.get("finance_filing")
+    if cached is None or cached[0] is not transaction:
+        cached = (transaction, _Filing(session))
+        session.info["finance_filing"] = cached
+    return cached[1]
+
+
+def _deliveries(filing, routing_key, project_id, event_id, message_key, now, feed_id=None,
+                voucher_id=None) -> list[dict]:
     """One pending delivery per active subscription that wants `routing_key` for the project,
-    in the caller's transaction (nothing committed is skipped)."""
-    for subscription in session.scalars(select(WebhookSubscription).where(
-            WebhookSubscription.active == 1)):
-        if routing_key in subscription.event_types and (
-                subscription.project_ids is None or project_id in subscription.project_ids):
-            session.add(WebhookDelivery(
-                subscription_id=subscription.id, event_id=event_id,
-                message_id=f"{message_key}_{subscription.id}", feed_id=feed_id,
-                voucher_id=voucher_id, status="pending", attempts=0, next_attempt_at=now,
-                created_at=now))
+    written in the caller's transaction (nothing committed is skipped)."""
+    return [{"subscription_id": subscription_id, "event_id": event_id,
+             "message_id": f"{message_key}_{subscription_id}", "feed_id": feed_id,
+             "voucher_id": voucher_id, "status": "pending", "attempts": 0,
+             "next_attempt_at": now, "delivered_at": None, "created_at": now}
+            for subscription_id, event_types, project_ids in filing.subscriptions
+            if routing_key in event_types and (project_ids is None or project_id in project_ids)]
 
 
-def _enqueue_voucher(session, voucher: "Voucher", now) -> None:
+def _voucher_deliveries(filing, voucher: dict, voucher_id: int, now) -> list[dict]:
     """`finance.voucher_recorded` to its subscribers: webhook-id `msg_v<voucher id>_<sub>`."""
-    _enqueue(session, domain.VOUCHER_RECORDED, voucher.project_id,
-             f"voucher:{voucher.business_id}", f"msg_v{voucher.id}", now,
-             voucher_id=voucher.id)
+    return _deliveries(filing, domain.VOUCHER_RECORDED, voucher["project_id"],
+                       f"voucher:{voucher['business_id']}", f"msg_v{voucher_id}", now,
+                       voucher_id=voucher_id)
 
 
-def _remember(session, event) -> dict:
+def _insert_deliveries(session, deliveries) -> None:
+    if deliveries:  # one statement for all of them
+        session.execute(insert(WebhookDelivery.__table__), deliveries)
+
+
+def _remember(session, statements, event) -> dict:
     """Keep the facts later events and the reconciliation need; answer the voucher's context."""
     kind, data, project = event["type"], event["data"], event["project_id"]
     context = {}
@@ -111,13 +190,13 @@ def _remember(session, event) -> dict:
                 payment.exchanged += 1
                 payment.receipt_number = data["replaced_by_number"]
     if kind == "payment_received":
-        session.merge(PaymentSeen(
+        session.execute(statements.payment, dict(
             payment_id=data["payment_id"], project_id=project, deposit_id=data["deposit_id"],
             purpose=data["purpose"], amount=Decimal(data["amount"]),
             receipt_id=data["receipt_id"], receipt_number=data["receipt_number"],
             paid_at=datetime.fromisoformat(data["paid_at"]), exchanged=0))
     elif kind == "refund_approved":
-        session.merge(RefundSeen(
+        session.execute(statements.refund, dict(
             application_id=data["application_id"], project_id=project,
             deposit_id=data["deposit_id"], amount_paid=Decimal(data["amount_paid"]),
             penalty=Decimal(data["penalty"]), refund_amount=Decimal(data["refund_amount"]),
@@ -128,21 +207,37 @@ def _remember(session, event) -> dict:
             context["approval"] = {"amount_paid": refund.amount_paid}
             refund.paid_at = datetime.fromisoformat(event["occurred_at"])
     elif kind == "bank_receipt_confirmed":
-        session.merge(BankConfirmationSeen(
+        session.execute(statements.bank_confirmation, dict(
             bank_reference=data["bank_reference"], project_id=project,
             payment_id=data["payment_id"], receipt_number=data["receipt_number"],
             amount=Decimal(data["amount"]), received_on=date.fromisoformat(data["received_on"])))
     if deposit_id is not None:
-        deal = session.get(Deal, deposit_id)
-        if deal is None:
-            deal = Deal(deposit_id=deposit_id, project_id=project, unit_id=event.get("unit_id"),
+        stored = session.execute(statements.deal, {"deal": deposit_id}).first()
+        deal = {"deposit_id": deposit_id, "new": stored is None, "changed": False}
+        if stored is None:
+            deal.update(project_id=project, unit_id=event.get("unit_id"),
                         customer_id=event.get("customer_id"), balances={})
-            session.add(deal)
+        else:
+            deal.update(unit_id=stored.unit_id, balances=stored.balances or {})
         context["deal"] = deal
-        context["balances"] = _load_balances(deal.balances)
+        context["balances"] = _load_balances(deal["balances"])
         if kind == "unit_swapped":
-            deal.unit_id = data["to_unit_id"]
+            deal["unit_id"], deal["changed"] = data["to_unit_id"], True
     return context
+
+
+def _write_deal(session, statements, deal) -> None:
+    """A new deal made, or a known one's unit and balances written when they changed: one
+    statement at most per event."""
+    if deal["new"]:
+        session.execute(statements.new_deal, {
+            "deposit_id": deal["deposit_id"], "project_id": deal["project_id"],
+            "unit_id": deal["unit_id"], "customer_id": deal["customer_id"],
+            "balances": deal["balances"]})
+    elif deal["changed"]:
+        session.execute(statements.deal_changed, {
+            "deal": deal["deposit_id"], "unit_id": deal["unit_id"],
+            "balances": deal["balances"]})
 
 
 def _load_balances(stored) -> dict:
@@ -153,14 +248,16 @@ def _dump_balances(balances) -> dict:
     return {role: f"{amount:.2f}" for role, amount in balances.items()}
 
 
-def _save_voucher(session, voucher, now) -> Voucher | None:
-    """Numbered per project and month (记-1, 记-2, …); None when the business id has one."""
-    if session.scalar(select(Voucher.id).where(Voucher.business_id == voucher["business_id"])):
-        return None
+def _save_voucher(session, voucher, now) -> int | None:
+    """Numbered per project and month (记-1, 记-2, …) in filing order; the new voucher's id,
+    or None when the business id has one already: the caller then rolls back, the number
+    with it (a money event's id is filed once, the feed's unique event id sees to that)."""
+    statements = _statements(session.get_bind().dialect.name)
     day = voucher["voucher_date"]
     period = f"{day.year:04d}-{day.month:02d}"
-    number = _next_number(session, voucher["project_id"], period)
-    row = Voucher(
+    number = session.execute(statements.number, {
+        "project_id": voucher["project_id"], "period": period, "last": 1}).scalar_one()
+    return session.execute(statements.voucher, dict(
         business_id=voucher["business_id"], event_type=voucher["event_type"],
         project_id=voucher["project_id"], customer_id=voucher.get("customer_id"),
         unit_id=voucher.get("unit_id"), deposit_id=voucher.get("deposit_id"),
@@ -169,23 +266,7 @@ def _save_voucher(session, voucher, now) -> Voucher | None:
         attachments=voucher["attachments"],
         debit_total=sum((line["debit"] for line in voucher["lines"]), ZERO),
         lines=[_dump_line(line) for line in voucher["lines"]], status="recorded",
-        reverses=voucher.get("reverses"), created_at=now)
-    session.add(row)
-    session.flush()
-    return row
-
-
-def _next_number(session, project_id, period) -> int:
-    key = (VoucherCounter.project_id == project_id, VoucherCounter.period == period)
-    if session.scalar(select(VoucherCounter.last).where(*key)) is None:
-        try:
-            with session.begin_nested():
-                session.add(VoucherCounter(project_id=project_id, period=period, last=0))
-        except IntegrityError:
-            pass  # a concurrent voucher opened the period
-    return session.execute(update(VoucherCounter).where(*key)
-                           .values(last=VoucherCounter.last + 1)
-                           .returning(VoucherCounter.last)).scalar_one()
+        reverses=voucher.get("reverses"), created_at=now)).scalar()
 
 
 def _dump_line(line) -> dict:
@@ -198,12 +279,16 @@ def _load_line(line) -> dict:
 
 # --- account mappings ---------------------------------------------------------------------
 
+_MAPPINGS = AccountMapping.__table__.c
+PROJECT_ACCOUNTS = select(_MAPPINGS.role, _MAPPINGS.account_code, _MAPPINGS.account_name).where(
+    _MAPPINGS.project_id == bindparam("project"))
+
+
 def accounts_for(session, project_id) -> dict:
     """role → (code, name): the defaults, overridden by the project's rows (a row with no code
     leaves the role unset)."""
     accounts = dict(domain.DEFAULT_ACCOUNTS)
-    for row in session.scalars(select(AccountMapping).where(
-            AccountMapping.project_id == project_id)):
+    for row in session.execute(PROJECT_ACCOUNTS, {"project": project_id}):
         accounts[row.role] = (row.account_code, row.account_name)
     return accounts
 
@@ -318,9 +403,14 @@ def reverse_voucher(uow, cmd) -> dict:
                        {"voucher_id": [f"reversed by voucher {row.reversed_by}"]})
     red = domain.reversal(voucher_view(row), cmd["reason"], domain.office_date(utcnow()))
     red["payment_id"] = row.payment_id
-    saved = _save_voucher(session, red, utcnow())
-    _enqueue_voucher(session, saved, saved.created_at)
-    row.reversed_by = saved.id
+    now = utcnow()
+    voucher_id = _save_voucher(session, red, now)
+    if voucher_id is None:  # another reversal of it was committed meanwhile
+        raise Conflict(f"voucher {row.id} is reversed already",
+                       {"voucher_id": ["reversed already"]})
+    _insert_deliveries(session, _voucher_deliveries(_filing(session), red, voucher_id, now))
+    saved = session.get(Voucher, voucher_id)
+    row.reversed_by = voucher_id
     deal = session.get(Deal, row.deposit_id) if row.deposit_id else None
     if deal is not None:
         deal.balances = _dump_balances(domain.balances_after(_load_balances(deal.balances), red))
@@ -397,7 +487,7 @@ def _subscription(session, subscription_id) -> WebhookSubscription:
     return row
 
 
-def signing_secrets(row: WebhookSubscription, now) -> list[str]:
+def signing_secrets(row, now) -> list[str]:
     if row.previous_secret and row.previous_secret_until and row.previous_secret_until > now:
         return [row.secret, row.previous_secret]
     return [row.secret]
@@ -406,6 +496,12 @@ def signing_secrets(row: WebhookSubscription, now) -> list[str]:
 # --- deliveries ---------------------------------------------------------------------------
 
 LEASE = timedelta(seconds=60)
+# what a round needs of the active subscriptions (plain rows: a round runs every poll)
+SENDING_SUBSCRIPTIONS = (select(_SUBSCRIPTIONS.id, _SUBSCRIPTIONS.url,
+                                _SUBSCRIPTIONS.max_in_flight, _SUBSCRIPTIONS.secret,
+                                _SUBSCRIPTIONS.previous_secret,
+                                _SUBSCRIPTIONS.previous_secret_until)
+                         .where(_SUBSCRIPTIONS.active == 1).order_by(_SUBSCRIPTIONS.id))
 
 
 def claim_due(uow, now, busy: dict, limit: int = 200, depth: int = 1) -> list[dict]:
@@ -416,9 +512,7 @@ def claim_due(uow, now, busy: dict, limit: int = 200, depth: int = 1) -> list[di
     touch no database."""
     session = uow.session
     claimed = []
-    subscriptions = session.scalars(select(WebhookSubscription).where(
-        WebhookSubscription.active == 1)).all()
-    for subscription in subscriptions:
+    for subscription in session.execute(SENDING_SUBSCRIPTIONS).all():
         free = min(subscription.max_in_flight * depth - busy.get(subscription.id, 0),
                    limit - len(claimed))
         if free <= 0:

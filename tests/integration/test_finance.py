@@ -17,7 +17,7 @@ from sqlalchemy import select
 from standardwebhooks.webhooks import Webhook
 
 from contracts.envelope import REGISTRY, build_event, parse_event
-from contracts.errors import InvalidInput
+from contracts.errors import Conflict, InvalidInput
 from infra.database import handle_batch, handle_once
 from infra.filestore import FileStore
 from services.finance import domain, handlers
@@ -171,6 +171,34 @@ def test_corrections_are_reversing_vouchers_and_finance_marks_status(stores):
         with pytest.raises(Exception):
             handlers.reverse_voucher(uow, {"voucher_id": original.id, "reason": "again",
                                            "project_ids": None})
+
+
+def test_a_second_voucher_for_one_business_id_is_refused_and_leaves_no_gap(stores):
+    store = stores["finance"]
+    project_id, deposit_id = random.randrange(10**5, 10**6), random.randrange(10**5, 10**6)
+    events = deal_events(project_id, deposit_id)
+    handle_once(store, events[0], handlers.file_event)
+    with store() as uow:
+        original = uow.session.scalar(select(Voucher).where(Voucher.project_id == project_id))
+        handlers.reverse_voucher(uow, {"voucher_id": original.id, "reason": "录错",
+                                       "project_ids": None})
+    with store() as uow:  # a second reversal that read the voucher before the first committed
+        uow.session.get(Voucher, original.id).reversed_by = None
+        with pytest.raises(Conflict):
+            handlers.reverse_voucher(uow, {"voucher_id": original.id, "reason": "again",
+                                           "project_ids": None})
+    handle_once(store, events[1], handlers.file_event)
+    with store() as uow:  # the refused one gave its number back: the next takes it
+        second = uow.session.scalar(select(Voucher).where(
+            Voucher.business_id == str(events[1]["event_id"])))
+        handlers.reverse_voucher(uow, {"voucher_id": second.id, "reason": "录错",
+                                       "project_ids": None})
+    with store() as uow:
+        vouchers = uow.session.execute(select(Voucher.business_id, Voucher.number).where(
+            Voucher.project_id == project_id).order_by(Voucher.period, Voucher.number)).all()
+    assert vouchers == [(str(events[0]["event_id"]), 1), (str(events[1]["event_id"]), 2),
+                        (f"reversal:{events[0]['event_id']}", 1),
+                        (f"reversal:{events[1]['event_id']}", 2)]
 
 
 def test_an_export_with_an_unset_account_is_refused_naming_it(stores, files):

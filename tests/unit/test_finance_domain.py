@@ -108,6 +108,15 @@ def test_a_forfeited_deposit_is_kept_as_income_and_events_moving_no_money_make_n
         "refund_amount": "1.00"}), {}, ACCOUNTS) is None
 
 
+def test_only_the_voucher_events_make_vouchers_so_the_others_skip_the_account_mapping():
+    for routing_key in domain.MONEY_EVENTS:
+        kind = routing_key.split(".", 1)[1]
+        if kind not in domain.VOUCHER_EVENTS:  # filed without reading the accounts
+            assert domain.build_voucher(event(kind, {}), {}, ACCOUNTS) is None, kind
+    assert {"deposit_received", "refund_paid"} <= domain.VOUCHER_EVENTS
+    assert all(f"transactions.{kind}" in domain.MONEY_EVENTS for kind in domain.VOUCHER_EVENTS)
+
+
 def test_a_reversal_negates_every_line_and_still_balances():
     vouchers, _ = full_deal()
     original = {**vouchers[3], "id": 4, "number": 4}
