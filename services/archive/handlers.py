@@ -10,13 +10,14 @@ from datetime import datetime, timezone
 from functools import lru_cache
 
 import bagit
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import event as sqlalchemy_event, func, insert, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from contracts.envelope import REGISTRY
 from contracts import scope
 from contracts.errors import Conflict, Forbidden, InvalidInput, NotFound
-from infra.database import utcnow
+from infra.database import insert_into, utcnow
 from infra.filestore import DIGEST
 from infra.working_calendar import WorkingCalendar, calendar_from_entries
 from services.archive import domain
@@ -29,6 +30,8 @@ log = logging.getLogger(__name__)
 
 UNLIMITED_ROLES = ("general_manager", "admin")
 DOCUMENTS = Document.__table__
+# documents filed together, their rows as stored answered in the order given
+FILE_DOCUMENTS = insert(DOCUMENTS).returning(*DOCUMENTS.c, sort_by_parameter_order=True)
 ARCHIVE_STAFF = ("archivist",)
 VERIFY_BATCH = 200
 
@@ -74,6 +77,25 @@ def lock_dossier(session, dossier_id: int) -> None:
         session.execute(select(func.pg_advisory_xact_lock(DOSSIER_LOCK, dossier_id)))
 
 
+def find_locked(session, find) -> int | None:
+    """The dossier id `find` selects, held as `lock_dossier` holds it, in one statement; its
+    links are to be read by the next one (a statement sees what was committed when it began,
+    before the lock was granted)."""
+    if session.get_bind().dialect.name == "postgresql":
+        row = session.execute(find.add_columns(
+            func.pg_advisory_xact_lock(DOSSIER_LOCK, Dossier.id))).first()
+        return row and row[0]
+    return session.scalar(find)
+
+
+def _head(session, dossier_id: int) -> tuple[int, str]:
+    """The seq and hash of a dossier's last link; (0, GENESIS) before its first."""
+    head = session.execute(select(ChainLink.seq, ChainLink.hash)
+                           .where(ChainLink.dossier_id == dossier_id)
+                           .order_by(ChainLink.seq.desc()).limit(1)).first()
+    return (head.seq, head.hash) if head else (0, domain.GENESIS)
+
+
 def append(uow, dossier_id: int, entry_type: str, values: dict, locked=False) -> dict:
     """Insert a record and link it into its dossier's chain, in the caller's transaction.
     The dossier is locked (here, or by the caller: `locked`) so links are numbered one
@@ -81,18 +103,19 @@ def append(uow, dossier_id: int, entry_type: str, values: dict, locked=False) ->
     return append_linked(uow, dossier_id, entry_type, values, locked)[0]
 
 
-def append_linked(uow, dossier_id: int, entry_type: str, values: dict,
-                  locked=False) -> tuple[dict, str]:
-    """`append`, answering the record and the hash of its link (the dossier's new head)."""
+def append_linked(uow, dossier_id: int, entry_type: str, values: dict, locked=False,
+                  head=None) -> tuple[dict, str]:
+    """`append`, answering the record and the hash of its link (the dossier's new head).
+    `head`: the dossier's last link `(seq, hash)` when the caller knows it and holds the
+    dossier (one it has just opened in this transaction, that no one else sees yet)."""
     session = uow.session
-    if not locked:
-        lock_dossier(session, dossier_id)
+    if head is None:
+        if not locked:
+            lock_dossier(session, dossier_id)
+        head = _head(session, dossier_id)
     table = ENTRY_TABLES[entry_type]
     record = dict(session.execute(insert(table).returning(*table.c), values).one()._mapping)
-    head = session.execute(select(ChainLink.seq, ChainLink.hash)
-                           .where(ChainLink.dossier_id == dossier_id)
-                           .order_by(ChainLink.seq.desc()).limit(1)).first()
-    seq, prev = (head.seq + 1, head.hash) if head else (1, domain.GENESIS)
+    seq, prev = head[0] + 1, head[1]
     entry_digest = domain.digest(domain.canonical(record), DIGEST)
     link_hash = domain.link_hash(prev, dossier_id, seq, entry_type, record["id"], entry_digest,
                                  DIGEST)
@@ -149,53 +172,124 @@ def _number_of(session, dossier_id):
 
 
 def _open(uow, kind, *, unit_id=None, customer_id=None, project_id=None, title=None,
-          by="archive", number=None) -> int:
-    """Insert a dossier (and its number, when it has one) under a savepoint; None when a
-    concurrent transaction opened the same one first."""
+          by="archive", number=None) -> tuple[int, tuple[int, str]] | None:
+    """Insert a dossier and its number, when it has one: its id and the head of its chain
+    `(seq, hash)`; None when a concurrent transaction opened the same one first (the same
+    unit or customer, or the number given), leaving nothing of it behind."""
     session = uow.session
-    try:
-        with session.begin_nested():
-            dossier_id = session.execute(insert(Dossier).returning(Dossier.id), {
-                "kind": kind, "unit_id": unit_id, "customer_id": customer_id,
-                "project_id": project_id, "title": title, "opened_by": by,
-                "opened_at": utcnow()}).scalar_one()
-            if number is not None or kind not in ("unit",):
-                append(uow, dossier_id, "number", {
-                    "dossier_id": dossier_id, "named_by": by, "named_at": utcnow(),
-                    "number": number or domain.other_dossier_number(kind, project_id,
-                                                                    dossier_id)})
-    except IntegrityError:
-        return None
+    values = {"kind": kind, "unit_id": unit_id, "customer_id": customer_id,
+              "project_id": project_id, "title": title, "opened_by": by, "opened_at": utcnow()}
+    if number is None:  # unique by its unit or customer if any; a number of its own id
+        dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+        dossier_id = session.scalar(dialect.insert(Dossier).values(values)
+                                    .on_conflict_do_nothing().returning(Dossier.id))
+        if dossier_id is None:
+            return None
+        head = _number(uow, dossier_id, by, None if kind == "unit" else
+                       domain.other_dossier_number(kind, project_id, dossier_id))
+    else:
+        try:
+            with session.begin_nested():
+                dossier_id = session.execute(insert(Dossier).returning(Dossier.id),
+                                             values).scalar_one()
+                head = _number(uow, dossier_id, by, number)
+        except IntegrityError:
+            return None
     if kind == "unit":  # announced as before: a unit's dossier exists
         uow.emit("dossier_opened", {"dossier_id": dossier_id}, project_id=project_id,
                  unit_id=unit_id, customer_id=customer_id)
-    return dossier_id
+    return dossier_id, head
 
 
-def _dossier_for_event(uow, event) -> int:
-    """Unit → the unit's dossier; else customer → the customer's file before any unit; else
-    project → the project's documents; else the general dossier. Opened on first need."""
-    session = uow.session
-    if event["unit_id"] is not None:
-        find = select(Dossier.id).where(Dossier.unit_id == event["unit_id"])
-        opened = dict(kind="unit", unit_id=event["unit_id"], project_id=event["project_id"])
-    elif event["customer_id"] is not None:
-        find = select(Dossier.id).where(Dossier.customer_id == event["customer_id"])
-        opened = dict(kind="customer", customer_id=event["customer_id"],
-                      project_id=event["project_id"])
-    else:
-        project_id = event["project_id"]
-        number = f"XM-{project_id}" if project_id else "ZH-0"
-        find = select(Dossier.id).where(Dossier.id.in_(
-            select(DossierNumber.dossier_id).where(DossierNumber.number == number)))
-        opened = dict(kind="project" if project_id else "general", project_id=project_id,
-                      number=number, title="项目文档" if project_id else "综合")
-    dossier_id = session.scalar(find)
-    if dossier_id is None:
-        _open(uow, **opened)
-        dossier_id = session.scalar(find)
-    lock_dossier(session, dossier_id)  # for the append
-    return dossier_id
+def _number(uow, dossier_id, by, number) -> tuple[int, str]:
+    """A dossier just opened in this transaction numbered (unless `number` is None): the
+    head of its chain. Nobody else sees the dossier before the commit: no lock."""
+    if number is None:
+        return 0, domain.GENESIS
+    _, link = append_linked(uow, dossier_id, "number", head=(0, domain.GENESIS), values={
+        "dossier_id": dossier_id, "number": number, "named_by": by, "named_at": utcnow()})
+    return 1, link
+
+
+class _Filing:
+    """The events filed in one transaction (a batch, or one event): each dossier is looked up
+    and locked once and its chain head carried from one event to the next; the documents and
+    their links are inserted together, two statements, just before the transaction commits
+    (or before a dossier is opened in it). Kept in the session's `info`, so it lives exactly
+    as long as the transaction."""
+
+    def __init__(self, session):
+        self.session = session
+        self.dossiers: dict = {}  # filing_order key -> the dossier's id, locked
+        self.heads: dict = {}     # dossier id -> (seq, hash) of its last link
+        self.pending: list = []   # document values, in filing order
+        sqlalchemy_event.listen(session, "before_commit", self.flush)
+
+    @classmethod
+    def of(cls, uow) -> "_Filing":
+        info = uow.session.info
+        if "archive_filing" not in info:
+            info["archive_filing"] = cls(uow.session)
+        return info["archive_filing"]
+
+    def dossier_for(self, uow, event) -> int:
+        key = filing_order(event)
+        if key not in self.dossiers:
+            dossier_id, head = self._find_or_open(uow, event)
+            if head is None:  # a dossier filed into before, held now: where its chain ends
+                head = _head(self.session, dossier_id)
+            self.heads[dossier_id] = head
+            self.dossiers[key] = dossier_id
+        return self.dossiers[key]
+
+    def _find_or_open(self, uow, event) -> tuple[int, tuple[int, str] | None]:
+        """Unit → the unit's dossier; else customer → the customer's file before any unit;
+        else project → the project's documents; else the general dossier. Opened on first
+        need; with its chain's head when opened here, else locked."""
+        if event["unit_id"] is not None:
+            find = select(Dossier.id).where(Dossier.unit_id == event["unit_id"])
+            opened = dict(kind="unit", unit_id=event["unit_id"],
+                          project_id=event["project_id"])
+        elif event["customer_id"] is not None:
+            find = select(Dossier.id).where(Dossier.customer_id == event["customer_id"])
+            opened = dict(kind="customer", customer_id=event["customer_id"],
+                          project_id=event["project_id"])
+        else:
+            project_id = event["project_id"]
+            number = f"XM-{project_id}" if project_id else "ZH-0"
+            find = select(Dossier.id).where(Dossier.id.in_(
+                select(DossierNumber.dossier_id).where(DossierNumber.number == number)))
+            opened = dict(kind="project" if project_id else "general", project_id=project_id,
+                          number=number, title="项目文档" if project_id else "综合")
+        dossier_id = find_locked(self.session, find)
+        if dossier_id is None:
+            self.flush()  # nothing pending inside the savepoint that opens it
+            return _open(uow, **opened) or (find_locked(self.session, find), None)
+        return dossier_id, None
+
+    def flush(self, _session=None) -> None:
+        """Insert the pending documents (one statement, their stored rows returned in order)
+        and link each into its dossier's chain (one statement)."""
+        if not self.pending:
+            return
+        pending, self.pending = self.pending, []
+        connection = self.session.connection()
+        rows = connection.execute(FILE_DOCUMENTS, pending).all()
+        links, now = [], utcnow()
+        for row in rows:
+            record = dict(row._mapping)
+            dossier_id = record["dossier_id"]
+            seq, prev = self.heads[dossier_id]
+            seq += 1
+            entry_digest = domain.digest(domain.canonical(record), DIGEST)
+            link = domain.link_hash(prev, dossier_id, seq, "document", record["id"],
+                                    entry_digest, DIGEST)
+            self.heads[dossier_id] = (seq, link)
+            links.append({"dossier_id": dossier_id, "seq": seq, "entry_type": "document",
+                          "entry_id": record["id"], "entry_digest": entry_digest,
+                          "prev_hash": prev, "hash": link, "algorithm": DIGEST,
+                          "linked_at": now})
+        connection.execute(insert_into(ChainLink.__table__), links)
 
 
 def filing_order(event) -> tuple:
@@ -211,12 +305,14 @@ def filing_order(event) -> tuple:
 
 
 def file_event(uow, event) -> None:
-    """Every event becomes a document of its category in the dossier it concerns."""
+    """Every event becomes a document of its category in the dossier it concerns, chained
+    when the transaction commits (`_Filing`)."""
     routing_key = f"{event['source']}.{event['type']}"
     data = REGISTRY[routing_key].validator.dump(event["data"])
     category = domain.event_category(routing_key)
-    dossier_id = _dossier_for_event(uow, event)
-    append(uow, dossier_id, "document", locked=True, values={
+    filing = _Filing.of(uow)
+    dossier_id = filing.dossier_for(uow, event)
+    filing.pending.append({
         "event_id": str(event["event_id"]), "dossier_id": dossier_id,
         "unit_id": event["unit_id"], "customer_id": event["customer_id"],
         "project_id": event["project_id"], "source": event["source"], "type": event["type"],
@@ -233,8 +329,8 @@ def open_dossier(uow, cmd) -> dict:
     check_staff(actor, ARCHIVE_STAFF + UNLIMITED_ROLES + ("legal", "customer_service"))
     check_project(actor, cmd["project_id"])
     related = [_dossier(uow.session, i) for i in cmd["related_dossier_ids"]]
-    dossier_id = _open(uow, cmd["kind"], project_id=cmd["project_id"], title=cmd["title"],
-                       by=actor["username"])
+    dossier_id, _ = _open(uow, cmd["kind"], project_id=cmd["project_id"],
+                          title=cmd["title"], by=actor["username"])
     relation = "litigation" if cmd["kind"] == "litigation" else "topic"
     for other in related:
         for one, two in ((dossier_id, other.id), (other.id, dossier_id)):
@@ -257,8 +353,9 @@ def number_unit_dossier(uow, cmd) -> dict:
     find = select(Dossier.id).where(Dossier.unit_id == cmd["unit_id"])
     dossier_id = session.scalar(find)
     if dossier_id is None:
-        dossier_id = _open(uow, "unit", unit_id=cmd["unit_id"], project_id=cmd["project_id"],
-                           by=actor["username"]) or session.scalar(find)
+        opened = _open(uow, "unit", unit_id=cmd["unit_id"], project_id=cmd["project_id"],
+                       by=actor["username"])
+        dossier_id = opened[0] if opened else session.scalar(find)
     if _number_of(session, dossier_id) is not None:
         raise Conflict("the dossier has its number already", {"number": ["given already"]})
     try:

@@ -6,11 +6,11 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import event, func, or_, select
 
 from contracts.envelope import parse_event
 from infra.database import handle_batch, handle_once
-from services.archive.handlers import file_event, filing_order
+from services.archive.handlers import file_event, filing_order, verify_dossier
 from services.archive.models import Document, Dossier
 
 from tests.messaging import valid_event
@@ -135,3 +135,53 @@ def test_batches_filed_at_once_over_the_same_dossiers_in_any_order_all_commit(st
     with store() as uow:
         assert uow.session.scalar(select(func.count()).select_from(Document).where(
             Document.unit_id.in_(units))) == 24
+
+
+@contextmanager
+def statements_on(engine):
+    """Counts the SQL statements sent on `engine` inside the block (an executemany once)."""
+    counted = []
+
+    def count(*_):
+        counted.append(1)
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield counted
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+
+def test_a_batch_chains_each_dossier_on_from_its_head_with_its_statements_per_dossier(stores):
+    """A batch looks each dossier up and locks it once and files its documents and links
+    together: the statements grow with the dossiers, not the events, and every chain stays
+    whole, the batch's links following the links filed before it."""
+    store = stores["archive"]
+    unit_id = random.randrange(10**6, 10**9)
+    new_unit = unit_id + 1  # filed after the first unit's events: they go in before it opens
+    customer_id = random.randrange(10**6, 10**9)
+    handle_once(store, filed("inventory.unit_held", project_id=7, unit_id=unit_id), file_event)
+    batch = ([filed("transactions.payment_received", project_id=7, unit_id=unit_id)
+              for _ in range(20)]
+             + [filed("leads.visit_recorded", customer_id=customer_id) for _ in range(15)]
+             + [filed("inventory.unit_held", project_id=7, unit_id=new_unit)
+                for _ in range(15)])
+    random.shuffle(batch)
+    with statements_on(store.engine) as statements:
+        handle_batch(store, batch, file_event, order=filing_order)
+    # the inbox; per dossier found: find and lock, head; per dossier opened: find, its row (a
+    # unit's announced in the outbox, a customer's file numbered and linked); the documents
+    # and their links before each opening and at the commit: 16, where filing event by event
+    # took five or more per event
+    assert len(statements) <= 16
+    with store() as uow:
+        dossiers = uow.session.scalars(select(Dossier.id).where(or_(
+            Dossier.unit_id.in_([unit_id, new_unit]), Dossier.customer_id == customer_id))
+        ).all()
+        results = [verify_dossier(uow, dossier_id, None) for dossier_id in dossiers]
+        order = uow.session.scalars(select(Document.event_id).where(
+            Document.unit_id == unit_id, Document.type == "payment_received")
+            .order_by(Document.id)).all()
+    assert sorted(r["links"] for r in results) == [15, 16, 21]  # the customer's number too
+    assert all(r["ok"] for r in results), results
+    assert order == [str(e["event_id"]) for e in batch
+                     if e["unit_id"] == unit_id]  # a dossier's events keep their order
