@@ -32,9 +32,11 @@ def test_every_operation_answers_as_the_document_says(suite, tmp_path):
                "--exclude-path-regex", LEFT_OUT,
                "--seed", str(SEED), "--max-examples", str(MAX_EXAMPLES),
                "--phases", PHASES, "--checks", ",".join(CHECKS),
-               "--generation-database", "none", "--workers", "2", "--request-timeout", "30",
+               "--generation-database", "none", "--workers", "1", "--request-timeout", "30",
                "--no-color", "--output-truncate", "false", "--report", "ndjson",
                "--report-ndjson-path", str(report)]
+    # one worker: two threads parsing lambdas' source at once (hypothesis describing a filter)
+    # trip CPython 3.11's "AST constructor recursion depth mismatch" SystemError
     # in tmp_path: schemathesis keeps a cache of its own in the working directory
     run = subprocess.run(command, capture_output=True, text=True, timeout=840, cwd=tmp_path)
     operations, cases = _counts(report)
