@@ -44,6 +44,12 @@ def _render(visit: Visit, template, status=200, **context):
     return visit.render(template, status, menu=menu_for(visit.role), **context)
 
 
+def _chosen_or_form(visit: Visit, field, target, template):
+    """A chooser page: the number typed in `field` opens `target`, else the form."""
+    chosen = visit.request.args.get(field, "").strip()
+    return redirect(target.format(chosen)) if chosen.isdigit() else _render(visit, template)
+
+
 # --- session -------------------------------------------------------------------------------
 
 @page("/login", methods=("GET", "POST"), public=True)
@@ -86,10 +92,7 @@ def home(visit: Visit):
 
 @page("/board")
 def choose_board(visit: Visit):
-    project_id = visit.request.args.get("project_id", "").strip()
-    if project_id.isdigit():
-        return redirect(f"/projects/{project_id}/board")
-    return _render(visit, "choose_board.html")
+    return _chosen_or_form(visit, "project_id", "/projects/{}/board", "choose_board.html")
 
 
 @page("/projects/<int:project_id>/board")
@@ -369,10 +372,7 @@ SELECT = ("POST", "/api/v1/openings/{opening_id}/selections")
 
 @page("/openings")
 def choose_opening(visit: Visit):
-    opening_id = visit.request.args.get("opening_id", "").strip()
-    if opening_id.isdigit():
-        return redirect(f"/openings/{opening_id}")
-    return _render(visit, "openings_choose.html")
+    return _chosen_or_form(visit, "opening_id", "/openings/{}", "openings_choose.html")
 
 
 @page("/openings/<int:opening_id>")

@@ -364,7 +364,7 @@ def decide_selections(uow, requests) -> list:
     keys = {i: cmd["idempotency_key"] for i, (_, cmd, _) in enumerate(requests)
             if cmd.get("idempotency_key")}
     if len(set(keys.values())) < len(keys):  # a retry raced its first press into this batch
-        return [_decided_alone(uow, request) for request in requests]
+        return [decide_alone(uow, request) for request in requests]
     earlier = {row.idempotency_key: row for row in session.scalars(
         select(OpeningSelection).where(OpeningSelection.idempotency_key.in_(keys.values())))
     } if keys else {}
@@ -457,7 +457,9 @@ def decide_selections(uow, requests) -> list:
     return outcomes
 
 
-def _decided_alone(uow, request):
+def decide_alone(uow, request):
+    """One request `(actor, cmd, requested_at)` in its own transaction: its selection, or the
+    refusal to answer it with."""
     actor, cmd, at = request
     try:
         return select_unit(uow, actor, cmd, now=at)

@@ -69,9 +69,8 @@ def _decided(uow_factory, requests) -> list:
 
 
 def _alone(uow_factory, request):
-    actor, cmd, requested_at = request
     try:
         with uow_factory() as uow:
-            return openings.select_unit(uow, actor, cmd, now=requested_at)
-    except Exception as exc:  # noqa: BLE001 (the refusal or error is this request's answer)
+            return openings.decide_alone(uow, request)
+    except Exception as exc:  # noqa: BLE001 (an error is this request's answer)
         return exc

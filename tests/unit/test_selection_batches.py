@@ -22,6 +22,9 @@ class FakeUnitOfWork:
     def commit(self):
         self.log.append("commit")
 
+    def rollback(self):
+        self.log.append("rollback")
+
 
 def test_requests_arriving_meanwhile_are_decided_together_in_arrival_order(monkeypatch):
     batches, log = [], []
