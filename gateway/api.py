@@ -5,6 +5,7 @@ never a stack trace, never a 500 for bad input.
 """
 import json
 import logging
+import re
 from decimal import Decimal
 from functools import wraps
 
@@ -13,6 +14,7 @@ import eventlet
 import kombu.exceptions
 import sqlalchemy.exc
 from nameko.exceptions import RemoteError, UnknownService
+from marshmallow import fields
 from nameko.web.handlers import HttpRequestHandler
 from nameko.web.server import WebServer, WsgiApp
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, RequestEntityTooLarge
@@ -114,6 +116,15 @@ def json_body(request, limit: int | None = None) -> dict:
     return body
 
 
+def query_values(schema, args) -> dict:
+    """The query string as the schema takes it: a whole number where the schema wants an
+    integer (ids are strict integers), text otherwise."""
+    integers = {field.data_key or name for name, field in schema.load_fields.items()
+                if isinstance(field, fields.Integer)}
+    return {key: int(value) if key in integers and re.fullmatch(r"-?[0-9]{1,19}", value)
+            else value for key, value in args.items()}
+
+
 def call(proxy, method, payload=None, timeout=10.0):
     """An RPC with a deadline. The request also carries that deadline as its message TTL, so a
     call that timed out while the service was down is dropped, not run later."""
@@ -152,7 +163,7 @@ def api(handler):
         if route is None or not route.idempotent:
             return answer()
         return _answered(lambda: idempotency.run_once(
-            self._session, self.authorize(request, route.method, route.path),
+            self._session, self.authorize(request, route),
             request, answer))
     return wrapper
 

@@ -1,7 +1,8 @@
 """The HTTP gateway: authenticate, authorize, call one service by RPC, shape the answer.
 
-The routes live in `gateway.endpoints`, one mixin per domain; this class gives them the
-token check (`authorize`) and the RPC proxies (`rpc`)."""
+Every route is a row of `gateway.routes`, served by `gateway.dispatch`; the hand-written
+handlers live in `gateway.endpoints`, one mixin per domain. This class gives them the token
+check (`authorize`) and the RPC proxies (`rpc`)."""
 from contextlib import contextmanager
 from dataclasses import replace
 from functools import cache
@@ -14,8 +15,9 @@ from contracts.base import load
 from contracts.errors import Forbidden
 from contracts.operations import CONSUMING_SERVICES, SERVICES
 from gateway import auth, idempotency
-from gateway.api import api, call, http, json_body, json_response
-from gateway.endpoints import RPC_TIMEOUT, endpoint
+from gateway.api import call, http, json_body, json_response
+from gateway.dispatch import serve_routes
+from gateway.endpoints import RPC_TIMEOUT
 # imported as modules: `nameko run` would take a mixin in this namespace for a service
 from gateway.endpoints import archive as archive_api
 from gateway.endpoints import inventory as inventory_api, leads as leads_api
@@ -25,7 +27,7 @@ from gateway.endpoints import opening as opening_api
 from gateway.models import metadata
 from gateway.openapi import build_spec
 from gateway.routes import (DeadLettersQuery, PersonalDataReadsQuery, ReplayRequestSchema,
-                            TokenRequestSchema, route)
+                            TokenRequestSchema)
 from infra import config
 from infra.dependencies import Database
 from infra.rpc import RpcProxy
@@ -49,6 +51,7 @@ def _proxy(service):
     return RpcProxy(service, expiration=RPC_TIMEOUT)
 
 
+@serve_routes
 class GatewayService(leads_api.LeadsEndpoints, inventory_api.InventoryEndpoints,
                      transactions_api.TransactionsEndpoints, service_desk_api.ServiceDeskEndpoints,
                      users_api.UsersEndpoints, archive_api.ArchiveEndpoints,
@@ -62,13 +65,13 @@ class GatewayService(leads_api.LeadsEndpoints, inventory_api.InventoryEndpoints,
     archive = _proxy("archive")
     finance = _proxy("finance")
 
-    def authorize(self, request, method, path) -> auth.CurrentUser:
-        allowed = route(method, path).roles
+    def authorize(self, request, route) -> auth.CurrentUser:
+        """The caller of `route` (gateway.dispatch calls this for every route with roles)."""
         user = auth.authenticate(self._session, request.headers.get("Authorization"),
                                  TOKENS, self._generation)
-        if user.role not in allowed:
-            raise Forbidden(f"role {user.role} may not {method} {path}",
-                            {"role": [f"one of {', '.join(allowed)} is required"]})
+        if user.role not in route.roles:
+            raise Forbidden(f"role {user.role} may not {route.method} {route.path}",
+                            {"role": [f"one of {', '.join(route.roles)} is required"]})
         return self._scoped(user)
 
     def _scoped(self, user) -> auth.CurrentUser:
@@ -97,9 +100,7 @@ class GatewayService(leads_api.LeadsEndpoints, inventory_api.InventoryEndpoints,
     def rpc(self, service, method, payload=None, timeout=RPC_TIMEOUT):
         return call(getattr(self, service), method, payload, timeout)
 
-    @http(*endpoint("POST", "/api/v1/auth/tokens"))
-    @api
-    def issue_token(self, request):
+    def issue_token(self, request, user):
         credentials = load(TokenRequestSchema(), json_body(request))
         with self.db() as uow:
             try:
@@ -120,9 +121,7 @@ class GatewayService(leads_api.LeadsEndpoints, inventory_api.InventoryEndpoints,
     def openapi(self, request):
         return json_response(build_spec())
 
-    @http(*endpoint("GET", "/api/v1/health"))
-    @api
-    def health(self, request):
+    def health(self, request, user):
         services = {}
         for service in SERVICES:
             try:
@@ -135,10 +134,7 @@ class GatewayService(leads_api.LeadsEndpoints, inventory_api.InventoryEndpoints,
         return json_response({"status": "ok" if healthy else "degraded", "services": services},
                              200 if healthy else 503)
 
-    @http(*endpoint("GET", "/api/v1/admin/dead-letters"))
-    @api
-    def list_dead_letters(self, request):
-        self.authorize(request, "GET", "/api/v1/admin/dead-letters")
+    def list_dead_letters(self, request, user):
         query = load(DeadLettersQuery(), dict(request.args))
         letters = []
         for service in [query.pop("service")] if "service" in query else CONSUMING_SERVICES:
@@ -146,18 +142,12 @@ class GatewayService(leads_api.LeadsEndpoints, inventory_api.InventoryEndpoints,
                         for letter in self.rpc(service, "list_dead_letters", query)]
         return json_response({"dead_letters": letters})
 
-    @http(*endpoint("POST", "/api/v1/admin/dead-letters/replay"))
-    @api
-    def replay_dead_letters(self, request):
-        self.authorize(request, "POST", "/api/v1/admin/dead-letters/replay")
+    def replay_dead_letters(self, request, user):
         cmd = load(ReplayRequestSchema(), json_body(request))
         payload = {"all": True} if cmd["all"] else {"ids": cmd["ids"]}
         return json_response(self.rpc(cmd["service"], "replay_dead_letters", payload))
 
-    @http(*endpoint("GET", "/api/v1/admin/personal-data-reads"))
-    @api
-    def personal_data_reads(self, request):
-        self.authorize(request, "GET", "/api/v1/admin/personal-data-reads")
+    def personal_data_reads(self, request, user):
         query = load(PersonalDataReadsQuery(), dict(request.args))
         service = query.pop("service")
         return json_response({"reads": self.rpc(service, "list_personal_data_reads", query)})

@@ -1,21 +1,15 @@
-"""The gateway's routes, one mixin per domain; `gateway.service.GatewayService` joins them."""
-import re
+"""The gateway's hand-written route handlers, one mixin per domain (the route table names
+them); `gateway.service.GatewayService` joins them."""
 
 from contracts import scope
 from contracts.base import load
 from contracts.leads import without_contact_details
 from contracts.errors import Forbidden
 from gateway import auth
-from gateway.routes import ReadPurposeQuery, route
+from gateway.routes import ReadPurposeQuery
 from infra import config
 
 RPC_TIMEOUT = config.rpc_timeout_seconds()
-
-
-def endpoint(method, path):
-    """nameko's @http arguments for a route of the table ({id} → <int:id>)."""
-    route(method, path)  # fails at import when the route table lacks it
-    return method, re.sub(r"{(\w+)}", r"<int:\1>", path)
 
 
 def private_view(user, customer: dict) -> dict:

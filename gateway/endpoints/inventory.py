@@ -6,10 +6,10 @@ from werkzeug.wrappers import Response
 
 from contracts.base import load
 from contracts.errors import Forbidden, InvalidInput
-from gateway.api import api, http, json_body, json_response
+from gateway.api import json_body, json_response
 from contracts.inventory import CreateChannelSchema
 from gateway.endpoints import (RPC_TIMEOUT, acts_on_every_project, actor, as_consultant,
-                               check_own_customer, check_project, endpoint)
+                               check_own_customer, check_project)
 from gateway.routes import (BoardQuery, ChannelProjectsBody, GenerateBuildingBody,
                             HoldApprovalBody, HoldExtensionBody, HoldReleaseBody, HoldsQuery,
                             HoldUnitBody, NewRoomBody, PriceListBody, UnitImportQuery,
@@ -25,18 +25,12 @@ def _outside_channels(user) -> None:
 
 
 class InventoryEndpoints:
-    """Mixed into GatewayService, which gives `authorize` and `rpc`."""
+    """Mixed into GatewayService, which gives `rpc`; the route table names each handler."""
 
-    @http(*endpoint("POST", "/api/v1/projects"))
-    @api
-    def create_project(self, request):
-        self.authorize(request, "POST", "/api/v1/projects")
+    def create_project(self, request, user):
         return json_response(self.rpc("inventory", "create_project", json_body(request)), 201)
 
-    @http(*endpoint("GET", "/api/v1/projects/{project_id}/board"))
-    @api
-    def get_board(self, request, project_id):
-        user = self.authorize(request, "GET", "/api/v1/projects/{project_id}/board")
+    def get_board(self, request, user, project_id):
         check_project(user, project_id)
         query = load(BoardQuery(), dict(request.args))
         # the service writes the board as gzipped JSON text: passed on, never parsed here
@@ -50,10 +44,7 @@ class InventoryEndpoints:
         return Response(gzip.decompress(body), mimetype="application/json",
                         headers={"Vary": "Accept-Encoding"})
 
-    @http(*endpoint("GET", "/api/v1/projects/{project_id}/board.xlsx"))
-    @api
-    def get_board_xlsx(self, request, project_id):
-        user = self.authorize(request, "GET", "/api/v1/projects/{project_id}/board.xlsx")
+    def get_board_xlsx(self, request, user, project_id):
         check_project(user, project_id)
         query = load(BoardQuery(), dict(request.args))
         file = self.rpc("inventory", "get_board_xlsx", {
@@ -61,46 +52,31 @@ class InventoryEndpoints:
             "channel_id": user.channel_id}, timeout=max(RPC_TIMEOUT, 60))
         return xlsx_response(file["content_base64"], file["file_name"])
 
-    @http(*endpoint("GET", "/api/v1/units/{unit_id}"))
-    @api
-    def get_unit(self, request, unit_id):
-        user = self.authorize(request, "GET", "/api/v1/units/{unit_id}")
+    def get_unit(self, request, user, unit_id):
         self._check_unit_project(user, unit_id)
         return json_response(self.rpc("inventory", "get_unit", {
             "actor": actor(user), "unit_id": unit_id, "channel_id": user.channel_id}))
 
-    @http(*endpoint("GET", "/api/v1/units/{unit_id}/history"))
-    @api
-    def get_unit_history(self, request, unit_id):
-        user = self.authorize(request, "GET", "/api/v1/units/{unit_id}/history")
+    def get_unit_history(self, request, user, unit_id):
         self._check_unit_project(user, unit_id)
         return json_response(self.rpc("inventory", "get_unit_history", {
             "actor": actor(user), "unit_id": unit_id, "channel_id": user.channel_id}))
 
-    @http(*endpoint("POST", "/api/v1/projects/{project_id}/units"))
-    @api
-    def add_unit(self, request, project_id):
-        user = self.authorize(request, "POST", "/api/v1/projects/{project_id}/units")
+    def add_unit(self, request, user, project_id):
         check_project(user, project_id)
         body = load(NewRoomBody(), json_body(request))
         return json_response(self.rpc("inventory", "add_unit", {
             "actor": actor(user), **NewRoomBody().dump(body), "project_id": project_id,
             "created_by": user.username, "channel_id": user.channel_id}), 201)
 
-    @http(*endpoint("POST", "/api/v1/projects/{project_id}/buildings"))
-    @api
-    def generate_building(self, request, project_id):
-        user = self.authorize(request, "POST", "/api/v1/projects/{project_id}/buildings")
+    def generate_building(self, request, user, project_id):
         check_project(user, project_id)
         body = load(GenerateBuildingBody(), json_body(request))
         return json_response(self.rpc("inventory", "generate_building", {
             "actor": actor(user), **GenerateBuildingBody().dump(body), "project_id": project_id,
             "created_by": user.username, "channel_id": user.channel_id}), 201)
 
-    @http(*endpoint("POST", "/api/v1/projects/{project_id}/units/import"))
-    @api
-    def import_units(self, request, project_id):
-        user = self.authorize(request, "POST", "/api/v1/projects/{project_id}/units/import")
+    def import_units(self, request, user, project_id):
         check_project(user, project_id)
         query = load(UnitImportQuery(), dict(request.args))
         job = send_upload(request, lambda chunk: self.rpc("inventory", "upload_unit_table", {
@@ -109,57 +85,38 @@ class InventoryEndpoints:
             "uploaded_by": user.username}, timeout=UPLOAD_TIMEOUT))
         return job_accepted(job, f"/api/v1/projects/{project_id}/unit-imports/{job['id']}")
 
-    @http(*endpoint("GET", "/api/v1/projects/{project_id}/unit-imports/{job_id}"))
-    @api
-    def get_unit_import(self, request, project_id, job_id):
-        user = self.authorize(request, "GET", "/api/v1/projects/{project_id}/unit-imports/{job_id}")
+    def get_unit_import(self, request, user, project_id, job_id):
         check_project(user, project_id)
         return json_response(self.rpc("inventory", "get_unit_import", {
             "actor": actor(user), "project_id": project_id, "job_id": job_id,
             "channel_id": user.channel_id}))
 
-    @http(*endpoint("POST", "/api/v1/projects/{project_id}/price-lists"))
-    @api
-    def create_price_list(self, request, project_id):
-        user = self.authorize(request, "POST", "/api/v1/projects/{project_id}/price-lists")
+    def create_price_list(self, request, user, project_id):
         check_project(user, project_id)
         body = load(PriceListBody(), json_body(request))
         return json_response(self.rpc("inventory", "create_price_list", {
             "actor": actor(user), **PriceListBody().dump(body), "project_id": project_id,
             "created_by": user.username, "channel_id": user.channel_id}), 201)
 
-    @http(*endpoint("GET", "/api/v1/projects/{project_id}/price-lists"))
-    @api
-    def list_price_lists(self, request, project_id):
-        user = self.authorize(request, "GET", "/api/v1/projects/{project_id}/price-lists")
+    def list_price_lists(self, request, user, project_id):
         check_project(user, project_id)
         return json_response(self.rpc("inventory", "list_price_lists", {
             "actor": actor(user), "project_id": project_id, "channel_id": user.channel_id}))
 
-    @http(*endpoint("GET", "/api/v1/projects/{project_id}/price-lists/{version}"))
-    @api
-    def get_price_list(self, request, project_id, version):
-        user = self.authorize(request, "GET",
-                              "/api/v1/projects/{project_id}/price-lists/{version}")
+    def get_price_list(self, request, user, project_id, version):
         check_project(user, project_id)
         return json_response(self.rpc("inventory", "get_price_list", {
             "actor": actor(user), "project_id": project_id,
             "version": version, "channel_id": user.channel_id}))
 
-    @http(*endpoint("GET", "/api/v1/units/{unit_id}/price"))
-    @api
-    def get_unit_price(self, request, unit_id):
-        user = self.authorize(request, "GET", "/api/v1/units/{unit_id}/price")
+    def get_unit_price(self, request, user, unit_id):
         self._check_unit_project(user, unit_id)
         query = load(UnitPriceQuery(), dict(request.args))
         return json_response(self.rpc("inventory", "get_unit_price", {
             "actor": actor(user), **UnitPriceQuery().dump(query),
             "unit_id": unit_id, "channel_id": user.channel_id}))
 
-    @http(*endpoint("POST", "/api/v1/channels"))
-    @api
-    def create_channel(self, request):
-        user = self.authorize(request, "POST", "/api/v1/channels")
+    def create_channel(self, request, user):
         _outside_channels(user)
         body = load(CreateChannelSchema(), json_body(request))
         for project_id in body["project_ids"]:
@@ -167,19 +124,13 @@ class InventoryEndpoints:
         return json_response(self.rpc("inventory", "create_channel",
                                       {**body, "actor": actor(user)}), 201)
 
-    @http(*endpoint("GET", "/api/v1/channels/{channel_id}"))
-    @api
-    def get_channel(self, request, channel_id):
-        user = self.authorize(request, "GET", "/api/v1/channels/{channel_id}")
+    def get_channel(self, request, user, channel_id):
         if user.channel_id not in (None, channel_id):
             raise Forbidden("a channel's users see only their own channel",
                             {"channel_id": ["not your channel"]})
         return json_response(self.rpc("inventory", "get_channel", {"channel_id": channel_id}))
 
-    @http(*endpoint("PUT", "/api/v1/channels/{channel_id}/projects"))
-    @api
-    def set_channel_projects(self, request, channel_id):
-        user = self.authorize(request, "PUT", "/api/v1/channels/{channel_id}/projects")
+    def set_channel_projects(self, request, user, channel_id):
         _outside_channels(user)
         body = load(ChannelProjectsBody(), json_body(request))
         for project_id in body["project_ids"]:
@@ -187,11 +138,7 @@ class InventoryEndpoints:
         return json_response(self.rpc("inventory", "set_channel_projects",
                                       {**body, "channel_id": channel_id, "actor": actor(user)}))
 
-    @http(*endpoint("PUT", "/api/v1/projects/{project_id}/progress/{year}/{quarter}/plan"))
-    @api
-    def set_weekly_plan(self, request, project_id, year, quarter):
-        user = self.authorize(request, "PUT",
-                              "/api/v1/projects/{project_id}/progress/{year}/{quarter}/plan")
+    def set_weekly_plan(self, request, user, project_id, year, quarter):
         check_project(user, project_id)
         body = load(WeeklyPlanBody(), json_body(request))
         return json_response(self.rpc("inventory", "set_weekly_plan", {
@@ -199,66 +146,44 @@ class InventoryEndpoints:
             "project_id": project_id, "year": year,
             "quarter": quarter, "set_by": user.username, "channel_id": user.channel_id}))
 
-    @http(*endpoint("GET", "/api/v1/projects/{project_id}/progress/{year}/{quarter}"))
-    @api
-    def get_quarterly_progress(self, request, project_id, year, quarter):
-        user = self.authorize(request, "GET",
-                              "/api/v1/projects/{project_id}/progress/{year}/{quarter}")
+    def get_quarterly_progress(self, request, user, project_id, year, quarter):
         check_project(user, project_id)
         return json_response(self.rpc("inventory", "get_quarterly_progress", {
             "actor": actor(user), "project_id": project_id, "year": year, "quarter": quarter,
             "channel_id": user.channel_id}))
 
-    @http(*endpoint("POST", "/api/v1/holds"))
-    @api
-    def hold_unit(self, request):
-        user = self.authorize(request, "POST", "/api/v1/holds")
+    def hold_unit(self, request, user):
         payload = as_consultant(user, load(HoldUnitBody(), json_body(request)))
         check_own_customer(self, user, payload["customer_id"])
         self._check_unit_project(user, payload["unit_id"])
         return json_response(self.rpc("inventory", "hold_unit", {
             "actor": actor(user), **payload, "channel_id": user.channel_id}), 201)
 
-    @http(*endpoint("GET", "/api/v1/holds"))
-    @api
-    def list_holds(self, request):
-        user = self.authorize(request, "GET", "/api/v1/holds")
+    def list_holds(self, request, user):
         query = load(HoldsQuery(), dict(request.args))
         return json_response(self.rpc("inventory", "list_holds", {
             "actor": actor(user), **query, "channel_id": user.channel_id}))
 
-    @http(*endpoint("GET", "/api/v1/holds/{hold_id}"))
-    @api
-    def get_hold(self, request, hold_id):
-        user = self.authorize(request, "GET", "/api/v1/holds/{hold_id}")
+    def get_hold(self, request, user, hold_id):
         self._check_hold_project(user, hold_id)
         return json_response(self.rpc("inventory", "get_hold", {
             "actor": actor(user), "hold_id": hold_id, "channel_id": user.channel_id}))
 
-    @http(*endpoint("POST", "/api/v1/holds/{hold_id}/approval"))
-    @api
-    def approve_hold(self, request, hold_id):
-        user = self.authorize(request, "POST", "/api/v1/holds/{hold_id}/approval")
+    def approve_hold(self, request, user, hold_id):
         body = load(HoldApprovalBody(), json_body(request))
         self._check_hold_project(user, hold_id)
         return json_response(self.rpc("inventory", "approve_hold", {
             "actor": actor(user), **body, "hold_id": hold_id, "manager": user.username,
             "channel_id": user.channel_id}))
 
-    @http(*endpoint("POST", "/api/v1/holds/{hold_id}/extension"))
-    @api
-    def extend_hold(self, request, hold_id):
-        user = self.authorize(request, "POST", "/api/v1/holds/{hold_id}/extension")
+    def extend_hold(self, request, user, hold_id):
         body = load(HoldExtensionBody(), json_body(request))
         self._check_hold_project(user, hold_id)
         return json_response(self.rpc("inventory", "extend_hold", {
             "actor": actor(user), **body, "hold_id": hold_id, "approved_by": user.username,
             "channel_id": user.channel_id}))
 
-    @http(*endpoint("POST", "/api/v1/holds/{hold_id}/release"))
-    @api
-    def release_hold(self, request, hold_id):
-        user = self.authorize(request, "POST", "/api/v1/holds/{hold_id}/release")
+    def release_hold(self, request, user, hold_id):
         body = load(HoldReleaseBody(), json_body(request))
         self._check_hold_project(user, hold_id)
         return json_response(self.rpc("inventory", "release_hold", {
@@ -266,10 +191,7 @@ class InventoryEndpoints:
             "consultant_id": None if user.is_manager else user.consultant_id,
             "channel_id": user.channel_id}))
 
-    @http(*endpoint("POST", "/api/v1/units/{unit_id}/waitlist"))
-    @api
-    def join_waitlist(self, request, unit_id):
-        user = self.authorize(request, "POST", "/api/v1/units/{unit_id}/waitlist")
+    def join_waitlist(self, request, user, unit_id):
         body = as_consultant(user, load(WaitlistBody(), json_body(request)))
         if "consultant_id" not in body:
             raise InvalidInput("name the waiting consultant",
@@ -280,10 +202,7 @@ class InventoryEndpoints:
                                       {"actor": actor(user), **body, "unit_id": unit_id,
                                        "channel_id": user.channel_id}), 201)
 
-    @http(*endpoint("POST", "/api/v1/waitlist/{entry_id}/withdrawal"))
-    @api
-    def withdraw_from_waitlist(self, request, entry_id):
-        user = self.authorize(request, "POST", "/api/v1/waitlist/{entry_id}/withdrawal")
+    def withdraw_from_waitlist(self, request, user, entry_id):
         if not acts_on_every_project(user):
             entry = self.rpc("inventory", "get_waitlist_entry", {"actor": actor(user),
                                                                  "entry_id": entry_id})

@@ -2,19 +2,16 @@
 opening, its order and the selections (inventory)."""
 from contracts.base import load
 from gateway import idempotency, routes
-from gateway.api import api, http, json_body, json_response
+from gateway.api import json_body, json_response
 from gateway.endpoints import (RPC_TIMEOUT, actor, as_consultant, check_own_customer,
-                               check_project, endpoint)
+                               check_project)
 from gateway.tables import xlsx_response
 
 
 class OpeningEndpoints:
-    """Mixed into GatewayService, which gives `authorize` and `rpc`."""
+    """Mixed into GatewayService, which gives `rpc`; the route table names each handler."""
 
-    @http(*endpoint("POST", "/api/v1/projects/{project_id}/queue-numbers"))
-    @api
-    def take_queue_number(self, request, project_id):
-        user = self.authorize(request, "POST", "/api/v1/projects/{project_id}/queue-numbers")
+    def take_queue_number(self, request, user, project_id):
         check_project(user, project_id)
         body = as_consultant(user, json_body(request))
         body = routes.QueueNumberBody().dump(load(routes.QueueNumberBody(), body))
@@ -25,54 +22,27 @@ class OpeningEndpoints:
                 **body, "actor": actor(user), "project_id": project_id,
                 "idempotency_key": idempotency.service_key(user, request)}), 201)
 
-    @http(*endpoint("GET", "/api/v1/projects/{project_id}/queue-numbers"))
-    @api
-    def list_queue_numbers(self, request, project_id):
-        user = self.authorize(request, "GET", "/api/v1/projects/{project_id}/queue-numbers")
+    def list_queue_numbers(self, request, user, project_id):
         check_project(user, project_id)
         query = load(routes.QueueListQuery(), dict(request.args))
         return json_response(self.rpc("transactions", "list_queue_numbers", {
             **query, "actor": actor(user), "project_id": project_id}))
 
-    @http(*endpoint("GET", "/api/v1/queue-numbers/{queue_number_id}"))
-    @api
-    def get_queue_number(self, request, queue_number_id):
-        user = self.authorize(request, "GET", "/api/v1/queue-numbers/{queue_number_id}")
-        return json_response(self.rpc("transactions", "get_queue_number", {
-            "actor": actor(user), "queue_number_id": queue_number_id}))
-
-    @http(*endpoint("POST", "/api/v1/queue-numbers/{queue_number_id}/cancellation"))
-    @api
-    def cancel_queue_number(self, request, queue_number_id):
-        path = "/api/v1/queue-numbers/{queue_number_id}/cancellation"
-        user = self.authorize(request, "POST", path)
+    def cancel_queue_number(self, request, user, queue_number_id):
         body = load(routes.QueueCancellationBody(), json_body(request))
         return json_response(self.rpc("transactions", "cancel_queue_number", {
             **body, "actor": actor(user), "queue_number_id": queue_number_id,
             "cancelled_by": user.username}))
 
-    @http(*endpoint("POST", "/api/v1/projects/{project_id}/openings"))
-    @api
-    def create_opening(self, request, project_id):
-        user = self.authorize(request, "POST", "/api/v1/projects/{project_id}/openings")
+    def create_opening(self, request, user, project_id):
         check_project(user, project_id)
         body = routes.OpeningBody().dump(load(routes.OpeningBody(), json_body(request)))
         return json_response(self.rpc("inventory", "create_opening", {
             **body, "actor": actor(user), "project_id": project_id,
             "created_by": user.username}), 201)
 
-    @http(*endpoint("GET", "/api/v1/openings/{opening_id}"))
-    @api
-    def get_opening(self, request, opening_id):
-        user = self.authorize(request, "GET", "/api/v1/openings/{opening_id}")
-        return json_response(self.rpc("inventory", "get_opening", {
-            "actor": actor(user), "opening_id": opening_id}))
-
-    @http(*endpoint("POST", "/api/v1/openings/{opening_id}/entrants"))
-    @api
-    def set_opening_entrants(self, request, opening_id):
+    def set_opening_entrants(self, request, user, opening_id):
         """The entrants are the project's active queue numbers (transactions'), as they stand."""
-        user = self.authorize(request, "POST", "/api/v1/openings/{opening_id}/entrants")
         opening = self.rpc("inventory", "get_opening", {"actor": actor(user),
                                                         "opening_id": opening_id})
         check_project(user, opening["project_id"])
@@ -85,28 +55,15 @@ class OpeningEndpoints:
             "actor": actor(user), "opening_id": opening_id, "entrants": entrants},
             timeout=max(RPC_TIMEOUT, 60)))
 
-    @http(*endpoint("POST", "/api/v1/openings/{opening_id}/seed"))
-    @api
-    def announce_lottery_seed(self, request, opening_id):
-        user = self.authorize(request, "POST", "/api/v1/openings/{opening_id}/seed")
+    def announce_lottery_seed(self, request, user, opening_id):
         body = load(routes.SeedBody(), json_body(request))
         return json_response(self.rpc("inventory", "announce_lottery_seed", {
             **body, "actor": actor(user), "opening_id": opening_id,
             "announced_by": user.username}))
 
-    @http(*endpoint("GET", "/api/v1/openings/{opening_id}/order"))
-    @api
-    def get_opening_order(self, request, opening_id):
-        user = self.authorize(request, "GET", "/api/v1/openings/{opening_id}/order")
-        return json_response(self.rpc("inventory", "get_opening_order", {
-            "actor": actor(user), "opening_id": opening_id}))
-
-    @http(*endpoint("POST", "/api/v1/openings/{opening_id}/selections"))
-    @api
-    def select_unit(self, request, opening_id):
+    def select_unit(self, request, user, opening_id):
         """The hot path of opening day: one RPC; inventory checks the scope, the slot, the
         limits and takes the unit in one transaction."""
-        user = self.authorize(request, "POST", "/api/v1/openings/{opening_id}/selections")
         body = load(routes.SelectionBody(), json_body(request))
         with idempotency.header_errors():
             return json_response(self.rpc("inventory", "select_unit", {
@@ -114,17 +71,11 @@ class OpeningEndpoints:
                 "selected_by": user.username,
                 "idempotency_key": idempotency.service_key(user, request)}), 201)
 
-    @http(*endpoint("POST", "/api/v1/openings/{opening_id}/close"))
-    @api
-    def close_opening(self, request, opening_id):
-        user = self.authorize(request, "POST", "/api/v1/openings/{opening_id}/close")
+    def close_opening(self, request, user, opening_id):
         return json_response(self.rpc("inventory", "close_opening", {
             "actor": actor(user), "opening_id": opening_id, "closed_by": user.username}))
 
-    @http(*endpoint("GET", "/api/v1/openings/{opening_id}/results.xlsx"))
-    @api
-    def get_opening_results(self, request, opening_id):
-        user = self.authorize(request, "GET", "/api/v1/openings/{opening_id}/results.xlsx")
+    def get_opening_results(self, request, user, opening_id):
         file = self.rpc("inventory", "get_opening_results_xlsx", {
             "actor": actor(user), "opening_id": opening_id}, timeout=max(RPC_TIMEOUT, 60))
         return xlsx_response(file["content_base64"], file["file_name"])

@@ -4,11 +4,10 @@ Every complaint and repair call carries who acts as the suite's actor (contracts
 same form inventory and transactions get); the complaints service checks the role of each
 step, the projects and the consultant's own customers again."""
 from contracts.errors import InvalidInput
-from gateway.api import api, http, json_body, json_response
-from gateway.endpoints import actor as scope_of, check_project, endpoint, read_by
+from gateway.api import json_body, json_response, query_values
+from gateway.endpoints import actor as scope_of, check_project, read_by
+from gateway.routes import MonthBody
 from gateway.tables import xlsx_response
-
-INTEGER_ARGS = ("project_id", "limit")
 
 
 def actor(user) -> dict:
@@ -16,38 +15,12 @@ def actor(user) -> dict:
     return {"actor": scope_of(user)}
 
 
-def query_args(request) -> dict:
-    """The query string, with whole numbers as numbers (the service checks the rest)."""
-    args = {}
-    for key, value in request.args.items():
-        args[key] = int(value) if key in INTEGER_ARGS and value.isdigit() else value
-    return args
-
-
-def _step(kind, suffix, rpc_method):
-    """A POST on /api/v1/{kind}s/{id}/{suffix} that calls `rpc_method` with the body, the id
-    and the caller (the caller's name and role cannot be set from the body)."""
-    key = f"{kind}_id"
-    path = f"/api/v1/{kind}s/{{{key}}}/{suffix}"
-
-    @http(*endpoint("POST", path))
-    @api
-    def handler(self, request, **ids):
-        user = self.authorize(request, "POST", path)
-        payload = {**json_body(request), **actor(user), key: ids[key]}
-        return json_response(self.rpc("complaints", rpc_method, payload))
-    handler.__name__ = f"{kind}_{suffix.replace('-', '_')}"
-    return handler
-
-
 class ServiceDeskEndpoints:
-    """Mixed into GatewayService, which gives `authorize` and `rpc`."""
+    """Mixed into GatewayService, which gives `rpc`; the route table names each handler."""
 
-    @http(*endpoint("POST", "/api/v1/complaints"))
-    @api
-    def file_complaint(self, request):
-        user = self.authorize(request, "POST", "/api/v1/complaints")
+    def file_complaint(self, request, user):
         payload = {**json_body(request), **actor(user)}
+        payload.pop("customer_consultant_id", None)  # leads says who, never the body
         if isinstance(payload.get("unit_id"), int) and payload["unit_id"] > 0:
             # an unknown unit is refused by inventory (404 naming unit_id)
             unit = self.rpc("inventory", "get_unit", {"unit_id": payload["unit_id"],
@@ -68,110 +41,19 @@ class ServiceDeskEndpoints:
             payload["customer_consultant_id"] = customer.get("consultant_id")
         return json_response(self.rpc("complaints", "file_complaint", payload), 201)
 
-    @http(*endpoint("GET", "/api/v1/complaints"))
-    @api
-    def list_complaints(self, request):
-        user = self.authorize(request, "GET", "/api/v1/complaints")
-        return json_response(self.rpc("complaints", "list_complaints",
-                                      {**query_args(request), **actor(user)}))
-
-    @http(*endpoint("GET", "/api/v1/complaints/{complaint_id}"))
-    @api
-    def get_complaint(self, request, complaint_id):
-        user = self.authorize(request, "GET", "/api/v1/complaints/{complaint_id}")
-        return json_response(self.rpc("complaints", "get_complaint",
-                                      {"complaint_id": complaint_id, **actor(user)}))
-
-    @http(*endpoint("GET", "/api/v1/complaints/{complaint_id}/record-card.xlsx"))
-    @api
-    def get_record_card_xlsx(self, request, complaint_id):
-        user = self.authorize(request, "GET", "/api/v1/complaints/{complaint_id}/record-card.xlsx")
+    def get_record_card_xlsx(self, request, user, complaint_id):
         return self._xlsx({"kind": "record_card", "complaint_id": complaint_id, **actor(user)})
 
-    @http(*endpoint("GET", "/api/v1/complaints/{complaint_id}/investigation-report.xlsx"))
-    @api
-    def get_investigation_report_xlsx(self, request, complaint_id):
-        user = self.authorize(request, "GET",
-                              "/api/v1/complaints/{complaint_id}/investigation-report.xlsx")
+    def get_investigation_report_xlsx(self, request, user, complaint_id):
         return self._xlsx({"kind": "investigation_report", "complaint_id": complaint_id,
                            **actor(user)})
 
-    accept_complaint = _step("complaint", "acceptance", "accept_complaint")
-    reject_complaint = _step("complaint", "rejection", "reject_complaint")
-    route_complaint = _step("complaint", "routing", "route_complaint")
-    await_customer = _step("complaint", "waiting", "await_customer")
-    resume_complaint = _step("complaint", "resumption", "resume_complaint")
-    report_investigation = _step("complaint", "investigation-report", "report_investigation")
-    review_complaint = _step("complaint", "review", "review_complaint")
-    resolve_complaint = _step("complaint", "resolution", "resolve_complaint")
-    reply_complaint = _step("complaint", "reply", "reply_complaint")
-    close_complaint = _step("complaint", "closure", "close_complaint")
-    record_accountability = _step("complaint", "accountability", "record_accountability")
-    visit_complaint = _step("complaint", "visit", "visit_complaint")
-    reopen_complaint = _step("complaint", "reopening", "reopen_complaint")
-
-    @http(*endpoint("POST", "/api/v1/projects/{project_id}/clock-policies"))
-    @api
-    def set_clock_policy(self, request, project_id):
-        user = self.authorize(request, "POST", "/api/v1/projects/{project_id}/clock-policies")
-        check_project(user, project_id)
-        return json_response(self.rpc("complaints", "set_clock_policy", {
-            **json_body(request), **actor(user), "project_id": project_id}), 201)
-
-    @http(*endpoint("POST", "/api/v1/projects/{project_id}/calendar-entries"))
-    @api
-    def set_calendar_entry(self, request, project_id):
-        user = self.authorize(request, "POST", "/api/v1/projects/{project_id}/calendar-entries")
-        check_project(user, project_id)
-        return json_response(self.rpc("complaints", "set_calendar_entry", {
-            **json_body(request), **actor(user), "project_id": project_id}), 201)
-
-    @http(*endpoint("GET", "/api/v1/complaint-statistics"))
-    @api
-    def complaint_statistics(self, request):
-        user = self.authorize(request, "GET", "/api/v1/complaint-statistics")
-        return json_response(self.rpc("complaints", "monthly_statistics",
-                                      {**query_args(request), **actor(user)}))
-
-    @http(*endpoint("GET", "/api/v1/complaint-statistics.xlsx"))
-    @api
-    def complaint_statistics_xlsx(self, request):
-        user = self.authorize(request, "GET", "/api/v1/complaint-statistics.xlsx")
-        return self._xlsx({**query_args(request), **actor(user), "kind": "monthly_statistics"})
-
-    @http(*endpoint("GET", "/api/v1/complaint-accountability"))
-    @api
-    def complaint_accountability(self, request):
-        user = self.authorize(request, "GET", "/api/v1/complaint-accountability")
-        return json_response(self.rpc("complaints", "accountability_list",
-                                      {**query_args(request), **actor(user)}))
+    def complaint_statistics_xlsx(self, request, user):
+        return self._xlsx({**query_values(MonthBody(), request.args), **actor(user), "kind": "monthly_statistics"})
 
     # ---- repairs ----
 
-    @http(*endpoint("POST", "/api/v1/contractors"))
-    @api
-    def register_contractor(self, request):
-        user = self.authorize(request, "POST", "/api/v1/contractors")
-        return json_response(self.rpc("complaints", "register_contractor",
-                                      {**json_body(request), **actor(user)}), 201)
-
-    @http(*endpoint("GET", "/api/v1/contractors"))
-    @api
-    def list_contractors(self, request):
-        user = self.authorize(request, "GET", "/api/v1/contractors")
-        return json_response(self.rpc("complaints", "list_contractors", actor(user)))
-
-    @http(*endpoint("POST", "/api/v1/contractors/{contractor_id}/evaluations"))
-    @api
-    def evaluate_contractor(self, request, contractor_id):
-        user = self.authorize(request, "POST", "/api/v1/contractors/{contractor_id}/evaluations")
-        return json_response(self.rpc("complaints", "evaluate_contractor", {
-            **json_body(request), **actor(user), "contractor_id": contractor_id}), 201)
-
-    @http(*endpoint("POST", "/api/v1/repairs"))
-    @api
-    def order_repair(self, request):
-        user = self.authorize(request, "POST", "/api/v1/repairs")
+    def order_repair(self, request, user):
         payload = {**json_body(request), **actor(user)}
         if isinstance(payload.get("unit_id"), int) and payload["unit_id"] > 0:
             unit = self.rpc("inventory", "get_unit", {"unit_id": payload["unit_id"],
@@ -181,24 +63,8 @@ class ServiceDeskEndpoints:
             check_project(user, payload["project_id"])
         return json_response(self.rpc("complaints", "order_repair", payload), 201)
 
-    @http(*endpoint("GET", "/api/v1/repairs/{repair_id}"))
-    @api
-    def get_repair(self, request, repair_id):
-        user = self.authorize(request, "GET", "/api/v1/repairs/{repair_id}")
-        return json_response(self.rpc("complaints", "get_repair",
-                                      {"repair_id": repair_id, **actor(user)}))
-
-    record_arrival = _step("repair", "arrival", "record_arrival")
-    start_self_repair = _step("repair", "self-repair", "start_self_repair")
-    complete_repair = _step("repair", "completion", "complete_repair")
-    sign_repair = _step("repair", "signatures", "sign_repair")
-    visit_repair = _step("repair", "visit", "visit_repair")
-
-    @http(*endpoint("GET", "/api/v1/repair-register.xlsx"))
-    @api
-    def repair_register_xlsx(self, request):
-        user = self.authorize(request, "GET", "/api/v1/repair-register.xlsx")
-        return self._xlsx({**query_args(request), **actor(user), "kind": "repair_register"})
+    def repair_register_xlsx(self, request, user):
+        return self._xlsx({**query_values(MonthBody(), request.args), **actor(user), "kind": "repair_register"})
 
     def _xlsx(self, payload):
         file = self.rpc("complaints", "export_xlsx", payload)

@@ -5,21 +5,18 @@ from contracts.base import load
 from contracts.board import board_cells, unpack_board
 from contracts.errors import Forbidden, InvalidInput, NotFound
 from gateway import idempotency, routes
-from gateway.api import api, http, json_body, json_response
+from gateway.api import json_body, json_response
 from gateway.endpoints import (acts_on_every_project, actor, as_consultant, check_own_customer,
-                               check_project, endpoint, private_view, read_by)
+                               check_project, private_view, read_by)
 
 ACCESS_CHECK = "access check"  # the gateway reads a record to see whether the user may act
 from gateway.tables import xlsx_response
 
 
 class TransactionsEndpoints:
-    """Mixed into GatewayService, which gives `authorize` and `rpc`."""
+    """Mixed into GatewayService, which gives `rpc`; the route table names each handler."""
 
-    @http(*endpoint("POST", "/api/v1/deposits"))
-    @api
-    def take_deposit(self, request):
-        user = self.authorize(request, "POST", "/api/v1/deposits")
+    def take_deposit(self, request, user):
         payload = as_consultant(user, json_body(request))
         load(routes.DepositBody(), payload)  # a bad body is 400 before any unit is looked up
         if user.role == "consultant":
@@ -43,48 +40,33 @@ class TransactionsEndpoints:
             return json_response(self.rpc("transactions", "take_deposit",
                                           {**payload, "actor": actor(user)}), 201)
 
-    @http(*endpoint("GET", "/api/v1/deposits/{deposit_id}"))
-    @api
-    def get_deposit(self, request, deposit_id):
-        user = self.authorize(request, "GET", "/api/v1/deposits/{deposit_id}")
+    def get_deposit(self, request, user, deposit_id):
         deposit = self.rpc("transactions", "get_deposit", {
             "actor": actor(user), "deposit_id": deposit_id})
         _check_deal(user, deposit, "deposit_id")
         return json_response(deposit)
 
-    @http(*endpoint("GET", "/api/v1/deposits/{deposit_id}/order-form"))
-    @api
-    def get_deposit_order_form(self, request, deposit_id):
-        user = self.authorize(request, "GET", "/api/v1/deposits/{deposit_id}/order-form")
+    def get_deposit_order_form(self, request, user, deposit_id):
         order = self.rpc("transactions", "get_deposit_order_form",
                          {"actor": actor(user), "deposit_id": deposit_id,
                           **read_by(user, request)})
         _check_deal(user, order, "deposit_id")
         return json_response(order)
 
-    @http(*endpoint("GET", "/api/v1/order-forms/{order_form_id}"))
-    @api
-    def get_order_form(self, request, order_form_id):
-        user = self.authorize(request, "GET", "/api/v1/order-forms/{order_form_id}")
+    def get_order_form(self, request, user, order_form_id):
         order = self.rpc("transactions", "get_order_form",
                          {"actor": actor(user), "order_form_id": order_form_id,
                           **read_by(user, request)})
         _check_deal(user, order, "order_form_id")
         return json_response(order)
 
-    @http(*endpoint("POST", "/api/v1/order-forms/{order_form_id}/signatures"))
-    @api
-    def sign_order_form(self, request, order_form_id):
-        user = self.authorize(request, "POST", "/api/v1/order-forms/{order_form_id}/signatures")
+    def sign_order_form(self, request, user, order_form_id):
         body = load(routes.SignOrderFormBody(), json_body(request))
         self.own_order_form(user, order_form_id)
         return json_response(self.rpc("transactions", "sign_order_form", {
             "actor": actor(user), **body, "order_form_id": order_form_id, "role": user.role}))
 
-    @http(*endpoint("POST", "/api/v1/order-forms/{order_form_id}/void"))
-    @api
-    def void_order_form(self, request, order_form_id):
-        user = self.authorize(request, "POST", "/api/v1/order-forms/{order_form_id}/void")
+    def void_order_form(self, request, user, order_form_id):
         body = load(routes.VoidOrderFormBody(), json_body(request))
         self.own_order_form(user, order_form_id)
         return json_response(self.rpc("transactions", "void_order_form", {
@@ -92,10 +74,7 @@ class TransactionsEndpoints:
             "approved_by": user.username,
             "approver_role": user.role}))
 
-    @http(*endpoint("POST", "/api/v1/order-forms/{order_form_id}/forfeiture"))
-    @api
-    def forfeit_deposit(self, request, order_form_id):
-        user = self.authorize(request, "POST", "/api/v1/order-forms/{order_form_id}/forfeiture")
+    def forfeit_deposit(self, request, user, order_form_id):
         body = load(routes.ForfeitureBody(), json_body(request))
         self.own_order_form(user, order_form_id)
         return json_response(self.rpc("transactions", "forfeit_deposit", {
@@ -103,10 +82,7 @@ class TransactionsEndpoints:
             "order_form_id": order_form_id, "approved_by": user.username,
             "approver_role": user.role}))
 
-    @http(*endpoint("POST", "/api/v1/order-forms/{order_form_id}/payments"))
-    @api
-    def record_payment(self, request, order_form_id):
-        user = self.authorize(request, "POST", "/api/v1/order-forms/{order_form_id}/payments")
+    def record_payment(self, request, user, order_form_id):
         body = load(routes.PaymentBody(), json_body(request))
         self.own_order_form(user, order_form_id)
         with idempotency.header_errors():
@@ -115,85 +91,57 @@ class TransactionsEndpoints:
                 "recorded_by": user.username,
                 "idempotency_key": idempotency.service_key(user, request)}), 201)
 
-    @http(*endpoint("POST", "/api/v1/order-forms/{order_form_id}/subscription"))
-    @api
-    def sign_subscription(self, request, order_form_id):
-        user = self.authorize(request, "POST", "/api/v1/order-forms/{order_form_id}/subscription")
+    def sign_subscription(self, request, user, order_form_id):
         body = load(routes.SubscriptionBody(), json_body(request))
         self.own_order_form(user, order_form_id)
         return json_response(self.rpc("transactions", "sign_subscription", {
             "actor": actor(user), **_given(request, body), "order_form_id": order_form_id}), 201)
 
-    @http(*endpoint("GET", "/api/v1/subscriptions/{subscription_id}"))
-    @api
-    def get_subscription(self, request, subscription_id):
-        user = self.authorize(request, "GET", "/api/v1/subscriptions/{subscription_id}")
+    def get_subscription(self, request, user, subscription_id):
         subscription = self.rpc("transactions", "get_subscription",
                                 {"actor": actor(user), "subscription_id": subscription_id})
         self.own_order_form(user, subscription["order_form_id"], "subscription_id")
         return json_response(subscription)
 
-    @http(*endpoint("POST", "/api/v1/subscriptions/{subscription_id}/contract"))
-    @api
-    def sign_contract(self, request, subscription_id):
-        user = self.authorize(request, "POST", "/api/v1/subscriptions/{subscription_id}/contract")
+    def sign_contract(self, request, user, subscription_id):
         body = load(routes.ContractBody(), json_body(request))
         self.own_subscription(user, subscription_id)
         return json_response(self.rpc("transactions", "sign_contract", {
             "actor": actor(user), **_given(request, body),
             "subscription_id": subscription_id}), 201)
 
-    @http(*endpoint("GET", "/api/v1/contracts/{contract_id}"))
-    @api
-    def get_contract(self, request, contract_id):
-        user = self.authorize(request, "GET", "/api/v1/contracts/{contract_id}")
+    def get_contract(self, request, user, contract_id):
         contract = self.rpc("transactions", "get_contract",
                             {"actor": actor(user), "contract_id": contract_id,
                              **read_by(user, request)})
         self.own_order_form(user, contract["order_form_id"], "contract_id")
         return json_response(contract)
 
-    @http(*endpoint("POST", "/api/v1/contracts/{contract_id}/filing"))
-    @api
-    def file_contract(self, request, contract_id):
-        user = self.authorize(request, "POST", "/api/v1/contracts/{contract_id}/filing")
+    def file_contract(self, request, user, contract_id):
         body = load(routes.FilingBody(), json_body(request))
         self.own_contract(user, contract_id)
         return json_response(self.rpc("transactions", "file_contract", {
             "actor": actor(user), **body, "contract_id": contract_id}))
 
-    @http(*endpoint("PUT", "/api/v1/contracts/{contract_id}/payment-plan"))
-    @api
-    def set_payment_plan(self, request, contract_id):
-        user = self.authorize(request, "PUT", "/api/v1/contracts/{contract_id}/payment-plan")
+    def set_payment_plan(self, request, user, contract_id):
         body = load(routes.PaymentPlanBody(), json_body(request))
         self.own_contract(user, contract_id)
         return json_response(self.rpc("transactions", "set_payment_plan", {
             "actor": actor(user), **_given(request, body), "contract_id": contract_id}))
 
-    @http(*endpoint("GET", "/api/v1/contracts/{contract_id}/payment-plan"))
-    @api
-    def get_payment_plan(self, request, contract_id):
-        user = self.authorize(request, "GET", "/api/v1/contracts/{contract_id}/payment-plan")
+    def get_payment_plan(self, request, user, contract_id):
         self.own_contract(user, contract_id)
         return json_response(self.rpc("transactions", "get_payment_plan",
                                       {"actor": actor(user), "contract_id": contract_id}))
 
-    @http(*endpoint("POST", "/api/v1/contracts/{contract_id}/mortgage-documents"))
-    @api
-    def record_mortgage_document(self, request, contract_id):
-        user = self.authorize(request, "POST",
-                              "/api/v1/contracts/{contract_id}/mortgage-documents")
+    def record_mortgage_document(self, request, user, contract_id):
         body = load(routes.MortgageDocumentBody(), json_body(request))
         self.own_contract(user, contract_id)
         return json_response(self.rpc("transactions", "record_mortgage_document", {
             "actor": actor(user), **_given(request, body), "contract_id": contract_id,
             "recorded_by": user.username}), 201)
 
-    @http(*endpoint("POST", "/api/v1/order-forms/{order_form_id}/applications"))
-    @api
-    def file_application(self, request, order_form_id):
-        user = self.authorize(request, "POST", "/api/v1/order-forms/{order_form_id}/applications")
+    def file_application(self, request, user, order_form_id):
         body = load(routes.ApplicationBody(), json_body(request))
         self.own_order_form(user, order_form_id)
         payload = _given(request, body)
@@ -215,27 +163,13 @@ class TransactionsEndpoints:
             "actor": actor(user), **payload,
             "order_form_id": order_form_id, "applicant": user.username}), 201)
 
-    @http(*endpoint("GET", "/api/v1/applications/waiting"))
-    @api
-    def applications_waiting(self, request):
-        user = self.authorize(request, "GET", "/api/v1/applications/waiting")
-        query = load(routes.WaitingApplicationsQuery(), dict(request.args))
-        return json_response(self.rpc("transactions", "applications_waiting",
-                                      {"actor": actor(user), **query}))
-
-    @http(*endpoint("GET", "/api/v1/applications/{application_id}"))
-    @api
-    def get_application(self, request, application_id):
-        user = self.authorize(request, "GET", "/api/v1/applications/{application_id}")
+    def get_application(self, request, user, application_id):
         application = self.rpc("transactions", "get_application",
                                {"actor": actor(user), "application_id": application_id})
         self.own_order_form(user, application["order_form_id"], "application_id")
         return json_response(application)
 
-    @http(*endpoint("POST", "/api/v1/applications/{application_id}/decisions"))
-    @api
-    def decide_application(self, request, application_id):
-        user = self.authorize(request, "POST", "/api/v1/applications/{application_id}/decisions")
+    def decide_application(self, request, user, application_id):
         body = load(routes.DecisionBody(), json_body(request))
         self.own_application(user, application_id)
         return json_response(self.rpc("transactions", "decide_application", {
@@ -243,11 +177,7 @@ class TransactionsEndpoints:
             "application_id": application_id, "approver": user.username,
             "role": user.role}))
 
-    @http(*endpoint("POST", "/api/v1/applications/{application_id}/refund-payment"))
-    @api
-    def pay_refund(self, request, application_id):
-        user = self.authorize(request, "POST",
-                              "/api/v1/applications/{application_id}/refund-payment")
+    def pay_refund(self, request, user, application_id):
         body = load(routes.RefundPaymentBody(), json_body(request))
         self.own_application(user, application_id)
         return json_response(self.rpc("transactions", "pay_refund", {
@@ -255,71 +185,38 @@ class TransactionsEndpoints:
             "application_id": application_id, "paid_by": user.username,
             "role": user.role}))
 
-    @http(*endpoint("GET", "/api/v1/projects/{project_id}/approval-chains"))
-    @api
-    def get_approval_chains(self, request, project_id):
-        user = self.authorize(request, "GET", "/api/v1/projects/{project_id}/approval-chains")
-        check_project(user, project_id)
-        return json_response(self.rpc("transactions", "get_approval_chains",
-                                      {"project_id": project_id, "actor": actor(user)}))
-
-    @http(*endpoint("PUT", "/api/v1/projects/{project_id}/approval-chains"))
-    @api
-    def set_approval_chains(self, request, project_id):
-        user = self.authorize(request, "PUT", "/api/v1/projects/{project_id}/approval-chains")
+    def set_approval_chains(self, request, user, project_id):
         body = load(routes.ApprovalChainsBody(), json_body(request))
         check_project(user, project_id)
         return json_response(self.rpc("transactions", "set_approval_chains", {
             **body, "project_id": project_id, "set_by": user.username, "role": user.role,
             "actor": actor(user)}))
 
-    @http(*endpoint("POST", "/api/v1/finance/bank-receipts"))
-    @api
-    def confirm_bank_receipt(self, request):
-        user = self.authorize(request, "POST", "/api/v1/finance/bank-receipts")
+    def confirm_bank_receipt(self, request, user):
         body = load(routes.BankReceiptBody(), json_body(request))
         check_project(user, body["project_id"])
         return json_response(self.rpc("transactions", "confirm_bank_receipt", {
             "actor": actor(user), **_given(request, body), "confirmed_by": user.username}))
 
-    @http(*endpoint("GET", "/api/v1/projects/{project_id}/reconciliation"))
-    @api
-    def get_reconciliation(self, request, project_id):
-        user = self.authorize(request, "GET", "/api/v1/projects/{project_id}/reconciliation")
+    def get_reconciliation(self, request, user, project_id):
         check_project(user, project_id)
         return json_response(self.rpc("transactions", "get_reconciliation",
                                       {**_period(request, project_id), "actor": actor(user)}))
 
-    @http(*endpoint("GET", "/api/v1/projects/{project_id}/reconciliation.xlsx"))
-    @api
-    def get_reconciliation_xlsx(self, request, project_id):
-        user = self.authorize(request, "GET", "/api/v1/projects/{project_id}/reconciliation.xlsx")
+    def get_reconciliation_xlsx(self, request, user, project_id):
         check_project(user, project_id)
         file = self.rpc("transactions", "get_reconciliation_xlsx",
                         {**_period(request, project_id), "actor": actor(user)})
         return xlsx_response(file["content_base64"], file["file_name"])
 
-    @http(*endpoint("GET", "/api/v1/deposits/unanswered"))
-    @api
-    def list_unanswered_deposits(self, request):
-        user = self.authorize(request, "GET", "/api/v1/deposits/unanswered")
-        return json_response(self.rpc("transactions", "list_unanswered_deposits",
-                                      {"actor": actor(user)}))
-
-    @http(*endpoint("GET", "/api/v1/deals"))
-    @api
-    def list_deals(self, request):
-        user = self.authorize(request, "GET", "/api/v1/deals")
+    def list_deals(self, request, user):
         query = load(routes.transactions.DealsQuery(), dict(request.args))
         if query["project_id"] is not None:
             check_project(user, query["project_id"])
         return json_response(self.rpc("transactions", "list_deals",
                                       {**query, "actor": actor(user)}))
 
-    @http(*endpoint("GET", "/api/v1/collections"))
-    @api
-    def list_overdue(self, request):
-        user = self.authorize(request, "GET", "/api/v1/collections")
+    def list_overdue(self, request, user):
         query = dict(request.args)
         if user.role == "consultant":
             if user.consultant_id is None:
@@ -331,20 +228,14 @@ class TransactionsEndpoints:
         return json_response(self.rpc("transactions", "list_overdue",
                                       {**query, "actor": actor(user)}))
 
-    @http(*endpoint("POST", "/api/v1/contracts/{contract_id}/collections"))
-    @api
-    def record_collection(self, request, contract_id):
-        user = self.authorize(request, "POST", "/api/v1/contracts/{contract_id}/collections")
+    def record_collection(self, request, user, contract_id):
         body = load(routes.CollectionBody(), json_body(request))
         self.own_contract(user, contract_id)
         return json_response(self.rpc("transactions", "record_collection", {
             "actor": actor(user), **body,
             "contract_id": contract_id, "by": user.username, "role": user.role}))
 
-    @http(*endpoint("GET", "/api/v1/deposits/{deposit_id}/deal-report"))
-    @api
-    def get_deal_report(self, request, deposit_id):
-        user = self.authorize(request, "GET", "/api/v1/deposits/{deposit_id}/deal-report")
+    def get_deal_report(self, request, user, deposit_id):
         report = self.rpc("transactions", "get_deal_report", {
             "actor": actor(user), "deposit_id": deposit_id})
         _check_deal(user, report, "deposit_id")
@@ -355,10 +246,7 @@ class TransactionsEndpoints:
             units = []
         return json_response(self.with_form_boxes(user, [report], units)[0])
 
-    @http(*endpoint("GET", "/api/v1/projects/{project_id}/deal-reports"))
-    @api
-    def list_deal_reports(self, request, project_id):
-        user = self.authorize(request, "GET", "/api/v1/projects/{project_id}/deal-reports")
+    def list_deal_reports(self, request, user, project_id):
         check_project(user, project_id)
         deals = self.rpc("transactions", "list_deal_reports", {
             "actor": actor(user), "project_id": project_id})["deals"]
@@ -370,10 +258,7 @@ class TransactionsEndpoints:
             units = []
         return json_response({"deals": self.with_form_boxes(user, deals, units)})
 
-    @http(*endpoint("GET", "/api/v1/projects/{project_id}/deal-reports.xlsx"))
-    @api
-    def get_deal_reports_xlsx(self, request, project_id):
-        user = self.authorize(request, "GET", "/api/v1/projects/{project_id}/deal-reports.xlsx")
+    def get_deal_reports_xlsx(self, request, user, project_id):
         check_project(user, project_id)
         deals = self.rpc("transactions", "list_deal_reports", {
             "actor": actor(user), "project_id": project_id})["deals"]
@@ -390,10 +275,7 @@ class TransactionsEndpoints:
                         {"actor": actor(user), "project_id": project_id, "boxes": boxes})
         return xlsx_response(file["content_base64"], file["file_name"])
 
-    @http(*endpoint("GET", "/api/v1/repayments"))
-    @api
-    def calculate_repayment(self, request):
-        self.authorize(request, "GET", "/api/v1/repayments")
+    def calculate_repayment(self, request, user):
         return json_response(self.rpc("transactions", "calculate_repayment",
                                       dict(request.args)))
 
