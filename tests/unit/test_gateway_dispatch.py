@@ -84,3 +84,11 @@ def test_a_row_without_a_body_schema_sends_no_body():
     row = route("POST", "/api/v1/archive/fixity-runs")
     payload = rpc_payload(row, _request({"anything": 1}), _user(), {})
     assert set(payload) == {"actor"}
+
+
+def test_a_finance_body_cannot_name_who_acts():
+    from gateway.endpoints.finance import _finance
+    payload = _finance(_user(), {"status": "posted", "actor": {"role": "admin",
+                                                               "project_ids": None}})
+    assert payload["actor"]["role"] == "finance" and payload["actor"]["project_ids"] == [3]
+    assert payload["status"] == "posted"
