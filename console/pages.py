@@ -492,17 +492,20 @@ def collections(visit: Visit):
 
 @page("/archive")
 def archive(visit: Visit):
-    """Open a unit's dossier for a stated purpose; a project's overdue papers and loans."""
+    """Open a unit's dossier for a stated purpose; a project's overdue papers, overdue loans
+    and borrowing register."""
     args = visit.request.args
     if args.get("unit_id", "").strip().isdigit():
         return redirect(f"/units/{args['unit_id'].strip()}/dossier?"
                         f"{urlencode({'purpose': args.get('purpose', '')})}")
-    overdue, loans = None, None
+    overdue, loans, register = None, None, None
     project_id = args.get("project_id", "").strip()
     if project_id.isdigit():
         overdue = visit.gateway.get(f"/api/v1/projects/{project_id}/overdue-handovers")
         loans = visit.gateway.get("/api/v1/loans/overdue", {"project_id": project_id})["loans"]
-    return _render(visit, "archive.html", overdue=overdue, loans=loans, project_id=project_id)
+        register = visit.gateway.get(f"/api/v1/projects/{project_id}/loans")["loans"]
+    return _render(visit, "archive.html", overdue=overdue, loans=loans, register=register,
+                   project_id=project_id)
 
 
 @page("/units/<int:unit_id>/dossier")

@@ -271,6 +271,9 @@ class ReturnVolumeSchema(StrictSchema):
     actor = fields.Nested(ActorSchema, required=True)
 
 
+LOAN_STATUSES = ("all", "out", "returned")
+
+
 class LoanSchema(StrictSchema):
     id = fields.Integer()
     volume_id = fields.Integer()
@@ -290,6 +293,15 @@ class LoanSchema(StrictSchema):
 class LoanQuery(StrictSchema):
     project_id = Id(load_default=None, allow_none=True)
     today = fields.Date(load_default=None, allow_none=True)
+    actor = fields.Nested(ActorSchema, required=True)
+
+
+class LoanRegisterQuery(StrictSchema):
+    """The borrowing register (借阅登记簿) of one project, newest loan first."""
+    project_id = Id(required=True)
+    status = fields.String(load_default="all", validate=validate.OneOf(LOAN_STATUSES),
+                           metadata={"description": "out: not back yet; returned; all"})
+    limit = fields.Integer(load_default=200, validate=validate.Range(min=1, max=1000))
     actor = fields.Nested(ActorSchema, required=True)
 
 

@@ -697,7 +697,8 @@ COMPLAINTS_ROUTES = (
     Route("POST", "/api/v1/complaints", "File a complaint (客户投诉记录卡)", FILERS,
           FileComplaintBody, C.ComplaintSchema, 201, handler="file_complaint"),
     Route("GET", "/api/v1/complaints", "Complaints the caller may see", COMPLAINT_READERS,
-          response=C.ComplaintListSchema, query=ComplaintListQuery, call="complaints.list_complaints"),
+          response=C.ComplaintListSchema, query=ComplaintListQuery,
+          call="complaints.list_complaints"),
     Route("GET", "/api/v1/complaints/{complaint_id}", "A complaint with its history, reports, "
           "clocks and breaches", COMPLAINT_READERS, response=C.ComplaintSchema,
           call="complaints.get_complaint"),
@@ -785,6 +786,9 @@ class ProjectLoansQuery(StrictSchema):
     today = fields.Date(load_default=None)
 
 
+LoanRegisterQuery = _strict_body(archive.LoanRegisterQuery, "status", "limit")
+
+
 class DepartmentQuery(StrictSchema):
     department = archive.OverdueQuery().fields["department"]
     today = fields.Date(load_default=None)
@@ -853,6 +857,9 @@ ARCHIVE_ROUTES = (
     Route("POST", "/api/v1/loans/{loan_id}/return", "A lent volume comes back", ARCHIVE_STAFF,
           _body(archive.ReturnVolumeSchema, "loan_id"), archive.LoanSchema, 201,
           call="archive.return_volume"),
+    Route("GET", "/api/v1/projects/{project_id}/loans", "The borrowing register (借阅登记簿): "
+          "the project's loans, newest first, with their returns", ARCHIVE_STAFF,
+          response=archive.LoanListSchema, query=LoanRegisterQuery, call="archive.loan_register"),
     Route("GET", "/api/v1/loans/overdue", "Volumes out past their due date", ARCHIVE_STAFF,
           response=archive.LoanListSchema, query=ProjectLoansQuery, call="archive.overdue_loans"),
     Route("POST", "/api/v1/dossiers/{dossier_id}/external-requests", "Record an outside "
@@ -873,7 +880,8 @@ ARCHIVE_ROUTES = (
           call="archive.add_calendar_entry"),
     Route("GET", "/api/v1/dossiers/{dossier_id}/completeness", "What the dossier must hold at "
           "its stage, what is missing and since when", DOSSIER_READERS,
-          response=archive.CompletenessSchema, query=TodayQuery, call="archive.dossier_completeness"),
+          response=archive.CompletenessSchema, query=TodayQuery,
+          call="archive.dossier_completeness"),
     Route("GET", "/api/v1/projects/{project_id}/overdue-handovers", "Papers past their "
           "handover deadline, per department", ARCHIVE_STAFF + ("sales_manager", "legal"),
           response=archive.OverdueHandoversSchema, query=DepartmentQuery,

@@ -49,7 +49,8 @@ class ServiceDeskEndpoints:
                            **actor(user)})
 
     def complaint_statistics_xlsx(self, request, user):
-        return self._xlsx({**query_values(MonthBody(), request.args), **actor(user), "kind": "monthly_statistics"})
+        return self._xlsx({**query_values(MonthBody(), request.args), **actor(user),
+                           "kind": "monthly_statistics"})
 
     # ---- repairs ----
 
@@ -64,7 +65,8 @@ class ServiceDeskEndpoints:
         return json_response(self.rpc("complaints", "order_repair", payload), 201)
 
     def repair_register_xlsx(self, request, user):
-        return self._xlsx({**query_values(MonthBody(), request.args), **actor(user), "kind": "repair_register"})
+        return self._xlsx({**query_values(MonthBody(), request.args), **actor(user),
+                           "kind": "repair_register"})
 
     def _xlsx(self, payload):
         file = self.rpc("complaints", "export_xlsx", payload)

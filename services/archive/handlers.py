@@ -759,6 +759,26 @@ def overdue_loans(uow, query) -> dict:
                       for loan, label in uow.session.execute(stmt)]}
 
 
+def loan_register(uow, query) -> dict:
+    """借阅登记簿: every loan of a project's volumes, newest first, with its return."""
+    check_staff(query["actor"])
+    check_project(query["actor"], query["project_id"])
+    stmt = (select(Loan, PaperVolume.label, LoanReturn)
+            .join(PaperVolume, PaperVolume.id == Loan.volume_id)
+            .join(Dossier, Dossier.id == Loan.dossier_id)
+            .outerjoin(LoanReturn, LoanReturn.loan_id == Loan.id)
+            .where(Dossier.project_id == query["project_id"])
+            .order_by(Loan.lent_at.desc(), Loan.id.desc()).limit(query["limit"]))
+    if query["status"] == "out":
+        stmt = stmt.where(LoanReturn.id.is_(None))
+    elif query["status"] == "returned":
+        stmt = stmt.where(LoanReturn.id.is_not(None))
+    today = domain.local_day(utcnow())
+    return {"loans": [loan_view(_document_view_of(loan), label,
+                                returned and _document_view_of(returned), today)
+                      for loan, label, returned in uow.session.execute(stmt)]}
+
+
 # ---- external access (公检法) --------------------------------------------------------------
 
 def record_external_request(uow, cmd) -> dict:

@@ -119,6 +119,11 @@ class ArchiveService(operations.OperationsRpc):
         return self._call(schemas.LoanQuery, payload, handlers.overdue_loans,
                           schemas.LoanListSchema)
 
+    @rpc(idempotent=True)
+    def loan_register(self, payload):
+        return self._call(schemas.LoanRegisterQuery, payload, handlers.loan_register,
+                          schemas.LoanListSchema)
+
     @rpc
     def record_external_request(self, payload):
         return self._call(schemas.ExternalRequestInput, payload,

@@ -89,7 +89,20 @@ def test_a_deposit_ends_in_a_verified_exported_bag(suite, admin, tmp_path):
     loan = archivist.post(f"/api/v1/volumes/{volume['id']}/loans", lend)
     assert loan.status_code == 201, loan.text
     assert archivist.post(f"/api/v1/volumes/{volume['id']}/loans", lend).status_code == 409
+    register = f"/api/v1/projects/{project['id']}/loans"
+    out = archivist.get(register, params={"status": "out"}).json()["loans"]
+    assert [(line["id"], line["returned_at"]) for line in out] == [(loan.json()["id"], None)]
     assert archivist.post(f"/api/v1/loans/{loan.json()['id']}/return", {}).status_code == 201
+    assert archivist.get(register, params={"status": "out"}).json()["loans"] == []
+    (line,) = archivist.get(register).json()["loans"]
+    assert (line["borrower"], line["purpose"], line["received_by"]) == \
+        ("张三", "办证", f"archivist-a{first}")
+    assert line["returned_at"] is not None
+    refused = archivist.get(register, params={"status": "lost"})
+    assert refused.status_code == 400 and "status" in refused.json()["error"]["fields"]
+    elsewhere = suite.add_user(f"archivist-b{first}", "archivist",
+                               project_ids=[project["id"] + 10_000])
+    assert elsewhere.get(register).status_code == 403  # another project's archivist
 
     request = archivist.post(f"/api/v1/dossiers/{dossier_id}/external-requests", {
         "requester_name": "刘警官", "organization": "洛阳市公安局", "authority": "police",

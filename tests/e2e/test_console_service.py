@@ -1,14 +1,17 @@
 """The console's customer-service, call-center and Excel screens in a real headless Chromium
 against the real services: complaints with their clocks (red when breached) and steps, an
-agent's call list with a call recorded and the day's figures, and the API's workbooks passed on
-with their file names."""
+agent's call list with a call recorded and the day's figures, the API's workbooks passed on
+with their file names, and the archive's borrowing register."""
 import re
 import uuid
+from datetime import datetime
 
 import pytest
 from playwright.sync_api import expect
+from sqlalchemy import create_engine, text
 
 from console.board_view import local_time
+from infra.working_calendar import SHANGHAI
 from tests.e2e.conftest import wait_for
 from tests.e2e.test_console import browser, mobile, open_as, screenshot  # noqa: F401
 from tests.e2e.test_deposit_flow import make_office, make_project
@@ -242,3 +245,43 @@ def test_complaint_steps_are_offered_by_role_and_a_refusal_shows_next_to_its_fie
     screenshot(department, "complaint-steps")
     department.context.close()
     assert ok(api.get(f"/api/v1/complaints/{filed['id']}"))["department"] == "engineering"
+
+
+def test_the_archive_page_shows_the_borrowing_register_and_the_overdue_loans(
+        browser, suite, admin):  # noqa: F811
+    project, _ = make_project(admin)
+    name = f"console-archivist-{uuid.uuid4().hex[:6]}"
+    archivist = suite.add_user(name, "archivist")
+    today = datetime.now(SHANGHAI).date().isoformat()
+    dossier = ok(archivist.post("/api/v1/dossiers", {
+        "kind": "project", "project_id": project["id"], "title": "项目证照"}), 201)
+    lent = {}
+    for label, borrower in (("第1册 证照", "李四"), ("第2册 图纸", "王五")):
+        volume = ok(archivist.post(f"/api/v1/dossiers/{dossier['id']}/volumes", {
+            "label": label, "storage_location": "档案室B-1"}), 201)
+        lent[borrower] = ok(archivist.post(f"/api/v1/volumes/{volume['id']}/loans", {
+            "borrower": borrower, "department": "工程部", "purpose": "办理验收",
+            "due_on": today}), 201)
+    ok(archivist.post(f"/api/v1/loans/{lent['李四']['id']}/return", {}), 201)
+    # 王五's loan was due two days ago (the archive's clock moved, as time would)
+    engine = create_engine(suite.database_urls["archive"])
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE loans SET due_on = due_on - 2 WHERE id = :id"),
+                           {"id": lent["王五"]["id"]})
+    engine.dispose()
+
+    page = open_as(browser, suite, name, "/archive")
+    page.get_by_label("项目编号").fill(str(project["id"]))
+    page.get_by_role("button", name="查看").click()
+    register = page.locator("table.register")
+    expect(register.locator(f'tr[data-loan-id="{lent["李四"]["id"]}"]')).to_contain_text("已还")
+    late = register.locator(f'tr[data-loan-id="{lent["王五"]["id"]}"]')
+    expect(late).to_contain_text("逾期 2 天")
+    expect(late).to_have_class(re.compile("overdue"))
+    assert register.locator("tbody tr").first.get_attribute("data-loan-id") == \
+        str(lent["王五"]["id"])  # newest first
+    overdue = page.locator("section", has_text="借阅逾期")
+    expect(overdue).to_contain_text("第2册 图纸")
+    expect(overdue).not_to_contain_text("第1册 证照")
+    screenshot(page, "archive-register")
+    page.context.close()
