@@ -500,12 +500,14 @@ def archive(visit: Visit):
                         f"{urlencode({'purpose': args.get('purpose', '')})}")
     overdue, loans, register = None, None, None
     project_id = args.get("project_id", "").strip()
+    as_of = {"today": args["today"]} if args.get("today") else {}  # the API checks the date
     if project_id.isdigit():
-        overdue = visit.gateway.get(f"/api/v1/projects/{project_id}/overdue-handovers")
-        loans = visit.gateway.get("/api/v1/loans/overdue", {"project_id": project_id})["loans"]
-        register = visit.gateway.get(f"/api/v1/projects/{project_id}/loans")["loans"]
+        overdue = visit.gateway.get(f"/api/v1/projects/{project_id}/overdue-handovers", as_of)
+        loans = visit.gateway.get("/api/v1/loans/overdue",
+                                  {"project_id": project_id, **as_of})["loans"]
+        register = visit.gateway.get(f"/api/v1/projects/{project_id}/loans", as_of)["loans"]
     return _render(visit, "archive.html", overdue=overdue, loans=loans, register=register,
-                   project_id=project_id)
+                   project_id=project_id, today=as_of.get("today", ""))
 
 
 @page("/units/<int:unit_id>/dossier")

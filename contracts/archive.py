@@ -302,6 +302,8 @@ class LoanRegisterQuery(StrictSchema):
     status = fields.String(load_default="all", validate=validate.OneOf(LOAN_STATUSES),
                            metadata={"description": "out: not back yet; returned; all"})
     limit = fields.Integer(load_default=200, validate=validate.Range(min=1, max=1000))
+    today = fields.Date(load_default=None, allow_none=True,
+                        metadata={"description": "count days overdue as of this day"})
     actor = fields.Nested(ActorSchema, required=True)
 
 

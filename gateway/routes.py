@@ -786,7 +786,7 @@ class ProjectLoansQuery(StrictSchema):
     today = fields.Date(load_default=None)
 
 
-LoanRegisterQuery = _strict_body(archive.LoanRegisterQuery, "status", "limit")
+LoanRegisterQuery = _strict_body(archive.LoanRegisterQuery, "status", "limit", "today")
 
 
 class DepartmentQuery(StrictSchema):

@@ -773,7 +773,7 @@ def loan_register(uow, query) -> dict:
         stmt = stmt.where(LoanReturn.id.is_(None))
     elif query["status"] == "returned":
         stmt = stmt.where(LoanReturn.id.is_not(None))
-    today = domain.local_day(utcnow())
+    today = query["today"] or domain.local_day(utcnow())
     return {"loans": [loan_view(_document_view_of(loan), label,
                                 returned and _document_view_of(returned), today)
                       for loan, label, returned in uow.session.execute(stmt)]}
