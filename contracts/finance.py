@@ -82,7 +82,7 @@ def _secret(value):
         raise ValidationError("the key is 24 to 64 bytes")
 
 
-class SubscriptionSchema(StrictSchema):
+class WebhookSubscriptionSchema(StrictSchema):
     url = fields.String(required=True, validate=[validate.Length(max=500), _http_url])
     event_types = fields.List(fields.String(validate=validate.OneOf(WEBHOOK_EVENTS)),
                               required=True, validate=validate.Length(min=1))

@@ -5,8 +5,8 @@ from functools import lru_cache
 
 from marshmallow import Schema, fields, validate
 
-from contracts import (archive, audit, complaints, inventory, leads, opening, operations,
-                       transactions)
+from contracts import (archive, audit, complaints, finance, inventory, leads, opening,
+                       operations, transactions)
 from contracts.base import Id, StrictSchema
 from contracts.imports import ImportJobSchema
 from gateway import users
@@ -975,40 +975,55 @@ ADMIN_ROUTES = (
 
 
 FINANCE = ("finance", "admin")
+AccountsBody = _strict_body(finance.SetAccountsSchema, "accounts")
+VoucherRangeQuery = _strict_body(finance.RangeQuery, "from_", "to")
+VoucherExportQuery = _strict_body(finance.ExportQuery, "from_", "to", "layout", "format")
+VoucherStatusBody = _strict_body(finance.VoucherStatusSchema, "status", "note")
+ReversalBody = _strict_body(finance.ReverseVoucherSchema, "reason")
+RotationBody = _strict_body(finance.RotateSecretSchema, "secret", "overlap_hours")
+DeliveriesQuery = _strict_body(finance.DeliveriesQuery, "status", "limit")
+ReplayBody = _strict_body(finance.ReplaySchema, "delivery_id", "from_", "to")
+
 FINANCE_ROUTES = (
     Route("GET", "/api/v1/projects/{project_id}/accounts", "The project's account mapping "
-          "(科目代码 per voucher role; defaults where unset)", FINANCE, handler="get_accounts"),
+          "(科目代码 per voucher role; defaults where unset)", FINANCE,
+          call="finance.get_accounts"),
     Route("PUT", "/api/v1/projects/{project_id}/accounts", "Map voucher roles to the project's "
-          "科目 (null: unset, its vouchers cannot be exported)", ("admin",), handler="set_accounts"),
+          "科目 (null: unset, its vouchers cannot be exported)", ("admin",), AccountsBody,
+          call="finance.set_accounts"),
     Route("GET", "/api/v1/projects/{project_id}/vouchers", "记账凭证 of a date range "
           "(from, to: at most 366 days) with their posted/rejected status", FINANCE,
-          handler="list_vouchers"),
+          query=VoucherRangeQuery, call="finance.list_vouchers"),
     Route("GET", "/api/v1/projects/{project_id}/vouchers/export", "The vouchers of a date range "
           "in a vendor's import layout (layout=kingdee|yonyou, format=xlsx|csv)", FINANCE,
-          handler="export_vouchers"),
+          query=VoucherExportQuery, handler="export_vouchers"),
     Route("POST", "/api/v1/vouchers/{voucher_id}/status", "Finance marks a voucher posted or "
-          "rejected", FINANCE, handler="set_voucher_status"),
+          "rejected", FINANCE, VoucherStatusBody, call="finance.set_voucher_status"),
     Route("POST", "/api/v1/vouchers/{voucher_id}/reversal", "Correct a voucher by a reversing "
-          "(红字) voucher", FINANCE, handler="reverse_voucher"),
+          "(红字) voucher", FINANCE, ReversalBody, status=201, call="finance.reverse_voucher"),
     Route("GET", "/api/v1/finance/events", "The pull feed: money events in order after a "
-          "cursor (after, limit)", FINANCE, handler="read_feed"),
+          "cursor (after, limit)", FINANCE, query=finance.FeedQuery, call="finance.read_feed"),
     Route("GET", "/api/v1/finance/reconciliation", "The three-way weekly reconciliation "
           "(project_id, week: any day of the office week)", FINANCE,
-          handler="get_finance_reconciliation"),
+          query=finance.ReconciliationQuery, call="finance.get_reconciliation"),
     Route("GET", "/api/v1/finance/reconciliation.xlsx", "The three-way weekly reconciliation "
           "as an XLSX workbook (sheets payments, differences, exchanges not closed, refunds "
-          "not paid, totals)", FINANCE, media_type=XLSX,
+          "not paid, totals)", FINANCE, query=finance.ReconciliationQuery, media_type=XLSX,
           handler="get_finance_reconciliation_xlsx"),
     Route("POST", "/api/v1/admin/webhooks", "Subscribe a finance endpoint (url, event_types, "
-          "secret whsec_…)", ("admin",), status=201, handler="create_webhook"),
+          "secret whsec_…)", ("admin",), finance.WebhookSubscriptionSchema, status=201,
+          call="finance.create_subscription"),
     Route("GET", "/api/v1/admin/webhooks", "Webhook subscriptions", ("admin",),
-          handler="list_webhooks"),
+          call="finance.list_subscriptions"),
     Route("POST", "/api/v1/admin/webhooks/{subscription_id}/rotation", "A new secret; the old "
-          "one signs too during the overlap", ("admin",), handler="rotate_webhook_secret"),
+          "one signs too during the overlap", ("admin",), RotationBody,
+          call="finance.rotate_secret"),
     Route("GET", "/api/v1/admin/webhooks/{subscription_id}/deliveries", "The delivery log "
-          "(attempts, status codes, latency)", ("admin",), handler="list_webhook_deliveries"),
+          "(attempts, status codes, latency)", ("admin",), query=DeliveriesQuery,
+          call="finance.list_deliveries"),
     Route("POST", "/api/v1/admin/webhooks/{subscription_id}/replay", "Replay one delivery "
-          "(delivery_id) or a time range (from, to)", ("admin",), handler="replay_webhooks"),
+          "(delivery_id) or a time range (from, to)", ("admin",), ReplayBody,
+          call="finance.replay_deliveries"),
 )
 
 

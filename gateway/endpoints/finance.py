@@ -1,10 +1,9 @@
-"""Gateway routes for finance: account mappings, vouchers and their export, the pull feed,
-the reconciliation and the webhook subscriptions (the finance service checks the roles and
-projects again)."""
+"""Gateway handlers for finance's files: the voucher export and the reconciliation workbook
+(every other finance route is a row of the route table; the finance service checks the roles
+and projects again)."""
 from werkzeug.wrappers import Response
 
 from contracts.imports import XLSX
-from gateway.api import json_body, json_response
 from gateway.endpoints import RPC_TIMEOUT, actor, check_project
 from gateway.tables import xlsx_response
 from infra import config
@@ -34,20 +33,6 @@ def _finance(user, payload, project_id=None) -> dict:
 class FinanceEndpoints:
     """Mixed into GatewayService, which gives `rpc`; the route table names each handler."""
 
-    def get_accounts(self, request, user, project_id):
-        payload = _finance(user, {"project_id": project_id}, project_id)
-        return json_response(self.rpc("finance", "get_accounts", payload))
-
-    def set_accounts(self, request, user, project_id):
-        body = json_body(request)
-        payload = _finance(user, {"accounts": body.get("accounts") if isinstance(body, dict)
-                                 else body, "project_id": project_id}, project_id)
-        return json_response(self.rpc("finance", "set_accounts", payload))
-
-    def list_vouchers(self, request, user, project_id):
-        payload = _finance(user, {**_args(request), "project_id": project_id}, project_id)
-        return json_response(self.rpc("finance", "list_vouchers", payload))
-
     def export_vouchers(self, request, user, project_id):
         payload = _finance(user, {**_args(request), "project_id": project_id}, project_id)
         file = self.rpc("finance", "export_vouchers", payload, timeout=EXPORT_TIMEOUT)
@@ -61,43 +46,7 @@ class FinanceEndpoints:
                                      f'attachment; filename="{file["file_name"]}"',
                                  "Digest": f"sha-256={file['sha256']}"})
 
-    def set_voucher_status(self, request, user, voucher_id):
-        payload = _finance(user, {**json_body(request), "voucher_id": voucher_id})
-        return json_response(self.rpc("finance", "set_voucher_status", payload))
-
-    def reverse_voucher(self, request, user, voucher_id):
-        payload = _finance(user, {**json_body(request), "voucher_id": voucher_id})
-        return json_response(self.rpc("finance", "reverse_voucher", payload), 201)
-
-    def read_feed(self, request, user):
-        payload = _finance(user, _args(request))
-        return json_response(self.rpc("finance", "read_feed", payload))
-
-    def get_finance_reconciliation(self, request, user):
-        payload = _finance(user, _args(request))
-        return json_response(self.rpc("finance", "get_reconciliation", payload))
-
     def get_finance_reconciliation_xlsx(self, request, user):
         payload = _finance(user, _args(request))
         file = self.rpc("finance", "get_reconciliation_xlsx", payload)
         return xlsx_response(file["content_base64"], file["file_name"])
-
-    def create_webhook(self, request, user):
-        payload = _finance(user, json_body(request))
-        return json_response(self.rpc("finance", "create_subscription", payload), 201)
-
-    def list_webhooks(self, request, user):
-        payload = _finance(user, {})
-        return json_response(self.rpc("finance", "list_subscriptions", payload))
-
-    def rotate_webhook_secret(self, request, user, subscription_id):
-        payload = _finance(user, {**json_body(request), "subscription_id": subscription_id})
-        return json_response(self.rpc("finance", "rotate_secret", payload))
-
-    def list_webhook_deliveries(self, request, user, subscription_id):
-        payload = _finance(user, {**_args(request), "subscription_id": subscription_id})
-        return json_response(self.rpc("finance", "list_deliveries", payload))
-
-    def replay_webhooks(self, request, user, subscription_id):
-        payload = _finance(user, {**json_body(request), "subscription_id": subscription_id})
-        return json_response(self.rpc("finance", "replay_deliveries", payload))

@@ -134,7 +134,7 @@ class FinanceService(operations.OperationsRpc):
     @rpc
     def create_subscription(self, payload):
         _acting(payload, ("admin",))
-        cmd = load(schemas.SubscriptionSchema.shared(), split_actor(payload)[1])
+        cmd = load(schemas.WebhookSubscriptionSchema.shared(), split_actor(payload)[1])
         with self.uow() as uow:
             return jsonable(handlers.create_subscription(uow, cmd))
 
