@@ -638,7 +638,7 @@ def call_center_figures(visit: Visit, office_id):
 
 def _xlsx_route(api_path):
     found = match("GET", api_path)
-    return found if found is not None and found.media_type == XLSX else None
+    return found if found is not None and XLSX in found.media_types else None
 
 
 def downloads_for(visit: Visit, items) -> list:

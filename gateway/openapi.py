@@ -88,8 +88,9 @@ def build_spec() -> dict:
     paths: dict[str, dict] = {}
     for route in ROUTES:
         operation = {"summary": route.summary, "responses": {
-            str(route.status): {"description": "success", "content": {route.media_type: (
-                {"schema": route.response} if route.response else {})}},
+            str(route.status): {"description": "success", "content": {
+                media_type: {"schema": route.response} if route.response else {}
+                for media_type in route.media_types}},
             "4XX": {"description": "error", "content": {"application/json": {
                 "schema": {"$ref": "#/components/schemas/Error"}}}},
             "503": {"description": "a service, a database or the broker is not reachable",

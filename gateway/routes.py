@@ -106,7 +106,7 @@ class Route:
     query: type | None = None
     # creates money or a hold: an `Idempotency-Key` makes a retry answer the first result
     idempotent: bool = False
-    media_type: str = "application/json"  # of the success answer
+    media_type: str | tuple = "application/json"  # of the success answer (or answers)
     # who answers (gateway.dispatch): the RPC "service.method" that takes the body, the query,
     # the path's ids and the caller's scope as they are; or the GatewayService method that
     # does what no row can say, given the request, the authorized user and the path's ids
@@ -116,6 +116,10 @@ class Route:
     def __post_init__(self):
         if (self.call is None) == (self.handler is None):
             raise ValueError(f"{self.method} {self.path}: give exactly one of call, handler")
+
+    @property
+    def media_types(self) -> tuple:
+        return (self.media_type,) if isinstance(self.media_type, str) else self.media_type
 
 
 AUTH_AND_HEALTH_ROUTES = (
@@ -996,7 +1000,7 @@ FINANCE_ROUTES = (
           query=VoucherRangeQuery, call="finance.list_vouchers"),
     Route("GET", "/api/v1/projects/{project_id}/vouchers/export", "The vouchers of a date range "
           "in a vendor's import layout (layout=kingdee|yonyou, format=xlsx|csv)", FINANCE,
-          query=VoucherExportQuery, handler="export_vouchers"),
+          query=VoucherExportQuery, media_type=(XLSX, "text/csv"), handler="export_vouchers"),
     Route("POST", "/api/v1/vouchers/{voucher_id}/status", "Finance marks a voucher posted or "
           "rejected", FINANCE, VoucherStatusBody, call="finance.set_voucher_status"),
     Route("POST", "/api/v1/vouchers/{voucher_id}/reversal", "Correct a voucher by a reversing "
