@@ -41,12 +41,18 @@ def _entrypoint(route, name):
 
 def rpc_payload(route, request, user, ids) -> dict:
     """What a `call` row sends: the JSON body as given (the service validates it and names a
-    bad field), the query loaded by the row's schema, the path's ids, and who acts (last, so
-    no body can set them). A project in the path must be one of the user's projects."""
+    bad field), the query loaded by the row's schema, the path's ids, and who acts with the
+    row's `by` and `channel` (last, so no body can set them). A project in the path must be
+    one of the user's projects."""
     payload = json_body(request) if route.request is not None else {}
     if route.query is not None:  # checked here, sent in its JSON form (dates as text)
         schema = route.query()
         payload.update(schema.dump(load(schema, query_values(schema, request.args))))
     if "project_id" in ids:
         check_project(user, ids["project_id"])
-    return {**payload, **ids, "actor": actor(user)}
+    from_token = {"actor": actor(user)}
+    if route.by is not None:
+        from_token[route.by] = user.username
+    if route.channel:
+        from_token["channel_id"] = user.channel_id
+    return {**payload, **ids, **from_token}

@@ -112,6 +112,10 @@ class Route:
     # does what no row can say, given the request, the authorized user and the path's ids
     call: str | None = None
     handler: str | None = None
+    # what a `call` row adds from the token: the acting user's name under this field
+    # (`created_by`, `closed_by` …), and the user's channel (an agency's units, inventory)
+    by: str | None = None
+    channel: bool = False
 
     def __post_init__(self):
         if (self.call is None) == (self.handler is None):
@@ -376,10 +380,11 @@ INVENTORY_ROUTES = (
           response=inventory.UnitHistorySchema, handler="get_unit_history"),
     Route("POST", "/api/v1/projects/{project_id}/units", "Add one room to a building, with its "
           "areas, attributes and prices", MANAGERS, NewRoomBody, inventory.UnitSchema, 201,
-          handler="add_unit"),
+          call="inventory.add_unit", by="created_by", channel=True),
     Route("POST", "/api/v1/projects/{project_id}/buildings", "Generate a building (号楼): "
           "floors × rooms per floor in each entrance (单元)", MANAGERS, GenerateBuildingBody,
-          inventory.GeneratedBuildingSchema, 201, handler="generate_building"),
+          inventory.GeneratedBuildingSchema, 201,
+          call="inventory.generate_building", by="created_by", channel=True),
     Route("POST", "/api/v1/projects/{project_id}/units/import", "Import rooms with areas and "
           "prices (CSV or XLSX body; columns 号楼, 单元, 房号, 楼层, 建筑面积, 花园面积, 其他面积, "
           "户型, 物业类型, 朝向, 单价, 总价, 底价) as a background job: 202 with the job "
@@ -389,16 +394,17 @@ INVENTORY_ROUTES = (
     Route("GET", "/api/v1/projects/{project_id}/unit-imports/{job_id}", "A table of rooms' "
           "import job: status, rows done of rows_total, errors by line (the good rows land); "
           "its result when done (" + UNIT_IMPORT_RESULT + ")", MANAGERS,
-          response=ImportJobSchema, handler="get_unit_import"),
+          response=ImportJobSchema, call="inventory.get_unit_import", channel=True),
     Route("POST", "/api/v1/projects/{project_id}/price-lists", "A new price-list version "
           "(价目表): unit, total and floor prices (底价) from a time on", MANAGERS,
-          PriceListBody, inventory.PriceListSchema, 201, handler="create_price_list"),
+          PriceListBody, inventory.PriceListSchema, 201,
+          call="inventory.create_price_list", by="created_by", channel=True),
     Route("GET", "/api/v1/projects/{project_id}/price-lists", "Every price-list version of a "
           "project", SALES + ("finance",), response=inventory.PriceListsSchema,
-          handler="list_price_lists"),
+          call="inventory.list_price_lists", channel=True),
     Route("GET", "/api/v1/projects/{project_id}/price-lists/{version}", "One price-list "
           "version with its prices", SALES + ("finance",), response=inventory.PriceListSchema,
-          handler="get_price_list"),
+          call="inventory.get_price_list", channel=True),
     Route("GET", "/api/v1/units/{unit_id}/price", "A unit's price at a moment (?at=, now by "
           "default)", SALES + ("finance",), response=inventory.UnitPriceSchema,
           query=UnitPriceQuery, handler="get_unit_price"),
@@ -411,16 +417,18 @@ INVENTORY_ROUTES = (
           MANAGERS, ChannelProjectsBody, inventory.ChannelSchema, handler="set_channel_projects"),
     Route("PUT", "/api/v1/projects/{project_id}/progress/{year}/{quarter}/plan", "Set the "
           "weekly plan (units, sales amount) of a quarter", MANAGERS, WeeklyPlanBody,
-          inventory.QuarterlyProgressSchema, handler="set_weekly_plan"),
+          inventory.QuarterlyProgressSchema,
+          call="inventory.set_weekly_plan", by="set_by", channel=True),
     Route("GET", "/api/v1/projects/{project_id}/progress/{year}/{quarter}", "The quarterly "
           "progress table (季度全案进度掌控表): plan and actual per week, cumulated, completion",
           SALES + ("finance",), response=inventory.QuarterlyProgressSchema,
-          handler="get_quarterly_progress"),
+          call="inventory.get_quarterly_progress", channel=True),
     Route("POST", "/api/v1/holds", "Hold a unit for a customer (预留)", SALES,
           HoldUnitBody, inventory.UnitSchema, 201, idempotent=True, handler="hold_unit"),
     Route("GET", "/api/v1/holds", "Open holds (pending approval or active) in the user's "
           "projects, a consultant's own only, soonest to expire first", SALES,
-          response=inventory.HoldListSchema, query=HoldsQuery, handler="list_holds"),
+          response=inventory.HoldListSchema, query=HoldsQuery,
+          call="inventory.list_holds", channel=True),
     Route("GET", "/api/v1/holds/{hold_id}", "A hold and where it stands", SALES,
           response=inventory.HoldSchema, handler="get_hold"),
     Route("POST", "/api/v1/holds/{hold_id}/approval", "Approve or reject a pending hold "
@@ -931,17 +939,19 @@ OPENING_ROUTES = (
     Route("GET", "/api/v1/projects/{project_id}/queue-numbers", "A project's queue numbers "
           "(?status=active|converted|refunded); a consultant sees their own customers'",
           DEALS, response=opening.QueueNumberListSchema, query=QueueListQuery,
-          handler="list_queue_numbers"),
+          call="transactions.list_queue_numbers"),
     Route("GET", "/api/v1/queue-numbers/{queue_number_id}", "A queue number and its 诚意金",
           DEALS, response=opening.QueueNumberSchema, call="transactions.get_queue_number"),
     Route("POST", "/api/v1/queue-numbers/{queue_number_id}/cancellation", "Cancel a queue "
           "number: the 诚意金 is refunded (409 once converted or refunded)", SALES,
-          QueueCancellationBody, opening.QueueNumberSchema, handler="cancel_queue_number"),
+          QueueCancellationBody, opening.QueueNumberSchema,
+          call="transactions.cancel_queue_number", by="cancelled_by"),
     Route("POST", "/api/v1/projects/{project_id}/openings", "An opening (开盘活动): the units "
           "released (a building or a list), start and end, the order (all_at_once, slots of "
           "slot_size numbers per slot_minutes, or lottery), the household limit and attempts; "
           "units in another opening at the same time are a 409 naming unit_ids", MANAGERS,
-          OpeningBody, opening.OpeningSchema, 201, handler="create_opening"),
+          OpeningBody, opening.OpeningSchema, 201,
+          call="inventory.create_opening", by="created_by"),
     Route("GET", "/api/v1/openings/{opening_id}", "An opening and how many units it sold",
           SALES + ("finance",), response=opening.OpeningSchema, call="inventory.get_opening"),
     Route("POST", "/api/v1/openings/{opening_id}/entrants", "Take the project's active queue "
@@ -949,7 +959,8 @@ OPENING_ROUTES = (
           response=opening.OpeningSchema, handler="set_opening_entrants"),
     Route("POST", "/api/v1/openings/{opening_id}/seed", "Announce the lottery's seed (摇号) "
           "before the start: the order is drawn from it; another seed later is a 409 naming "
-          "seed", MANAGERS, SeedBody, opening.OpeningOrderSchema, handler="announce_lottery_seed"),
+          "seed", MANAGERS, SeedBody, opening.OpeningOrderSchema,
+          call="inventory.announce_lottery_seed", by="announced_by"),
     Route("GET", "/api/v1/openings/{opening_id}/order", "The choosing order with each queue "
           "number's slot, the seed and the entrants: recompute it with "
           "`python -m services.inventory.opening_order --verify`", SALES + ("finance",),
@@ -962,7 +973,7 @@ OPENING_ROUTES = (
           SelectionBody, opening.SelectionSchema, 201, idempotent=True, handler="select_unit"),
     Route("POST", "/api/v1/openings/{opening_id}/close", "End the opening: unsold units back "
           "on normal sale, 诚意金 refunds for entrants who bought nothing", MANAGERS,
-          response=opening.OpeningSchema, handler="close_opening"),
+          response=opening.OpeningSchema, call="inventory.close_opening", by="closed_by"),
     Route("GET", "/api/v1/openings/{opening_id}/results.xlsx", "选房结果 as an XLSX workbook",
           SALES + ("finance",), media_type=XLSX, handler="get_opening_results"),
 )

@@ -10,10 +10,9 @@ from gateway.api import json_body, json_response
 from contracts.inventory import CreateChannelSchema
 from gateway.endpoints import (RPC_TIMEOUT, acts_on_every_project, actor, as_consultant,
                                check_own_customer, check_project)
-from gateway.routes import (BoardQuery, ChannelProjectsBody, GenerateBuildingBody,
-                            HoldApprovalBody, HoldExtensionBody, HoldReleaseBody, HoldsQuery,
-                            HoldUnitBody, NewRoomBody, PriceListBody, UnitImportQuery,
-                            UnitPriceQuery, WaitlistBody, WeeklyPlanBody)
+from gateway.routes import (BoardQuery, ChannelProjectsBody, HoldApprovalBody,
+                            HoldExtensionBody, HoldReleaseBody, HoldUnitBody, UnitImportQuery,
+                            UnitPriceQuery, WaitlistBody)
 from gateway.tables import UPLOAD_TIMEOUT, job_accepted, send_upload, xlsx_response
 
 
@@ -62,20 +61,6 @@ class InventoryEndpoints:
         return json_response(self.rpc("inventory", "get_unit_history", {
             "actor": actor(user), "unit_id": unit_id, "channel_id": user.channel_id}))
 
-    def add_unit(self, request, user, project_id):
-        check_project(user, project_id)
-        body = load(NewRoomBody(), json_body(request))
-        return json_response(self.rpc("inventory", "add_unit", {
-            "actor": actor(user), **NewRoomBody().dump(body), "project_id": project_id,
-            "created_by": user.username, "channel_id": user.channel_id}), 201)
-
-    def generate_building(self, request, user, project_id):
-        check_project(user, project_id)
-        body = load(GenerateBuildingBody(), json_body(request))
-        return json_response(self.rpc("inventory", "generate_building", {
-            "actor": actor(user), **GenerateBuildingBody().dump(body), "project_id": project_id,
-            "created_by": user.username, "channel_id": user.channel_id}), 201)
-
     def import_units(self, request, user, project_id):
         check_project(user, project_id)
         query = load(UnitImportQuery(), dict(request.args))
@@ -84,30 +69,6 @@ class InventoryEndpoints:
             "channel_id": user.channel_id,
             "uploaded_by": user.username}, timeout=UPLOAD_TIMEOUT))
         return job_accepted(job, f"/api/v1/projects/{project_id}/unit-imports/{job['id']}")
-
-    def get_unit_import(self, request, user, project_id, job_id):
-        check_project(user, project_id)
-        return json_response(self.rpc("inventory", "get_unit_import", {
-            "actor": actor(user), "project_id": project_id, "job_id": job_id,
-            "channel_id": user.channel_id}))
-
-    def create_price_list(self, request, user, project_id):
-        check_project(user, project_id)
-        body = load(PriceListBody(), json_body(request))
-        return json_response(self.rpc("inventory", "create_price_list", {
-            "actor": actor(user), **PriceListBody().dump(body), "project_id": project_id,
-            "created_by": user.username, "channel_id": user.channel_id}), 201)
-
-    def list_price_lists(self, request, user, project_id):
-        check_project(user, project_id)
-        return json_response(self.rpc("inventory", "list_price_lists", {
-            "actor": actor(user), "project_id": project_id, "channel_id": user.channel_id}))
-
-    def get_price_list(self, request, user, project_id, version):
-        check_project(user, project_id)
-        return json_response(self.rpc("inventory", "get_price_list", {
-            "actor": actor(user), "project_id": project_id,
-            "version": version, "channel_id": user.channel_id}))
 
     def get_unit_price(self, request, user, unit_id):
         self._check_unit_project(user, unit_id)
@@ -138,31 +99,12 @@ class InventoryEndpoints:
         return json_response(self.rpc("inventory", "set_channel_projects",
                                       {**body, "channel_id": channel_id, "actor": actor(user)}))
 
-    def set_weekly_plan(self, request, user, project_id, year, quarter):
-        check_project(user, project_id)
-        body = load(WeeklyPlanBody(), json_body(request))
-        return json_response(self.rpc("inventory", "set_weekly_plan", {
-            "actor": actor(user), **WeeklyPlanBody().dump(body),
-            "project_id": project_id, "year": year,
-            "quarter": quarter, "set_by": user.username, "channel_id": user.channel_id}))
-
-    def get_quarterly_progress(self, request, user, project_id, year, quarter):
-        check_project(user, project_id)
-        return json_response(self.rpc("inventory", "get_quarterly_progress", {
-            "actor": actor(user), "project_id": project_id, "year": year, "quarter": quarter,
-            "channel_id": user.channel_id}))
-
     def hold_unit(self, request, user):
         payload = as_consultant(user, load(HoldUnitBody(), json_body(request)))
         check_own_customer(self, user, payload["customer_id"])
         self._check_unit_project(user, payload["unit_id"])
         return json_response(self.rpc("inventory", "hold_unit", {
             "actor": actor(user), **payload, "channel_id": user.channel_id}), 201)
-
-    def list_holds(self, request, user):
-        query = load(HoldsQuery(), dict(request.args))
-        return json_response(self.rpc("inventory", "list_holds", {
-            "actor": actor(user), **query, "channel_id": user.channel_id}))
 
     def get_hold(self, request, user, hold_id):
         self._check_hold_project(user, hold_id)

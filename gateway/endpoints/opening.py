@@ -22,25 +22,6 @@ class OpeningEndpoints:
                 **body, "actor": actor(user), "project_id": project_id,
                 "idempotency_key": idempotency.service_key(user, request)}), 201)
 
-    def list_queue_numbers(self, request, user, project_id):
-        check_project(user, project_id)
-        query = load(routes.QueueListQuery(), dict(request.args))
-        return json_response(self.rpc("transactions", "list_queue_numbers", {
-            **query, "actor": actor(user), "project_id": project_id}))
-
-    def cancel_queue_number(self, request, user, queue_number_id):
-        body = load(routes.QueueCancellationBody(), json_body(request))
-        return json_response(self.rpc("transactions", "cancel_queue_number", {
-            **body, "actor": actor(user), "queue_number_id": queue_number_id,
-            "cancelled_by": user.username}))
-
-    def create_opening(self, request, user, project_id):
-        check_project(user, project_id)
-        body = routes.OpeningBody().dump(load(routes.OpeningBody(), json_body(request)))
-        return json_response(self.rpc("inventory", "create_opening", {
-            **body, "actor": actor(user), "project_id": project_id,
-            "created_by": user.username}), 201)
-
     def set_opening_entrants(self, request, user, opening_id):
         """The entrants are the project's active queue numbers (transactions'), as they stand."""
         opening = self.rpc("inventory", "get_opening", {"actor": actor(user),
@@ -55,12 +36,6 @@ class OpeningEndpoints:
             "actor": actor(user), "opening_id": opening_id, "entrants": entrants},
             timeout=max(RPC_TIMEOUT, 60)))
 
-    def announce_lottery_seed(self, request, user, opening_id):
-        body = load(routes.SeedBody(), json_body(request))
-        return json_response(self.rpc("inventory", "announce_lottery_seed", {
-            **body, "actor": actor(user), "opening_id": opening_id,
-            "announced_by": user.username}))
-
     def select_unit(self, request, user, opening_id):
         """The hot path of opening day: one RPC; inventory checks the scope, the slot, the
         limits and takes the unit in one transaction."""
@@ -70,10 +45,6 @@ class OpeningEndpoints:
                 **body, "actor": actor(user), "opening_id": opening_id,
                 "selected_by": user.username,
                 "idempotency_key": idempotency.service_key(user, request)}), 201)
-
-    def close_opening(self, request, user, opening_id):
-        return json_response(self.rpc("inventory", "close_opening", {
-            "actor": actor(user), "opening_id": opening_id, "closed_by": user.username}))
 
     def get_opening_results(self, request, user, opening_id):
         file = self.rpc("inventory", "get_opening_results_xlsx", {

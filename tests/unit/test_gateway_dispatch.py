@@ -92,3 +92,13 @@ def test_a_finance_body_cannot_name_who_acts():
                                                                "project_ids": None}})
     assert payload["actor"]["role"] == "finance" and payload["actor"]["project_ids"] == [3]
     assert payload["status"] == "posted"
+
+
+def test_a_call_row_names_who_acts_and_their_channel_from_the_token_only():
+    row = route("POST", "/api/v1/projects/{project_id}/units")
+    agent = CurrentUser(id=8, username="wang", role="sales_manager", project_ids=[3],
+                        channel_id=12)
+    payload = rpc_payload(row, _request({"number": "101", "created_by": "someone else",
+                                         "channel_id": None}), agent, {"project_id": 3})
+    assert (payload["created_by"], payload["channel_id"]) == ("wang", 12)
+    assert payload["number"] == "101"
