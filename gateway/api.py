@@ -23,9 +23,7 @@ from werkzeug.wrappers import Request, Response
 from contracts.base import MAX_ID, nesting_depth
 from contracts.errors import (Conflict, Forbidden, IdempotencyKeyReused,
                               InvalidInput, NotFound, PayloadTooLarge, RequestInterrupted)
-from gateway import idempotency
 from gateway.auth import TooManyAttempts, Unauthenticated
-from gateway.routes import match
 from infra import config
 from infra.database import too_many_connections
 
@@ -146,29 +144,18 @@ def _check_path_numbers(values: dict) -> None:
 
 
 def api(handler):
-    """Wrap an @http method: map every failure to the error format. A request to a route
-    marked `idempotent` that carries an `Idempotency-Key` is answered at most once per key
-    (gateway/idempotency.py)."""
+    """Wrap an @http method: map every failure to the error format."""
     @wraps(handler)
     def wrapper(self, request, *args, **kwargs):
         def run():
             _check_path_numbers(kwargs)
             return handler(self, request, *args, **kwargs)
-
-        def answer():
-            return _answered(run)
-        if getattr(request, "headers", {}).get(idempotency.HEADER) is None:
-            return answer()
-        route = match(request.method, request.path)
-        if route is None or not route.idempotent:
-            return answer()
-        return _answered(lambda: idempotency.run_once(
-            self._session, self.authorize(request, route),
-            request, answer))
+        return answered(run)
     return wrapper
 
 
-def _answered(run) -> Response:
+def answered(run) -> Response:
+    """`run()`'s answer, or its failure in the error format."""
     try:
         return run()
     except TooManyAttempts as exc:

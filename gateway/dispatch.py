@@ -2,11 +2,14 @@
 @http entrypoint that authorizes the caller by the row's roles and then answers by the row:
 its `call` (body, query, path ids and the caller's scope → one RPC → its answer) or its
 `handler`, a GatewayService method given the request, the authorized user and the path ids.
-No route is served any other way, so none can skip the token and role check."""
+A route marked `idempotent` and sent with an `Idempotency-Key` is answered at most once
+per user and key (gateway/idempotency.py). No route is served any other way, so none can
+skip the token and role check."""
 import re
 
 from contracts.base import load
-from gateway.api import api, http, json_body, json_response, query_values
+from gateway import idempotency
+from gateway.api import answered, api, http, json_body, json_response, query_values
 from gateway.endpoints import actor, check_project
 from gateway.routes import ROUTES
 
@@ -30,13 +33,22 @@ def nameko_path(path: str) -> str:
 def _entrypoint(route, name):
     def answer(self, request, **ids):
         user = None if route.roles is None else self.authorize(request, route)
-        if route.handler is not None:
-            return getattr(self, route.handler)(request, user, **ids)
-        service, method = route.call.split(".")
-        return json_response(self.rpc(service, method, rpc_payload(route, request, user, ids)),
-                             route.status)
+        if route.idempotent and request.headers.get(idempotency.HEADER) is not None:
+            # answered at most once per user and key; a failure is not kept, so it may retry
+            return idempotency.run_once(self._session, user, request, lambda: answered(
+                lambda: _respond(self, route, request, user, ids)))
+        return _respond(self, route, request, user, ids)
     answer.__name__ = answer.__qualname__ = name
     return http(route.method, nameko_path(route.path))(api(answer))
+
+
+def _respond(service_instance, route, request, user, ids):
+    if route.handler is not None:
+        return getattr(service_instance, route.handler)(request, user, **ids)
+    service, method = route.call.split(".")
+    return json_response(service_instance.rpc(service, method,
+                                              rpc_payload(route, request, user, ids)),
+                         route.status)
 
 
 def rpc_payload(route, request, user, ids) -> dict:

@@ -63,17 +63,18 @@ def test_events_of_a_unit_go_into_one_dossier_opened_once_and_redeliveries_chang
 
 
 @contextmanager
-def commits_of(engine):
-    """Counts the transactions committed on `engine` inside the block."""
+def counting(engine, event_name):
+    """Counts `event_name` on `engine` inside the block: "commit" for the transactions
+    committed, "before_cursor_execute" for the statements sent (an executemany once)."""
     counted = []
 
-    def count(connection):
+    def count(*_):
         counted.append(1)
-    event.listen(engine, "commit", count)
+    event.listen(engine, event_name, count)
     try:
         yield counted
     finally:
-        event.remove(engine, "commit", count)
+        event.remove(engine, event_name, count)
 
 
 def test_a_batch_files_its_events_in_one_commit_once_each_and_skips_what_was_filed(stores):
@@ -86,7 +87,7 @@ def test_a_batch_files_its_events_in_one_commit_once_each_and_skips_what_was_fil
                      customer_id=customer_id)
     visit = filed("leads.visit_recorded", customer_id=customer_id)
     handle_once(store, received, file_event)  # filed before: a redelivery in the batch
-    with commits_of(store.engine) as commits:
+    with counting(store.engine, "commit") as commits:
         handle_batch(store, [received, visit, reserved, visit], file_event,
                      order=filing_order)
     assert len(commits) == 1
@@ -137,20 +138,6 @@ def test_batches_filed_at_once_over_the_same_dossiers_in_any_order_all_commit(st
             Document.unit_id.in_(units))) == 24
 
 
-@contextmanager
-def statements_on(engine):
-    """Counts the SQL statements sent on `engine` inside the block (an executemany once)."""
-    counted = []
-
-    def count(*_):
-        counted.append(1)
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield counted
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
-
-
 def test_a_batch_chains_each_dossier_on_from_its_head_with_its_statements_per_dossier(stores):
     """A batch looks each dossier up and locks it once and files its documents and links
     together: the statements grow with the dossiers, not the events, and every chain stays
@@ -166,7 +153,7 @@ def test_a_batch_chains_each_dossier_on_from_its_head_with_its_statements_per_do
              + [filed("inventory.unit_held", project_id=7, unit_id=new_unit)
                 for _ in range(15)])
     random.shuffle(batch)
-    with statements_on(store.engine) as statements:
+    with counting(store.engine, "before_cursor_execute") as statements:
         handle_batch(store, batch, file_event, order=filing_order)
     # the inbox; per dossier found: find and lock, head; per dossier opened: find, its row (a
     # unit's announced in the outbox, a customer's file numbered and linked); the documents
